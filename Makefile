@@ -1,0 +1,36 @@
+# dbtls — the two set-up commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+NODE  ?= node
+NPM   ?= npm
+DBTLS := $(NODE) dist/cli/main.js
+
+.PHONY: all build test unit demo bench clean system-deps
+
+all: build
+
+node_modules/.installed: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: node_modules/.installed
+	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+# Every test: unit tests and the ones that drive real OpenSSL, MariaDB and Node TLS.
+test: build system-deps
+	$(NODE) --test --test-concurrency=2 $$(find dist/test -name '*.test.js' | sort)
+
+demo: build
+	@rm -rf demo/certs && mkdir -p demo/certs
+	$(DBTLS) setup --datadir demo/certs --san 127.0.0.1 --san localhost --verbose
+	@echo
+	@echo "A second run changes nothing:"
+	$(DBTLS) setup --datadir demo/certs --verbose
+
+bench: build system-deps
+	$(NODE) bench/setup.mjs
+
+clean:
+	rm -rf dist demo out .bench

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// dbtls: registers the commands and runs one. Each command's module loads its heavy dependencies
+// (node-forge, ssh2, prompts, progress) only when it runs, so --help and --version start fast.
+import { Command, CommanderError } from 'commander';
+import { basename } from 'node:path';
+import { VERSION } from './version.js';
+import { registerSetup } from './commands/setup.js';
+
+const program = new Command('dbtls')
+  .description('TLS for MySQL-family clusters: CA, certificates, keystores, configs, push, reload, verify, rotate.')
+  .version(VERSION, '-V, --version', 'print the dbtls version')
+  .helpOption('-h, --help', 'show help')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride(); // inherited by every command registered below
+
+registerSetup(program);
+
+// Installed as (or linked to) mysql_ssl_rsa_setup, dbtls behaves as `dbtls setup`: a drop-in.
+let argv = process.argv;
+if (basename(argv[1] ?? '').replace(/\.js$/, '') === 'mysql_ssl_rsa_setup') argv = [argv[0]!, argv[1]!, 'setup', ...argv.slice(2)];
+
+try {
+  await program.parseAsync(argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // Help and version exit 0; every other argument problem is a usage error (2), not a failure.
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else {
+    throw e;
+  }
+}

@@ -1,0 +1,57 @@
+// Errors are values: a stable code, a message a person can act on, a hint, and where it happened.
+// The CLI maps them to exit statuses (2 for usage and input errors, 1 for everything else).
+
+export type ErrorKind = 'usage' | 'input' | 'failure';
+
+export interface ErrorLocation {
+  file?: string;
+  line?: number;
+  column?: number;
+  field?: string;
+}
+
+export class DbtlsError extends Error {
+  readonly code: string;
+  readonly kind: ErrorKind;
+  readonly hint: string | undefined;
+  readonly location: ErrorLocation;
+
+  constructor(
+    code: string,
+    message: string,
+    opts: { kind?: ErrorKind; hint?: string; location?: ErrorLocation; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'DbtlsError';
+    this.code = code;
+    this.kind = opts.kind ?? 'failure';
+    this.hint = opts.hint;
+    this.location = opts.location ?? {};
+  }
+
+  /** 2 for bad usage or bad input, 1 for a failure of the work itself. */
+  get exitCode(): 1 | 2 {
+    return this.kind === 'failure' ? 1 : 2;
+  }
+
+  /** "file:line:col: field: message", leaving out the parts that are unknown. */
+  describe(): string {
+    const { file, line, column, field } = this.location;
+    let where = '';
+    if (file) where += file + (line ? `:${line}` + (column ? `:${column}` : '') : '') + ': ';
+    if (field) where += `${field}: `;
+    return where + this.message;
+  }
+}
+
+export function usageError(code: string, message: string, hint?: string): DbtlsError {
+  return new DbtlsError(code, message, { kind: 'usage', hint });
+}
+
+export function inputError(code: string, message: string, location?: ErrorLocation, hint?: string): DbtlsError {
+  return new DbtlsError(code, message, { kind: 'input', location, hint });
+}
+
+export function isDbtlsError(e: unknown): e is DbtlsError {
+  return e instanceof DbtlsError;
+}

@@ -1,0 +1,47 @@
+// What each kind of certificate may do. The extensions follow RFC 5280 and what MySQL-family servers,
+// OpenSSL and Java check: a CA must say CA:TRUE or VERIFY_CA fails; a client certificate with an EKU
+// must include clientAuth; servers are matched against their SANs.
+import type { San } from './san.js';
+
+export const PROFILES = ['ca', 'server', 'client', 'peer'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+/** An extension in the shape node-forge's setExtensions() takes. */
+export type ForgeExtension = { name: string; critical?: boolean } & Record<string, unknown>;
+
+export interface ProfileInput {
+  sans: San[];
+  /** The issuer's subjectKeyIdentifier (raw bytes), for authorityKeyIdentifier; absent when self-signed. */
+  authorityKeyId?: Buffer;
+}
+
+const EKU: Record<Exclude<Profile, 'ca'>, Record<string, true>> = {
+  server: { serverAuth: true },
+  client: { clientAuth: true },
+  // Replication and cluster links: the same certificate serves and dials.
+  peer: { serverAuth: true, clientAuth: true },
+};
+
+export function extensionsFor(profile: Profile, input: ProfileInput): ForgeExtension[] {
+  const exts: ForgeExtension[] = [];
+  if (profile === 'ca') {
+    exts.push({ name: 'basicConstraints', critical: true, cA: true });
+    exts.push({ name: 'keyUsage', critical: true, keyCertSign: true, cRLSign: true });
+  } else {
+    exts.push({ name: 'basicConstraints', critical: true, cA: false });
+    exts.push({ name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true });
+    exts.push({ name: 'extKeyUsage', ...EKU[profile] });
+  }
+  if (input.sans.length > 0) {
+    exts.push({
+      name: 'subjectAltName',
+      altNames: input.sans.map((s) => (s.type === 'ip' ? { type: 7, ip: s.value } : { type: 2, value: s.value })),
+    });
+  }
+  // node-forge computes the value from the certificate's own public key (RFC 5280 method 1).
+  exts.push({ name: 'subjectKeyIdentifier' });
+  if (input.authorityKeyId) {
+    exts.push({ name: 'authorityKeyIdentifier', keyIdentifier: input.authorityKeyId.toString('binary') });
+  }
+  return exts;
+}

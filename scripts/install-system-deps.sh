@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the real tools the tests run against (Debian packages), only those missing.
+# Called by `make test`; safe to run again. Needs root (or passwordless sudo) when something is missing.
+set -euo pipefail
+
+# command-to-check:debian-package
+wanted=(
+  "openssl:openssl"
+  "mariadbd:mariadb-server"
+  "mariadb:mariadb-client"
+  "mariadb-install-db:mariadb-server"
+)
+
+missing=()
+for pair in "${wanted[@]}"; do
+  cmd=${pair%%:*} pkg=${pair#*:}
+  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/usr/bin/$cmd" ]; then
+    case " ${missing[*]-} " in *" $pkg "*) ;; *) missing+=("$pkg") ;; esac
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"
+  else echo "install-system-deps: need root to install: ${missing[*]}" >&2; exit 1; fi
+fi
+echo "install-system-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# Package scripts must not start services on the test machine.
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

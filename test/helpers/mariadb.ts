@@ -1,0 +1,243 @@
+// A throwaway MariaDB server for end-to-end tests: fresh datadir in a temp folder, a free port on
+// 127.0.0.1, its own unix socket, optional TLS files; stopped by PID when the test ends.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run, type RunResult } from './run.js';
+import { tempDir } from './tmp.js';
+
+export interface MariadbBinaries {
+  mariadbd: string;
+  installDb: string;
+  client: string;
+}
+
+export interface SslFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface StartOptions {
+  /** TLS files for --ssl-ca / --ssl-cert / --ssl-key; without them the server has no TLS. */
+  ssl?: SslFiles;
+  /** More mariadbd options, appended last. */
+  serverArgs?: string[];
+}
+
+export interface ClientOptions {
+  /** Host to dial over TCP (default 127.0.0.1); e.g. 'localhost' to test name-based SANs. */
+  host?: string;
+}
+
+export interface MariadbServer {
+  port: number;
+  socket: string;
+  datadir: string;
+  errorLog: string;
+  pid: number;
+  /** Runs SQL as root over the unix socket; returns stdout (tab-separated, no headers); throws on error. */
+  sql(statement: string): Promise<string>;
+  /** Runs the `mariadb` client over TCP to host:port with extra ARGS; never throws on exit code. */
+  client(args: string[], opts?: ClientOptions): Promise<RunResult>;
+  /** SIGTERM, then SIGKILL after a bounded wait. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Something that can run cleanup later: a TestContext, or a suite-level collector. */
+export type Scope = { after(fn: () => unknown): void };
+
+const SEARCH_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin'];
+
+async function which(name: string): Promise<string | null> {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SEARCH_DIRS];
+  for (const dir of dirs) {
+    const file = join(dir, name);
+    try {
+      await access(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here; keep looking
+    }
+  }
+  return null;
+}
+
+/** Locates the MariaDB server, installer and client; null if any is missing. */
+export async function findMariadb(): Promise<MariadbBinaries | null> {
+  const [mariadbd, installDb, client] = await Promise.all([
+    which('mariadbd'),
+    which('mariadb-install-db'),
+    which('mariadb'),
+  ]);
+  return mariadbd && installDb && client ? { mariadbd, installDb, client } : null;
+}
+
+/** A port that was free a moment ago (the kernel picks it; we close it for the server to take). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// The client must not pick up a developer's MYSQL_HOST / MYSQL_PWD / MYSQL_TCP_PORT etc.
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('MYSQL_') || k.startsWith('MARIADB_')) delete env[k];
+  return env;
+}
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+// mariadbd refuses to run as root unless told to.
+const userArgs = isRoot ? ['--user=root'] : [];
+// Small and quick: tiny buffer pool and redo log, no binlog, no DNS, no performance schema.
+const smallArgs = [
+  '--skip-log-bin',
+  '--innodb-buffer-pool-size=16M',
+  '--innodb-log-file-size=4M',
+  '--skip-name-resolve',
+  '--performance-schema=OFF',
+];
+
+async function readLog(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch(() => '(no error log)');
+}
+
+/**
+ * Starts a fresh MariaDB and waits (≤ 20 s) until root can run SQL over the socket.
+ * The server is stopped and its folder removed when SCOPE ends.
+ */
+export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promise<MariadbServer> {
+  const bins = await findMariadb();
+  if (!bins) throw new Error('MariaDB not found (need mariadbd, mariadb-install-db, mariadb); run `make system-deps`');
+
+  // Registered before tempDir so that it runs first (after-hooks run in order): stop, then delete.
+  let child: ChildProcess | null = null;
+  let exited: Promise<void> = Promise.resolve();
+  const stop = async (): Promise<void> => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return;
+    c.kill('SIGTERM'); // signals c.pid; unlike process.kill, no throw if it just exited
+    // The timer is cancelled once the server exits, so it cannot hold the test process open.
+    const timer = new AbortController();
+    const done = await Promise.race([
+      exited.then(() => true),
+      sleep(10_000, false, { signal: timer.signal }).catch(() => false),
+    ]);
+    timer.abort();
+    if (!done) {
+      c.kill('SIGKILL');
+      await exited;
+    }
+  };
+  scope.after(stop);
+
+  const dir = await tempDir(scope, 'dbtls-mariadb-');
+  const datadir = join(dir, 'data');
+  const socket = join(dir, 'mariadb.sock');
+  const errorLog = join(dir, 'error.log');
+  const env = cleanEnv();
+
+  // --no-defaults must come first; extra options are passed through to the bootstrap mariadbd.
+  // 'normal' root auth gives root@localhost an empty password, usable as any OS user.
+  const install = await run(
+    bins.installDb,
+    [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+      ...userArgs,
+      ...smallArgs,
+    ],
+    { env, timeoutMs: 60_000 },
+  );
+  if (install.code !== 0) {
+    throw new Error(`mariadb-install-db failed (${install.code}):\n${install.stdout}\n${install.stderr}`);
+  }
+
+  const sql = async (statement: string): Promise<string> => {
+    const r = await run(bins.client, ['--no-defaults', `--socket=${socket}`, '-uroot', '-N', '-B', '-e', statement], {
+      env,
+      timeoutMs: 30_000,
+    });
+    if (r.code !== 0) throw new Error(`SQL failed (${r.code}): ${statement}\n${r.stderr}`);
+    return r.stdout;
+  };
+
+  // The port is only "probably" free (another test may grab it first): retry on a bind failure.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const ssl = opts.ssl ? [`--ssl-ca=${opts.ssl.ca}`, `--ssl-cert=${opts.ssl.cert}`, `--ssl-key=${opts.ssl.key}`] : [];
+    const c = spawn(
+      bins.mariadbd,
+      [
+        '--no-defaults',
+        `--datadir=${datadir}`,
+        `--socket=${socket}`,
+        `--pid-file=${join(dir, 'mariadb.pid')}`,
+        `--log-error=${errorLog}`,
+        `--port=${port}`,
+        '--bind-address=127.0.0.1',
+        ...userArgs,
+        ...smallArgs,
+        ...ssl,
+        ...(opts.serverArgs ?? []),
+      ],
+      { env, stdio: 'ignore' },
+    );
+    child = c;
+    // Safety net if the test process exits without running after-hooks (e.g. a test timeout).
+    const killOnExit = (): void => void c.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    exited = new Promise((resolve) =>
+      c.once('exit', () => {
+        process.off('exit', killOnExit);
+        resolve();
+      }),
+    );
+    let spawnError: Error | null = null;
+    c.once('error', (e) => (spawnError = e));
+
+    // Bounded wait: poll with a real query until it works, the server dies, or 20 s pass.
+    const deadline = Date.now() + 20_000;
+    let ready = false;
+    while (!ready && Date.now() < deadline && c.exitCode === null && c.signalCode === null && !spawnError) {
+      ready = await sql('SELECT 1').then(
+        () => true,
+        () => false,
+      );
+      if (!ready) await sleep(100);
+    }
+    if (ready && c.pid !== undefined) {
+      const pid = c.pid;
+      const client = (args: string[], copts: ClientOptions = {}): Promise<RunResult> =>
+        run(
+          bins.client,
+          ['--no-defaults', '--protocol=TCP', `--host=${copts.host ?? '127.0.0.1'}`, `--port=${port}`, '--connect-timeout=10', ...args],
+          { env, timeoutMs: 30_000 },
+        );
+      return { port, socket, datadir, errorLog, pid, sql, client, stop };
+    }
+
+    await stop();
+    const log = await readLog(errorLog);
+    if (attempt < 3 && /already in use|Can't start server: Bind/i.test(log)) continue;
+    const exit = c.exitCode ?? c.signalCode;
+    const why = spawnError
+      ? `could not be spawned (${String(spawnError)})`
+      : exit !== null
+        ? `exited (${exit}) before accepting connections`
+        : 'did not accept connections within 20 s';
+    throw new Error(`MariaDB ${why}; error log (tail):\n${log.split('\n').slice(-40).join('\n')}`);
+  }
+}
