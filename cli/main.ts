@@ -11,6 +11,8 @@ const program = new Command('dbtls')
   .version(VERSION, '-V, --version', 'print the dbtls version')
   .helpOption('-h, --help', 'show help')
   .showHelpAfterError('(run with --help for usage)')
+  // Program options only before the command, so `setup -V` is setup's own version (as mysql_ssl_rsa_setup -V).
+  .enablePositionalOptions()
   .exitOverride(); // inherited by every command registered below
 
 registerSetup(program);

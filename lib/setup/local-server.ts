@@ -29,8 +29,19 @@ export function parseServerVersion(output: string): string | undefined {
   return /\bVer\s+(\d+\.\d+\.\d+)/.exec(output)?.[1];
 }
 
+/**
+ * The server binary to ask: $DBTLS_SERVER when set ("none" asks nothing), else the first mysqld or
+ * mariadbd on PATH or in the usual sbin folders.
+ */
+export async function findServer(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const chosen = env.DBTLS_SERVER;
+  if (chosen === 'none') return undefined;
+  if (chosen) return chosen;
+  return findExecutable(SERVERS, env);
+}
+
 async function askServer(args: string[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const bin = await findExecutable(SERVERS, env);
+  const bin = await findServer(env);
   if (!bin) return undefined;
   return new Promise((resolve) => {
     execFile(bin, args, { timeout: 10_000, env, maxBuffer: 8 << 20 }, (err, stdout) => resolve(err ? undefined : stdout));
