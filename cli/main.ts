@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { basename } from 'node:path';
 import { VERSION } from './version.js';
 import { registerSetup } from './commands/setup.js';
+import { helpSections, COMMON_EXIT_CODES } from './help.js';
 
 const program = new Command('dbtls')
   .description('TLS for MySQL-family clusters: CA, certificates, keystores, configs, push, reload, verify, rotate.')
@@ -16,6 +17,17 @@ const program = new Command('dbtls')
   .exitOverride(); // inherited by every command registered below
 
 registerSetup(program);
+
+program.addHelpText(
+  'after',
+  helpSections({
+    examples: [
+      ['dbtls setup --datadir /var/lib/mysql --san db1.example.com', 'a MySQL/MariaDB datadir\'s certificates, as mysql_ssl_rsa_setup made them, plus SANs'],
+      ['dbtls help setup', 'help for one command'],
+    ],
+    exitCodes: COMMON_EXIT_CODES,
+  }),
+);
 
 // Installed as (or linked to) mysql_ssl_rsa_setup, dbtls behaves as `dbtls setup`: a drop-in.
 let argv = process.argv;
