@@ -26,6 +26,9 @@ demo: build
 	@rm -rf demo/certs && mkdir -p demo/certs
 	$(DBTLS) setup --datadir demo/certs --san 127.0.0.1 --san localhost --verbose
 	@echo
+	@echo "OpenSSL agrees:"
+	cd demo/certs && openssl verify -CAfile ca.pem server-cert.pem client-cert.pem
+	@echo
 	@echo "A second run changes nothing:"
 	$(DBTLS) setup --datadir demo/certs --verbose
 
