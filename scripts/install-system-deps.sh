@@ -8,6 +8,7 @@ wanted=(
   "openssl:openssl"
   "mariadbd:mariadb-server"
   "mariadb:mariadb-client"
+  "my_print_defaults:mariadb-client"
   "mariadb-install-db:mariadb-server"
 )
 

@@ -72,8 +72,9 @@ async function runSetupCommand(flags: SetupFlags): Promise<number> {
   try {
     const { runSetup, checkSuffix, checkDatadir } = await import('../../lib/setup/setup.js');
     const { usageError } = await import('../../lib/errors.js');
+    const { isRsaKeySize } = await import('../../lib/pki/keys.js');
     const keySize = Number(flags.keySize);
-    if (![2048, 3072, 4096].includes(keySize)) throw usageError('bad-key-size', `--key-size must be 2048, 3072 or 4096, got "${flags.keySize}"`);
+    if (!isRsaKeySize(keySize)) throw usageError('bad-key-size', `--key-size must be 2048, 3072 or 4096, got "${flags.keySize}"`);
     if (!/^\d+$/.test(flags.days)) throw usageError('bad-days', `--days must be a whole number, got "${flags.days}"`);
     if (flags.suffix !== undefined) checkSuffix(flags.suffix);
 
@@ -99,7 +100,7 @@ async function runSetupCommand(flags: SetupFlags): Promise<number> {
     const suffix = flags.suffix ?? (await versionLookup) ?? FALLBACK_SUFFIX;
 
     const report = await runSetup(
-      { datadir, suffix, sans: flags.san, days: Number(flags.days), keySize: keySize as 2048 | 3072 | 4096, keyFormat: flags.keyFormat, owner },
+      { datadir, suffix, sans: flags.san, days: Number(flags.days), keySize, keyFormat: flags.keyFormat, owner },
       (e) => {
         switch (e.type) {
           case 'recovered':

@@ -1,7 +1,7 @@
 // The one place that writes files. Every file is written to a temporary name in its own directory,
 // created with its final mode (so a key is 0600 from its first byte), fsynced, and renamed into place;
 // a run killed at any moment leaves either the old file or the new one, never a partial one.
-import { open, rename, unlink, chmod as chmodPath, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -77,9 +77,4 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     throw e;
   }
   await syncDir(dirname(path));
-}
-
-/** Sets a mode on an existing path (used for directories the store creates). */
-export async function setMode(path: string, mode: number): Promise<void> {
-  await chmodPath(path, mode);
 }
