@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { basename } from 'node:path';
 import { VERSION } from './version.js';
 import { registerSetup } from './commands/setup.js';
+import { registerInspect } from './commands/inspect.js';
 import { helpSections, COMMON_EXIT_CODES } from './help.js';
 
 const program = new Command('dbtls')
@@ -17,6 +18,7 @@ const program = new Command('dbtls')
   .exitOverride(); // inherited by every command registered below
 
 registerSetup(program);
+registerInspect(program);
 
 program.addHelpText(
   'after',

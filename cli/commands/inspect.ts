@@ -1,0 +1,4 @@
+// `dbtls inspect FILE…` (being written).
+import type { Command } from 'commander';
+
+export function registerInspect(_program: Command): void {}
