@@ -6,6 +6,8 @@ import { basename } from 'node:path';
 import { VERSION } from './version.js';
 import { registerSetup } from './commands/setup.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerIssue } from './commands/issue.js';
+import { registerCheck } from './commands/check.js';
 import { helpSections, COMMON_EXIT_CODES } from './help.js';
 
 const program = new Command('dbtls')
@@ -18,6 +20,8 @@ const program = new Command('dbtls')
   .exitOverride(); // inherited by every command registered below
 
 registerSetup(program);
+registerIssue(program);
+registerCheck(program);
 registerInspect(program);
 
 program.addHelpText(

@@ -38,7 +38,8 @@ export class DbtlsError extends Error {
   describe(): string {
     const { file, line, column, field } = this.location;
     let where = '';
-    if (file) where += file + (line ? `:${line}` + (column ? `:${column}` : '') : '') + ': ';
+    // A message that already names its file ("… ca-key.pem is encrypted") is not prefixed with it again.
+    if (file && !this.message.includes(file)) where += file + (line ? `:${line}` + (column ? `:${column}` : '') : '') + ': ';
     if (field) where += `${field}: `;
     return where + this.message;
   }

@@ -1,4 +1,176 @@
-// `dbtls inspect FILE…` (being written).
+// `dbtls inspect FILE…`: what certificate, key and CSR files hold, short and human (or --json).
+// Every file is described even when another fails; the exit status is the worst one.
 import type { Command } from 'commander';
+import { helpSections } from '../help.js';
+import { reportError } from '../report-error.js';
+import type { Described, FileDescription, KeyFacts } from '../../lib/pki/describe.js';
 
-export function registerInspect(_program: Command): void {}
+interface InspectFlags {
+  ca?: string;
+  key?: string;
+  json?: boolean;
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect')
+    .summary('show what certificate, key and CSR files hold (PEM or DER)')
+    .description(
+      'Summarises each FILE: certificates (subject, issuer, serial, SANs, validity,\n' +
+        'SHA-256 fingerprint, key, CA, key usage), private keys (type, size, format;\n' +
+        'an encrypted key is described without its passphrase; key material is never\n' +
+        'printed), public keys and certificate requests. A file may hold several PEM\n' +
+        'blocks (a chain, a key and its certificate) or one DER object.',
+    )
+    .argument('<file...>', 'files to inspect')
+    .option('--ca <file>', 'verify every certificate up to this CA (other certificates in the same file serve as intermediates)')
+    .option('--key <file>', "check that this private or public key belongs to each file's first certificate")
+    .option('--json', 'print a JSON array: one entry per file, with its objects')
+    .addHelpText(
+      'after',
+      helpSections({
+        examples: [
+          ['dbtls inspect /var/lib/mysql/server-cert.pem', 'who, until when, for which names'],
+          ['dbtls inspect server-cert.pem --ca ca.pem --key server-key.pem', 'will the server accept this pair, and will clients trust it?'],
+          ['dbtls inspect *.pem *.der --json | jq \'.[].objects[] | select(.kind == "certificate") | .daysLeft\'', 'days left, for a script'],
+          ['dbtls inspect request.csr', 'what a certificate request asks for, and whether its signature holds'],
+        ],
+        exitCodes: [
+          [0, 'every file described (and every --ca / --key check passed)'],
+          [1, 'a --ca chain or --key match check failed'],
+          [2, 'a file is missing, unreadable or holds nothing recognisable (the others are still shown); bad --ca or --key file'],
+        ],
+      }),
+    )
+    .action(async (files: string[], flags: InspectFlags) => {
+      process.exitCode = await runInspect(files, flags);
+    });
+}
+
+async function runInspect(files: string[], flags: InspectFlags): Promise<number> {
+  const json = Boolean(flags.json);
+  try {
+    const { describeFile, loadRoots, loadMatchKey } = await import('../../lib/pki/describe.js');
+    const { isDbtlsError } = await import('../../lib/errors.js');
+    const opts = {
+      now: new Date(),
+      roots: flags.ca === undefined ? undefined : await loadRoots(flags.ca),
+      key: flags.key === undefined ? undefined : await loadMatchKey(flags.key),
+    };
+    const results = await Promise.allSettled(files.map((f) => describeFile(f, opts)));
+
+    let status = 0;
+    let shown = 0;
+    const entries: unknown[] = [];
+    results.forEach((r, i) => {
+      const file = files[i]!;
+      if (r.status === 'fulfilled') {
+        if (failedChecks(r.value)) status = Math.max(status, 1);
+        if (json) entries.push({ file, ok: true, format: r.value.format, objects: r.value.objects });
+        else process.stdout.write((shown++ ? '\n' : '') + renderFile(r.value, flags.key));
+        return;
+      }
+      const e = r.reason as Error;
+      status = Math.max(status, isDbtlsError(e) ? e.exitCode : 1);
+      const error = isDbtlsError(e) ? { code: e.code, message: e.message, hint: e.hint } : { code: 'failure', message: e.message };
+      process.stderr.write(`dbtls: ${isDbtlsError(e) ? e.describe() : `${file}: ${e.message}`}\n`);
+      if (isDbtlsError(e) && e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+      if (json) entries.push({ file, ok: false, error });
+    });
+    if (json) process.stdout.write(JSON.stringify(entries, null, 2) + '\n');
+    return status;
+  } catch (e) {
+    return reportError(e, { json });
+  }
+}
+
+function failedChecks(d: FileDescription): boolean {
+  return d.objects.some((o) => o.kind === 'certificate' && (o.chain?.ok === false || o.keyMatches === false));
+}
+
+// ---- text ----
+
+const KEY_NAMES: Record<string, string> = { rsa: 'RSA', 'rsa-pss': 'RSA-PSS', ec: 'EC', ed25519: 'Ed25519', ed448: 'Ed448', dsa: 'DSA' };
+const FORMAT_NAMES: Record<string, string> = { pkcs8: 'PKCS#8', pkcs1: 'PKCS#1', sec1: 'SEC1 (EC)', spki: 'SubjectPublicKeyInfo', other: 'other' };
+const TITLES: Record<Described['kind'], string> = {
+  certificate: 'certificate',
+  'private-key': 'private key',
+  'public-key': 'public key',
+  csr: 'certificate request',
+  other: 'PEM block',
+};
+
+type Row = [label: string, value: string | undefined];
+
+function renderFile(d: FileDescription, keyFile: string | undefined): string {
+  const count = d.objects.length > 1 ? `, ${d.objects.length} objects` : '';
+  return `${d.file} (${d.format.toUpperCase()}${count})\n` + d.objects.map((o) => renderObject(o, keyFile)).join('');
+}
+
+function renderObject(o: Described, keyFile: string | undefined): string {
+  const rows = rowsOf(o, keyFile)
+    .filter((r): r is [string, string] => r[1] !== undefined)
+    .map(([label, value]) => `    ${label.padEnd(14)} ${value}\n`);
+  return `  ${TITLES[o.kind]}\n${rows.join('')}`;
+}
+
+function keyText(k: Partial<KeyFacts>): string | undefined {
+  if (k.keyType === undefined) return undefined;
+  const name = KEY_NAMES[k.keyType] ?? k.keyType;
+  if (k.keyType.startsWith('ed')) return name; // the size is the algorithm's
+  return [name, k.keyBits, k.curve && `(${k.curve})`].filter(Boolean).join(' ');
+}
+
+const list = (xs: string[] | undefined) => (xs === undefined ? undefined : xs.length ? xs.join(', ') : '(none)');
+const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+const when = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+
+function rowsOf(o: Described, keyFile: string | undefined): Row[] {
+  switch (o.kind) {
+    case 'certificate': {
+      const state =
+        o.status === 'expired' ? 'EXPIRED' : o.status === 'not-yet-valid' ? 'NOT YET VALID' : `${o.daysLeft} day${o.daysLeft === 1 ? '' : 's'} left`;
+      return [
+        ['subject', o.subject],
+        ['issuer', o.issuer + (o.selfSigned ? '  (self-signed)' : '')],
+        ['serial', o.serial],
+        ['SANs', list(o.sans)],
+        ['validity', `${when(o.notBefore)} to ${when(o.notAfter)}  (${state})`],
+        ['SHA-256', o.fingerprint256],
+        ['key', keyText(o)],
+        ['key SHA-256', o.spkiSha256],
+        ['signature', o.signatureAlgorithm],
+        ['CA', yesNo(o.isCA)],
+        ['key usage', list(o.keyUsage)],
+        ['ext key usage', list(o.extKeyUsage)],
+        ['chain', o.chain && (o.chain.ok ? `OK${o.chain.path.length > 1 ? `: issued by ${o.chain.path.slice(1).join(' < ')}` : ' (a trusted root)'}` : `FAILED: ${o.chain.reason}`)],
+        ['key file', o.keyMatches === undefined ? undefined : `${o.keyMatches ? 'matches' : 'DOES NOT MATCH'} ${keyFile}`],
+      ];
+    }
+    case 'private-key':
+      return [
+        ['key', keyText(o) ?? (o.encrypted ? 'unknown until decrypted' : undefined)],
+        ['format', (o.encrypted ? 'encrypted ' : '') + FORMAT_NAMES[o.format]],
+        ['encryption', o.encryption],
+        ['key SHA-256', o.spkiSha256],
+      ];
+    case 'public-key':
+      return [
+        ['key', keyText(o)],
+        ['format', FORMAT_NAMES[o.format]],
+        ['key SHA-256', o.spkiSha256],
+      ];
+    case 'csr':
+      return [
+        ['subject', o.subject],
+        ['SANs', list(o.sans)],
+        ['key', keyText(o)],
+        ['key SHA-256', o.spkiSha256],
+        ['signature', `${o.signatureAlgorithm}, ${o.signatureValid === undefined ? 'not checked' : o.signatureValid ? 'valid' : 'INVALID'}`],
+        ['key usage', list(o.keyUsage)],
+        ['ext key usage', list(o.extKeyUsage)],
+      ];
+    case 'other':
+      return [['label', o.label], ['not read', o.reason]];
+  }
+}

@@ -17,13 +17,28 @@ interface Journal {
   renames: Array<[temp: string, final: string]>;
 }
 
+/** Temporaries written at once: enough to hide fsync latency, few enough to stay under fd limits. */
+const WRITE_CONCURRENCY = 32;
+
 export async function commitBatch(files: BatchFile[], journalPath: string): Promise<void> {
-  const renames: Journal['renames'] = [];
-  try {
-    for (const f of files) renames.push([await writeTemp(f.path, f.data, f), f.path]);
-  } catch (e) {
-    await Promise.all(renames.map(([temp]) => unlink(temp).catch(() => undefined)));
-    throw e;
+  const renames: Journal['renames'] = new Array(files.length);
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < files.length) {
+      const i = next++;
+      const f = files[i]!;
+      try {
+        renames[i] = [await writeTemp(f.path, f.data, f), f.path];
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, files.length) }, worker));
+  if (failed !== undefined) {
+    await Promise.all(renames.filter(Boolean).map(([temp]) => unlink(temp).catch(() => undefined)));
+    throw failed;
   }
   const journal: Journal = { version: 1, renames };
   await writeFileAtomic(journalPath, JSON.stringify(journal), { mode: KEY_MODE });

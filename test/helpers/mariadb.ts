@@ -31,6 +31,11 @@ export interface StartOptions {
 export interface ClientOptions {
   /** Host to dial over TCP (default 127.0.0.1); e.g. 'localhost' to test name-based SANs. */
   host?: string;
+  /**
+   * A hosts file the client resolves names with, seen as /etc/hosts in a private mount namespace
+   * (so a test can map a node name like "db1" to 127.0.0.1 without touching the machine's file).
+   */
+  hostsFile?: string;
 }
 
 export interface MariadbServer {
@@ -220,12 +225,13 @@ export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promi
     }
     if (ready && c.pid !== undefined) {
       const pid = c.pid;
-      const client = (args: string[], copts: ClientOptions = {}): Promise<RunResult> =>
-        run(
-          bins.client,
-          ['--no-defaults', '--protocol=TCP', `--host=${copts.host ?? '127.0.0.1'}`, `--port=${port}`, '--connect-timeout=10', ...args],
-          { env, timeoutMs: 30_000 },
-        );
+      const client = (args: string[], copts: ClientOptions = {}): Promise<RunResult> => {
+        const argv = [bins.client, '--no-defaults', '--protocol=TCP', `--host=${copts.host ?? '127.0.0.1'}`, `--port=${port}`, '--connect-timeout=10', ...args];
+        if (!copts.hostsFile) return run(argv[0]!, argv.slice(1), { env, timeoutMs: 30_000 });
+        // The file and the command travel as arguments, never through the shell's parser.
+        const script = 'mount --bind "$0" /etc/hosts && exec "$@"';
+        return run('unshare', ['--mount', '--', '/bin/sh', '-c', script, copts.hostsFile, ...argv], { env, timeoutMs: 30_000 });
+      };
       return { port, socket, datadir, errorLog, pid, sql, client, stop };
     }
 

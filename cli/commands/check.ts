@@ -1,0 +1,70 @@
+// `dbtls check -i INVENTORY [--within 30d]`: what cron and monitoring act on.
+import type { Command } from 'commander';
+import { helpSections } from '../help.js';
+import { reportError } from '../report-error.js';
+import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
+
+interface CheckFlags extends InventoryFlags {
+  within: string;
+  json?: boolean;
+}
+
+export function registerCheck(program: Command): void {
+  const cmd = program
+    .command('check')
+    .summary('check every certificate: present, valid, signed by the CA, key match, SANs, days left')
+    .description(
+      'Checks the CA and every certificate and key the inventory needs: present, within its validity,\n' +
+        'signed by the cluster CA, matched by its key, SANs as the inventory says now, and not expiring\n' +
+        'within the window. Exit 1 when anything needs attention, so cron and monitoring can act on it.',
+    );
+  addInventoryOptions(cmd)
+    .option('--within <duration>', 'flag certificates that expire within this window (30d, 12h, 2w)', '30d')
+    .option('--json', 'print a JSON report')
+    .addHelpText(
+      'after',
+      helpSections({
+        examples: [
+          ['dbtls check -i cluster.yml', 'everything fine for the next 30 days?'],
+          ['dbtls check -i cluster.yml --within 60d --json', 'for monitoring'],
+          ['dbtls check -i cluster.yml --within 30d || dbtls rotate leaf -i cluster.yml --yes', 'in cron'],
+        ],
+        exitCodes: [
+          [0, 'every certificate is present, valid and not expiring within the window'],
+          [1, 'something expires within the window, has expired, is missing, invalid or outdated'],
+          [2, 'usage or input error (inventory problems, nothing issued yet, bad --within)'],
+        ],
+      }),
+    )
+    .action(async (flags: CheckFlags) => {
+      process.exitCode = await runCheckCommand(flags);
+    });
+}
+
+const MARK: Record<string, string> = { ok: 'ok', outdated: 'OUTDATED', expiring: 'EXPIRING', invalid: 'INVALID', expired: 'EXPIRED', missing: 'MISSING' };
+
+async function runCheckCommand(flags: CheckFlags): Promise<number> {
+  try {
+    const { parseDuration } = await import('../../lib/check/duration.js');
+    const withinMs = parseDuration(flags.within);
+    const { loadCluster } = await import('../inventory-options.js');
+    const { runCheck } = await import('../../lib/check/check.js');
+    const report = await runCheck(await loadCluster(flags), { withinMs });
+    if (flags.json) {
+      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    } else {
+      const width = Math.max(...report.items.map((i) => i.id.length));
+      for (const i of report.items) {
+        const days = i.daysLeft === undefined ? '' : `${i.daysLeft} days left`;
+        const line = `${MARK[i.status]!.padEnd(8)} ${i.id.padEnd(width)}  ${days}${i.problems.length ? `  ${i.problems.join('; ')}` : ''}`;
+        process.stdout.write(line.trimEnd() + '\n');
+      }
+      for (const o of report.orphans) process.stdout.write(`note     ${o} is in the manifest but no longer in the inventory\n`);
+      const bad = report.items.filter((i) => i.status !== 'ok').length;
+      process.stdout.write(bad ? `${bad} of ${report.items.length} need attention (window ${flags.within})\n` : `all ${report.items.length} ok for at least ${flags.within}\n`);
+    }
+    return report.ok ? 0 : 1;
+  } catch (e) {
+    return reportError(e, { json: Boolean(flags.json) });
+  }
+}

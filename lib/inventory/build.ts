@@ -1,0 +1,109 @@
+// From checked raw values to the Cluster model: the checks that span fields (duplicate names, CNs
+// that clash with the CA's), then the defaults. Shared by the dbtls YAML and the Ansible import.
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { DEFAULTS, ROLES, type Cluster, type NodeSpec, type Role, type SshSettings, type Transport } from './model.js';
+import type { Pos, Problems } from './errors.js';
+import type { RawInventory } from './schema.js';
+import type { RsaKeySize } from '../pki/keys.js';
+
+export interface BuildContext {
+  /** The inventory file, absolute: relative paths in it are relative to its folder. */
+  file: string;
+  problems: Problems;
+  /** Where a model path (like `nodes[1].name`) came from, and the field name to show there. */
+  locate(path: string): { pos?: Pos; field: string };
+}
+
+/** Runs the cross-field checks and, when the inventory has no problem at all, returns the model. */
+export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | undefined {
+  crossCheck(raw, ctx);
+  if (!ctx.problems.empty) return undefined;
+  const dir = dirname(ctx.file);
+  const cluster = raw.cluster!;
+  const leaf = {
+    days: raw.leaf?.days ?? DEFAULTS.leaf.days,
+    keySize: (raw.leaf?.keySize ?? DEFAULTS.leaf.keySize) as RsaKeySize,
+    localhost: raw.leaf?.localhost ?? DEFAULTS.leaf.localhost,
+  };
+  const ssh: SshSettings = { ...DEFAULTS.ssh, ...paths(raw.ssh, dir) };
+  const nodes: NodeSpec[] = (raw.nodes ?? []).map((n) => {
+    const node: NodeSpec = {
+      name: n!.name!,
+      host: n!.host!,
+      roles: ROLES.filter((r) => n!.roles!.includes(r)) as Role[],
+      sans: (n!.sans ?? []) as string[],
+      localhost: n!.localhost ?? leaf.localhost,
+      transport: (n!.transport ?? 'ssh') as Transport,
+      ssh: { ...ssh, ...paths(n!.ssh, dir) },
+    };
+    if (n!.dest !== undefined) node.dest = n!.dest;
+    return node;
+  });
+  return {
+    cluster,
+    file: ctx.file,
+    pki: raw.pki === undefined ? join(dir, 'pki', cluster) : resolve(dir, expandHome(raw.pki)),
+    subject: { ...raw.subject },
+    ca: {
+      commonName: caCommonName(raw)!,
+      days: raw.ca?.days ?? DEFAULTS.ca.days,
+      keySize: (raw.ca?.keySize ?? DEFAULTS.ca.keySize) as RsaKeySize,
+    },
+    leaf,
+    ssh,
+    nodes,
+    clients: (raw.clients ?? []).map((c) => ({ name: c!.name!, commonName: c!.commonName ?? c!.name! })),
+  };
+}
+
+function caCommonName(raw: RawInventory): string | undefined {
+  return raw.ca?.commonName ?? (raw.cluster === undefined ? undefined : `${raw.cluster} CA`);
+}
+
+function crossCheck(raw: RawInventory, ctx: BuildContext): void {
+  const report = (path: string, message: string) => {
+    const { pos, field } = ctx.locate(path);
+    ctx.problems.add(pos, field, message);
+  };
+  // Names become directories, and some file systems ignore case: compare them folded.
+  const unique = (kind: 'nodes' | 'clients', names: (string | undefined)[]) => {
+    const first = new Map<string, number>();
+    names.forEach((name, i) => {
+      if (name === undefined) return;
+      const seen = first.get(name.toLowerCase());
+      if (seen === undefined) first.set(name.toLowerCase(), i);
+      else {
+        const at = ctx.locate(`${kind}[${seen}].name`).pos;
+        report(`${kind}[${i}].name`, `duplicate ${kind === 'nodes' ? 'node' : 'client'} name "${name}"${at ? ` (first at line ${at.line})` : ''}`);
+      }
+    });
+  };
+  unique('nodes', (raw.nodes ?? []).map((n) => n?.name));
+  unique('clients', (raw.clients ?? []).map((c) => c?.name));
+
+  const caCn = caCommonName(raw);
+  if (caCn === undefined) return;
+  const clash = (cn: string) => cn.toLowerCase() === caCn.toLowerCase();
+  const why = `equals the CA's commonName "${caCn}"; a certificate's CN must differ from its CA's`;
+  (raw.nodes ?? []).forEach((n, i) => {
+    if (n?.name !== undefined && clash(n.name)) report(`nodes[${i}].name`, why);
+  });
+  (raw.clients ?? []).forEach((c, i) => {
+    const field = c?.commonName !== undefined ? 'commonName' : 'name';
+    const cn = c?.[field];
+    if (cn !== undefined && clash(cn)) report(`clients[${i}].${field}`, why);
+  });
+}
+
+/** Key files: "~/" is the home folder, and relative paths are relative to the inventory's folder. */
+function paths(ssh: SshSettings | undefined, dir: string): SshSettings {
+  const out: SshSettings = { ...ssh };
+  if (out.identityFile !== undefined) out.identityFile = resolve(dir, expandHome(out.identityFile));
+  if (out.knownHostsFile !== undefined) out.knownHostsFile = resolve(dir, expandHome(out.knownHostsFile));
+  return out;
+}
+
+export function expandHome(p: string): string {
+  return p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
+}

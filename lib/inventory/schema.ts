@@ -1,0 +1,71 @@
+// The dbtls YAML inventory, key by key. This table is the public contract: to add a key, add a
+// line here, a field to RawInventory (and to the model in build.ts), and a row in docs/inventory.md.
+import * as rules from './rules.js';
+import { bool, int, list, map, required, str, type MapSpec } from './walk.js';
+import type { SshSettings, SubjectFields } from './model.js';
+
+const ssh = map({
+  user: str(rules.sshUser),
+  port: int(rules.port),
+  identityFile: str(rules.filePath),
+  knownHostsFile: str(rules.filePath),
+});
+
+export const INVENTORY_SCHEMA: MapSpec = map({
+  cluster: required(str(rules.clusterName)),
+  pki: str(rules.filePath),
+  subject: map({
+    C: str(rules.country),
+    ST: str(rules.subjectText(128)),
+    L: str(rules.subjectText(128)),
+    O: str(rules.subjectText(64)),
+    OU: str(rules.subjectText(64)),
+  }),
+  ca: map({ commonName: str(rules.commonName), days: int(rules.days), keySize: int(rules.keySize) }),
+  leaf: map({ days: int(rules.days), keySize: int(rules.keySize), localhost: bool() }),
+  ssh,
+  nodes: required(
+    list(
+      map({
+        name: required(str(rules.safeName)),
+        host: required(str(rules.host)),
+        roles: required(list(str(rules.role), { min: 1, what: 'role' })),
+        sans: list(str(rules.san)),
+        dest: str(rules.dest),
+        transport: str(rules.transport),
+        ssh,
+        localhost: bool(),
+      }),
+      { min: 1, what: 'node' },
+    ),
+  ),
+  clients: list(map({ name: required(str(rules.safeName)), commonName: str(rules.commonName) })),
+});
+
+/** What the walk keeps of a dbtls YAML inventory: only values that passed their rules. */
+export interface RawInventory {
+  cluster?: string;
+  pki?: string;
+  subject?: SubjectFields;
+  ca?: { commonName?: string; days?: number; keySize?: number };
+  leaf?: { days?: number; keySize?: number; localhost?: boolean };
+  ssh?: SshSettings;
+  nodes?: (RawNode | undefined)[];
+  clients?: (RawClient | undefined)[];
+}
+
+export interface RawNode {
+  name?: string;
+  host?: string;
+  roles?: (string | undefined)[];
+  sans?: (string | undefined)[];
+  dest?: string;
+  transport?: string;
+  ssh?: SshSettings;
+  localhost?: boolean;
+}
+
+export interface RawClient {
+  name?: string;
+  commonName?: string;
+}

@@ -1,0 +1,161 @@
+// `dbtls issue`: one CA for the cluster, and for every node and client the certificates and keys
+// its roles need. Keys are generated in parallel on every core; everything a run writes (keys,
+// certificates, the manifest) is committed as one journaled batch under the PKI directory's lock.
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { generateRsaKey, privateKeyToPem, publicKeyToPem } from '../pki/keys.js';
+import { inspectCertificate, parseCertificates } from '../pki/inspect.js';
+import { formatSan } from '../pki/san.js';
+import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
+import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
+import { acquireLock } from '../store/lock.js';
+import { ensurePrivateDir, pkiLayout } from '../store/pki-dir.js';
+import { readManifest, serializeManifest, type CertificateRecord, type KeyPairRecord, type Owner } from '../store/manifest.js';
+import { inputError } from '../errors.js';
+import { prepareCa, type CaAction, type CaImport } from './ca.js';
+import { desiredItems, planIssuance, type PlannedItem } from './plan.js';
+import type { Cluster } from '../inventory/model.js';
+
+export interface IssueOptions {
+  nodes?: string[];
+  clients?: string[];
+  force?: boolean;
+  passphrase?: string;
+  importCa?: CaImport;
+  now?: Date;
+}
+
+export interface IssuedItem {
+  id: string;
+  owner: Owner;
+  kind: PlannedItem['kind'];
+  reason: string;
+  /** Paths relative to the PKI directory. */
+  files: string[];
+  subject?: string;
+  sans?: string[];
+  notAfter?: string;
+}
+
+export type IssueEvent =
+  | { type: 'ca'; action: CaAction; subject: string; fingerprint256: string }
+  | { type: 'plan'; toIssue: Array<{ id: string; owner: Owner; reason: string }>; unchanged: string[] }
+  | { type: 'issued'; item: IssuedItem }
+  | { type: 'committed'; files: number };
+
+export interface IssueReport {
+  cluster: string;
+  pki: string;
+  ca: { action: CaAction; subject: string; fingerprint256: string; notAfter: string };
+  issued: IssuedItem[];
+  unchanged: string[];
+  /** Every file written, relative to the PKI directory (manifest.json included). */
+  written: string[];
+  changed: boolean;
+}
+
+function checkFilter(cluster: Cluster, opts: IssueOptions): void {
+  const unknown = (names: string[] | undefined, known: string[]) => (names ?? []).filter((n) => !known.includes(n));
+  const badNodes = unknown(opts.nodes, cluster.nodes.map((n) => n.name));
+  const badClients = unknown(opts.clients, cluster.clients.map((c) => c.name));
+  if (badNodes.length) throw inputError('unknown-node', `no node named ${badNodes.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, { file: cluster.file, field: '--node' });
+  if (badClients.length) throw inputError('unknown-client', `no client named ${badClients.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, { file: cluster.file, field: '--client' });
+}
+
+/** Folders that may hold temporaries of an interrupted run. */
+async function storeDirs(root: string): Promise<string[]> {
+  const dirs = [root];
+  for (const sub of ['nodes', 'clients']) {
+    const names = await readdir(join(root, sub)).catch(() => [] as string[]);
+    dirs.push(...names.map((n) => join(root, sub, n)));
+  }
+  return dirs;
+}
+
+function spkiSha256(key: KeyObject): string {
+  const der = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
+}
+
+export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEvent: (e: IssueEvent) => void = () => {}): Promise<IssueReport> {
+  checkFilter(cluster, opts);
+  const now = opts.now ?? new Date();
+  const layout = pkiLayout(cluster.pki);
+  await ensurePrivateDir(dirname(layout.root), layout.root);
+  const lock = await acquireLock(layout.lock);
+  try {
+    await recoverBatch(layout.journal, await storeDirs(layout.root));
+    const manifest = await readManifest(layout.manifest, cluster.cluster);
+    const ca = await prepareCa(layout, cluster, { passphrase: opts.passphrase, import: opts.importCa, now });
+    onEvent({ type: 'ca', action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256 });
+
+    const plan = await planIssuance(layout.root, desiredItems(cluster, ca.info.fingerprint256, opts), manifest, opts.force);
+    const todo = plan.filter((i) => i.reason !== null);
+    const unchanged = plan.filter((i) => i.reason === null).map((i) => i.id);
+    onEvent({ type: 'plan', toIssue: todo.map((i) => ({ id: i.id, owner: i.owner, reason: i.reason! })), unchanged });
+
+    const report: IssueReport = {
+      cluster: cluster.cluster,
+      pki: layout.root,
+      ca: { action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256, notAfter: ca.info.notAfter.toISOString() },
+      issued: [],
+      unchanged,
+      written: [],
+      changed: false,
+    };
+    if (todo.length === 0 && ca.files.length === 0) return report;
+
+    // Every key starts now, on the thread pool; certificates are signed as their keys arrive.
+    const keys = todo.map((i) => generateRsaKey(i.keySize));
+    keys.forEach((k) => k.catch(() => undefined));
+    const files: BatchFile[] = [...ca.files];
+    if (todo.length) {
+      const caKey = await ca.key();
+      const { issueCertificate, loadIssuer } = await import('../pki/certificate.js');
+      const issuer = loadIssuer(ca.certPem, caKey);
+      const certRecords = new Map(manifest.certificates.map((r) => [r.id, r]));
+      const pairRecords = new Map(manifest.keyPairs.map((r) => [r.id, r]));
+      const issuedAt = now.toISOString();
+      for (const [n, item] of todo.entries()) {
+        const key = await keys[n]!;
+        const abs = (rel: string) => join(layout.root, rel);
+        let issued: IssuedItem;
+        if (item.kind === 'certificate') {
+          const cert = issueCertificate({ profile: item.profile, subject: item.subject, sans: item.sans, days: item.days, subjectKey: key, issuer, now });
+          files.push({ path: abs(item.cert), data: cert.pem, mode: CERT_MODE }, { path: abs(item.key), data: privateKeyToPem(key), mode: KEY_MODE });
+          const info = inspectCertificate(parseCertificates(cert.pem)[0]!);
+          const rec: CertificateRecord = {
+            id: item.id, owner: item.owner, profile: item.profile, subject: info.subject, serial: info.serial,
+            fingerprint256: info.fingerprint256, sans: item.sans.map(formatSan), notBefore: info.notBefore.toISOString(),
+            notAfter: info.notAfter.toISOString(), keySize: item.keySize, cert: item.cert, key: item.key, spec: item.spec, issuedAt,
+          };
+          certRecords.set(item.id, rec);
+          issued = { id: item.id, owner: item.owner, kind: item.kind, reason: item.reason!, files: [item.cert, item.key], subject: rec.subject, sans: rec.sans, notAfter: rec.notAfter };
+        } else {
+          files.push({ path: abs(item.private), data: privateKeyToPem(key), mode: KEY_MODE }, { path: abs(item.public), data: publicKeyToPem(key), mode: CERT_MODE });
+          const rec: KeyPairRecord = { id: item.id, owner: item.owner, keySize: item.keySize, private: item.private, public: item.public, publicKeySha256: spkiSha256(key), spec: item.spec, issuedAt };
+          pairRecords.set(item.id, rec);
+          issued = { id: item.id, owner: item.owner, kind: item.kind, reason: item.reason!, files: [item.private, item.public] };
+        }
+        report.issued.push(issued);
+        onEvent({ type: 'issued', item: issued });
+      }
+      manifest.certificates = [...certRecords.values()];
+      manifest.keyPairs = [...pairRecords.values()];
+    }
+    // A loaded CA keeps what the manifest knew of it (it was imported, say).
+    const known = manifest.ca?.fingerprint256 === ca.record.fingerprint256 ? manifest.ca : undefined;
+    manifest.ca = ca.action === 'loaded' && known ? { ...ca.record, imported: known.imported } : ca.record;
+    files.push({ path: layout.manifest, data: serializeManifest(manifest), mode: CERT_MODE });
+
+    for (const dir of new Set(files.map((f) => dirname(f.path)))) await ensurePrivateDir(layout.root, dir);
+    await commitBatch(files, layout.journal);
+    report.written = files.map((f) => f.path.slice(layout.root.length + 1));
+    report.changed = true;
+    onEvent({ type: 'committed', files: files.length });
+    return report;
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,157 @@
+// What a cluster needs from its PKI directory, and what of it must be (re-)issued: new owners,
+// changed specs (a SAN or role added, another key size, another CA), missing or altered files,
+// or --force. Everything else is left alone, so a second run writes nothing.
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseSans, formatSan, type San } from '../pki/san.js';
+import type { Subject } from '../pki/certificate.js';
+import type { Profile } from '../pki/profiles.js';
+import type { RsaKeySize } from '../pki/keys.js';
+import { RSA_PAIR_ROLES, type Cluster, type NodeSpec } from '../inventory/model.js';
+import { NODE_FILES, ownerDir } from '../store/pki-dir.js';
+import type { Manifest, Owner } from '../store/manifest.js';
+
+export interface PlannedCertificate {
+  kind: 'certificate';
+  id: string;
+  owner: Owner;
+  profile: Profile;
+  subject: Subject;
+  sans: San[];
+  keySize: RsaKeySize;
+  days: number;
+  cert: string;
+  key: string;
+  spec: string;
+  /** Why it is issued; null when it is up to date. */
+  reason: string | null;
+}
+
+export interface PlannedKeyPair {
+  kind: 'key-pair';
+  id: string;
+  owner: Owner;
+  keySize: RsaKeySize;
+  private: string;
+  public: string;
+  spec: string;
+  reason: string | null;
+}
+
+export type PlannedItem = PlannedCertificate | PlannedKeyPair;
+
+export interface PlanFilter {
+  /** Only these nodes (names); undefined = all. */
+  nodes?: string[];
+  /** Only these clients; undefined = all (or none when only nodes were chosen). */
+  clients?: string[];
+  force?: boolean;
+}
+
+function specHash(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/** A node's server certificate names: its name, its host, its extra SANs, and localhost when asked. */
+export function nodeSans(node: NodeSpec): San[] {
+  const wanted = [node.name, node.host, ...node.sans, ...(node.localhost ? ['localhost', '127.0.0.1'] : [])];
+  // The node name is a SAN only when it is a valid DNS name (it always is after validation, but be safe).
+  return parseSans(wanted).sans;
+}
+
+/** The CN of a node's client certificate; distinct from its server CN so REQUIRE SUBJECT can tell them apart. */
+export function nodeClientCn(node: NodeSpec): string {
+  return `${node.name}-client`;
+}
+
+/** Everything the cluster should have, before looking at what exists. */
+export function desiredItems(cluster: Cluster, caFingerprint: string, filter: PlanFilter = {}): PlannedItem[] {
+  const items: PlannedItem[] = [];
+  const { days, keySize } = cluster.leaf;
+  const cert = (owner: Owner, id: string, profile: Profile, cn: string, sans: San[], base: string) => {
+    const subject: Subject = { ...cluster.subject, CN: cn };
+    const spec = specHash({ profile, subject, sans: sans.map(formatSan), keySize, ca: caFingerprint });
+    items.push({ kind: 'certificate', id, owner, profile, subject, sans, keySize, days, cert: `${base}-cert.pem`, key: `${base}-key.pem`, spec, reason: null });
+  };
+  const nodeSet = filter.nodes ? new Set(filter.nodes) : undefined;
+  const clientSet = filter.clients ? new Set(filter.clients) : filter.nodes ? new Set<string>() : undefined;
+
+  for (const node of cluster.nodes) {
+    if (nodeSet && !nodeSet.has(node.name)) continue;
+    const owner: Owner = { kind: 'node', name: node.name };
+    const dir = ownerDir('node', node.name);
+    // The server certificate is a peer certificate: Galera, TiDB/PD/TiKV and replication links use
+    // the same certificate to serve and to dial.
+    cert(owner, `${dir}/server`, 'peer', node.name, nodeSans(node), `${dir}/server`);
+    cert(owner, `${dir}/client`, 'client', nodeClientCn(node), [], `${dir}/client`);
+    if (node.roles.some((r) => RSA_PAIR_ROLES.includes(r))) {
+      items.push({
+        kind: 'key-pair', id: `${dir}/rsa`, owner, keySize,
+        private: `${dir}/${NODE_FILES.rsaPrivate}`, public: `${dir}/${NODE_FILES.rsaPublic}`,
+        spec: specHash({ keyPair: 'rsa', keySize }), reason: null,
+      });
+    }
+  }
+  for (const client of cluster.clients) {
+    if (clientSet && !clientSet.has(client.name)) continue;
+    const dir = ownerDir('client', client.name);
+    cert({ kind: 'client', name: client.name }, `${dir}/client`, 'client', client.commonName, [], `${dir}/client`);
+  }
+  return items;
+}
+
+async function readOrNull(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Fills in each item's reason by comparing with the manifest and the files on disk. */
+export async function planIssuance(root: string, items: PlannedItem[], manifest: Manifest, force = false): Promise<PlannedItem[]> {
+  const certs = new Map(manifest.certificates.map((r) => [r.id, r]));
+  const pairs = new Map(manifest.keyPairs.map((r) => [r.id, r]));
+  return Promise.all(
+    items.map(async (item): Promise<PlannedItem> => {
+      const rec = item.kind === 'certificate' ? certs.get(item.id) : pairs.get(item.id);
+      let reason: string | null = null;
+      if (force) reason = 'forced';
+      else if (!rec) reason = 'new';
+      else if (rec.spec !== item.spec) reason = describeChange(item, rec);
+      else if (item.kind === 'certificate') {
+        const [pem, key] = await Promise.all([readOrNull(join(root, item.cert)), readOrNull(join(root, item.key))]);
+        if (pem === null || key === null) reason = `${pem === null ? item.cert : item.key} is missing`;
+        else if (safeFingerprint(pem) !== (rec as { fingerprint256: string }).fingerprint256) reason = `${item.cert} differs from the manifest`;
+      } else {
+        const [priv, pub] = await Promise.all([readOrNull(join(root, item.private)), readOrNull(join(root, item.public))]);
+        if (priv === null || pub === null) reason = `${priv === null ? item.private : item.public} is missing`;
+      }
+      return { ...item, reason };
+    }),
+  );
+}
+
+function safeFingerprint(pem: string): string | undefined {
+  try {
+    return new X509Certificate(pem).fingerprint256;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeChange(item: PlannedItem, rec: { sans?: string[]; keySize: number }): string {
+  if (item.kind === 'certificate') {
+    const now = item.sans.map(formatSan);
+    const before = rec.sans ?? [];
+    const added = now.filter((s) => !before.includes(s));
+    const removed = before.filter((s) => !now.includes(s));
+    if (added.length || removed.length) {
+      return ['SANs changed', added.length ? `+${added.join(' +')}` : '', removed.length ? `-${removed.join(' -')}` : ''].filter(Boolean).join(' ');
+    }
+  }
+  if (item.keySize !== rec.keySize) return `key size ${rec.keySize} → ${item.keySize}`;
+  return 'subject, profile or CA changed';
+}

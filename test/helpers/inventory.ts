@@ -1,0 +1,35 @@
+// Writes small dbtls inventories for tests: a cluster of nodes on transport local, a PKI folder beside it.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+export interface TestNode {
+  name: string;
+  host: string;
+  roles?: string[];
+  sans?: string[];
+  localhost?: boolean;
+}
+
+export interface TestInventory {
+  cluster?: string;
+  nodes: TestNode[];
+  clients?: string[];
+  leafDays?: number;
+  caCommonName?: string;
+}
+
+/** Writes DIR/inventory.yml (pki: ./pki) and returns its path. */
+export async function writeInventory(dir: string, inv: TestInventory, name = 'inventory.yml'): Promise<string> {
+  const doc: Record<string, unknown> = {
+    cluster: inv.cluster ?? 'test',
+    pki: './pki',
+    ca: { commonName: inv.caCommonName ?? 'Test Cluster CA' },
+    nodes: inv.nodes.map((n) => ({ name: n.name, host: n.host, roles: n.roles ?? ['mariadb'], ...(n.sans ? { sans: n.sans } : {}), ...(n.localhost !== undefined ? { localhost: n.localhost } : {}), transport: 'local' })),
+  };
+  if (inv.leafDays !== undefined) doc.leaf = { days: inv.leafDays };
+  if (inv.clients) doc.clients = inv.clients.map((name) => ({ name }));
+  const path = join(dir, name);
+  await writeFile(path, stringify(doc));
+  return path;
+}

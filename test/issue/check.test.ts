@@ -1,0 +1,110 @@
+// `dbtls check` exit codes and findings, on certificates issued for real.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dbtls } from '../helpers/run.js';
+import { tempDir } from '../helpers/tmp.js';
+import { writeInventory, type TestInventory } from '../helpers/inventory.js';
+
+const TWO: TestInventory = {
+  nodes: [
+    { name: 'db1', host: '10.0.0.11', roles: ['mysql'] },
+    { name: 'db2', host: '10.0.0.12' },
+  ],
+  clients: ['app'],
+};
+
+async function check(inv: string, extra: string[] = []) {
+  const r = await dbtls(['check', '-i', inv, '--json', ...extra]);
+  return { ...r, report: r.stdout ? JSON.parse(r.stdout) : undefined };
+}
+
+const statuses = (report: { items: Array<{ id: string; status: string }> }) => Object.fromEntries(report.items.map((i) => [i.id, i.status]));
+
+test('all good: exit 0; certificates issued for 1 day: exit 1 within 30d, exit 0 within 12h', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await writeInventory(dir, TWO);
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const ok = await check(inv);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.report.ok, true);
+  assert.equal(ok.report.items.length, 1 + 2 + 2 + 1 + 1); // CA, db1 (server, client, rsa), db2 (server, client), app
+  const text = await dbtls(['check', '-i', inv]);
+  assert.match(text.stdout, /all 7 ok for at least 30d/);
+
+  const dir1 = await tempDir(t);
+  const short = await writeInventory(dir1, { ...TWO, leafDays: 1 });
+  assert.equal((await dbtls(['issue', '-i', short])).code, 0);
+  const soon = await check(short, ['--within', '30d']);
+  assert.equal(soon.code, 1);
+  assert.equal(statuses(soon.report)['nodes/db1/server'], 'expiring');
+  assert.equal(statuses(soon.report)['ca'], 'ok');
+  assert.match(soon.report.items.find((i: { id: string }) => i.id === 'nodes/db1/server').problems[0], /expires in 0 days/);
+  const human = await dbtls(['check', '-i', short]);
+  assert.equal(human.code, 1);
+  assert.match(human.stdout, /EXPIRING nodes\/db1\/server/);
+  assert.equal((await check(short, ['--within', '12h'])).code, 0);
+});
+
+test('missing, mismatched and outdated files: exit 1, each named', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await writeInventory(dir, TWO);
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const pki = join(dir, 'pki');
+  await unlink(join(pki, 'nodes/db2/client-cert.pem'));
+  // db1's server key replaced by db2's: the key no longer matches the certificate.
+  const { readFile } = await import('node:fs/promises');
+  await writeFile(join(pki, 'nodes/db1/server-key.pem'), await readFile(join(pki, 'nodes/db2/server-key.pem')));
+  // The inventory grew a SAN that was not issued yet.
+  const grown = structuredClone(TWO);
+  grown.nodes[1]!.sans = ['db2.example.com'];
+  await writeInventory(dir, grown);
+  const r = await check(inv);
+  assert.equal(r.code, 1);
+  const s = statuses(r.report);
+  assert.equal(s['nodes/db2/client'], 'missing');
+  assert.equal(s['nodes/db1/server'], 'invalid');
+  assert.equal(s['nodes/db2/server'], 'outdated');
+  assert.equal(s['nodes/db1/client'], 'ok');
+  const problems = r.report.items.flatMap((i: { problems: string[] }) => i.problems).join('\n');
+  assert.match(problems, /server-key.pem does not belong to nodes\/db1\/server-cert.pem/);
+  assert.match(problems, /SANs differ from the inventory: missing DNS:db2.example.com/);
+});
+
+test('a certificate from another CA is invalid; a node gone from the inventory is a note, not a failure', async (t) => {
+  const dir = await tempDir(t);
+  const other = await tempDir(t);
+  const inv = await writeInventory(dir, TWO);
+  const otherInv = await writeInventory(other, TWO);
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  assert.equal((await dbtls(['issue', '-i', otherInv])).code, 0);
+  const { copyFile } = await import('node:fs/promises');
+  for (const f of ['server-cert.pem', 'server-key.pem']) await copyFile(join(other, 'pki/nodes/db2', f), join(dir, 'pki/nodes/db2', f));
+  const r = await check(inv);
+  assert.equal(r.code, 1);
+  const db2 = r.report.items.find((i: { id: string }) => i.id === 'nodes/db2/server');
+  assert.equal(db2.status, 'invalid');
+  assert.match(db2.problems.join(), /chain: no trusted CA signed CN=db2/);
+
+  const shrunk = { ...TWO, nodes: [TWO.nodes[0]!] };
+  const dir3 = await tempDir(t);
+  const inv3 = await writeInventory(dir3, TWO);
+  assert.equal((await dbtls(['issue', '-i', inv3])).code, 0);
+  await writeInventory(dir3, shrunk);
+  const r3 = await check(inv3);
+  assert.equal(r3.code, 0, r3.stdout);
+  assert.deepEqual(r3.report.orphans, ['nodes/db2/client', 'nodes/db2/server']);
+});
+
+test('usage and input errors exit 2: nothing issued yet, a bad --within', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await writeInventory(dir, TWO);
+  const none = await dbtls(['check', '-i', inv]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /nothing has been issued for cluster "test" yet/);
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const bad = await dbtls(['check', '-i', inv, '--within', 'soon']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--within "soon" must be a number/);
+});
