@@ -31,6 +31,10 @@ demo: build
 	@echo
 	@echo "A second run changes nothing:"
 	$(DBTLS) setup --datadir demo/certs --verbose
+	@echo
+	@echo "A whole cluster from inventories/example.yml (PKI directory in out/pki):"
+	$(DBTLS) issue -i inventories/example.yml
+	$(DBTLS) check -i inventories/example.yml
 
 bench: build system-deps
 	$(NODE) bench/setup.mjs

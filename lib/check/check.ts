@@ -144,6 +144,9 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   const cas = parseCertificates(caPem);
   const caCert = cas[0];
   if (!caCert) throw inputError('no-ca', `${layout.ca} holds no certificate`, { file: layout.ca });
+  if ((await read(layout.journal)) !== null) {
+    throw inputError('interrupted', `an interrupted dbtls run left ${layout.journal}: the PKI directory is between two states`, { file: layout.journal }, `run: dbtls issue -i ${cluster.file} (it finishes the interrupted writes)`);
+  }
   const manifest = await readManifest(layout.manifest, cluster.cluster);
   const report: CheckReport = { cluster: cluster.cluster, pki: layout.root, withinDays: opts.withinMs / DAY, ok: true, items: [], orphans: [] };
 

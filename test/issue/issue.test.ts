@@ -212,3 +212,23 @@ test('an encrypted CA key: made with the passphrase, needed only to sign, a wron
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(ok.report.issued.map((i: { id: string }) => i.id), ['nodes/db4/server', 'nodes/db4/client']);
 });
+
+test('a run killed at any moment: the next run finishes or redoes it, and every pair matches again', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await writeInventory(dir, THREE);
+  assert.equal((await issue(inv)).code, 0);
+  const { spawn } = await import('node:child_process');
+  const { cliPath } = await import('../helpers/paths.js');
+  for (const delay of [30, 150, 300, 450, 600, 800]) {
+    const child = spawn(process.execPath, [cliPath, 'issue', '-i', inv, '--force'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, delay));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const next = await issue(inv);
+    assert.equal(next.code, 0, `after a kill at ${delay} ms: ${next.stderr}`);
+    const checked = await dbtls(['check', '-i', inv]);
+    assert.equal(checked.code, 0, `after a kill at ${delay} ms: ${checked.stdout}${checked.stderr}`);
+    const leftovers = [...(await tree(join(dir, 'pki'))).keys()].filter((k) => /(^|\/)\./.test(k));
+    assert.deepEqual(leftovers, [], 'no temporaries, journal or lock left');
+  }
+});
