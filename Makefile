@@ -4,7 +4,7 @@ NODE  ?= node
 NPM   ?= npm
 DBTLS := $(NODE) dist/cli/main.js
 
-.PHONY: all build test unit demo bench clean system-deps
+.PHONY: all build test unit demo bench bench-setup bench-issue clean system-deps bench-deps
 
 all: build
 
@@ -36,8 +36,17 @@ demo: build
 	$(DBTLS) issue -i inventories/example.yml
 	$(DBTLS) check -i inventories/example.yml
 
-bench: build system-deps
+bench-deps:
+	bash scripts/install-bench-deps.sh
+
+# Side by side with the tools people use instead; results and how to read them are in README.md.
+bench: bench-setup bench-issue
+
+bench-setup: build system-deps
 	$(NODE) bench/setup.mjs
+
+bench-issue: build bench-deps
+	$(NODE) bench/issue.mjs --nodes 100
 
 clean:
 	rm -rf dist demo out .bench
