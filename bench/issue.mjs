@@ -33,6 +33,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const ALL_TOOLS = ['dbtls', 'floor', 'easy-rsa', 'cfssl', 'mkcert', 'cfssl-par', 'mkcert-par'];
 const TARGETS = { 'easy-rsa': 3, cfssl: 2 }; // dbtls at least this many times faster
@@ -57,38 +58,29 @@ function usage(code) {
 
 const opts = { nodes: 100, runs: 1, tools: [...ALL_TOOLS], jobs: cpus().length, keep: false, json: false };
 {
-  const args = process.argv.slice(2);
   const positive = (name, v) => {
-    if (!/^\d+$/.test(v) || Number(v) < 1) { console.error(`issue.mjs: ${name} must be a positive integer, not ${v}`); usage(2); }
+    if (!/^\d+$/.test(v) || Number(v) < 1) { console.error(`issue.mjs: --${name} must be a positive integer, not ${v}`); usage(2); }
     return Number(v);
   };
-  for (let i = 0; i < args.length; i++) {
-    let a = args[i];
-    let value;
-    const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) { value = a.slice(eq + 1); a = a.slice(0, eq); }
-    const need = () => {
-      if (value !== undefined) return value;
-      if (i + 1 >= args.length) { console.error(`issue.mjs: ${a} needs a value`); usage(2); }
-      return args[++i];
-    };
-    switch (a) {
-      case '--nodes': opts.nodes = positive(a, need()); break;
-      case '--runs': opts.runs = positive(a, need()); break;
-      case '--jobs': opts.jobs = positive(a, need()); break;
-      case '--tools': {
-        const list = need().split(',').map((s) => s.trim()).filter(Boolean);
-        const bad = list.filter((t) => !ALL_TOOLS.includes(t));
-        if (bad.length || !list.length) { console.error(`issue.mjs: unknown tool(s) ${bad.join(', ') || '(none given)'}`); usage(2); }
-        opts.tools = ALL_TOOLS.filter((t) => list.includes(t)); // canonical order, no duplicates
-        break;
-      }
-      case '--keep': opts.keep = true; break;
-      case '--json': opts.json = true; break;
-      case '-h': case '--help': usage(0); break;
-      default: console.error(`issue.mjs: unknown argument ${a}`); usage(2);
-    }
+  let parsed;
+  try {
+    const text = { type: 'string' };
+    const flag = { type: 'boolean' };
+    parsed = parseArgs({ options: { nodes: text, runs: text, jobs: text, tools: text, keep: flag, json: flag, help: { type: 'boolean', short: 'h' } } }).values;
+  } catch (e) {
+    console.error(`issue.mjs: ${e.message}`);
+    usage(2);
   }
+  if (parsed.help) usage(0);
+  for (const name of ['nodes', 'runs', 'jobs']) if (parsed[name] !== undefined) opts[name] = positive(name, parsed[name]);
+  if (parsed.tools !== undefined) {
+    const list = parsed.tools.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = list.filter((t) => !ALL_TOOLS.includes(t));
+    if (bad.length || !list.length) { console.error(`issue.mjs: unknown tool(s) ${bad.join(', ') || '(none given)'}`); usage(2); }
+    opts.tools = ALL_TOOLS.filter((t) => list.includes(t)); // canonical order, no duplicates
+  }
+  opts.keep = Boolean(parsed.keep);
+  opts.json = Boolean(parsed.json);
   if (opts.nodes > 65535) { console.error('issue.mjs: --nodes is at most 65535 (addresses 10.1.x.y)'); usage(2); }
 }
 

@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const EXPECTED = [
   'ca.pem', 'ca-key.pem', 'server-cert.pem', 'server-key.pem',
@@ -42,35 +43,23 @@ function usage(code) {
 
 const opts = { runs: 15, suffix: '8_0_36', json: false };
 {
-  const args = process.argv.slice(2);
-  for (let i = 0; i < args.length; i++) {
-    let a = args[i];
-    let value;
-    const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) { value = a.slice(eq + 1); a = a.slice(0, eq); }
-    const need = () => {
-      if (value !== undefined) return value;
-      if (i + 1 >= args.length) { console.error(`setup.mjs: ${a} needs a value`); usage(2); }
-      return args[++i];
-    };
-    switch (a) {
-      case '--runs': {
-        const v = need();
-        if (!/^\d+$/.test(v) || Number(v) < 1) { console.error(`setup.mjs: --runs must be a positive integer, not ${v}`); usage(2); }
-        opts.runs = Number(v);
-        break;
-      }
-      case '--suffix': {
-        const v = need();
-        if (!/^[A-Za-z0-9_]{1,17}$/.test(v)) { console.error('setup.mjs: --suffix takes 1-17 letters, digits or _'); usage(2); }
-        opts.suffix = v;
-        break;
-      }
-      case '--json': opts.json = true; break;
-      case '-h': case '--help': usage(0); break;
-      default: console.error(`setup.mjs: unknown argument ${a}`); usage(2);
-    }
+  let parsed;
+  try {
+    parsed = parseArgs({ options: { runs: { type: 'string' }, suffix: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+  } catch (e) {
+    console.error(`setup.mjs: ${e.message}`);
+    usage(2);
   }
+  if (parsed.help) usage(0);
+  if (parsed.runs !== undefined) {
+    if (!/^\d+$/.test(parsed.runs) || Number(parsed.runs) < 1) { console.error(`setup.mjs: --runs must be a positive integer, not ${parsed.runs}`); usage(2); }
+    opts.runs = Number(parsed.runs);
+  }
+  if (parsed.suffix !== undefined) {
+    if (!/^[A-Za-z0-9_]{1,17}$/.test(parsed.suffix)) { console.error('setup.mjs: --suffix takes 1-17 letters, digits or _'); usage(2); }
+    opts.suffix = parsed.suffix;
+  }
+  opts.json = Boolean(parsed.json);
 }
 
 // ---- locate the repository and the two sides ---------------------------------------------------
