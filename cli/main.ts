@@ -8,6 +8,7 @@ import { registerSetup } from './commands/setup.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerIssue } from './commands/issue.js';
 import { registerCheck } from './commands/check.js';
+import { registerKeystore } from './commands/keystore.js';
 import { helpSections, COMMON_EXIT_CODES } from './help.js';
 
 const program = new Command('dbtls')
@@ -22,6 +23,7 @@ const program = new Command('dbtls')
 registerSetup(program);
 registerIssue(program);
 registerCheck(program);
+registerKeystore(program);
 registerInspect(program);
 
 program.addHelpText(

@@ -3,21 +3,30 @@
 # Called by `make test`; safe to run again. Needs root (or passwordless sudo) when something is missing.
 set -euo pipefail
 
-# command-to-check:debian-package
+# command-to-check:debian-package (an absolute path is checked as a file instead of a command)
 wanted=(
   "openssl:openssl"
   "mariadbd:mariadb-server"
   "mariadb:mariadb-client"
   "my_print_defaults:mariadb-client"
   "mariadb-install-db:mariadb-server"
+  # Java keystore tests: keytool, and javac to compile the small clients in test/java.
+  "java:openjdk-17-jdk-headless"
+  "keytool:openjdk-17-jdk-headless"
+  "javac:openjdk-17-jdk-headless"
+  # MariaDB Connector/J 2.7 (test/e2e/connector-j.test.ts).
+  "/usr/share/java/mariadb-java-client.jar:libmariadb-java"
 )
 
 missing=()
 for pair in "${wanted[@]}"; do
   cmd=${pair%%:*} pkg=${pair#*:}
-  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/usr/bin/$cmd" ]; then
-    case " ${missing[*]-} " in *" $pkg "*) ;; *) missing+=("$pkg") ;; esac
+  if [[ $cmd == /* ]]; then
+    [ -e "$cmd" ] && continue
+  elif command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/usr/bin/$cmd" ]; then
+    continue
   fi
+  case " ${missing[*]-} " in *" $pkg "*) ;; *) missing+=("$pkg") ;; esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -9,23 +9,28 @@ interface InspectFlags {
   ca?: string;
   key?: string;
   json?: boolean;
+  storepass?: string;
+  storepassFile?: string;
 }
 
 export function registerInspect(program: Command): void {
   program
     .command('inspect')
-    .summary('show what certificate, key and CSR files hold (PEM or DER)')
+    .summary('show what certificate, key, CSR and keystore files hold (PEM, DER, JKS, JCEKS, PKCS#12)')
     .description(
       'Summarises each FILE: certificates (subject, issuer, serial, SANs, validity,\n' +
         'SHA-256 fingerprint, key, CA, key usage), private keys (type, size, format;\n' +
         'an encrypted key is described without its passphrase; key material is never\n' +
-        'printed), public keys and certificate requests. A file may hold several PEM\n' +
-        'blocks (a chain, a key and its certificate) or one DER object.',
+        'printed), public keys, certificate requests, and Java stores (JKS, JCEKS,\n' +
+        'PKCS#12: each entry with its alias, type and certificates). A file may hold\n' +
+        'several PEM blocks (a chain, a key and its certificate) or one DER object.',
     )
     .argument('<file...>', 'files to inspect')
     .option('--ca <file>', 'verify every certificate up to this CA (other certificates in the same file serve as intermediates)')
     .option('--key <file>', "check that this private or public key belongs to each file's first certificate")
     .option('--json', 'print a JSON array: one entry per file, with its objects')
+    .option('--storepass-file <file>', 'password of Java stores (default: $DBTLS_STOREPASS); JKS lists without it, PKCS#12 needs it')
+    .option('--storepass <password>', 'the same, on the command line (visible in ps: prefer the file)')
     .addHelpText(
       'after',
       helpSections({
@@ -34,6 +39,7 @@ export function registerInspect(program: Command): void {
           ['dbtls inspect server-cert.pem --ca ca.pem --key server-key.pem', 'will the server accept this pair, and will clients trust it?'],
           ['dbtls inspect *.pem *.der --json | jq \'.[].objects[] | select(.kind == "certificate") | .daysLeft\'', 'days left, for a script'],
           ['dbtls inspect request.csr', 'what a certificate request asks for, and whether its signature holds'],
+          ['DBTLS_STOREPASS=… dbtls inspect truststore.p12 tungsten_keystore.jks', 'what Java stores hold'],
         ],
         exitCodes: [
           [0, 'every file described (and every --ca / --key check passed)'],
@@ -52,8 +58,10 @@ async function runInspect(files: string[], flags: InspectFlags): Promise<number>
   try {
     const { describeFile, loadRoots, loadMatchKey } = await import('../../lib/pki/describe.js');
     const { isDbtlsError } = await import('../../lib/errors.js');
+    const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
     const opts = {
       now: new Date(),
+      storepass: await storepassFromSources({ value: flags.storepass, file: flags.storepassFile }),
       roots: flags.ca === undefined ? undefined : await loadRoots(flags.ca),
       key: flags.key === undefined ? undefined : await loadMatchKey(flags.key),
     };
@@ -97,6 +105,7 @@ const TITLES: Record<Described['kind'], string> = {
   'private-key': 'private key',
   'public-key': 'public key',
   csr: 'certificate request',
+  'store-entry': 'keystore entry',
   other: 'PEM block',
 };
 
@@ -104,7 +113,9 @@ type Row = [label: string, value: string | undefined];
 
 function renderFile(d: FileDescription, keyFile: string | undefined): string {
   const count = d.objects.length > 1 ? `, ${d.objects.length} objects` : '';
-  return `${d.file} (${d.format.toUpperCase()}${count})\n` + d.objects.map((o) => renderObject(o, keyFile)).join('');
+  // "jks, integrity not checked…" → "JKS, integrity not checked…": the format name in capitals, the note as written.
+  const format = d.format.replace(/^[a-z0-9]+/, (f) => f.toUpperCase());
+  return `${d.file} (${format}${count})\n` + d.objects.map((o) => renderObject(o, keyFile)).join('');
 }
 
 function renderObject(o: Described, keyFile: string | undefined): string {
@@ -169,6 +180,13 @@ function rowsOf(o: Described, keyFile: string | undefined): Row[] {
         ['signature', `${o.signatureAlgorithm}, ${o.signatureValid === undefined ? 'not checked' : o.signatureValid ? 'valid' : 'INVALID'}`],
         ['key usage', list(o.keyUsage)],
         ['ext key usage', list(o.extKeyUsage)],
+      ];
+    case 'store-entry':
+      return [
+        ['alias', o.alias],
+        ['entry type', o.entryType],
+        ['created', o.date && when(o.date)],
+        [o.entryType === 'SecretKeyEntry' ? 'algorithm' : 'certificates', o.entryType === 'SecretKeyEntry' ? o.algorithm ?? 'unknown until opened' : String(o.chainLength)],
       ];
     case 'other':
       return [['label', o.label], ['not read', o.reason]];

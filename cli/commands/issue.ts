@@ -12,6 +12,8 @@ interface IssueFlags extends InventoryFlags {
   caCert?: string;
   caKey?: string;
   caPassphraseFile?: string;
+  storepass?: string;
+  storepassFile?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -33,6 +35,8 @@ export function registerIssue(program: Command): void {
     .option('--ca-cert <file>', 'bring your own CA: its certificate (imported on first run)')
     .option('--ca-key <file>', 'bring your own CA: its private key')
     .option('--ca-passphrase-file <file>', 'passphrase of the CA key (default: $DBTLS_CA_PASSPHRASE); a new CA key is encrypted with it')
+    .option('--storepass-file <file>', 'password of the Java stores (default: $DBTLS_STOREPASS, else the one kept in <pki>/storepass, else a new one)')
+    .option('--storepass <password>', 'the same, on the command line (visible to other users in ps: prefer the file)')
     .addHelpText(
       'after',
       helpSections({
@@ -65,6 +69,8 @@ async function runIssueCommand(flags: IssueFlags): Promise<number> {
     const { withIssueProgress, outputMode } = await import('../ui/issue-progress.js');
     const cluster = await loadCluster(flags);
     const passphrase = await caPassphrase(flags.caPassphraseFile);
+    const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
+    const storepass = await storepassFromSources({ value: flags.storepass, file: flags.storepassFile });
     const mode = outputMode(flags.json);
     const report = await withIssueProgress(mode, (onEvent) =>
       runIssue(
@@ -74,6 +80,7 @@ async function runIssueCommand(flags: IssueFlags): Promise<number> {
           clients: flags.client.length ? flags.client : undefined,
           force: flags.force,
           passphrase,
+          storepass,
           importCa: flags.caCert && flags.caKey ? { certPath: flags.caCert, keyPath: flags.caKey } : undefined,
         },
         onEvent,

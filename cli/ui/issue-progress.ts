@@ -31,6 +31,8 @@ function plainLine(e: IssueEvent): void {
       const detail = i.subject ? ` ${i.subject}${i.sans?.length ? ` [${i.sans.join(', ')}]` : ''} until ${i.notAfter!.slice(0, 10)}` : ' RSA key pair';
       return out(`issued ${i.id} (${i.reason}):${detail}`);
     }
+    case 'store':
+      return out(`built ${e.store.path} (${e.store.reason})`);
     case 'committed':
       return out(`wrote ${e.files} files`);
   }
@@ -56,7 +58,7 @@ async function withListr(work: (onEvent: (e: IssueEvent) => void) => Promise<Iss
     } else if (e.type === 'issued') {
       const o = owners.get(ownerKey(e.item.owner));
       if (o && --o.left === 0) o.done.resolve();
-    } else committed.resolve(e.files);
+    } else if (e.type === 'committed') committed.resolve(e.files);
   });
   // A failure anywhere ends every task that is still waiting.
   running.catch((err) => {

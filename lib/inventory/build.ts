@@ -6,6 +6,7 @@ import { DEFAULTS, ROLES, type Cluster, type NodeSpec, type Role, type SshSettin
 import type { Pos, Problems } from './errors.js';
 import type { RawInventory } from './schema.js';
 import type { RsaKeySize } from '../pki/keys.js';
+import type { StoreType } from '../keystore/types.js';
 
 export interface BuildContext {
   /** The inventory file, absolute: relative paths in it are relative to its folder. */
@@ -53,7 +54,7 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
     leaf,
     ssh,
     nodes,
-    clients: (raw.clients ?? []).map((c) => ({ name: c!.name!, commonName: c!.commonName ?? c!.name! })),
+    clients: (raw.clients ?? []).map((c) => ({ name: c!.name!, commonName: c!.commonName ?? c!.name!, ...(c!.keystore ? { keystore: c!.keystore as StoreType } : {}) })),
   };
 }
 

@@ -1,6 +1,7 @@
 // The cluster as dbtls sees it once an inventory (dbtls YAML or Ansible INI/YAML) is loaded and
 // validated. Every later step (issue, render, push, check) reads this model, never the raw file.
 import type { RsaKeySize } from '../pki/keys.js';
+import type { StoreType } from '../keystore/types.js';
 
 export const ROLES = ['mysql', 'mariadb', 'percona', 'tidb', 'pd', 'tikv', 'proxysql', 'tungsten'] as const;
 export type Role = (typeof ROLES)[number];
@@ -60,6 +61,8 @@ export interface ClientSpec {
   name: string;
   /** CN of the client certificate (default: the name). */
   commonName: string;
+  /** Also make a Java keystore (key + chain) and truststore (CA) of this type. */
+  keystore?: StoreType;
 }
 
 export interface Cluster {

@@ -3,6 +3,7 @@
 import { parseSan } from '../pki/san.js';
 import { isRsaKeySize, RSA_KEY_SIZES } from '../pki/keys.js';
 import { ROLES, TRANSPORTS } from './model.js';
+import { STORE_TYPES } from '../keystore/types.js';
 
 export type Rule<T> = (value: T) => string | undefined;
 
@@ -29,6 +30,9 @@ export const san: Rule<string> = (s) => (parseSan(s) ? undefined : `${q(s)} is n
 
 export const role: Rule<string> = (s) =>
   (ROLES as readonly string[]).includes(s) ? undefined : `unknown role ${q(s)}; the roles are ${ROLES.join(', ')}`;
+
+export const storeType: Rule<string> = (s) =>
+  (STORE_TYPES as readonly string[]).includes(s) ? undefined : `${q(s)} is not a keystore type; use ${STORE_TYPES.join(' or ')}`;
 
 export const transport: Rule<string> = (s) =>
   (TRANSPORTS as readonly string[]).includes(s) ? undefined : `${q(s)} is not a transport; use ${TRANSPORTS.join(' or ')}`;

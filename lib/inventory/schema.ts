@@ -39,7 +39,7 @@ export const INVENTORY_SCHEMA: MapSpec = map({
       { min: 1, what: 'node' },
     ),
   ),
-  clients: list(map({ name: required(str(rules.safeName)), commonName: str(rules.commonName) })),
+  clients: list(map({ name: required(str(rules.safeName)), commonName: str(rules.commonName), keystore: str(rules.storeType) })),
 });
 
 /** What the walk keeps of a dbtls YAML inventory: only values that passed their rules. */
@@ -68,4 +68,5 @@ export interface RawNode {
 export interface RawClient {
   name?: string;
   commonName?: string;
+  keystore?: string;
 }

@@ -15,6 +15,8 @@ import { readManifest, serializeManifest, type CertificateRecord, type KeyPairRe
 import { inputError } from '../errors.js';
 import { prepareCa, type CaAction, type CaImport } from './ca.js';
 import { desiredItems, planIssuance, type PlannedItem } from './plan.js';
+import { buildStore, certSource, desiredStores, jgroupsStores, storesToBuild } from './stores.js';
+import { clusterStorepass } from '../keystore/passwords.js';
 import type { Cluster } from '../inventory/model.js';
 
 export interface IssueOptions {
@@ -23,6 +25,8 @@ export interface IssueOptions {
   force?: boolean;
   passphrase?: string;
   importCa?: CaImport;
+  /** The store password for Java stores (default: the kept one, else a new one). */
+  storepass?: string;
   now?: Date;
 }
 
@@ -42,7 +46,16 @@ export type IssueEvent =
   | { type: 'ca'; action: CaAction; subject: string; fingerprint256: string }
   | { type: 'plan'; toIssue: Array<{ id: string; owner: Owner; reason: string }>; unchanged: string[] }
   | { type: 'issued'; item: IssuedItem }
+  | { type: 'store'; store: BuiltStore }
   | { type: 'committed'; files: number };
+
+export interface BuiltStore {
+  id: string;
+  owner: Owner;
+  type: string;
+  path: string;
+  reason: string;
+}
 
 export interface IssueReport {
   cluster: string;
@@ -50,6 +63,7 @@ export interface IssueReport {
   ca: { action: CaAction; subject: string; fingerprint256: string; notAfter: string };
   issued: IssuedItem[];
   unchanged: string[];
+  stores: BuiltStore[];
   /** Every file written, relative to the PKI directory (manifest.json included). */
   written: string[];
   changed: boolean;
@@ -101,22 +115,25 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
       ca: { action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256, notAfter: ca.info.notAfter.toISOString() },
       issued: [],
       unchanged,
+      stores: [],
       written: [],
       changed: false,
     };
-    if (todo.length === 0 && ca.files.length === 0) return report;
+    const stores = desiredStores(cluster, opts);
+    const storepass = stores.length ? await clusterStorepass(layout.root, opts.storepass) : undefined;
 
     // Every key starts now, on the thread pool; certificates are signed as their keys arrive.
     const keys = todo.map((i) => generateRsaKey(i.keySize));
     keys.forEach((k) => k.catch(() => undefined));
     const files: BatchFile[] = [...ca.files];
+    const fresh = new Map<string, { certPem: string; key: KeyObject }>();
+    const issuedAt = now.toISOString();
     if (todo.length) {
       const caKey = await ca.key();
       const { issueCertificate, loadIssuer } = await import('../pki/certificate.js');
       const issuer = loadIssuer(ca.certPem, caKey);
       const certRecords = new Map(manifest.certificates.map((r) => [r.id, r]));
       const pairRecords = new Map(manifest.keyPairs.map((r) => [r.id, r]));
-      const issuedAt = now.toISOString();
       for (const [n, item] of todo.entries()) {
         const key = await keys[n]!;
         const abs = (rel: string) => join(layout.root, rel);
@@ -124,6 +141,7 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
         if (item.kind === 'certificate') {
           const cert = issueCertificate({ profile: item.profile, subject: item.subject, sans: item.sans, days: item.days, subjectKey: key, issuer, now });
           files.push({ path: abs(item.cert), data: cert.pem, mode: CERT_MODE }, { path: abs(item.key), data: privateKeyToPem(key), mode: KEY_MODE });
+          fresh.set(item.id, { certPem: cert.pem, key });
           const info = inspectCertificate(parseCertificates(cert.pem)[0]!);
           const rec: CertificateRecord = {
             id: item.id, owner: item.owner, profile: item.profile, subject: info.subject, serial: info.serial,
@@ -144,6 +162,31 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
       manifest.certificates = [...certRecords.values()];
       manifest.keyPairs = [...pairRecords.values()];
     }
+
+    if (storepass) {
+      if (storepass.file) files.push(storepass.file);
+      const source = certSource(layout.root, manifest, ca.certPem, fresh);
+      const work = await storesToBuild(layout.root, stores, manifest, source, ca.certPem, storepass.password, opts.force);
+      const storeRecords = new Map(manifest.stores.map((r) => [r.id, r]));
+      for (const w of work) {
+        const { file, record } = await buildStore(layout.root, w, source, ca.certPem, storepass.password, issuedAt);
+        files.push(file);
+        storeRecords.set(record.id, record);
+        const built: BuiltStore = { id: record.id, owner: record.owner, type: record.type, path: record.path, reason: w.reason };
+        report.stores.push(built);
+        onEvent({ type: 'store', store: built });
+      }
+      const jgroups = await jgroupsStores(layout.root, cluster, opts, manifest, storepass.password, storepass.previous, issuedAt, opts.force);
+      files.push(...jgroups.files);
+      for (const r of jgroups.records) storeRecords.set(r.id, r);
+      for (const b of jgroups.built) {
+        const built: BuiltStore = { ...b, type: 'jceks' };
+        report.stores.push(built);
+        onEvent({ type: 'store', store: built });
+      }
+      manifest.stores = [...storeRecords.values()];
+    }
+    if (files.length === 0) return report;
     // A loaded CA keeps what the manifest knew of it (it was imported, say).
     const known = manifest.ca?.fingerprint256 === ca.record.fingerprint256 ? manifest.ca : undefined;
     manifest.ca = ca.action === 'loaded' && known ? { ...ca.record, imported: known.imported } : ca.record;

@@ -68,6 +68,18 @@ export interface CsrDescription extends KeyFacts {
   signatureValid: boolean | undefined;
 }
 
+/** An entry of a Java key or trust store; its certificates follow it as certificate objects. */
+export interface StoreEntryDescription {
+  kind: 'store-entry';
+  alias: string;
+  /** keytool's names for the entry types. */
+  entryType: 'PrivateKeyEntry' | 'trustedCertEntry' | 'SecretKeyEntry';
+  date?: Date;
+  chainLength: number;
+  /** SecretKeyEntry: the key's algorithm, when the store could be opened. */
+  algorithm?: string;
+}
+
 /** A PEM block dbtls does not read (EC PARAMETERS, X509 CRL…) or could not parse. */
 export interface OtherDescription {
   kind: 'other';
@@ -75,7 +87,7 @@ export interface OtherDescription {
   reason: string;
 }
 
-export type Described = CertificateDescription | PrivateKeyDescription | PublicKeyDescription | CsrDescription | OtherDescription;
+export type Described = CertificateDescription | PrivateKeyDescription | PublicKeyDescription | CsrDescription | StoreEntryDescription | OtherDescription;
 
 export interface FileDescription {
   file: string;
@@ -89,6 +101,8 @@ export interface DescribeOptions {
   roots?: X509Certificate[];
   /** Check the file's first certificate against this private or public key. */
   key?: KeyObject;
+  /** Opens Java stores: verifies a JKS/JCEKS integrity hash, decrypts a PKCS#12. */
+  storepass?: string;
   now?: Date;
 }
 
@@ -96,9 +110,25 @@ export interface DescribeOptions {
 export type Found = X509Certificate | Exclude<Described, CertificateDescription>;
 
 /** A container format: null when the bytes are not of its kind. */
-export type Reader = (data: Buffer) => Promise<{ format: string; found: Found[] } | null>;
+export type Reader = (data: Buffer, opts: DescribeOptions) => Promise<{ format: string; found: Found[] } | null>;
 
-export const READERS: Reader[] = [readPem, readDer];
+export const READERS: Reader[] = [readStore, readPem, readDer];
+
+const ENTRY_TYPES = { 'private-key': 'PrivateKeyEntry', 'trusted-cert': 'trustedCertEntry', 'secret-key': 'SecretKeyEntry' } as const;
+
+/** JKS, JCEKS and PKCS#12 stores: each entry, then its certificates. */
+async function readStore(data: Buffer, opts: DescribeOptions): Promise<{ format: string; found: Found[] } | null> {
+  const { detectStoreType, readStore: open } = await import('../keystore/store.js');
+  const type = detectStoreType(data);
+  if (!type) return null;
+  const listing = await open(data, opts.storepass, 'the store');
+  const found: Found[] = [];
+  for (const e of listing.entries) {
+    found.push({ kind: 'store-entry', alias: e.alias, entryType: ENTRY_TYPES[e.kind], ...(e.date ? { date: e.date } : {}), chainLength: e.certificates.length, ...(e.algorithm ? { algorithm: e.algorithm } : {}) });
+    found.push(...e.certificates);
+  }
+  return { format: type + (listing.verified ? '' : ', integrity not checked (no store password)'), found };
+}
 
 export async function describeFile(file: string, opts: DescribeOptions = {}): Promise<FileDescription> {
   const described = await describeData(await readOrFail(file), opts);
@@ -121,7 +151,7 @@ function readFailure(e: unknown): string {
 /** Describes bytes by the first reader that knows their format; null when none does. */
 export async function describeData(data: Buffer, opts: DescribeOptions = {}): Promise<{ format: string; objects: Described[] } | null> {
   for (const reader of READERS) {
-    const got = await reader(data);
+    const got = await reader(data, opts);
     if (!got) continue;
     const certs = got.found.filter((f): f is X509Certificate => f instanceof X509Certificate);
     const objects = got.found.map((f) => (f instanceof X509Certificate ? describeCertificate(f, certs, opts) : f));
@@ -308,7 +338,7 @@ async function readOrFail(file: string): Promise<Buffer> {
 export async function loadRoots(file: string): Promise<X509Certificate[]> {
   const data = await readOrFail(file);
   for (const reader of READERS) {
-    const certs = ((await reader(data))?.found ?? []).filter((f): f is X509Certificate => f instanceof X509Certificate);
+    const certs = ((await reader(data, {}))?.found ?? []).filter((f): f is X509Certificate => f instanceof X509Certificate);
     if (certs.length > 0) return certs;
   }
   throw inputError('no-ca-certificate', 'holds no certificate to trust', { file });

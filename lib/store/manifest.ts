@@ -52,16 +52,29 @@ export interface KeyPairRecord {
   issuedAt: string;
 }
 
+export interface StoreRecord {
+  id: string;
+  owner: Owner;
+  type: string;
+  path: string;
+  /** What it holds: aliases, entry kinds and the SHA-256 fingerprints of their certificates. */
+  entries: Array<{ alias: string; kind: string; fingerprints: string[] }>;
+  spec: string;
+  issuedAt: string;
+}
+
 export interface Manifest {
   version: 1;
   cluster: string;
   ca?: CaRecord;
   certificates: CertificateRecord[];
   keyPairs: KeyPairRecord[];
+  /** Java key and trust stores (absent in manifests written before stores existed). */
+  stores: StoreRecord[];
 }
 
 export function emptyManifest(cluster: string): Manifest {
-  return { version: 1, cluster, certificates: [], keyPairs: [] };
+  return { version: 1, cluster, certificates: [], keyPairs: [], stores: [] };
 }
 
 export async function readManifest(path: string, cluster: string): Promise<Manifest> {
@@ -81,6 +94,7 @@ export async function readManifest(path: string, cluster: string): Promise<Manif
   if (m.version !== 1 || !Array.isArray(m.certificates) || !Array.isArray(m.keyPairs)) {
     throw new DbtlsError('bad-manifest', `${path} is not a dbtls manifest (version 1)`, { kind: 'input' });
   }
+  m.stores ??= [];
   if (m.cluster !== cluster) {
     throw new DbtlsError('wrong-cluster', `${path} belongs to cluster "${m.cluster}", not "${cluster}"`, {
       kind: 'input',
@@ -95,6 +109,7 @@ export function serializeManifest(m: Manifest): string {
     ...m,
     certificates: [...m.certificates].sort((a, b) => a.id.localeCompare(b.id)),
     keyPairs: [...m.keyPairs].sort((a, b) => a.id.localeCompare(b.id)),
+    stores: [...m.stores].sort((a, b) => a.id.localeCompare(b.id)),
   };
   return JSON.stringify(sorted, null, 2) + '\n';
 }

@@ -1,25 +1,17 @@
 // `dbtls setup` against a real MariaDB: the certificates it writes must serve TLS, authenticate an
 // X509 user, and pass (or, without SANs, fail) the client's server-certificate verification.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startMariadb, type ClientOptions, type MariadbServer, type Scope } from '../helpers/mariadb.js';
+import { startMariadb, type ClientOptions, type MariadbServer } from '../helpers/mariadb.js';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
+import { fileScope, once } from '../helpers/scope.js';
 
 // Certificate sets and servers are shared by the tests below (a server per distinct set), made on
 // first use and cleaned up newest-first when the file ends.
-const cleanups: (() => unknown)[] = [];
-const fileScope: Scope = { after: (fn) => void cleanups.push(fn) };
-after(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-});
-
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => (p ??= make());
-}
+const scope = fileScope();
 
 const FILES = [
   'ca.pem',
@@ -33,7 +25,7 @@ const FILES = [
 ];
 
 async function setup(extra: string[]): Promise<string> {
-  const dir = await tempDir(fileScope, 'dbtls-setup-');
+  const dir = await tempDir(scope, 'dbtls-setup-');
   const r = await dbtls(['setup', '--datadir', dir, ...extra]);
   assert.equal(r.code, 0, `dbtls setup failed:\n${r.stdout}\n${r.stderr}`);
   return dir;
@@ -46,7 +38,7 @@ const noSanCerts = once(() => setup([]));
 
 // A server using DIR's server certificate, with an account that must present a client certificate.
 async function serve(dir: string): Promise<MariadbServer> {
-  const db = await startMariadb(fileScope, {
+  const db = await startMariadb(scope, {
     ssl: { ca: join(dir, 'ca.pem'), cert: join(dir, 'server-cert.pem'), key: join(dir, 'server-key.pem') },
   });
   await db.sql("CREATE USER 'x509user'@'%' REQUIRE X509; GRANT USAGE ON *.* TO 'x509user'@'%'");

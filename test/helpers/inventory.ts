@@ -14,7 +14,7 @@ export interface TestNode {
 export interface TestInventory {
   cluster?: string;
   nodes: TestNode[];
-  clients?: string[];
+  clients?: Array<string | { name: string; keystore?: 'jks' | 'pkcs12' }>;
   leafDays?: number;
   caCommonName?: string;
 }
@@ -28,7 +28,7 @@ export async function writeInventory(dir: string, inv: TestInventory, name = 'in
     nodes: inv.nodes.map((n) => ({ name: n.name, host: n.host, roles: n.roles ?? ['mariadb'], ...(n.sans ? { sans: n.sans } : {}), ...(n.localhost !== undefined ? { localhost: n.localhost } : {}), transport: 'local' })),
   };
   if (inv.leafDays !== undefined) doc.leaf = { days: inv.leafDays };
-  if (inv.clients) doc.clients = inv.clients.map((name) => ({ name }));
+  if (inv.clients) doc.clients = inv.clients.map((c) => (typeof c === 'string' ? { name: c } : c));
   const path = join(dir, name);
   await writeFile(path, stringify(doc));
   return path;

@@ -1,13 +1,14 @@
 // A throwaway MariaDB server for end-to-end tests: fresh datadir in a temp folder, a free port on
 // 127.0.0.1, its own unix socket, optional TLS files; stopped by PID when the test ends.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run, type RunResult } from './run.js';
 import { tempDir } from './tmp.js';
+import { which as findExecutable } from './which.js';
+import type { Scope } from './scope.js';
 
 export interface MariadbBinaries {
   mariadbd: string;
@@ -52,24 +53,10 @@ export interface MariadbServer {
   stop(): Promise<void>;
 }
 
-/** Something that can run cleanup later: a TestContext, or a suite-level collector. */
-export type Scope = { after(fn: () => unknown): void };
+export type { Scope } from './scope.js';
 
 const SEARCH_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin'];
-
-async function which(name: string): Promise<string | null> {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SEARCH_DIRS];
-  for (const dir of dirs) {
-    const file = join(dir, name);
-    try {
-      await access(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here; keep looking
-    }
-  }
-  return null;
-}
+const which = (name: string) => findExecutable(name, SEARCH_DIRS);
 
 /** Locates the MariaDB server, installer and client; null if any is missing. */
 export async function findMariadb(): Promise<MariadbBinaries | null> {

@@ -329,7 +329,7 @@ const CASES: { name: string; yaml: string; want: Where[] }[] = [
   {
     name: 'client with an unknown key',
     yaml: NODE + 'clients:\n  - name: app\n    cn: app\n',
-    want: [[8, 5, 'clients[0].cn', 'unknown key "cn"; expected one of name, commonName']],
+    want: [[8, 5, 'clients[0].cn', 'unknown key "cn"; expected one of name, commonName, keystore']],
   },
   {
     name: 'the same key twice',

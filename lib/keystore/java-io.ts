@@ -1,0 +1,128 @@
+// Java's DataOutputStream/DataInputStream conventions, as JKS and JCEKS use them: big-endian
+// integers and "modified UTF-8" strings (u16 length; U+0000 as C0 80; characters beyond the BMP
+// as two 3-byte surrogates).
+import { createHash } from 'node:crypto';
+import { DbtlsError } from '../errors.js';
+
+export class JavaWriter {
+  private parts: Buffer[] = [];
+
+  u32(n: number): this {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n >>> 0);
+    this.parts.push(b);
+    return this;
+  }
+
+  u64(n: number): this {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt(n));
+    this.parts.push(b);
+    return this;
+  }
+
+  utf(s: string): this {
+    const body = encodeModifiedUtf8(s);
+    if (body.length > 0xffff) throw new RangeError('string too long for a Java UTF field');
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(body.length);
+    this.parts.push(len, body);
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.parts.push(Buffer.from(b));
+    return this;
+  }
+
+  /** A u32 length, then the bytes. */
+  block(b: Uint8Array): this {
+    return this.u32(b.length).bytes(b);
+  }
+
+  toBuffer(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+export class JavaReader {
+  offset = 0;
+  constructor(readonly buf: Buffer, private readonly what: string) {}
+
+  private need(n: number): void {
+    if (this.offset + n > this.buf.length) throw new DbtlsError('truncated', `${this.what} is truncated or not a Java keystore`, { kind: 'input' });
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32BE(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  u64(): number {
+    this.need(8);
+    const v = this.buf.readBigUInt64BE(this.offset);
+    this.offset += 8;
+    return Number(v);
+  }
+
+  utf(): string {
+    this.need(2);
+    const len = this.buf.readUInt16BE(this.offset);
+    this.offset += 2;
+    return decodeModifiedUtf8(this.bytes(len));
+  }
+
+  bytes(n: number): Buffer {
+    this.need(n);
+    const b = this.buf.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return b;
+  }
+
+  block(): Buffer {
+    return this.bytes(this.u32());
+  }
+}
+
+export function encodeModifiedUtf8(s: string): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i); // UTF-16 code units: surrogates are encoded one by one, as Java does
+    if (c >= 0x01 && c <= 0x7f) out.push(c);
+    else if (c <= 0x7ff) out.push(0xc0 | (c >> 6), 0x80 | (c & 0x3f));
+    else out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+  }
+  return Buffer.from(out);
+}
+
+export function decodeModifiedUtf8(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; ) {
+    const x = b[i]!;
+    if (x < 0x80) {
+      s += String.fromCharCode(x);
+      i += 1;
+    } else if ((x & 0xe0) === 0xc0) {
+      s += String.fromCharCode(((x & 0x1f) << 6) | (b[i + 1]! & 0x3f));
+      i += 2;
+    } else {
+      s += String.fromCharCode(((x & 0x0f) << 12) | ((b[i + 1]! & 0x3f) << 6) | (b[i + 2]! & 0x3f));
+      i += 3;
+    }
+  }
+  return s;
+}
+
+/** Java's password bytes for JKS: each UTF-16 code unit as two big-endian bytes. */
+export function passwordBytes(password: string): Buffer {
+  const b = Buffer.alloc(password.length * 2);
+  for (let i = 0; i < password.length; i++) b.writeUInt16BE(password.charCodeAt(i), i * 2);
+  return b;
+}
+
+/** JKS and JCEKS end with SHA-1 over (password as UTF-16BE ‖ "Mighty Aphrodite" ‖ every preceding byte). */
+export function keystoreIntegrity(password: string, body: Uint8Array): Buffer {
+  return createHash('sha1').update(passwordBytes(password)).update('Mighty Aphrodite', 'latin1').update(body).digest();
+}
