@@ -87,7 +87,10 @@ async function runIssueCommand(flags: IssueFlags): Promise<number> {
       ),
     );
     if (mode === 'json') process.stdout.write(JSON.stringify({ ok: true, ...report }, null, 2) + '\n');
-    else process.stdout.write(`${report.changed ? `${report.issued.length} issued, ${report.unchanged.length} up to date` : 'nothing to do: everything is up to date'} in ${report.pki}\n`);
+    else {
+      const stores = report.stores.length ? `, ${report.stores.length} Java store${report.stores.length === 1 ? '' : 's'} built` : '';
+      process.stdout.write(`${report.changed ? `${report.issued.length} issued${stores}, ${report.unchanged.length} up to date` : 'nothing to do: everything is up to date'} in ${report.pki}\n`);
+    }
     return 0;
   } catch (e) {
     return reportError(e, { json: Boolean(flags.json) });
