@@ -9,6 +9,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerIssue } from './commands/issue.js';
 import { registerCheck } from './commands/check.js';
 import { registerKeystore } from './commands/keystore.js';
+import { registerRender } from './commands/render.js';
 import { helpSections, COMMON_EXIT_CODES } from './help.js';
 
 const program = new Command('dbtls')
@@ -24,6 +25,7 @@ registerSetup(program);
 registerIssue(program);
 registerCheck(program);
 registerKeystore(program);
+registerRender(program);
 registerInspect(program);
 
 program.addHelpText(

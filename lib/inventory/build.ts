@@ -2,7 +2,7 @@
 // that clash with the CA's), then the defaults. Shared by the dbtls YAML and the Ansible import.
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULTS, ROLES, type Cluster, type NodeSpec, type Role, type SshSettings, type Transport } from './model.js';
+import { DEFAULTS, MYSQL_FAMILY, ROLES, defaultPort, type Cluster, type NodeSpec, type Role, type SshSettings, type Transport } from './model.js';
 import type { Pos, Problems } from './errors.js';
 import type { RawInventory } from './schema.js';
 import type { RsaKeySize } from '../pki/keys.js';
@@ -37,8 +37,12 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
       localhost: n!.localhost ?? leaf.localhost,
       transport: (n!.transport ?? 'ssh') as Transport,
       ssh: { ...ssh, ...paths(n!.ssh, dir) },
+      port: n!.port ?? defaultPort(ROLES.filter((r) => n!.roles!.includes(r)) as Role[]),
+      adminPort: n!.adminPort ?? 6032,
     };
     if (n!.dest !== undefined) node.dest = n!.dest;
+    if (n!.replicaOf !== undefined) node.replicaOf = n!.replicaOf;
+    if (n!.version !== undefined) node.version = n!.version;
     return node;
   });
   return {
@@ -54,7 +58,12 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
     leaf,
     ssh,
     nodes,
-    clients: (raw.clients ?? []).map((c) => ({ name: c!.name!, commonName: c!.commonName ?? c!.name!, ...(c!.keystore ? { keystore: c!.keystore as StoreType } : {}) })),
+    clients: (raw.clients ?? []).map((c) => ({
+      name: c!.name!,
+      commonName: c!.commonName ?? c!.name!,
+      ...(c!.keystore ? { keystore: c!.keystore as StoreType } : {}),
+      ...(c!.connectTo ? { connectTo: c!.connectTo } : {}),
+    })),
   };
 }
 
@@ -82,6 +91,20 @@ function crossCheck(raw: RawInventory, ctx: BuildContext): void {
   };
   unique('nodes', (raw.nodes ?? []).map((n) => n?.name));
   unique('clients', (raw.clients ?? []).map((c) => c?.name));
+
+  // replicaOf and connectTo name nodes; replication runs between MySQL-family servers only.
+  const nodes = new Map((raw.nodes ?? []).filter((n) => n?.name).map((n) => [n!.name!, n!]));
+  const mysqlFamily = (n: { roles?: (string | undefined)[] } | undefined) => !!n?.roles?.some((r) => (MYSQL_FAMILY as readonly (string | undefined)[]).includes(r));
+  (raw.nodes ?? []).forEach((n, i) => {
+    const src = n?.replicaOf;
+    if (src === undefined) return;
+    if (src === n!.name) report(`nodes[${i}].replicaOf`, 'a node cannot replicate from itself');
+    else if (!nodes.has(src)) report(`nodes[${i}].replicaOf`, `no node named "${src}"`);
+    else if (!mysqlFamily(n) || !mysqlFamily(nodes.get(src))) report(`nodes[${i}].replicaOf`, 'replication needs a mysql, mariadb or percona role on both nodes');
+  });
+  (raw.clients ?? []).forEach((c, i) => {
+    if (c?.connectTo !== undefined && !nodes.has(c.connectTo)) report(`clients[${i}].connectTo`, `no node named "${c.connectTo}"`);
+  });
 
   const caCn = caCommonName(raw);
   if (caCn === undefined) return;

@@ -55,6 +55,24 @@ export interface NodeSpec {
   transport: Transport;
   /** Cluster-wide ssh settings merged with the node's overrides. */
   ssh: SshSettings;
+  /** The SQL port (default by role: 3306, TiDB 4000, ProxySQL 6033, PD 2379, TiKV 20160). */
+  port: number;
+  /** ProxySQL's admin port (default 6032). */
+  adminPort: number;
+  /** The node this one replicates from (MySQL-family replication over TLS). */
+  replicaOf?: string;
+  /** The server version, e.g. "8.0.22": older MySQL gets the MASTER_SSL_* spelling. */
+  version?: string;
+}
+
+/** Roles that speak MySQL replication. */
+export const MYSQL_FAMILY: readonly Role[] = ['mysql', 'mariadb', 'percona'];
+
+/** The SQL port a node serves on when the inventory gives none: its first role's. */
+export function defaultPort(roles: Role[]): number {
+  const byRole: Record<Role, number> = { mysql: 3306, mariadb: 3306, percona: 3306, tidb: 4000, proxysql: 6033, pd: 2379, tikv: 20160, tungsten: 3306 };
+  const first = roles.find((r) => r !== 'tungsten') ?? roles[0];
+  return first ? byRole[first] : 3306;
 }
 
 export interface ClientSpec {
@@ -63,6 +81,8 @@ export interface ClientSpec {
   commonName: string;
   /** Also make a Java keystore (key + chain) and truststore (CA) of this type. */
   keystore?: StoreType;
+  /** The node its rendered connection settings point at (default: a ProxySQL, else a TiDB, else the first source). */
+  connectTo?: string;
 }
 
 export interface Cluster {

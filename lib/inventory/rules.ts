@@ -34,6 +34,9 @@ export const role: Rule<string> = (s) =>
 export const storeType: Rule<string> = (s) =>
   (STORE_TYPES as readonly string[]).includes(s) ? undefined : `${q(s)} is not a keystore type; use ${STORE_TYPES.join(' or ')}`;
 
+/** A server version like "8.0.36" or "10.11": chooses the SQL spelling (CHANGE REPLICATION SOURCE since 8.0.23). */
+export const serverVersion: Rule<string> = (s) => (/^\d+\.\d+(\.\d+)?$/.test(s) ? undefined : `${q(s)} is not a version like "8.0.36"`);
+
 export const transport: Rule<string> = (s) =>
   (TRANSPORTS as readonly string[]).includes(s) ? undefined : `${q(s)} is not a transport; use ${TRANSPORTS.join(' or ')}`;
 

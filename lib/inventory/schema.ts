@@ -35,11 +35,15 @@ export const INVENTORY_SCHEMA: MapSpec = map({
         transport: str(rules.transport),
         ssh,
         localhost: bool(),
+        port: int(rules.port),
+        adminPort: int(rules.port),
+        replicaOf: str(rules.safeName),
+        version: str(rules.serverVersion),
       }),
       { min: 1, what: 'node' },
     ),
   ),
-  clients: list(map({ name: required(str(rules.safeName)), commonName: str(rules.commonName), keystore: str(rules.storeType) })),
+  clients: list(map({ name: required(str(rules.safeName)), commonName: str(rules.commonName), keystore: str(rules.storeType), connectTo: str(rules.safeName) })),
 });
 
 /** What the walk keeps of a dbtls YAML inventory: only values that passed their rules. */
@@ -63,10 +67,15 @@ export interface RawNode {
   transport?: string;
   ssh?: SshSettings;
   localhost?: boolean;
+  port?: number;
+  adminPort?: number;
+  replicaOf?: string;
+  version?: string;
 }
 
 export interface RawClient {
   name?: string;
   commonName?: string;
   keystore?: string;
+  connectTo?: string;
 }

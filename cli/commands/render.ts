@@ -1,0 +1,82 @@
+// `dbtls render -i INVENTORY`: the TLS config each node's products need, and each client's settings.
+import type { Command } from 'commander';
+import { helpSections } from '../help.js';
+import { reportError } from '../report-error.js';
+import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
+import { VERSION } from '../version.js';
+
+interface RenderFlags extends InventoryFlags {
+  out?: string;
+  templates?: string;
+  node: string[];
+  check?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerRender(program: Command): void {
+  const cmd = program
+    .command('render')
+    .summary('write the TLS config each node needs (my.cnf, TiDB toml, ProxySQL, Tungsten INI) and client settings')
+    .description(
+      'Renders, for each node, the files its roles need, with the paths its certificates will have on the\n' +
+        'node after the push: my.cnf, client.cnf, users.sql, replication.sql (MySQL, Percona, MariaDB),\n' +
+        'tidb.toml, pd.toml, tikv.toml, proxysql.cnf and proxysql-admin.sql, tungsten.ini; and for each\n' +
+        'client client.cnf, Connector/J properties and URLs, a Go DSN note and a Node mysql2 snippet.\n' +
+        'Run `dbtls issue` first. Deterministic: a re-run writes nothing.',
+    );
+  addInventoryOptions(cmd)
+    .option('--out <dir>', 'output folder (default: <pki>/rendered)')
+    .option('--templates <dir>', 'your templates, searched before the built-in ones by relative path (e.g. mysql/my.cnf)')
+    .option('--node <name>', 'only this node (repeatable; clients are rendered only without --node)', collect, [] as string[])
+    .option('--check', 'write nothing: show how the files on disk differ from what would be written; exit 1 if they do')
+    .option('--json', 'print a JSON report')
+    .addHelpText(
+      'after',
+      helpSections({
+        examples: [
+          ['dbtls render -i cluster.yml', 'every node\'s and client\'s files under <pki>/rendered'],
+          ['dbtls render -i cluster.yml --check', 'are the rendered files up to date? (for CI and Ansible check mode)'],
+          ['dbtls render -i cluster.yml --templates ./my-templates', 'with your own copy of, say, mysql/my.cnf'],
+        ],
+        exitCodes: [
+          [0, 'rendered (or, with --check, everything up to date)'],
+          [1, 'with --check: some file differs or is missing; otherwise the work failed'],
+          [2, 'usage or input error (inventory problems, nothing issued yet, a template error with its file and line)'],
+        ],
+      }),
+    )
+    .action(async (flags: RenderFlags) => {
+      process.exitCode = await runRenderCommand(flags);
+    });
+}
+
+async function runRenderCommand(flags: RenderFlags): Promise<number> {
+  try {
+    const { loadCluster } = await import('../inventory-options.js');
+    const { runRender } = await import('../../lib/render/render.js');
+    const report = await runRender(await loadCluster(flags), {
+      out: flags.out,
+      templates: flags.templates,
+      nodes: flags.node.length ? flags.node : undefined,
+      check: flags.check,
+      generator: `dbtls ${VERSION}`,
+    });
+    const differing = report.files.filter((f) => f.state !== 'unchanged');
+    if (flags.json) {
+      const files = report.files.map(({ before: _b, after: _a, ...f }) => f);
+      process.stdout.write(JSON.stringify({ ok: true, out: report.out, changed: report.changed, check: Boolean(flags.check), files }, null, 2) + '\n');
+    } else if (flags.check) {
+      const { createTwoFilesPatch } = await import('diff');
+      for (const f of differing) process.stdout.write(createTwoFilesPatch(`a/${f.path}`, `b/${f.path}`, f.before ?? '', f.after ?? '', f.state === 'new' ? '(missing)' : '(on disk)', '(rendered)'));
+      process.stdout.write(differing.length ? `${differing.length} of ${report.files.length} files differ from what would be rendered in ${report.out}\n` : `all ${report.files.length} files up to date in ${report.out}\n`);
+    } else {
+      for (const f of differing) process.stdout.write(`${f.state === 'new' ? 'wrote' : 'updated'} ${f.path}\n`);
+      process.stdout.write(differing.length ? `${differing.length} written, ${report.files.length - differing.length} up to date in ${report.out}\n` : `nothing to do: all ${report.files.length} files up to date in ${report.out}\n`);
+    }
+    return flags.check && differing.length ? 1 : 0;
+  } catch (e) {
+    return reportError(e, { json: Boolean(flags.json) });
+  }
+}

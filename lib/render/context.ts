@@ -1,0 +1,173 @@
+// What templates see: the cluster, the node being rendered (with the paths its files will have on
+// it after the push), the accounts that authenticate by certificate, and the links between nodes.
+// Built from the inventory and the issued certificates, never from the templates' own logic.
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { isMysqlFamily, nodePaths, type NodePaths } from '../deliver/layout.js';
+import { pkiLayout } from '../store/pki-dir.js';
+import { readManifest } from '../store/manifest.js';
+import { nodeClientCn } from '../issue/plan.js';
+import { inputError } from '../errors.js';
+import type { Cluster, NodeSpec } from '../inventory/model.js';
+
+/** An account that logs in with its certificate: `CREATE USER … REQUIRE SUBJECT … AND ISSUER …`. */
+export interface CertAccount {
+  user: string;
+  /** The certificate's subject as MySQL compares it (X509_NAME_oneline: "/C=DE/O=Example/CN=app"). */
+  subject: string;
+  issuer: string;
+}
+
+export type Flavor = 'mysql' | 'mariadb';
+
+export interface RenderNode {
+  name: string;
+  host: string;
+  port: number;
+  adminPort: number;
+  roles: string[];
+  /** MySQL-family servers: which spellings apply (MariaDB has no ssl-mode, no CHANGE REPLICATION SOURCE). */
+  flavor?: Flavor;
+  version?: string;
+  paths: NodePaths;
+  /** This node's own client identity (replication, ProxySQL backends, cluster links). */
+  account: CertAccount;
+  /** Set when the node replicates from another. */
+  source?: { name: string; host: string; port: number; syntax: 'source' | 'master' };
+}
+
+export interface RenderClient {
+  name: string;
+  account: CertAccount;
+  keystore?: string;
+  /** Local paths of the client's files in the PKI directory (clients run where the user puts them). */
+  files: { ca: string; cert: string; key: string; keystore?: string; truststore?: string };
+  /** The node the client's settings dial. */
+  target: { name: string; host: string; port: number };
+}
+
+export interface RenderContext {
+  generator: string;
+  inventory: string;
+  cluster: { name: string; ca: { subject: string } };
+  node: RenderNode;
+  nodes: RenderNode[];
+  /** Accounts other nodes use to replicate from this one. */
+  replicas: CertAccount[];
+  clients: RenderClient[];
+  /** ProxySQL: the MySQL-family servers behind it, writers in hostgroup 10, replicas in 20. */
+  backends: Array<{ name: string; host: string; port: number; hostgroup: number }>;
+  /** TiDB/PD/TiKV: the CNs of the cluster's TiDB, PD and TiKV certificates, for cluster-verify-cn / cert-allowed-cn. */
+  clusterCns: string[];
+  /** The Java store password (Tungsten's tpm and JDBC settings need it in clear), when stores exist. */
+  storepass?: string;
+  tls: { versions: string[] };
+}
+
+/** "C=DE\nO=Example\nCN=app" (Node) → "/C=DE/O=Example/CN=app" (MySQL's REQUIRE SUBJECT form). */
+export function mysqlDn(nodeSubject: string): string {
+  return nodeSubject.split('\n').filter(Boolean).map((part) => '/' + part).join('');
+}
+
+function flavorOf(node: NodeSpec): Flavor | undefined {
+  if (!isMysqlFamily(node)) return undefined;
+  return node.roles.includes('mysql') || node.roles.includes('percona') ? 'mysql' : 'mariadb';
+}
+
+/** CHANGE REPLICATION SOURCE TO exists from MySQL 8.0.23; MariaDB and older MySQL say MASTER. */
+export function replicationSyntax(flavor: Flavor | undefined, version: string | undefined): 'source' | 'master' {
+  if (flavor !== 'mysql') return 'master';
+  if (!version) return 'source';
+  const [maj, min, patch] = version.split('.').map(Number) as [number, number, number | undefined];
+  return maj > 8 || (maj === 8 && (min > 0 || (patch ?? 0) >= 23)) ? 'source' : 'master';
+}
+
+async function subjectOf(root: string, rel: string): Promise<string> {
+  try {
+    return mysqlDn(new X509Certificate(await readFile(join(root, rel))).subject);
+  } catch {
+    throw inputError('not-issued', `${join(root, rel)} is missing or unreadable`, { file: join(root, rel) }, 'run dbtls issue first');
+  }
+}
+
+export interface ClusterRenderData {
+  contexts: Map<string, RenderContext>;
+  clients: RenderClient[];
+}
+
+/** Builds every node's context at once (nodes refer to each other). */
+export async function buildContexts(cluster: Cluster, generator: string): Promise<ClusterRenderData> {
+  const layout = pkiLayout(cluster.pki);
+  await readManifest(layout.manifest, cluster.cluster); // refuses a PKI directory of another cluster
+  const caSubject = await subjectOf(layout.root, 'ca.pem');
+  const storepass = await readFile(join(layout.root, 'storepass'), 'utf8').then((s) => s.replace(/\r?\n$/, ''), () => undefined);
+  const account = async (user: string, certRel: string): Promise<CertAccount> => ({ user, subject: await subjectOf(layout.root, certRel), issuer: caSubject });
+
+  const byName = new Map(cluster.nodes.map((n) => [n.name, n]));
+  const nodes: RenderNode[] = await Promise.all(
+    cluster.nodes.map(async (n) => {
+      const flavor = flavorOf(n);
+      const src = n.replicaOf ? byName.get(n.replicaOf) : undefined;
+      return {
+        name: n.name,
+        host: n.host,
+        port: n.port,
+        adminPort: n.adminPort,
+        roles: [...n.roles],
+        ...(flavor ? { flavor } : {}),
+        ...(n.version ? { version: n.version } : {}),
+        paths: nodePaths(n),
+        account: await account(nodeClientCn(n), `nodes/${n.name}/client-cert.pem`),
+        ...(src ? { source: { name: src.name, host: src.host, port: src.port, syntax: replicationSyntax(flavor, n.version) } } : {}),
+      };
+    }),
+  );
+  const renderNodes = new Map(nodes.map((n) => [n.name, n]));
+
+  // A client dials its connectTo, else a ProxySQL, else a TiDB, else the first server that is not a replica.
+  const entry =
+    nodes.find((n) => n.roles.includes('proxysql')) ?? nodes.find((n) => n.roles.includes('tidb')) ?? nodes.find((n) => n.flavor && !n.source) ?? nodes[0]!;
+  const clients: RenderClient[] = await Promise.all(
+    cluster.clients.map(async (c) => {
+      const dir = join(layout.root, 'clients', c.name);
+      const ext = c.keystore === 'pkcs12' ? 'p12' : 'jks';
+      const target = c.connectTo ? renderNodes.get(c.connectTo)! : entry;
+      return {
+        name: c.name,
+        account: await account(c.name, `clients/${c.name}/client-cert.pem`),
+        ...(c.keystore ? { keystore: c.keystore } : {}),
+        files: {
+          ca: layout.ca,
+          cert: join(dir, 'client-cert.pem'),
+          key: join(dir, 'client-key.pem'),
+          ...(c.keystore ? { keystore: join(dir, `keystore.${ext}`), truststore: join(dir, `truststore.${ext}`) } : {}),
+        },
+        target: { name: target.name, host: target.host, port: target.port },
+      };
+    }),
+  );
+
+  const backends = nodes
+    .filter((n) => n.flavor)
+    .map((n) => ({ name: n.name, host: n.host, port: n.port, hostgroup: n.source ? 20 : 10 }));
+  const clusterCns = cluster.nodes.filter((n) => n.roles.some((r) => r === 'tidb' || r === 'pd' || r === 'tikv')).flatMap((n) => [n.name, nodeClientCn(n)]);
+
+  const contexts = new Map<string, RenderContext>();
+  for (const node of nodes) {
+    contexts.set(node.name, {
+      generator,
+      inventory: basename(cluster.file),
+      cluster: { name: cluster.cluster, ca: { subject: caSubject } },
+      node,
+      nodes,
+      replicas: nodes.filter((n) => n.source?.name === node.name).map((n) => n.account),
+      clients,
+      backends: backends.filter((b) => b.name !== node.name),
+      clusterCns,
+      ...(storepass !== undefined ? { storepass } : {}),
+      tls: { versions: ['TLSv1.2', 'TLSv1.3'] },
+    });
+  }
+  return { contexts, clients };
+}

@@ -1,0 +1,50 @@
+// Templates are LiquidJS files under templates/<product>/; a user's --templates folder is searched
+// first, so any one of them can be overridden by its relative path. Variables and filters are strict:
+// a typo in a template is an error naming the file and line, never an empty string in a config.
+import { Liquid } from 'liquidjs';
+import { fileURLToPath } from 'node:url';
+import { DbtlsError } from '../errors.js';
+import { iniValue, jdbcParam, jsString, libconfigString, propertiesValue, sqlString, tomlString } from './escape.js';
+
+/** The templates shipped with dbtls (two levels above dist/lib/render/). */
+export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
+
+export interface Engine {
+  render(template: string, context: object): Promise<string>;
+}
+
+export function createEngine(userDir?: string): Engine {
+  const liquid = new Liquid({
+    root: userDir ? [userDir, BUILTIN_TEMPLATES] : [BUILTIN_TEMPLATES],
+    extname: '',
+    strictVariables: true,
+    strictFilters: true,
+    greedy: false,
+    cache: true,
+  });
+  liquid.registerFilter('toml', tomlString);
+  liquid.registerFilter('sql', sqlString);
+  liquid.registerFilter('libconfig', libconfigString);
+  liquid.registerFilter('ini', iniValue);
+  liquid.registerFilter('properties', propertiesValue);
+  liquid.registerFilter('jdbc', jdbcParam);
+  liquid.registerFilter('js', jsString);
+  liquid.registerFilter('toml_list', (v: unknown[]) => '[' + v.map(tomlString).join(', ') + ']');
+  return {
+    async render(template, context) {
+      try {
+        return await liquid.renderFile(template, context);
+      } catch (e) {
+        const err = e as Error & { token?: { file?: string; getPosition?: () => [number, number] }; originalError?: Error };
+        if (err.originalError && err.originalError instanceof DbtlsError) {
+          throw new DbtlsError(err.originalError.code, `${template}: ${err.originalError.message}`, { kind: 'input' });
+        }
+        const pos = err.token?.getPosition?.();
+        throw new DbtlsError('template', `template ${err.token?.file ?? template}${pos ? `:${pos[0]}:${pos[1]}` : ''}: ${err.message.split('\n')[0]}`, {
+          kind: 'input',
+          location: { file: err.token?.file ?? template, line: pos?.[0], column: pos?.[1] },
+        });
+      }
+    },
+  };
+}

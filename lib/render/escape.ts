@@ -1,0 +1,56 @@
+// Escaping for every format a template writes. A value that the format cannot hold safely (a newline
+// in an INI value, say) is refused rather than written wrong.
+import { DbtlsError } from '../errors.js';
+
+function refuse(format: string, value: string, why: string): never {
+  throw new DbtlsError('render-value', `cannot write ${JSON.stringify(value)} as a ${format} value: ${why}`, { kind: 'input' });
+}
+
+/** A TOML basic string, quotes included. */
+export function tomlString(v: unknown): string {
+  const s = String(v);
+  return '"' + s.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
+    const named: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r' };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  }) + '"';
+}
+
+/** A SQL string literal, quotes included: quotes doubled and backslashes escaped (MySQL's default sql_mode reads them). */
+export function sqlString(v: unknown): string {
+  const s = String(v);
+  if (s.includes('\u0000')) refuse('SQL', s, 'it holds a NUL byte');
+  return "'" + s.replace(/\\/g, '\\\\').replace(/'/g, "''").replace(/\n/g, '\\n').replace(/\r/g, '\\r') + "'";
+}
+
+/** A libconfig string (ProxySQL's proxysql.cnf), quotes included. */
+export function libconfigString(v: unknown): string {
+  const s = String(v);
+  return '"' + s.replace(/[\\"]/g, (c) => '\\' + c).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\f/g, '\\f') + '"';
+}
+
+/** An option-file or tpm INI value: one line, no quoting in either format, so anything odd is refused. */
+export function iniValue(v: unknown): string {
+  const s = String(v);
+  if (/[\r\n\u0000]/.test(s)) refuse('INI', s, 'it spans lines');
+  if (s !== s.trim()) refuse('INI', s, 'leading or trailing spaces would be lost');
+  if (/[#;]/.test(s)) refuse('INI', s, '"#" and ";" start comments');
+  return s;
+}
+
+/** A Java .properties value: backslash escapes for the characters the format treats specially. */
+export function propertiesValue(v: unknown): string {
+  const s = String(v);
+  return s.replace(/[\\:=#! \t\f\r\n]/g, (c) => ({ '\t': '\\t', '\f': '\\f', '\r': '\\r', '\n': '\\n' })[c] ?? '\\' + c).replace(/^ /, '\\ ');
+}
+
+/** A JDBC URL parameter value. MariaDB Connector/J 2.7 splits on & and = without decoding, so those are refused. */
+export function jdbcParam(v: unknown): string {
+  const s = String(v);
+  if (/[&=\s]/.test(s)) refuse('JDBC URL', s, 'Connector/J splits parameters on "&" and "=" and does not decode them');
+  return s;
+}
+
+/** A JavaScript string literal (for the mysql2 snippet). */
+export function jsString(v: unknown): string {
+  return JSON.stringify(String(v));
+}
