@@ -35,6 +35,7 @@ demo: build
 	@echo "A whole cluster from inventories/example.yml (PKI directory in out/pki):"
 	$(DBTLS) issue -i inventories/example.yml
 	$(DBTLS) check -i inventories/example.yml
+	$(DBTLS) render -i inventories/example.yml
 
 bench-deps:
 	bash scripts/install-bench-deps.sh

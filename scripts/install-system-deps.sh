@@ -16,6 +16,13 @@ wanted=(
   "javac:openjdk-17-jdk-headless"
   # MariaDB Connector/J 2.7 (test/e2e/connector-j.test.ts).
   "/usr/share/java/mariadb-java-client.jar:libmariadb-java"
+  # proxysql.cnf is read back by libconfig itself (test/c/libconfig-dump.c, compiled by the test).
+  "/usr/include/libconfig.h:libconfig-dev"
+  # ProxySQL admin SQL runs on SQLite: test/render/proxysql.test.ts replays it.
+  "sqlite3:sqlite3"
+  "cc:gcc"
+  # gcc only recommends the C library headers, and recommends are not installed below.
+  "/usr/include/stdio.h:libc6-dev"
 )
 
 missing=()

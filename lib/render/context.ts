@@ -57,7 +57,7 @@ export interface RenderContext {
   replicas: CertAccount[];
   clients: RenderClient[];
   /** ProxySQL: the MySQL-family servers behind it, writers in hostgroup 10, replicas in 20. */
-  backends: Array<{ name: string; host: string; port: number; hostgroup: number }>;
+  backends: Array<{ name: string; host: string; port: number; hostgroup: number; role: 'writer' | 'replica' }>;
   /** TiDB/PD/TiKV: the CNs of the cluster's TiDB, PD and TiKV certificates, for cluster-verify-cn / cert-allowed-cn. */
   clusterCns: string[];
   /** The Java store password (Tungsten's tpm and JDBC settings need it in clear), when stores exist. */
@@ -150,14 +150,15 @@ export async function buildContexts(cluster: Cluster, generator: string): Promis
 
   const backends = nodes
     .filter((n) => n.flavor)
-    .map((n) => ({ name: n.name, host: n.host, port: n.port, hostgroup: n.source ? 20 : 10 }));
+    .map((n) => ({ name: n.name, host: n.host, port: n.port, hostgroup: n.source ? 20 : 10, role: n.source ? ('replica' as const) : ('writer' as const) }));
   const clusterCns = cluster.nodes.filter((n) => n.roles.some((r) => r === 'tidb' || r === 'pd' || r === 'tikv')).flatMap((n) => [n.name, nodeClientCn(n)]);
 
   const contexts = new Map<string, RenderContext>();
   for (const node of nodes) {
     contexts.set(node.name, {
       generator,
-      inventory: basename(cluster.file),
+      // It lands in comments: a line break in a file name must not start a config line.
+      inventory: basename(cluster.file).replace(/[\r\n]/g, '?'),
       cluster: { name: cluster.cluster, ca: { subject: caSubject } },
       node,
       nodes,

@@ -4,7 +4,7 @@
 import { Liquid } from 'liquidjs';
 import { fileURLToPath } from 'node:url';
 import { DbtlsError } from '../errors.js';
-import { iniValue, jdbcParam, jsString, libconfigString, propertiesValue, sqlString, tomlString } from './escape.js';
+import { iniValue, jdbcParam, jsString, libconfigString, propertiesValue, sqliteString, sqlString, tomlString } from './escape.js';
 
 /** The templates shipped with dbtls (two levels above dist/lib/render/). */
 export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
@@ -19,11 +19,14 @@ export function createEngine(userDir?: string): Engine {
     extname: '',
     strictVariables: true,
     strictFilters: true,
+    // `{% if client.keystore %}` may test a field that is absent; output of an undefined variable still fails.
+    lenientIf: true,
     greedy: false,
     cache: true,
   });
   liquid.registerFilter('toml', tomlString);
   liquid.registerFilter('sql', sqlString);
+  liquid.registerFilter('sqlite', sqliteString);
   liquid.registerFilter('libconfig', libconfigString);
   liquid.registerFilter('ini', iniValue);
   liquid.registerFilter('properties', propertiesValue);

@@ -22,9 +22,20 @@ export function sqlString(v: unknown): string {
   return "'" + s.replace(/\\/g, '\\\\').replace(/'/g, "''").replace(/\n/g, '\\n').replace(/\r/g, '\\r') + "'";
 }
 
-/** A libconfig string (ProxySQL's proxysql.cnf), quotes included. */
+/**
+ * A string for ProxySQL's admin interface, which runs its SQL on SQLite: quotes doubled, and no
+ * backslash escapes (SQLite reads none), so line breaks and NUL are refused.
+ */
+export function sqliteString(v: unknown): string {
+  const s = String(v);
+  if (/[\r\n\u0000]/.test(s)) refuse('SQLite', s, 'it spans lines or holds a NUL byte');
+  return "'" + s.replace(/'/g, "''") + "'";
+}
+
+/** A libconfig string (ProxySQL's proxysql.cnf), quotes included. libconfig cuts a string at NUL, so NUL is refused. */
 export function libconfigString(v: unknown): string {
   const s = String(v);
+  if (s.includes('\u0000')) refuse('libconfig', s, 'libconfig cuts strings at a NUL byte');
   return '"' + s.replace(/[\\"]/g, (c) => '\\' + c).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\f/g, '\\f') + '"';
 }
 
@@ -43,10 +54,13 @@ export function propertiesValue(v: unknown): string {
   return s.replace(/[\\:=#! \t\f\r\n]/g, (c) => ({ '\t': '\\t', '\f': '\\f', '\r': '\\r', '\n': '\\n' })[c] ?? '\\' + c).replace(/^ /, '\\ ');
 }
 
-/** A JDBC URL parameter value. MariaDB Connector/J 2.7 splits on & and = without decoding, so those are refused. */
+/**
+ * A JDBC URL parameter value. MariaDB Connector/J 2.7 splits on & and = without decoding, and MySQL
+ * Connector/J percent-decodes, so &, =, % and blanks are refused rather than escaped one way or the other.
+ */
 export function jdbcParam(v: unknown): string {
   const s = String(v);
-  if (/[&=\s]/.test(s)) refuse('JDBC URL', s, 'Connector/J splits parameters on "&" and "=" and does not decode them');
+  if (/[&=%\s]/.test(s)) refuse('JDBC URL', s, 'Connector/J splits parameters on "&" and "=", and MySQL\'s percent-decodes them');
   return s;
 }
 

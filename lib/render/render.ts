@@ -4,6 +4,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { createEngine } from './engine.js';
+import { propertiesValue, tomlString } from './escape.js';
 import { buildContexts, type RenderClient, type RenderContext } from './context.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
 import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
@@ -100,13 +101,14 @@ export async function runRender(cluster: Cluster, opts: RenderOptions): Promise<
   const report: RenderReport = { out, files: [], changed: false };
   const files: BatchFile[] = [];
   const storepass = (contexts.values().next().value as RenderContext | undefined)?.storepass;
+  const secretForms = storepass ? [...new Set([storepass, propertiesValue(storepass), JSON.stringify(storepass).slice(1, -1), tomlString(storepass).slice(1, -1)])] : [];
   for (const r of rendered) {
     const abs = join(out, r.path);
     const before = await current(abs);
     const state: FileState = before === undefined ? 'new' : before === r.text ? 'unchanged' : 'changed';
     report.files.push({ path: r.path, template: r.template, state, ...(opts.check && state !== 'unchanged' ? { before, after: r.text } : {}) });
-    // A file that carries the store password (tungsten.ini, JDBC settings) is as private as a key.
-    if (state !== 'unchanged') files.push({ path: abs, data: r.text, mode: storepass && r.text.includes(storepass) ? KEY_MODE : CERT_MODE });
+    // A file that carries the store password (tungsten.ini, JDBC settings), in any escaping, is as private as a key.
+    if (state !== 'unchanged') files.push({ path: abs, data: r.text, mode: secretForms.some((f) => r.text.includes(f)) ? KEY_MODE : CERT_MODE });
   }
   report.changed = files.length > 0;
   if (opts.check || files.length === 0) return report;

@@ -9,12 +9,20 @@ export interface TestNode {
   roles?: string[];
   sans?: string[];
   localhost?: boolean;
+  /** The SQL port (default by role). */
+  port?: number;
+  /** Where the node's files go (default by role). */
+  dest?: string;
+  /** The node this one replicates from. */
+  replicaOf?: string;
+  /** The server version, e.g. "8.0.22" (chooses the replication SQL spelling). */
+  version?: string;
 }
 
 export interface TestInventory {
   cluster?: string;
   nodes: TestNode[];
-  clients?: Array<string | { name: string; keystore?: 'jks' | 'pkcs12' }>;
+  clients?: Array<string | { name: string; keystore?: 'jks' | 'pkcs12'; connectTo?: string }>;
   leafDays?: number;
   caCommonName?: string;
 }
@@ -25,7 +33,7 @@ export async function writeInventory(dir: string, inv: TestInventory, name = 'in
     cluster: inv.cluster ?? 'test',
     pki: './pki',
     ca: { commonName: inv.caCommonName ?? 'Test Cluster CA' },
-    nodes: inv.nodes.map((n) => ({ name: n.name, host: n.host, roles: n.roles ?? ['mariadb'], ...(n.sans ? { sans: n.sans } : {}), ...(n.localhost !== undefined ? { localhost: n.localhost } : {}), transport: 'local' })),
+    nodes: inv.nodes.map((n) => ({ name: n.name, host: n.host, roles: n.roles ?? ['mariadb'], ...(n.sans ? { sans: n.sans } : {}), ...(n.localhost !== undefined ? { localhost: n.localhost } : {}), ...(n.port !== undefined ? { port: n.port } : {}), ...(n.dest !== undefined ? { dest: n.dest } : {}), ...(n.replicaOf !== undefined ? { replicaOf: n.replicaOf } : {}), ...(n.version !== undefined ? { version: n.version } : {}), transport: 'local' })),
   };
   if (inv.leafDays !== undefined) doc.leaf = { days: inv.leafDays };
   if (inv.clients) doc.clients = inv.clients.map((c) => (typeof c === 'string' ? { name: c } : c));

@@ -27,6 +27,14 @@ export interface StartOptions {
   ssl?: SslFiles;
   /** More mariadbd options, appended last. */
   serverArgs?: string[];
+  /**
+   * An option file for mariadbd to read instead of none: `--defaults-file=FILE` takes the place of
+   * `--no-defaults` (first on the command line), so the server reads that file and what it
+   * `!include`s, never the machine's /etc/mysql. The harness's own options still come after it.
+   */
+  defaultsFile?: string;
+  /** Listen on this port instead of a free one the harness picks (e.g. the port an inventory names). */
+  port?: number;
 }
 
 export interface ClientOptions {
@@ -37,6 +45,8 @@ export interface ClientOptions {
    * (so a test can map a node name like "db1" to 127.0.0.1 without touching the machine's file).
    */
   hostsFile?: string;
+  /** An option file for the client (`--defaults-file=FILE` in place of `--no-defaults`), e.g. a rendered client.cnf. */
+  defaultsFile?: string;
 }
 
 export interface MariadbServer {
@@ -168,12 +178,12 @@ export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promi
 
   // The port is only "probably" free (another test may grab it first): retry on a bind failure.
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const ssl = opts.ssl ? [`--ssl-ca=${opts.ssl.ca}`, `--ssl-cert=${opts.ssl.cert}`, `--ssl-key=${opts.ssl.key}`] : [];
     const c = spawn(
       bins.mariadbd,
       [
-        '--no-defaults',
+        opts.defaultsFile ? `--defaults-file=${opts.defaultsFile}` : '--no-defaults',
         `--datadir=${datadir}`,
         `--socket=${socket}`,
         `--pid-file=${join(dir, 'mariadb.pid')}`,
@@ -213,7 +223,8 @@ export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promi
     if (ready && c.pid !== undefined) {
       const pid = c.pid;
       const client = (args: string[], copts: ClientOptions = {}): Promise<RunResult> => {
-        const argv = [bins.client, '--no-defaults', '--protocol=TCP', `--host=${copts.host ?? '127.0.0.1'}`, `--port=${port}`, '--connect-timeout=10', ...args];
+        const defaults = copts.defaultsFile ? `--defaults-file=${copts.defaultsFile}` : '--no-defaults';
+        const argv = [bins.client, defaults, '--protocol=TCP', `--host=${copts.host ?? '127.0.0.1'}`, `--port=${port}`, '--connect-timeout=10', ...args];
         if (!copts.hostsFile) return run(argv[0]!, argv.slice(1), { env, timeoutMs: 30_000 });
         // The file and the command travel as arguments, never through the shell's parser.
         const script = 'mount --bind "$0" /etc/hosts && exec "$@"';
@@ -224,7 +235,7 @@ export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promi
 
     await stop();
     const log = await readLog(errorLog);
-    if (attempt < 3 && /already in use|Can't start server: Bind/i.test(log)) continue;
+    if (attempt < 3 && opts.port === undefined && /already in use|Can't start server: Bind/i.test(log)) continue;
     const exit = c.exitCode ?? c.signalCode;
     const why = spawnError
       ? `could not be spawned (${String(spawnError)})`

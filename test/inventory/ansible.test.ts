@@ -106,7 +106,7 @@ ansible_port=22
   assert.equal(c.pki, join(c.file, '..', 'pki', 'prod-eu'));
   assert.deepEqual(c.nodes.map((n) => n.name), ['lone1', 'db1.example.com', 'db2.example.com', 'db01', 'db02', 'dbx', 'db5', 'tidb1']);
   const n = byName(c);
-  assert.deepEqual(n['lone1'], { name: 'lone1', host: 'lone1', roles: ['mariadb'], sans: [], localhost: false, transport: 'ssh', ssh: { user: 'root', port: 22 } });
+  assert.deepEqual(n['lone1'], { name: 'lone1', host: 'lone1', roles: ['mariadb'], sans: [], localhost: false, port: 3306, adminPort: 6032, transport: 'ssh', ssh: { user: 'root', port: 22 } });
   // Host vars win over the child group, which wins over its parent.
   assert.deepEqual(n['db1.example.com']!.ssh, { user: 'admin', port: 3333 });
   assert.deepEqual(n['db01']!.ssh, { user: 'ops', port: 2222 });
@@ -116,7 +116,7 @@ ansible_port=22
   assert.equal(n['db5']!.dest, '/etc/mysql/ssl');
   assert.deepEqual(n['db5']!.sans, ['a.example.com', 'b.example.com']);
   assert.deepEqual(n['db5']!.roles, ['mysql']);
-  assert.deepEqual(n['tidb1'], { name: 'tidb1', host: '10.0.0.31', roles: ['tidb'], sans: [], localhost: false, transport: 'local', ssh: { user: 'ops', port: 22 } });
+  assert.deepEqual(n['tidb1'], { name: 'tidb1', host: '10.0.0.31', roles: ['tidb'], sans: [], localhost: false, port: 4000, adminPort: 6032, transport: 'local', ssh: { user: 'ops', port: 22 } });
 });
 
 test('INI: roles accumulate through children, dbtls_roles (string or list) adds to them', async (t) => {
@@ -293,10 +293,10 @@ test('YAML: groups, nested children, vars, ranges, ports, dbtls_* lists', async 
   const n = byName(c);
   assert.deepEqual(c.nodes.map((x) => x.name), ['solo1', 'db1', 'db2', 'db3', 'db9', 'pd1']);
   assert.deepEqual(n['solo1']!.roles, ['mariadb']);
-  assert.deepEqual(n['db2'], { name: 'db2', host: 'db2', roles: ['mysql', 'tungsten'], sans: [], localhost: false, transport: 'ssh', ssh: { user: 'ops', port: 2200 }, dest: '/etc/mysql/ssl' });
+  assert.deepEqual(n['db2'], { name: 'db2', host: 'db2', roles: ['mysql', 'tungsten'], sans: [], localhost: false, port: 3306, adminPort: 6032, transport: 'ssh', ssh: { user: 'ops', port: 2200 }, dest: '/etc/mysql/ssl' });
   assert.deepEqual(n['db9']!.ssh, { user: 'ops', port: 2222 });
   assert.deepEqual(n['db9']!.sans, ['db9.example.com', '10.0.1.19']);
-  assert.deepEqual(n['pd1'], { name: 'pd1', host: '10.0.0.41', roles: ['pd'], sans: [], localhost: false, transport: 'local', ssh: { user: 'tidb', port: 22 } });
+  assert.deepEqual(n['pd1'], { name: 'pd1', host: '10.0.0.41', roles: ['pd'], sans: [], localhost: false, port: 2379, adminPort: 6032, transport: 'local', ssh: { user: 'tidb', port: 22 } });
   assert.deepEqual(c.ssh, { user: 'ops', port: 22 });
 });
 

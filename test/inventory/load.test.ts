@@ -329,7 +329,7 @@ const CASES: { name: string; yaml: string; want: Where[] }[] = [
   {
     name: 'client with an unknown key',
     yaml: NODE + 'clients:\n  - name: app\n    cn: app\n',
-    want: [[8, 5, 'clients[0].cn', 'unknown key "cn"; expected one of name, commonName, keystore']],
+    want: [[8, 5, 'clients[0].cn', 'unknown key "cn"; expected one of name, commonName, keystore, connectTo']],
   },
   {
     name: 'the same key twice',
@@ -355,6 +355,24 @@ const CASES: { name: string; yaml: string; want: Where[] }[] = [
     name: 'a list at the top',
     yaml: '- cluster: demo\n',
     want: [[1, 1, '', `expected a mapping of inventory keys (${TOP_KEYS}), got a list`]],
+  },
+  {
+    name: 'replicaOf names no node, itself, or a node that does not replicate',
+    yaml: NODE + '    replicaOf: db9\n  - { name: db2, host: 10.0.0.12, roles: [mysql], replicaOf: db2 }\n  - { name: t1, host: 10.0.0.31, roles: [tidb] }\n  - { name: db3, host: 10.0.0.13, roles: [mysql], replicaOf: t1 }\n',
+    want: [
+      [6, 16, 'nodes[0].replicaOf', 'no node named "db9"'],
+      [7, 62, 'nodes[1].replicaOf', 'a node cannot replicate from itself'],
+      [9, 62, 'nodes[3].replicaOf', 'replication needs a mysql, mariadb or percona role on both nodes'],
+    ],
+  },
+  {
+    name: 'a bad port, version and connectTo',
+    yaml: NODE + '    port: 70000\n    version: eight\nclients:\n  - { name: app, connectTo: db9 }\n',
+    want: [
+      [6, 11, 'nodes[0].port', '70000 must be an integer from 1 to 65535'],
+      [7, 14, 'nodes[0].version', '"eight" is not a version like "8.0.36"'],
+      [9, 29, 'clients[0].connectTo', 'no node named "db9"'],
+    ],
   },
   {
     name: 'an empty file',
@@ -452,7 +470,7 @@ test('defaults: pki next to the file, CA CN, validity, key sizes, ssh, transport
     ca: { commonName: 'demo CA', days: 3650, keySize: 2048 },
     leaf: { days: 825, keySize: 2048, localhost: false },
     ssh: { user: 'root', port: 22 },
-    nodes: [{ name: 'db1', host: '10.0.0.11', roles: ['mysql'], sans: [], localhost: false, transport: 'ssh', ssh: { user: 'root', port: 22 } }],
+    nodes: [{ name: 'db1', host: '10.0.0.11', roles: ['mysql'], sans: [], localhost: false, port: 3306, adminPort: 6032, transport: 'ssh', ssh: { user: 'root', port: 22 } }],
     clients: [{ name: 'app', commonName: 'app' }],
   });
 });
@@ -485,6 +503,8 @@ nodes:
     roles: ['mysql', 'tungsten'],
     sans: [],
     localhost: false,
+    port: 3306,
+    adminPort: 6032,
     transport: 'local',
     ssh: { ...ssh, port: 2222, user: 'admin' },
     dest: '/etc/mysql/ssl/',
