@@ -32,10 +32,15 @@ demo: build
 	@echo "A second run changes nothing:"
 	$(DBTLS) setup --datadir demo/certs --verbose
 	@echo
-	@echo "A whole cluster from inventories/example.yml (PKI directory in out/pki):"
-	$(DBTLS) issue -i inventories/example.yml
-	$(DBTLS) check -i inventories/example.yml
-	$(DBTLS) render -i inventories/example.yml
+	@echo "The main job on inventories/example.yml: issue + render + push (local transport: out/nodes/<node>/…):"
+	$(DBTLS) apply -i inventories/example.yml
+	@echo
+	@echo "A second run changes nothing:"
+	$(DBTLS) apply -i inventories/example.yml | tail -n 1
+	$(DBTLS) check -i inventories/example.yml | tail -n 1
+	@echo
+	@echo "What db1 received:"
+	@cd out/nodes/db1 && find . -type f | sort
 
 bench-deps:
 	bash scripts/install-bench-deps.sh

@@ -10,6 +10,7 @@ import { registerIssue } from './commands/issue.js';
 import { registerCheck } from './commands/check.js';
 import { registerKeystore } from './commands/keystore.js';
 import { registerRender } from './commands/render.js';
+import { registerPush } from './commands/push.js';
 import { helpSections, COMMON_EXIT_CODES } from './help.js';
 
 const program = new Command('dbtls')
@@ -26,6 +27,7 @@ registerIssue(program);
 registerCheck(program);
 registerKeystore(program);
 registerRender(program);
+registerPush(program);
 registerInspect(program);
 
 program.addHelpText(

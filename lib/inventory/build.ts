@@ -43,6 +43,9 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
     if (n!.dest !== undefined) node.dest = n!.dest;
     if (n!.replicaOf !== undefined) node.replicaOf = n!.replicaOf;
     if (n!.version !== undefined) node.version = n!.version;
+    if (n!.owner !== undefined) node.owner = n!.owner;
+    if (n!.group !== undefined) node.group = n!.group;
+    if (n!.become === 'sudo') node.become = 'sudo';
     return node;
   });
   return {

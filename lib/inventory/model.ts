@@ -63,6 +63,11 @@ export interface NodeSpec {
   replicaOf?: string;
   /** The server version, e.g. "8.0.22": older MySQL gets the MASTER_SSL_* spelling. */
   version?: string;
+  /** Owner and group of the delivered files on the node (default: the SSH user's). */
+  owner?: string;
+  group?: string;
+  /** Install through `sudo -n` (for root-owned destinations when the SSH user is not root). */
+  become?: 'sudo';
 }
 
 /** Roles that speak MySQL replication. */

@@ -37,6 +37,11 @@ export const storeType: Rule<string> = (s) =>
 /** A server version like "8.0.36" or "10.11": chooses the SQL spelling (CHANGE REPLICATION SOURCE since 8.0.23). */
 export const serverVersion: Rule<string> = (s) => (/^\d+\.\d+(\.\d+)?$/.test(s) ? undefined : `${q(s)} is not a version like "8.0.36"`);
 
+/** A user or group name on a node: what useradd accepts, so it is safe in a remote command too. */
+export const unixName: Rule<string> = (s) => (/^[a-z_][a-z0-9_-]{0,31}\$?$/i.test(s) ? undefined : `${q(s)} is not a user or group name`);
+
+export const become: Rule<string> = (s) => (s === 'sudo' ? undefined : `${q(s)} is not a way to become root; use "sudo"`);
+
 export const transport: Rule<string> = (s) =>
   (TRANSPORTS as readonly string[]).includes(s) ? undefined : `${q(s)} is not a transport; use ${TRANSPORTS.join(' or ')}`;
 

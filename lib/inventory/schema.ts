@@ -39,6 +39,9 @@ export const INVENTORY_SCHEMA: MapSpec = map({
         adminPort: int(rules.port),
         replicaOf: str(rules.safeName),
         version: str(rules.serverVersion),
+        owner: str(rules.unixName),
+        group: str(rules.unixName),
+        become: str(rules.become),
       }),
       { min: 1, what: 'node' },
     ),
@@ -71,6 +74,9 @@ export interface RawNode {
   adminPort?: number;
   replicaOf?: string;
   version?: string;
+  owner?: string;
+  group?: string;
+  become?: string;
 }
 
 export interface RawClient {

@@ -27,3 +27,16 @@ export async function resolveOwner(user: string): Promise<FileOwner> {
 export function runningAsRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
 }
+
+/** A group's gid, from NSS (`getent group`). */
+export async function resolveGroup(group: string): Promise<number> {
+  if (!/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/.test(group)) throw inputError('bad-group', `"${group}" is not a valid group name`, { field: 'group' });
+  const gid = await new Promise<number | undefined>((resolve) => {
+    execFile('getent', ['group', '--', group], { timeout: 5000 }, (err, stdout) => {
+      const n = Number(stdout.split(':')[2]);
+      resolve(err || !Number.isInteger(n) ? undefined : n);
+    });
+  });
+  if (gid === undefined) throw inputError('unknown-group', `no such group "${group}"`, { field: 'group' });
+  return gid;
+}

@@ -1,0 +1,35 @@
+// transport: local — the node is a folder on this machine (<root>/<path on the node>): what the
+// examples, `make demo` and single-host setups use. Same guarantees as over SSH, through the store.
+import { chown, link, readdir, readFile, unlink, mkdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../store/atomic-write.js';
+import { resolveGroup, resolveOwner } from '../setup/owner.js';
+import { backupName, isBackupOf, type InstallRequest, type NodeFs } from './transport.js';
+
+export function localNodeFs(root: string, backups: number, now: () => Date = () => new Date()): NodeFs {
+  const at = (remote: string) => join(root, remote);
+  return {
+    async read(remote) {
+      try {
+        return await readFile(at(remote));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw e;
+      }
+    },
+    async install(req: InstallRequest) {
+      const path = at(req.remote);
+      await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+      const owner = req.owner ? await resolveOwner(req.owner) : undefined;
+      if (owner && req.group) owner.gid = await resolveGroup(req.group);
+      // The old file stays reachable under its backup name (a hard link: no copy, no window).
+      const had = await readFile(path).then(() => true, () => false);
+      if (had && backups > 0) await link(path, join(dirname(path), backupName(basename(path), now()))).catch(() => undefined);
+      await writeFileAtomic(path, req.data, { mode: req.mode, ...(owner ? { owner } : {}) });
+      if (owner) await chown(path, owner.uid, owner.gid);
+      const old = (await readdir(dirname(path))).filter((n) => isBackupOf(basename(path), n)).sort();
+      for (const n of old.slice(0, Math.max(0, old.length - backups))) await unlink(join(dirname(path), n)).catch(() => undefined);
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,97 @@
+// `dbtls push`: every node's delivery plan, compared first (SHA-256 of what is there) so only what
+// changed is sent, installed atomically, read back. Nodes run in parallel up to a bound; a failing
+// node is reported and the others finish.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Cluster, NodeSpec } from '../inventory/model.js';
+import { filesDelivery, nodeDelivery, type DeliveryItem } from './plan.js';
+import type { NodeFs } from './transport.js';
+import { isDbtlsError } from '../errors.js';
+
+export interface PushOptions {
+  nodes?: string[];
+  /** Plan and compare only: change nothing. */
+  check?: boolean;
+  concurrency?: number;
+  /** The seed's loop: these local files to this folder on every node, instead of the delivery plan. */
+  files?: { paths: string[]; dest: string };
+  renderedDir: string;
+}
+
+export type FileAction = 'uploaded' | 'unchanged' | 'would-upload';
+
+export interface NodeResult {
+  node: string;
+  ok: boolean;
+  uploaded: string[];
+  unchanged: string[];
+  /** With --check: what would be uploaded. */
+  wouldUpload: string[];
+  error?: { code: string; message: string };
+}
+
+export type PushEvent =
+  | { type: 'node-start'; node: string; files: number }
+  | { type: 'file'; node: string; remote: string; action: FileAction }
+  | { type: 'node-done'; result: NodeResult };
+
+export interface PushReport {
+  ok: boolean;
+  changed: boolean;
+  failed: string[];
+  nodes: NodeResult[];
+}
+
+export type Connect = (node: NodeSpec) => Promise<NodeFs>;
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+export const DEFAULT_CONCURRENCY = 32;
+
+async function pushNode(node: NodeSpec, items: DeliveryItem[], connect: Connect, check: boolean, onEvent: (e: PushEvent) => void): Promise<NodeResult> {
+  const result: NodeResult = { node: node.name, ok: false, uploaded: [], unchanged: [], wouldUpload: [] };
+  onEvent({ type: 'node-start', node: node.name, files: items.length });
+  let fs: NodeFs | undefined;
+  try {
+    fs = await connect(node);
+    for (const item of items) {
+      const data = await readFile(item.source);
+      const there = await fs.read(item.remote);
+      let action: FileAction;
+      if (there && sha256(there) === sha256(data)) action = 'unchanged';
+      else if (check) action = 'would-upload';
+      else {
+        await fs.install({ remote: item.remote, data, mode: item.mode, ...(item.owner ? { owner: item.owner } : {}), ...(item.group ? { group: item.group } : {}) });
+        const back = await fs.read(item.remote);
+        if (!back || sha256(back) !== sha256(data)) throw new Error(`${item.remote} does not read back as written`);
+        action = 'uploaded';
+      }
+      (action === 'uploaded' ? result.uploaded : action === 'unchanged' ? result.unchanged : result.wouldUpload).push(item.remote);
+      onEvent({ type: 'file', node: node.name, remote: item.remote, action });
+    }
+    result.ok = true;
+  } catch (e) {
+    result.error = { code: isDbtlsError(e) ? e.code : ((e as NodeJS.ErrnoException).code ?? 'failure'), message: (e as Error).message };
+  } finally {
+    await fs?.close().catch(() => undefined);
+  }
+  onEvent({ type: 'node-done', result });
+  return result;
+}
+
+export async function runPush(cluster: Cluster, opts: PushOptions, connect: Connect, onEvent: (e: PushEvent) => void = () => {}): Promise<PushReport> {
+  const nodes = cluster.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.name));
+  // Plans are built (and bad input refused) before any node is touched.
+  const plans = await Promise.all(nodes.map(async (n) => (opts.files ? filesDelivery(opts.files.paths, opts.files.dest) : nodeDelivery(cluster, n, opts.renderedDir))));
+  const results: NodeResult[] = new Array(nodes.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < nodes.length) {
+      const i = next++;
+      results[i] = await pushNode(nodes[i]!, plans[i]!, connect, Boolean(opts.check), onEvent);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? DEFAULT_CONCURRENCY, nodes.length) }, worker));
+  const failed = results.filter((r) => !r.ok).map((r) => r.node);
+  return { ok: failed.length === 0, changed: results.some((r) => r.uploaded.length > 0), failed, nodes: results };
+}

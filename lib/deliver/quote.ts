@@ -1,0 +1,23 @@
+// The one function that turns arguments into a remote shell command. Every remote command dbtls runs
+// is built from an argv array through it; nothing is concatenated at the call site.
+import { DbtlsError } from '../errors.js';
+
+const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** POSIX shell quoting: safe words as they are, everything else in single quotes ('\'' for a quote). */
+export function shellQuote(arg: string): string {
+  if (arg.includes('\u0000')) throw new DbtlsError('shell-nul', 'a remote command argument holds a NUL byte', { kind: 'input' });
+  if (arg !== '' && SAFE.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A whole command line from its arguments. */
+export function shellCommand(argv: string[]): string {
+  if (argv.length === 0) throw new RangeError('empty command');
+  return argv.map(shellQuote).join(' ');
+}
+
+/** Commands joined so that the next runs only when the previous succeeded. */
+export function shellAnd(commands: string[][]): string {
+  return commands.map(shellCommand).join(' && ');
+}

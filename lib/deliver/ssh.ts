@@ -1,0 +1,250 @@
+// transport: ssh — SFTP over ssh2, host keys checked against OpenSSH known_hosts (strict unless
+// --accept-new), retries with backoff on connection errors only. Files are replaced atomically: a
+// temporary file in the destination folder, a hard-linked backup of the old one, posix-rename into
+// place. With `become: sudo` the file goes to a private temporary folder and one `sudo -n sh -c`
+// installs it; every argument of every remote command goes through shellCommand().
+import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import type { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
+import { DbtlsError } from '../errors.js';
+import { shellCommand } from './quote.js';
+import { appendKnownHost, blobKeyType, type KnownHosts } from './known-hosts.js';
+import { backupName, isBackupOf, type InstallRequest, type NodeFs } from './transport.js';
+import type { NodeSpec } from '../inventory/model.js';
+
+export interface SshOptions {
+  knownHosts: KnownHosts;
+  /** Where --accept-new records new hosts. */
+  knownHostsFile: string;
+  acceptNew: boolean;
+  /** Passphrase of encrypted identity files. */
+  passphrase?: string;
+  connectTimeoutMs?: number;
+  retries?: number;
+  backups: number;
+  /** Reports a host key that --accept-new added. */
+  onNewHostKey?: (node: string, fingerprint: string) => void;
+  now?: () => Date;
+}
+
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+
+interface ExecResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+function exec(conn: Client, command: string, timeoutMs = 60_000): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    conn.exec(command, (err, stream) => {
+      if (err) return reject(err);
+      const out: Buffer[] = [];
+      let stderr = '';
+      const timer = setTimeout(() => {
+        stream.close();
+        reject(new DbtlsError('ssh-timeout', `remote command timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      stream.on('data', (d: Buffer) => out.push(d));
+      stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      stream.on('close', (code: number | null) => {
+        clearTimeout(timer);
+        resolve({ code, stdout: Buffer.concat(out), stderr });
+      });
+    });
+  });
+}
+
+function sftpOf(conn: Client): Promise<SFTPWrapper> {
+  return new Promise((resolve, reject) => conn.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+}
+
+const NO_SUCH_FILE = 2;
+const p = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))));
+
+async function connectOnce(node: NodeSpec, opts: SshOptions, identity: Buffer | undefined): Promise<Client> {
+  const { Client } = await import('ssh2');
+  const conn = new Client();
+  let refusal: DbtlsError | undefined;
+  let accepted: { type: string; key: Buffer } | undefined;
+  const port = node.ssh.port ?? 22;
+  const config: ConnectConfig = {
+    host: node.host,
+    port,
+    username: node.ssh.user ?? 'root',
+    readyTimeout: opts.connectTimeoutMs ?? 15_000,
+    keepaliveInterval: 15_000,
+    keepaliveCountMax: 3,
+    ...(identity ? { privateKey: identity, ...(opts.passphrase ? { passphrase: opts.passphrase } : {}) } : {}),
+    ...(process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
+    hostVerifier: (key: Buffer) => {
+      const type = blobKeyType(key) ?? 'unknown';
+      const r = opts.knownHosts.check(node.host, port, type, key);
+      if (r.status === 'known') return true;
+      if (r.status === 'unknown' && opts.acceptNew) {
+        accepted = { type, key };
+        return true;
+      }
+      refusal =
+        r.status === 'unknown'
+          ? new DbtlsError('host-key-unknown', `${node.name}: host key of ${node.host}:${port} is not in ${opts.knownHostsFile} (${r.fingerprint})`, { hint: 'check the fingerprint, then pass --accept-new or add it with ssh-keyscan' })
+          : r.status === 'revoked'
+            ? new DbtlsError('host-key-revoked', `${node.name}: ${node.host}:${port} offered a revoked host key (${r.fingerprint})`)
+            : new DbtlsError('host-key-changed', `${node.name}: HOST KEY CHANGED for ${node.host}:${port}: it offered ${r.offered}, ${r.file}:${r.lines.join(',')} expects ${r.expected.join(' or ')}`, { hint: 'if the change is expected, remove the old line (ssh-keygen -R) and connect again' });
+      return false;
+    },
+  };
+  await new Promise<void>((resolve, reject) => {
+    conn.once('ready', () => resolve());
+    conn.once('error', (e) => reject(refusal ?? e));
+    conn.connect(config);
+  });
+  if (accepted) {
+    await appendKnownHost(opts.knownHostsFile, node.host, port, accepted.type, accepted.key);
+    const { fingerprintSha256 } = await import('./known-hosts.js');
+    opts.onNewHostKey?.(node.name, fingerprintSha256(accepted.key));
+  }
+  return conn;
+}
+
+async function connect(node: NodeSpec, opts: SshOptions): Promise<Client> {
+  const identity = node.ssh.identityFile ? await readFile(node.ssh.identityFile).catch(() => undefined) : undefined;
+  const attempts = (opts.retries ?? 2) + 1;
+  for (let i = 0; ; i++) {
+    try {
+      return await connectOnce(node, opts, identity);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const level = (e as { level?: string }).level;
+      if (e instanceof DbtlsError) throw e;
+      if (level === 'client-authentication') {
+        throw new DbtlsError('ssh-auth', `${node.name}: ${node.ssh.user}@${node.host}:${node.ssh.port} refused every key (${(e as Error).message})`, { hint: 'check ssh.user and ssh.identityFile (or the agent) for this node' });
+      }
+      const retryable = (code && RETRYABLE.has(code)) || /timed out/i.test((e as Error).message);
+      if (!retryable || i + 1 >= attempts) throw new DbtlsError('ssh-connect', `${node.name}: cannot connect to ${node.host}:${node.ssh.port}: ${(e as Error).message}`, { cause: e });
+      await new Promise((r) => setTimeout(r, 300 * 2 ** i));
+    }
+  }
+}
+
+/** The root script of `become: sudo`: values arrive as positional arguments, never inside the script. */
+const SUDO_INSTALL = [
+  'set -e',
+  'src=$1 dst=$2 mode=$3 owner=$4 group=$5 keep=$6 stamp=$7',
+  'dir=$(dirname -- "$dst") base=$(basename -- "$dst")',
+  'mkdir -p -- "$dir"',
+  'tmp="$dir/.$base.dbtls-tmp.$$"',
+  'install -m "$mode" -- "$src" "$tmp"',
+  'if [ -n "$owner" ]; then chown -- "$owner${group:+:$group}" "$tmp"; elif [ -n "$group" ]; then chgrp -- "$group" "$tmp"; fi',
+  'if [ -e "$dst" ] && [ "$keep" -gt 0 ]; then ln -f -- "$dst" "$dst.dbtls-bak-$stamp"; fi',
+  'mv -f -- "$tmp" "$dst"',
+  'ls -1d -- "$dst".dbtls-bak-* 2>/dev/null | sort | head -n -"$keep" | while IFS= read -r old; do rm -f -- "$old"; done',
+].join('\n');
+
+const SUDO_READ = 'if [ -e "$1" ]; then cat -- "$1"; else exit 3; fi';
+
+export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeFs> {
+  const conn = await connect(node, opts);
+  const sftp = await sftpOf(conn);
+  const now = opts.now ?? (() => new Date());
+  const stamp = () => backupName('', now()).slice('.dbtls-bak-'.length);
+  const ids = new Map<string, number>();
+  const remoteId = async (flag: '-u' | '-g', name: string): Promise<number> => {
+    const key = `${flag}${name}`;
+    if (!ids.has(key)) {
+      const r = await exec(conn, flag === '-u' ? shellCommand(['id', '-u', '--', name]) : shellCommand(['getent', 'group', '--', name]));
+      const n = Number(flag === '-u' ? r.stdout.toString().trim() : r.stdout.toString().split(':')[2]);
+      if (r.code !== 0 || !Number.isInteger(n)) throw new DbtlsError('remote-owner', `${node.name}: no ${flag === '-u' ? 'user' : 'group'} "${name}" on the node`, { kind: 'input' });
+      ids.set(key, n);
+    }
+    return ids.get(key)!;
+  };
+  const mkdirp = async (dir: string) => {
+    const parts = dir.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const d = '/' + parts.slice(0, i).join('/');
+      try {
+        await p((cb) => sftp.stat(d, cb));
+      } catch {
+        await p((cb) => sftp.mkdir(d, { mode: 0o755 }, cb)).catch(async (e) => {
+          // Another session may have made it meanwhile.
+          await p((cb) => sftp.stat(d, cb)).catch(() => { throw e; });
+        });
+      }
+    }
+  };
+
+  return {
+    async read(remote) {
+      if (node.become === 'sudo') {
+        const r = await exec(conn, shellCommand(['sudo', '-n', 'sh', '-c', SUDO_READ, 'dbtls-read', remote]));
+        if (r.code === 3) return null;
+        if (r.code !== 0) throw new DbtlsError('remote-read', `${node.name}: sudo could not read ${remote}: ${r.stderr.trim()}`);
+        return r.stdout;
+      }
+      try {
+        return await p<Buffer>((cb) => sftp.readFile(remote, cb));
+      } catch (e) {
+        if ((e as { code?: number }).code === NO_SUCH_FILE) return null;
+        throw e;
+      }
+    },
+
+    async install(req: InstallRequest) {
+      if (node.become === 'sudo') {
+        const dir = (await exec(conn, shellCommand(['mktemp', '-d']))).stdout.toString().trim();
+        if (!dir.startsWith('/')) throw new DbtlsError('remote-tmp', `${node.name}: mktemp -d failed`);
+        try {
+          const staged = posix.join(dir, 'file');
+          await p((cb) => sftp.writeFile(staged, req.data, { mode: 0o600 }, cb));
+          const r = await exec(conn, shellCommand(['sudo', '-n', 'sh', '-c', SUDO_INSTALL, 'dbtls-install', staged, req.remote, req.mode.toString(8).padStart(4, '0'), req.owner ?? '', req.group ?? '', String(opts.backups), stamp()]));
+          if (r.code !== 0) throw new DbtlsError('sudo-install', `${node.name}: sudo install of ${req.remote} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+        } finally {
+          await exec(conn, shellCommand(['rm', '-rf', '--', dir])).catch(() => undefined);
+        }
+        return;
+      }
+      const dir = posix.dirname(req.remote);
+      const base = posix.basename(req.remote);
+      await mkdirp(dir);
+      const temp = posix.join(dir, `.${base}.${randomBytes(6).toString('hex')}.dbtls-tmp`);
+      try {
+        // Created with the final mode (and corrected for the remote umask) before any byte is written.
+        const handle = await p<Buffer>((cb) => sftp.open(temp, 'wx', { mode: req.mode }, cb));
+        try {
+          await p((cb) => sftp.fchmod(handle, req.mode, cb));
+          if (req.owner || req.group) {
+            // SFTP sets uid and gid together: an absent one is the owner's (or our own) current one.
+            const self = async (flag: '-u' | '-g') => Number((await exec(conn, shellCommand(['id', flag]))).stdout.toString().trim());
+            const uid = req.owner ? await remoteId('-u', req.owner) : await self('-u');
+            const gid = req.group
+              ? await remoteId('-g', req.group)
+              : req.owner
+                ? Number((await exec(conn, shellCommand(['id', '-g', '--', req.owner]))).stdout.toString().trim())
+                : await self('-g');
+            await p((cb) => sftp.fchown(handle, uid, gid, cb));
+          }
+          await p((cb) => sftp.write(handle, req.data, 0, req.data.length, 0, cb));
+          await p((cb) => sftp.ext_openssh_fsync(handle, cb)).catch(() => undefined);
+        } finally {
+          await p((cb) => sftp.close(handle, cb));
+        }
+        const exists = await p((cb) => sftp.stat(req.remote, cb)).then(() => true, () => false);
+        if (exists && opts.backups > 0) await p((cb) => sftp.ext_openssh_hardlink(req.remote, `${req.remote}.dbtls-bak-${stamp()}`, cb)).catch(() => undefined);
+        await p((cb) => sftp.ext_openssh_rename(temp, req.remote, cb));
+      } catch (e) {
+        await p((cb) => sftp.unlink(temp, cb)).catch(() => undefined);
+        throw e;
+      }
+      const names = (await p<Array<{ filename: string }>>((cb) => sftp.readdir(dir, cb))).map((f) => f.filename).filter((n) => isBackupOf(base, n)).sort();
+      for (const old of names.slice(0, Math.max(0, names.length - opts.backups))) await p((cb) => sftp.unlink(posix.join(dir, old), cb)).catch(() => undefined);
+    },
+
+    async close() {
+      sftp.end();
+      conn.end();
+    },
+  };
+}

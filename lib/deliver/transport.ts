@@ -1,0 +1,29 @@
+// How files reach a node. Every transport replaces a file the same way: write a temporary file in the
+// destination folder with the final mode and owner, keep the old file as a timestamped backup, rename
+// into place (atomic), then read it back. A transport never leaves a partial file under a final name.
+export interface InstallRequest {
+  remote: string;
+  data: Buffer;
+  mode: number;
+  owner?: string;
+  group?: string;
+}
+
+export interface NodeFs {
+  /** The file's bytes, or null when it does not exist. */
+  read(remote: string): Promise<Buffer | null>;
+  install(req: InstallRequest): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How many backups of a replaced file are kept beside it. */
+export const DEFAULT_BACKUPS = 3;
+
+/** "server-key.pem" → "server-key.pem.dbtls-bak-20261121T174502Z": sortable, and recognisable for pruning. */
+export function backupName(name: string, now: Date): string {
+  return `${name}.dbtls-bak-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+export function isBackupOf(name: string, candidate: string): boolean {
+  return candidate.startsWith(`${name}.dbtls-bak-`);
+}
