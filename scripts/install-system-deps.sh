@@ -23,6 +23,14 @@ wanted=(
   "cc:gcc"
   # gcc only recommends the C library headers, and recommends are not installed below.
   "/usr/include/stdio.h:libc6-dev"
+  # Delivery over SSH (test/helpers/sshd.ts): throwaway sshd servers on 127.0.0.1, the real OpenSSH
+  # client to compare with, test accounts, and a real sudo for `become`.
+  "sshd:openssh-server"
+  "ssh-keygen:openssh-client"
+  "ssh:openssh-client"
+  "sudo:sudo"
+  "visudo:sudo"
+  "useradd:passwd"
 )
 
 missing=()

@@ -36,7 +36,7 @@ interface ExecResult {
   stderr: string;
 }
 
-function exec(conn: Client, command: string, timeoutMs = 60_000): Promise<ExecResult> {
+function run(conn: Client, command: string, timeoutMs = 60_000): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     conn.exec(command, (err, stream) => {
       if (err) return reject(err);
@@ -61,7 +61,7 @@ function sftpOf(conn: Client): Promise<SFTPWrapper> {
 }
 
 const NO_SUCH_FILE = 2;
-const p = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> =>
+const op = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))));
 
 async function connectOnce(node: NodeSpec, opts: SshOptions, identity: Buffer | undefined): Promise<Client> {
@@ -147,7 +147,16 @@ const SUDO_READ = 'if [ -e "$1" ]; then cat -- "$1"; else exit 3; fi';
 
 export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeFs> {
   const conn = await connect(node, opts);
-  const sftp = await sftpOf(conn);
+  // A connection cut mid-operation leaves ssh2's callbacks unanswered: every operation races it.
+  const closed = new Promise<never>((_, reject) => {
+    const fail = () => reject(new DbtlsError('ssh-closed', `${node.name}: the connection to ${node.host}:${node.ssh.port} closed during the transfer`));
+    conn.once('close', fail);
+    conn.once('error', fail);
+  });
+  closed.catch(() => undefined);
+  const p = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> => Promise.race([op(fn), closed]);
+  const exec = (c: Client, command: string) => Promise.race([run(c, command), closed]);
+  const sftp = await Promise.race([sftpOf(conn), closed]);
   const now = opts.now ?? (() => new Date());
   const stamp = () => backupName('', now()).slice('.dbtls-bak-'.length);
   const ids = new Map<string, number>();
