@@ -5,7 +5,7 @@ import { helpSections } from '../help.js';
 import { reportError } from '../report-error.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
 import { VERSION } from '../version.js';
-import type { PushEvent, PushReport } from '../../lib/deliver/push.js';
+import type { PushReport } from '../../lib/deliver/push.js';
 
 interface PushFlags extends InventoryFlags {
   node: string[];
@@ -88,14 +88,6 @@ export function registerPush(program: Command): void {
     });
 }
 
-function plainLine(e: PushEvent): void {
-  if (e.type === 'file' && e.action !== 'unchanged') process.stdout.write(`${e.node}: ${e.action === 'uploaded' ? 'uploaded' : 'would upload'} ${e.remote}\n`);
-  if (e.type === 'node-done') {
-    const r = e.result;
-    process.stdout.write(r.ok ? `${r.node}: ok, ${r.uploaded.length} uploaded, ${r.unchanged.length} unchanged${r.wouldUpload.length ? `, ${r.wouldUpload.length} would change` : ''}\n` : `${r.node}: FAILED: ${r.error?.message}\n`);
-  }
-}
-
 async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassphraseFile?: string }, apply: boolean): Promise<number> {
   const json = Boolean(flags.json);
   try {
@@ -143,11 +135,16 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
       ...(passphrase ? { passphrase } : {}),
       onNewHostKey: (node, fp) => process.stderr.write(`${node}: added its host key ${fp} to known_hosts (--accept-new)\n`),
     });
-    const report: PushReport = await runPush(
-      cluster,
-      { nodes: flags.node.length ? flags.node : undefined, check: flags.check, concurrency, renderedDir: join(cluster.pki, 'rendered'), ...(files ? { files } : {}) },
-      connect,
-      json ? () => {} : plainLine,
+    const { withPushProgress } = await import('../ui/push-progress.js');
+    const { outputMode } = await import('../ui/issue-progress.js');
+    const chosen = flags.node.length ? flags.node : cluster.nodes.map((n) => n.name);
+    const report: PushReport = await withPushProgress(outputMode(json), chosen, (onEvent) =>
+      runPush(
+        cluster,
+        { nodes: flags.node.length ? flags.node : undefined, check: flags.check, concurrency, renderedDir: join(cluster.pki, 'rendered'), ...(files ? { files } : {}) },
+        connect,
+        onEvent,
+      ),
     );
     if (json) {
       const changed = report.changed || Boolean((result.issue as { changed?: boolean } | undefined)?.changed) || Boolean((result.render as { changed?: boolean } | undefined)?.changed);
