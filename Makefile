@@ -4,7 +4,7 @@ NODE  ?= node
 NPM   ?= npm
 DBTLS := $(NODE) dist/cli/main.js
 
-.PHONY: all build test unit demo bench bench-setup bench-issue clean system-deps bench-deps
+.PHONY: all build test unit demo bench bench-setup bench-issue bench-push clean system-deps bench-deps
 
 all: build
 
@@ -46,13 +46,16 @@ bench-deps:
 	bash scripts/install-bench-deps.sh
 
 # Side by side with the tools people use instead; results and how to read them are in README.md.
-bench: bench-setup bench-issue
+bench: bench-setup bench-issue bench-push
 
 bench-setup: build system-deps
 	$(NODE) bench/setup.mjs
 
 bench-issue: build bench-deps
 	$(NODE) bench/issue.mjs --nodes 100
+
+bench-push: build system-deps bench-deps
+	$(NODE) bench/push.mjs --runs 3
 
 clean:
 	rm -rf dist demo out .bench

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs the baseline tools bench/issue.mjs compares `dbtls issue` against (Debian packages),
-# only those missing: easy-rsa 3.1 (/usr/share/easy-rsa/easyrsa), cfssl + cfssljson, mkcert,
-# hyperfine (optional: not used by bench/issue.mjs, handy for ad-hoc timing) and GNU time
-# (optional: bench/issue.mjs reports CPU seconds with it).
+# Installs the baseline tools the benchmarks compare dbtls against (Debian packages), only those
+# missing: for bench/issue.mjs easy-rsa 3.1 (/usr/share/easy-rsa/easyrsa), cfssl + cfssljson,
+# mkcert; for bench/push.mjs Ansible (Debian's ansible-core: /usr/bin/ansible and the builtin copy
+# module; the "ansible" package only adds ~250 MB of collections on top) and scp (openssh-client;
+# sshd itself comes with scripts/install-system-deps.sh); hyperfine (optional: not used by the
+# benchmarks, handy for ad-hoc timing) and GNU time (optional: bench/issue.mjs and bench/push.mjs
+# report CPU seconds with it).
 # Safe to run again. Needs root (or passwordless sudo) when something is missing.
 # Nothing is started and no CA is installed into any trust store.
 set -euo pipefail
@@ -14,6 +17,8 @@ wanted=(
   "cfssljson:golang-cfssl"
   "mkcert:mkcert"
   "openssl:openssl"
+  "ansible:ansible-core"
+  "scp:openssh-client"
 )
 optional=(
   "hyperfine:hyperfine"

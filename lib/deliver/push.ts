@@ -61,7 +61,7 @@ async function pushNode(node: NodeSpec, items: DeliveryItem[], connect: Connect,
       if (there && sha256(there) === sha256(data)) action = 'unchanged';
       else if (check) action = 'would-upload';
       else {
-        await fs.install({ remote: item.remote, data, mode: item.mode, ...(item.owner ? { owner: item.owner } : {}), ...(item.group ? { group: item.group } : {}) });
+        await fs.install({ remote: item.remote, data, mode: item.mode, exists: there !== null, ...(item.owner ? { owner: item.owner } : {}), ...(item.group ? { group: item.group } : {}) });
         const back = await fs.read(item.remote);
         if (!back || sha256(back) !== sha256(data)) throw new Error(`${item.remote} does not read back as written`);
         action = 'uploaded';

@@ -170,7 +170,11 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
     }
     return ids.get(key)!;
   };
+  const made = new Set<string>();
   const mkdirp = async (dir: string) => {
+    // Once per folder per connection: a node's files mostly share one.
+    if (made.has(dir)) return;
+    made.add(dir);
     const parts = dir.split('/').filter(Boolean);
     for (let i = 1; i <= parts.length; i++) {
       const d = '/' + parts.slice(0, i).join('/');
@@ -219,6 +223,7 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
       const base = posix.basename(req.remote);
       await mkdirp(dir);
       const temp = posix.join(dir, `.${base}.${randomBytes(6).toString('hex')}.dbtls-tmp`);
+      let backedUp = false;
       try {
         // Created with the final mode (and corrected for the remote umask) before any byte is written.
         const handle = await p<Buffer>((cb) => sftp.open(temp, 'wx', { mode: req.mode }, cb));
@@ -240,13 +245,15 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
         } finally {
           await p((cb) => sftp.close(handle, cb));
         }
-        const exists = await p((cb) => sftp.stat(req.remote, cb)).then(() => true, () => false);
-        if (exists && opts.backups > 0) await p((cb) => sftp.ext_openssh_hardlink(req.remote, `${req.remote}.dbtls-bak-${stamp()}`, cb)).catch(() => undefined);
+        const exists = req.exists ?? (await p((cb) => sftp.stat(req.remote, cb)).then(() => true, () => false));
+        backedUp = exists && opts.backups > 0 && (await p((cb) => sftp.ext_openssh_hardlink(req.remote, `${req.remote}.dbtls-bak-${stamp()}`, cb)).then(() => true, () => false));
         await p((cb) => sftp.ext_openssh_rename(temp, req.remote, cb));
       } catch (e) {
         await p((cb) => sftp.unlink(temp, cb)).catch(() => undefined);
         throw e;
       }
+      // Old backups can only have grown in number when this run made one.
+      if (!backedUp) return;
       const names = (await p<Array<{ filename: string }>>((cb) => sftp.readdir(dir, cb))).map((f) => f.filename).filter((n) => isBackupOf(base, n)).sort();
       for (const old of names.slice(0, Math.max(0, names.length - opts.backups))) await p((cb) => sftp.unlink(posix.join(dir, old), cb)).catch(() => undefined);
     },

@@ -7,6 +7,8 @@ export interface InstallRequest {
   mode: number;
   owner?: string;
   group?: string;
+  /** Whether the file is there now (the caller has just read it): saves a round trip. */
+  exists?: boolean;
 }
 
 export interface NodeFs {
