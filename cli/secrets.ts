@@ -3,19 +3,24 @@
 import { readFile } from 'node:fs/promises';
 import { usageError } from '../lib/errors.js';
 
-/** The CA passphrase: --ca-passphrase-file wins over DBTLS_CA_PASSPHRASE; undefined when neither is set. */
-export async function caPassphrase(file: string | undefined): Promise<string | undefined> {
+/** A secret from --FLAG FILE (its first line ending dropped), else $ENV; undefined when neither is set. */
+export async function secretFrom(flag: string, file: string | undefined, env: string): Promise<string | undefined> {
   if (file !== undefined) {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
-      throw usageError('passphrase-file', `cannot read --ca-passphrase-file ${file}: ${(e as Error).message}`);
+      throw usageError('passphrase-file', `cannot read ${flag} ${file}: ${(e as Error).message}`);
     }
     const pass = text.replace(/\r?\n$/, '');
-    if (!pass) throw usageError('passphrase-file', `--ca-passphrase-file ${file} is empty`);
+    if (!pass) throw usageError('passphrase-file', `${flag} ${file} is empty`);
     return pass;
   }
-  const env = process.env.DBTLS_CA_PASSPHRASE;
-  return env === undefined || env === '' ? undefined : env;
+  const value = process.env[env];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** The CA passphrase: --ca-passphrase-file wins over DBTLS_CA_PASSPHRASE. */
+export function caPassphrase(file: string | undefined): Promise<string | undefined> {
+  return secretFrom('--ca-passphrase-file', file, 'DBTLS_CA_PASSPHRASE');
 }

@@ -6,6 +6,7 @@ import { reportError } from '../report-error.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
 import { VERSION } from '../version.js';
 import type { PushReport } from '../../lib/deliver/push.js';
+import { DEFAULT_BACKUPS } from '../../lib/deliver/transport.js';
 
 interface PushFlags extends InventoryFlags {
   node: string[];
@@ -31,7 +32,7 @@ function pushOptions(cmd: Command): Command {
     .option('--concurrency <n>', 'nodes at once', '32')
     .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is always refused)')
     .option('--known-hosts <file>', 'known_hosts file (default: ssh.knownHostsFile, else ~/.ssh/known_hosts)')
-    .option('--backups <n>', 'backups kept beside each replaced file', '3')
+    .option('--backups <n>', 'backups kept beside each replaced file', String(DEFAULT_BACKUPS))
     .option('--local-root <dir>', 'where transport: local nodes live (<dir>/<node>/<path>)', 'out/nodes')
     .option('--ssh-passphrase-file <file>', 'passphrase of encrypted identity files (default: $DBTLS_SSH_PASSPHRASE)');
 }
@@ -121,10 +122,8 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
       if (why) throw usageError('bad-dest', `--dest ${why}`);
       files = { paths: await expandFiles(flags.files), dest: flags.dest! };
     }
-    const passphraseFile = flags.sshPassphraseFile;
-    const passphrase = passphraseFile
-      ? (await (await import('node:fs/promises')).readFile(passphraseFile, 'utf8')).replace(/\r?\n$/, '')
-      : process.env.DBTLS_SSH_PASSPHRASE || undefined;
+    const { secretFrom } = await import('../secrets.js');
+    const passphrase = await secretFrom('--ssh-passphrase-file', flags.sshPassphraseFile, 'DBTLS_SSH_PASSPHRASE');
     const { connector } = await import('../../lib/deliver/connect.js');
     const { runPush } = await import('../../lib/deliver/push.js');
     const connect = connector({

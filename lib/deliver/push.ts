@@ -48,14 +48,17 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 export const DEFAULT_CONCURRENCY = 32;
 
-async function pushNode(node: NodeSpec, items: DeliveryItem[], connect: Connect, check: boolean, onEvent: (e: PushEvent) => void): Promise<NodeResult> {
+/** Each local file is read once per run, however many nodes receive it. */
+type Sources = (path: string) => Promise<Buffer>;
+
+async function pushNode(node: NodeSpec, items: DeliveryItem[], connect: Connect, check: boolean, sources: Sources, onEvent: (e: PushEvent) => void): Promise<NodeResult> {
   const result: NodeResult = { node: node.name, ok: false, uploaded: [], unchanged: [], wouldUpload: [] };
   onEvent({ type: 'node-start', node: node.name, files: items.length });
   let fs: NodeFs | undefined;
   try {
     fs = await connect(node);
     for (const item of items) {
-      const data = await readFile(item.source);
+      const data = await sources(item.source);
       const there = await fs.read(item.remote);
       let action: FileAction;
       if (there && sha256(there) === sha256(data)) action = 'unchanged';
@@ -83,12 +86,17 @@ export async function runPush(cluster: Cluster, opts: PushOptions, connect: Conn
   const nodes = cluster.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.name));
   // Plans are built (and bad input refused) before any node is touched.
   const plans = await Promise.all(nodes.map(async (n) => (opts.files ? filesDelivery(opts.files.paths, opts.files.dest) : nodeDelivery(cluster, n, opts.renderedDir))));
+  const cache = new Map<string, Promise<Buffer>>();
+  const sources: Sources = (path) => {
+    if (!cache.has(path)) cache.set(path, readFile(path));
+    return cache.get(path)!;
+  };
   const results: NodeResult[] = new Array(nodes.length);
   let next = 0;
   const worker = async () => {
     while (next < nodes.length) {
       const i = next++;
-      results[i] = await pushNode(nodes[i]!, plans[i]!, connect, Boolean(opts.check), onEvent);
+      results[i] = await pushNode(nodes[i]!, plans[i]!, connect, Boolean(opts.check), sources, onEvent);
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? DEFAULT_CONCURRENCY, nodes.length) }, worker));

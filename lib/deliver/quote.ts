@@ -16,8 +16,3 @@ export function shellCommand(argv: string[]): string {
   if (argv.length === 0) throw new RangeError('empty command');
   return argv.map(shellQuote).join(' ');
 }
-
-/** Commands joined so that the next runs only when the previous succeeded. */
-export function shellAnd(commands: string[][]): string {
-  return commands.map(shellCommand).join(' && ');
-}

@@ -9,7 +9,7 @@ import { posix } from 'node:path';
 import type { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { DbtlsError } from '../errors.js';
 import { shellCommand } from './quote.js';
-import { appendKnownHost, blobKeyType, type KnownHosts } from './known-hosts.js';
+import { appendKnownHost, blobKeyType, fingerprintSha256, type KnownHosts } from './known-hosts.js';
 import { backupName, isBackupOf, type InstallRequest, type NodeFs } from './transport.js';
 import type { NodeSpec } from '../inventory/model.js';
 
@@ -103,7 +103,6 @@ async function connectOnce(node: NodeSpec, opts: SshOptions, identity: Buffer | 
   });
   if (accepted) {
     await appendKnownHost(opts.knownHostsFile, node.host, port, accepted.type, accepted.key);
-    const { fingerprintSha256 } = await import('./known-hosts.js');
     opts.onNewHostKey?.(node.name, fingerprintSha256(accepted.key));
   }
   return conn;
