@@ -34,6 +34,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { stats } from './stats.mjs';
 
 const ALL_TOOLS = ['dbtls', 'floor', 'easy-rsa', 'cfssl', 'mkcert', 'cfssl-par', 'mkcert-par'];
 const TARGETS = { 'easy-rsa': 3, cfssl: 2 }; // dbtls at least this many times faster
@@ -317,13 +318,6 @@ function checkOutputs(tool, dir) {
 }
 
 // ---- statistics --------------------------------------------------------------------------------
-function stats(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  const median = n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-  const mean = s.reduce((a, b) => a + b, 0) / n;
-  return { n, median, mean, min: s[0], max: s[n - 1] };
-}
 const r3 = (x) => Math.round(x * 1000) / 1000;
 
 // ---- main --------------------------------------------------------------------------------------

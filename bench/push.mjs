@@ -60,6 +60,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { stats } from './stats.mjs';
 
 const ALL_TOOLS = ['dbtls', 'scp', 'ansible']; // dbtls includes its no-change re-push
 const TARGETS = { scp: 10, ansible: 5, repush: 2 };
@@ -538,13 +539,6 @@ async function runTool(tool, label, { warm = false, before } = {}) {
 }
 
 // ---- statistics --------------------------------------------------------------------------------
-function stats(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  const median = n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-  const mean = s.reduce((a, b) => a + b, 0) / n;
-  return { n, median, mean, min: s[0], max: s[n - 1] };
-}
 const r3 = (x) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
 
 // ---- main --------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { stats } from './stats.mjs';
 
 const EXPECTED = [
   'ca.pem', 'ca-key.pem', 'server-cert.pem', 'server-key.pem',
@@ -137,14 +138,6 @@ function checkFiles(dir) {
 }
 
 // ---- statistics --------------------------------------------------------------------------------
-function stats(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  const median = n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-  const mean = s.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-  return { n, median, mean, min: s[0], max: s[n - 1], sd };
-}
 const r2 = (x) => Math.round(x * 100) / 100;
 const r1 = (x) => Math.round(x * 10) / 10;
 
