@@ -2,6 +2,7 @@
 // examples, `make demo` and single-host setups use. Same guarantees as over SSH, through the store.
 import { chown, link, readdir, readFile, unlink, mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { DbtlsError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { resolveGroup, resolveOwner } from '../setup/owner.js';
 import { backupName, isBackupOf, type InstallRequest, type NodeFs } from './transport.js';
@@ -27,6 +28,7 @@ export function localNodeFs(root: string, backups: number, now: () => Date = () 
       if (had && backups > 0) await link(path, join(dirname(path), backupName(basename(path), now()))).catch(() => undefined);
       await writeFileAtomic(path, req.data, { mode: req.mode, ...(owner ? { owner } : {}) });
       if (owner) await chown(path, owner.uid, owner.gid);
+      if (!(await readFile(path)).equals(req.data)) throw new DbtlsError('local-verify', `${req.remote} does not read back as written under ${root}`);
       const old = (await readdir(dirname(path))).filter((n) => isBackupOf(basename(path), n)).sort();
       for (const n of old.slice(0, Math.max(0, old.length - backups))) await unlink(join(dirname(path), n)).catch(() => undefined);
     },

@@ -1,5 +1,5 @@
 // `dbtls push`: every node's delivery plan, compared first (SHA-256 of what is there) so only what
-// changed is sent, installed atomically, read back. Nodes run in parallel up to a bound; a failing
+// changed is sent, installed atomically and read back (by the transport). Nodes run in parallel up to a bound; a failing
 // node is reported and the others finish.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -56,22 +56,27 @@ async function pushNode(node: NodeSpec, items: DeliveryItem[], connect: Connect,
   onEvent({ type: 'node-start', node: node.name, files: items.length });
   let fs: NodeFs | undefined;
   try {
-    fs = await connect(node);
-    for (const item of items) {
-      const data = await sources(item.source);
-      const there = await fs.read(item.remote);
-      let action: FileAction;
-      if (there && sha256(there) === sha256(data)) action = 'unchanged';
-      else if (check) action = 'would-upload';
-      else {
-        await fs.install({ remote: item.remote, data, mode: item.mode, exists: there !== null, ...(item.owner ? { owner: item.owner } : {}), ...(item.group ? { group: item.group } : {}) });
-        const back = await fs.read(item.remote);
-        if (!back || sha256(back) !== sha256(data)) throw new Error(`${item.remote} does not read back as written`);
-        action = 'uploaded';
-      }
-      (action === 'uploaded' ? result.uploaded : action === 'unchanged' ? result.unchanged : result.wouldUpload).push(item.remote);
-      onEvent({ type: 'file', node: node.name, remote: item.remote, action });
-    }
+    const conn = (fs = await connect(node));
+    // A node's files go at once (the transport pipelines them); the first failure fails the node
+    // after the others have settled, so the report lists everything that did reach it.
+    const settled = await Promise.allSettled(
+      items.map(async (item) => {
+        const data = await sources(item.source);
+        const there = await conn.read(item.remote);
+        let action: FileAction;
+        if (there && sha256(there) === sha256(data)) action = 'unchanged';
+        else if (check) action = 'would-upload';
+        else {
+          await conn.install({ remote: item.remote, data, mode: item.mode, exists: there !== null, ...(item.owner ? { owner: item.owner } : {}), ...(item.group ? { group: item.group } : {}) });
+          action = 'uploaded';
+        }
+        (action === 'uploaded' ? result.uploaded : action === 'unchanged' ? result.unchanged : result.wouldUpload).push(item.remote);
+        onEvent({ type: 'file', node: node.name, remote: item.remote, action });
+      }),
+    );
+    for (const list of [result.uploaded, result.unchanged, result.wouldUpload]) list.sort();
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) throw failure.reason;
     result.ok = true;
   } catch (e) {
     result.error = { code: isDbtlsError(e) ? e.code : ((e as NodeJS.ErrnoException).code ?? 'failure'), message: (e as Error).message };

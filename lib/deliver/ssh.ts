@@ -1,8 +1,12 @@
-// transport: ssh — SFTP over ssh2. Files are replaced atomically: a temporary file in the
-// destination folder, a hard-linked backup of the old one, posix-rename into place. With
-// `become: sudo` the file goes to a private temporary folder and one `sudo -n sh -c` installs it;
-// every argument of every remote command goes through shellCommand(). The connection itself
-// (host keys, identities, retries) is ssh-connect.ts.
+// transport: ssh — SFTP over ssh2, no remote shell needed. Files are replaced atomically: a
+// temporary file in the destination folder, written and read back through one handle, a hard-linked
+// backup of the old one, posix-rename into place. With `become: sudo` the file goes to a private
+// temporary folder and one `sudo -n sh -c` installs it; every argument of every remote command goes
+// through shellCommand(). The connection itself (host keys, identities, retries) is ssh-connect.ts.
+//
+// Speed: a node's files travel at once over the one SFTP channel, and the requests on one handle are
+// sent without waiting for each answer (the server processes a handle's requests in order), so a
+// file costs about five round trips however many files there are.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
@@ -28,15 +32,49 @@ const SUDO_INSTALL = [
   'src=$1 dst=$2 mode=$3 owner=$4 group=$5 keep=$6 stamp=$7',
   'dir=$(dirname -- "$dst") base=$(basename -- "$dst")',
   'mkdir -p -- "$dir"',
+  // Temporary files an interrupted run left behind (older than a concurrent run could be).
+  'find "$dir" -maxdepth 1 -type f -name ".*.dbtls-tmp*" -mmin +10 -exec rm -f -- {} + 2>/dev/null || true',
   'tmp="$dir/.$base.dbtls-tmp.$$"',
   'install -m "$mode" -- "$src" "$tmp"',
   'if [ -n "$owner" ]; then chown -- "$owner${group:+:$group}" "$tmp"; elif [ -n "$group" ]; then chgrp -- "$group" "$tmp"; fi',
+  'cmp -s -- "$src" "$tmp" || { rm -f -- "$tmp"; echo "$tmp does not read back as written" >&2; exit 4; }',
   'if [ -e "$dst" ] && [ "$keep" -gt 0 ]; then ln -f -- "$dst" "$dst.dbtls-bak-$stamp"; fi',
   'mv -f -- "$tmp" "$dst"',
   'ls -1d -- "$dst".dbtls-bak-* 2>/dev/null | sort | head -n -"$keep" | while IFS= read -r old; do rm -f -- "$old"; done',
 ].join('\n');
 
 const SUDO_READ = 'if [ -e "$1" ]; then cat -- "$1"; else exit 3; fi';
+
+/** Remote commands at once per connection: sshd allows 10 sessions by default (MaxSessions), SFTP is one. */
+const MAX_EXECS = 4;
+
+/** A temporary file older than this was left by an interrupted run, not by one still writing it. */
+export const STALE_TEMP_MS = 10 * 60_000;
+
+const TEMP_SUFFIX = '.dbtls-tmp';
+
+/** At most n of the given tasks at once. */
+function limiter(n: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    while (active >= n) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/** Waits for every one of several pipelined requests, then throws the first failure (none left dangling). */
+async function allOf(requests: Array<Promise<unknown>>): Promise<void> {
+  const settled = await Promise.allSettled(requests);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+}
 
 export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeFs> {
   const conn = await connect(node, opts);
@@ -48,44 +86,81 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
   });
   closed.catch(() => undefined);
   const p = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> => Promise.race([op(fn), closed]);
-  const exec = (c: Client, command: string) => Promise.race([run(c, command), closed]);
+  const slot = limiter(MAX_EXECS);
+  const exec = (command: string) => slot(() => Promise.race([run(conn, command), closed]));
   const sftp = await Promise.race([sftpOf(conn), closed]);
   const now = opts.now ?? (() => new Date());
   const stamp = () => backupName('', now()).slice('.dbtls-bak-'.length);
-  const ids = new Map<string, number>();
-  const remoteId = async (flag: '-u' | '-g', name: string): Promise<number> => {
-    const key = `${flag}${name}`;
-    if (!ids.has(key)) {
-      const r = await exec(conn, flag === '-u' ? shellCommand(['id', '-u', '--', name]) : shellCommand(['getent', 'group', '--', name]));
-      const n = Number(flag === '-u' ? r.stdout.toString().trim() : r.stdout.toString().split(':')[2]);
-      if (r.code !== 0 || !Number.isInteger(n)) throw new DbtlsError('remote-owner', `${node.name}: no ${flag === '-u' ? 'user' : 'group'} "${name}" on the node`, { kind: 'input' });
-      ids.set(key, n);
-    }
-    return ids.get(key)!;
+
+  /** Once per connection: lookups of the same name, folder or staging area are shared. */
+  const memo = <T>() => {
+    const cache = new Map<string, Promise<T>>();
+    return (key: string, make: () => Promise<T>): Promise<T> => {
+      if (!cache.has(key)) cache.set(key, make());
+      return cache.get(key)!;
+    };
   };
-  const made = new Set<string>();
+  const idOnce = memo<number>();
+  const number = async (command: string[], pick: (out: string) => string, what: string): Promise<number> => {
+    const r = await exec(shellCommand(command));
+    const n = Number(pick(r.stdout.toString()).trim());
+    if (r.code !== 0 || !Number.isInteger(n)) throw new DbtlsError('remote-owner', `${node.name}: no ${what} on the node`, { kind: 'input' });
+    return n;
+  };
+  const uidOf = (owner?: string) => idOnce(`u:${owner ?? ''}`, () => number(owner ? ['id', '-u', '--', owner] : ['id', '-u'], (s) => s, owner ? `user "${owner}"` : 'uid'));
+  const gidOf = (owner?: string, group?: string) =>
+    group
+      ? idOnce(`g:${group}`, () => number(['getent', 'group', '--', group], (s) => s.split(':')[2] ?? '', `group "${group}"`))
+      : idOnce(`ug:${owner ?? ''}`, () => number(owner ? ['id', '-g', '--', owner] : ['id', '-g'], (s) => s, owner ? `user "${owner}"` : 'gid'));
+
+  const dirOnce = memo<void>();
+  /** The destination folder exists (made if not), and temporary files an interrupted run left there are gone. */
+  const prepareDir = (dir: string) =>
+    dirOnce(dir, async () => {
+      const exists = await p((cb) => sftp.stat(dir, cb)).then(() => true, () => false);
+      if (!exists) await mkdirp(dir);
+      const entries = await p<Array<{ filename: string; attrs: { mtime: number } }>>((cb) => sftp.readdir(dir, cb));
+      const cutoff = (now().getTime() - STALE_TEMP_MS) / 1000;
+      const stale = entries.filter((e) => e.filename.startsWith('.') && e.filename.endsWith(TEMP_SUFFIX) && e.attrs.mtime < cutoff);
+      await Promise.all(stale.map((e) => p((cb) => sftp.unlink(posix.join(dir, e.filename), cb)).catch(() => undefined)));
+    });
   const mkdirp = async (dir: string) => {
-    // Once per folder per connection: a node's files mostly share one.
-    if (made.has(dir)) return;
-    made.add(dir);
     const parts = dir.split('/').filter(Boolean);
     for (let i = 1; i <= parts.length; i++) {
       const d = '/' + parts.slice(0, i).join('/');
-      try {
-        await p((cb) => sftp.stat(d, cb));
-      } catch {
-        await p((cb) => sftp.mkdir(d, { mode: 0o755 }, cb)).catch(async (e) => {
-          // Another session may have made it meanwhile.
-          await p((cb) => sftp.stat(d, cb)).catch(() => { throw e; });
-        });
-      }
+      await p((cb) => sftp.mkdir(d, { mode: 0o755 }, cb)).catch(async (e) => {
+        // Already there, or made meanwhile by another session.
+        await p((cb) => sftp.stat(d, cb)).catch(() => { throw e; });
+      });
     }
+  };
+
+  /** become: sudo — one private folder per connection for the files sudo installs; removed on close. */
+  let stagingDir: Promise<string> | undefined;
+  const staging = () =>
+    (stagingDir ??= (async () => {
+      const dir = (await exec(shellCommand(['mktemp', '-d']))).stdout.toString().trim();
+      if (!dir.startsWith('/')) throw new DbtlsError('remote-tmp', `${node.name}: mktemp -d failed`);
+      return dir;
+    })());
+  let staged = 0;
+
+  /** Reads len bytes from offset 0 of an open handle (a read may return fewer than asked). */
+  const readBack = async (handle: Buffer, len: number): Promise<Buffer> => {
+    const buf = Buffer.alloc(len);
+    let at = 0;
+    while (at < len) {
+      const n = await p<number>((cb) => sftp.read(handle, buf, at, len - at, at, cb));
+      if (!n) break;
+      at += n;
+    }
+    return buf.subarray(0, at);
   };
 
   return {
     async read(remote) {
       if (node.become === 'sudo') {
-        const r = await exec(conn, shellCommand(['sudo', '-n', 'sh', '-c', SUDO_READ, 'dbtls-read', remote]));
+        const r = await exec(shellCommand(['sudo', '-n', 'sh', '-c', SUDO_READ, 'dbtls-read', remote]));
         if (r.code === 3) return null;
         if (r.code !== 0) throw new DbtlsError('remote-read', `${node.name}: sudo could not read ${remote}: ${r.stderr.trim()}`);
         return r.stdout;
@@ -100,44 +175,41 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
 
     async install(req: InstallRequest) {
       if (node.become === 'sudo') {
-        const dir = (await exec(conn, shellCommand(['mktemp', '-d']))).stdout.toString().trim();
-        if (!dir.startsWith('/')) throw new DbtlsError('remote-tmp', `${node.name}: mktemp -d failed`);
+        const file = posix.join(await staging(), `f${staged++}`);
         try {
-          const staged = posix.join(dir, 'file');
-          await p((cb) => sftp.writeFile(staged, req.data, { mode: 0o600 }, cb));
-          const r = await exec(conn, shellCommand(['sudo', '-n', 'sh', '-c', SUDO_INSTALL, 'dbtls-install', staged, req.remote, req.mode.toString(8).padStart(4, '0'), req.owner ?? '', req.group ?? '', String(opts.backups), stamp()]));
+          await p((cb) => sftp.writeFile(file, req.data, { mode: 0o600 }, cb));
+          const r = await exec(shellCommand(['sudo', '-n', 'sh', '-c', SUDO_INSTALL, 'dbtls-install', file, req.remote, req.mode.toString(8).padStart(4, '0'), req.owner ?? '', req.group ?? '', String(opts.backups), stamp()]));
           if (r.code !== 0) throw new DbtlsError('sudo-install', `${node.name}: sudo install of ${req.remote} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
         } finally {
-          await exec(conn, shellCommand(['rm', '-rf', '--', dir])).catch(() => undefined);
+          await p((cb) => sftp.unlink(file, cb)).catch(() => undefined);
         }
         return;
       }
       const dir = posix.dirname(req.remote);
       const base = posix.basename(req.remote);
-      await mkdirp(dir);
-      const temp = posix.join(dir, `.${base}.${randomBytes(6).toString('hex')}.dbtls-tmp`);
+      // Owner ids are looked up before the file exists, so its requests can go out back to back.
+      const ids = req.owner || req.group ? await Promise.all([uidOf(req.owner), gidOf(req.owner, req.group)]) : undefined;
+      await prepareDir(dir);
+      const temp = posix.join(dir, `.${base}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
       let backedUp = false;
       try {
         // Created with the final mode (and corrected for the remote umask) before any byte is written.
-        const handle = await p<Buffer>((cb) => sftp.open(temp, 'wx', { mode: req.mode }, cb));
+        const handle = await p<Buffer>((cb) => sftp.open(temp, 'xw+', { mode: req.mode }, cb));
+        let back: Buffer;
         try {
-          await p((cb) => sftp.fchmod(handle, req.mode, cb));
-          if (req.owner || req.group) {
-            // SFTP sets uid and gid together: an absent one is the owner's (or our own) current one.
-            const self = async (flag: '-u' | '-g') => Number((await exec(conn, shellCommand(['id', flag]))).stdout.toString().trim());
-            const uid = req.owner ? await remoteId('-u', req.owner) : await self('-u');
-            const gid = req.group
-              ? await remoteId('-g', req.group)
-              : req.owner
-                ? Number((await exec(conn, shellCommand(['id', '-g', '--', req.owner]))).stdout.toString().trim())
-                : await self('-g');
-            await p((cb) => sftp.fchown(handle, uid, gid, cb));
-          }
-          await p((cb) => sftp.write(handle, req.data, 0, req.data.length, 0, cb));
-          await p((cb) => sftp.ext_openssh_fsync(handle, cb)).catch(() => undefined);
+          const writing = [p((cb) => sftp.fchmod(handle, req.mode, cb))];
+          // SFTP sets uid and gid together: an absent one is the owner's (or our own) current one.
+          if (ids) writing.push(p((cb) => sftp.fchown(handle, ids[0], ids[1], cb)));
+          writing.push(p((cb) => sftp.write(handle, req.data, 0, req.data.length, 0, cb)));
+          await allOf(writing);
+          const reading = readBack(handle, req.data.length);
+          const syncing = p((cb) => sftp.ext_openssh_fsync(handle, cb)).catch(() => undefined);
+          back = await reading;
+          await syncing;
         } finally {
           await p((cb) => sftp.close(handle, cb));
         }
+        if (!back.equals(req.data)) throw new DbtlsError('remote-verify', `${node.name}: ${req.remote} does not read back as written`);
         const exists = req.exists ?? (await p((cb) => sftp.stat(req.remote, cb)).then(() => true, () => false));
         backedUp = exists && opts.backups > 0 && (await p((cb) => sftp.ext_openssh_hardlink(req.remote, `${req.remote}.dbtls-bak-${stamp()}`, cb)).then(() => true, () => false));
         await p((cb) => sftp.ext_openssh_rename(temp, req.remote, cb));
@@ -148,10 +220,12 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
       // Old backups can only have grown in number when this run made one.
       if (!backedUp) return;
       const names = (await p<Array<{ filename: string }>>((cb) => sftp.readdir(dir, cb))).map((f) => f.filename).filter((n) => isBackupOf(base, n)).sort();
-      for (const old of names.slice(0, Math.max(0, names.length - opts.backups))) await p((cb) => sftp.unlink(posix.join(dir, old), cb)).catch(() => undefined);
+      await Promise.all(names.slice(0, Math.max(0, names.length - opts.backups)).map((old) => p((cb) => sftp.unlink(posix.join(dir, old), cb)).catch(() => undefined)));
     },
 
     async close() {
+      const dir = await stagingDir?.catch(() => undefined);
+      if (dir) await exec(shellCommand(['rm', '-rf', '--', dir])).catch(() => undefined);
       sftp.end();
       conn.end();
     },

@@ -1,6 +1,7 @@
 // How files reach a node. Every transport replaces a file the same way: write a temporary file in the
 // destination folder with the final mode and owner, keep the old file as a timestamped backup, rename
-// into place (atomic), then read it back. A transport never leaves a partial file under a final name.
+// into place (atomic); what was written is read back before the rename, and a mismatch fails the
+// install. A transport never leaves a partial file under a final name.
 export interface InstallRequest {
   remote: string;
   data: Buffer;
@@ -14,6 +15,7 @@ export interface InstallRequest {
 export interface NodeFs {
   /** The file's bytes, or null when it does not exist. */
   read(remote: string): Promise<Buffer | null>;
+  /** Replaces the file atomically and verifies its content; several may run at once. */
   install(req: InstallRequest): Promise<void>;
   close(): Promise<void>;
 }

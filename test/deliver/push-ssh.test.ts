@@ -2,7 +2,7 @@
 // discipline, a node that is down, a wrong user, a connection killed in the middle of an upload.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile, mkdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -130,7 +130,7 @@ test('a node that is down fails alone (exit 1, named); after it is back a rerun 
   assert.equal(auth.report.nodes.find((n: { node: string }) => n.node === 'db2').error.code, 'ssh-auth');
 });
 
-test('a connection killed in the middle of an upload leaves the whole old file or the whole new one', async (t) => {
+test('a connection killed in the middle of an upload leaves the whole old file or the whole new one; the next push sweeps the stale temporary file', async (t) => {
   const s = await setup(t);
   const server = s.servers[4]!;
   const src = join(s.dir, 'src');
@@ -162,7 +162,18 @@ test('a connection killed in the middle of an upload leaves the whole old file o
   assert.equal(r.code, 1, 'the cut upload is reported as a failure');
   assert.ok((await readFile(join(dest, 'big.bin'))).equals(oldData), 'the old file is whole and untouched');
 
+  // The cut left its temporary file. Aged past the point where a concurrent run could still be
+  // writing it, the next push removes it; a fresh one (someone else's, in flight) is left alone.
+  const temps = async () => (await readdir(dest)).filter((n) => n.endsWith('.dbtls-tmp')).sort();
+  const leftover = await temps();
+  assert.equal(leftover.length, 1, `one temporary file left by the cut: ${leftover}`);
+  const hourAgo = new Date(Date.now() - 3600_000);
+  await utimes(join(dest, leftover[0]!), hourAgo, hourAgo);
+  const inFlight = '.other.pem.0123456789ab.dbtls-tmp';
+  await writeFile(join(dest, inFlight), 'x');
+
   const fin = await push(s.inv, only);
   assert.equal(fin.code, 0, fin.stdout);
   assert.ok((await readFile(join(dest, 'big.bin'))).equals(newData), 'the next push completes it');
+  assert.deepEqual(await temps(), [inFlight], 'the stale temporary file is gone, the fresh one kept');
 });
