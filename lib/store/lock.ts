@@ -1,7 +1,8 @@
 // One run at a time per directory: an exclusive lock file holding the owner's PID and host.
-// A lock left by a process that no longer exists on this host is taken over.
-import { open, readFile, unlink } from 'node:fs/promises';
-import { constants } from 'node:fs';
+// A lock left by a process that no longer exists on this host is taken over. The lock appears with
+// its content already in it (written to a private name, then hard-linked into place, which fails if
+// the lock exists), so a run killed at any moment never leaves an empty lock nobody can judge.
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { DbtlsError } from '../errors.js';
 
@@ -22,9 +23,13 @@ function alive(pid: number): boolean {
 export async function acquireLock(path: string): Promise<Lock> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      await fh.writeFile(`${process.pid} ${hostname()}\n`);
-      await fh.close();
+      const mine = `${path}.${process.pid}`;
+      await writeFile(mine, `${process.pid} ${hostname()}\n`, { mode: 0o600 });
+      try {
+        await link(mine, path);
+      } finally {
+        await unlink(mine).catch(() => undefined);
+      }
       let released = false;
       return {
         path,
