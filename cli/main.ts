@@ -6,11 +6,14 @@ import { basename } from 'node:path';
 import { VERSION } from './version.js';
 import { registerSetup } from './commands/setup.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerProbe } from './commands/probe.js';
 import { registerIssue } from './commands/issue.js';
 import { registerCheck } from './commands/check.js';
 import { registerKeystore } from './commands/keystore.js';
 import { registerRender } from './commands/render.js';
 import { registerPush } from './commands/push.js';
+import { registerSchedule } from './commands/schedule.js';
+import { registerRotate } from './commands/rotate.js';
 import { helpSections, COMMON_EXIT_CODES } from './help.js';
 
 const program = new Command('dbtls')
@@ -28,6 +31,9 @@ registerCheck(program);
 registerKeystore(program);
 registerRender(program);
 registerPush(program);
+registerRotate(program);
+registerSchedule(program);
+registerProbe(program);
 registerInspect(program);
 
 program.addHelpText(

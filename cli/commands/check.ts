@@ -7,6 +7,8 @@ import { addInventoryOptions, type InventoryFlags } from '../inventory-options.j
 interface CheckFlags extends InventoryFlags {
   within: string;
   json?: boolean;
+  live?: boolean;
+  probeTimeout: string;
 }
 
 export function registerCheck(program: Command): void {
@@ -21,6 +23,8 @@ export function registerCheck(program: Command): void {
   addInventoryOptions(cmd)
     .option('--within <duration>', 'flag certificates that expire within this window (30d, 12h, 2w)', '30d')
     .option('--json', 'print a JSON report')
+    .option('--live', 'also probe every node\'s SQL port: does it serve the certificate the manifest says?')
+    .option('--probe-timeout <seconds>', 'with --live: for each probe', '10')
     .addHelpText(
       'after',
       helpSections({
@@ -28,10 +32,11 @@ export function registerCheck(program: Command): void {
           ['dbtls check -i cluster.yml', 'everything fine for the next 30 days?'],
           ['dbtls check -i cluster.yml --within 60d --json', 'for monitoring'],
           ['dbtls check -i cluster.yml --within 30d || dbtls rotate leaf -i cluster.yml --yes', 'in cron'],
+          ['dbtls check -i cluster.yml --live', 'and what every node serves right now'],
         ],
         exitCodes: [
           [0, 'every certificate is present, valid and not expiring within the window'],
-          [1, 'something expires within the window, has expired, is missing, invalid or outdated'],
+          [1, 'something expires within the window, has expired, is missing, invalid or outdated; with --live, a node serves an old or foreign certificate, one that does not verify, or cannot be reached'],
           [2, 'usage or input error (inventory problems, nothing issued yet, bad --within)'],
         ],
       }),
@@ -49,9 +54,20 @@ async function runCheckCommand(flags: CheckFlags): Promise<number> {
     const withinMs = parseDuration(flags.within);
     const { loadCluster } = await import('../inventory-options.js');
     const { runCheck } = await import('../../lib/check/check.js');
-    const report = await runCheck(await loadCluster(flags), { withinMs });
+    const cluster = await loadCluster(flags);
+    const report = await runCheck(cluster, { withinMs });
+    let live: import('../../lib/check/live.js').LiveResult[] | undefined;
+    if (flags.live) {
+      const { usageError } = await import('../../lib/errors.js');
+      const seconds = Number(flags.probeTimeout);
+      if (!(seconds > 0 && seconds <= 600)) throw usageError('bad-seconds', `--probe-timeout must be a number of seconds above 0 (at most 600), got "${flags.probeTimeout}"`);
+      const { liveCheck } = await import('../../lib/check/live.js');
+      live = await liveCheck(cluster, { timeoutMs: seconds * 1000 });
+    }
+    const { liveFailed } = await import('../../lib/check/live.js');
+    const liveOk = !live || !live.some(liveFailed);
     if (flags.json) {
-      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ ...report, ok: report.ok && liveOk, ...(live ? { live } : {}) }, null, 2) + '\n');
     } else {
       const width = Math.max(...report.items.map((i) => i.id.length));
       for (const i of report.items) {
@@ -62,8 +78,13 @@ async function runCheckCommand(flags: CheckFlags): Promise<number> {
       for (const o of report.orphans) process.stdout.write(`note     ${o} is in the manifest but no longer in the inventory\n`);
       const bad = report.items.filter((i) => i.status !== 'ok').length;
       process.stdout.write(bad ? `${bad} of ${report.items.length} need attention (window ${flags.within})\n` : `all ${report.items.length} ok for at least ${flags.within}\n`);
+      for (const l of live ?? []) {
+        const what = l.served ? `serial ${l.served.serialHex}${l.tls ? ` ${l.tls.protocol}` : ''}` : '';
+        process.stdout.write(`${(l.status === 'ok' ? 'live ok' : `live ${l.status.toUpperCase()}`).padEnd(17)} ${l.node} ${l.host}:${l.port}${what ? `  ${what}` : ''}${l.problem ? `  ${l.problem}` : ''}\n`);
+      }
+      if (live) process.stdout.write(liveOk ? `live: every probed node serves its current certificate\n` : `live: ${live.filter(liveFailed).length} node(s) need attention\n`);
     }
-    return report.ok ? 0 : 1;
+    return report.ok && liveOk ? 0 : 1;
   } catch (e) {
     return reportError(e, { json: Boolean(flags.json) });
   }

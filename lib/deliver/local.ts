@@ -2,10 +2,11 @@
 // examples, `make demo` and single-host setups use. Same guarantees as over SSH, through the store.
 import { chown, link, readdir, readFile, unlink, mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { DbtlsError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { resolveGroup, resolveOwner } from '../setup/owner.js';
-import { backupName, isBackupOf, type InstallRequest, type NodeFs } from './transport.js';
+import { backupName, isBackupOf, type CommandResult, type InstallRequest, type NodeFs } from './transport.js';
 
 export function localNodeFs(root: string, backups: number, now: () => Date = () => new Date()): NodeFs {
   const at = (remote: string) => join(root, remote);
@@ -32,6 +33,17 @@ export function localNodeFs(root: string, backups: number, now: () => Date = () 
       const old = (await readdir(dirname(path))).filter((n) => isBackupOf(basename(path), n)).sort();
       for (const n of old.slice(0, Math.max(0, old.length - backups))) await unlink(join(dirname(path), n)).catch(() => undefined);
     },
+    run: runLocal,
     async close() {},
   };
+}
+
+/** A command line run by /bin/sh here (a local node is this machine). */
+export function runLocal(command: string, timeoutMs = 60_000): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', command], { timeout: timeoutMs, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err && code === null ? err.message : '') });
+    });
+  });
 }

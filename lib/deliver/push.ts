@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import type { Cluster, NodeSpec } from '../inventory/model.js';
 import { filesDelivery, nodeDelivery, type DeliveryItem } from './plan.js';
 import type { NodeFs } from './transport.js';
-import { isDbtlsError } from '../errors.js';
+import { DbtlsError, isDbtlsError } from '../errors.js';
+import { reloadPlans } from '../reload/commands.js';
 
 export interface PushOptions {
   nodes?: string[];
@@ -16,6 +17,20 @@ export interface PushOptions {
   /** The seed's loop: these local files to this folder on every node, instead of the delivery plan. */
   files?: { paths: string[]; dest: string };
   renderedDir: string;
+  /** After the files: reload TLS on nodes whose files changed, on every node, or never (default). */
+  reload?: ReloadPolicy;
+  /** Run Tungsten's restart instead of only reporting that one is required. */
+  restartTungsten?: boolean;
+}
+
+export type ReloadPolicy = 'never' | 'changed' | 'always';
+
+export interface ReloadResult {
+  status: 'done' | 'failed' | 'skipped' | 'restart-required';
+  /** What ran (the statement or the inventory's command), or why nothing did. */
+  what: string;
+  /** The server's or the command's message when it failed. */
+  message?: string;
 }
 
 export type FileAction = 'uploaded' | 'unchanged' | 'would-upload';
@@ -27,12 +42,14 @@ export interface NodeResult {
   unchanged: string[];
   /** With --check: what would be uploaded. */
   wouldUpload: string[];
+  reload?: ReloadResult[];
   error?: { code: string; message: string };
 }
 
 export type PushEvent =
   | { type: 'node-start'; node: string; files: number }
   | { type: 'file'; node: string; remote: string; action: FileAction }
+  | { type: 'reload'; node: string; result: ReloadResult }
   | { type: 'node-done'; result: NodeResult };
 
 export interface PushReport {
@@ -51,7 +68,28 @@ export const DEFAULT_CONCURRENCY = 32;
 /** Each local file is read once per run, however many nodes receive it. */
 type Sources = (path: string) => Promise<Buffer>;
 
-async function pushNode(node: NodeSpec, items: DeliveryItem[], connect: Connect, check: boolean, sources: Sources, onEvent: (e: PushEvent) => void): Promise<NodeResult> {
+/** Reload timeout: a server that does not answer FLUSH SSL in this long is reported, not waited for. */
+const RELOAD_TIMEOUT_MS = 60_000;
+
+async function reloadNode(node: NodeSpec, fs: NodeFs, opts: PushOptions, result: NodeResult, onEvent: (e: PushEvent) => void): Promise<void> {
+  result.reload = [];
+  for (const plan of reloadPlans(node, { restartTungsten: opts.restartTungsten })) {
+    let r: ReloadResult;
+    if (plan.kind === 'none') r = { status: 'skipped', what: plan.why };
+    else if (plan.kind === 'restart-required') r = { status: 'restart-required', what: plan.why };
+    else {
+      const out = await fs.run(plan.command, RELOAD_TIMEOUT_MS);
+      const message = (out.stderr.trim() || out.stdout.trim()).split('\n').slice(-3).join(' ');
+      r = out.code === 0 ? { status: 'done', what: plan.describe } : { status: 'failed', what: plan.describe, message: message || `exit ${out.code ?? 'timeout'}` };
+    }
+    result.reload.push(r);
+    onEvent({ type: 'reload', node: node.name, result: r });
+    if (r.status === 'failed') throw new DbtlsError('reload-failed', `${node.name}: ${r.what} failed: ${r.message}`);
+  }
+}
+
+async function pushNode(node: NodeSpec, items: DeliveryItem[], connect: Connect, opts: PushOptions, sources: Sources, onEvent: (e: PushEvent) => void): Promise<NodeResult> {
+  const check = Boolean(opts.check);
   const result: NodeResult = { node: node.name, ok: false, uploaded: [], unchanged: [], wouldUpload: [] };
   onEvent({ type: 'node-start', node: node.name, files: items.length });
   let fs: NodeFs | undefined;
@@ -77,6 +115,8 @@ async function pushNode(node: NodeSpec, items: DeliveryItem[], connect: Connect,
     for (const list of [result.uploaded, result.unchanged, result.wouldUpload]) list.sort();
     const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failure) throw failure.reason;
+    const reload = opts.reload ?? 'never';
+    if (!check && (reload === 'always' || (reload === 'changed' && result.uploaded.length > 0))) await reloadNode(node, conn, opts, result, onEvent);
     result.ok = true;
   } catch (e) {
     result.error = { code: isDbtlsError(e) ? e.code : ((e as NodeJS.ErrnoException).code ?? 'failure'), message: (e as Error).message };
@@ -101,7 +141,7 @@ export async function runPush(cluster: Cluster, opts: PushOptions, connect: Conn
   const worker = async () => {
     while (next < nodes.length) {
       const i = next++;
-      results[i] = await pushNode(nodes[i]!, plans[i]!, connect, Boolean(opts.check), sources, onEvent);
+      results[i] = await pushNode(nodes[i]!, plans[i]!, connect, opts, sources, onEvent);
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? DEFAULT_CONCURRENCY, nodes.length) }, worker));

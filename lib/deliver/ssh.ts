@@ -223,6 +223,11 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
       await Promise.all(names.slice(0, Math.max(0, names.length - opts.backups)).map((old) => p((cb) => sftp.unlink(posix.join(dir, old), cb)).catch(() => undefined)));
     },
 
+    async run(command, timeoutMs) {
+      const r = await slot(() => Promise.race([run(conn, command, timeoutMs), closed]));
+      return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr };
+    },
+
     async close() {
       const dir = await stagingDir?.catch(() => undefined);
       if (dir) await exec(shellCommand(['rm', '-rf', '--', dir])).catch(() => undefined);

@@ -17,7 +17,15 @@ export interface NodeFs {
   read(remote: string): Promise<Buffer | null>;
   /** Replaces the file atomically and verifies its content; several may run at once. */
   install(req: InstallRequest): Promise<void>;
+  /** Runs one shell command line on the node (built by shellCommand()); for reloads. */
+  run(command: string, timeoutMs?: number): Promise<CommandResult>;
   close(): Promise<void>;
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
 /** How many backups of a replaced file are kept beside it. */

@@ -23,6 +23,8 @@ export interface IssueOptions {
   nodes?: string[];
   clients?: string[];
   force?: boolean;
+  /** Certificates to issue anew whatever their state (id → reason), e.g. those `rotate leaf` found due. */
+  renew?: Map<string, string>;
   passphrase?: string;
   importCa?: CaImport;
   /** The store password for Java stores (default: the kept one, else a new one). */
@@ -104,7 +106,7 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
     const ca = await prepareCa(layout, cluster, { passphrase: opts.passphrase, import: opts.importCa, now });
     onEvent({ type: 'ca', action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256 });
 
-    const plan = await planIssuance(layout.root, desiredItems(cluster, ca.info.fingerprint256, opts), manifest, opts.force);
+    const plan = await planIssuance(layout.root, desiredItems(cluster, ca.info.fingerprint256, opts), manifest, opts.force, opts.renew);
     const todo = plan.filter((i) => i.reason !== null);
     const unchanged = plan.filter((i) => i.reason === null).map((i) => i.id);
     onEvent({ type: 'plan', toIssue: todo.map((i) => ({ id: i.id, owner: i.owner, reason: i.reason! })), unchanged });

@@ -111,7 +111,7 @@ async function readOrNull(path: string): Promise<string | null> {
 }
 
 /** Fills in each item's reason by comparing with the manifest and the files on disk. */
-export async function planIssuance(root: string, items: PlannedItem[], manifest: Manifest, force = false): Promise<PlannedItem[]> {
+export async function planIssuance(root: string, items: PlannedItem[], manifest: Manifest, force = false, renew?: Map<string, string>): Promise<PlannedItem[]> {
   const certs = new Map(manifest.certificates.map((r) => [r.id, r]));
   const pairs = new Map(manifest.keyPairs.map((r) => [r.id, r]));
   return Promise.all(
@@ -119,6 +119,7 @@ export async function planIssuance(root: string, items: PlannedItem[], manifest:
       const rec = item.kind === 'certificate' ? certs.get(item.id) : pairs.get(item.id);
       let reason: string | null = null;
       if (force) reason = 'forced';
+      else if (renew?.has(item.id)) reason = renew.get(item.id)!;
       else if (!rec) reason = 'new';
       else if (rec.spec !== item.spec) reason = describeChange(item, rec);
       else if (item.kind === 'certificate') {

@@ -34,19 +34,28 @@ export interface Issuer {
   keyId: Buffer;
 }
 
-/**
- * Prepares a CA certificate and its key for signing. The issuer name is copied byte for byte from
- * the CA's own subject (re-encoding it through forge would double-encode UTF-8 and break chain
- * matching), and authorityKeyIdentifier takes the CA's own subjectKeyIdentifier.
- */
-export function loadIssuer(certPem: string, key: KeyObject): Issuer {
+function parseWithSubject(certPem: string): { asn1: forge.asn1.Asn1; subjectAsn1: forge.asn1.Asn1 } {
   const block = pemBlocks(certPem).find((b) => b.label === 'CERTIFICATE');
   if (!block) throw new DbtlsError('bad-ca', 'the CA file holds no certificate');
   const asn1 = forge.asn1.fromDer(block.der.toString('binary'));
   const tbsFields = (asn1.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[];
   // TBSCertificate: [0] version (optional), serial, signature, issuer, validity, subject, ...
   const offset = tbsFields[0]!.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
-  const subjectAsn1 = tbsFields[4 + offset]!;
+  return { asn1, subjectAsn1: tbsFields[4 + offset]! };
+}
+
+/** A certificate's subject exactly as encoded (for a CA renewed under its predecessor's very name). */
+export function subjectAsn1Of(certPem: string): forge.asn1.Asn1 {
+  return parseWithSubject(certPem).subjectAsn1;
+}
+
+/**
+ * Prepares a CA certificate and its key for signing. The issuer name is copied byte for byte from
+ * the CA's own subject (re-encoding it through forge would double-encode UTF-8 and break chain
+ * matching), and authorityKeyIdentifier takes the CA's own subjectKeyIdentifier.
+ */
+export function loadIssuer(certPem: string, key: KeyObject): Issuer {
+  const { asn1, subjectAsn1 } = parseWithSubject(certPem);
   const ca = forge.pki.certificateFromAsn1(asn1);
   const cnField = ca.subject.getField('CN') as { value: string; valueTagClass?: number } | null;
   const commonName = cnField ? forge.util.decodeUtf8(cnField.value) : undefined;
@@ -64,6 +73,11 @@ export interface CertificateRequest {
   subjectKey: KeyObject;
   /** The CA that signs; absent for a self-signed CA (signed by subjectKey). */
   issuer?: Issuer;
+  /**
+   * Self-signed only: the subject (and so the issuer) as these exact bytes instead of `subject` —
+   * a new CA that takes over an old one's name, so REQUIRE ISSUER accounts keep matching.
+   */
+  subjectAsn1?: forge.asn1.Asn1;
   serialHex?: string;
   now?: Date;
 }
@@ -125,6 +139,7 @@ export function issueCertificate(req: CertificateRequest): IssuedCertificate {
   // getTBSCertificate exists at run time but is missing from @types/node-forge.
   const tbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
   if (req.issuer) (tbs.value as forge.asn1.Asn1[])[3] = req.issuer.subjectAsn1;
+  else if (req.subjectAsn1) (tbs.value as forge.asn1.Asn1[])[3] = (tbs.value as forge.asn1.Asn1[])[5] = req.subjectAsn1;
   const tbsDer = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
   const signature = sign('sha256', tbsDer, signingKey);
   (cert as unknown as { tbsCertificate: forge.asn1.Asn1 }).tbsCertificate = tbs;

@@ -1,0 +1,213 @@
+// `dbtls rotate leaf|ca|status -i INVENTORY`: renew certificates on a live cluster — issue, push,
+// reload, probe — and the three-phase CA rotation, resumable from its state in the PKI directory.
+import type { Command } from 'commander';
+import { helpSections } from '../help.js';
+import { reportError } from '../report-error.js';
+import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
+import { addTransportOptions, type TransportFlags } from '../transport-options.js';
+import { VERSION } from '../version.js';
+import type { RolloutReport } from '../../lib/rotate/rollout.js';
+import type { PushEvent } from '../../lib/deliver/push.js';
+
+interface RotateFlags extends InventoryFlags, TransportFlags {
+  yes?: boolean;
+  json?: boolean;
+  caPassphraseFile?: string;
+  storepassFile?: string;
+  restartTungsten?: boolean;
+  probeTimeout: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+const EXIT_CODES: Array<[number, string]> = [
+  [0, 'done: every node took its files, reloaded, and serves what the manifest says (or nothing was due)'],
+  [1, 'a node failed to take its files, to reload, or still serves another certificate (named in the report)'],
+  [2, 'usage or input error, or no --yes without a terminal; nothing was changed'],
+];
+
+function common(cmd: Command): Command {
+  return addTransportOptions(addInventoryOptions(cmd))
+    .option('--yes', 'do not ask for confirmation (needed without a terminal: cron, Ansible)')
+    .option('--json', 'print a JSON report')
+    .option('--ca-passphrase-file <file>', 'passphrase of the CA key (default: $DBTLS_CA_PASSPHRASE)')
+    .option('--storepass-file <file>', 'password of the Java stores (default: $DBTLS_STOREPASS, else the kept one)')
+    .option('--restart-tungsten', 'restart Tungsten on its nodes (stopall/startall) instead of only reporting it is required')
+    .option('--probe-timeout <seconds>', 'for each probe of a node after its reload', '10');
+}
+
+export function registerRotate(program: Command): void {
+  const rotate = program
+    .command('rotate')
+    .summary('renew leaf certificates or the CA on a live cluster: issue, push, reload, probe')
+    .description('Renews certificates on a running cluster without downtime: servers reload TLS in place and are probed afterwards.');
+
+  common(
+    rotate
+      .command('leaf')
+      .summary('re-issue the leaves that expire within the window, push, reload, probe')
+      .option('--within <duration>', 'renew what expires within this window (30d, 12h, 2w)', '30d')
+      .option('--all', 'renew every leaf, due or not')
+      .option('--node <name>', 'only this node\'s certificates (repeatable)', collect, [] as string[])
+      .option('--check', 'show what is due; change nothing'),
+  )
+    .addHelpText('after', helpSections({
+      examples: [
+        ['dbtls rotate leaf -i cluster.yml --within 30d --yes', 'what cron runs (see dbtls schedule)'],
+        ['dbtls rotate leaf -i cluster.yml --check', 'what is due'],
+        ['dbtls rotate leaf -i cluster.yml --node db3 --all --yes', 'one node, now'],
+      ],
+      exitCodes: EXIT_CODES,
+    }))
+    .action(async (flags: RotateFlags & { within: string; all?: boolean; node: string[]; check?: boolean }) => {
+      process.exitCode = await leafCommand(flags);
+    });
+
+  common(
+    rotate
+      .command('ca')
+      .summary('replace the CA in three phases: trust both, swap leaves, drop the old')
+      .option('--phase <n>', 'run only this phase (it must be the one the rotation is at)'),
+  )
+    .addHelpText('after', helpSections({
+      examples: [
+        ['dbtls rotate ca -i cluster.yml --yes', 'all three phases (or the rest of an interrupted rotation)'],
+        ['dbtls rotate ca -i cluster.yml --phase 1 --yes', 'one phase at a time, e.g. a day apart'],
+        ['dbtls rotate status -i cluster.yml', 'where it stands'],
+      ],
+      exitCodes: EXIT_CODES,
+    }))
+    .action(async (flags: RotateFlags & { phase?: string }) => {
+      process.exitCode = await caCommand(flags);
+    });
+
+  addInventoryOptions(rotate.command('status').summary('where a CA rotation stands'))
+    .option('--json', 'print JSON')
+    .action(async (flags: InventoryFlags & { json?: boolean }) => {
+      process.exitCode = await statusCommand(flags);
+    });
+}
+
+/** Asks on a terminal; without one, --yes is required. */
+async function confirm(flags: { yes?: boolean }, question: string): Promise<void> {
+  if (flags.yes) return;
+  const { usageError } = await import('../../lib/errors.js');
+  if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('needs-yes', `${question}: pass --yes to go ahead without a terminal`);
+  const { confirm: ask } = await import('@inquirer/prompts');
+  if (!(await ask({ message: `${question}?`, default: false }))) throw usageError('declined', 'nothing was changed');
+}
+
+function pushLine(json: boolean) {
+  return (e: PushEvent) => {
+    if (json) return;
+    if (e.type === 'reload') process.stdout.write(`${e.node}: reload ${e.result.status}: ${e.result.what}${e.result.message ? `: ${e.result.message}` : ''}\n`);
+    if (e.type === 'node-done' && !e.result.ok) process.stdout.write(`${e.result.node}: FAILED: ${e.result.error?.message}\n`);
+  };
+}
+
+function printRollout(r: RolloutReport): void {
+  for (const l of r.live) {
+    const what = l.served ? `serves serial ${l.served.serialHex}${l.tls ? ` (${l.tls.protocol})` : ''}` : '';
+    process.stdout.write(`${l.node}: live ${l.status}${what ? `, ${what}` : ''}${l.problem && l.status !== 'ok' ? `: ${l.problem}` : ''}\n`);
+  }
+}
+
+async function settings(flags: RotateFlags) {
+  const { usageError } = await import('../../lib/errors.js');
+  const seconds = Number(flags.probeTimeout);
+  if (!(seconds > 0 && seconds <= 600)) throw usageError('bad-seconds', `--probe-timeout must be a number of seconds above 0 (at most 600), got "${flags.probeTimeout}"`);
+  const { loadCluster } = await import('../inventory-options.js');
+  const cluster = await loadCluster(flags);
+  const { caPassphrase } = await import('../secrets.js');
+  const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
+  const passphrase = await caPassphrase(flags.caPassphraseFile);
+  const storepass = await storepassFromSources({ file: flags.storepassFile });
+  return { cluster, passphrase, storepass, probeTimeoutMs: seconds * 1000 };
+}
+
+async function leafCommand(flags: RotateFlags & { within: string; all?: boolean; node: string[]; check?: boolean }): Promise<number> {
+  const json = Boolean(flags.json);
+  try {
+    const { parseDuration } = await import('../../lib/check/duration.js');
+    const withinMs = parseDuration(flags.within);
+    const s = await settings(flags);
+    const { transportFrom } = await import('../transport-options.js');
+    const { dueCertificates, runRotateLeaf } = await import('../../lib/rotate/leaf.js');
+    const nodes = flags.node.length ? flags.node : undefined;
+    const due = await dueCertificates(s.cluster, { withinMs, all: flags.all, nodes });
+    if (!json) {
+      for (const d of due) process.stdout.write(`due: ${d.id}${d.notAfter ? ` (until ${d.notAfter})` : ''}: ${d.reason}\n`);
+      if (!due.length) process.stdout.write(`nothing due within ${flags.within}\n`);
+    }
+    if (due.length && !flags.check) await confirm(flags, `re-issue ${due.length} certificate${due.length === 1 ? '' : 's'}, push and reload the nodes`);
+    const t = await transportFrom(flags, json);
+    const report = await runRotateLeaf(s.cluster, {
+      withinMs, all: flags.all, nodes, check: flags.check, connect: t.connect, concurrency: t.concurrency, generator: `dbtls ${VERSION}`,
+      passphrase: s.passphrase, storepass: s.storepass, restartTungsten: flags.restartTungsten, probeTimeoutMs: s.probeTimeoutMs, onPushEvent: pushLine(json),
+    }).finally(() => t.connect.close());
+    if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    else {
+      if (report.rollout) printRollout(report.rollout);
+      if (report.due.length && !flags.check) process.stdout.write(report.ok ? `rotated ${report.due.length} certificate${report.due.length === 1 ? '' : 's'} on ${report.nodes.length} node${report.nodes.length === 1 ? '' : 's'}\n` : `FAILED on ${report.failed.join(', ')}\n`);
+    }
+    return report.ok ? 0 : 1;
+  } catch (e) {
+    return reportError(e, { json });
+  }
+}
+
+async function caCommand(flags: RotateFlags & { phase?: string }): Promise<number> {
+  const json = Boolean(flags.json);
+  try {
+    const { usageError } = await import('../../lib/errors.js');
+    let phase: 1 | 2 | 3 | undefined;
+    if (flags.phase !== undefined) {
+      if (!/^[123]$/.test(flags.phase)) throw usageError('bad-phase', `--phase must be 1, 2 or 3, got "${flags.phase}"`);
+      phase = Number(flags.phase) as 1 | 2 | 3;
+    }
+    const s = await settings(flags);
+    const { rotationStatus, runRotateCa } = await import('../../lib/rotate/ca.js');
+    const state = await rotationStatus(s.cluster);
+    await confirm(flags, state ? `resume the CA rotation at phase ${state.phase}` : `start a CA rotation of cluster "${s.cluster.cluster}" (phase 1: trust a new CA beside the old)`);
+    const { transportFrom } = await import('../transport-options.js');
+    const t = await transportFrom(flags, json);
+    const report = await runRotateCa(s.cluster, {
+      ...(phase ? { phase } : {}), connect: t.connect, concurrency: t.concurrency, generator: `dbtls ${VERSION}`,
+      passphrase: s.passphrase, storepass: s.storepass, restartTungsten: flags.restartTungsten, probeTimeoutMs: s.probeTimeoutMs, onPushEvent: pushLine(json),
+      onEvent: (e) => {
+        if (json) return;
+        if (e.type === 'phase-start') process.stdout.write(`phase ${e.phase}: ${e.what}\n`);
+        if (e.type === 'pki') process.stdout.write(`phase ${e.phase}: ${e.message}\n`);
+        if (e.type === 'phase-done' || e.type === 'phase-failed') {
+          printRollout(e.report);
+          process.stdout.write(e.type === 'phase-done' ? `phase ${e.phase}: done\n` : `phase ${e.phase}: FAILED on ${e.report.failed.join(', ')}; run again to resume it\n`);
+        }
+        if (e.type === 'complete') process.stdout.write(`rotation complete; the old CA is in ${e.archived}\n`);
+      },
+    }).finally(() => t.connect.close());
+    if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return report.ok ? 0 : 1;
+  } catch (e) {
+    return reportError(e, { json });
+  }
+}
+
+async function statusCommand(flags: InventoryFlags & { json?: boolean }): Promise<number> {
+  const json = Boolean(flags.json);
+  try {
+    const { loadCluster } = await import('../inventory-options.js');
+    const { rotationStatus } = await import('../../lib/rotate/ca.js');
+    const { PHASES } = await import('../../lib/rotate/state.js');
+    const state = await rotationStatus(await loadCluster(flags));
+    if (json) process.stdout.write(JSON.stringify({ inProgress: state !== null, ...(state ? { state } : {}) }, null, 2) + '\n');
+    else if (!state) process.stdout.write('no CA rotation in progress\n');
+    else {
+      process.stdout.write(`CA rotation started ${state.startedAt}: old CA ${state.oldCa.serial} → new CA ${state.newCa.serial}\n`);
+      for (const d of state.done) process.stdout.write(`  phase ${d.phase} done ${d.at}\n`);
+      process.stdout.write(`  next: phase ${state.phase}: ${PHASES[state.phase]}\n`);
+    }
+    return 0;
+  } catch (e) {
+    return reportError(e, { json });
+  }
+}

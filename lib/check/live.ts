@@ -1,0 +1,90 @@
+// `dbtls check --live`: what each node serves on its SQL port right now (the MySQL protocol's TLS
+// upgrade, lib/probe), compared with what the manifest says it should serve. A node still serving an
+// older certificate of this CA (it was never reloaded) or a foreign one is flagged; so is one whose
+// certificate does not verify against the CA bundle or for the name clients dial.
+import { readFile } from 'node:fs/promises';
+import { pkiLayout } from '../store/pki-dir.js';
+import { readManifest } from '../store/manifest.js';
+import { ownerDir } from '../store/pki-dir.js';
+import { probe, type ServedCert } from '../probe/probe.js';
+import { isDbtlsError } from '../errors.js';
+import type { Cluster, NodeSpec, Role } from '../inventory/model.js';
+
+/** Roles whose SQL port speaks the MySQL protocol (and its TLS upgrade). */
+const MYSQL_PROTOCOL: readonly Role[] = ['mysql', 'mariadb', 'percona', 'tidb', 'proxysql'];
+
+export type LiveStatus = 'ok' | 'old' | 'foreign' | 'unverified' | 'unreachable' | 'not-probed';
+
+export interface LiveResult {
+  node: string;
+  host: string;
+  port: number;
+  status: LiveStatus;
+  /** What the node serves (leaf). */
+  served?: Pick<ServedCert, 'subject' | 'serialHex' | 'fingerprint256' | 'notAfter'>;
+  /** What the manifest says it should serve. */
+  expected?: { serial: string; fingerprint256: string };
+  tls?: { protocol: string; cipher: string };
+  problem?: string;
+}
+
+export interface LiveOptions {
+  nodes?: string[];
+  timeoutMs?: number;
+  /** Trusted CAs (PEM); default the PKI directory's ca.pem (old + new during a CA rotation). */
+  ca?: string;
+  /** Probes at once. */
+  concurrency?: number;
+}
+
+export function probesSql(node: NodeSpec): boolean {
+  return node.roles.some((r) => MYSQL_PROTOCOL.includes(r));
+}
+
+export async function liveCheck(cluster: Cluster, opts: LiveOptions = {}): Promise<LiveResult[]> {
+  const layout = pkiLayout(cluster.pki);
+  const ca = opts.ca ?? (await readFile(layout.ca, 'utf8'));
+  const manifest = await readManifest(layout.manifest, cluster.cluster);
+  const records = new Map(manifest.certificates.map((r) => [r.id, r]));
+  const nodes = cluster.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.name));
+
+  const one = async (node: NodeSpec): Promise<LiveResult> => {
+    const base: LiveResult = { node: node.name, host: node.host, port: node.port, status: 'not-probed' };
+    if (!probesSql(node)) return { ...base, problem: `${node.roles.join(', ')}: no MySQL-protocol port to probe` };
+    if (node.transport === 'local') return { ...base, problem: 'transport: local (no server to probe)' };
+    const rec = records.get(`${ownerDir('node', node.name)}/server`);
+    if (rec) base.expected = { serial: rec.serial, fingerprint256: rec.fingerprint256 };
+    try {
+      const r = await probe({ host: node.host, port: node.port }, { ca, servername: node.host, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+      const served = { subject: r.leaf.subject, serialHex: r.leaf.serialHex, fingerprint256: r.leaf.fingerprint256, notAfter: r.leaf.notAfter };
+      const out: LiveResult = { ...base, served, tls: r.tls, status: 'ok' };
+      if (!rec) return { ...out, status: 'foreign', problem: 'the manifest has no server certificate for this node' };
+      if (r.leaf.fingerprint256 !== rec.fingerprint256) {
+        // Signed by a CA of the bundle: one of ours, just not the current one (not reloaded?).
+        return r.verified.chain
+          ? { ...out, status: 'old', problem: `serves serial ${r.leaf.serialHex}, the manifest's is ${rec.serial} (files not pushed, or the server not reloaded)` }
+          : { ...out, status: 'foreign', problem: `serves a certificate this CA did not sign (${r.leaf.subject}, issuer ${r.leaf.issuer})` };
+      }
+      if (!r.ok) return { ...out, status: 'unverified', problem: [r.verified.chainError, r.verified.nameError].filter(Boolean).join('; ') };
+      return out;
+    } catch (e) {
+      return { ...base, status: 'unreachable', problem: isDbtlsError(e) ? e.message : String(e) };
+    }
+  };
+
+  const results: LiveResult[] = new Array(nodes.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < nodes.length) {
+      const i = next++;
+      results[i] = await one(nodes[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 32, nodes.length) }, worker));
+  return results;
+}
+
+/** A live result that should fail a check or a rotation. */
+export function liveFailed(r: LiveResult): boolean {
+  return r.status !== 'ok' && r.status !== 'not-probed';
+}

@@ -1,0 +1,65 @@
+// `dbtls rotate leaf`: the leaf certificates (and the stores holding them) that expire within the
+// window — or all of them, or a node's — issued anew, pushed to their nodes, reloaded there and
+// probed. Nothing due → nothing issued, nothing pushed, nothing reloaded.
+import { runCheck } from '../check/check.js';
+import { inputError } from '../errors.js';
+import { rollOut, type RolloutOptions, type RolloutReport } from './rollout.js';
+import type { Cluster } from '../inventory/model.js';
+
+export interface RotateLeafOptions extends Omit<RolloutOptions, 'renew' | 'nodes' | 'verifyCa'> {
+  withinMs: number;
+  /** Every leaf, due or not. */
+  all?: boolean;
+  /** Only these nodes' certificates. */
+  nodes?: string[];
+  /** Show what is due; change nothing. */
+  check?: boolean;
+  now?: Date;
+}
+
+export interface DueCertificate {
+  id: string;
+  owner: { kind: string; name: string };
+  reason: string;
+  notAfter?: string;
+}
+
+export interface RotateLeafReport {
+  ok: boolean;
+  changed: boolean;
+  due: DueCertificate[];
+  /** The nodes pushed, reloaded and probed. */
+  nodes: string[];
+  rollout?: RolloutReport;
+  failed: string[];
+}
+
+/** What the window (or --all / --node) makes due, from `check`'s view of the PKI directory. */
+export async function dueCertificates(cluster: Cluster, opts: Pick<RotateLeafOptions, 'withinMs' | 'all' | 'nodes' | 'now'>): Promise<DueCertificate[]> {
+  const unknown = (opts.nodes ?? []).filter((n) => !cluster.nodes.some((x) => x.name === n));
+  if (unknown.length) throw inputError('unknown-node', `no node named ${unknown.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, { file: cluster.file, field: '--node' });
+  const check = await runCheck(cluster, { withinMs: opts.withinMs, ...(opts.now ? { now: opts.now } : {}) });
+  const due: DueCertificate[] = [];
+  for (const item of check.items) {
+    if (item.owner.kind === 'ca' || item.id.endsWith('/rsa')) continue;
+    if (opts.nodes && !(item.owner.kind === 'node' && opts.nodes.includes(item.owner.name))) continue;
+    const expiring = item.status === 'expiring' || item.status === 'expired';
+    if (!opts.all && !expiring && item.status !== 'missing') continue;
+    const reason = expiring ? `due: ${item.problems.join('; ')}` : item.status === 'missing' ? 'missing' : 'rotate --all';
+    due.push({ id: item.id, owner: item.owner, reason, ...(item.notAfter ? { notAfter: item.notAfter } : {}) });
+  }
+  return due;
+}
+
+export async function runRotateLeaf(cluster: Cluster, opts: RotateLeafOptions): Promise<RotateLeafReport> {
+  const due = await dueCertificates(cluster, opts);
+  const nodes = [...new Set(due.filter((d) => d.owner.kind === 'node').map((d) => d.owner.name))].sort();
+  const report: RotateLeafReport = { ok: true, changed: false, due, nodes, failed: [] };
+  if (due.length === 0 || opts.check) return report;
+  const rollout = await rollOut(cluster, { ...opts, renew: new Map(due.map((d) => [d.id, d.reason])), nodes });
+  report.rollout = rollout;
+  report.changed = rollout.issue.changed || rollout.push.changed;
+  report.failed = rollout.failed;
+  report.ok = rollout.ok;
+  return report;
+}
