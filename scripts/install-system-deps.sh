@@ -31,6 +31,8 @@ wanted=(
   "sudo:sudo"
   "visudo:sudo"
   "useradd:passwd"
+  # ProxyJump tests (test/deliver/proxy-jump.test.ts): a network namespace and a veth pair.
+  "ip:iproute2"
 )
 
 missing=()

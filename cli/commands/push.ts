@@ -7,6 +7,7 @@ import { addInventoryOptions, type InventoryFlags } from '../inventory-options.j
 import { VERSION } from '../version.js';
 import type { PushReport } from '../../lib/deliver/push.js';
 import { DEFAULT_BACKUPS } from '../../lib/deliver/transport.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS } from '../../lib/deliver/ssh-connect.js';
 
 interface PushFlags extends InventoryFlags {
   node: string[];
@@ -20,6 +21,9 @@ interface PushFlags extends InventoryFlags {
   backups: string;
   localRoot: string;
   sshPassphraseFile?: string;
+  connectTimeout: string;
+  retries: string;
+  retryDelay: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -34,7 +38,10 @@ function pushOptions(cmd: Command): Command {
     .option('--known-hosts <file>', 'known_hosts file (default: ssh.knownHostsFile, else ~/.ssh/known_hosts)')
     .option('--backups <n>', 'backups kept beside each replaced file', String(DEFAULT_BACKUPS))
     .option('--local-root <dir>', 'where transport: local nodes live (<dir>/<node>/<path>)', 'out/nodes')
-    .option('--ssh-passphrase-file <file>', 'passphrase of encrypted identity files (default: $DBTLS_SSH_PASSPHRASE)');
+    .option('--ssh-passphrase-file <file>', 'passphrase of encrypted identity files (default: $DBTLS_SSH_PASSPHRASE)')
+    .option('--connect-timeout <seconds>', 'per SSH connection (bastion, node): connect, handshake and login', String(DEFAULT_CONNECT_TIMEOUT_MS / 1000))
+    .option('--retries <n>', 'more attempts after a connection error (refused, reset, unreachable, timed out); never after a host key or login error', String(DEFAULT_RETRIES))
+    .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one', String(DEFAULT_RETRY_DELAY_MS / 1000));
 }
 
 const EXIT_CODES: Array<[number, string]> = [
@@ -97,6 +104,15 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
     const backups = Number(flags.backups);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError('bad-concurrency', `--concurrency must be a positive whole number, got "${flags.concurrency}"`);
     if (!Number.isInteger(backups) || backups < 0) throw usageError('bad-backups', `--backups must be a whole number, got "${flags.backups}"`);
+    const seconds = (flag: string, text: string) => {
+      const n = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN;
+      if (!(n > 0 && n <= 3600)) throw usageError('bad-seconds', `${flag} must be a number of seconds above 0 (at most 3600), got "${text}"`);
+      return Math.round(n * 1000);
+    };
+    const connectTimeoutMs = seconds('--connect-timeout', flags.connectTimeout);
+    const retryDelayMs = seconds('--retry-delay', flags.retryDelay);
+    const retries = /^\d+$/.test(flags.retries.trim()) ? Number(flags.retries) : NaN;
+    if (!(retries <= 100)) throw usageError('bad-retries', `--retries must be a whole number from 0 to 100, got "${flags.retries}"`);
     if ((flags.files ?? []).length && !flags.dest) throw usageError('files-dest', '--files needs --dest');
     if (flags.dest && !(flags.files ?? []).length) throw usageError('files-dest', '--dest goes with --files');
     const { loadCluster } = await import('../inventory-options.js');
@@ -132,7 +148,14 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
       acceptNew: Boolean(flags.acceptNew),
       ...(flags.knownHosts ? { knownHostsFile: resolve(flags.knownHosts) } : {}),
       ...(passphrase ? { passphrase } : {}),
-      onNewHostKey: (node, fp) => process.stderr.write(`${node}: added its host key ${fp} to known_hosts (--accept-new)\n`),
+      connectTimeoutMs,
+      retries,
+      retryDelayMs,
+      onNewHostKey: (node, fp, bastion) =>
+        process.stderr.write(bastion ? `${node}: added the host key ${fp} of bastion ${bastion} to known_hosts (--accept-new)\n` : `${node}: added its host key ${fp} to known_hosts (--accept-new)\n`),
+      onRetry: (node, attempt, delayMs, reason) => {
+        if (!json) process.stderr.write(`${node}: attempt ${attempt} of ${retries + 1} failed (${reason}); retrying in ${delayMs < 1000 ? `${delayMs} ms` : `${delayMs / 1000} s`}\n`);
+      },
     });
     const { withPushProgress } = await import('../ui/push-progress.js');
     const { outputMode } = await import('../ui/issue-progress.js');
@@ -144,7 +167,7 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
         connect,
         onEvent,
       ),
-    );
+    ).finally(() => connect.close());
     if (json) {
       const changed = report.changed || Boolean((result.issue as { changed?: boolean } | undefined)?.changed) || Boolean((result.render as { changed?: boolean } | undefined)?.changed);
       process.stdout.write(JSON.stringify({ ok: report.ok, changed, failed: report.failed, ...result, nodes: report.nodes }, null, 2) + '\n');

@@ -186,6 +186,17 @@ export class KnownHosts {
   }
 
   /**
+   * Records in memory a key just appended to FILE (--accept-new), so a later connection of the same run
+   * (a node after its bastion, a reconnect) finds it known instead of adding it again.
+   */
+  remember(host: string, port: number, key: Buffer, file: string): void {
+    const keyType = blobKeyType(key);
+    if (!keyType) return;
+    const hosts: HostMatcher = { kind: 'patterns', patterns: [{ pattern: hostKeyName(host, port), negated: false }] };
+    this.entries.push({ file, line: 0, marker: null, hosts, keyType, key, comment: '' });
+  }
+
+  /**
    * Decides about the key a server offered. `keyType` is used only when the blob does not name its
    * type (it may be a signature algorithm such as rsa-sha2-512; the type inside the blob wins).
    */

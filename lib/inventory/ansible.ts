@@ -4,9 +4,9 @@
 // before child groups, groups of one depth in name order, host variables last.
 import { basename, extname } from 'node:path';
 import { usageError } from '../errors.js';
-import { ROLES, type Cluster, type Role, type SshSettings } from './model.js';
+import { ROLES, type Cluster, type Role } from './model.js';
 import type { Pos, Problems } from './errors.js';
-import type { RawInventory, RawNode } from './schema.js';
+import type { RawInventory, RawNode, RawSsh } from './schema.js';
 import { buildCluster } from './build.js';
 import * as rules from './rules.js';
 import { VarReader, type Located } from './ansible-vars.js';
@@ -151,17 +151,21 @@ function hostToNode(inv: AnsibleInventory, host: AnsibleHost, groups: string[], 
   if (dest !== undefined) node.dest = dest;
   const sans = vars.get('dbtls_sans');
   if (sans) node.sans = read.list(sans, rules.san);
+  const reload = read.string('dbtls_reload', rules.reload);
+  if (reload !== undefined) node.reload = reload;
   return node;
 }
 
-/** ansible_user, ansible_port and the key file (or their older ansible_ssh_* spellings), dbtls_known_hosts_file. */
-function readSsh(read: VarReader): SshSettings {
+/** ansible_user, ansible_port and the key file (or their older ansible_ssh_* spellings), dbtls_known_hosts_file, dbtls_proxy_jump. */
+function readSsh(read: VarReader): RawSsh {
   const ssh = {
     user: read.string(read.first('ansible_user', 'ansible_ssh_user'), rules.sshUser),
     port: read.port(read.first('ansible_port', 'ansible_ssh_port')),
     identityFile: read.string(read.first('ansible_ssh_private_key_file', 'ansible_private_key_file'), rules.filePath),
     // Ansible keeps known_hosts in its configuration, not in the inventory: dbtls has its own variable.
     knownHostsFile: read.string('dbtls_known_hosts_file', rules.filePath),
+    // Ansible spells a bastion inside ansible_ssh_common_args; dbtls reads only its own variable.
+    proxyJump: read.string('dbtls_proxy_jump', rules.proxyJump),
   };
   return Object.fromEntries(Object.entries(ssh).filter(([, v]) => v !== undefined));
 }

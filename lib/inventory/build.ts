@@ -4,7 +4,8 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULTS, MYSQL_FAMILY, ROLES, defaultPort, type Cluster, type NodeSpec, type Role, type SshSettings, type Transport } from './model.js';
 import type { Pos, Problems } from './errors.js';
-import type { RawInventory } from './schema.js';
+import { parseJumpHost } from './rules.js';
+import type { RawInventory, RawSsh } from './schema.js';
 import type { RsaKeySize } from '../pki/keys.js';
 import type { StoreType } from '../keystore/types.js';
 
@@ -27,7 +28,8 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
     keySize: (raw.leaf?.keySize ?? DEFAULTS.leaf.keySize) as RsaKeySize,
     localhost: raw.leaf?.localhost ?? DEFAULTS.leaf.localhost,
   };
-  const ssh: SshSettings = { ...DEFAULTS.ssh, ...paths(raw.ssh, dir) };
+  const clusterSsh: RawSsh = { ...DEFAULTS.ssh, ...paths(raw.ssh, dir) };
+  const ssh = settle(clusterSsh);
   const nodes: NodeSpec[] = (raw.nodes ?? []).map((n) => {
     const node: NodeSpec = {
       name: n!.name!,
@@ -36,7 +38,7 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
       sans: (n!.sans ?? []) as string[],
       localhost: n!.localhost ?? leaf.localhost,
       transport: (n!.transport ?? 'ssh') as Transport,
-      ssh: { ...ssh, ...paths(n!.ssh, dir) },
+      ssh: settle({ ...clusterSsh, ...paths(n!.ssh, dir) }),
       port: n!.port ?? defaultPort(ROLES.filter((r) => n!.roles!.includes(r)) as Role[]),
       adminPort: n!.adminPort ?? 6032,
     };
@@ -46,6 +48,7 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
     if (n!.owner !== undefined) node.owner = n!.owner;
     if (n!.group !== undefined) node.group = n!.group;
     if (n!.become === 'sudo') node.become = 'sudo';
+    if (n!.reload !== undefined) node.reload = n!.reload;
     return node;
   });
   return {
@@ -123,9 +126,21 @@ function crossCheck(raw: RawInventory, ctx: BuildContext): void {
   });
 }
 
+/**
+ * Merged ssh settings as the model holds them: proxyJump parsed (already checked by its rule), its user
+ * defaulting to the ssh user of the same level, and `none` (a node opting out of the cluster's bastion) gone.
+ */
+function settle(raw: RawSsh): SshSettings {
+  const { proxyJump, ...rest } = raw;
+  if (proxyJump === undefined || proxyJump === 'none') return rest;
+  const jump = parseJumpHost(proxyJump);
+  if (typeof jump === 'string') throw new Error(`unchecked proxyJump ${JSON.stringify(proxyJump)}: ${jump}`);
+  return { ...rest, proxyJump: { user: jump.user ?? rest.user ?? DEFAULTS.ssh.user, host: jump.host, port: jump.port } };
+}
+
 /** Key files: "~/" is the home folder, and relative paths are relative to the inventory's folder. */
-function paths(ssh: SshSettings | undefined, dir: string): SshSettings {
-  const out: SshSettings = { ...ssh };
+function paths(ssh: RawSsh | undefined, dir: string): RawSsh {
+  const out: RawSsh = { ...ssh };
   if (out.identityFile !== undefined) out.identityFile = resolve(dir, expandHome(out.identityFile));
   if (out.knownHostsFile !== undefined) out.knownHostsFile = resolve(dir, expandHome(out.knownHostsFile));
   return out;

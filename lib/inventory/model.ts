@@ -17,6 +17,17 @@ export interface SshSettings {
   port?: number;
   identityFile?: string;
   knownHostsFile?: string;
+  /** The bastion the connection goes through (OpenSSH's ProxyJump); absent = direct. */
+  proxyJump?: JumpHost;
+}
+
+/** One ProxyJump hop. Its host key is checked against the node's known_hosts; it authenticates with the node's identity. */
+export interface JumpHost {
+  /** Default: the node's ssh.user. */
+  user: string;
+  host: string;
+  /** Default 22. */
+  port: number;
 }
 
 /** Subject fields other than CN, applied to every certificate of the cluster (CA and leaves). */
@@ -68,6 +79,11 @@ export interface NodeSpec {
   group?: string;
   /** Install through `sudo -n` (for root-owned destinations when the SSH user is not root). */
   become?: 'sudo';
+  /**
+   * Shell command run on the node after its files changed (one line, written by the inventory's
+   * owner); 'none' = no reload; undefined = the per-role default (decided by the reload step).
+   */
+  reload?: string;
 }
 
 /** Roles that speak MySQL replication. */

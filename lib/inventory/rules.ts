@@ -1,5 +1,6 @@
 // Value rules shared by the dbtls YAML schema and the Ansible import. Each returns what is wrong
 // (a message for a person) or undefined when the value is fine.
+import { isIPv6 } from 'node:net';
 import { parseSan } from '../pki/san.js';
 import { isRsaKeySize, RSA_KEY_SIZES } from '../pki/keys.js';
 import { ROLES, TRANSPORTS } from './model.js';
@@ -23,8 +24,11 @@ export const safeName: Rule<string> = (s) => {
 };
 
 /** An address to connect to: a DNS name or an IP address, without wildcards or "DNS:"/"IP:" prefixes. */
-export const host: Rule<string> = (s) =>
-  parseSan(s) && !s.includes('*') && !/^(dns|ip):/i.test(s.trim()) ? undefined : `${q(s)} is not a DNS name or an IP address`;
+export const host: Rule<string> = (s) => hostRule(s);
+
+function hostRule(s: string): string | undefined {
+  return parseSan(s) && !s.includes('*') && !/^(dns|ip):/i.test(s.trim()) ? undefined : `${q(s)} is not a DNS name or an IP address`;
+}
 
 export const san: Rule<string> = (s) => (parseSan(s) ? undefined : `${q(s)} is not a DNS name or an IP address`);
 
@@ -85,6 +89,80 @@ export const subjectText =
     if (/[\x00-\x1f\x7f]/.test(s)) return 'must not contain control characters';
     return undefined;
   };
+
+/** A bastion in OpenSSH's ProxyJump syntax, parsed: the user is left to the node's ssh.user when absent. */
+export interface JumpSpec {
+  user?: string;
+  host: string;
+  port: number;
+}
+
+const JUMP_CHAR = /[A-Za-z0-9.@:_[\]%-]/;
+const JUMP_USER = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+const JUMP_FORM = 'a jump host is [user@]host[:port], e.g. "ops@bastion.example.com:2222"';
+
+/**
+ * Parses OpenSSH's `[user@]host[:port]` (an IPv6 address in brackets: `[2001:db8::1]:22`), one hop.
+ * Returns what is wrong instead when the value is not that. The value reaches no shell, but it is held
+ * to a plain alphabet all the same: a bastion name never needs quotes, blanks or `$`.
+ */
+export function parseJumpHost(s: string): JumpSpec | string {
+  if (s === '') return 'must not be empty; ' + JUMP_FORM;
+  if (/[\r\n]/.test(s)) return 'must not contain a newline';
+  if (s.includes(',')) return `${q(s)} lists more than one hop; dbtls goes through one bastion (${JUMP_FORM})`;
+  if (/^ssh:\/\//i.test(s)) return `${q(s)}: write it without "ssh://"; ${JUMP_FORM}`;
+  const bad = [...s].find((c) => !JUMP_CHAR.test(c));
+  if (bad !== undefined) return `contains ${describeChar(bad)}; ${JUMP_FORM}`;
+  const at = s.lastIndexOf('@');
+  const user = at < 0 ? undefined : s.slice(0, at);
+  const rest = s.slice(at + 1);
+  if (user !== undefined && !JUMP_USER.test(user)) {
+    return `${q(user)} is not a user name for the bastion (letters, digits, ".", "_", "-"; no "@"); ${JUMP_FORM}`;
+  }
+  let host: string;
+  let portText: string | undefined;
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    host = close < 0 ? '' : rest.slice(1, close);
+    const after = close < 0 ? '' : rest.slice(close + 1);
+    if (close < 0 || !isIPv6(host) || (after !== '' && !after.startsWith(':'))) return `${q(rest)} is not a bracketed IPv6 address like "[2001:db8::1]:22"`;
+    if (after !== '') portText = after.slice(1);
+  } else {
+    const colons = rest.split(':').length - 1;
+    if (colons > 1) return `${q(rest)}: put an IPv6 address in brackets, like "[2001:db8::1]:22"`;
+    [host, portText] = colons === 1 ? (rest.split(':') as [string, string]) : [rest, undefined];
+    if (rest.includes('[') || rest.includes(']')) return `${q(rest)} is not a host name or address; ${JUMP_FORM}`;
+    const why = host === '' ? 'the host is missing' : hostRule(host);
+    if (why) return `${why}; ${JUMP_FORM}`;
+  }
+  let port = 22;
+  if (portText !== undefined) {
+    port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+    if (!(port >= 1 && port <= 65535)) return `${q(portText)} is not a port (1–65535); ${JUMP_FORM}`;
+  }
+  return { ...(user !== undefined ? { user } : {}), host, port };
+}
+
+/** ssh.proxyJump: a jump host, or `none` (no bastion for this node, whatever the cluster says). */
+export const proxyJump: Rule<string> = (s) => {
+  if (s === 'none') return undefined;
+  const r = parseJumpHost(s);
+  return typeof r === 'string' ? r : undefined;
+};
+
+/**
+ * A node's reload command: run by a shell on the node after its files changed, so shell syntax is the
+ * point; it is written by the inventory's owner. One line, no control characters (no NUL, no newline
+ * that would smuggle a second command past a reader of the file), not blank. `none` = no reload.
+ */
+export const reload: Rule<string> = (s) => {
+  if (s.trim() === '') return 'must not be empty; write a command, or "none" for no reload';
+  if (/[\r\n]/.test(s)) return 'must be a single line (no newline); chain commands with "&&" or ";" on one line';
+  const ctl = [...s].find((c) => /[\x00-\x1f\x7f]/.test(c));
+  if (ctl !== undefined) return `contains ${describeChar(ctl)}; a reload command is one line of printable text`;
+  if (s.length > 4096) return 'is longer than 4096 characters';
+  return undefined;
+};
 
 export const sshUser: Rule<string> = (s) => (/^[^\s\x00-\x1f\x7f]+$/.test(s) ? undefined : `${q(s)} is not a user name (it is empty or holds spaces or control characters)`);
 

@@ -4,11 +4,15 @@ import * as rules from './rules.js';
 import { bool, int, list, map, required, str, type MapSpec } from './walk.js';
 import type { SshSettings, SubjectFields } from './model.js';
 
+/** The ssh mapping as written: proxyJump is still text (`[user@]host[:port]` or `none`). */
+export type RawSsh = Omit<SshSettings, 'proxyJump'> & { proxyJump?: string };
+
 const ssh = map({
   user: str(rules.sshUser),
   port: int(rules.port),
   identityFile: str(rules.filePath),
   knownHostsFile: str(rules.filePath),
+  proxyJump: str(rules.proxyJump),
 });
 
 export const INVENTORY_SCHEMA: MapSpec = map({
@@ -42,6 +46,7 @@ export const INVENTORY_SCHEMA: MapSpec = map({
         owner: str(rules.unixName),
         group: str(rules.unixName),
         become: str(rules.become),
+        reload: str(rules.reload),
       }),
       { min: 1, what: 'node' },
     ),
@@ -56,7 +61,7 @@ export interface RawInventory {
   subject?: SubjectFields;
   ca?: { commonName?: string; days?: number; keySize?: number };
   leaf?: { days?: number; keySize?: number; localhost?: boolean };
-  ssh?: SshSettings;
+  ssh?: RawSsh;
   nodes?: (RawNode | undefined)[];
   clients?: (RawClient | undefined)[];
 }
@@ -68,7 +73,7 @@ export interface RawNode {
   sans?: (string | undefined)[];
   dest?: string;
   transport?: string;
-  ssh?: SshSettings;
+  ssh?: RawSsh;
   localhost?: boolean;
   port?: number;
   adminPort?: number;
@@ -77,6 +82,7 @@ export interface RawNode {
   owner?: string;
   group?: string;
   become?: string;
+  reload?: string;
 }
 
 export interface RawClient {

@@ -1,8 +1,9 @@
 // Throwaway OpenSSH servers for delivery tests: each its own folder, free port on 127.0.0.1, host
 // key and config; one client key pair shared by the servers of a scope. Stopped by PID (listener and
 // every per-connection process) when the scope ends. Also test accounts and sudoers entries, which
-// change the machine: named `dbtls…`, made idempotently and always removed.
-import { spawn, type ChildProcess } from 'node:child_process';
+// change the machine: named `dbtls…`, made idempotently and always removed. And network namespaces
+// (a veth pair to this one), for servers that must be out of reach except through a bastion.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -64,10 +65,20 @@ export interface SshdOptions {
   clientKey?: ClientKey;
   /** Listen on this port instead of a free one. */
   port?: number;
+  /** Listen on this address instead of 127.0.0.1 (e.g. a namespace's veth address). */
+  listenAddress?: string;
+  /**
+   * Run sshd inside this network namespace (`ip netns exec`, see createNetns). Its 127.0.0.1 is then
+   * the namespace's own, out of reach from here; readiness is read from sshd's log instead.
+   */
+  netns?: string;
 }
 
 export interface SshdServer {
-  readonly host: '127.0.0.1';
+  /** The address it listens on (127.0.0.1 unless listenAddress was given). */
+  readonly host: string;
+  /** The network namespace it runs in, if any. */
+  readonly netns: string | undefined;
   readonly port: number;
   /** The listener's PID (changes on restart). */
   readonly pid: number;
@@ -81,7 +92,7 @@ export interface SshdServer {
   readonly logPath: string;
   /** Whether the listener process is alive. */
   readonly running: boolean;
-  /** A known_hosts line for the current key: `[ALIAS]:PORT TYPE BASE64` (ALIAS default 127.0.0.1). */
+  /** A known_hosts line for the current key: `[ALIAS]:PORT TYPE BASE64` (ALIAS default: host). */
   knownHostsLine(hostAlias?: string, opts?: KnownHostsOptions): string;
   /** sshd's log so far (stderr of the listener and of every session, across restarts). */
   log(): Promise<string>;
@@ -240,10 +251,10 @@ async function waitGone(pids: number[], ms: number): Promise<void> {
   while (pids.some(alive) && Date.now() < deadline) await sleep(20);
 }
 
-/** True once a TCP connection to PORT gets an `SSH-` identification line within ONE_MS. */
-function bannerArrives(port: number, oneMs: number): Promise<boolean> {
+/** True once a TCP connection to HOST:PORT gets an `SSH-` identification line within ONE_MS. */
+function bannerArrives(host: string, port: number, oneMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port });
+    const sock = connect({ host, port });
     let buf = '';
     const done = (ok: boolean): void => {
       clearTimeout(timer);
@@ -303,6 +314,11 @@ export async function startSshd(scope: Scope, opts: SshdOptions = {}): Promise<S
   const clientKey = opts.clientKey ?? (await sharedClientKey(scope));
   const hostKeyType = opts.hostKeyType ?? 'ed25519';
   const users = opts.users ?? ['root'];
+  const listen = opts.listenAddress ?? '127.0.0.1';
+  if (!/^[0-9a-f.:]+$/i.test(listen)) throw new Error(`listenAddress must be an IP address: ${listen}`);
+  const netns = opts.netns;
+  if (netns !== undefined && !NETNS_NAME.test(netns)) throw new Error(`not a namespace made by createNetns: ${netns}`);
+  const ip = netns !== undefined ? await tool('ip') : '';
   for (const u of users) if (!/^[A-Za-z0-9_*?.-]+$/.test(u)) throw new Error(`bad user pattern for AllowUsers: ${u}`);
 
   const dir = await mkdtemp(join(tmpdir(), 'dbtls-sshd-'));
@@ -361,7 +377,7 @@ export async function startSshd(scope: Scope, opts: SshdOptions = {}): Promise<S
       '# written by test/helpers/sshd.ts',
       ...extraFirst,
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
+      `ListenAddress ${listen.includes(':') ? `[${listen}]` : listen}`,
       `HostKey ${hostKeyPath}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${authorizedKeys}`,
@@ -396,7 +412,9 @@ export async function startSshd(scope: Scope, opts: SshdOptions = {}): Promise<S
     const fh = await open(logPath, 'a');
     let c: ChildProcess;
     try {
-      c = spawn(sshd, ['-D', '-e', '-f', configPath], { stdio: ['ignore', fh.fd, fh.fd] });
+      // `ip netns exec` enters the namespace and execs sshd: the PID stays sshd's.
+      const [cmd, args] = netns !== undefined ? [ip, ['netns', 'exec', netns, sshd, '-D', '-e', '-f', configPath]] : [sshd, ['-D', '-e', '-f', configPath]];
+      c = spawn(cmd, args, { stdio: ['ignore', fh.fd, fh.fd] });
     } finally {
       await fh.close(); // the child holds its own copy
     }
@@ -413,8 +431,10 @@ export async function startSshd(scope: Scope, opts: SshdOptions = {}): Promise<S
 
     const deadline = Date.now() + START_TIMEOUT_MS;
     let ready = false;
+    // Inside a namespace the address may be out of reach from here: sshd logs once it listens.
+    const listening = `Server listening on ${listen} port ${p}.`;
     while (!ready && Date.now() < deadline && c.exitCode === null && c.signalCode === null && !spawnError) {
-      ready = await bannerArrives(p, 1_000);
+      ready = netns !== undefined ? (await readFile(logPath, 'utf8').catch(() => '')).slice(logStart).includes(listening) : await bannerArrives(listen, p, 1_000);
       if (!ready) await sleep(25);
     }
     if (ready && running()) return 'ok';
@@ -448,7 +468,8 @@ export async function startSshd(scope: Scope, opts: SshdOptions = {}): Promise<S
   await start(opts.port !== undefined);
 
   const server: SshdServer = {
-    host: '127.0.0.1',
+    host: listen,
+    netns,
     get port() {
       return port;
     },
@@ -466,7 +487,7 @@ export async function startSshd(scope: Scope, opts: SshdOptions = {}): Promise<S
     get running() {
       return running();
     },
-    knownHostsLine(hostAlias = '127.0.0.1', kopts: KnownHostsOptions = {}) {
+    knownHostsLine(hostAlias = listen, kopts: KnownHostsOptions = {}) {
       const name = knownHostsName(hostAlias, port, kopts.hashed);
       return `${kopts.marker ? `${kopts.marker} ` : ''}${name} ${hostKey.publicLine}`;
     },
@@ -505,6 +526,89 @@ export async function startSshd(scope: Scope, opts: SshdOptions = {}): Promise<S
 export async function startSshdFleet(scope: Scope, n: number, opts: SshdOptions = {}): Promise<SshdServer[]> {
   const clientKey = opts.clientKey ?? (await sharedClientKey(scope));
   return Promise.all(Array.from({ length: n }, () => startSshd(scope, { ...opts, clientKey })));
+}
+
+// ---- network namespaces: these change the machine too ----
+
+/** A network namespace joined to this one by a veth pair (a /30 of 10.x.y.z). */
+export interface Netns {
+  /** The `ip netns` name (`dbtls-…`). */
+  readonly name: string;
+  /** The veth end on this side, and its address. */
+  readonly hostLink: string;
+  readonly hostAddress: string;
+  /** The namespace's veth address: reachable from here, unlike the namespace's own 127.0.0.1. */
+  readonly nsAddress: string;
+}
+
+const NETNS_NAME = /^dbtls-[0-9a-f]{8}$/;
+const liveNetns = new Map<string, string>();
+
+function removeNetnsSync(name: string, link: string): void {
+  for (const args of [['link', 'del', link], ['netns', 'del', name]]) {
+    try {
+      execFileSync('ip', args, { stdio: 'ignore', timeout: 10_000 });
+    } catch {
+      // already gone
+    }
+  }
+}
+
+// Registered after the sshd safety net above, so it runs after the servers inside were killed.
+process.on('exit', () => {
+  for (const [name, link] of liveNetns) removeNetnsSync(name, link);
+});
+
+/** Whether a network namespace NAME or a link LINK exists (for tests of the cleanup). */
+export async function netnsExists(name: string, link?: string): Promise<boolean> {
+  const ns = await run(await tool('ip'), ['netns', 'list'], { timeoutMs: 10_000 });
+  if (ns.stdout.split('\n').some((l) => l.split(' ')[0] === name)) return true;
+  if (link === undefined) return false;
+  return (await run(await tool('ip'), ['link', 'show', 'dev', link], { timeoutMs: 10_000 })).code === 0;
+}
+
+/**
+ * Creates a network namespace with its loopback up and a veth pair to this namespace, on a /30 of
+ * 10.0.0.0/8 that no interface here uses. Needs root (CAP_NET_ADMIN). The namespace and the veth pair
+ * are removed when SCOPE ends (start its servers with the same scope, after this: they stop first),
+ * or when the process exits.
+ */
+export async function createNetns(scope: Scope): Promise<Netns> {
+  const ip = await tool('ip');
+  const id = randomBytes(4).toString('hex');
+  const name = `dbtls-${id}`;
+  const hostLink = `dbv${id}h`;
+  const nsLink = `dbv${id}n`;
+  const used = (await run(ip, ['-o', '-4', 'addr', 'show'], { timeoutMs: 10_000 })).stdout;
+  let prefix = '';
+  for (let i = 0; i < 50 && !prefix; i++) {
+    const candidate = `10.${200 + (randomBytes(1)[0]! % 50)}.${randomBytes(1)[0]}.`;
+    if (!used.includes(` ${candidate}`)) prefix = candidate;
+  }
+  if (!prefix) throw new Error('createNetns: no free 10.x.y.0/24 found');
+  const base = (randomBytes(1)[0]! % 64) * 4;
+  const hostAddress = `${prefix}${base + 1}`;
+  const nsAddress = `${prefix}${base + 2}`;
+  liveNetns.set(name, hostLink);
+  scope.after(async () => {
+    removeNetnsSync(name, hostLink);
+    liveNetns.delete(name);
+  });
+  const steps: string[][] = [
+    ['netns', 'add', name],
+    ['link', 'add', hostLink, 'type', 'veth', 'peer', 'name', nsLink],
+    ['link', 'set', nsLink, 'netns', name],
+    ['addr', 'add', `${hostAddress}/30`, 'dev', hostLink],
+    ['link', 'set', hostLink, 'up'],
+    ['-n', name, 'addr', 'add', `${nsAddress}/30`, 'dev', nsLink],
+    ['-n', name, 'link', 'set', nsLink, 'up'],
+    ['-n', name, 'link', 'set', 'lo', 'up'],
+  ];
+  for (const args of steps) {
+    const r = await run(ip, args, { timeoutMs: 10_000 });
+    if (r.code !== 0) throw new Error(`ip ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+  }
+  return { name, hostLink, hostAddress, nsAddress };
 }
 
 // ---- accounts and sudoers: these change the machine ----

@@ -349,3 +349,31 @@ test('the Ansible versions of the example give the same nodes and SSH settings a
   const plain = await loadInventory(join(repoRoot, 'inventories/hosts.ini'));
   assert.equal(plain.cluster, 'hosts');
 });
+
+test('INI: dbtls_proxy_jump (all or per host, "none" to opt out) and dbtls_reload; bad values where they are set', async (t) => {
+  const ini = `[mysql]
+db1 ansible_host=10.0.0.11
+db2 ansible_host=10.0.0.12 ansible_user=admin dbtls_reload="systemctl reload mysql"
+db3 ansible_host=10.0.0.13 dbtls_proxy_jump=none dbtls_reload=none
+
+[all:vars]
+ansible_user=ops
+dbtls_proxy_jump=bastion.example.com:2222
+`;
+  const c = await load(t, ini);
+  const nodes = byName(c);
+  assert.deepEqual(c.ssh.proxyJump, { user: 'ops', host: 'bastion.example.com', port: 2222 });
+  assert.deepEqual(nodes.db1!.ssh.proxyJump, { user: 'ops', host: 'bastion.example.com', port: 2222 });
+  assert.deepEqual(nodes.db2!.ssh.proxyJump, { user: 'admin', host: 'bastion.example.com', port: 2222 });
+  assert.equal(nodes.db3!.ssh.proxyJump, undefined);
+  assert.deepEqual([nodes.db1!.reload, nodes.db2!.reload, nodes.db3!.reload], [undefined, 'systemctl reload mysql', 'none']);
+
+  const bad = `[mysql]
+db1 ansible_host=10.0.0.11 dbtls_proxy_jump="b;id"
+db2 ansible_host=10.0.0.12 dbtls_reload=" "
+`;
+  assert.deepEqual(await problems(t, bad), [
+    [2, 45, 'db1.dbtls_proxy_jump', 'contains ";"; a jump host is [user@]host[:port], e.g. "ops@bastion.example.com:2222"'],
+    [3, 41, 'db2.dbtls_reload', 'must not be empty; write a command, or "none" for no reload'],
+  ]);
+});

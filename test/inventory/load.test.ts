@@ -556,3 +556,98 @@ test('format detection looks at the content, not only the extension', () => {
   assert.equal(detectFormat('', 'inventory.yml'), 'dbtls');
   assert.equal(detectFormat('pki: ./x\n', 'inventory'), 'dbtls');
 });
+
+// ---- ssh.proxyJump and reload ----
+
+test('ssh.proxyJump: [user@]host[:port] at cluster and node level; the user defaults to the ssh user; "none" opts a node out', async (t) => {
+  const yaml = `cluster: demo
+ssh: { user: deploy, proxyJump: bastion.example.com }
+nodes:
+  - { name: db1, host: 10.0.0.11, roles: [mysql] }
+  - { name: db2, host: 10.0.0.12, roles: [mysql], ssh: { user: admin } }
+  - { name: db3, host: 10.0.0.13, roles: [mysql], ssh: { proxyJump: "ops@[2001:db8::1]:2222" } }
+  - { name: db4, host: 10.0.0.14, roles: [mysql], ssh: { proxyJump: none } }
+  - { name: db5, host: 10.0.0.15, roles: [mysql], ssh: { proxyJump: "jump@10.9.9.9:22" } }
+`;
+  const c = await loadInventory(await write(t, yaml));
+  assert.deepEqual(c.ssh.proxyJump, { user: 'deploy', host: 'bastion.example.com', port: 22 });
+  const jumps = c.nodes.map((n) => n.ssh.proxyJump);
+  assert.deepEqual(jumps, [
+    { user: 'deploy', host: 'bastion.example.com', port: 22 },
+    { user: 'admin', host: 'bastion.example.com', port: 22 },
+    { user: 'ops', host: '2001:db8::1', port: 2222 },
+    undefined,
+    { user: 'jump', host: '10.9.9.9', port: 22 },
+  ]);
+  assert.equal('proxyJump' in c.nodes[3]!.ssh, false);
+});
+
+const JUMP_FORM = 'a jump host is [user@]host[:port], e.g. "ops@bastion.example.com:2222"';
+
+test('ssh.proxyJump: bad and hostile values are refused at their file:line:col', async (t) => {
+  const cases: Array<[value: string, message: string]> = [
+    ['"root@bastion;id"', `contains ";"; ${JUMP_FORM}`],
+    ['"$(id)@bastion"', `contains "$"; ${JUMP_FORM}`],
+    ['"bastion`id`"', `contains a backquote; ${JUMP_FORM}`],
+    ['"bastion -oProxyCommand=sh"', `contains a space; ${JUMP_FORM}`],
+    ['"bastion\\nid"', 'must not contain a newline'],
+    ['"bastion\\tx"', `contains a tab; ${JUMP_FORM}`],
+    ['"a.example.com,b.example.com"', `"a.example.com,b.example.com" lists more than one hop; dbtls goes through one bastion (${JUMP_FORM})`],
+    ['"ssh://bastion"', `"ssh://bastion": write it without "ssh://"; ${JUMP_FORM}`],
+    ['"bastion:0"', `"0" is not a port (1–65535); ${JUMP_FORM}`],
+    ['"bastion:70000"', `"70000" is not a port (1–65535); ${JUMP_FORM}`],
+    ['"2001:db8::1"', '"2001:db8::1": put an IPv6 address in brackets, like "[2001:db8::1]:22"'],
+    ['"[bastion]:22"', '"[bastion]:22" is not a bracketed IPv6 address like "[2001:db8::1]:22"'],
+    ['"ops@"', `the host is missing; ${JUMP_FORM}`],
+    ['"@bastion"', `"" is not a user name for the bastion (letters, digits, ".", "_", "-"; no "@"); ${JUMP_FORM}`],
+    ['"-x@bastion"', `"-x" is not a user name for the bastion (letters, digits, ".", "_", "-"; no "@"); ${JUMP_FORM}`],
+    ['"bast_ion"', `"bast_ion" is not a DNS name or an IP address; ${JUMP_FORM}`],
+    ['""', `must not be empty; ${JUMP_FORM}`],
+  ];
+  for (const [value, message] of cases) {
+    // At node level: the value's position on line 6.
+    const yaml = `${NODE}    ssh:\n      proxyJump: ${value}\n`;
+    assert.deepEqual(await problems(t, yaml), [[7, 18, 'nodes[0].ssh.proxyJump', message]], value);
+  }
+  // Cluster level, and a number is not a jump host.
+  assert.deepEqual(await problems(t, `cluster: demo\nssh: { proxyJump: "b;reboot" }\nnodes:\n  - { name: db1, host: 10.0.0.11, roles: [mysql] }\n`), [[2, 19, 'ssh.proxyJump', `contains ";"; ${JUMP_FORM}`]]);
+  assert.deepEqual(await problems(t, `${NODE}    ssh: { proxyJump: 22 }\n`), [[6, 23, 'nodes[0].ssh.proxyJump', 'expected a string, got 22 (quote it: "22")']]);
+});
+
+test('reload: a one-line shell command or none; undefined when absent', async (t) => {
+  const yaml = `cluster: demo
+nodes:
+  - { name: db1, host: 10.0.0.11, roles: [mysql], reload: "systemctl reload mysql && mysql -e 'ALTER INSTANCE RELOAD TLS'" }
+  - { name: db2, host: 10.0.0.12, roles: [proxysql], reload: none }
+  - { name: db3, host: 10.0.0.13, roles: [mariadb] }
+  - name: db4
+    host: 10.0.0.14
+    roles: [tungsten]
+    reload: kill -HUP $(cat /run/tungsten.pid); echo "done" > /tmp/x
+`;
+  const c = await loadInventory(await write(t, yaml));
+  assert.deepEqual(
+    c.nodes.map((n) => n.reload),
+    ["systemctl reload mysql && mysql -e 'ALTER INSTANCE RELOAD TLS'", 'none', undefined, 'kill -HUP $(cat /run/tungsten.pid); echo "done" > /tmp/x'],
+  );
+  assert.equal('reload' in c.nodes[2]!, false);
+});
+
+test('reload: empty, multi-line or control characters are refused at their file:line:col', async (t) => {
+  const cases: Array<[value: string, line: number, col: number, message: string]> = [
+    ['""', 6, 13, 'must not be empty; write a command, or "none" for no reload'],
+    ['"   "', 6, 13, 'must not be empty; write a command, or "none" for no reload'],
+    ['"systemctl reload mysql\\nreboot"', 6, 13, 'must be a single line (no newline); chain commands with "&&" or ";" on one line'],
+    ['|\n      systemctl reload mysql\n      reboot', 6, 13, 'must be a single line (no newline); chain commands with "&&" or ";" on one line'],
+    ['"a\\0b"', 6, 13, 'contains the control character U+0000; a reload command is one line of printable text'],
+    ['"a\\tb"', 6, 13, 'contains a tab; a reload command is one line of printable text'],
+    ['"a\\eb"', 6, 13, 'contains the control character U+001B; a reload command is one line of printable text'],
+    ['[systemctl, reload]', 6, 13, 'expected a string, got a list'],
+  ];
+  for (const [value, line, col, message] of cases) {
+    assert.deepEqual(await problems(t, `${NODE}    reload: ${value}\n`), [[line, col, 'nodes[0].reload', message]], value);
+  }
+  // Empty value: the key is pointed at, and it is simply absent (the role's default).
+  const c = await loadInventory(await write(t, `${NODE}    reload:\n`));
+  assert.equal(c.nodes[0]!.reload, undefined);
+});
