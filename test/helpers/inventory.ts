@@ -23,6 +23,8 @@ export interface TestNode {
   owner?: string;
   group?: string;
   become?: 'sudo';
+  /** The command that reloads TLS on the node after a push (`none` to skip); written only when given. */
+  reload?: string;
 }
 
 export interface TestInventory {
@@ -39,11 +41,12 @@ export async function writeInventory(dir: string, inv: TestInventory, name = 'in
     cluster: inv.cluster ?? 'test',
     pki: './pki',
     ca: { commonName: inv.caCommonName ?? 'Test Cluster CA' },
-    nodes: inv.nodes.map((n) => ({ name: n.name, host: n.host, roles: n.roles ?? ['mariadb'], ...(n.sans ? { sans: n.sans } : {}), ...(n.localhost !== undefined ? { localhost: n.localhost } : {}), ...(n.port !== undefined ? { port: n.port } : {}), ...(n.dest !== undefined ? { dest: n.dest } : {}), ...(n.replicaOf !== undefined ? { replicaOf: n.replicaOf } : {}), ...(n.version !== undefined ? { version: n.version } : {}), transport: n.transport ?? 'local', ...(n.ssh ? { ssh: n.ssh } : {}), ...(n.owner ? { owner: n.owner } : {}), ...(n.group ? { group: n.group } : {}), ...(n.become ? { become: n.become } : {}) })),
+    nodes: inv.nodes.map((n) => ({ name: n.name, host: n.host, roles: n.roles ?? ['mariadb'], ...(n.sans ? { sans: n.sans } : {}), ...(n.localhost !== undefined ? { localhost: n.localhost } : {}), ...(n.port !== undefined ? { port: n.port } : {}), ...(n.dest !== undefined ? { dest: n.dest } : {}), ...(n.replicaOf !== undefined ? { replicaOf: n.replicaOf } : {}), ...(n.version !== undefined ? { version: n.version } : {}), transport: n.transport ?? 'local', ...(n.ssh ? { ssh: n.ssh } : {}), ...(n.owner ? { owner: n.owner } : {}), ...(n.group ? { group: n.group } : {}), ...(n.become ? { become: n.become } : {}), ...(n.reload !== undefined ? { reload: n.reload } : {}) })),
   };
   if (inv.leafDays !== undefined) doc.leaf = { days: inv.leafDays };
   if (inv.clients) doc.clients = inv.clients.map((c) => (typeof c === 'string' ? { name: c } : c));
   const path = join(dir, name);
-  await writeFile(path, stringify(doc));
+  // lineWidth 0: long values (a reload command) stay on one line instead of being folded.
+  await writeFile(path, stringify(doc, { lineWidth: 0 }));
   return path;
 }

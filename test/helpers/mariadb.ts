@@ -1,7 +1,7 @@
 // A throwaway MariaDB server for end-to-end tests: fresh datadir in a temp folder, a free port on
 // 127.0.0.1, its own unix socket, optional TLS files; stopped by PID when the test ends.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -148,6 +148,10 @@ export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promi
   const socket = join(dir, 'mariadb.sock');
   const errorLog = join(dir, 'error.log');
   const env = cleanEnv();
+  // Its own tmpdir: every mariadbd deletes #sql* files in its tmpdir at start-up, so servers sharing
+  // /tmp break each other's bootstrap ("Unknown table 'mysql.tmp_user_sys'").
+  const tmpdir = join(dir, 'tmp');
+  await mkdir(tmpdir, { mode: 0o700 });
 
   // --no-defaults must come first; extra options are passed through to the bootstrap mariadbd.
   // 'normal' root auth gives root@localhost an empty password, usable as any OS user.
@@ -156,6 +160,7 @@ export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promi
     [
       '--no-defaults',
       `--datadir=${datadir}`,
+      `--tmpdir=${tmpdir}`,
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
       ...userArgs,
@@ -185,6 +190,7 @@ export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promi
       [
         opts.defaultsFile ? `--defaults-file=${opts.defaultsFile}` : '--no-defaults',
         `--datadir=${datadir}`,
+        `--tmpdir=${tmpdir}`,
         `--socket=${socket}`,
         `--pid-file=${join(dir, 'mariadb.pid')}`,
         `--log-error=${errorLog}`,
