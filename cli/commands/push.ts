@@ -6,42 +6,28 @@ import { reportError } from '../report-error.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
 import { VERSION } from '../version.js';
 import type { PushReport } from '../../lib/deliver/push.js';
-import { DEFAULT_BACKUPS } from '../../lib/deliver/transport.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS } from '../../lib/deliver/ssh-connect.js';
+import type { ReloadPolicy } from '../../lib/deliver/push.js';
+import { addTransportOptions, type TransportFlags } from '../transport-options.js';
 
-interface PushFlags extends InventoryFlags {
+interface PushFlags extends InventoryFlags, TransportFlags {
   node: string[];
   check?: boolean;
   json?: boolean;
-  concurrency: string;
   files: string[];
   dest?: string;
-  acceptNew?: boolean;
-  knownHosts?: string;
-  backups: string;
-  localRoot: string;
-  sshPassphraseFile?: string;
-  connectTimeout: string;
-  retries: string;
-  retryDelay: string;
+  reload: string;
+  restartTungsten?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function pushOptions(cmd: Command): Command {
-  return addInventoryOptions(cmd)
+function pushOptions(cmd: Command, reloadDefault: ReloadPolicy): Command {
+  return addTransportOptions(addInventoryOptions(cmd))
     .option('--node <name>', 'only this node (repeatable)', collect, [] as string[])
     .option('--check', 'change nothing: show what would be uploaded (exit 0)')
     .option('--json', 'print a JSON report')
-    .option('--concurrency <n>', 'nodes at once', '32')
-    .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is always refused)')
-    .option('--known-hosts <file>', 'known_hosts file (default: ssh.knownHostsFile, else ~/.ssh/known_hosts)')
-    .option('--backups <n>', 'backups kept beside each replaced file', String(DEFAULT_BACKUPS))
-    .option('--local-root <dir>', 'where transport: local nodes live (<dir>/<node>/<path>)', 'out/nodes')
-    .option('--ssh-passphrase-file <file>', 'passphrase of encrypted identity files (default: $DBTLS_SSH_PASSPHRASE)')
-    .option('--connect-timeout <seconds>', 'per SSH connection (bastion, node): connect, handshake and login', String(DEFAULT_CONNECT_TIMEOUT_MS / 1000))
-    .option('--retries <n>', 'more attempts after a connection error (refused, reset, unreachable, timed out); never after a host key or login error', String(DEFAULT_RETRIES))
-    .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one', String(DEFAULT_RETRY_DELAY_MS / 1000));
+    .option('--reload <when>', 'reload TLS on the nodes afterwards: changed (nodes whose files changed), always, never', reloadDefault)
+    .option('--restart-tungsten', 'restart Tungsten on its nodes (stopall/startall) instead of only reporting it is required');
 }
 
 const EXIT_CODES: Array<[number, string]> = [
@@ -63,6 +49,7 @@ export function registerPush(program: Command): void {
       )
       .option('--files <glob>', 'local files to copy instead of the delivery plan (repeatable; shell patterns like [jpt]*)', collect, [] as string[])
       .option('--dest <dir>', 'with --files: the folder on every node'),
+    'never',
   )
     .addHelpText('after', helpSections({
       examples: [
@@ -83,6 +70,7 @@ export function registerPush(program: Command): void {
       .description('Issues what is new or changed, renders the configs, and pushes every node. A second run changes nothing.')
       .option('--storepass-file <file>', 'password of the Java stores (default: $DBTLS_STOREPASS, else the kept one)')
       .option('--ca-passphrase-file <file>', 'passphrase of the CA key (default: $DBTLS_CA_PASSPHRASE)'),
+    'changed',
   )
     .addHelpText('after', helpSections({
       examples: [
@@ -100,24 +88,15 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
   const json = Boolean(flags.json);
   try {
     const { usageError } = await import('../../lib/errors.js');
-    const concurrency = Number(flags.concurrency);
-    const backups = Number(flags.backups);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError('bad-concurrency', `--concurrency must be a positive whole number, got "${flags.concurrency}"`);
-    if (!Number.isInteger(backups) || backups < 0) throw usageError('bad-backups', `--backups must be a whole number, got "${flags.backups}"`);
-    const seconds = (flag: string, text: string) => {
-      const n = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN;
-      if (!(n > 0 && n <= 3600)) throw usageError('bad-seconds', `${flag} must be a number of seconds above 0 (at most 3600), got "${text}"`);
-      return Math.round(n * 1000);
-    };
-    const connectTimeoutMs = seconds('--connect-timeout', flags.connectTimeout);
-    const retryDelayMs = seconds('--retry-delay', flags.retryDelay);
-    const retries = /^\d+$/.test(flags.retries.trim()) ? Number(flags.retries) : NaN;
-    if (!(retries <= 100)) throw usageError('bad-retries', `--retries must be a whole number from 0 to 100, got "${flags.retries}"`);
+    if (!['changed', 'always', 'never'].includes(flags.reload)) throw usageError('bad-reload', `--reload must be changed, always or never, got "${flags.reload}"`);
+    // Every flag is checked before anything is issued or sent.
+    const { transportFrom } = await import('../transport-options.js');
+    const { connect, concurrency } = await transportFrom(flags, json);
     if ((flags.files ?? []).length && !flags.dest) throw usageError('files-dest', '--files needs --dest');
     if (flags.dest && !(flags.files ?? []).length) throw usageError('files-dest', '--dest goes with --files');
     const { loadCluster } = await import('../inventory-options.js');
     const cluster = await loadCluster(flags);
-    const { join, resolve } = await import('node:path');
+    const { join } = await import('node:path');
     const result: Record<string, unknown> = {};
     if (apply) {
       const { runIssue } = await import('../../lib/issue/issue.js');
@@ -138,32 +117,14 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
       if (why) throw usageError('bad-dest', `--dest ${why}`);
       files = { paths: await expandFiles(flags.files), dest: flags.dest! };
     }
-    const { secretFrom } = await import('../secrets.js');
-    const passphrase = await secretFrom('--ssh-passphrase-file', flags.sshPassphraseFile, 'DBTLS_SSH_PASSPHRASE');
-    const { connector } = await import('../../lib/deliver/connect.js');
     const { runPush } = await import('../../lib/deliver/push.js');
-    const connect = connector({
-      localRoot: resolve(flags.localRoot),
-      backups,
-      acceptNew: Boolean(flags.acceptNew),
-      ...(flags.knownHosts ? { knownHostsFile: resolve(flags.knownHosts) } : {}),
-      ...(passphrase ? { passphrase } : {}),
-      connectTimeoutMs,
-      retries,
-      retryDelayMs,
-      onNewHostKey: (node, fp, bastion) =>
-        process.stderr.write(bastion ? `${node}: added the host key ${fp} of bastion ${bastion} to known_hosts (--accept-new)\n` : `${node}: added its host key ${fp} to known_hosts (--accept-new)\n`),
-      onRetry: (node, attempt, delayMs, reason) => {
-        if (!json) process.stderr.write(`${node}: attempt ${attempt} of ${retries + 1} failed (${reason}); retrying in ${delayMs < 1000 ? `${delayMs} ms` : `${delayMs / 1000} s`}\n`);
-      },
-    });
     const { withPushProgress } = await import('../ui/push-progress.js');
     const { outputMode } = await import('../ui/issue-progress.js');
     const chosen = flags.node.length ? flags.node : cluster.nodes.map((n) => n.name);
     const report: PushReport = await withPushProgress(outputMode(json), chosen, (onEvent) =>
       runPush(
         cluster,
-        { nodes: flags.node.length ? flags.node : undefined, check: flags.check, concurrency, renderedDir: join(cluster.pki, 'rendered'), ...(files ? { files } : {}) },
+        { nodes: flags.node.length ? flags.node : undefined, check: flags.check, concurrency, renderedDir: join(cluster.pki, 'rendered'), reload: flags.reload as ReloadPolicy, restartTungsten: flags.restartTungsten, ...(files ? { files } : {}) },
         connect,
         onEvent,
       ),
