@@ -5,6 +5,7 @@
 // certificate, runs SELECT 1 (and an INSERT on the primary, so replication keeps
 // flowing), closes. Counts successes and failures, keeps the first errors, and records the serial of
 // every server certificate it was served. Bounded: it stops by itself after maxMs.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { checkServerIdentity, type TLSSocket } from 'node:tls';
@@ -140,8 +141,7 @@ export function startLoadLoop(opts: LoadLoopOptions): LoadLoop {
     const expected = t.servername ?? t.host;
     let conn: mysql.Connection | undefined;
     try {
-      const f = files();
-      const [ca, cert, key_] = await Promise.all([readFile(f.ca), readFile(f.cert), readFile(f.key)]);
+      const [ca, cert, key_] = await matchingFiles(files());
       conn = await mysql.createConnection({
         // mysql2 takes the name to verify (and the SNI) from `host`; the socket goes to the real address.
         host: expected,
@@ -228,4 +228,23 @@ export function startLoadLoop(opts: LoadLoopOptions): LoadLoop {
       return snapshot();
     },
   };
+}
+
+/**
+ * The files as a careful client reloads them: certificate and key as a matching pair. A rotation
+ * replaces the two files one after the other, and a client that read them in between would hold a
+ * certificate with the other's key — its own mistake, not the server's — so it reads them again.
+ */
+async function matchingFiles(f: TlsFiles): Promise<[Buffer, Buffer, Buffer]> {
+  for (let attempt = 0; ; attempt++) {
+    const [ca, cert, key] = await Promise.all([readFile(f.ca), readFile(f.cert), readFile(f.key)]);
+    let matches = false;
+    try {
+      matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+    } catch {
+      matches = false;
+    }
+    if (matches || attempt >= 50) return [ca, cert, key];
+    await sleep(10);
+  }
 }
