@@ -14,6 +14,8 @@ import { registerRender } from './commands/render.js';
 import { registerPush } from './commands/push.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerRotate } from './commands/rotate.js';
+import { registerInit } from './commands/init.js';
+import { registerExport } from './commands/export.js';
 import { helpSections, COMMON_EXIT_CODES } from './help.js';
 
 const program = new Command('dbtls')
@@ -25,6 +27,7 @@ const program = new Command('dbtls')
   .enablePositionalOptions()
   .exitOverride(); // inherited by every command registered below
 
+registerInit(program);
 registerSetup(program);
 registerIssue(program);
 registerCheck(program);
@@ -32,6 +35,7 @@ registerKeystore(program);
 registerRender(program);
 registerPush(program);
 registerRotate(program);
+registerExport(program);
 registerSchedule(program);
 registerProbe(program);
 registerInspect(program);
