@@ -8,6 +8,7 @@ interface IssueFlags extends InventoryFlags {
   node: string[];
   client: string[];
   force?: boolean;
+  check?: boolean;
   json?: boolean;
   caCert?: string;
   caKey?: string;
@@ -31,6 +32,7 @@ export function registerIssue(program: Command): void {
     .option('--node <name>', 'only this node (repeatable)', collect, [] as string[])
     .option('--client <name>', 'only this client (repeatable)', collect, [] as string[])
     .option('--force', 're-issue even what is up to date')
+    .option('--check', 'change nothing: show what would be issued (exit 0; `changed` in --json says whether anything would be)')
     .option('--json', 'print a JSON report')
     .option('--ca-cert <file>', 'bring your own CA: its certificate (imported on first run)')
     .option('--ca-key <file>', 'bring your own CA: its private key')
@@ -79,6 +81,7 @@ async function runIssueCommand(flags: IssueFlags): Promise<number> {
           nodes: flags.node.length ? flags.node : undefined,
           clients: flags.client.length ? flags.client : undefined,
           force: flags.force,
+          check: flags.check,
           passphrase,
           storepass,
           importCa: flags.caCert && flags.caKey ? { certPath: flags.caCert, keyPath: flags.caKey } : undefined,
@@ -86,8 +89,12 @@ async function runIssueCommand(flags: IssueFlags): Promise<number> {
         onEvent,
       ),
     );
-    if (mode === 'json') process.stdout.write(JSON.stringify({ ok: true, ...report }, null, 2) + '\n');
-    else {
+    if (mode === 'json') process.stdout.write(JSON.stringify({ ok: true, ...(flags.check ? { check: true } : {}), ...report }, null, 2) + '\n');
+    else if (flags.check) {
+      for (const i of report.issued) process.stdout.write(`would issue ${i.id}: ${i.reason}\n`);
+      for (const st of report.stores) process.stdout.write(`would build ${st.path}\n`);
+      process.stdout.write(report.changed ? `check: ${report.ca.action === 'created' ? 'a new CA, ' : ''}${report.issued.length} to issue, ${report.stores.length} stores to build; nothing written\n` : 'check: everything is up to date\n');
+    } else {
       const stores = report.stores.length ? `, ${report.stores.length} Java store${report.stores.length === 1 ? '' : 's'} built` : '';
       process.stdout.write(`${report.changed ? `${report.issued.length} issued${stores}, ${report.unchanged.length} up to date` : 'nothing to do: everything is up to date'} in ${report.pki}\n`);
     }

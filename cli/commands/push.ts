@@ -102,12 +102,26 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
       const { runIssue } = await import('../../lib/issue/issue.js');
       const { caPassphrase } = await import('../secrets.js');
       const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
-      const issued = await runIssue(cluster, { passphrase: await caPassphrase(flags.caPassphraseFile), storepass: await storepassFromSources({ file: flags.storepassFile }) });
-      const { runRender } = await import('../../lib/render/render.js');
-      const rendered = await runRender(cluster, { generator: `dbtls ${VERSION}` });
+      const check = Boolean(flags.check);
+      const issued = await runIssue(cluster, { check, passphrase: await caPassphrase(flags.caPassphraseFile), storepass: await storepassFromSources({ file: flags.storepassFile }) });
       result.issue = { changed: issued.changed, issued: issued.issued.length, stores: issued.stores.length };
+      if (check && issued.changed) {
+        // What would be rendered and pushed depends on certificates not issued yet: it is all a change.
+        const report = { ok: true, check: true, changed: true, failed: [], ...result, render: { changed: true }, nodes: [] };
+        if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        else process.stdout.write(`check: would issue ${issued.issued.length}${issued.ca.action === 'created' ? ' (and a new CA)' : ''}, build ${issued.stores.length} stores, then render and push; nothing written\n`);
+        return 0;
+      }
+      const { runRender } = await import('../../lib/render/render.js');
+      const rendered = await runRender(cluster, { generator: `dbtls ${VERSION}`, check });
       result.render = { changed: rendered.changed, written: rendered.files.filter((f) => f.state !== 'unchanged').length };
-      if (!json) process.stdout.write(`issue: ${issued.issued.length} issued, ${issued.stores.length} stores built; render: ${result.render && (result.render as { written: number }).written} written\n`);
+      if (check && rendered.changed) {
+        const report = { ok: true, check: true, changed: true, failed: [], ...result, nodes: [] };
+        if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        else process.stdout.write(`check: would render ${(result.render as { written: number }).written} files, then push; nothing written\n`);
+        return 0;
+      }
+      if (!json) process.stdout.write(check ? 'check: certificates and configs up to date\n' : `issue: ${issued.issued.length} issued, ${issued.stores.length} stores built; render: ${(result.render as { written: number }).written} written\n`);
     }
     let files: { paths: string[]; dest: string } | undefined;
     if ((flags.files ?? []).length) {
@@ -131,7 +145,7 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
     ).finally(() => connect.close());
     if (json) {
       const changed = report.changed || Boolean((result.issue as { changed?: boolean } | undefined)?.changed) || Boolean((result.render as { changed?: boolean } | undefined)?.changed);
-      process.stdout.write(JSON.stringify({ ok: report.ok, changed, failed: report.failed, ...result, nodes: report.nodes }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ ok: report.ok, ...(flags.check ? { check: true } : {}), changed, failed: report.failed, ...result, nodes: report.nodes }, null, 2) + '\n');
     } else {
       const uploaded = report.nodes.reduce((n, r) => n + r.uploaded.length, 0);
       process.stdout.write(report.ok ? `${report.nodes.length} node${report.nodes.length === 1 ? '' : 's'} ok, ${uploaded} file${uploaded === 1 ? '' : 's'} uploaded${flags.check ? ' (check: nothing changed)' : ''}\n` : `${report.failed.length} of ${report.nodes.length} nodes failed: ${report.failed.join(', ')}\n`);

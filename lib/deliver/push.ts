@@ -146,5 +146,6 @@ export async function runPush(cluster: Cluster, opts: PushOptions, connect: Conn
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? DEFAULT_CONCURRENCY, nodes.length) }, worker));
   const failed = results.filter((r) => !r.ok).map((r) => r.node);
-  return { ok: failed.length === 0, changed: results.some((r) => r.uploaded.length > 0), failed, nodes: results };
+  // With --check, `changed` means "would change" (what Ansible's check mode expects).
+  return { ok: failed.length === 0, changed: results.some((r) => r.uploaded.length > 0 || r.wouldUpload.length > 0), failed, nodes: results };
 }

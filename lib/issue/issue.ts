@@ -23,6 +23,8 @@ export interface IssueOptions {
   nodes?: string[];
   clients?: string[];
   force?: boolean;
+  /** Plan only: report what would be issued and built, generate and write nothing. */
+  check?: boolean;
   /** Certificates to issue anew whatever their state (id → reason), e.g. those `rotate leaf` found due. */
   renew?: Map<string, string>;
   passphrase?: string;
@@ -94,14 +96,38 @@ function spkiSha256(key: KeyObject): string {
   return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
+/**
+ * --check: what a run would do. Keys are not generated; a store counts as due when a certificate it
+ * holds would be issued, or when its own plan says so against the files as they are.
+ */
+async function checkOnly(report: IssueReport, caAction: CaAction, todo: PlannedItem[], root: string, stores: ReturnType<typeof desiredStores>, manifest: Awaited<ReturnType<typeof readManifest>>, caPem: string, opts: IssueOptions): Promise<IssueReport> {
+  report.issued = todo.map((i) => ({ id: i.id, owner: i.owner, kind: i.kind, reason: i.reason!, files: i.kind === 'certificate' ? [i.cert, i.key] : [i.private, i.public] }));
+  const renewed = new Set(todo.map((i) => i.id));
+  const storeDue = (s: (typeof stores)[number]) => s.entries.some((e) => e.certId !== undefined && renewed.has(e.certId));
+  const due = stores.filter(storeDue);
+  const rest = stores.filter((s) => !storeDue(s));
+  if (rest.length) {
+    const pass = await clusterStorepass(root, opts.storepass);
+    if (pass.file) due.push(...rest); // a new or changed password rebuilds every store
+    else {
+      const work = await storesToBuild(root, rest, manifest, certSource(root, manifest, caPem, new Map()), caPem, pass.password, opts.force);
+      due.push(...work.map((w) => w.store));
+    }
+  }
+  report.stores = due.map((s) => ({ id: s.id, owner: s.owner, type: s.type, path: s.path, reason: 'would be built' }));
+  report.changed = caAction !== 'loaded' || report.issued.length > 0 || report.stores.length > 0;
+  return report;
+}
+
 export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEvent: (e: IssueEvent) => void = () => {}): Promise<IssueReport> {
   checkFilter(cluster, opts);
   const now = opts.now ?? new Date();
   const layout = pkiLayout(cluster.pki);
-  await ensurePrivateDir(dirname(layout.root), layout.root);
-  const lock = await acquireLock(layout.lock);
+  // --check reads only: no folder made, no lock taken, no interrupted batch rolled forward.
+  if (!opts.check) await ensurePrivateDir(dirname(layout.root), layout.root);
+  const lock = opts.check ? { release: async () => {} } : await acquireLock(layout.lock);
   try {
-    await recoverBatch(layout.journal, await storeDirs(layout.root));
+    if (!opts.check) await recoverBatch(layout.journal, await storeDirs(layout.root));
     const manifest = await readManifest(layout.manifest, cluster.cluster);
     const ca = await prepareCa(layout, cluster, { passphrase: opts.passphrase, import: opts.importCa, now });
     onEvent({ type: 'ca', action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256 });
@@ -122,6 +148,7 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
       changed: false,
     };
     const stores = desiredStores(cluster, opts);
+    if (opts.check) return checkOnly(report, ca.action, todo, layout.root, stores, manifest, ca.certPem, opts);
     const storepass = stores.length ? await clusterStorepass(layout.root, opts.storepass) : undefined;
 
     // Every key starts now, on the thread pool; certificates are signed as their keys arrive.
