@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { dbtls, run } from '../helpers/run.js';
@@ -35,6 +35,9 @@ async function bed(t: Parameters<typeof tempDir>[0], leafDays?: number): Promise
   const b = { dir, inv, pki: join(dir, 'pki'), root: join(dir, 'nodes'), reloads };
   const r = await dbtls(['apply', '-i', inv, '--local-root', b.root]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
+  // apply reloaded the nodes whose files it delivered: one line each, then the log starts afresh.
+  assert.deepEqual((await reloadLines(b)).sort(), ['db1', 'db2']);
+  await rm(reloads);
   return b;
 }
 
