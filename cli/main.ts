@@ -18,6 +18,15 @@ import { registerInit } from './commands/init.js';
 import { registerExport } from './commands/export.js';
 import { helpSections, COMMON_EXIT_CODES } from './help.js';
 
+// A reader that went away (`dbtls check --json | head`) is not an error of ours: the run goes on to
+// finish its work and its exit status, writing nothing more to the closed pipe.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    stream.write = (() => true) as typeof stream.write;
+  });
+}
+
 const program = new Command('dbtls')
   .description('TLS for MySQL-family clusters: CA, certificates, keystores, configs, push, reload, verify, rotate.')
   .version(VERSION, '-V, --version', 'print the dbtls version')

@@ -6,7 +6,7 @@
 // that does not match) must leave the node serving its previous certificate and fail the run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile, copyFile } from 'node:fs/promises';
+import { readFile, writeFile, copyFile, mkdir } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
@@ -53,6 +53,34 @@ async function liveMatchesManifest(c: TlsCluster): Promise<Record<string, string
   }
   return serials;
 }
+
+test('check --live flags a node still serving an older certificate (pushed, not reloaded) and one that does not verify against the CA; a reload clears it', async () => {
+  const c = await bed();
+  const db1 = c.primary;
+  assert.equal((await dbtls(['issue', '-i', c.inv, '--force', '--node', 'db1'])).code, 0);
+  assert.equal((await dbtls(['push', '-i', c.inv, '--node', 'db1'], { timeoutMs: 60_000 })).code, 0, 'push without --reload');
+  const stale = await dbtls(['check', '-i', c.inv, '--live', '--json']);
+  assert.equal(stale.code, 1, stale.stdout);
+  const live = JSON.parse(stale.stdout).live as Array<{ node: string; status: string; problem?: string }>;
+  assert.equal(live.find((l) => l.node === 'db1')!.status, 'old');
+  assert.match(live.find((l) => l.node === 'db1')!.problem!, /not reloaded/);
+  assert.equal(live.find((l) => l.node === 'db2')!.status, 'ok');
+  const plain = await dbtls(['check', '-i', c.inv, '--live']);
+  assert.match(plain.stdout, /live OLD\s+db1 127\.0\.0\.1:\d+/);
+
+  // Against another CA's bundle, db2's (current) certificate does not verify.
+  const other = join(c.dir, 'other-ca');
+  await mkdir(other);
+  assert.equal((await dbtls(['setup', '--datadir', other])).code, 0);
+  const { liveCheck } = await import('../../lib/check/live.js');
+  const { loadInventory } = await import('../../lib/inventory/load.js');
+  const foreign = await liveCheck(await loadInventory(c.inv), { ca: await readFile(join(other, 'ca.pem'), 'utf8'), nodes: ['db2'] });
+  assert.equal(foreign[0]!.status, 'unverified');
+  assert.match(foreign[0]!.problem!, /chain|issuer|self-signed|local issuer/i);
+
+  assert.equal((await db1.ssh(db1.reloadCommand)).code, 0);
+  await liveMatchesManifest(c);
+});
 
 test('rotate ca (three phases) then rotate leaf --all under load: zero failed connections, replication unbroken, every node serving the new serials', async () => {
   const c = await bed();
