@@ -33,6 +33,9 @@ wanted=(
   "useradd:passwd"
   # ProxyJump tests (test/deliver/proxy-jump.test.ts): a network namespace and a veth pair.
   "ip:iproute2"
+  # dbtls schedule: the systemd units are checked by systemd-analyze verify; the cron line by flock.
+  "systemd-analyze:systemd"
+  "flock:util-linux"
 )
 
 missing=()
