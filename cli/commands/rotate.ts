@@ -125,13 +125,22 @@ async function settings(flags: RotateFlags) {
   return { cluster, passphrase, storepass, probeTimeoutMs: seconds * 1000 };
 }
 
+/** What every roll-out of a rotation takes from the flags: transport, secrets, Tungsten, probes, output. */
+async function rolloutBase(flags: RotateFlags, s: Awaited<ReturnType<typeof settings>>, json: boolean) {
+  const { transportFrom } = await import('../transport-options.js');
+  const t = await transportFrom(flags, json);
+  return {
+    connect: t.connect, concurrency: t.concurrency, generator: `dbtls ${VERSION}`, passphrase: s.passphrase, storepass: s.storepass,
+    restartTungsten: flags.restartTungsten, probeTimeoutMs: s.probeTimeoutMs, onPushEvent: pushLine(json),
+  };
+}
+
 async function leafCommand(flags: RotateFlags & { within: string; all?: boolean; node: string[]; check?: boolean }): Promise<number> {
   const json = Boolean(flags.json);
   try {
     const { parseDuration } = await import('../../lib/check/duration.js');
     const withinMs = parseDuration(flags.within);
     const s = await settings(flags);
-    const { transportFrom } = await import('../transport-options.js');
     const { dueCertificates, runRotateLeaf } = await import('../../lib/rotate/leaf.js');
     const nodes = flags.node.length ? flags.node : undefined;
     const due = await dueCertificates(s.cluster, { withinMs, all: flags.all, nodes });
@@ -140,11 +149,8 @@ async function leafCommand(flags: RotateFlags & { within: string; all?: boolean;
       if (!due.length) process.stdout.write(`nothing due within ${flags.within}\n`);
     }
     if (due.length && !flags.check) await confirm(flags, `re-issue ${due.length} certificate${due.length === 1 ? '' : 's'}, push and reload the nodes`);
-    const t = await transportFrom(flags, json);
-    const report = await runRotateLeaf(s.cluster, {
-      withinMs, all: flags.all, nodes, check: flags.check, connect: t.connect, concurrency: t.concurrency, generator: `dbtls ${VERSION}`,
-      passphrase: s.passphrase, storepass: s.storepass, restartTungsten: flags.restartTungsten, probeTimeoutMs: s.probeTimeoutMs, onPushEvent: pushLine(json),
-    }).finally(() => t.connect.close());
+    const base = await rolloutBase(flags, s, json);
+    const report = await runRotateLeaf(s.cluster, { ...base, withinMs, all: flags.all, nodes, check: flags.check }).finally(() => base.connect.close());
     if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else {
       if (report.rollout) printRollout(report.rollout);
@@ -169,11 +175,10 @@ async function caCommand(flags: RotateFlags & { phase?: string }): Promise<numbe
     const { rotationStatus, runRotateCa } = await import('../../lib/rotate/ca.js');
     const state = await rotationStatus(s.cluster);
     await confirm(flags, state ? `resume the CA rotation at phase ${state.phase}` : `start a CA rotation of cluster "${s.cluster.cluster}" (phase 1: trust a new CA beside the old)`);
-    const { transportFrom } = await import('../transport-options.js');
-    const t = await transportFrom(flags, json);
+    const base = await rolloutBase(flags, s, json);
     const report = await runRotateCa(s.cluster, {
-      ...(phase ? { phase } : {}), connect: t.connect, concurrency: t.concurrency, generator: `dbtls ${VERSION}`,
-      passphrase: s.passphrase, storepass: s.storepass, restartTungsten: flags.restartTungsten, probeTimeoutMs: s.probeTimeoutMs, onPushEvent: pushLine(json),
+      ...base,
+      ...(phase ? { phase } : {}),
       onEvent: (e) => {
         if (json) return;
         if (e.type === 'phase-start') process.stdout.write(`phase ${e.phase}: ${e.what}\n`);
@@ -184,7 +189,7 @@ async function caCommand(flags: RotateFlags & { phase?: string }): Promise<numbe
         }
         if (e.type === 'complete') process.stdout.write(`rotation complete; the old CA is in ${e.archived}\n`);
       },
-    }).finally(() => t.connect.close());
+    }).finally(() => base.connect.close());
     if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return report.ok ? 0 : 1;
   } catch (e) {
