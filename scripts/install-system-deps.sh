@@ -36,6 +36,8 @@ wanted=(
   # dbtls schedule: the systemd units are checked by systemd-analyze verify; the cron line by flock.
   "systemd-analyze:systemd"
   "flock:util-linux"
+  # Ansible workflows (test/ansible): the example playbooks and `dbtls export ansible` run for real.
+  "ansible-playbook:ansible-core"
 )
 
 missing=()
