@@ -15,6 +15,7 @@ interface WriteFlags extends StorepassFlags {
   type?: 'jks' | 'pkcs12';
   force?: boolean;
   printStorepass?: boolean;
+  check?: boolean;
 }
 
 interface CreateFlags extends WriteFlags {
@@ -42,6 +43,7 @@ function writeOptions(cmd: Command): Command {
       .requiredOption('--out <file>', 'the store to write')
       .addOption(new Option('--type <type>', 'store type (default: from the extension: .p12/.pfx → pkcs12, else jks)').choices(['jks', 'pkcs12']))
       .option('--force', 'replace an existing file')
+      .option('--check', 'change nothing: read and check the inputs, say what would be written')
       .option('--print-storepass', 'print a generated store password (otherwise it is only written to <out>.storepass)')
       .option('--json', 'print a JSON report'),
   );
@@ -141,6 +143,12 @@ async function writeCommand(flags: WriteFlags, entries: () => Promise<import('..
     const given = await storepassFromSources({ value: flags.storepass, file: flags.storepassFile });
     const password = given ?? generateStorepass();
     const list = await entries();
+    if (flags.check) {
+      // The inputs are read and checked (key matches certificate, chain parses); nothing is written.
+      const plan = { ok: true, check: true, changed: true, file: flags.out, type, entries: list.map((e) => ({ alias: e.alias.toLowerCase(), kind: e.kind })) };
+      process.stdout.write(flags.json ? JSON.stringify(plan, null, 2) + '\n' : `would write ${flags.out} (${type}: ${plan.entries.map((e) => `${e.alias} ${e.kind}`).join(', ')})\n`);
+      return 0;
+    }
     const data = await writeStore(type, list, password);
     const hasKey = list.some((e) => e.kind === 'private-key');
     const passFile = given === undefined ? `${flags.out}.storepass` : undefined;

@@ -67,7 +67,8 @@ export function registerRotate(program: Command): void {
     rotate
       .command('ca')
       .summary('replace the CA in three phases: trust both, swap leaves, drop the old')
-      .option('--phase <n>', 'run only this phase (it must be the one the rotation is at)'),
+      .option('--phase <n>', 'run only this phase (it must be the one the rotation is at)')
+      .option('--check', 'change nothing: say which phase would run and what it does'),
   )
     .addHelpText('after', helpSections({
       examples: [
@@ -77,7 +78,7 @@ export function registerRotate(program: Command): void {
       ],
       exitCodes: EXIT_CODES,
     }))
-    .action(async (flags: RotateFlags & { phase?: string }) => {
+    .action(async (flags: RotateFlags & { phase?: string; check?: boolean }) => {
       process.exitCode = await caCommand(flags);
     });
 
@@ -162,7 +163,7 @@ async function leafCommand(flags: RotateFlags & { within: string; all?: boolean;
   }
 }
 
-async function caCommand(flags: RotateFlags & { phase?: string }): Promise<number> {
+async function caCommand(flags: RotateFlags & { phase?: string; check?: boolean }): Promise<number> {
   const json = Boolean(flags.json);
   try {
     const { usageError } = await import('../../lib/errors.js');
@@ -174,6 +175,15 @@ async function caCommand(flags: RotateFlags & { phase?: string }): Promise<numbe
     const s = await settings(flags);
     const { rotationStatus, runRotateCa } = await import('../../lib/rotate/ca.js');
     const state = await rotationStatus(s.cluster);
+    if (flags.check) {
+      const { PHASES } = await import('../../lib/rotate/state.js');
+      const next = state?.phase ?? 1;
+      const runs = (phase ? [phase] : ([1, 2, 3] as const).filter((p) => p >= next)).map((p) => ({ phase: p, what: PHASES[p] }));
+      if (phase && phase !== next) throw usageError('wrong-phase', `the rotation is at phase ${next}; --phase ${phase} cannot run now`);
+      if (json) process.stdout.write(JSON.stringify({ ok: true, check: true, changed: true, inProgress: state !== null, runs }, null, 2) + '\n');
+      else for (const r of runs) process.stdout.write(`would run phase ${r.phase}: ${r.what}\n`);
+      return 0;
+    }
     await confirm(flags, state ? `resume the CA rotation at phase ${state.phase}` : `start a CA rotation of cluster "${s.cluster.cluster}" (phase 1: trust a new CA beside the old)`);
     const base = await rolloutBase(flags, s, json);
     const report = await runRotateCa(s.cluster, {

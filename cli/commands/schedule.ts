@@ -8,6 +8,7 @@ import { reportError } from '../report-error.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
 
 interface ScheduleFlags extends InventoryFlags {
+  check?: boolean;
   cron?: boolean;
   systemd?: boolean;
   within?: string;
@@ -50,6 +51,7 @@ export function registerSchedule(program: Command): void {
     .option('--dbtls <path>', 'the dbtls to run (default: this node binary + this dbtls\'s dist/cli/main.js)')
     .option('--out <dir>', 'write the file(s) into this directory (0644, atomically) instead of printing')
     .option('--json', 'print a JSON report (the files\' text included)')
+    .option('--check', 'with --out: change nothing, say whether the files would change (`changed` in --json)')
     .addHelpText(
       'after',
       helpSections({
@@ -113,9 +115,23 @@ async function scheduleCommand(flags: ScheduleFlags): Promise<number> {
     }
 
     let written: string[] | undefined;
+    let changed = false;
     if (flags.out !== undefined) {
+      // Changed when a file would differ from what --out holds now.
+      const { readFile } = await import('node:fs/promises');
+      const { resolve: resolvePath } = await import('node:path');
+      for (const f of files) {
+        const now = await readFile(resolvePath(cwd, flags.out, f.fileName), 'utf8').catch(() => undefined);
+        if (now !== f.text) changed = true;
+      }
+      if (flags.check) {
+        if (flags.json) process.stdout.write(JSON.stringify({ ok: true, check: true, changed, files: files.map((f) => f.fileName) }, null, 2) + '\n');
+        else process.stdout.write(changed ? files.map((f) => `would write ${resolvePath(cwd, flags.out!, f.fileName)}\n`).join('') : 'nothing to do: the files are up to date\n');
+        return 0;
+      }
       const { writeScheduleFiles } = await import('../../lib/schedule/write.js');
-      written = await writeScheduleFiles(flags.out, files, cwd);
+      if (changed) written = await writeScheduleFiles(flags.out, files, cwd);
+      else written = files.map((f) => resolvePath(cwd, flags.out!, f.fileName));
     }
     const outDir = written ? (await import('node:path')).dirname(written[0]!) : undefined;
     const install = kind === 'cron'
@@ -125,6 +141,7 @@ async function scheduleCommand(flags: ScheduleFlags): Promise<number> {
     if (flags.json) {
       const report = {
         ok: true,
+        changed,
         kind,
         cluster: plan.cluster,
         name: plan.name,

@@ -16,6 +16,7 @@ interface SetupFlags {
   keySize: string;
   keyFormat: 'pkcs8' | 'pkcs1';
   json?: boolean;
+  check?: boolean;
   defaultsFile?: string;
   defaultsExtraFile?: string;
   defaults: boolean;
@@ -44,6 +45,7 @@ export function registerSetup(program: Command): void {
     .option('--key-size <bits>', 'RSA key size: 2048, 3072 or 4096', '2048')
     .addOption(new Option('--key-format <format>', 'private key PEM format').choices(['pkcs8', 'pkcs1']).default('pkcs8'))
     .option('--json', 'print a JSON report of what was written and skipped')
+    .option('--check', 'change nothing: say what would be written (`changed` in --json)')
     .option('--defaults-file <file>', 'read only this option file')
     .option('--defaults-extra-file <file>', 'read this option file after the global ones')
     .option('--no-defaults', 'read no option files')
@@ -100,7 +102,7 @@ async function runSetupCommand(flags: SetupFlags): Promise<number> {
     const suffix = flags.suffix ?? (await versionLookup) ?? FALLBACK_SUFFIX;
 
     const report = await runSetup(
-      { datadir, suffix, sans: flags.san, days: Number(flags.days), keySize, keyFormat: flags.keyFormat, owner },
+      { datadir, suffix, sans: flags.san, days: Number(flags.days), keySize, keyFormat: flags.keyFormat, owner, check: flags.check },
       (e) => {
         switch (e.type) {
           case 'recovered':
@@ -118,7 +120,11 @@ async function runSetupCommand(flags: SetupFlags): Promise<number> {
         }
       },
     );
-    if (flags.json) {
+    if (flags.check) {
+      const would = report.wouldWrite ?? [];
+      if (flags.json) process.stdout.write(JSON.stringify({ ok: true, check: true, changed: would.length > 0, ...report }, null, 2) + '\n');
+      else process.stdout.write(would.length ? would.map((f) => `would write ${f}\n`).join('') : 'nothing to do: every file is already there\n');
+    } else if (flags.json) {
       process.stdout.write(JSON.stringify({ ok: true, changed: report.written.length > 0, ...report }, null, 2) + '\n');
     } else if (report.written.some((f) => f.path.endsWith('server-cert.pem')) && report.sans.length === 0) {
       say('note: server-cert.pem has no SAN, so clients can check the CA but not the host name (VERIFY_IDENTITY); pass --san');

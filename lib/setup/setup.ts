@@ -39,6 +39,8 @@ export interface SetupOptions {
   keySize?: RsaKeySize;
   keyFormat?: PrivateKeyFormat;
   owner?: FileOwner;
+  /** Decide only: report what would be written (wouldWrite), take no lock, write nothing. */
+  check?: boolean;
   now?: Date;
 }
 
@@ -70,6 +72,8 @@ export interface SetupReport {
   written: WrittenFile[];
   skipped: SkippedSet[];
   recovered: boolean;
+  /** With check: the files a run would write. */
+  wouldWrite?: string[];
 }
 
 /** --suffix: letters, digits and "_" only, at most 17 characters (the original's rule). */
@@ -135,9 +139,9 @@ export async function runSetup(opts: SetupOptions, onEvent: (e: SetupEvent) => v
   }
   const dir = await checkDatadir(opts.datadir);
 
-  const lock = await acquireLock(join(dir, LOCK));
+  const lock = opts.check ? { release: async () => {} } : await acquireLock(join(dir, LOCK));
   try {
-    const recovered = (await recoverBatch(join(dir, JOURNAL), [dir])) === 'rolled-forward';
+    const recovered = !opts.check && (await recoverBatch(join(dir, JOURNAL), [dir])) === 'rolled-forward';
     if (recovered) onEvent({ type: 'recovered', journal: join(dir, JOURNAL) });
 
     const report: SetupReport = { datadir: dir, suffix: opts.suffix, sans: sans.map(formatSan), written: [], skipped: [], recovered };
@@ -150,6 +154,10 @@ export async function runSetup(opts: SetupOptions, onEvent: (e: SetupEvent) => v
       const skipped = { set, existing: found, reason: `${found.join(', ')} already exist${found.length === 1 ? 's' : ''}` };
       report.skipped.push(skipped);
       onEvent({ type: 'skipped', skipped });
+    }
+    if (opts.check) {
+      report.wouldWrite = [...(makeSsl ? Object.values(SSL_FILES) : []), ...(makeRsa ? Object.values(RSA_FILES) : [])].map((f) => join(dir, f));
+      return report;
     }
     if (!makeSsl && !makeRsa) return report;
 
