@@ -38,6 +38,8 @@ wanted=(
   "flock:util-linux"
   # Ansible workflows (test/ansible): the example playbooks and `dbtls export ansible` run for real.
   "ansible-playbook:ansible-core"
+  # dbtls init is driven through a real pseudo-terminal (test/init/tmux.ts).
+  "tmux:tmux"
 )
 
 missing=()
