@@ -1,15 +1,28 @@
 // transport: local — the node is a folder on this machine (<root>/<path on the node>): what the
 // examples, `make demo` and single-host setups use. Same guarantees as over SSH, through the store.
-import { chown, link, readdir, readFile, unlink, mkdir } from 'node:fs/promises';
+import { chown, link, lstat, readdir, readFile, unlink, mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { DbtlsError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { resolveGroup, resolveOwner } from '../setup/owner.js';
-import { backupName, isBackupOf, type CommandResult, type InstallRequest, type NodeFs } from './transport.js';
+import { backupName, isBackupOf, isStaleTemp, type CommandResult, type InstallRequest, type NodeFs } from './transport.js';
 
 export function localNodeFs(root: string, backups: number, now: () => Date = () => new Date()): NodeFs {
   const at = (remote: string) => join(root, remote);
+  const swept = new Map<string, Promise<void>>();
+  /** Once per folder: temporary files an interrupted run left there go (as over SSH). */
+  const sweep = (dir: string) => {
+    if (!swept.has(dir)) {
+      swept.set(dir, (async () => {
+        for (const name of await readdir(dir)) {
+          const st = await lstat(join(dir, name)).catch(() => undefined);
+          if (st?.isFile() && isStaleTemp(name, st.mtimeMs, now().getTime())) await unlink(join(dir, name)).catch(() => undefined);
+        }
+      })());
+    }
+    return swept.get(dir)!;
+  };
   return {
     async read(remote) {
       try {
@@ -22,6 +35,7 @@ export function localNodeFs(root: string, backups: number, now: () => Date = () 
     async install(req: InstallRequest) {
       const path = at(req.remote);
       await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+      await sweep(dirname(path));
       const owner = req.owner ? await resolveOwner(req.owner) : undefined;
       if (owner && req.group) owner.gid = await resolveGroup(req.group);
       // The old file stays reachable under its backup name (a hard link: no copy, no window).

@@ -13,7 +13,7 @@ import type { Client, SFTPWrapper } from 'ssh2';
 import { DbtlsError } from '../errors.js';
 import { shellCommand } from './quote.js';
 import { connect, run, type SshOptions } from './ssh-connect.js';
-import { backupName, isBackupOf, type InstallRequest, type NodeFs } from './transport.js';
+import { backupName, isBackupOf, isStaleTemp, type InstallRequest, type NodeFs } from './transport.js';
 import type { NodeSpec } from '../inventory/model.js';
 
 export type { SshOptions } from './ssh-connect.js';
@@ -47,9 +47,6 @@ const SUDO_READ = 'if [ -e "$1" ]; then cat -- "$1"; else exit 3; fi';
 
 /** Remote commands at once per connection: sshd allows 10 sessions by default (MaxSessions), SFTP is one. */
 const MAX_EXECS = 4;
-
-/** A temporary file older than this was left by an interrupted run, not by one still writing it. */
-export const STALE_TEMP_MS = 10 * 60_000;
 
 const TEMP_SUFFIX = '.dbtls-tmp';
 
@@ -120,8 +117,7 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
       const exists = await p((cb) => sftp.stat(dir, cb)).then(() => true, () => false);
       if (!exists) await mkdirp(dir);
       const entries = await p<Array<{ filename: string; attrs: { mtime: number } }>>((cb) => sftp.readdir(dir, cb));
-      const cutoff = (now().getTime() - STALE_TEMP_MS) / 1000;
-      const stale = entries.filter((e) => e.filename.startsWith('.') && e.filename.endsWith(TEMP_SUFFIX) && e.attrs.mtime < cutoff);
+      const stale = entries.filter((e) => isStaleTemp(e.filename, e.attrs.mtime * 1000, now().getTime()));
       await Promise.all(stale.map((e) => p((cb) => sftp.unlink(posix.join(dir, e.filename), cb)).catch(() => undefined)));
     });
   const mkdirp = async (dir: string) => {

@@ -39,3 +39,11 @@ export function backupName(name: string, now: Date): string {
 export function isBackupOf(name: string, candidate: string): boolean {
   return candidate.startsWith(`${name}.dbtls-bak-`);
 }
+
+/** A temporary file older than this was left by an interrupted run, not by one still writing it. */
+export const STALE_TEMP_MS = 10 * 60_000;
+
+/** `.name.<hex>.dbtls-tmp` (a transport's temporary file) last written before now - STALE_TEMP_MS. */
+export function isStaleTemp(name: string, mtimeMs: number, nowMs: number): boolean {
+  return name.startsWith('.') && name.endsWith('.dbtls-tmp') && mtimeMs < nowMs - STALE_TEMP_MS;
+}

@@ -2,7 +2,7 @@
 // the --files loop with shell patterns, and a failing node that does not stop the others.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -114,4 +114,23 @@ test('a node that fails is reported, the others finish, exit 1; a rerun converge
   assert.equal(again.code, 0, again.stdout);
   assert.ok(again.report.nodes.find((n: { node: string }) => n.node === 'db2').uploaded.length > 0);
   assert.deepEqual(again.report.nodes.find((n: { node: string }) => n.node === 'db1').uploaded, []);
+});
+
+test('temporary files an interrupted run left in a destination folder are swept by the next push that writes there; a fresh one is left alone', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await localInventory(dir);
+  const root = join(dir, 'nodes');
+  assert.equal((await apply(inv, root)).code, 0);
+  const db1 = join(root, 'db1/etc/mysql/ssl');
+  const stale = join(db1, '.server-key.pem.0a0b0c0d0e0f.dbtls-tmp');
+  const fresh = join(db1, '.client-key.pem.0f0e0d0c0b0a.dbtls-tmp');
+  await writeFile(stale, 'half');
+  await writeFile(fresh, 'half');
+  const hourAgo = new Date(Date.now() - 3600_000);
+  await utimes(stale, hourAgo, hourAgo);
+  // Something must change in that folder for a push to write there.
+  assert.equal((await dbtls(['issue', '-i', inv, '--force', '--node', 'db1'])).code, 0);
+  assert.equal((await apply(inv, root)).code, 0);
+  const temps = (await readdir(db1)).filter((n) => n.endsWith('.dbtls-tmp'));
+  assert.deepEqual(temps, ['.client-key.pem.0f0e0d0c0b0a.dbtls-tmp']);
 });
