@@ -9,6 +9,7 @@ import { formatProblem, Problems } from '../inventory/errors.js';
 import * as rules from '../inventory/rules.js';
 import { bool, int, list, map, required, str, walk, type MapSpec } from '../inventory/walk.js';
 import { parseYaml, reportSyntax } from '../inventory/yaml-source.js';
+import { CA_SPEC, SUBJECT_SPEC } from '../inventory/schema.js';
 import { hostPort } from './nodes.js';
 import type { Preset } from './questions.js';
 
@@ -40,14 +41,8 @@ export const ANSWERS_SCHEMA: MapSpec = map({
   dest: str(rules.dest),
   ssh,
   acceptNewHostKeys: bool(),
-  subject: map({
-    C: str(rules.country),
-    ST: str(rules.subjectText(128)),
-    L: str(rules.subjectText(128)),
-    O: str(rules.subjectText(64)),
-    OU: str(rules.subjectText(64)),
-  }),
-  ca: map({ commonName: str(rules.commonName), days: int(rules.days), keySize: int(rules.keySize) }),
+  subject: SUBJECT_SPEC,
+  ca: CA_SPEC,
   leaf: map({ days: int(rules.days), keySize: int(rules.keySize) }),
   clients: list(map({ name: required(str(rules.safeName)), commonName: str(rules.commonName), keystore: str(rules.storeType) })),
   inventory: str(rules.filePath),

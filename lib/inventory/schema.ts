@@ -15,17 +15,22 @@ const ssh = map({
   proxyJump: str(rules.proxyJump),
 });
 
+/** Subject fields other than CN (also what `dbtls init --answers` takes). */
+export const SUBJECT_SPEC = map({
+  C: str(rules.country),
+  ST: str(rules.subjectText(128)),
+  L: str(rules.subjectText(128)),
+  O: str(rules.subjectText(64)),
+  OU: str(rules.subjectText(64)),
+});
+
+export const CA_SPEC = map({ commonName: str(rules.commonName), days: int(rules.days), keySize: int(rules.keySize) });
+
 export const INVENTORY_SCHEMA: MapSpec = map({
   cluster: required(str(rules.clusterName)),
   pki: str(rules.filePath),
-  subject: map({
-    C: str(rules.country),
-    ST: str(rules.subjectText(128)),
-    L: str(rules.subjectText(128)),
-    O: str(rules.subjectText(64)),
-    OU: str(rules.subjectText(64)),
-  }),
-  ca: map({ commonName: str(rules.commonName), days: int(rules.days), keySize: int(rules.keySize) }),
+  subject: SUBJECT_SPEC,
+  ca: CA_SPEC,
   leaf: map({ days: int(rules.days), keySize: int(rules.keySize), localhost: bool() }),
   ssh,
   nodes: required(
