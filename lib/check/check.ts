@@ -167,6 +167,8 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
       items.map((item) => (item.kind === 'certificate' ? checkCertificate(layout.root, item, cas, now, opts.withinMs, specs.get(item.id)) : checkKeyPair(layout.root, item))),
     )),
   );
+  const { checkStores } = await import('./stores.js');
+  report.items.push(...(await checkStores(layout.root, cluster, manifest)));
   const wanted = new Set(items.map((i) => i.id));
   report.orphans = [...specs.keys()].filter((id) => !wanted.has(id)).sort();
   report.ok = report.items.every((i) => i.status === 'ok');

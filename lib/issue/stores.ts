@@ -6,6 +6,7 @@ import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCertificates } from '../pki/inspect.js';
+import { storeProblems } from '../keystore/verify.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
 import type { BatchFile } from '../store/batch.js';
 import { ownerDir } from '../store/pki-dir.js';
@@ -138,6 +139,10 @@ export async function storesToBuild(
       const bytes = await readFile(join(root, store.path)).catch(() => undefined);
       if (!bytes) reason = `${store.path} is missing`;
       else if (!(await storeOpensWith(bytes, password))) reason = 'the store password changed';
+      else {
+        const drift = await storeProblems(bytes, password, rec.entries, store.path);
+        if (drift) reason = drift.problems.join('; ');
+      }
     }
     if (reason) work.push({ store, reason, entries, spec });
   }

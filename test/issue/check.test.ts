@@ -108,3 +108,38 @@ test('usage and input errors exit 2: nothing issued yet, a bad --within', async 
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--within "soon" must be a number/);
 });
+
+test('Java stores: checked for presence, the kept password (integrity), and the certificates the manifest records', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await writeInventory(dir, { nodes: [{ name: 'db1', host: '10.0.0.11', roles: ['mariadb', 'tungsten'] }], clients: [{ name: 'app', keystore: 'pkcs12' }] });
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const pki = join(dir, 'pki');
+  const ok = await check(inv);
+  assert.equal(ok.code, 0, ok.stdout);
+  const ids = Object.keys(statuses(ok.report));
+  for (const store of ['clients/app/keystore.p12', 'clients/app/truststore.p12', 'nodes/db1/tungsten/tungsten_keystore.jks', 'nodes/db1/tungsten/tungsten_jgroups_keystore.jceks']) {
+    assert.ok(ids.includes(store), `${store} is checked (${ids.join(', ')})`);
+  }
+
+  // A truststore of another CA, made with the right password: it opens, but trusts the wrong CA.
+  const other = await tempDir(t);
+  assert.equal((await dbtls(['setup', '-d', other])).code, 0);
+  const storepassFile = join(pki, 'storepass');
+  const trust = join(pki, 'clients/app/truststore.p12');
+  assert.equal((await dbtls(['keystore', 'trust', '--ca', join(other, 'ca.pem'), '--out', trust, '--force', '--storepass-file', storepassFile])).code, 0);
+  // A keystore that no longer opens with the kept password, and a JKS gone.
+  await writeFile(join(pki, 'clients/app/keystore.p12'), Buffer.from('not a store'));
+  await unlink(join(pki, 'nodes/db1/tungsten/tungsten_keystore.jks'));
+  const bad = await check(inv);
+  assert.equal(bad.code, 1);
+  const s = statuses(bad.report);
+  assert.equal(s['clients/app/truststore.p12'], 'outdated');
+  assert.equal(s['clients/app/keystore.p12'], 'invalid');
+  assert.equal(s['nodes/db1/tungsten/tungsten_keystore.jks'], 'missing');
+  assert.equal(s['nodes/db1/tungsten/tungsten_jgroups_keystore.jceks'], 'ok');
+
+  // dbtls issue puts them right again.
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const fixed = await check(inv);
+  assert.equal(fixed.code, 0, fixed.stdout);
+});
