@@ -9,7 +9,7 @@ import { formatProblem, Problems } from '../inventory/errors.js';
 import * as rules from '../inventory/rules.js';
 import { bool, int, list, map, required, str, walk, type MapSpec } from '../inventory/walk.js';
 import { parseYaml, reportSyntax } from '../inventory/yaml-source.js';
-import { CA_SPEC, SUBJECT_SPEC } from '../inventory/schema.js';
+import { CA_SPEC, SSH_SPEC, SUBJECT_SPEC } from '../inventory/schema.js';
 import { hostPort } from './nodes.js';
 import type { Preset } from './questions.js';
 
@@ -24,13 +24,6 @@ export const roleMapEntry: rules.Rule<string> = (s) => {
   return undefined;
 };
 
-const ssh = map({
-  user: str(rules.sshUser),
-  port: int(rules.port),
-  identityFile: str(rules.filePath),
-  knownHostsFile: str(rules.filePath),
-  proxyJump: str(rules.proxyJump),
-});
 
 export const ANSWERS_SCHEMA: MapSpec = map({
   cluster: str(rules.clusterName),
@@ -39,7 +32,7 @@ export const ANSWERS_SCHEMA: MapSpec = map({
   nodes: list(map({ name: str(rules.safeName), host: required(str(hostPort)), roles: list(str(rules.role), { min: 1, what: 'role' }) }), { min: 1, what: 'node' }),
   ansible: map({ file: required(str(rules.filePath)), roleMap: list(str(roleMapEntry)) }),
   dest: str(rules.dest),
-  ssh,
+  ssh: SSH_SPEC,
   acceptNewHostKeys: bool(),
   subject: SUBJECT_SPEC,
   ca: CA_SPEC,

@@ -7,7 +7,8 @@ import type { SshSettings, SubjectFields } from './model.js';
 /** The ssh mapping as written: proxyJump is still text (`[user@]host[:port]` or `none`). */
 export type RawSsh = Omit<SshSettings, 'proxyJump'> & { proxyJump?: string };
 
-const ssh = map({
+/** The ssh mapping (cluster-wide, per node, and in `dbtls init` answers). */
+export const SSH_SPEC = map({
   user: str(rules.sshUser),
   port: int(rules.port),
   identityFile: str(rules.filePath),
@@ -32,7 +33,7 @@ export const INVENTORY_SCHEMA: MapSpec = map({
   subject: SUBJECT_SPEC,
   ca: CA_SPEC,
   leaf: map({ days: int(rules.days), keySize: int(rules.keySize), localhost: bool() }),
-  ssh,
+  ssh: SSH_SPEC,
   nodes: required(
     list(
       map({
@@ -42,7 +43,7 @@ export const INVENTORY_SCHEMA: MapSpec = map({
         sans: list(str(rules.san)),
         dest: str(rules.dest),
         transport: str(rules.transport),
-        ssh,
+        ssh: SSH_SPEC,
         localhost: bool(),
         port: int(rules.port),
         adminPort: int(rules.port),
