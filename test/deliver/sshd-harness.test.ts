@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import {
   allowSudo,
+  opensshArgs,
   createTestUser,
   startSshd,
   startSshdFleet,
@@ -97,20 +98,7 @@ async function withClient<R>(s: SshdServer, login: Login, fn: (c: Client) => Pro
 function opensshTrue(s: SshdServer, knownHosts: string, extra: string[] = []) {
   return run(
     'ssh',
-    [
-      '-F', '/dev/null',
-      '-i', s.clientKeyPath,
-      '-o', 'IdentitiesOnly=yes',
-      '-o', 'BatchMode=yes',
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${knownHosts}`,
-      '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'ConnectTimeout=10',
-      '-p', String(s.port),
-      ...extra,
-      'root@127.0.0.1',
-      'true',
-    ],
+    [...opensshArgs(s, s.clientKeyPath, knownHosts, extra), 'true'],
     { timeoutMs: 20_000 },
   );
 }

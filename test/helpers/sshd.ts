@@ -743,3 +743,23 @@ export async function allowSudo(scope: Scope, user: string | TestUser): Promise<
   await rename(tmp, file);
   return file;
 }
+
+/**
+ * Arguments for the real OpenSSH client to log in to S as root, with nothing from the machine's or
+ * root's ssh configuration: this key only, strict host keys against KNOWN_HOSTS, no prompts.
+ */
+export function opensshArgs(s: { port: number }, identityFile: string, knownHosts: string, extra: string[] = []): string[] {
+  return [
+    '-F', '/dev/null',
+    '-p', String(s.port),
+    '-i', identityFile,
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${knownHosts}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'ConnectTimeout=10',
+    ...extra,
+    'root@127.0.0.1',
+  ];
+}

@@ -12,7 +12,7 @@ import { shellCommand } from '../../lib/deliver/quote.js';
 import { writeInventory, type TestNode } from './inventory.js';
 import { findMariadb, freePort, startMariadb, type MariadbServer } from './mariadb.js';
 import { dbtls, run, type RunResult } from './run.js';
-import { startSshdFleet, type SshdServer } from './sshd.js';
+import { opensshArgs, startSshdFleet, type SshdServer } from './sshd.js';
 import { tempDir } from './tmp.js';
 import { which } from './which.js';
 import { normalizeSerial, type TlsFiles } from './load-loop.js';
@@ -317,19 +317,7 @@ export async function startTlsCluster(scope: Scope, t?: { diagnostic(message: st
       ssh: (command, timeoutMs = 30_000) =>
         run(
           sshPath,
-          [
-            '-F', '/dev/null',
-            '-p', String(s.port),
-            '-i', identityFile,
-            '-o', 'IdentitiesOnly=yes',
-            '-o', 'BatchMode=yes',
-            '-o', 'StrictHostKeyChecking=yes',
-            '-o', `UserKnownHostsFile=${knownHosts}`,
-            '-o', 'GlobalKnownHostsFile=/dev/null',
-            '-o', 'ConnectTimeout=10',
-            'root@127.0.0.1',
-            command,
-          ],
+          [...opensshArgs(s, identityFile, knownHosts), command],
           { timeoutMs, env: cleanEnv() },
         ),
     };
