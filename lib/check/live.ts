@@ -8,6 +8,7 @@ import { readManifest } from '../store/manifest.js';
 import { ownerDir } from '../store/pki-dir.js';
 import { probe, type ServedCert } from '../probe/probe.js';
 import { isDbtlsError } from '../errors.js';
+import { mapLimit } from '../concurrency.js';
 import type { Cluster, NodeSpec, Role } from '../inventory/model.js';
 
 /** Roles whose SQL port speaks the MySQL protocol (and its TLS upgrade). */
@@ -72,16 +73,7 @@ export async function liveCheck(cluster: Cluster, opts: LiveOptions = {}): Promi
     }
   };
 
-  const results: LiveResult[] = new Array(nodes.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < nodes.length) {
-      const i = next++;
-      results[i] = await one(nodes[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 32, nodes.length) }, worker));
-  return results;
+  return mapLimit(nodes, opts.concurrency ?? 32, one);
 }
 
 /** A live result that should fail a check or a rotation. */

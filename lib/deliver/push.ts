@@ -8,6 +8,7 @@ import { filesDelivery, nodeDelivery, type DeliveryItem } from './plan.js';
 import type { NodeFs } from './transport.js';
 import { DbtlsError, isDbtlsError } from '../errors.js';
 import { reloadPlans } from '../reload/commands.js';
+import { mapLimit } from '../concurrency.js';
 
 export interface PushOptions {
   nodes?: string[];
@@ -136,15 +137,7 @@ export async function runPush(cluster: Cluster, opts: PushOptions, connect: Conn
     if (!cache.has(path)) cache.set(path, readFile(path));
     return cache.get(path)!;
   };
-  const results: NodeResult[] = new Array(nodes.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < nodes.length) {
-      const i = next++;
-      results[i] = await pushNode(nodes[i]!, plans[i]!, connect, opts, sources, onEvent);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? DEFAULT_CONCURRENCY, nodes.length) }, worker));
+  const results = await mapLimit(nodes, opts.concurrency ?? DEFAULT_CONCURRENCY, (node, i) => pushNode(node, plans[i]!, connect, opts, sources, onEvent));
   const failed = results.filter((r) => !r.ok).map((r) => r.node);
   // With --check, `changed` means "would change" (what Ansible's check mode expects).
   return { ok: failed.length === 0, changed: results.some((r) => r.uploaded.length > 0 || r.wouldUpload.length > 0), failed, nodes: results };

@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { DbtlsError } from '../errors.js';
+import { limiter } from '../concurrency.js';
+import { TEMP_MARK } from '../store/atomic-write.js';
 import { shellCommand } from './quote.js';
 import { connect, run, type SshOptions } from './ssh-connect.js';
 import { backupName, isBackupOf, isStaleTemp, type InstallRequest, type NodeFs } from './transport.js';
@@ -47,24 +49,6 @@ const SUDO_READ = 'if [ -e "$1" ]; then cat -- "$1"; else exit 3; fi';
 
 /** Remote commands at once per connection: sshd allows 10 sessions by default (MaxSessions), SFTP is one. */
 const MAX_EXECS = 4;
-
-const TEMP_SUFFIX = '.dbtls-tmp';
-
-/** At most n of the given tasks at once. */
-function limiter(n: number) {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    while (active >= n) await new Promise<void>((r) => waiting.push(r));
-    active++;
-    try {
-      return await task();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}
 
 /** Waits for every one of several pipelined requests, then throws the first failure (none left dangling). */
 async function allOf(requests: Array<Promise<unknown>>): Promise<void> {
@@ -186,7 +170,7 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
       // Owner ids are looked up before the file exists, so its requests can go out back to back.
       const ids = req.owner || req.group ? await Promise.all([uidOf(req.owner), gidOf(req.owner, req.group)]) : undefined;
       await prepareDir(dir);
-      const temp = posix.join(dir, `.${base}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+      const temp = posix.join(dir, `.${base}.${randomBytes(6).toString('hex')}${TEMP_MARK}`);
       let backedUp = false;
       try {
         // Created with the final mode (and corrected for the remote umask) before any byte is written.
