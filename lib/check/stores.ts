@@ -5,18 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { storeProblems } from '../keystore/verify.js';
-import { STOREPASS_FILE } from '../keystore/passwords.js';
+import { keptStorepass } from '../keystore/passwords.js';
 import type { Manifest } from '../store/manifest.js';
 import type { Cluster } from '../inventory/model.js';
 import type { CheckItem } from './check.js';
-
-async function keptStorepass(root: string): Promise<string | undefined> {
-  try {
-    return (await readFile(join(root, STOREPASS_FILE), 'utf8')).replace(/\r?\n$/, '');
-  } catch {
-    return undefined;
-  }
-}
 
 export async function checkStores(root: string, cluster: Cluster, manifest: Manifest, storepass?: string): Promise<CheckItem[]> {
   const owners = new Set([...cluster.nodes.map((n) => `node:${n.name}`), ...cluster.clients.map((c) => `client:${c.name}`)]);

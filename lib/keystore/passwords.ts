@@ -60,15 +60,20 @@ export interface ClusterStorepass {
   previous?: string;
 }
 
+/** The store password kept in <pki>/storepass, or undefined when none is kept. */
+export async function keptStorepass(pkiRoot: string): Promise<string | undefined> {
+  try {
+    return (await readFile(join(pkiRoot, STOREPASS_FILE), 'utf8')).replace(/\r?\n$/, '');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return undefined;
+  }
+}
+
 /** The cluster's store password: the given one, else the kept one, else a new one. */
 export async function clusterStorepass(pkiRoot: string, given: string | undefined): Promise<ClusterStorepass> {
   const path = join(pkiRoot, STOREPASS_FILE);
-  let kept: string | undefined;
-  try {
-    kept = (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
+  const kept = await keptStorepass(pkiRoot);
   const password = given ?? kept ?? generateStorepass();
   if (password === kept) return { password, changed: false };
   return { password, changed: kept !== undefined, previous: kept, file: { path, data: password + '\n', mode: KEY_MODE } };
