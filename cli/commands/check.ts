@@ -52,20 +52,24 @@ async function runCheckCommand(flags: CheckFlags): Promise<number> {
   try {
     const { parseDuration } = await import('../../lib/check/duration.js');
     const withinMs = parseDuration(flags.within);
+    const seconds = Number(flags.probeTimeout);
+    if (flags.live && !(seconds > 0 && seconds <= 600)) {
+      const { usageError } = await import('../../lib/errors.js');
+      throw usageError('bad-seconds', `--probe-timeout must be a number of seconds above 0 (at most 600), got "${flags.probeTimeout}"`);
+    }
     const { loadCluster } = await import('../inventory-options.js');
     const { runCheck } = await import('../../lib/check/check.js');
     const cluster = await loadCluster(flags);
     const report = await runCheck(cluster, { withinMs });
+    // The probe (TLS, sockets) loads only with --live.
     let live: import('../../lib/check/live.js').LiveResult[] | undefined;
+    let liveBad = 0;
     if (flags.live) {
-      const { usageError } = await import('../../lib/errors.js');
-      const seconds = Number(flags.probeTimeout);
-      if (!(seconds > 0 && seconds <= 600)) throw usageError('bad-seconds', `--probe-timeout must be a number of seconds above 0 (at most 600), got "${flags.probeTimeout}"`);
-      const { liveCheck } = await import('../../lib/check/live.js');
+      const { liveCheck, liveFailed } = await import('../../lib/check/live.js');
       live = await liveCheck(cluster, { timeoutMs: seconds * 1000 });
+      liveBad = live.filter(liveFailed).length;
     }
-    const { liveFailed } = await import('../../lib/check/live.js');
-    const liveOk = !live || !live.some(liveFailed);
+    const liveOk = liveBad === 0;
     if (flags.json) {
       process.stdout.write(JSON.stringify({ ...report, ok: report.ok && liveOk, ...(live ? { live } : {}) }, null, 2) + '\n');
     } else {
@@ -82,7 +86,7 @@ async function runCheckCommand(flags: CheckFlags): Promise<number> {
         const what = l.served ? `serial ${l.served.serialHex}${l.tls ? ` ${l.tls.protocol}` : ''}` : '';
         process.stdout.write(`${(l.status === 'ok' ? 'live ok' : `live ${l.status.toUpperCase()}`).padEnd(17)} ${l.node} ${l.host}:${l.port}${what ? `  ${what}` : ''}${l.problem ? `  ${l.problem}` : ''}\n`);
       }
-      if (live) process.stdout.write(liveOk ? `live: every probed node serves its current certificate\n` : `live: ${live.filter(liveFailed).length} node(s) need attention\n`);
+      if (live) process.stdout.write(liveOk ? `live: every probed node serves its current certificate\n` : `live: ${liveBad} node(s) need attention\n`);
     }
     return report.ok && liveOk ? 0 : 1;
   } catch (e) {
