@@ -151,7 +151,7 @@ async function leafCommand(flags: RotateFlags & { within: string; all?: boolean;
     }
     if (due.length && !flags.check) await confirm(flags, `re-issue ${due.length} certificate${due.length === 1 ? '' : 's'}, push and reload the nodes`);
     const base = await rolloutBase(flags, s, json);
-    const report = await runRotateLeaf(s.cluster, { ...base, withinMs, all: flags.all, nodes, check: flags.check }).finally(() => base.connect.close());
+    const report = await runRotateLeaf(s.cluster, { ...base, withinMs, all: flags.all, nodes, check: flags.check, due }).finally(() => base.connect.close());
     if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else {
       if (report.rollout) printRollout(report.rollout);

@@ -14,6 +14,8 @@ export interface RotateLeafOptions extends Omit<RolloutOptions, 'renew' | 'nodes
   nodes?: string[];
   /** Show what is due; change nothing. */
   check?: boolean;
+  /** What dueCertificates already found (a caller that showed it first), so it is not looked up twice. */
+  due?: DueCertificate[];
   now?: Date;
 }
 
@@ -52,7 +54,7 @@ export async function dueCertificates(cluster: Cluster, opts: Pick<RotateLeafOpt
 }
 
 export async function runRotateLeaf(cluster: Cluster, opts: RotateLeafOptions): Promise<RotateLeafReport> {
-  const due = await dueCertificates(cluster, opts);
+  const due = opts.due ?? (await dueCertificates(cluster, opts));
   const nodes = [...new Set(due.filter((d) => d.owner.kind === 'node').map((d) => d.owner.name))].sort();
   const report: RotateLeafReport = { ok: true, changed: false, due, nodes, failed: [] };
   if (due.length === 0 || opts.check) return report;
