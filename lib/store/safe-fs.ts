@@ -1,0 +1,74 @@
+// Reading files that dbtls trusts (keys, certificates, manifests, journals) without following a
+// symlink someone planted, without reading a device or FIFO, and without reading without bound.
+import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { DbtlsError } from '../errors.js';
+
+/** Larger than any PEM, manifest or keystore dbtls writes for a sane cluster; a bound for the rest. */
+export const DEFAULT_MAX_BYTES = 64 << 20;
+
+export interface SafeReadOptions {
+  maxBytes?: number;
+  /** A short name for errors ("the CA certificate"); the path is always named. */
+  what?: string;
+}
+
+/**
+ * Reads a regular file, refusing a symlink at the last component (O_NOFOLLOW), anything that is not a
+ * regular file, and files larger than maxBytes. ENOENT is rethrown as is, so callers can test for it.
+ */
+export async function readFileNoFollow(path: string, opts: SafeReadOptions = {}): Promise<Buffer> {
+  const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  let fh: FileHandle;
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') {
+      throw new DbtlsError('symlink-refused', `${path} is a symbolic link; dbtls does not follow links to ${opts.what ?? 'the files it trusts'}`, {
+        kind: 'input',
+        hint: 'replace the link with the file itself',
+      });
+    }
+    throw e;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      throw new DbtlsError('not-a-file', `${path} is not a regular file`, { kind: 'input' });
+    }
+    if (st.size > max) {
+      throw new DbtlsError('file-too-large', `${path} is ${st.size} bytes, more than the ${max} dbtls reads`, { kind: 'input' });
+    }
+    // Read at most max+1 bytes even if the file grows while we read.
+    const buf = Buffer.alloc(Math.min(st.size, max) + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n === buf.length) {
+        if (n > max) throw new DbtlsError('file-too-large', `${path} grew past the ${max} bytes dbtls reads`, { kind: 'input' });
+        break;
+      }
+    }
+    return buf.subarray(0, n);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/** readFileNoFollow as UTF-8 text. */
+export async function readTextNoFollow(path: string, opts: SafeReadOptions = {}): Promise<string> {
+  return (await readFileNoFollow(path, opts)).toString('utf8');
+}
+
+/** readFileNoFollow, or undefined when the file does not exist. */
+export async function readIfExists(path: string, opts: SafeReadOptions = {}): Promise<Buffer | undefined> {
+  try {
+    return await readFileNoFollow(path, opts);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
