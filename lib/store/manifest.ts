@@ -61,6 +61,8 @@ export interface StoreRecord {
   entries: Array<{ alias: string; kind: string; fingerprints: string[] }>;
   spec: string;
   issuedAt: string;
+  /** SHA-256 (hex) of the file's bytes as dbtls wrote or last fully verified them (lib/keystore/verify.ts). */
+  sha256?: string;
 }
 
 export interface Manifest {
