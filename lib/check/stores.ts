@@ -1,11 +1,13 @@
 // `dbtls check` for the Java stores the manifest records: present, opened by the cluster's kept store
 // password (integrity hash or MAC checked), and holding exactly the certificates the manifest says
-// (a store replaced by hand, or left behind by a re-issue, is "outdated": `dbtls issue` rebuilds it). Their certificates'
-// expiry is the certificates' own check.
-import { readFile } from 'node:fs/promises';
+// (a store replaced by hand, or left behind by a re-issue, is "outdated": `dbtls issue` rebuilds it).
+// A store whose bytes are the ones dbtls recorded is checked without decrypting its keys; any other
+// is read in full (lib/keystore/verify.ts). Their certificates' expiry is the certificates' own check.
 import { join } from 'node:path';
-import { storeProblems } from '../keystore/verify.js';
+import { verifyStore } from '../keystore/verify.js';
 import { keptStorepass } from '../keystore/passwords.js';
+import { readIfExists } from '../store/safe-fs.js';
+import { isDbtlsError } from '../errors.js';
 import type { Manifest } from '../store/manifest.js';
 import type { Cluster } from '../inventory/model.js';
 import type { CheckItem } from './check.js';
@@ -18,10 +20,17 @@ export async function checkStores(root: string, cluster: Cluster, manifest: Mani
   return Promise.all(
     records.map(async (rec): Promise<CheckItem> => {
       const item: CheckItem = { id: rec.path, owner: rec.owner, status: 'ok', problems: [] };
-      const bytes = await readFile(join(root, rec.path)).catch(() => undefined);
+      let bytes: Buffer | undefined;
+      try {
+        bytes = await readIfExists(join(root, rec.path), { what: 'a Java store' });
+      } catch (e) {
+        // A symlink, a device or a huge file where a store belongs: reported, never read.
+        if (isDbtlsError(e) && e.kind === 'input') return { ...item, status: 'invalid', problems: [e.message] };
+        throw e;
+      }
       if (!bytes) return { ...item, status: 'missing', problems: [`${rec.path} is missing`] };
-      const bad = await storeProblems(bytes, password, rec.entries, rec.path);
-      if (bad) return { ...item, ...bad, problems: bad.problems.map((p) => (bad.status === 'outdated' ? `${p} (run dbtls issue)` : p)) };
+      const { verdict: bad } = await verifyStore(bytes, password, rec, rec.path);
+      if (bad) return { ...item, status: bad.status, problems: bad.problems.map((p) => (bad.status === 'outdated' ? `${p} (run dbtls issue)` : p)) };
       return item;
     }),
   );

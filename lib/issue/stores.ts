@@ -1,17 +1,20 @@
 // Java key and trust stores made from the cluster's certificates: for JVM clients that ask for them
 // (`keystore: jks|pkcs12`) and for every Tungsten node (its generic pair plus the file set tpm
 // expects in /opt/continuent/share). A store is rebuilt only when what it holds changed, its file is
-// missing, or it no longer opens with the cluster's store password.
+// missing, or it no longer opens with the cluster's store password. A no-change run costs reading and
+// hashing the stores: keys are decrypted only from stores whose bytes differ from the recorded hash
+// (lib/keystore/verify.ts), and certificate keys are read only for a store being built.
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCertificates } from '../pki/inspect.js';
-import { storeProblems } from '../keystore/verify.js';
+import { recordedSha256, storeSha256, verifyStore } from '../keystore/verify.js';
+import { readIfExists, readTextNoFollow } from '../store/safe-fs.js';
+import { inputError } from '../errors.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
 import type { BatchFile } from '../store/batch.js';
 import { ownerDir } from '../store/pki-dir.js';
 import type { Manifest, Owner, StoreRecord } from '../store/manifest.js';
-import { STORE_EXTENSION, storeOpensWith, writeStore } from '../keystore/store.js';
+import { STORE_EXTENSION, writeStore } from '../keystore/store.js';
 import type { StoreInput, StoreType } from '../keystore/types.js';
 import type { Cluster } from '../inventory/model.js';
 import type { PlanFilter } from './plan.js';
@@ -72,23 +75,47 @@ export function desiredStores(cluster: Cluster, filter: PlanFilter = {}): Planne
   return out;
 }
 
-/** Certificates and keys a store may need, by manifest id: this run's fresh ones, else read from disk. */
+/**
+ * Certificates and keys a store may need, by manifest id: this run's fresh ones, else read from disk
+ * (each file once per run; the key only when a store that holds it is built).
+ */
 export interface CertSource {
+  /** The leaf's SHA-256 fingerprint: what a store's record holds. */
+  fingerprint(certId: string): Promise<string>;
   get(certId: string): Promise<{ chainDer: Buffer[]; key: KeyObject; fingerprint256: string }>;
 }
 
 export function certSource(root: string, manifest: Manifest, caPem: string, fresh: Map<string, { certPem: string; key: KeyObject }>): CertSource {
   const caChain = parseCertificates(caPem).map((c) => c.raw);
   const records = new Map(manifest.certificates.map((r) => [r.id, r]));
+  const record = (certId: string) => {
+    const rec = records.get(certId);
+    if (!rec) throw new Error(`no certificate ${certId} in the manifest`);
+    return rec;
+  };
+  const once = <T>(cache: Map<string, Promise<T>>, id: string, make: () => Promise<T>): Promise<T> => {
+    let p = cache.get(id);
+    if (!p) cache.set(id, (p = make()));
+    return p;
+  };
+  const leaves = new Map<string, Promise<{ raw: Buffer; fingerprint256: string }>>();
+  const keys = new Map<string, Promise<KeyObject>>();
+  const leaf = (certId: string) =>
+    once(leaves, certId, async () => {
+      const pem = fresh.get(certId)?.certPem ?? (await readTextNoFollow(join(root, record(certId).cert), { what: 'certificates' }));
+      const cert = parseCertificates(pem)[0];
+      if (!cert) throw new Error(`${record(certId).cert} holds no certificate`);
+      return { raw: cert.raw, fingerprint256: cert.fingerprint256 };
+    });
+  const key = (certId: string) =>
+    once(keys, certId, async () => fresh.get(certId)?.key ?? createPrivateKey(await readTextNoFollow(join(root, record(certId).key), { what: 'keys' })));
   return {
+    async fingerprint(certId) {
+      return (await leaf(certId)).fingerprint256;
+    },
     async get(certId) {
-      const rec = records.get(certId);
-      if (!rec) throw new Error(`no certificate ${certId} in the manifest`);
-      const f = fresh.get(certId);
-      const certPem = f?.certPem ?? (await readFile(join(root, rec.cert), 'utf8'));
-      const key = f?.key ?? createPrivateKey(await readFile(join(root, rec.key), 'utf8'));
-      const leaf = parseCertificates(certPem)[0]!;
-      return { chainDer: [leaf.raw, ...caChain], key, fingerprint256: leaf.fingerprint256 };
+      const [l, k] = await Promise.all([leaf(certId), key(certId)]);
+      return { chainDer: [l.raw, ...caChain], key: k, fingerprint256: l.fingerprint256 };
     },
   };
 }
@@ -102,7 +129,7 @@ async function contents(store: PlannedStore, certs: CertSource, caFingerprints: 
     store.entries.map(async (e) => ({
       alias: e.alias,
       kind: e.kind,
-      fingerprints: e.kind === 'trusted-cert' ? caFingerprints : [(await certs.get(e.certId!)).fingerprint256, ...caFingerprints],
+      fingerprints: e.kind === 'trusted-cert' ? caFingerprints : [await certs.fingerprint(e.certId!), ...caFingerprints],
     })),
   );
 }
@@ -114,7 +141,11 @@ export interface StoreWork {
   spec: string;
 }
 
-/** Which stores must be (re)built, and why. */
+/**
+ * Which stores must be (re)built, and why. A store that passes a full verification but has no
+ * recorded hash (a manifest from before hashes were kept) gets it in its record: saved with the next
+ * manifest this run or a later one writes, so later runs skip its key decryption.
+ */
 export async function storesToBuild(
   root: string,
   stores: PlannedStore[],
@@ -136,12 +167,13 @@ export async function storesToBuild(
     else if (!rec) reason = 'new';
     else if (rec.spec !== spec) reason = 'its certificates changed';
     else {
-      const bytes = await readFile(join(root, store.path)).catch(() => undefined);
+      const bytes = await readIfExists(join(root, store.path), { what: 'a Java store' });
       if (!bytes) reason = `${store.path} is missing`;
-      else if (!(await storeOpensWith(bytes, password))) reason = 'the store password changed';
       else {
-        const drift = await storeProblems(bytes, password, rec.entries, store.path);
-        if (drift) reason = drift.problems.join('; ');
+        const { verdict, sha256 } = await verifyStore(bytes, password, rec, store.path);
+        if (verdict?.wrongPassword) reason = 'the store password changed, or the store was modified';
+        else if (verdict) reason = verdict.problems.join('; ');
+        else if (recordedSha256(rec) === undefined) rec.sha256 = sha256;
       }
     }
     if (reason) work.push({ store, reason, entries, spec });
@@ -166,7 +198,7 @@ export async function buildStore(root: string, w: StoreWork, certs: CertSource, 
   return {
     // A truststore holds no secret, but its password still guards its integrity; 0644 lets JVM services read it.
     file: { path: join(root, w.store.path), data, mode: hasKey ? KEY_MODE : CERT_MODE },
-    record: { id: w.store.id, owner: w.store.owner, type: w.store.type, path: w.store.path, entries: w.entries, spec: w.spec, issuedAt },
+    record: { id: w.store.id, owner: w.store.owner, type: w.store.type, path: w.store.path, entries: w.entries, spec: w.spec, issuedAt, sha256: storeSha256(data) },
   };
 }
 
@@ -183,6 +215,16 @@ export interface JgroupsWork {
   files: BatchFile[];
   records: StoreRecord[];
   built: Array<{ id: string; owner: Owner; path: string; reason: string }>;
+}
+
+/** The JCEKS integrity hash verifies with this password (nothing is unsealed). */
+async function opensUnsealed(bytes: Buffer, password: string): Promise<boolean> {
+  const { readJceks } = await import('../keystore/jceks.js');
+  try {
+    return readJceks(bytes, { storepass: password, decryptKeys: false }).entries.some((e) => e.alias === JGROUPS_ALIAS && e.kind === 'secret-key');
+  } catch {
+    return false;
+  }
 }
 
 async function openJgroupsKey(bytes: Buffer, passwords: string[]): Promise<{ key: Buffer; password: string } | undefined> {
@@ -204,31 +246,42 @@ export async function jgroupsStores(root: string, cluster: Cluster, filter: Plan
   if (nodes.length === 0) return work;
   const { writeJceksSecretKey, generateBlowfishKey } = await import('../keystore/jceks.js');
   const clusterOwner: Owner = { kind: 'node', name: '*' };
-  const existing = await readFile(join(root, CLUSTER_JGROUPS)).catch(() => undefined);
+  const records = new Map(manifest.stores.map((r) => [r.id, r]));
+  const clusterPath = join(root, CLUSTER_JGROUPS);
+  const existing = await readIfExists(clusterPath, { what: 'the JGroups key store' });
   let bytes: Buffer | undefined = existing;
-  const opened = existing ? await openJgroupsKey(existing, [password, ...(previous ? [previous] : [])]) : undefined;
   let reason: string | undefined;
+  let opened: { key: Buffer; password: string } | undefined;
+  const clusterRecord = records.get(CLUSTER_JGROUPS);
   if (!existing) reason = 'new';
-  else if (!opened) reason = 'it opens with no known store password: a new key';
-  else if (opened.password !== password) reason = 'the store password changed';
-  else if (force) reason = 'forced';
+  else if (!force && clusterRecord && recordedSha256(clusterRecord) === storeSha256(existing) && (await opensUnsealed(existing, password))) {
+    // The bytes this program wrote, and the integrity hash proves the password: unsealing the key
+    // (2 × 200,000 MD5 rounds) would tell nothing more.
+  } else {
+    opened = await openJgroupsKey(existing, [password, ...(previous ? [previous] : [])]);
+    if (!opened && clusterRecord) {
+      throw inputError('jgroups-unreadable', `${CLUSTER_JGROUPS} in ${root} does not open with the store password (the kept one, or the one given): the cluster's JGroups key is not replaced`, { file: clusterPath }, `restore it from a backup or from a node's copy (nodes/<node>/tungsten/${JGROUPS_STORE}), give the password it was sealed with, or delete it to make a new key (every Tungsten node then needs the new one)`);
+    }
+    if (!opened) reason = 'it opens with no known store password: a new key';
+    else if (opened.password !== password) reason = 'the store password changed';
+    else if (force) reason = 'forced';
+  }
   if (reason) {
     const key = opened?.key ?? generateBlowfishKey(56);
     bytes = writeJceksSecretKey({ alias: JGROUPS_ALIAS, algorithm: 'Blowfish', key, password });
     work.files.push({ path: join(root, CLUSTER_JGROUPS), data: bytes!, mode: KEY_MODE });
     work.built.push({ id: CLUSTER_JGROUPS, owner: clusterOwner, path: CLUSTER_JGROUPS, reason });
   }
-  const digest = createHash('sha256').update(bytes!).digest('hex');
-  const records = new Map(manifest.stores.map((r) => [r.id, r]));
+  const digest = storeSha256(bytes!);
   const record = (id: string, owner: Owner, path: string): StoreRecord => ({
-    id, owner, type: 'jceks', path, entries: [{ alias: JGROUPS_ALIAS, kind: 'secret-key', fingerprints: [] }], spec: digest, issuedAt,
+    id, owner, type: 'jceks', path, entries: [{ alias: JGROUPS_ALIAS, kind: 'secret-key', fingerprints: [] }], spec: digest, issuedAt, sha256: digest,
   });
   if (reason || !records.has(CLUSTER_JGROUPS)) work.records.push(record(CLUSTER_JGROUPS, clusterOwner, CLUSTER_JGROUPS));
   const nodeSet = filter.nodes ? new Set(filter.nodes) : undefined;
   for (const node of nodes) {
     if (nodeSet && !nodeSet.has(node.name)) continue;
     const path = `${ownerDir('node', node.name)}/tungsten/${JGROUPS_STORE}`;
-    const copy = await readFile(join(root, path)).catch(() => undefined);
+    const copy = await readIfExists(join(root, path), { what: 'a JGroups key store' });
     const why = !copy ? (records.has(path) ? `${path} is missing` : 'new') : !copy.equals(bytes!) ? 'the cluster JGroups store changed' : undefined;
     if (!why) continue;
     work.files.push({ path: join(root, path), data: bytes!, mode: KEY_MODE });

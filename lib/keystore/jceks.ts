@@ -611,6 +611,12 @@ export interface JceksReadOptions {
   storepass?: string;
   /** Decrypts key entries (default: the store password). */
   keypass?: string;
+  /**
+   * false: list the entries without recovering private keys or unsealing secret keys (the sealed
+   * object is still parsed). The integrity hash is still checked when storepass is given. Unsealing
+   * is the expensive part of reading a JCEKS store: 2 × the iteration count (200,000) MD5 rounds.
+   */
+  decryptKeys?: boolean;
 }
 
 export function isJceks(buf: Buffer): boolean {
@@ -719,7 +725,7 @@ export function readJceks(buf: Buffer, opts: JceksReadOptions | string = {}, wha
     return new X509Certificate(readBlock());
   };
   const count = readU32();
-  const keypass = o.keypass ?? o.storepass;
+  const keypass = o.decryptKeys === false ? undefined : (o.keypass ?? o.storepass);
   const entries: ListedEntry[] = [];
   for (let i = 0; i < count; i++) {
     const tag = readU32();

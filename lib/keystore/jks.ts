@@ -109,6 +109,11 @@ export interface JksReadOptions {
   storepass?: string;
   /** Decrypts key entries (default: the store password). */
   keypass?: string;
+  /**
+   * false: list the key entries (alias, date, chain) without decrypting their keys. The integrity
+   * hash is still checked when storepass is given; only the key recovery is skipped.
+   */
+  decryptKeys?: boolean;
 }
 
 export function isJks(buf: Buffer): boolean {
@@ -131,7 +136,7 @@ export function readJks(buf: Buffer, opts: JksReadOptions = {}, what = 'the keys
   const version = r.u32();
   if (version !== 1 && version !== 2) throw inputError('jks-version', `${what}: unsupported JKS version ${version}`);
   const count = r.u32();
-  const keypass = opts.keypass ?? opts.storepass;
+  const keypass = opts.decryptKeys === false ? undefined : (opts.keypass ?? opts.storepass);
   const entries: ListedEntry[] = [];
   const certOf = () => {
     const type = version === 2 ? r.utf() : 'X.509';

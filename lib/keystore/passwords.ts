@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { usageError } from '../errors.js';
 import { KEY_MODE } from '../store/atomic-write.js';
 import type { BatchFile } from '../store/batch.js';
+import { readIfExists } from '../store/safe-fs.js';
 
 export const STOREPASS_FILE = 'storepass';
 /** keytool refuses store passwords shorter than 6 characters. */
@@ -60,14 +61,10 @@ export interface ClusterStorepass {
   previous?: string;
 }
 
-/** The store password kept in <pki>/storepass, or undefined when none is kept. */
+/** The store password kept in <pki>/storepass, or undefined when none is kept. A symlink there is refused. */
 export async function keptStorepass(pkiRoot: string): Promise<string | undefined> {
-  try {
-    return (await readFile(join(pkiRoot, STOREPASS_FILE), 'utf8')).replace(/\r?\n$/, '');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    return undefined;
-  }
+  const kept = await readIfExists(join(pkiRoot, STOREPASS_FILE), { what: 'the kept store password', maxBytes: 4096 });
+  return kept?.toString('utf8').replace(/\r?\n$/, '');
 }
 
 /** The cluster's store password: the given one, else the kept one, else a new one. */

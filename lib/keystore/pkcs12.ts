@@ -362,7 +362,15 @@ function chainFrom(leaf: X509Certificate, pool: X509Certificate[]): X509Certific
  * certificate bags with Oracle's trusted-key-usage attribute become trusted entries, and other
  * certificates only serve as chain members. Aliases are lower-cased, as keytool lists them.
  */
-export function readPkcs12(data: Buffer, password: string, what = 'the keystore'): StoreListing {
+export interface Pkcs12ReadOptions {
+  /**
+   * false: list key entries (alias, chain by localKeyId) without decrypting their shrouded key
+   * bags. The MAC is still verified and the certificates' SafeContents still decrypted.
+   */
+  decryptKeys?: boolean;
+}
+
+export function readPkcs12(data: Buffer, password: string, what = 'the keystore', opts: Pkcs12ReadOptions = {}): StoreListing {
   let pfx: Asn1;
   let authSafe: Buffer;
   try {
@@ -392,7 +400,7 @@ export function readPkcs12(data: Buffer, password: string, what = 'the keystore'
         readBags(decrypt(algorithm, bytesOf(ciphertext), password), bags);
       } else throw new Unsupported(`content type ${type}`);
     }
-    return { type: 'pkcs12', entries: entriesOf(bags, password), verified };
+    return { type: 'pkcs12', entries: entriesOf(bags, password, opts.decryptKeys !== false), verified };
   } catch (e) {
     if (e instanceof WrongPassword && macData) throw inputError('keystore-password', `the keystore password is wrong (${e.message})`);
     // Without a MAC, a wrong password shows only as garbage after decryption (CBC padding passes
@@ -405,7 +413,7 @@ export function readPkcs12(data: Buffer, password: string, what = 'the keystore'
   }
 }
 
-function entriesOf(bags: Bag[], password: string): ListedEntry[] {
+function entriesOf(bags: Bag[], password: string, decryptKeys: boolean): ListedEntry[] {
   const certs = bags.filter((b) => b.type === OID.certBag && b.value).map((b) => {
     const [certType, value] = kids(b.value);
     if (oidOf(certType) !== OID.x509Certificate) return { bag: b, cert: undefined };
@@ -419,6 +427,11 @@ function entriesOf(bags: Bag[], password: string): ListedEntry[] {
   for (const b of bags) {
     if (b.type === OID.shroudedKeyBag || b.type === OID.keyBag) {
       if (!b.value) throw new Error('a key bag is empty');
+      if (!decryptKeys) {
+        const leaf = certs.find((c) => c.cert && b.localKeyId !== undefined && c.bag.localKeyId === b.localKeyId)?.cert;
+        entries.push({ alias: aliasOf(b), kind: 'private-key', certificates: leaf ? chainFrom(leaf, pool) : [] });
+        continue;
+      }
       const [algorithm, ciphertext] = kids(b.value);
       const pkcs8 = b.type === OID.keyBag ? der(b.value) : decrypt(algorithm!, bytesOf(ciphertext), password);
       const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });

@@ -27,26 +27,36 @@ export function detectStoreType(buf: Buffer): StoreType | 'jceks' | undefined {
   return undefined;
 }
 
+export interface ReadStoreOptions {
+  /**
+   * false: check the integrity (JKS/JCEKS hash, PKCS#12 MAC) and list the entries and their
+   * certificates, but do not decrypt private keys or unseal secret keys. For stores whose bytes are
+   * known to be the ones dbtls wrote (see verify.ts); anything else is read in full.
+   */
+  decryptKeys?: boolean;
+}
+
 /**
- * Reads a store. JKS lists without a password (unverified, as keytool does); PKCS#12 needs one.
- * A wrong password is an input error that says so.
+ * Reads a store. JKS and JCEKS list without a password (unverified, as keytool does); PKCS#12 needs
+ * one. A wrong password is an input error that says so.
  */
-export async function readStore(buf: Buffer, password: string | undefined, what: string): Promise<StoreListing> {
+export async function readStore(buf: Buffer, password: string | undefined, what: string, opts: ReadStoreOptions = {}): Promise<StoreListing> {
   const type = detectStoreType(buf);
-  if (type === 'jks') return readJks(buf, { storepass: password }, what);
+  const decryptKeys = opts.decryptKeys !== false;
+  if (type === 'jks') return readJks(buf, { storepass: password, decryptKeys }, what);
   if (type === 'pkcs12') {
     if (password === undefined) throw inputError('storepass-needed', `${what} is a PKCS#12 store: its password is needed to read it`, { file: what }, 'pass --storepass-file FILE or set DBTLS_STOREPASS');
     const { readPkcs12 } = await import('./pkcs12.js');
-    return readPkcs12(buf, password, what);
+    return readPkcs12(buf, password, what, { decryptKeys });
   }
   if (type === 'jceks') {
     const { readJceks } = await import('./jceks.js');
-    return readJceks(buf, password);
+    return readJceks(buf, { storepass: password, decryptKeys }, what);
   }
   throw inputError('not-a-store', `${what} is not a JKS, JCEKS or PKCS#12 store`, { file: what });
 }
 
-/** Does this password open the store (integrity hash or MAC)? */
+/** Does this password open the store (integrity hash or MAC; keys are decrypted too)? */
 export async function storeOpensWith(buf: Buffer, password: string): Promise<boolean> {
   try {
     const listing = await readStore(buf, password, 'store');
