@@ -4,6 +4,7 @@
 // and known_hosts the way dbtls makes it, and become through sudo where the node says `become: sudo`.
 import { shellCommand } from '../deliver/quote.js';
 import type { Cluster, NodeSpec } from '../inventory/model.js';
+import type { AnsibleValue } from './ansible-yaml.js';
 
 /** Ansible host vars for one node. */
 export type HostVars = Record<string, string | number | boolean>;
@@ -56,8 +57,8 @@ export function groupName(cluster: Cluster): string {
   return `dbtls_${cluster.cluster.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
-/** The inventory document: all → children → dbtls_<cluster> → hosts. */
-export function hostsDocument(cluster: Cluster, opts: HostsOptions = {}): Record<string, unknown> {
+/** The inventory document: all → children → dbtls_<cluster> → hosts (written by ansible-yaml.ts: every string !unsafe). */
+export function hostsDocument(cluster: Cluster, opts: HostsOptions = {}): { [key: string]: AnsibleValue } {
   const hosts: Record<string, HostVars> = {};
   for (const node of cluster.nodes) hosts[node.name] = hostVars(node, opts);
   return { all: { children: { [groupName(cluster)]: { hosts } } } };

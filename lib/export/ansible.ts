@@ -3,13 +3,13 @@
 // everything through Ansible. The folder holds a copy of each node's files, a vars file listing them,
 // a playbook (copy with mode, owner, group, backup and an openssl validator on the node; a handler
 // running the node's reload only when a file changed), and an inventory made from the dbtls one.
-import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Document, type Scalar } from 'yaml';
+import { readFileNoFollow } from '../store/safe-fs.js';
 import { nodeDelivery, type DeliveryItem } from '../deliver/plan.js';
 import { reloadPlans } from '../reload/commands.js';
 import { hostsDocument, type HostsOptions } from './ansible-hosts.js';
 import { writeTree, type TreeFile } from './tree.js';
+import { ansibleYaml, checkKey, yamlComment, type AnsibleValue } from './ansible-yaml.js';
 import type { Cluster, NodeSpec } from '../inventory/model.js';
 
 export interface AnsibleExportOptions extends HostsOptions {
@@ -51,13 +51,6 @@ export function validatorFor(data: Buffer): string | undefined {
   return undefined; // Java stores, rendered configs, encrypted keys (openssl would ask for a passphrase)
 }
 
-/** Strings from the inventory are tagged !unsafe so Ansible never evaluates a "{{" in them. */
-function unsafe(doc: Document, value: string): Scalar {
-  const node = doc.createNode(value) as Scalar;
-  node.tag = '!unsafe';
-  return node;
-}
-
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 
 interface NodeExport {
@@ -65,40 +58,45 @@ interface NodeExport {
   items: Array<DeliveryItem & { data: Buffer; copy: string }>;
 }
 
+/** dbtls-nodes.yml; every string in it is !unsafe (ansible-yaml.ts), so Ansible evaluates none of them. */
 function nodesVars(cluster: Cluster, nodes: NodeExport[], generated: string): string {
-  const doc = new Document({});
-  const byNode: Record<string, unknown> = {};
+  const byNode: { [name: string]: AnsibleValue } = {};
   for (const { node, items } of nodes) {
-    const files = items.map((i) => {
+    const files = items.map((i): AnsibleValue => {
       const validate = validatorFor(i.data);
       return {
-        src: unsafe(doc, i.copy),
-        dest: unsafe(doc, i.remote),
+        src: i.copy,
+        dest: i.remote,
         mode: octal(i.mode),
-        ...(i.owner ? { owner: unsafe(doc, i.owner) } : {}),
-        ...(i.group ? { group: unsafe(doc, i.group) } : {}),
+        ...(i.owner ? { owner: i.owner } : {}),
+        ...(i.group ? { group: i.group } : {}),
         ...(validate ? { validate } : {}),
       };
     });
     // Ansible reaches every node over SSH and does its own become: the reload is the one dbtls would
     // run on an SSH node, without dbtls's sudo wrapper.
-    const reload = reloadPlans({ ...node, transport: 'ssh', become: undefined }).flatMap((p): Array<Record<string, unknown>> => {
-      if (p.kind === 'command') return [{ kind: 'command', command: unsafe(doc, p.command), describe: unsafe(doc, p.describe) }];
-      if (p.kind === 'restart-required') return [{ kind: 'restart-required', message: unsafe(doc, `${node.name}: ${p.why}; run on the node: ${p.command}`) }];
+    const reload = reloadPlans({ ...node, transport: 'ssh', become: undefined }).flatMap((p): AnsibleValue[] => {
+      if (p.kind === 'command') return [{ kind: 'command', command: p.command, describe: p.describe }];
+      if (p.kind === 'restart-required') return [{ kind: 'restart-required', message: `${node.name}: ${p.why}; run on the node: ${p.command}` }];
       return [];
     });
     // The folders the files go to, created (mkdir -p) when missing, as push does; existing ones untouched.
-    const dirs = [...new Set(items.map((i) => posix.dirname(i.remote)))].sort().map((d) => unsafe(doc, d));
+    const dirs = [...new Set(items.map((i) => posix.dirname(i.remote)))].sort();
     byNode[node.name] = { dirs, files, reload };
   }
-  doc.contents = doc.createNode({ dbtls_cluster: cluster.cluster, dbtls_nodes: byNode });
-  doc.commentBefore = ` ${generated}\n What each node receives (the files dbtls push delivers) and how it reloads TLS; read by ${PLAYBOOK}.`;
-  return doc.toString({ lineWidth: 0 });
+  return ansibleYaml({ dbtls_cluster: cluster.cluster, dbtls_nodes: byNode }, `${generated}\nWhat each node receives (the files dbtls push delivers) and how it reloads TLS; read by ${PLAYBOOK}.`);
 }
 
+/**
+ * The playbook is dbtls's own text with Jinja on purpose; the only values it takes from the inventory
+ * are the cluster name and the node names, and those are held to the plain key alphabet (checkKey), so
+ * neither can carry Jinja or YAML syntax. The rest comes from the inventory only through dbtls-nodes.yml.
+ */
 function playbook(cluster: Cluster, names: string[], generated: string, hostsFromInventory: boolean): string {
   const run = hostsFromInventory ? `ansible-playbook -i YOUR-INVENTORY ${PLAYBOOK}` : `ansible-playbook -i ${HOSTS} ${PLAYBOOK}`;
-  return `# ${generated}
+  const clusterName = checkKey(cluster.cluster);
+  const hosts = names.map(checkKey);
+  return `${yamlComment(generated).join('\n')}
 # Copies each node's certificates, keys, stores and rendered configs with Ansible's copy module
 # (mode, owner/group, a backup of the file replaced), and reloads TLS on a node only when one of its
 # files changed. Run from this folder:
@@ -112,8 +110,8 @@ function playbook(cluster: Cluster, names: string[], generated: string, hostsFro
 #                    -e dbtls_validate=false copies without the check.
 #${hostsFromInventory ? ' The hosts are the dbtls node names: your inventory must name them the same way.\n#' : ''}
 # Diffs are off for the copies (--diff would print private keys).
-- name: dbtls certificates for cluster ${cluster.cluster}
-  hosts: ${JSON.stringify(names)}
+- name: dbtls certificates for cluster ${clusterName}
+  hosts: ${JSON.stringify(hosts)}
   gather_facts: false
   vars_files:
     - ${NODES_VARS}
@@ -167,7 +165,7 @@ export async function ansibleExportFiles(cluster: Cluster, opts: Omit<AnsibleExp
   const nodes: NodeExport[] = [];
   for (const node of cluster.nodes) {
     const plan = await nodeDelivery(cluster, node, renderedDir);
-    const items = await Promise.all(plan.map(async (i) => ({ ...i, data: await readFile(i.source), copy: posix.join('files', node.name, i.remote) })));
+    const items = await Promise.all(plan.map(async (i) => ({ ...i, data: await readFileNoFollow(i.source, { what: 'the files an export copies' }), copy: posix.join('files', node.name, i.remote) })));
     nodes.push({ node, items });
   }
   const files: TreeFile[] = [];
@@ -175,9 +173,8 @@ export async function ansibleExportFiles(cluster: Cluster, opts: Omit<AnsibleExp
   files.push({ path: NODES_VARS, data: nodesVars(cluster, nodes, generated), mode: TEXT_MODE });
   files.push({ path: PLAYBOOK, data: playbook(cluster, cluster.nodes.map((n) => n.name), generated, Boolean(opts.hostsFromInventory)), mode: TEXT_MODE });
   if (!opts.hostsFromInventory) {
-    const doc = new Document(hostsDocument(cluster, opts));
-    doc.commentBefore = ` ${generated}\n Every node as Ansible reaches it over SSH (from the dbtls inventory's ssh settings).`;
-    files.push({ path: HOSTS, data: doc.toString({ lineWidth: 0 }), mode: TEXT_MODE });
+    const hosts = ansibleYaml(hostsDocument(cluster, opts), `${generated}\nEvery node as Ansible reaches it over SSH (from the dbtls inventory's ssh settings).`);
+    files.push({ path: HOSTS, data: hosts, mode: TEXT_MODE });
   }
   files.push({ path: MARKER, data: `${generated}\n`, mode: TEXT_MODE });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

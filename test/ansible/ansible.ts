@@ -4,13 +4,15 @@
 // inventory points ssh at the test's known_hosts). Every run is bounded by a timeout, and the SSH
 // masters Ansible leaves behind (ControlPersist) are closed right after it, so nothing keeps running.
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { run, type RunResult } from '../helpers/run.js';
 import { which } from '../helpers/which.js';
 
 export interface Ansible {
   /** ansible-playbook ARGS in CWD; EXTRA env on top of the sealed one. */
   playbook(args: string[], opts?: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<PlaybookResult>;
+  /** Another Ansible program beside ansible-playbook (`ansible`, `ansible-inventory`), sealed the same way. */
+  tool(name: string, args: string[], opts?: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
 }
 
 export interface Recap {
@@ -81,6 +83,13 @@ export async function sealedAnsible(dir: string, executable: string): Promise<An
       try {
         const r = await run(executable, args, { cwd: opts.cwd ?? dir, env: { ...env, ...opts.env }, timeoutMs: opts.timeoutMs ?? 120_000 });
         return { ...r, recap: parseRecap(r.stdout) };
+      } finally {
+        await closeMasters(controlDir);
+      }
+    },
+    async tool(name, args, opts = {}) {
+      try {
+        return await run(join(dirname(executable), name), args, { cwd: opts.cwd ?? dir, env: { ...env, ...opts.env }, timeoutMs: opts.timeoutMs ?? 120_000 });
       } finally {
         await closeMasters(controlDir);
       }

@@ -43,6 +43,9 @@ async function snapshot(dir: string): Promise<Snapshot> {
   return out;
 }
 
+/** Reads Ansible's !unsafe strings as the strings they are (and fails on any other unknown tag). */
+const UNSAFE = { customTags: [{ tag: '!unsafe', resolve: (s: string) => s }] };
+
 const lines = async (file: string) => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 
 test('the export folder: files as push delivers them, keys 0600, idempotent, --check writes nothing, never overwrites a foreign folder', async (t) => {
@@ -84,7 +87,7 @@ test('the export folder: files as push delivers them, keys 0600, idempotent, --c
   assert.equal(await readFile(join(out, 'files/db2/etc/mysql/ssl/server-cert.pem'), 'utf8'), await readFile(join(dir, 'pki/nodes/db2/server-cert.pem'), 'utf8'));
 
   // What the playbook reads: each file with its mode, owner/group, validator; the reloads.
-  const vars = parse(await readFile(join(out, 'dbtls-nodes.yml'), 'utf8'), { customTags: [{ tag: '!unsafe', resolve: (s: string) => s }] });
+  const vars = parse(await readFile(join(out, 'dbtls-nodes.yml'), 'utf8'), UNSAFE);
   const db1 = vars.dbtls_nodes.db1;
   const key = db1.files.find((f: { dest: string }) => f.dest === '/srv/db1/ssl/server-key.pem');
   assert.deepEqual(key, { src: 'files/db1/srv/db1/ssl/server-key.pem', dest: '/srv/db1/ssl/server-key.pem', mode: '0600', validate: 'openssl pkey -noout -in %s' });
@@ -96,7 +99,7 @@ test('the export folder: files as push delivers them, keys 0600, idempotent, --c
   assert.ok(db2.files.every((f: { owner: string; group: string }) => f.owner === 'mysql' && f.group === 'mysql'));
   assert.equal(db2.reload[0].describe, 'FLUSH SSL', 'the role default, without dbtls\'s own sudo wrapper');
   assert.doesNotMatch(db2.reload[0].command, /sudo/);
-  const hosts = parse(await readFile(join(out, 'hosts.yml'), 'utf8')).all.children.dbtls_test.hosts;
+  const hosts = parse(await readFile(join(out, 'hosts.yml'), 'utf8'), UNSAFE).all.children.dbtls_test.hosts;
   assert.deepEqual(hosts.db1, { ansible_host: '127.0.0.1', ansible_port: 2201, ansible_user: 'root', ansible_ssh_private_key_file: join(dir, 'id'), ansible_ssh_common_args: `-o UserKnownHostsFile=${join(dir, 'kh')}` });
   assert.deepEqual(hosts.db2, { ansible_host: 'db2.example.com', ansible_port: 22, ansible_user: 'root', ansible_become: true, ansible_become_method: 'sudo' });
 
