@@ -74,7 +74,7 @@ export function publicKeyMatches(publicPem: string | Buffer, key: KeyObject): bo
  * Did `issuer` sign `cert`? Names and signature only: OpenSSL's checkIssued also demands a
  * keyCertSign usage, which would hide the clearer "not a CA" reason below.
  */
-function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+export function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   return cert.issuer === issuer.subject && cert.verify(issuer.publicKey);
 }
 

@@ -1,0 +1,119 @@
+// One check of a certificate and its key as dbtls keeps them: both parse, the key belongs to the
+// certificate, and the certificate was signed by one of the given CAs. `issue` runs it before it
+// calls a leaf up to date, and push runs it before a pair leaves the machine, so a truncated key,
+// a key swapped with another node's or a certificate from another CA is never passed on.
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { keyMatchesCertificate, parseCertificates, signedBy } from './inspect.js';
+import { parsePrivateKey } from './keys.js';
+import { readTextNoFollow } from '../store/safe-fs.js';
+import { DbtlsError, isDbtlsError } from '../errors.js';
+
+export type VerifyProblemCode =
+  /** The certificate file holds no readable PEM certificate. */
+  | 'bad-certificate'
+  /** The key file holds no readable private key (truncated, garbled, wrong passphrase). */
+  | 'bad-key'
+  /** The key is a good key, but not the one whose public half the certificate carries. */
+  | 'key-mismatch'
+  /** No CA of the given ones signed the certificate. */
+  | 'wrong-ca';
+
+export interface VerifyProblem {
+  code: VerifyProblemCode;
+  /** Which of the two files is at fault. */
+  which: 'cert' | 'key';
+  /** Why, without the file's name (callers name it). */
+  message: string;
+}
+
+export interface VerifyPairOptions {
+  /** For an encrypted key. */
+  passphrase?: string;
+}
+
+/** The CAs as certificates; a text that holds none is skipped (the caller vouches for its CAs). */
+function caCertificates(caPems: string[]): X509Certificate[] {
+  return caPems.flatMap((pem) => {
+    try {
+      return parseCertificates(pem);
+    } catch {
+      return [];
+    }
+  });
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0]!;
+}
+
+/**
+ * Verifies a leaf and its key: undefined when they are a good pair signed by one of `caPems`,
+ * otherwise the first problem found (certificate, then key, then match, then chain).
+ * Time is not checked: an expired certificate is still the right pair (renewal is `rotate`'s job).
+ */
+export function verifyPair(certPem: string, keyPem: string, caPems: string[], opts: VerifyPairOptions = {}): VerifyProblem | undefined {
+  let cert: X509Certificate | undefined;
+  try {
+    cert = parseCertificates(certPem)[0];
+  } catch (e) {
+    return { code: 'bad-certificate', which: 'cert', message: `is not a readable certificate (${firstLine(e)})` };
+  }
+  if (!cert) return { code: 'bad-certificate', which: 'cert', message: 'holds no PEM certificate (truncated or garbled?)' };
+
+  let key: KeyObject;
+  try {
+    key = parsePrivateKey(keyPem, opts.passphrase);
+  } catch (e) {
+    return { code: 'bad-key', which: 'key', message: `is not a readable private key (truncated or garbled?): ${firstLine(e)}` };
+  }
+  if (key.type !== 'private') return { code: 'bad-key', which: 'key', message: 'holds no private key' };
+
+  let matches: boolean;
+  try {
+    matches = keyMatchesCertificate(cert, key);
+  } catch {
+    matches = false;
+  }
+  if (!matches) return { code: 'key-mismatch', which: 'key', message: 'does not belong to its certificate (a key of another certificate?)' };
+
+  const cas = caCertificates(caPems);
+  if (!cas.some((ca) => signedBy(cert, ca))) {
+    return { code: 'wrong-ca', which: 'cert', message: 'was not signed by this cluster\'s CA' };
+  }
+  return undefined;
+}
+
+export interface VerifyPairFilesOptions extends VerifyPairOptions {
+  /** The remedy to offer, e.g. "dbtls issue --force --node db1"; a general one otherwise. */
+  hint?: string;
+}
+
+/**
+ * Reads a certificate and its key (no symlinks, regular files only, bounded: lib/store/safe-fs.ts)
+ * and verifies them with verifyPair. Throws a DbtlsError of kind input naming the file at fault and
+ * the problem; `what` names the pair for the message ("db1's server certificate").
+ */
+export async function verifyPairFiles(
+  certPath: string,
+  keyPath: string,
+  caPems: string[],
+  what: string,
+  opts: VerifyPairFilesOptions = {},
+): Promise<void> {
+  const hint = opts.hint ?? 're-issue it deliberately with `dbtls issue --force --node NAME` (or --client NAME), or restore the files from a backup';
+  const read = async (path: string, label: string): Promise<string> => {
+    try {
+      return await readTextNoFollow(path, { what: label });
+    } catch (e) {
+      if (isDbtlsError(e)) throw new DbtlsError(e.code, `${what}: ${e.message}`, { kind: 'input', location: { file: path }, hint: e.hint ?? hint, cause: e });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new DbtlsError('pair-missing', `${what}: ${path} is missing`, { kind: 'input', location: { file: path }, hint });
+      throw new DbtlsError('unreadable', `${what}: cannot read ${path}: ${firstLine(e)}`, { kind: 'failure', location: { file: path }, cause: e });
+    }
+  };
+  const [certPem, keyPem] = await Promise.all([read(certPath, 'certificates'), read(keyPath, 'private keys')]);
+  const problem = verifyPair(certPem, keyPem, caPems, opts);
+  if (!problem) return;
+  const file = problem.which === 'cert' ? certPath : keyPath;
+  throw new DbtlsError(`pair-${problem.code}`, `${what}: ${file} ${problem.message}`, { kind: 'input', location: { file }, hint });
+}
