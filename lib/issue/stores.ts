@@ -276,7 +276,8 @@ export async function jgroupsStores(root: string, cluster: Cluster, filter: Plan
   const record = (id: string, owner: Owner, path: string): StoreRecord => ({
     id, owner, type: 'jceks', path, entries: [{ alias: JGROUPS_ALIAS, kind: 'secret-key', fingerprints: [] }], spec: digest, issuedAt, sha256: digest,
   });
-  if (reason || !records.has(CLUSTER_JGROUPS)) work.records.push(record(CLUSTER_JGROUPS, clusterOwner, CLUSTER_JGROUPS));
+  // A store that passed the full check with other bytes than recorded gets its record brought up to date.
+  if (reason || !clusterRecord || recordedSha256(clusterRecord) !== digest) work.records.push(record(CLUSTER_JGROUPS, clusterOwner, CLUSTER_JGROUPS));
   const nodeSet = filter.nodes ? new Set(filter.nodes) : undefined;
   for (const node of nodes) {
     if (nodeSet && !nodeSet.has(node.name)) continue;
