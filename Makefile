@@ -4,7 +4,7 @@ NODE  ?= node
 NPM   ?= npm
 DBTLS := $(NODE) dist/cli/main.js
 
-.PHONY: all build test unit demo bench bench-setup bench-issue bench-push clean system-deps bench-deps
+.PHONY: all build test unit demo bench bench-setup bench-issue bench-push bench-steady clean system-deps bench-deps
 
 all: build
 
@@ -46,7 +46,7 @@ bench-deps:
 	bash scripts/install-bench-deps.sh
 
 # Side by side with the tools people use instead; results and how to read them are in README.md.
-bench: bench-setup bench-issue bench-push
+bench: bench-setup bench-issue bench-push bench-steady
 
 bench-setup: build system-deps
 	$(NODE) bench/setup.mjs
@@ -56,6 +56,10 @@ bench-issue: build bench-deps
 
 bench-push: build system-deps bench-deps
 	$(NODE) bench/push.mjs --runs 3
+
+# check and a no-change issue/apply (example inventory and 100 nodes) against an openssl -checkend loop.
+bench-steady: build system-deps
+	$(NODE) bench/steady.mjs --nodes 100
 
 clean:
 	rm -rf dist demo out .bench
