@@ -3,11 +3,12 @@
 import { readFile } from 'node:fs/promises';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { relative } from 'node:path';
-import { generateRsaKey } from '../pki/keys.js';
-import { inspectCertificate, parseCertificates, type CertificateInfo } from '../pki/inspect.js';
-import { inputError } from '../errors.js';
+import { exportPrivateKeyPem, generateRsaKey } from '../pki/keys.js';
+import { inspectCertificate, keyMatchesCertificate, parseCertificatesOf, type CertificateInfo } from '../pki/inspect.js';
+import { inputError, usageError } from '../errors.js';
+import { readIfExists } from '../store/safe-fs.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
-import { exists, type PkiLayout } from '../store/pki-dir.js';
+import type { PkiLayout } from '../store/pki-dir.js';
 import type { BatchFile } from '../store/batch.js';
 import type { CaRecord } from '../store/manifest.js';
 import type { Cluster } from '../inventory/model.js';
@@ -22,6 +23,10 @@ export interface CaOptions {
   passphrase?: string;
   import?: CaImport;
   now?: Date;
+  /** The CA the manifest records: with ca.pem and ca-key.pem gone, it is not silently replaced. */
+  recorded?: CaRecord;
+  /** Start over with a new CA although the manifest records one (only when both CA files are gone). */
+  newCa?: boolean;
 }
 
 export type CaAction = 'created' | 'imported' | 'loaded';
@@ -37,11 +42,7 @@ export interface CaState {
   key(): Promise<KeyObject>;
 }
 
-function exportKey(key: KeyObject, passphrase: string | undefined): string {
-  return (passphrase
-    ? key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase })
-    : key.export({ type: 'pkcs8', format: 'pem' })) as string;
-}
+const exportKey = exportPrivateKeyPem;
 
 function isEncrypted(pem: string): boolean {
   return /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem);
@@ -75,26 +76,66 @@ function record(info: CertificateInfo, layout: PkiLayout, encrypted: boolean, im
   };
 }
 
+/** The CA key must be the one of ca.pem: one that is not is refused, never used or replaced. */
+function checkCaKey(cert: X509Certificate, key: KeyObject, certFile: string, keyFile: string): void {
+  if (!keyMatchesCertificate(cert, key)) {
+    throw inputError('ca-key-mismatch', `${keyFile} does not belong to the CA certificate ${certFile}`, { file: keyFile }, 'restore the CA key that goes with ca.pem from a backup');
+  }
+}
+
 /** Checks that a certificate can act as this cluster's CA with this key. */
 function checkCa(cert: X509Certificate, key: KeyObject, file: string, now: Date): void {
   if (!cert.ca) throw inputError('not-a-ca', `${file} is not a CA certificate (basicConstraints CA:TRUE is missing)`, { file });
-  if (!cert.checkPrivateKey(key)) throw inputError('ca-key-mismatch', `the CA key does not belong to ${file}`, { file });
+  if (!keyMatchesCertificate(cert, key)) throw inputError('ca-key-mismatch', `the CA key does not belong to ${file}`, { file });
   if (Date.parse(cert.validTo) <= now.getTime()) throw inputError('ca-expired', `${file} expired on ${cert.validTo}`, { file });
   if (key.asymmetricKeyType !== 'rsa') throw inputError('ca-key-type', `the CA key of ${file} is ${key.asymmetricKeyType}; dbtls signs with RSA CAs only`, { file });
 }
 
+/** The user's own CA files (--ca-cert/--ca-key): theirs to link as they like, but bounded and named. */
+async function readImport(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw inputError('unreadable', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file: path });
+  }
+}
+
 function firstCertificate(pem: string, file: string): X509Certificate {
-  const [cert] = parseCertificates(pem);
+  const [cert] = parseCertificatesOf(pem, file);
   if (!cert) throw inputError('no-certificate', `${file} holds no PEM certificate`, { file });
   return cert;
 }
 
+/** "subject (SHA-256 fingerprint AB:CD:…)" of the CA the manifest records. */
+function recordedName(rec: CaRecord): string {
+  return `${rec.subject} (SHA-256 fingerprint ${rec.fingerprint256})`;
+}
+
+async function readCaFile(path: string, what: string): Promise<string | undefined> {
+  const buf = await readIfExists(path, { what });
+  return buf?.toString('utf8');
+}
+
 export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOptions = {}): Promise<CaState> {
   const now = opts.now ?? new Date();
-  const [haveCert, haveKey] = await Promise.all([exists(layout.ca), exists(layout.caKey)]);
+  const recorded = opts.recorded;
+  // Neither file is followed through a symlink, and both are read before anything is decided.
+  const [certPem, keyPem] = await Promise.all([readCaFile(layout.ca, 'the CA certificate'), readCaFile(layout.caKey, 'the CA key')]);
+  const restore = recorded ? `restore ${layout.ca} and ${layout.caKey} of the CA ${recordedName(recorded)} from a backup` : `restore the missing file from a backup`;
 
-  if (haveCert) {
-    const certPem = await readFile(layout.ca, 'utf8');
+  if (certPem !== undefined && keyPem === undefined) {
+    throw inputError('no-ca-key', `${layout.caKey} is missing but ${layout.ca} is there: refusing to sign without, or to replace, the CA key`, { file: layout.caKey },
+      `${restore}; to start over deliberately (every certificate re-issued, every node re-trusting), move ${layout.ca} away and run with --new-ca`);
+  }
+  if (certPem === undefined && keyPem !== undefined) {
+    throw inputError('orphan-ca-key', `${layout.caKey} exists without ${layout.ca}; refusing to replace a CA key`, { file: layout.caKey },
+      `${restore}; to start over deliberately, move ${layout.caKey} away and run with --new-ca`);
+  }
+
+  if (certPem !== undefined && keyPem !== undefined) {
+    if (opts.newCa) {
+      throw usageError('ca-intact', `--new-ca starts over only when the CA is gone, and ${layout.ca} and ${layout.caKey} are there`, 'to replace a working CA without breaking trust, use `dbtls rotate ca`');
+    }
     const cert = firstCertificate(certPem, layout.ca);
     const info = inspectCertificate(cert);
     if (opts.import) {
@@ -103,32 +144,48 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
         throw inputError('ca-exists', `${layout.ca} already holds another CA (${info.subject})`, { file: layout.ca }, 'replacing a CA re-issues every certificate: use a new pki directory, or rotate the CA');
       }
     }
-    let keyPem: string | undefined;
+    const encrypted = isEncrypted(keyPem);
     let cached: KeyObject | undefined;
-    if (haveKey) keyPem = await readFile(layout.caKey, 'utf8');
+    // A clear key is checked against ca.pem now, whether or not anything is signed this run; an
+    // encrypted one when it is decrypted.
+    if (!encrypted) {
+      cached = decryptKey(keyPem, layout.caKey, undefined);
+      checkCaKey(cert, cached, layout.ca, layout.caKey);
+    }
     return {
       action: 'loaded',
       certPem,
       info,
-      record: record(info, layout, keyPem !== undefined && isEncrypted(keyPem), false),
+      record: record(info, layout, encrypted, false),
       files: [],
       async key() {
-        if (cached) return cached;
-        if (keyPem === undefined) throw inputError('no-ca-key', `${layout.caKey} is missing: the CA cannot sign`, { file: layout.caKey }, 'restore the CA key, or issue from where it is kept');
-        const key = decryptKey(keyPem, layout.caKey, opts.passphrase);
-        checkCa(cert, key, layout.ca, now);
-        return (cached = key);
+        if (!cached) {
+          const key = decryptKey(keyPem, layout.caKey, opts.passphrase);
+          checkCaKey(cert, key, layout.ca, layout.caKey);
+          cached = key;
+        }
+        checkCa(cert, cached, layout.ca, now);
+        return cached;
       },
     };
   }
-  if (haveKey) {
-    throw inputError('orphan-ca-key', `${layout.caKey} exists without ${layout.ca}; refusing to replace a CA key`, { file: layout.caKey }, 'restore ca.pem, or move the key away');
+
+  // No CA on disk. If the manifest records one, its leaves are on every node: a new CA would make
+  // the fleet stop trusting itself, so that takes a restore, or --new-ca said on purpose.
+  if (recorded && !opts.newCa) {
+    const theirs = opts.import ? firstCertificate(await readImport(opts.import.certPath), opts.import.certPath) : undefined;
+    if (!theirs || theirs.fingerprint256 !== recorded.fingerprint256) {
+      throw inputError('ca-missing',
+        `${layout.ca} and ${layout.caKey} are missing, but ${layout.manifest} records the CA ${recordedName(recorded)} that signed this cluster's certificates: refusing to create another CA`,
+        { file: layout.ca },
+        `put ca.pem and ca-key.pem back from a backup (or bring them with --ca-cert/--ca-key); to start over deliberately with a new CA and re-issue everything, run again with --new-ca`);
+    }
   }
 
   if (opts.import) {
     const { certPath, keyPath } = opts.import;
-    const certPem = await readFile(certPath, 'utf8').catch((e) => { throw inputError('unreadable', `cannot read ${certPath}: ${e.message}`, { file: certPath }); });
-    const keyPem = await readFile(keyPath, 'utf8').catch((e) => { throw inputError('unreadable', `cannot read ${keyPath}: ${e.message}`, { file: keyPath }); });
+    const certPem = await readImport(certPath);
+    const keyPem = await readImport(keyPath);
     const cert = firstCertificate(certPem, certPath);
     const key = decryptKey(keyPem, keyPath, opts.passphrase);
     checkCa(cert, key, certPath, now);

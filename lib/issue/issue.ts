@@ -29,6 +29,11 @@ export interface IssueOptions {
   renew?: Map<string, string>;
   passphrase?: string;
   importCa?: CaImport;
+  /**
+   * Start over with a new CA (everything re-issued) although the manifest records one whose files
+   * are gone; without it that state is refused (exit 2), never silently replaced.
+   */
+  newCa?: boolean;
   /** The store password for Java stores (default: the kept one, else a new one). */
   storepass?: string;
   now?: Date;
@@ -129,10 +134,13 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
   try {
     if (!opts.check) await recoverBatch(layout.journal, await storeDirs(layout.root));
     const manifest = await readManifest(layout.manifest, cluster.cluster);
-    const ca = await prepareCa(layout, cluster, { passphrase: opts.passphrase, import: opts.importCa, now });
+    const ca = await prepareCa(layout, cluster, { passphrase: opts.passphrase, import: opts.importCa, now, recorded: manifest.ca, newCa: opts.newCa });
     onEvent({ type: 'ca', action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256 });
 
-    const plan = await planIssuance(layout.root, desiredItems(cluster, ca.info.fingerprint256, opts), manifest, opts.force, opts.renew);
+    const plan = await planIssuance(layout.root, desiredItems(cluster, ca.info.fingerprint256, opts), manifest, opts.force, opts.renew, {
+      caPems: [ca.certPem],
+      remedy: (owner) => `dbtls issue -i ${cluster.file} --force --${owner.kind} ${owner.name}`,
+    });
     const todo = plan.filter((i) => i.reason !== null);
     const unchanged = plan.filter((i) => i.reason === null).map((i) => i.id);
     onEvent({ type: 'plan', toIssue: todo.map((i) => ({ id: i.id, owner: i.owner, reason: i.reason! })), unchanged });

@@ -2,8 +2,10 @@
 // changed specs (a SAN or role added, another key size, another CA), missing or altered files,
 // or --force. Everything else is left alone, so a second run writes nothing.
 import { createHash, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { keyPairProblem, pairError, verifyPair } from '../pki/verify-pair.js';
+import { readIfExists } from '../store/safe-fs.js';
+import { DbtlsError, inputError, isDbtlsError } from '../errors.js';
 import { parseSans, formatSan, type San } from '../pki/san.js';
 import type { Subject } from '../pki/certificate.js';
 import type { Profile } from '../pki/profiles.js';
@@ -101,17 +103,31 @@ export function desiredItems(cluster: Cluster, caFingerprint: string, filter: Pl
   return items;
 }
 
-async function readOrNull(path: string): Promise<string | null> {
+/** A file of the PKI directory, or null when it does not exist; a symlink or a non-file is refused, naming it. */
+async function readOrNull(path: string, hint: string): Promise<string | null> {
   try {
-    return await readFile(path, 'utf8');
+    const buf = await readIfExists(path, { what: 'certificates and keys' });
+    return buf === undefined ? null : buf.toString('utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (isDbtlsError(e)) throw new DbtlsError(e.code, e.message, { kind: e.kind, location: { file: path }, hint: `${e.hint ? `${e.hint}, or ` : ''}${hint}` });
     throw e;
   }
 }
 
-/** Fills in each item's reason by comparing with the manifest and the files on disk. */
-export async function planIssuance(root: string, items: PlannedItem[], manifest: Manifest, force = false, renew?: Map<string, string>): Promise<PlannedItem[]> {
+export interface PlanVerification {
+  /** The CA certificates a kept leaf must be signed by (ca.pem's text). */
+  caPems: string[];
+  /** The command that re-issues an owner's files deliberately, offered when they are damaged. */
+  remedy(owner: Owner): string;
+}
+
+/**
+ * Fills in each item's reason by comparing with the manifest and the files on disk. A certificate
+ * or key pair the plan would keep is verified first (lib/pki/verify-pair.ts): a damaged one (a
+ * truncated or swapped key, a certificate of another CA, a symlink) is refused with the remedy,
+ * never called up to date and never silently replaced. --force and `renew` re-issue without looking.
+ */
+export async function planIssuance(root: string, items: PlannedItem[], manifest: Manifest, force = false, renew?: Map<string, string>, verify?: PlanVerification): Promise<PlannedItem[]> {
   const certs = new Map(manifest.certificates.map((r) => [r.id, r]));
   const pairs = new Map(manifest.keyPairs.map((r) => [r.id, r]));
   return Promise.all(
@@ -123,16 +139,33 @@ export async function planIssuance(root: string, items: PlannedItem[], manifest:
       else if (!rec) reason = 'new';
       else if (rec.spec !== item.spec) reason = describeChange(item, rec);
       else if (item.kind === 'certificate') {
-        const [pem, key] = await Promise.all([readOrNull(join(root, item.cert)), readOrNull(join(root, item.key))]);
+        const hint = remedyFor(item.owner, verify);
+        const [pem, key] = await Promise.all([readOrNull(join(root, item.cert), hint), readOrNull(join(root, item.key), hint)]);
         if (pem === null || key === null) reason = `${pem === null ? item.cert : item.key} is missing`;
-        else if (safeFingerprint(pem) !== (rec as { fingerprint256: string }).fingerprint256) reason = `${item.cert} differs from the manifest`;
+        else {
+          const problem = verify ? verifyPair(pem, key, verify.caPems) : undefined;
+          if (problem) throw pairError(problem, join(root, item.cert), join(root, item.key), `${item.id} (${item.owner.kind} ${item.owner.name})`, hint);
+          if (safeFingerprint(pem) !== (rec as { fingerprint256: string }).fingerprint256) reason = `${item.cert} differs from the manifest`;
+        }
       } else {
-        const [priv, pub] = await Promise.all([readOrNull(join(root, item.private)), readOrNull(join(root, item.public))]);
+        const hint = remedyFor(item.owner, verify);
+        const [priv, pub] = await Promise.all([readOrNull(join(root, item.private), hint), readOrNull(join(root, item.public), hint)]);
         if (priv === null || pub === null) reason = `${priv === null ? item.private : item.public} is missing`;
+        else if (verify) {
+          const problem = keyPairProblem(priv, pub);
+          if (problem) {
+            const file = join(root, problem.which === 'private' ? item.private : item.public);
+            throw inputError(`pair-${problem.code}`, `${item.id} (${item.owner.kind} ${item.owner.name}): ${file} ${problem.message}`, { file }, hint);
+          }
+        }
       }
       return { ...item, reason };
     }),
   );
+}
+
+function remedyFor(owner: Owner, verify: PlanVerification | undefined): string {
+  return `re-issue it deliberately: ${verify ? verify.remedy(owner) : `dbtls issue --force --${owner.kind} ${owner.name}`} (or restore the files from a backup)`;
 }
 
 function safeFingerprint(pem: string): string | undefined {

@@ -32,6 +32,8 @@ export interface Issuer {
   commonName: string | undefined;
   subjectAsn1: forge.asn1.Asn1;
   keyId: Buffer;
+  /** The CA's own notAfter: nothing it signs outlives it. */
+  notAfter: Date;
 }
 
 function parseWithSubject(certPem: string): { asn1: forge.asn1.Asn1; subjectAsn1: forge.asn1.Asn1 } {
@@ -61,7 +63,7 @@ export function loadIssuer(certPem: string, key: KeyObject): Issuer {
   const commonName = cnField ? forge.util.decodeUtf8(cnField.value) : undefined;
   const ski = ca.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
   const keyId = ski?.subjectKeyIdentifier ? Buffer.from(ski.subjectKeyIdentifier, 'hex') : keyIdentifier(key);
-  return { certPem, key, commonName, subjectAsn1, keyId };
+  return { certPem, key, commonName, subjectAsn1, keyId, notAfter: ca.validity.notAfter };
 }
 
 export interface CertificateRequest {
@@ -87,6 +89,21 @@ export interface IssuedCertificate {
   serialHex: string;
   notBefore: Date;
   notAfter: Date;
+  /**
+   * Set when notBefore + days would have outlived the issuing CA: notAfter was cut to the CA's
+   * notAfter (this date). Callers that let a user ask for the days say so (lib/issue refuses first).
+   */
+  cappedAt?: Date;
+}
+
+/**
+ * The validity a certificate of `days` gets when made at `now`: it starts BACKDATE_SECONDS early
+ * (whole seconds, as X.509 stores them) and lasts exactly `days` × 86400 s from that start, so
+ * `openssl x509 -dates` shows the days the inventory asked for, no more.
+ */
+export function validityFor(days: number, now: Date = new Date()): { notBefore: Date; notAfter: Date } {
+  const notBefore = wholeSeconds(now.getTime() - BACKDATE_SECONDS * 1000);
+  return { notBefore, notAfter: new Date(notBefore.getTime() + days * 86_400_000) };
 }
 
 function toForgeAttributes(subject: Subject): forge.pki.CertificateField[] {
@@ -120,9 +137,15 @@ export function issueCertificate(req: CertificateRequest): IssuedCertificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKeyToPem(req.subjectKey));
   cert.serialNumber = req.serialHex ?? randomSerialHex();
-  const now = (req.now ?? new Date()).getTime();
-  cert.validity.notBefore = wholeSeconds(now - BACKDATE_SECONDS * 1000);
-  cert.validity.notAfter = wholeSeconds(now + req.days * 86_400_000);
+  const validity = validityFor(req.days, req.now ?? new Date());
+  let cappedAt: Date | undefined;
+  if (req.issuer && validity.notAfter.getTime() > req.issuer.notAfter.getTime()) {
+    // A certificate may not outlive the CA that vouches for it (verifiers reject it from then on).
+    cappedAt = req.issuer.notAfter;
+    validity.notAfter = new Date(cappedAt.getTime());
+  }
+  cert.validity.notBefore = validity.notBefore;
+  cert.validity.notAfter = validity.notAfter;
 
   const subject = toForgeAttributes(req.subject);
   cert.setSubject(subject);
@@ -152,5 +175,6 @@ export function issueCertificate(req: CertificateRequest): IssuedCertificate {
     serialHex: cert.serialNumber,
     notBefore: cert.validity.notBefore,
     notAfter: cert.validity.notAfter,
+    ...(cappedAt ? { cappedAt } : {}),
   };
 }

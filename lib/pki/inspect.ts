@@ -1,6 +1,7 @@
 // Reading certificates back: what a person (or `check`) needs to know, from Node's native X509Certificate.
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { pemBlocks } from './pem.js';
+import { inputError } from '../errors.js';
 
 export interface CertificateInfo {
   subject: string;
@@ -110,4 +111,17 @@ export function verifyChain(
     current = next;
   }
   return { ok: false, reason: 'the chain is longer than 10 certificates' };
+}
+
+/**
+ * parseCertificates for a file's text, with errors that name the file: a garbled block is an input
+ * error ("… ca.pem: a certificate block is not readable"), never a bare OpenSSL message.
+ */
+export function parseCertificatesOf(pemText: string | Buffer, file: string): X509Certificate[] {
+  try {
+    return parseCertificates(pemText);
+  } catch (e) {
+    const why = String((e as Error)?.message ?? e).split('\n')[0];
+    throw inputError('bad-certificate', `${file} holds a certificate that cannot be read (truncated or garbled?): ${why}`, { file });
+  }
 }

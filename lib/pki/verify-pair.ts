@@ -3,7 +3,7 @@
 // calls a leaf up to date, and push runs it before a pair leaves the machine, so a truncated key,
 // a key swapped with another node's or a certificate from another CA is never passed on.
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { keyMatchesCertificate, parseCertificates, signedBy } from './inspect.js';
+import { keyMatchesCertificate, parseCertificates, publicKeyMatches, signedBy } from './inspect.js';
 import { parsePrivateKey } from './keys.js';
 import { readTextNoFollow } from '../store/safe-fs.js';
 import { DbtlsError, isDbtlsError } from '../errors.js';
@@ -113,7 +113,39 @@ export async function verifyPairFiles(
   };
   const [certPem, keyPem] = await Promise.all([read(certPath, 'certificates'), read(keyPath, 'private keys')]);
   const problem = verifyPair(certPem, keyPem, caPems, opts);
-  if (!problem) return;
+  if (problem) throw pairError(problem, certPath, keyPath, what, hint);
+}
+
+/** The error for a problem verifyPair found: kind input, code "pair-<problem>", naming the file at fault. */
+export function pairError(problem: VerifyProblem, certPath: string, keyPath: string, what: string, hint: string): DbtlsError {
   const file = problem.which === 'cert' ? certPath : keyPath;
-  throw new DbtlsError(`pair-${problem.code}`, `${what}: ${file} ${problem.message}`, { kind: 'input', location: { file }, hint });
+  return new DbtlsError(`pair-${problem.code}`, `${what}: ${file} ${problem.message}`, { kind: 'input', location: { file }, hint });
+}
+
+export interface KeyPairProblem {
+  code: 'bad-key' | 'key-mismatch';
+  /** Which file is at fault. */
+  which: 'private' | 'public';
+  message: string;
+}
+
+/**
+ * The same check for a bare key pair (MySQL's private_key.pem / public_key.pem): both parse and
+ * the public key is the private key's public half.
+ */
+export function keyPairProblem(privatePem: string, publicPem: string): KeyPairProblem | undefined {
+  let key: KeyObject;
+  try {
+    key = parsePrivateKey(privatePem);
+  } catch (e) {
+    return { code: 'bad-key', which: 'private', message: `is not a readable private key (truncated or garbled?): ${firstLine(e)}` };
+  }
+  let matches: boolean;
+  try {
+    matches = publicKeyMatches(publicPem, key);
+  } catch (e) {
+    return { code: 'bad-key', which: 'public', message: `is not a readable public key (truncated or garbled?): ${firstLine(e)}` };
+  }
+  if (!matches) return { code: 'key-mismatch', which: 'public', message: 'is not the public half of its private key' };
+  return undefined;
 }

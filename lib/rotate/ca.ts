@@ -9,7 +9,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { generateRsaKey } from '../pki/keys.js';
+import { generateRsaKey, exportPrivateKeyPem } from '../pki/keys.js';
 import { inspectCertificate, parseCertificates } from '../pki/inspect.js';
 import { issueCertificate, subjectAsn1Of } from '../pki/certificate.js';
 import { CERT_MODE, KEY_MODE, writeFileAtomic } from '../store/atomic-write.js';
@@ -92,9 +92,7 @@ async function startRotation(cluster: Cluster, opts: RotateCaOptions): Promise<R
     const cn = /(?:^|\n)CN=([^\n]*)/.exec(oldCa.subject)?.[1] ?? cluster.ca.commonName;
     const issued = issueCertificate({ profile: 'ca', subject: { CN: cn }, subjectAsn1: subjectAsn1Of(pemOf(oldCa)), days: cluster.ca.days, subjectKey: key, now });
     const fresh = new X509Certificate(issued.pem);
-    const keyPem = (opts.passphrase && manifest.ca?.encrypted
-      ? key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: opts.passphrase })
-      : key.export({ type: 'pkcs8', format: 'pem' })) as string;
+    const keyPem = exportPrivateKeyPem(key, manifest.ca?.encrypted ? opts.passphrase : undefined); // PBKDF2 at KEY_PBKDF2_ITERATIONS
     const at = now.toISOString();
     const state: RotationState = { version: 1, phase: 1, oldCa: summary(oldCa), newCa: summary(fresh), startedAt: at, updatedAt: at, done: [] };
     await ensurePrivateDir(layout.root, paths.dir);

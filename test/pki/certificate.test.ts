@@ -82,13 +82,34 @@ test('Node checks the SANs the way VERIFY_IDENTITY does', () => {
   assert.equal(c.checkIP('10.0.0.12'), undefined);
 });
 
-test('validity: backdated for clock skew, lasting the requested days; years past 2049 use GeneralizedTime', () => {
+test('validity: backdated for clock skew, lasting exactly the requested days from notBefore (as OpenSSL reads it); years past 2049 use GeneralizedTime', async () => {
   const now = new Date('2030-06-01T12:00:00.500Z');
   const c = issueCertificate({ profile: 'server', subject: { CN: 'v' }, days: 10, subjectKey: leafKey, issuer, now });
   assert.equal(c.notBefore.getTime(), Date.parse('2030-06-01T12:00:00Z') - BACKDATE_SECONDS * 1000);
-  assert.equal(c.notAfter.toISOString(), '2030-06-11T12:00:00.000Z');
+  assert.equal(c.notAfter.toISOString(), '2030-06-11T11:55:00.000Z');
+  const r = await run('openssl', ['x509', '-noout', '-startdate', '-enddate'], { input: c.pem });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'notBefore=Jun  1 11:55:00 2030 GMT\nnotAfter=Jun 11 11:55:00 2030 GMT\n');
+  // The CA too: notAfter - notBefore is days × 86400 s, not days plus the back-dating.
+  const caNow = issueCertificate({ profile: 'ca', subject: { CN: 'exact' }, days: 3650, subjectKey: caKey, now });
+  assert.equal(caNow.notAfter.getTime() - caNow.notBefore.getTime(), 3650 * 86_400_000);
   const far = issueCertificate({ profile: 'ca', subject: { CN: 'far' }, days: 36500, subjectKey: caKey, now });
   assert.equal(new Date(new X509Certificate(far.pem).validTo).getUTCFullYear(), 2130);
+});
+
+test('a leaf never outlives its CA: notAfter is cut to the CA\'s and the result says so', async () => {
+  const now = new Date();
+  const shortCa = issueCertificate({ profile: 'ca', subject: { CN: 'Short CA' }, days: 30, subjectKey: caKey, now });
+  const shortIssuer = loadIssuer(shortCa.pem, caKey);
+  assert.equal(shortIssuer.notAfter.getTime(), shortCa.notAfter.getTime());
+  const c = issueCertificate({ profile: 'server', subject: { CN: 'long' }, days: 397, subjectKey: leafKey, issuer: shortIssuer, now });
+  assert.equal(c.notAfter.getTime(), shortCa.notAfter.getTime());
+  assert.equal(c.cappedAt?.getTime(), shortCa.notAfter.getTime());
+  const r = await run('openssl', ['x509', '-noout', '-enddate'], { input: c.pem });
+  const rc = await run('openssl', ['x509', '-noout', '-enddate'], { input: shortCa.pem });
+  assert.equal(r.stdout, rc.stdout);
+  const within = issueCertificate({ profile: 'server', subject: { CN: 'short' }, days: 10, subjectKey: leafKey, issuer: shortIssuer, now });
+  assert.equal(within.cappedAt, undefined);
 });
 
 test('a leaf may not share the CA\'s CN, and a CA carries no SANs', () => {
