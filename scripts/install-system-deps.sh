@@ -40,6 +40,18 @@ wanted=(
   "ansible-playbook:ansible-core"
   # dbtls init is driven through a real pseudo-terminal (test/init/tmux.ts).
   "tmux:tmux"
+  # The rendered client settings, each run by the library it is for (test/e2e/client-libs.test.ts):
+  # PHP mysqli and PDO, Python PyMySQL and mysqlclient (Debian's /usr/bin/python3), Perl DBD::MariaDB,
+  # Ruby mysql2, and the Go driver (built offline from Debian's source package, GOPATH=/usr/share/gocode).
+  "php:php-cli"
+  "/etc/php/8.2/mods-available/mysqli.ini:php-mysql"
+  "/etc/php/8.2/mods-available/pdo_mysql.ini:php-mysql"
+  "/usr/lib/python3/dist-packages/pymysql/__init__.py:python3-pymysql"
+  "/usr/lib/python3/dist-packages/MySQLdb/__init__.py:python3-mysqldb"
+  "/usr/lib/x86_64-linux-gnu/perl5/5.36/DBD/MariaDB.pm:libdbd-mariadb-perl"
+  "/usr/lib/ruby/vendor_ruby/mysql2.rb:ruby-mysql2"
+  "go:golang-go"
+  "/usr/share/gocode/src/github.com/go-sql-driver/mysql/driver.go:golang-github-go-sql-driver-mysql-dev"
 )
 
 missing=()

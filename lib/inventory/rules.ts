@@ -1,6 +1,7 @@
 // Value rules shared by the dbtls YAML schema and the Ansible import. Each returns what is wrong
 // (a message for a person) or undefined when the value is fine.
 import { isIPv6 } from 'node:net';
+import { quoteValue } from '../errors.js';
 import { parseSan } from '../pki/san.js';
 import { isRsaKeySize, RSA_KEY_SIZES } from '../pki/keys.js';
 import { ROLES, TRANSPORTS } from './model.js';
@@ -8,7 +9,8 @@ import { STORE_TYPES } from '../keystore/types.js';
 
 export type Rule<T> = (value: T) => string | undefined;
 
-const q = (s: string) => JSON.stringify(s);
+/** A value quoted in a message: JSON-quoted, cut past 80 characters (a 100 KB value stays a short line). */
+const q = (s: string) => quoteValue(s);
 
 /** Cluster names end up in paths and CNs: lower-case letters, digits and "-". */
 export const clusterName: Rule<string> = (s) =>
@@ -75,8 +77,21 @@ export const commonName: Rule<string> = (s) => {
   if (s.trim() === '') return 'must not be empty';
   if (s.length > 64) return `${q(s)} is longer than 64 characters`;
   if (/[\x00-\x1f\x7f]/.test(s)) return 'must not contain control characters';
-  return undefined;
+  return onelineSafe(s);
 };
+
+/**
+ * MySQL and MariaDB compare REQUIRE SUBJECT / ISSUER with OpenSSL's one-line form of the name
+ * ("/O=Example/CN=app"), where OpenSSL 3.x writes "/" and "+" in a value as "\/" and "\+" and 1.1.1
+ * leaves them bare (ambiguous), and a byte it escapes reads "\xC3": values holding these are refused
+ * rather than rendered in a form only some servers match (lib/render/x509-name.ts renders the rest).
+ */
+function onelineSafe(s: string): string | undefined {
+  const bad = /[/+]/.exec(s)?.[0];
+  if (bad) return `must not contain "${bad}": MySQL and MariaDB compare certificate names in OpenSSL's one-line form, which writes it differently by OpenSSL version`;
+  if (s.includes('\\x')) return 'must not contain a backslash followed by "x": it reads like an escaped byte in the names MySQL and MariaDB compare';
+  return undefined;
+}
 
 export const country: Rule<string> = (s) => (/^[A-Za-z]{2}$/.test(s) ? undefined : `${q(s)} must be a 2-letter country code, like "DE"`);
 
@@ -87,7 +102,7 @@ export const subjectText =
     if (s.trim() === '') return 'must not be empty';
     if (s.length > max) return `is longer than ${max} characters`;
     if (/[\x00-\x1f\x7f]/.test(s)) return 'must not contain control characters';
-    return undefined;
+    return onelineSafe(s);
   };
 
 /** A bastion in OpenSSH's ProxyJump syntax, parsed: the user is left to the node's ssh.user when absent. */

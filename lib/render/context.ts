@@ -1,20 +1,22 @@
 // What templates see: the cluster, the node being rendered (with the paths its files will have on
 // it after the push), the accounts that authenticate by certificate, and the links between nodes.
 // Built from the inventory and the issued certificates, never from the templates' own logic.
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import { isMysqlFamily, nodePaths, type NodePaths } from '../deliver/layout.js';
 import { pkiLayout } from '../store/pki-dir.js';
 import { readManifest } from '../store/manifest.js';
 import { nodeClientCn } from '../issue/plan.js';
-import { inputError } from '../errors.js';
+import { inputError, isDbtlsError } from '../errors.js';
+import { readFileNoFollow, readIfExists } from '../store/safe-fs.js';
+import { onelineOrRefuse } from './x509-name.js';
 import type { Cluster, NodeSpec } from '../inventory/model.js';
 
 /** An account that logs in with its certificate: `CREATE USER … REQUIRE SUBJECT … AND ISSUER …`. */
 export interface CertAccount {
   user: string;
-  /** The certificate's subject as MySQL compares it (X509_NAME_oneline: "/C=DE/O=Example/CN=app"). */
+  /** The certificate's subject as MySQL and MariaDB compare it (X509_NAME_oneline: "/C=DE/O=Example/CN=app"). */
   subject: string;
   issuer: string;
 }
@@ -43,8 +45,8 @@ export interface RenderClient {
   keystore?: string;
   /** Local paths of the client's files in the PKI directory (clients run where the user puts them). */
   files: { ca: string; cert: string; key: string; keystore?: string; truststore?: string };
-  /** The node the client's settings dial. */
-  target: { name: string; host: string; port: number };
+  /** The node the client's settings dial; `ip` when its host is an IP address (TLS has no server name for it). */
+  target: { name: string; host: string; port: number; ip: boolean };
 }
 
 export interface RenderContext {
@@ -65,11 +67,6 @@ export interface RenderContext {
   tls: { versions: string[] };
 }
 
-/** "C=DE\nO=Example\nCN=app" (Node) → "/C=DE/O=Example/CN=app" (MySQL's REQUIRE SUBJECT form). */
-export function mysqlDn(nodeSubject: string): string {
-  return nodeSubject.split('\n').filter(Boolean).map((part) => '/' + part).join('');
-}
-
 function flavorOf(node: NodeSpec): Flavor | undefined {
   if (!isMysqlFamily(node)) return undefined;
   return node.roles.includes('mysql') || node.roles.includes('percona') ? 'mysql' : 'mariadb';
@@ -83,12 +80,22 @@ export function replicationSyntax(flavor: Flavor | undefined, version: string | 
   return maj > 8 || (maj === 8 && (min > 0 || (patch ?? 0) >= 23)) ? 'source' : 'master';
 }
 
-async function subjectOf(root: string, rel: string): Promise<string> {
+/** A certificate of the PKI directory, read without following links, or "run issue first". */
+async function certificateDer(root: string, rel: string): Promise<Buffer> {
+  const file = join(root, rel);
   try {
-    return mysqlDn(new X509Certificate(await readFile(join(root, rel))).subject);
-  } catch {
-    throw inputError('not-issued', `${join(root, rel)} is missing or unreadable`, { file: join(root, rel) }, 'run dbtls issue first');
+    return Buffer.from(new X509Certificate(await readFileNoFollow(file)).raw);
+  } catch (e) {
+    if (isDbtlsError(e)) throw e; // a link, a non-regular file, a file too large: said as it is
+    throw inputError('not-issued', `${file} is missing or unreadable`, { file }, 'run dbtls issue first');
   }
+}
+
+const NAME_HINT = 'change the subject (or commonName) in the inventory to leave out "/", "+" and "\\x", and run dbtls issue again';
+
+/** The subject (or issuer) of a certificate of the PKI directory as MySQL and MariaDB compare it (X509_NAME_oneline). */
+async function onelineOf(root: string, rel: string, which: 'subject' | 'issuer'): Promise<string> {
+  return onelineOrRefuse(await certificateDer(root, rel), which, join(root, rel), NAME_HINT);
 }
 
 export interface ClusterRenderData {
@@ -100,9 +107,14 @@ export interface ClusterRenderData {
 export async function buildContexts(cluster: Cluster, generator: string): Promise<ClusterRenderData> {
   const layout = pkiLayout(cluster.pki);
   await readManifest(layout.manifest, cluster.cluster); // refuses a PKI directory of another cluster
-  const caSubject = await subjectOf(layout.root, 'ca.pem');
-  const storepass = await readFile(join(layout.root, 'storepass'), 'utf8').then((s) => s.replace(/\r?\n$/, ''), () => undefined);
-  const account = async (user: string, certRel: string): Promise<CertAccount> => ({ user, subject: await subjectOf(layout.root, certRel), issuer: caSubject });
+  const caSubject = await onelineOf(layout.root, 'ca.pem', 'subject');
+  const storepass = (await readIfExists(join(layout.root, 'storepass')))?.toString('utf8').replace(/\r?\n$/, '');
+  // The issuer is read from each certificate itself (what the server compares), not assumed to be the CA's subject.
+  const account = async (user: string, certRel: string): Promise<CertAccount> => ({
+    user,
+    subject: await onelineOf(layout.root, certRel, 'subject'),
+    issuer: await onelineOf(layout.root, certRel, 'issuer'),
+  });
 
   const byName = new Map(cluster.nodes.map((n) => [n.name, n]));
   const nodes: RenderNode[] = await Promise.all(
@@ -143,7 +155,7 @@ export async function buildContexts(cluster: Cluster, generator: string): Promis
           key: join(dir, 'client-key.pem'),
           ...(c.keystore ? { keystore: join(dir, `keystore.${ext}`), truststore: join(dir, `truststore.${ext}`) } : {}),
         },
-        target: { name: target.name, host: target.host, port: target.port },
+        target: { name: target.name, host: target.host, port: target.port, ip: isIP(target.host) !== 0 },
       };
     }),
   );

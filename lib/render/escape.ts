@@ -68,3 +68,10 @@ export function jdbcParam(v: unknown): string {
 export function jsString(v: unknown): string {
   return JSON.stringify(String(v));
 }
+
+/** A PHP single-quoted string literal: only "\" and "'" are special there, and both are escaped. */
+export function phpString(v: unknown): string {
+  const s = String(v);
+  if (s.includes('\u0000')) refuse('PHP', s, 'it holds a NUL byte');
+  return "'" + s.replace(/[\\']/g, (c) => '\\' + c) + "'";
+}

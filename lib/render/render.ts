@@ -1,7 +1,7 @@
 // `dbtls render`: the config each node's roles need, and each client's connection settings, from
 // the inventory and the issued certificates. Deterministic (no dates, sorted inputs): the same inputs
 // give the same bytes, so a re-run writes nothing and `--check` can diff against what is on disk.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { createEngine } from './engine.js';
 import { propertiesValue, tomlString } from './escape.js';
@@ -10,6 +10,7 @@ import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
 import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
 import { acquireLock } from '../store/lock.js';
 import { ensurePrivateDir } from '../store/pki-dir.js';
+import { readIfExists } from '../store/safe-fs.js';
 import { inputError } from '../errors.js';
 import type { Cluster, Role } from '../inventory/model.js';
 
@@ -37,6 +38,7 @@ export const CLIENT_TEMPLATES = [
   'client/mariadb-connector-j-url.txt',
   'client/go-dsn.md',
   'client/mysql2-ssl.js',
+  'client/php-mysql.php',
 ];
 
 export interface RenderOptions {
@@ -65,13 +67,23 @@ export interface RenderReport {
   changed: boolean;
 }
 
+/** What is on disk at PATH now (undefined when nothing), read without following a link. */
 async function current(path: string): Promise<string | undefined> {
+  return (await readIfExists(path))?.toString('utf8');
+}
+
+/** --templates must name a folder: a typo would otherwise render the built-in templates, exit 0, and say nothing. */
+async function checkTemplatesDir(dir: string): Promise<void> {
+  const where = { file: dir, field: '--templates' };
+  let st;
   try {
-    return await readFile(path, 'utf8');
+    st = await stat(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw inputError('templates-missing', `no folder ${dir}`, where, 'give --templates the folder that holds your copies (e.g. mysql/my.cnf)');
+    throw inputError('templates-unreadable', `cannot read ${dir}: ${(e as Error).message}`, where);
   }
+  if (!st.isDirectory()) throw inputError('templates-not-dir', `${dir} is not a folder`, where, 'give --templates the folder that holds your copies (e.g. mysql/my.cnf)');
 }
 
 export async function runRender(cluster: Cluster, opts: RenderOptions): Promise<RenderReport> {
@@ -80,6 +92,7 @@ export async function runRender(cluster: Cluster, opts: RenderOptions): Promise<
   if (unknown.length) throw inputError('unknown-node', `no node named ${unknown.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, { field: '--node' });
   if (cluster.nodes.some((n) => n.name === 'clients')) throw inputError('reserved-name', 'a node named "clients" would share the rendered clients/ folder', { file: cluster.file });
 
+  if (opts.templates !== undefined) await checkTemplatesDir(opts.templates);
   const engine = createEngine(opts.templates);
   const { contexts, clients } = await buildContexts(cluster, opts.generator);
   const wanted: Array<{ path: string; template: string; context: object }> = [];

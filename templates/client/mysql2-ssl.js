@@ -11,12 +11,24 @@
 // `mysql.createPool({ ...connectionOptions, connectionLimit: 10 })`.
 // rejectUnauthorized checks the chain against the cluster CA; mysql2 checks the certificate's names
 // against `host` only when verifyIdentity is true (it is off by default), so both are set.
+{%- if client.target.ip -%}
+// {{ client.target.host }} is an IP address, which mysql2 does not send as the TLS server name; Node then checks
+// the certificate against the socket's host, which it records for names only, else "localhost". The
+// socket below records the address dialled, so the certificate must list {{ client.target.host }}: another
+// address, or "localhost", is refused. Keep `stream` if you copy these options elsewhere.
+{%- endif -%}
 import { readFileSync } from 'node:fs';
+{%- if client.target.ip -%}
+import { connect } from 'node:net';
+{%- endif -%}
 
 export const connectionOptions = {
   host: {{ client.target.host | js }},
   port: {{ client.target.port | plus: 0 }},
   user: {{ client.account.user | js }},
+{%- if client.target.ip -%}
+  stream: () => Object.assign(connect({{ client.target.port | plus: 0 }}, {{ client.target.host | js }}), { _host: {{ client.target.host | js }} }),
+{%- endif -%}
   ssl: {
     ca: readFileSync({{ client.files.ca | js }}),
     cert: readFileSync({{ client.files.cert | js }}),

@@ -18,6 +18,7 @@
 --   MASTER_USE_GTID = no, MASTER_LOG_FILE = '...', MASTER_LOG_POS = ...
 -- to the statement below.
 
+{% include 'shared/sql-mode.sql' %}
 STOP SLAVE;
 CHANGE MASTER TO
   MASTER_HOST = {{ node.source.host | sql }},

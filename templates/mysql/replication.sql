@@ -26,6 +26,7 @@
 -- coordinates from SHOW BINARY LOG STATUS (8.2 and later) or SHOW MASTER STATUS:
 --   SOURCE_LOG_FILE = '...', SOURCE_LOG_POS = ...
 
+{% include 'shared/sql-mode.sql' %}
 STOP REPLICA;
 CHANGE REPLICATION SOURCE TO
   SOURCE_HOST = {{ node.source.host | sql }},
@@ -47,6 +48,7 @@ START REPLICA;
 -- coordinates from SHOW MASTER STATUS:
 --   MASTER_LOG_FILE = '...', MASTER_LOG_POS = ...
 
+{% include 'shared/sql-mode.sql' %}
 STOP SLAVE;
 CHANGE MASTER TO
   MASTER_HOST = {{ node.source.host | sql }},

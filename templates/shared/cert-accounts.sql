@@ -1,7 +1,8 @@
 {%- comment -%}
 The accounts of users.sql (MySQL, Percona and MariaDB accept the same statements): every client and
 every replica of this node logs in with its certificate, REQUIRE SUBJECT … AND ISSUER ….
-{%- endcomment -%}
+{%- endcomment %}
+{% include 'shared/sql-mode.sql' -%}
 {% if clients.size == 0 and replicas.size == 0 -%}
 
 -- Nothing to create: the inventory has no clients and no node replicates from {{ node.name | strip_newlines }}.

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseToml } from 'smol-toml';
-import { iniValue, jdbcParam, jsString, libconfigString, propertiesValue, sqlString, tomlString } from '../../lib/render/escape.js';
+import { iniValue, jdbcParam, jsString, libconfigString, phpString, propertiesValue, sqlString, tomlString } from '../../lib/render/escape.js';
+import { run } from '../helpers/run.js';
 import { isDbtlsError } from '../../lib/errors.js';
 
 const TRICKY = 'a "quoted" \\ back\tslash\nnew line é';
@@ -39,4 +40,13 @@ test('JDBC parameters refuse what Connector/J cannot carry; JS strings are JSON'
   assert.equal(jdbcParam('Abc123-_.'), 'Abc123-_.');
   for (const bad of ['a&b', 'a=b', 'a b', 'a%41']) assert.throws(() => jdbcParam(bad), /Connector\/J splits/);
   assert.equal(jsString('a"b'), '"a\\"b"');
+});
+
+test('PHP single-quoted literals read back exactly by the real php (quotes, backslashes, a trailing backslash)', async () => {
+  const values = [TRICKY, "it's", 'ends with \\', '\\\\two', '$var {$x} \\n'];
+  const code = `echo json_encode([${values.map(phpString).join(', ')}]);`;
+  const r = await run('php', ['-r', code]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), values);
+  assert.throws(() => phpString('a\u0000b'), (e: unknown) => isDbtlsError(e) && /NUL/.test(e.message));
 });

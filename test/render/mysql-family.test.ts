@@ -136,6 +136,9 @@ async function optionsOf(file: string, group: string): Promise<string[]> {
   return r.stdout.split('\n').filter(Boolean);
 }
 
+/** The first statement of each rendered SQL file: the '\\' escapes after it mean one backslash in any sql_mode. */
+const SQL_MODE = "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))";
+
 /** The statements of a SQL file, comments and blank lines dropped, whitespace folded. */
 function statements(sql: string): string[] {
   const code = sql
@@ -221,6 +224,8 @@ test('mysql/my.cnf and client.cnf, read by my_print_defaults: the REFERENCE §2 
     ], node);
     const client = await optionsOf(join(c.out, node, 'client.cnf'), 'client');
     assert.deepEqual(client, [`--ssl-ca=${at('ca.pem')}`, `--ssl-cert=${at('client-cert.pem')}`, `--ssl-key=${at('client-key.pem')}`, '--ssl-mode=VERIFY_IDENTITY'], node);
+    // Connector/C programs on the node (no ssl-mode there) verify through [client-mariadb], which MySQL clients ignore.
+    assert.deepEqual(await optionsOf(join(c.out, node, 'client.cnf'), 'client-mariadb'), ['--ssl-verify-server-cert=1'], node);
   }
   // MariaDB's spellings: no RSA paths on the server, no ssl-mode on the client.
   assert.deepEqual(await optionsOf(join(c.out, 'db1', 'my.cnf'), 'mariadb'), [
@@ -234,13 +239,15 @@ test('mysql/my.cnf and client.cnf, read by my_print_defaults: the REFERENCE §2 
     `--ssl-ca=${join(c.dest('db1'), 'ca.pem')}`,
     `--ssl-cert=${join(c.dest('db1'), 'client-cert.pem')}`,
     `--ssl-key=${join(c.dest('db1'), 'client-key.pem')}`,
-    '--ssl-verify-server-cert',
   ]);
+  // "=1", in the group MariaDB clients and Connector/C read: Connector/C takes a bare boolean as off.
+  assert.deepEqual(await optionsOf(join(c.out, 'db1', 'client.cnf'), 'client-mariadb'), ['--ssl-verify-server-cert=1']);
 });
 
 test('mysql/replication.sql: CHANGE REPLICATION SOURCE TO for 8.0.36, CHANGE MASTER TO for 8.0.22, certificate login, verified TLS', async () => {
   const my2 = statements(await rendered('my2', 'replication.sql'));
   assert.deepEqual(my2, [
+    SQL_MODE,
     'STOP REPLICA',
     "CHANGE REPLICATION SOURCE TO SOURCE_HOST = '10.0.0.21', SOURCE_PORT = 3306, SOURCE_USER = 'my2-client', SOURCE_PASSWORD = '', SOURCE_SSL = 1, " +
       "SOURCE_SSL_CA = '/etc/mysql/ssl/ca.pem', SOURCE_SSL_CERT = '/etc/mysql/ssl/client-cert.pem', SOURCE_SSL_KEY = '/etc/mysql/ssl/client-key.pem', " +
@@ -249,6 +256,7 @@ test('mysql/replication.sql: CHANGE REPLICATION SOURCE TO for 8.0.36, CHANGE MAS
   ]);
   const my3 = statements(await rendered('my3', 'replication.sql'));
   assert.deepEqual(my3, [
+    SQL_MODE,
     'STOP SLAVE',
     "CHANGE MASTER TO MASTER_HOST = '10.0.0.21', MASTER_PORT = 3306, MASTER_USER = 'my3-client', MASTER_PASSWORD = '', MASTER_SSL = 1, " +
       "MASTER_SSL_CA = '/etc/mysql/ssl/ca.pem', MASTER_SSL_CERT = '/etc/mysql/ssl/client-cert.pem', MASTER_SSL_KEY = '/etc/mysql/ssl/client-key.pem', " +
@@ -268,6 +276,7 @@ test('mysql/users.sql: certificate accounts for the clients and the replicas, ru
     `ALTER USER '${user}'@'%' REQUIRE SUBJECT '/CN=${user}' AND ISSUER ${issuer}`,
   ];
   assert.deepEqual(sql, [
+    SQL_MODE,
     ...account('app'),
     ...account('my2-client'),
     `GRANT REPLICATION SLAVE ON *.* TO 'my2-client'@'%'`,

@@ -41,7 +41,7 @@ test('each role gets its files; a re-run writes nothing; --check finds a hand ed
   const out = join(dir, 'pki', 'rendered');
   assert.deepEqual(await listTree(out), [
     'clients/app/client.cnf', 'clients/app/connectorj.properties', 'clients/app/go-dsn.md', 'clients/app/jdbc-url.txt',
-    'clients/app/mariadb-connector-j-url.txt', 'clients/app/mysql2-ssl.js',
+    'clients/app/mariadb-connector-j-url.txt', 'clients/app/mysql2-ssl.js', 'clients/app/php-mysql.php',
     'db1/client.cnf', 'db1/my.cnf', 'db1/tungsten.ini', 'db1/users.sql',
     'db2/client.cnf', 'db2/my.cnf', 'db2/users.sql',
     'proxy1/proxysql-admin.sql', 'proxy1/proxysql.cnf',
@@ -60,7 +60,7 @@ test('each role gets its files; a re-run writes nothing; --check finds a hand ed
   assert.equal((await stat(join(out, 'db2/my.cnf'))).mtimeMs, mtime);
   const ok = await dbtls(['render', '-i', inv, '--check']);
   assert.equal(ok.code, 0, ok.stdout);
-  assert.match(ok.stdout, /all 16 files up to date/);
+  assert.match(ok.stdout, /all 17 files up to date/);
 
   const edited = (await readFile(join(out, 'db2/my.cnf'), 'utf8')).replace(/^(ssl[-_]cert\s*=\s*).*$/m, '$1/tmp/elsewhere.pem');
   await writeFile(join(out, 'db2/my.cnf'), edited);
@@ -69,10 +69,10 @@ test('each role gets its files; a re-run writes nothing; --check finds a hand ed
   assert.match(check.stdout, /--- a\/db2\/my\.cnf/);
   assert.match(check.stdout, /^-ssl[-_]cert\s*=\s*\/tmp\/elsewhere\.pem$/m);
   assert.match(check.stdout, /^\+ssl[-_]cert\s*=\s*\/etc\/mysql\/ssl\/server-cert\.pem$/m);
-  assert.match(check.stdout, /1 of 16 files differ/);
+  assert.match(check.stdout, /1 of 17 files differ/);
   assert.equal(await readFile(join(out, 'db2/my.cnf'), 'utf8'), edited, '--check writes nothing');
   const fix = await dbtls(['render', '-i', inv]);
-  assert.match(fix.stdout, /updated db2\/my\.cnf\n1 written, 15 up to date/);
+  assert.match(fix.stdout, /updated db2\/my\.cnf\n1 written, 16 up to date/);
 });
 
 test('--node renders only that node; an unknown node is a usage error', async (t) => {
@@ -86,4 +86,21 @@ test('--node renders only that node; an unknown node is a usage error', async (t
   const bad = await dbtls(['render', '-i', inv, '--node', 'db9']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /no node named "db9"/);
+});
+
+test('--templates naming no folder (missing, or a file) is an input error naming it, and nothing is written', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await writeInventory(dir, CLUSTER);
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const out = join(dir, 'out');
+  const missing = join(dir, 'no-such-templates');
+  const r = await dbtls(['render', '-i', inv, '--out', out, '--templates', missing]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`--templates: no folder ${missing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+  const file = join(dir, 'a-file');
+  await writeFile(file, 'not a folder\n');
+  const f = await dbtls(['render', '-i', inv, '--out', out, '--templates', file, '--check']);
+  assert.equal(f.code, 2, f.stdout + f.stderr);
+  assert.match(f.stderr, /--templates: .*a-file is not a folder/);
+  await assert.rejects(stat(out), { code: 'ENOENT' }, 'nothing was written');
 });
