@@ -45,6 +45,17 @@ export class DbtlsError extends Error {
   }
 }
 
+/**
+ * A value from the user's input as an error message quotes it: JSON-quoted (control characters and
+ * quotes escaped, so it stays on one line) and, past MAX characters, cut with its full size named, so
+ * an error line about a 100 KB value stays a line a person can read.
+ */
+export function quoteValue(v: unknown, max = 80): string {
+  const s = typeof v === 'string' ? v : String(v);
+  if (s.length <= max) return JSON.stringify(s);
+  return `${JSON.stringify(s.slice(0, max))}…(${Buffer.byteLength(s)} bytes)`;
+}
+
 export function usageError(code: string, message: string, hint?: string): DbtlsError {
   return new DbtlsError(code, message, { kind: 'usage', hint });
 }
