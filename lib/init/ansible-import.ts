@@ -1,8 +1,8 @@
 // Nodes for `dbtls init` from an existing Ansible inventory (INI or YAML), read by the same loader as
 // `dbtls issue -i hosts.ini`: groups give roles (with a group→role map for other group names), the
 // ansible_* and dbtls_* variables give addresses, SSH settings, dest, sans and reload commands.
-import { readFile } from 'node:fs/promises';
 import { inputError } from '../errors.js';
+import { readInputText } from '../inventory/read-input.js';
 import { detectFormat, loadInventory } from '../inventory/load.js';
 import type { Role, SshSettings } from '../inventory/model.js';
 import { jumpLabel } from '../deliver/ssh-connect.js';
@@ -39,9 +39,7 @@ function sshOf(s: SshSettings): NodeSsh {
  * file:line:col), and with an input error when the file is not an Ansible inventory at all.
  */
 export async function importAnsible(file: string, roleMap: string[], cluster: string): Promise<AnsibleImport> {
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw inputError('ansible-unreadable', `cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { file });
-  });
+  const text = await readInputText(file, 'the Ansible inventory', file);
   if (detectFormat(text, file) === 'dbtls') throw inputError('not-ansible', `${file} is a dbtls inventory, not an Ansible one (INI, or YAML with groups under all:)`, { file });
   const model = await loadInventory(file, { cluster, roleMap: roleMapOf(roleMap) });
   const nodes = model.nodes.map((n): NodeAnswer => ({

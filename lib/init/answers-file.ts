@@ -2,9 +2,9 @@
 // are checked like an inventory's (unknown keys, types, the inventory's own value rules), every problem
 // reported at once as file:line:col: key: message; cross-field rules are checked as the answers are used.
 // The keys are documented in docs/bootstrap.md.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DbtlsError, inputError } from '../errors.js';
+import { DbtlsError, quoteValue } from '../errors.js';
+import { readInputText } from '../inventory/read-input.js';
 import { formatProblem, Problems } from '../inventory/errors.js';
 import * as rules from '../inventory/rules.js';
 import { bool, int, list, map, required, str, walk, type MapSpec } from '../inventory/walk.js';
@@ -16,7 +16,7 @@ import type { Preset } from './questions.js';
 /** `group=role[,role…]`, as `--role-map` takes it. */
 export const roleMapEntry: rules.Rule<string> = (s) => {
   const m = /^([^=\s]+)=([a-z,]+)$/.exec(s);
-  if (!m) return `${JSON.stringify(s)} must look like group=role[,role…]`;
+  if (!m) return `${quoteValue(s)} must look like group=role[,role…]`;
   for (const r of m[2]!.split(',').filter(Boolean)) {
     const bad = rules.role(r);
     if (bad) return bad;
@@ -47,9 +47,7 @@ export const ANSWERS_SCHEMA: MapSpec = map({
 /** Reads and checks an answers file; an InputError (exit 2) listing every problem when it is bad. */
 export async function readAnswersFile(path: string): Promise<Preset> {
   const file = resolve(path);
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw inputError('answers-unreadable', `cannot read the answers file: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { file: path });
-  });
+  const text = await readInputText(file, 'the answers file', path);
   const problems = new Problems(path);
   const src = parseYaml(text);
   if (!reportSyntax(src, problems)) {
@@ -61,7 +59,9 @@ export async function readAnswersFile(path: string): Promise<Preset> {
   }
   const list = [...problems.list].sort((a, b) => a.line - b.line || a.column - b.column);
   const first = list[0]!;
-  throw new DbtlsError('bad-answers', list.map(formatProblem).join('\n'), {
+  const lines = list.map(formatProblem);
+  if (problems.more > 0) lines.push(`… and ${problems.more} more problem${problems.more > 1 ? 's' : ''} not shown`);
+  throw new DbtlsError('bad-answers', lines.join('\n'), {
     kind: 'input',
     hint: 'the answers file\'s keys are described in docs/bootstrap.md',
     // The message already names file, line and key of every problem.

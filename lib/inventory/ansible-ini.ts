@@ -1,9 +1,11 @@
 // Ansible's INI inventory: [group] host lines with inline key=value variables, [group:vars] and
 // [group:children] sections, host ranges, ";" and "#" comments. Hosts before any section are ungrouped.
-import { parse as parseYamlValue } from 'yaml';
 import type { Pos, Problems } from './errors.js';
-import { addHost, groupOf, newInventory, type AnsibleGroup, type AnsibleInventory, type AnsibleVar } from './ansible.js';
+import { addHost, groupOf, newInventory, TOO_MANY_HOSTS, type AnsibleGroup, type AnsibleInventory, type AnsibleVar } from './ansible.js';
 import { expandHostPattern } from './host-range.js';
+import { parseYaml, toJS } from './yaml-source.js';
+import { quoteValue } from '../errors.js';
+import { LIMITS } from './limits.js';
 
 interface Token {
   text: string;
@@ -20,7 +22,18 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function parseAnsibleIni(text: string, problems: Problems): AnsibleInventory {
   const inv = newInventory();
   let section: Section = { group: groupOf(inv, 'ungrouped'), kind: 'hosts' };
-  text.split(/\r?\n/).forEach((raw, i) => {
+  // One line at a time (no array of every line), stopping once the host limit is reported.
+  for (let start = 0, i = 0; start <= text.length; i++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const raw = text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end);
+    start = end + 1;
+    if (inv.hosts.size >= LIMITS.nodes && problems.list.some((p) => p.message === TOO_MANY_HOSTS)) break;
+    lineOf(raw, i);
+  }
+  return inv;
+
+  function lineOf(raw: string, i: number): void {
     const line = i + 1;
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) return;
@@ -34,14 +47,13 @@ export function parseAnsibleIni(text: string, problems: Problems): AnsibleInvent
     if (section.kind === 'vars') varLine(section.group, raw, indent, line, problems);
     else if (section.kind === 'children') childLine(inv, section.group, raw, indent, line, problems);
     else hostLine(inv, section.group, raw, line, problems);
-  });
-  return inv;
+  }
 }
 
 function header(inv: AnsibleInventory, text: string, pos: Pos, problems: Problems): Section {
   const m = HEADER.exec(text);
   if (!m) {
-    problems.add(pos, '', `${JSON.stringify(text)} is not a section header; use [group], [group:vars] or [group:children]`);
+    problems.add(pos, '', `${quoteValue(text)} is not a section header; use [group], [group:vars] or [group:children]`);
     return undefined;
   }
   const [, name, kind] = m;
@@ -61,7 +73,7 @@ function hostLine(inv: AnsibleInventory, group: AnsibleGroup, raw: string, line:
   for (const t of rest) {
     const name = t.text.slice(0, t.text.indexOf('='));
     if (!t.valueColumn || !VAR_NAME.test(name)) {
-      problems.add({ line, column: t.column }, first.text, `expected key=value after the host name, got ${JSON.stringify(t.text)}`);
+      problems.add({ line, column: t.column }, first.text, `expected key=value after the host name, got ${quoteValue(t.text)}`);
       continue;
     }
     vars.set(name, { value: iniValue(t.text.slice(name.length + 1)), pos: { line, column: t.valueColumn } });
@@ -73,7 +85,9 @@ function hostLine(inv: AnsibleInventory, group: AnsibleGroup, raw: string, line:
   }
   // Ansible turns "host:port" into ansible_port; an explicit ansible_port on the line still wins.
   if (pattern.port !== undefined && !vars.has('ansible_port')) vars.set('ansible_port', { value: pattern.port, pos });
-  for (const host of pattern.hosts) addHost(inv, group, host, pos, vars);
+  for (const host of pattern.hosts) {
+    if (!addHost(inv, group, host, pos, vars)) return problems.add(pos, first.text, TOO_MANY_HOSTS);
+  }
 }
 
 /** `ansible_user=admin` in a [group:vars] section; the value is the rest of the line. */
@@ -81,7 +95,7 @@ function varLine(group: AnsibleGroup, raw: string, indent: number, line: number,
   const eq = raw.indexOf('=');
   const name = (eq < 0 ? raw : raw.slice(0, eq)).trim();
   if (eq < 0 || !VAR_NAME.test(name)) {
-    problems.add({ line, column: indent + 1 }, `${group.name}:vars`, `expected key=value, got ${JSON.stringify(raw.trim())}`);
+    problems.add({ line, column: indent + 1 }, `${group.name}:vars`, `expected key=value, got ${quoteValue(raw.trim())}`);
     return;
   }
   const after = raw.slice(eq + 1);
@@ -93,7 +107,7 @@ function childLine(inv: AnsibleInventory, group: AnsibleGroup, raw: string, inde
   const tokens = tokenize(raw);
   const pos = { line, column: indent + 1 };
   if (tokens.length !== 1 || /[=[\]:]/.test(tokens[0]!.text)) {
-    problems.add(pos, `${group.name}:children`, `expected one group name per line, got ${JSON.stringify(raw.trim())}`);
+    problems.add(pos, `${group.name}:children`, `expected one group name per line, got ${quoteValue(raw.trim())}`);
     return;
   }
   const child = tokens[0]!.text;
@@ -136,16 +150,18 @@ function stripComment(s: string): string {
   return s;
 }
 
-/** Values are strings, except a bracketed list (`['mysql', 'tungsten']`), as Ansible's literal_eval reads it. */
+/**
+ * Values are strings, except a bracketed list (`['mysql', 'tungsten']`), as Ansible's literal_eval reads
+ * it: through the same bounded YAML reader as the YAML files (nesting and aliases counted), and a list
+ * that does not read as one stays the string it is.
+ */
 function iniValue(s: string): unknown {
   const unquoted = /^(["'])(.*)\1$/.exec(s);
   if (unquoted) return unquoted[2];
   if (s.startsWith('[') && s.endsWith(']')) {
-    try {
-      return parseYamlValue(s) as unknown;
-    } catch {
-      return s;
-    }
+    const src = parseYaml(s);
+    if (src.doc.errors.length || src.limit || src.aliases.size) return s;
+    return toJS(src, src.doc.contents);
   }
   return s;
 }

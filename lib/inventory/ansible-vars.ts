@@ -3,6 +3,7 @@
 import type { Problems } from './errors.js';
 import type { AnsibleVar } from './ansible.js';
 import * as rules from './rules.js';
+import { quoteValue } from '../errors.js';
 
 /** A variable and the field that names where it is set (`db1.ansible_port`, `mysql.vars.ansible_port`). */
 export type Located = AnsibleVar & { field: string };
@@ -69,5 +70,5 @@ function describe(v: unknown): string {
   if (v === null || v === undefined) return 'an empty value';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return JSON.stringify(v);
+  return typeof v === 'string' ? quoteValue(v) : JSON.stringify(v);
 }

@@ -2,9 +2,10 @@
 // pattern → variables), `children` (group name → group) and `vars`.
 import { isMap, isScalar, type Node, type Pair } from 'yaml';
 import type { Pos, Problems } from './errors.js';
-import { addHost, groupOf, newInventory, type AnsibleGroup, type AnsibleInventory, type AnsibleVar } from './ansible.js';
+import { addHost, groupOf, newInventory, TOO_MANY_HOSTS, type AnsibleGroup, type AnsibleInventory, type AnsibleVar } from './ansible.js';
 import { expandHostPattern } from './host-range.js';
-import { nodePos, reportSyntax, type YamlSource } from './yaml-source.js';
+import { nodePos, reportSyntax, toJS, type YamlSource } from './yaml-source.js';
+import { quoteValue } from '../errors.js';
 
 const GROUP_KEYS = ['hosts', 'children', 'vars'];
 const join = (field: string, key: string) => (field ? `${field}.${key}` : key);
@@ -14,7 +15,8 @@ export function parseAnsibleYaml(src: YamlSource, problems: Problems): AnsibleIn
   if (reportSyntax(src, problems)) return undefined;
   const inv = newInventory();
   const pos = (node: unknown, fallback?: Pos) => nodePos(src, node as Node, fallback);
-  const js = (node: unknown): unknown => (node && typeof node === 'object' && 'toJS' in node ? (node as Node).toJS(src.doc) : node);
+  // Aliases are followed through parseYaml's table, whose pass counted their whole expansion.
+  const js = (node: unknown): unknown => toJS(src, node);
 
   /** The pairs of a mapping (or nothing for an empty value), with duplicate and non-scalar keys reported. */
   function entries(node: unknown, field: string, what: string): { name: string; pair: Pair; pos: Pos }[] {
@@ -29,7 +31,7 @@ export function parseAnsibleYaml(src: YamlSource, problems: Problems): AnsibleIn
       const at = pos(pair.key, pos(node));
       const name = isScalar(pair.key) ? String(pair.key.value) : undefined;
       if (name === undefined) problems.add(at, field, `${what} must be plain names`);
-      else if (seen.has(name)) problems.add(at, join(field, name), `duplicate key "${name}"`);
+      else if (seen.has(name)) problems.add(at, join(field, name), `duplicate key ${quoteValue(name)}`);
       else {
         seen.add(name);
         out.push({ name, pair, pos: at });
@@ -59,7 +61,12 @@ export function parseAnsibleYaml(src: YamlSource, problems: Problems): AnsibleIn
           }
           const hv = vars(h.pair.value, `${field}.${h.name}`);
           if (pattern.port !== undefined && !hv.has('ansible_port')) hv.set('ansible_port', { value: pattern.port, pos: h.pos });
-          for (const host of pattern.hosts) addHost(inv, g, host, h.pos, hv);
+          for (const host of pattern.hosts) {
+            if (!addHost(inv, g, host, h.pos, hv)) {
+              problems.add(h.pos, `${field}.${h.name}`, TOO_MANY_HOSTS);
+              return g;
+            }
+          }
         }
       } else if (key === 'children') {
         for (const c of entries(pair.value, field, 'groups')) {
@@ -69,7 +76,7 @@ export function parseAnsibleYaml(src: YamlSource, problems: Problems): AnsibleIn
       } else if (key === 'vars') {
         for (const [k, v] of vars(pair.value, field)) g.vars.set(k, v);
       } else {
-        problems.add(keyPos, field, `unknown key "${key}"; a group holds ${GROUP_KEYS.join(', ')}`);
+        problems.add(keyPos, field, `unknown key ${quoteValue(key)}; a group holds ${GROUP_KEYS.join(', ')}`);
       }
     }
     return g;

@@ -3,7 +3,8 @@
 // SSH settings, dbtls_* variables give the rest. Variable precedence follows Ansible: parent groups
 // before child groups, groups of one depth in name order, host variables last.
 import { basename, extname } from 'node:path';
-import { usageError } from '../errors.js';
+import { quoteValue, usageError } from '../errors.js';
+import { LIMITS } from './limits.js';
 import { ROLES, type Cluster, type Role } from './model.js';
 import type { Pos, Problems } from './errors.js';
 import type { RawInventory, RawNode, RawSsh } from './schema.js';
@@ -20,6 +21,8 @@ export interface AnsibleGroup {
   name: string;
   pos?: Pos;
   hosts: string[];
+  /** The same names as a set (membership tests in linear time). */
+  members: Set<string>;
   children: { name: string; pos: Pos }[];
   vars: Map<string, AnsibleVar>;
 }
@@ -63,18 +66,31 @@ export function newInventory(): AnsibleInventory {
 
 export function groupOf(inv: AnsibleInventory, name: string, pos?: Pos): AnsibleGroup {
   let g = inv.groups.get(name);
-  if (!g) inv.groups.set(name, (g = { name, hosts: [], children: [], vars: new Map() }));
+  if (!g) inv.groups.set(name, (g = { name, hosts: [], members: new Set(), children: [], vars: new Map() }));
   g.pos ??= pos;
   return g;
 }
 
-/** Lists a host in a group; variables given again for the same host override the earlier ones. */
-export function addHost(inv: AnsibleInventory, group: AnsibleGroup, name: string, pos: Pos, vars: Map<string, AnsibleVar>): void {
+/**
+ * Lists a host in a group; variables given again for the same host override the earlier ones. False
+ * (and nothing added) when the inventory already has LIMITS.nodes hosts: the caller reports it there.
+ */
+export function addHost(inv: AnsibleInventory, group: AnsibleGroup, name: string, pos: Pos, vars: Map<string, AnsibleVar>): boolean {
   let h = inv.hosts.get(name);
-  if (!h) inv.hosts.set(name, (h = { name, pos, vars: new Map() }));
+  if (!h) {
+    if (inv.hosts.size >= LIMITS.nodes) return false;
+    inv.hosts.set(name, (h = { name, pos, vars: new Map() }));
+  }
   for (const [k, v] of vars) h.vars.set(k, v);
-  if (!group.hosts.includes(name)) group.hosts.push(name);
+  if (!group.members.has(name)) {
+    group.members.add(name);
+    group.hosts.push(name);
+  }
+  return true;
 }
+
+/** Why a host was not added (addHost returned false). */
+export const TOO_MANY_HOSTS = `the inventory lists more than ${LIMITS.nodes} hosts; dbtls takes at most ${LIMITS.nodes} per inventory`;
 
 const norm = (group: string) => group.toLowerCase().replace(/-/g, '_');
 
@@ -96,7 +112,7 @@ export function fromAnsible(inv: AnsibleInventory, file: string, opts: AnsibleOp
   const nodes: RawNode[] = [];
 
   for (const host of inv.hosts.values()) {
-    const direct = [...inv.groups.values()].filter((g) => g.hosts.includes(host.name)).map((g) => g.name);
+    const direct = [...inv.groups.values()].filter((g) => g.members.has(host.name)).map((g) => g.name);
     if (!direct.some((g) => g !== 'all')) direct.push('ungrouped');
     const groups = closure(direct, parents).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
     located.set(`nodes[${nodes.length}].name`, { pos: host.pos, field: host.name });
@@ -106,7 +122,7 @@ export function fromAnsible(inv: AnsibleInventory, file: string, opts: AnsibleOp
     if (node.roles!.length === 0) {
       const named = groups.filter((g) => g !== 'all');
       const example = direct.find((g) => g !== 'all') ?? 'ungrouped';
-      problems.add(host.pos, host.name, `host "${host.name}" has no dbtls role: it is in group${named.length > 1 ? 's' : ''} ${named.join(', ')}; map a group with --role-map (e.g. --role-map ${example}=mysql; roles: ${ROLES.join(', ')}), or set dbtls_roles on the host or a group`);
+      problems.add(host.pos, host.name, `host ${quoteValue(host.name)} has no dbtls role: it is in group${named.length > 1 ? 's' : ''} ${named.join(', ')}; map a group with --role-map (e.g. --role-map ${example}=mysql; roles: ${ROLES.join(', ')}), or set dbtls_roles on the host or a group`);
     }
     nodes.push(node);
   }

@@ -1,6 +1,7 @@
 // Inventory problems are collected, not thrown one by one: a user fixing a file wants every
 // problem at once, each with the exact place (file:line:col) and the field path.
 import { DbtlsError } from '../errors.js';
+import { LIMITS } from './limits.js';
 
 export interface Problem {
   file: string;
@@ -28,9 +29,12 @@ export function formatProblem(p: Problem): string {
 export class InventoryError extends DbtlsError {
   readonly problems: Problem[];
 
-  constructor(problems: Problem[]) {
+  /** MORE: problems found beyond those listed (not kept, only counted). */
+  constructor(problems: Problem[], more = 0) {
     const first = problems[0];
-    super('bad-inventory', problems.map(formatProblem).join('\n'), {
+    const lines = problems.map(formatProblem);
+    if (more > 0) lines.push(`… and ${more} more problem${more > 1 ? 's' : ''} not shown`);
+    super('bad-inventory', lines.join('\n'), {
       kind: 'input',
       hint: 'fix the inventory (its fields are described in docs/inventory.md)',
       location: first ? { file: first.file, line: first.line, column: first.column, field: first.field } : {},
@@ -48,14 +52,24 @@ export class InventoryError extends DbtlsError {
 /** Collects the problems of one file, in the order they are found; sorted by position on the way out. */
 export class Problems {
   readonly list: Problem[] = [];
+  /** Problems found past LIMITS.problemsShown: counted, not kept (a broken 10,000-host file says so in one screen). */
+  more = 0;
+  private readonly seen = new Set<string>();
   constructor(readonly file: string) {}
 
   add(pos: Pos | undefined, field: string, message: string): void {
+    // Fields can be host names from the file and messages quote values: a backstop keeps each line short
+    // (the messages themselves quote values through quoteValue, which says how long the value was).
+    if (field.length > 80) field = `${field.slice(0, 80)}…`;
+    if (message.length > 600) message = `${message.slice(0, 600)}…`;
     const p = { file: this.file, line: pos?.line ?? 0, column: pos?.column ?? 0, field, message };
     // The same group variable can be wrong for many hosts: say it once.
-    if (!this.list.some((q) => q.line === p.line && q.column === p.column && q.field === p.field && q.message === p.message)) {
-      this.list.push(p);
-    }
+    // Past 10,000 distinct problems the rest are only counted (duplicates may then count twice).
+    const key = `${p.line}:${p.column}:${field}\0${message}`;
+    if (this.seen.has(key)) return;
+    if (this.seen.size < 10_000) this.seen.add(key);
+    if (this.list.length < LIMITS.problemsShown) this.list.push(p);
+    else this.more++;
   }
 
   get empty(): boolean {
@@ -64,6 +78,6 @@ export class Problems {
 
   /** An InventoryError holding every problem sorted by line and column (sort is stable for ties). */
   error(): InventoryError {
-    return new InventoryError([...this.list].sort((a, b) => a.line - b.line || a.column - b.column));
+    return new InventoryError([...this.list].sort((a, b) => a.line - b.line || a.column - b.column), this.more);
   }
 }

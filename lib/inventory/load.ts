@@ -1,8 +1,7 @@
 // Reads an inventory file, tells which kind it is by its content, and hands it to the right reader.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isMap, isScalar, type Node } from 'yaml';
-import { inputError } from '../errors.js';
+import { readInputText } from './read-input.js';
 import type { Cluster, Role } from './model.js';
 import { Problems } from './errors.js';
 import { parseYaml, type YamlSource } from './yaml-source.js';
@@ -26,9 +25,7 @@ export interface LoadOptions {
  */
 export async function loadInventory(path: string, opts: LoadOptions = {}): Promise<Cluster> {
   const file = resolve(path);
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw inputError('inventory-unreadable', `cannot read the inventory: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { file: path });
-  });
+  const text = await readInputText(file, 'the inventory', path);
   const problems = new Problems(path);
   const src = parseYaml(text);
   const format = detectFormat(text, path, src);

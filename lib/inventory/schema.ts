@@ -3,6 +3,7 @@
 import * as rules from './rules.js';
 import { bool, int, list, map, required, str, type MapSpec } from './walk.js';
 import type { SshSettings, SubjectFields } from './model.js';
+import { LIMITS } from './limits.js';
 
 /** The ssh mapping as written: proxyJump is still text (`[user@]host[:port]` or `none`). */
 export type RawSsh = Omit<SshSettings, 'proxyJump'> & { proxyJump?: string };
@@ -54,7 +55,7 @@ export const INVENTORY_SCHEMA: MapSpec = map({
         become: str(rules.become),
         reload: str(rules.reload),
       }),
-      { min: 1, what: 'node' },
+      { min: 1, max: LIMITS.nodes, what: 'node' },
     ),
   ),
   clients: list(map({ name: required(str(rules.safeName)), commonName: str(rules.commonName), keystore: str(rules.storeType), connectTo: str(rules.safeName) })),

@@ -5,6 +5,7 @@
 import { isAlias, isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { Pos, Problems } from './errors.js';
 import type { Rule } from './rules.js';
+import { quoteValue } from '../errors.js';
 import { nodePos as sourcePos, type YamlSource } from './yaml-source.js';
 
 interface Base {
@@ -13,7 +14,7 @@ interface Base {
 export interface StringSpec extends Base { kind: 'string'; rule?: Rule<string> }
 export interface IntegerSpec extends Base { kind: 'integer'; rule?: Rule<number> }
 export interface BooleanSpec extends Base { kind: 'boolean' }
-export interface ListSpec extends Base { kind: 'list'; of: Spec; min?: number; what?: string }
+export interface ListSpec extends Base { kind: 'list'; of: Spec; min?: number; max?: number; what?: string }
 export interface MapSpec extends Base { kind: 'map'; fields: Record<string, Spec> }
 export type Spec = StringSpec | IntegerSpec | BooleanSpec | ListSpec | MapSpec;
 
@@ -21,7 +22,7 @@ export type Spec = StringSpec | IntegerSpec | BooleanSpec | ListSpec | MapSpec;
 export const str = (rule?: Rule<string>): StringSpec => ({ kind: 'string', rule });
 export const int = (rule?: Rule<number>): IntegerSpec => ({ kind: 'integer', rule });
 export const bool = (): BooleanSpec => ({ kind: 'boolean' });
-export const list = (of: Spec, opts: { min?: number; what?: string } = {}): ListSpec => ({ kind: 'list', of, ...opts });
+export const list = (of: Spec, opts: { min?: number; max?: number; what?: string } = {}): ListSpec => ({ kind: 'list', of, ...opts });
 export const map = (fields: Record<string, Spec>): MapSpec => ({ kind: 'map', fields });
 export const required = <S extends Spec>(spec: S): S => ({ ...spec, required: true });
 
@@ -48,7 +49,8 @@ export function walk(src: YamlSource, root: MapSpec, problems: Problems): Walked
   function visit(raw: unknown, spec: Spec, path: string, keyPos: Pos, inList: boolean): unknown {
     let node = raw as Node | null | undefined;
     if (isAlias(node)) {
-      const target = node.resolve(doc);
+      // Through the table parseYaml made (one pass, the expansion bounded), never Alias.resolve (a walk of the whole document per alias).
+      const target = src.aliases.get(node);
       if (!target) {
         problems.add(nodePos(node, keyPos), path, `unknown alias *${node.source}`);
         return undefined;
@@ -77,6 +79,7 @@ export function walk(src: YamlSource, root: MapSpec, problems: Problems): Walked
       }
       case 'list': {
         if (!isSeq(node)) return mismatch(node!, spec, path, pos);
+        if (spec.max !== undefined && node.items.length > spec.max) return fail(pos, path, `lists ${node.items.length} ${spec.what ?? 'item'}s; dbtls takes at most ${spec.max}`);
         const items = node.items.map((item, i) => visit(item, spec.of, `${path}[${i}]`, pos, true));
         if (spec.min && items.length < spec.min) return fail(pos, path, `must list at least ${spec.min} ${spec.what ?? 'item'}${spec.min > 1 ? 's' : ''}`);
         return items;
@@ -115,7 +118,7 @@ export function walk(src: YamlSource, root: MapSpec, problems: Problems): Walked
 
   function mismatch(node: Node, spec: Spec, path: string, pos: Pos): undefined {
     const v = isScalar(node) ? node.value : undefined;
-    const got = isMap(node) ? 'a mapping' : isSeq(node) ? 'a list' : typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v);
+    const got = isMap(node) ? 'a mapping' : isSeq(node) ? 'a list' : typeof v === 'string' ? `the string ${quoteValue(v)}` : quoteValue(v).slice(1, -1);
     const quote = spec.kind === 'string' && (typeof v === 'number' || typeof v === 'boolean') ? ` (quote it: "${v}")` : '';
     return fail(pos, path, `expected ${EXPECTED[spec.kind]}, got ${got}${quote}`);
   }
