@@ -1,15 +1,16 @@
 // `dbtls check`: is every certificate the inventory needs present, valid, signed by the cluster CA,
 // matched by its key, named for its node as the inventory says now, and far enough from expiry?
 // Cron and monitoring act on the result, so each finding is data with a status.
-import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import type { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
-import { inspectCertificate, parseCertificates, verifyChain } from '../pki/inspect.js';
+import { inspectCertificate, parseCertificates, parseCertificatesOf, signedBy, verifyChain } from '../pki/inspect.js';
+import { keyPairProblem, verifyPair } from '../pki/verify-pair.js';
+import { readIfExists } from '../store/safe-fs.js';
 import { formatSan } from '../pki/san.js';
 import { pkiLayout } from '../store/pki-dir.js';
 import { readManifest, type Owner } from '../store/manifest.js';
 import { desiredItems, type PlannedItem } from '../issue/plan.js';
-import { inputError } from '../errors.js';
+import { inputError, isDbtlsError } from '../errors.js';
 import type { Cluster } from '../inventory/model.js';
 
 export type CheckStatus = 'ok' | 'expiring' | 'expired' | 'missing' | 'invalid' | 'outdated';
@@ -39,12 +40,20 @@ const DAY = 86_400_000;
 const RANK: CheckStatus[] = ['ok', 'outdated', 'expiring', 'invalid', 'expired', 'missing'];
 const worse = (a: CheckStatus, b: CheckStatus) => (RANK.indexOf(b) > RANK.indexOf(a) ? b : a);
 
+/** A file of the PKI directory (no symlink followed, regular files only, bounded), or null when absent. */
 async function read(path: string): Promise<string | null> {
+  const buf = await readIfExists(path, { what: 'certificates and keys' });
+  return buf === undefined ? null : buf.toString('utf8');
+}
+
+/** read(), with a refused file (a symlink, a FIFO, too large) as a finding of the item instead of the end of the run. */
+async function readFor(path: string, rel: string, fail: (status: CheckStatus, problem: string) => void): Promise<string | null | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return await read(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    if (!isDbtlsError(e)) throw e;
+    fail('invalid', `${rel}: ${e.message.replace(path, 'it')}`);
+    return undefined;
   }
 }
 
@@ -57,17 +66,23 @@ function expiry(cert: X509Certificate, now: Date, withinMs: number): { status: C
   return { status: 'ok', daysLeft };
 }
 
-async function checkCertificate(root: string, item: Extract<PlannedItem, { kind: 'certificate' }>, ca: X509Certificate[], now: Date, withinMs: number, specInManifest: string | undefined): Promise<CheckItem> {
+async function checkCertificate(root: string, item: Extract<PlannedItem, { kind: 'certificate' }>, ca: X509Certificate[], caPem: string, now: Date, withinMs: number, specInManifest: string | undefined): Promise<CheckItem> {
   const out: CheckItem = { id: item.id, owner: item.owner, status: 'ok', problems: [] };
   const fail = (status: CheckStatus, problem: string) => {
     out.status = worse(out.status, status);
     out.problems.push(problem);
   };
-  const [pem, keyPem] = await Promise.all([read(join(root, item.cert)), read(join(root, item.key))]);
+  const [pem, keyPem] = await Promise.all([readFor(join(root, item.cert), item.cert, fail), readFor(join(root, item.key), item.key, fail)]);
   if (pem === null) fail('missing', `${item.cert} is missing`);
   if (keyPem === null) fail('missing', `${item.key} is missing`);
-  if (pem === null) return out;
-  const cert = parseCertificates(pem)[0];
+  if (pem === null || pem === undefined) return out;
+  let cert: X509Certificate | undefined;
+  try {
+    cert = parseCertificates(pem)[0];
+  } catch (err) {
+    fail('invalid', `${item.cert} is not a readable certificate (${String((err as Error).message).split('\n')[0]})`);
+    return out;
+  }
   if (!cert) {
     fail('invalid', `${item.cert} holds no certificate`);
     return out;
@@ -75,17 +90,20 @@ async function checkCertificate(root: string, item: Extract<PlannedItem, { kind:
   const info = inspectCertificate(cert);
   out.subject = info.subject;
   out.notAfter = info.notAfter.toISOString();
-  const e = expiry(cert, now, withinMs);
+  // A leaf is good no longer than the CA that vouches for it: past the CA's notAfter it fails to
+  // verify, whatever its own date says. Its days left are counted to the earlier of the two.
+  const issuerCa = ca.find((c) => signedBy(cert, c));
+  const outlives = issuerCa !== undefined && Date.parse(issuerCa.validTo) < info.notAfter.getTime();
+  const e = expiry(outlives ? issuerCa : cert, now, withinMs);
   out.daysLeft = e.daysLeft;
-  if (e.problem) fail(e.status, e.problem);
+  if (outlives) fail('outdated', `outlives its CA: valid until ${info.notAfter.toISOString()}, but the CA only until ${new Date(issuerCa.validTo).toISOString()} (renew the CA: dbtls rotate ca)`);
+  if (e.problem) fail(e.status, outlives ? `its CA ${e.problem}` : e.problem);
   const chain = verifyChain(cert, ca, [], now);
   if (!chain.ok && e.status !== 'expired') fail('invalid', `chain: ${chain.reason}`);
-  if (keyPem !== null) {
-    try {
-      if (!cert.checkPrivateKey(createPrivateKey(keyPem))) fail('invalid', `${item.key} does not belong to ${item.cert}`);
-    } catch (err) {
-      fail('invalid', `${item.key} is not a readable key (${(err as Error).message})`);
-    }
+  if (keyPem !== null && keyPem !== undefined) {
+    // The same check issue and push make (lib/pki/verify-pair.ts); the chain was judged above, with time.
+    const problem = verifyPair(pem, keyPem, [caPem]);
+    if (problem && problem.which === 'key') fail('invalid', `${item.key} ${problem.message}`);
   }
   const want = item.sans.map(formatSan).map(normaliseSan).sort();
   const have = info.sans.map(normaliseSan).sort();
@@ -114,23 +132,18 @@ function normaliseSan(s: string): string {
 
 async function checkKeyPair(root: string, item: Extract<PlannedItem, { kind: 'key-pair' }>): Promise<CheckItem> {
   const out: CheckItem = { id: item.id, owner: item.owner, status: 'ok', problems: [] };
-  const [priv, pub] = await Promise.all([read(join(root, item.private)), read(join(root, item.public))]);
+  const fail = (status: CheckStatus, problem: string) => {
+    out.status = worse(out.status, status);
+    out.problems.push(problem);
+  };
+  const [priv, pub] = await Promise.all([readFor(join(root, item.private), item.private, fail), readFor(join(root, item.public), item.public, fail)]);
   if (priv === null || pub === null) {
-    out.status = 'missing';
-    out.problems.push(`${priv === null ? item.private : item.public} is missing`);
+    fail('missing', `${priv === null ? item.private : item.public} is missing`);
     return out;
   }
-  try {
-    const a = createPublicKey(createPrivateKey(priv)).export({ type: 'spki', format: 'der' });
-    const b = createPublicKey(pub).export({ type: 'spki', format: 'der' });
-    if (!a.equals(b)) {
-      out.status = 'invalid';
-      out.problems.push(`${item.public} is not the public half of ${item.private}`);
-    }
-  } catch (err) {
-    out.status = 'invalid';
-    out.problems.push(`unreadable key: ${(err as Error).message}`);
-  }
+  if (priv === undefined || pub === undefined) return out;
+  const problem = keyPairProblem(priv, pub);
+  if (problem) fail('invalid', `${problem.which === 'private' ? item.private : item.public} ${problem.message}`);
   return out;
 }
 
@@ -141,7 +154,7 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   if (caPem === null) {
     throw inputError('no-ca', `${layout.ca} does not exist: nothing has been issued for cluster "${cluster.cluster}" yet`, { file: layout.ca }, `run: dbtls issue -i ${cluster.file}`);
   }
-  const cas = parseCertificates(caPem);
+  const cas = parseCertificatesOf(caPem, layout.ca);
   const caCert = cas[0];
   if (!caCert) throw inputError('no-ca', `${layout.ca} holds no certificate`, { file: layout.ca });
   if ((await read(layout.journal)) !== null) {
@@ -164,7 +177,7 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   const items = desiredItems(cluster, caInfo.fingerprint256);
   report.items.push(
     ...(await Promise.all(
-      items.map((item) => (item.kind === 'certificate' ? checkCertificate(layout.root, item, cas, now, opts.withinMs, specs.get(item.id)) : checkKeyPair(layout.root, item))),
+      items.map((item) => (item.kind === 'certificate' ? checkCertificate(layout.root, item, cas, caPem, now, opts.withinMs, specs.get(item.id)) : checkKeyPair(layout.root, item))),
     )),
   );
   const { checkStores } = await import('./stores.js');

@@ -2,7 +2,7 @@
 // (a message for a person) or undefined when the value is fine.
 import { isIPv6 } from 'node:net';
 import { quoteValue } from '../errors.js';
-import { parseSan } from '../pki/san.js';
+import { parseSan, sanProblem } from '../pki/san.js';
 import { isRsaKeySize, RSA_KEY_SIZES } from '../pki/keys.js';
 import { ROLES, TRANSPORTS } from './model.js';
 import { STORE_TYPES } from '../keystore/types.js';
@@ -29,10 +29,10 @@ export const safeName: Rule<string> = (s) => {
 export const host: Rule<string> = (s) => hostRule(s);
 
 function hostRule(s: string): string | undefined {
-  return parseSan(s) && !s.includes('*') && !/^(dns|ip):/i.test(s.trim()) ? undefined : `${q(s)} is not a DNS name or an IP address`;
+  return parseSan(s) && !s.includes('*') && !/^(dns|ip):/i.test(s.trim()) ? undefined : `${q(s)} is ${sanProblem(s) ?? 'not a DNS name or an IP address'}`;
 }
 
-export const san: Rule<string> = (s) => (parseSan(s) ? undefined : `${q(s)} is not a DNS name or an IP address`);
+export const san: Rule<string> = (s) => (parseSan(s) ? undefined : `${q(s)} is ${sanProblem(s)}`);
 
 export const role: Rule<string> = (s) =>
   (ROLES as readonly string[]).includes(s) ? undefined : `unknown role ${q(s)}; the roles are ${ROLES.join(', ')}`;

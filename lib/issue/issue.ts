@@ -13,6 +13,7 @@ import { acquireLock } from '../store/lock.js';
 import { ensurePrivateDir, pkiLayout } from '../store/pki-dir.js';
 import { readManifest, serializeManifest, type CertificateRecord, type KeyPairRecord, type Owner } from '../store/manifest.js';
 import { inputError } from '../errors.js';
+import { validityFor } from '../pki/validity.js';
 import { prepareCa, type CaAction, type CaImport } from './ca.js';
 import { desiredItems, planIssuance, type PlannedItem } from './plan.js';
 import { buildStore, certSource, desiredStores, jgroupsStores, storesToBuild } from './stores.js';
@@ -124,6 +125,26 @@ async function checkOnly(report: IssueReport, caAction: CaAction, todo: PlannedI
   return report;
 }
 
+/**
+ * A leaf may not outlive its CA. When the inventory's leaf days reach past the CA's notAfter, the
+ * run is refused before anything is generated, naming both dates: silently cutting the validity
+ * would hand cron a certificate shorter than asked for and hide that the CA itself is due.
+ */
+function refuseOutlivingCa(cluster: Cluster, todo: PlannedItem[], caNotAfter: Date, now: Date): void {
+  const certs = todo.filter((i): i is Extract<PlannedItem, { kind: 'certificate' }> => i.kind === 'certificate');
+  const longest = certs.reduce<(typeof certs)[number] | undefined>((a, b) => (a && a.days >= b.days ? a : b), undefined);
+  if (!longest) return;
+  const { notBefore, notAfter } = validityFor(longest.days, now);
+  if (notAfter.getTime() <= caNotAfter.getTime()) return;
+  const fits = Math.floor((caNotAfter.getTime() - notBefore.getTime()) / 86_400_000);
+  throw inputError(
+    'leaf-outlives-ca',
+    `a leaf of ${longest.days} days issued now would end ${notAfter.toISOString()}, after the CA it is signed by (valid until ${caNotAfter.toISOString()})`,
+    { file: cluster.file, field: 'leaf.days' },
+    fits >= 1 ? `lower leaf.days to ${fits} or less, or renew the CA first (dbtls rotate ca) so that it outlasts its leaves` : 'the CA expires within a day: renew it first (dbtls rotate ca)',
+  );
+}
+
 export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEvent: (e: IssueEvent) => void = () => {}): Promise<IssueReport> {
   checkFilter(cluster, opts);
   const now = opts.now ?? new Date();
@@ -143,6 +164,7 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
     });
     const todo = plan.filter((i) => i.reason !== null);
     const unchanged = plan.filter((i) => i.reason === null).map((i) => i.id);
+    refuseOutlivingCa(cluster, todo, ca.info.notAfter, now);
     onEvent({ type: 'plan', toIssue: todo.map((i) => ({ id: i.id, owner: i.owner, reason: i.reason! })), unchanged });
 
     const report: IssueReport = {

@@ -9,6 +9,7 @@ import { keyIdentifier, publicKeyToPem } from './keys.js';
 import type { San } from './san.js';
 import { DbtlsError } from '../errors.js';
 import { derToPem, pemBlocks } from './pem.js';
+import { validityFor } from './validity.js';
 
 /** Subject fields, written in the conventional order C, ST, L, O, OU, CN. */
 export interface Subject {
@@ -22,8 +23,7 @@ export interface Subject {
 
 const SUBJECT_ORDER: Array<keyof Subject> = ['C', 'ST', 'L', 'O', 'OU', 'CN'];
 const SHA256_WITH_RSA = forge.pki.oids['sha256WithRSAEncryption']!;
-/** Certificates start a little in the past so that a node whose clock lags still accepts them. */
-export const BACKDATE_SECONDS = 300;
+export { BACKDATE_SECONDS, validityFor } from './validity.js';
 
 /** A CA ready to sign: its subject exactly as encoded in its certificate, its key identifier, its key. */
 export interface Issuer {
@@ -96,16 +96,6 @@ export interface IssuedCertificate {
   cappedAt?: Date;
 }
 
-/**
- * The validity a certificate of `days` gets when made at `now`: it starts BACKDATE_SECONDS early
- * (whole seconds, as X.509 stores them) and lasts exactly `days` × 86400 s from that start, so
- * `openssl x509 -dates` shows the days the inventory asked for, no more.
- */
-export function validityFor(days: number, now: Date = new Date()): { notBefore: Date; notAfter: Date } {
-  const notBefore = wholeSeconds(now.getTime() - BACKDATE_SECONDS * 1000);
-  return { notBefore, notAfter: new Date(notBefore.getTime() + days * 86_400_000) };
-}
-
 function toForgeAttributes(subject: Subject): forge.pki.CertificateField[] {
   const attrs: forge.pki.CertificateField[] = [];
   for (const k of SUBJECT_ORDER) {
@@ -116,10 +106,6 @@ function toForgeAttributes(subject: Subject): forge.pki.CertificateField[] {
     attrs.push({ shortName: k, value, valueTagClass } as unknown as forge.pki.CertificateField);
   }
   return attrs;
-}
-
-function wholeSeconds(ms: number): Date {
-  return new Date(Math.floor(ms / 1000) * 1000);
 }
 
 function requireRsa(key: KeyObject, role: string): void {

@@ -31,9 +31,27 @@ export function parseSan(input: string): San | null {
     s = m[2]!.trim();
   }
   if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
+  // Node's isIP takes "fe80::1%eth0"; an IP SAN is 4 or 16 bytes and has no room for a zone.
+  if (s.includes('%')) return null;
   if (forced !== 'dns' && isIP(s)) return { type: 'ip', value: s };
   if (forced !== 'ip' && isDnsName(s)) return { type: 'dns', value: s.toLowerCase().replace(/\.$/, '') };
   return null;
+}
+
+/**
+ * Why an entry is not a SAN, in words a person can act on, to follow the (quoted, bounded) value in
+ * the inventory's and setup's errors ("… is " + this): "an IPv6 address with a zone …"; undefined when parseSan takes it.
+ */
+export function sanProblem(input: string): string | undefined {
+  if (parseSan(input)) return undefined;
+  let s = input.trim().replace(/^(dns|ip):/i, '').trim();
+  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
+  const zone = /^([^%]*)%(.*)$/.exec(s);
+  if (zone && isIP(zone[1]!) === 6) {
+    const name = zone[2]!.length > 16 ? `${zone[2]!.slice(0, 16)}…` : zone[2]!;
+    return `an IPv6 address with a zone (%${JSON.stringify(name).slice(1, -1)}): a zone names one host's interface and cannot be in a certificate; give the address without it (${zone[1]})`;
+  }
+  return 'not a DNS name or an IP address';
 }
 
 /** Parses and de-duplicates a list, keeping first-seen order; returns the invalid entries separately. */

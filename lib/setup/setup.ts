@@ -4,7 +4,7 @@ import { access, constants, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { generateRsaKey, privateKeyToPem, publicKeyToPem, type PrivateKeyFormat, type RsaKeySize } from '../pki/keys.js';
-import { parseSans, formatSan, type San } from '../pki/san.js';
+import { parseSans, formatSan, sanProblem, type San } from '../pki/san.js';
 import { inspectCertificate, parseCertificates, type CertificateInfo } from '../pki/inspect.js';
 import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
 import { acquireLock } from '../store/lock.js';
@@ -135,7 +135,7 @@ export async function runSetup(opts: SetupOptions, onEvent: (e: SetupEvent) => v
   }
   const { sans, invalid } = parseSans(opts.sans ?? []);
   if (invalid.length) {
-    throw inputError('bad-san', `--san ${invalid.map((s) => `"${s}"`).join(', ')}: not a DNS name or IP address`, { field: '--san' });
+    throw inputError('bad-san', `--san ${invalid.map((s) => `"${s}": ${s.includes('%') ? sanProblem(s) : 'not a DNS name or IP address'}`).join('; ')}`, { field: '--san' });
   }
   const dir = await checkDatadir(opts.datadir);
 

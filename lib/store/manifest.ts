@@ -1,8 +1,8 @@
 // manifest.json: every certificate and key pair dbtls issued into a PKI directory, with what it was
 // issued for (`spec`, a hash of profile, subject, SANs, key size and CA), so re-runs can tell what
 // changed. Paths are relative to the PKI directory.
-import { readFile } from 'node:fs/promises';
 import { DbtlsError } from '../errors.js';
+import { readIfExists } from './safe-fs.js';
 
 export type OwnerKind = 'node' | 'client';
 
@@ -79,24 +79,112 @@ export function emptyManifest(cluster: string): Manifest {
   return { version: 1, cluster, certificates: [], keyPairs: [], stores: [] };
 }
 
-export async function readManifest(path: string, cluster: string): Promise<Manifest> {
-  let text: string;
+// --- shape: every field the code relies on, checked once on reading, with the path of a bad one ---
+
+type Check = (v: unknown, at: string) => void;
+
+class ShapeError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return v.length > 40 ? 'a string' : JSON.stringify(v);
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const str: Check = (v, at) => {
+  if (typeof v !== 'string') throw new ShapeError(at, `must be a string, not ${describeValue(v)}`);
+};
+const bool: Check = (v, at) => {
+  if (typeof v !== 'boolean') throw new ShapeError(at, `must be true or false, not ${describeValue(v)}`);
+};
+const wholeNumber: Check = (v, at) => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ShapeError(at, `must be a positive whole number, not ${describeValue(v)}`);
+};
+/** A path inside the PKI directory: relative, no "..", no NUL; the manifest never points elsewhere. */
+const relPath: Check = (v, at) => {
+  str(v, at);
+  const p = v as string;
+  if (p === '' || p.startsWith('/') || p.includes('\0') || p.split(/[\\/]/).includes('..')) {
+    throw new ShapeError(at, `must be a path inside the PKI directory, not ${describeValue(p)}`);
+  }
+};
+const listOf = (item: Check): Check => (v, at) => {
+  if (!Array.isArray(v)) throw new ShapeError(at, `must be a list, not ${describeValue(v)}`);
+  v.forEach((x, i) => item(x, `${at}[${i}]`));
+};
+const optional = (c: Check): Check => (v, at) => {
+  if (v !== undefined) c(v, at);
+};
+const record = (fields: Record<string, Check>): Check => (v, at) => {
+  if (!isObject(v)) throw new ShapeError(at, `must be an object, not ${describeValue(v)}`);
+  for (const [k, c] of Object.entries(fields)) c(v[k], at ? `${at}.${k}` : k);
+};
+const owner: Check = (v, at) => {
+  record({ kind: str, name: str })(v, at);
+  const kind = (v as { kind: string }).kind;
+  if (kind !== 'node' && kind !== 'client') throw new ShapeError(`${at}.kind`, `must be "node" or "client", not ${describeValue(kind)}`);
+};
+
+const CA_RECORD = record({ subject: str, serial: str, fingerprint256: str, notBefore: str, notAfter: str, cert: relPath, key: relPath, encrypted: bool, imported: bool });
+const CERTIFICATE_RECORD = record({
+  id: str, owner, profile: str, subject: str, serial: str, fingerprint256: str, sans: listOf(str), notBefore: str, notAfter: str,
+  keySize: wholeNumber, cert: relPath, key: relPath, spec: str, issuedAt: str,
+});
+const KEY_PAIR_RECORD = record({ id: str, owner, keySize: wholeNumber, private: relPath, public: relPath, publicKeySha256: str, spec: str, issuedAt: str });
+const STORE_RECORD = record({
+  id: str, owner, type: str, path: relPath, entries: listOf(record({ alias: str, kind: str, fingerprints: listOf(str) })), spec: str, issuedAt: str, sha256: optional(str),
+});
+const MANIFEST = record({
+  cluster: str,
+  ca: optional(CA_RECORD),
+  certificates: listOf(CERTIFICATE_RECORD),
+  keyPairs: listOf(KEY_PAIR_RECORD),
+  stores: optional(listOf(STORE_RECORD)),
+});
+
+/**
+ * Checks a parsed manifest's shape: a value of another type anywhere (`null`, `"stores": "x"`, a
+ * record without its fingerprint) is an input error naming manifest.json and the field's path, not
+ * a TypeError later. Damaged state is refused, never repaired in place.
+ */
+export function validateManifest(value: unknown, path: string): Manifest {
+  if (!isObject(value)) {
+    throw new DbtlsError('bad-manifest', `${path} is not a dbtls manifest: it holds ${describeValue(value)}, not an object`, { kind: 'input', location: { file: path }, hint: MANIFEST_HINT });
+  }
+  if (value.version !== 1) {
+    throw new DbtlsError('bad-manifest', `must be 1 (the manifest format this dbtls reads), not ${describeValue(value.version)}`, { kind: 'input', location: { file: path, field: 'version' }, hint: MANIFEST_HINT });
+  }
   try {
-    text = await readFile(path, 'utf8');
+    MANIFEST(value, '');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyManifest(cluster);
-    throw e;
+    if (!(e instanceof ShapeError)) throw e;
+    // describe() puts "manifest.json: field: " in front.
+    throw new DbtlsError('bad-manifest', e.message, { kind: 'input', location: { file: path, field: e.field }, hint: MANIFEST_HINT });
   }
-  let m: Manifest;
-  try {
-    m = JSON.parse(text) as Manifest;
-  } catch (e) {
-    throw new DbtlsError('bad-manifest', `${path} is not valid JSON: ${(e as Error).message}`, { kind: 'input' });
-  }
-  if (m.version !== 1 || !Array.isArray(m.certificates) || !Array.isArray(m.keyPairs)) {
-    throw new DbtlsError('bad-manifest', `${path} is not a dbtls manifest (version 1)`, { kind: 'input' });
-  }
+  const m = value as unknown as Manifest;
   m.stores ??= [];
+  return m;
+}
+
+const MANIFEST_HINT = 'restore manifest.json from a backup; dbtls does not rebuild a damaged manifest on its own';
+
+export async function readManifest(path: string, cluster: string): Promise<Manifest> {
+  const buf = await readIfExists(path, { what: 'the manifest' });
+  if (buf === undefined) return emptyManifest(cluster);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(buf.toString('utf8'));
+  } catch (e) {
+    throw new DbtlsError('bad-manifest', `${path} is not valid JSON: ${(e as Error).message}`, { kind: 'input', location: { file: path }, hint: MANIFEST_HINT });
+  }
+  const m = validateManifest(parsed, path);
   if (m.cluster !== cluster) {
     throw new DbtlsError('wrong-cluster', `${path} belongs to cluster "${m.cluster}", not "${cluster}"`, {
       kind: 'input',
