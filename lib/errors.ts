@@ -40,9 +40,16 @@ export class DbtlsError extends Error {
     let where = '';
     // A message that already names its file ("… ca-key.pem is encrypted") is not prefixed with it again.
     if (file && !this.message.includes(file)) where += file + (line ? `:${line}` + (column ? `:${column}` : '') : '') + ': ';
-    if (field) where += `${field}: `;
+    // Nor with its field when it already names it ("--uid: no such user", "--days must be …").
+    if (field && !namesField(this.message, field)) where += `${field}: `;
     return where + this.message;
   }
+}
+
+/** Does MESSAGE name FIELD as a word of its own ("--uid: …", "… --node db9 …"), not inside another? */
+function namesField(message: string, field: string): boolean {
+  const escaped = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\w.\\[\\]-])${escaped}($|[^\\w\\[-])`).test(message);
 }
 
 /**
