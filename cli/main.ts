@@ -17,6 +17,8 @@ import { registerRotate } from './commands/rotate.js';
 import { registerInit } from './commands/init.js';
 import { registerExport } from './commands/export.js';
 import { helpSections, COMMON_EXIT_CODES } from './help.js';
+import { checkInputFileOptions } from './input-files.js';
+import { reportError } from './report-error.js';
 
 // A reader that went away (`dbtls check --json | head`) is not an error of ours: the run goes on to
 // finish its work and its exit status, writing nothing more to the closed pipe.
@@ -35,6 +37,17 @@ const program = new Command('dbtls')
   // Program options only before the command, so `setup -V` is setup's own version (as mysql_ssl_rsa_setup -V).
   .enablePositionalOptions()
   .exitOverride(); // inherited by every command registered below
+
+// Every option that names a file to read (-i, --ca-cert, --storepass-file, …) is checked in one
+// place before any command runs: a missing or special file is a usage error naming it, exit 2.
+program.hook('preAction', (_program, action) => {
+  try {
+    checkInputFileOptions(action);
+  } catch (e) {
+    const code = reportError(e, { json: Boolean(action.opts().json) });
+    throw new CommanderError(code, 'dbtls.inputFile', 'reported');
+  }
+});
 
 registerInit(program);
 registerSetup(program);

@@ -2,7 +2,9 @@
 // Every file is described even when another fails; the exit status is the worst one.
 import type { Command } from 'commander';
 import { helpSections } from '../help.js';
-import { reportError } from '../report-error.js';
+import { ERROR_LINE_MAX, errorLines, reportError } from '../report-error.js';
+import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
+import { terminalText } from '../terminal.js';
 import type { Described, FileDescription, KeyFacts } from '../../lib/pki/describe.js';
 
 interface InspectFlags {
@@ -61,7 +63,7 @@ async function runInspect(files: string[], flags: InspectFlags): Promise<number>
     const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
     const opts = {
       now: new Date(),
-      storepass: await storepassFromSources({ value: flags.storepass, file: flags.storepassFile }),
+      storepass: await storepassFromSources(await (await import('../secrets.js')).storepassFlags(flags)),
       roots: flags.ca === undefined ? undefined : await loadRoots(flags.ca),
       key: flags.key === undefined ? undefined : await loadMatchKey(flags.key),
     };
@@ -81,8 +83,8 @@ async function runInspect(files: string[], flags: InspectFlags): Promise<number>
       const e = r.reason as Error;
       status = Math.max(status, isDbtlsError(e) ? e.exitCode : 1);
       const error = isDbtlsError(e) ? { code: e.code, message: e.message, hint: e.hint } : { code: 'failure', message: e.message };
-      process.stderr.write(`dbtls: ${isDbtlsError(e) ? e.describe() : `${file}: ${e.message}`}\n`);
-      if (isDbtlsError(e) && e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+      process.stderr.write(`dbtls: ${isDbtlsError(e) ? errorLines(e).join('\n') : sanitizeForTerminal(`${file}: ${e.message}`, ERROR_LINE_MAX)}\n`);
+      if (isDbtlsError(e) && e.hint) process.stderr.write(`hint: ${sanitizeForTerminal(e.hint, ERROR_LINE_MAX)}\n`);
       if (json) entries.push({ file, ok: false, error });
     });
     if (json) process.stdout.write(JSON.stringify(entries, null, 2) + '\n');
@@ -115,13 +117,15 @@ function renderFile(d: FileDescription, keyFile: string | undefined): string {
   const count = d.objects.length > 1 ? `, ${d.objects.length} objects` : '';
   // "jks, integrity not checked…" → "JKS, integrity not checked…": the format name in capitals, the note as written.
   const format = d.format.replace(/^[a-z0-9]+/, (f) => f.toUpperCase());
-  return `${d.file} (${format}${count})\n` + d.objects.map((o) => renderObject(o, keyFile)).join('');
+  // A name from a glob (`inspect *.pem` in a folder others write) is foreign text too.
+  return `${sanitizeForTerminal(d.file, ERROR_LINE_MAX)} (${sanitizeForTerminal(format)}${count})\n` + d.objects.map((o) => renderObject(o, keyFile)).join('');
 }
 
 function renderObject(o: Described, keyFile: string | undefined): string {
   const rows = rowsOf(o, keyFile)
     .filter((r): r is [string, string] => r[1] !== undefined)
-    .map(([label, value]) => `    ${label.padEnd(14)} ${value}\n`);
+    // The values come from the file (subjects, SANs, aliases, a CSR's names): one printable line each.
+    .map(([label, value]) => `    ${label.padEnd(14)} ${terminalText(value, 16_384)}\n`);
   return `  ${TITLES[o.kind]}\n${rows.join('')}`;
 }
 

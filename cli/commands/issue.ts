@@ -72,7 +72,7 @@ async function runIssueCommand(flags: IssueFlags): Promise<number> {
     const cluster = await loadCluster(flags);
     const passphrase = await caPassphrase(flags.caPassphraseFile);
     const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
-    const storepass = await storepassFromSources({ value: flags.storepass, file: flags.storepassFile });
+    const storepass = await storepassFromSources(await (await import('../secrets.js')).storepassFlags(flags));
     const mode = outputMode(flags.json);
     const report = await withIssueProgress(mode, (onEvent) =>
       runIssue(

@@ -140,7 +140,7 @@ async function writeCommand(flags: WriteFlags, entries: () => Promise<import('..
     const { inputError } = await import('../../lib/errors.js');
     if (!flags.force && (await exists(flags.out))) throw inputError('exists', `${flags.out} exists`, { file: flags.out }, 'pass --force to replace it');
     const type = flags.type ?? storeTypeFromName(flags.out) ?? 'jks';
-    const given = await storepassFromSources({ value: flags.storepass, file: flags.storepassFile });
+    const given = await storepassFromSources(await (await import('../secrets.js')).storepassFlags(flags));
     const password = given ?? generateStorepass();
     const list = await entries();
     if (flags.check) {
@@ -174,7 +174,7 @@ async function listCommand(file: string, flags: StorepassFlags): Promise<number>
     const { readStore } = await import('../../lib/keystore/store.js');
     const { inputError } = await import('../../lib/errors.js');
     const bytes = await readFile(file).catch((e: Error) => { throw inputError('unreadable', `cannot read ${file}: ${e.message}`, { file }); });
-    const listing = await readStore(bytes, await storepassFromSources({ value: flags.storepass, file: flags.storepassFile }), file);
+    const listing = await readStore(bytes, await storepassFromSources(await (await import('../secrets.js')).storepassFlags(flags)), file);
     const entries = listing.entries.map((e) => ({
       alias: e.alias,
       kind: e.kind,

@@ -3,6 +3,8 @@
 import type { Command } from 'commander';
 import { helpSections } from '../help.js';
 import { reportError } from '../report-error.js';
+import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
+import { terminalText } from '../terminal.js';
 import type { ProbeResult, ServedCert } from '../../lib/probe/probe.js';
 
 interface ProbeFlags {
@@ -58,8 +60,10 @@ export function registerProbe(program: Command): void {
 
 const DAY = 86_400_000;
 
+// Everything below but the labels came from the server (its version string, its certificates'
+// subjects, issuers and SANs, the verdicts that quote them): one line each, printable, bounded.
 function line(label: string, text: string): string {
-  return `${label.padEnd(9)} ${text}\n`;
+  return `${label.padEnd(9)} ${terminalText(text)}\n`;
 }
 
 function validity(c: ServedCert, now: number): string {
@@ -71,16 +75,17 @@ function validity(c: ServedCert, now: number): string {
 function human(r: ProbeResult, caLabel: string): string {
   const l = r.leaf;
   const host = r.host.includes(':') ? `[${r.host}]` : r.host;
-  let out = line('server', `${host}:${r.port}  ${r.serverVersion}`);
+  const s = (text: string, max = 200) => sanitizeForTerminal(text, max);
+  let out = line('server', `${host}:${r.port}  ${s(r.serverVersion)}`);
   out += line('tls', `${r.tls.protocol}  ${r.tls.cipher}`);
   out += line('subject', l.subject);
-  out += line('sans', l.sans.length ? l.sans.join(', ') : '(none)');
+  out += line('sans', l.sans.length ? l.sans.map((n) => s(n)).join(', ') : '(none)');
   out += line('issuer', l.issuer);
   out += line('serial', l.serialHex);
   out += line('valid', validity(l, Date.now()));
   out += line('sha256', l.fingerprint256);
   r.chain.slice(1).forEach((c, i) => {
-    out += line(`chain[${i + 1}]`, `${c.subject}  serial ${c.serialHex}  until ${c.notAfter}${c.isCA ? '' : '  (not a CA)'}`);
+    out += line(`chain[${i + 1}]`, `${s(c.subject)}  serial ${c.serialHex}  until ${c.notAfter}${c.isCA ? '' : '  (not a CA)'}`);
   });
   out += line('ca', r.verified.chain ? `ok, verifies against ${caLabel}` : `FAILED (${caLabel}): ${r.verified.chainError}`);
   out += line('name', r.verified.name ? `ok, made out to ${r.servername}` : `FAILED: ${r.verified.nameError}`);
@@ -99,12 +104,8 @@ async function runProbe(targetText: string, flags: ProbeFlags): Promise<number> 
     }
     let ca: Buffer | undefined;
     if (flags.ca !== undefined) {
-      const { readFile } = await import('node:fs/promises');
-      try {
-        ca = await readFile(flags.ca);
-      } catch (e) {
-        throw inputError('probe-bad-ca', `cannot read the --ca file ${flags.ca}: ${(e as Error).message}`, { file: flags.ca });
-      }
+      const { readInputFile } = await import('../input-files.js');
+      ca = await readInputFile('--ca', flags.ca);
     }
     const { probe } = await import('../../lib/probe/probe.js');
     let result: ProbeResult;

@@ -103,7 +103,7 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
       const { caPassphrase } = await import('../secrets.js');
       const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
       const check = Boolean(flags.check);
-      const issued = await runIssue(cluster, { check, passphrase: await caPassphrase(flags.caPassphraseFile), storepass: await storepassFromSources({ file: flags.storepassFile }) });
+      const issued = await runIssue(cluster, { check, passphrase: await caPassphrase(flags.caPassphraseFile), storepass: await storepassFromSources(await (await import('../secrets.js')).storepassFlags({ storepassFile: flags.storepassFile })) });
       result.issue = { changed: issued.changed, issued: issued.issued.length, stores: issued.stores.length };
       if (check && issued.changed) {
         // What would be rendered and pushed depends on certificates not issued yet: it is all a change.
@@ -129,7 +129,17 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
       const { dest: destRule } = await import('../../lib/inventory/rules.js');
       const why = destRule(flags.dest!);
       if (why) throw usageError('bad-dest', `--dest ${why}`);
-      files = { paths: await expandFiles(flags.files), dest: flags.dest! };
+      // Each source must be a file that is there now, and each pattern must match one: a usage
+      // error naming it, not an ENOENT mid-push or a silent no-op.
+      const { checkInputFile } = await import('../input-files.js');
+      const paths: string[] = [];
+      for (const pattern of flags.files) {
+        const got = await expandFiles([pattern]);
+        if (!got.length) throw usageError('files-none', `--files ${pattern}: matches no file`);
+        paths.push(...got);
+      }
+      for (const p of paths) checkInputFile('--files', p);
+      files = { paths, dest: flags.dest! };
     }
     const { runPush } = await import('../../lib/deliver/push.js');
     const { withPushProgress } = await import('../ui/push-progress.js');

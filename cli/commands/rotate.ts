@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { helpSections } from '../help.js';
 import { reportError } from '../report-error.js';
+import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
 import { addTransportOptions, type TransportFlags } from '../transport-options.js';
 import { VERSION } from '../version.js';
@@ -101,15 +102,15 @@ async function confirm(flags: { yes?: boolean }, question: string): Promise<void
 function pushLine(json: boolean) {
   return (e: PushEvent) => {
     if (json) return;
-    if (e.type === 'reload') process.stdout.write(`${e.node}: reload ${e.result.status}: ${e.result.what}${e.result.message ? `: ${e.result.message}` : ''}\n`);
-    if (e.type === 'node-done' && !e.result.ok) process.stdout.write(`${e.result.node}: FAILED: ${e.result.error?.message}\n`);
+    if (e.type === 'reload') process.stdout.write(`${e.node}: reload ${e.result.status}: ${e.result.what}${e.result.message ? `: ${sanitizeForTerminal(e.result.message, 1000)}` : ''}\n`);
+    if (e.type === 'node-done' && !e.result.ok) process.stdout.write(`${e.result.node}: FAILED: ${sanitizeForTerminal(e.result.error?.message ?? '', 1000)}\n`);
   };
 }
 
 function printRollout(r: RolloutReport): void {
   for (const l of r.live) {
     const what = l.served ? `serves serial ${l.served.serialHex}${l.tls ? ` (${l.tls.protocol})` : ''}` : '';
-    process.stdout.write(`${l.node}: live ${l.status}${what ? `, ${what}` : ''}${l.problem && l.status !== 'ok' ? `: ${l.problem}` : ''}\n`);
+    process.stdout.write(`${l.node}: live ${l.status}${what ? `, ${what}` : ''}${l.problem && l.status !== 'ok' ? `: ${sanitizeForTerminal(l.problem, 1000)}` : ''}\n`);
   }
 }
 
@@ -122,7 +123,7 @@ async function settings(flags: RotateFlags) {
   const { caPassphrase } = await import('../secrets.js');
   const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
   const passphrase = await caPassphrase(flags.caPassphraseFile);
-  const storepass = await storepassFromSources({ file: flags.storepassFile });
+  const storepass = await storepassFromSources(await (await import('../secrets.js')).storepassFlags({ storepassFile: flags.storepassFile }));
   return { cluster, passphrase, storepass, probeTimeoutMs: seconds * 1000 };
 }
 

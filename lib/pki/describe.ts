@@ -1,12 +1,12 @@
 // What a file holds, as data for `dbtls inspect`: certificates, private keys (described, never
 // their material), public keys and PKCS#10 requests, from PEM (any number of blocks) or DER.
 // Each container format is one READER; a keystore reader (PKCS#12, JKS) is one more entry.
-import { readFile } from 'node:fs/promises';
+import { readGivenFile } from '../store/safe-fs.js';
 import { X509Certificate, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { pemBlocks } from './pem.js';
 import { inspectCertificate, keyMatchesCertificate, verifyChain } from './inspect.js';
 import { certificateExtensions, certificateSignatureAlgorithm, encryptedKeyScheme, keyUsage, oidName, parseCsr } from './x509-der.js';
-import { inputError } from '../errors.js';
+import { inputError, isDbtlsError } from '../errors.js';
 
 export interface KeyFacts {
   /** Node's name: rsa, rsa-pss, ec, ed25519, ed448, dsa… */
@@ -145,6 +145,8 @@ function readFailure(e: unknown): string {
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EISDIR') return 'is a directory';
   if (code === 'EACCES') return 'permission denied';
+  if (code === 'ENOTDIR') return 'no such file (a part of the path is not a directory)';
+  if (code === 'ELOOP') return 'too many levels of symbolic links';
   return (e as Error).message;
 }
 
@@ -326,10 +328,16 @@ function describeDerKey(der: Buffer): PrivateKeyDescription | PublicKeyDescripti
 
 // ---- the things to check against (--ca, --key) ----
 
+/**
+ * The bytes of a file the user named. A symlink is followed (the user chose the path, as `openssl
+ * x509 -in` does); a device, FIFO, socket or directory is refused without being opened or read, and
+ * at most 64 MiB are read (`inspect /dev/zero` read 24 GB before). All of these are input errors.
+ */
 async function readOrFail(file: string): Promise<Buffer> {
   try {
-    return await readFile(file);
+    return await readGivenFile(file);
   } catch (e) {
+    if (isDbtlsError(e)) throw e;
     throw inputError('unreadable', readFailure(e), { file });
   }
 }

@@ -1,7 +1,7 @@
 // Reading files that dbtls trusts (keys, certificates, manifests, journals) without following a
 // symlink someone planted, without reading a device or FIFO, and without reading without bound.
-import { open, type FileHandle } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
 import { DbtlsError } from '../errors.js';
 
 /** Larger than any PEM, manifest or keystore dbtls writes for a sane cluster; a bound for the rest. */
@@ -70,5 +70,60 @@ export async function readIfExists(path: string, opts: SafeReadOptions = {}): Pr
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
+  }
+}
+
+export interface GivenFileOptions extends SafeReadOptions {
+  /** Also read a pipe (`--passphrase-file <(pass show ca)`), bounded like a file. Devices never. */
+  allowPipe?: boolean;
+}
+
+/**
+ * Reads a file the user named on the command line (`dbtls inspect FILE`, `--ca FILE`). A symlink is
+ * followed (the user chose the path, as with cat), but only a regular file (or, with allowPipe, a
+ * pipe) is opened: a device, FIFO, socket or directory is refused by its stat, before any open (opening
+ * some devices has side effects), and at most maxBytes are read (/dev/zero, a growing file, `<(yes)`).
+ * ENOENT, ENOTDIR and EACCES are rethrown as they are, so callers can name the option too.
+ */
+export async function readGivenFile(path: string, opts: GivenFileOptions = {}): Promise<Buffer> {
+  const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const refuse = (st: Stats) => {
+    const what = st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'something else';
+    return new DbtlsError('not-a-file', `${path} is ${what}, not a regular file`, { kind: 'input', location: { file: path } });
+  };
+  const acceptable = (st: Stats) => st.isFile() || (opts.allowPipe === true && st.isFIFO());
+  const before = await stat(path);
+  if (!acceptable(before)) throw refuse(before);
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    // Swapped between the stat and the open: judged again on what was opened.
+    if (!acceptable(st) || st.dev !== before.dev || st.ino !== before.ino) throw refuse(st);
+    if (st.isFile() && st.size > max) {
+      throw new DbtlsError('file-too-large', `${path} is ${st.size} bytes, more than the ${max} dbtls reads`, { kind: 'input', location: { file: path } });
+    }
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for (;;) {
+      const buf = Buffer.alloc(Math.min(64 * 1024, max + 1 - n));
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await fh.read(buf, 0, buf.length, null));
+      } catch (e) {
+        // A pipe opened O_NONBLOCK with nothing in it yet: wait for the writer.
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          await new Promise((r) => setTimeout(r, 10));
+          continue;
+        }
+        throw e;
+      }
+      if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
+      n += bytesRead;
+      if (n > max) throw new DbtlsError('file-too-large', `${path} holds more than the ${max} bytes dbtls reads`, { kind: 'input', location: { file: path } });
+    }
+    return Buffer.concat(chunks, n);
+  } finally {
+    await fh.close().catch(() => undefined);
   }
 }

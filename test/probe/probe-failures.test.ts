@@ -189,7 +189,7 @@ test('usage errors exit 2 and say what is wrong: HOST:PORT, --timeout, an unread
   const missing = join(dir, 'no-such-ca.pem');
   const unreadable = await dbtls(['probe', '127.0.0.1', '--ca', missing]);
   assert.equal(unreadable.code, 2);
-  assert.match(unreadable.stderr, new RegExp(`cannot read the --ca file ${missing.replace(/[.]/g, '\\.')}`));
+  assert.equal(unreadable.stderr.split('\n')[0], `dbtls: --ca ${missing}: no such file`);
 
   const empty = join(dir, 'empty.pem');
   await writeFile(empty, 'not a certificate\n');
