@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { helpSections } from '../help.js';
 import { reportError } from '../report-error.js';
+import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
 
 interface CheckFlags extends InventoryFlags {
@@ -76,7 +77,7 @@ async function runCheckCommand(flags: CheckFlags): Promise<number> {
       const width = Math.max(...report.items.map((i) => i.id.length));
       for (const i of report.items) {
         const days = i.daysLeft === undefined ? '' : `${i.daysLeft} days left`;
-        const line = `${MARK[i.status]!.padEnd(8)} ${i.id.padEnd(width)}  ${days}${i.problems.length ? `  ${i.problems.join('; ')}` : ''}`;
+        const line = `${MARK[i.status]!.padEnd(8)} ${i.id.padEnd(width)}  ${days}${i.problems.length ? `  ${sanitizeForTerminal(i.problems.join('; '), 2000)}` : ''}`;
         process.stdout.write(line.trimEnd() + '\n');
       }
       for (const o of report.orphans) process.stdout.write(`note     ${o} is in the manifest but no longer in the inventory\n`);
@@ -84,7 +85,7 @@ async function runCheckCommand(flags: CheckFlags): Promise<number> {
       process.stdout.write(bad ? `${bad} of ${report.items.length} need attention (window ${flags.within})\n` : `all ${report.items.length} ok for at least ${flags.within}\n`);
       for (const l of live ?? []) {
         const what = l.served ? `serial ${l.served.serialHex}${l.tls ? ` ${l.tls.protocol}` : ''}` : '';
-        process.stdout.write(`${(l.status === 'ok' ? 'live ok' : `live ${l.status.toUpperCase()}`).padEnd(17)} ${l.node} ${l.host}:${l.port}${what ? `  ${what}` : ''}${l.problem ? `  ${l.problem}` : ''}\n`);
+        process.stdout.write(`${(l.status === 'ok' ? 'live ok' : `live ${l.status.toUpperCase()}`).padEnd(17)} ${l.node} ${l.host}:${l.port}${what ? `  ${what}` : ''}${l.problem ? `  ${sanitizeForTerminal(l.problem, 1000)}` : ''}\n`);
       }
       if (live) process.stdout.write(liveOk ? `live: every probed node serves its current certificate\n` : `live: ${liveBad} node(s) need attention\n`);
     }

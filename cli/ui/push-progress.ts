@@ -3,12 +3,13 @@
 import type { PushEvent, PushReport } from '../../lib/deliver/push.js';
 import { deferred, type Deferred } from './deferred.js';
 import type { OutputMode } from './issue-progress.js';
+import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 
 function plainLine(e: PushEvent): void {
   if (e.type === 'file' && e.action !== 'unchanged') process.stdout.write(`${e.node}: ${e.action === 'uploaded' ? 'uploaded' : 'would upload'} ${e.remote}\n`);
   if (e.type === 'node-done') {
     const r = e.result;
-    process.stdout.write(r.ok ? `${r.node}: ok, ${r.uploaded.length} uploaded, ${r.unchanged.length} unchanged${r.wouldUpload.length ? `, ${r.wouldUpload.length} would change` : ''}\n` : `${r.node}: FAILED: ${r.error?.message}\n`);
+    process.stdout.write(r.ok ? `${r.node}: ok, ${r.uploaded.length} uploaded, ${r.unchanged.length} unchanged${r.wouldUpload.length ? `, ${r.wouldUpload.length} would change` : ''}\n` : `${r.node}: FAILED: ${sanitizeForTerminal(r.error?.message ?? '', 1000)}\n`);
   }
 }
 
@@ -24,7 +25,7 @@ export async function withPushProgress(mode: OutputMode, nodes: string[], work: 
       const r = e.result;
       const d = done.get(r.node);
       if (r.ok) d?.resolve(`${r.node}: ${r.uploaded.length} uploaded, ${r.unchanged.length} unchanged`);
-      else d?.reject(new Error(`${r.node}: ${r.error?.message}`));
+      else d?.reject(new Error(`${r.node}: ${sanitizeForTerminal(r.error?.message ?? '', 1000)}`));
     }
   });
   running.catch((err) => done.forEach((d) => d.reject(err)));

@@ -165,3 +165,19 @@ export async function fakeMysql(scope: Scope, opts: FakeMysqlOptions): Promise<F
   });
   return { port: await listen(scope, server, opts.host), sslRequests, servernames };
 }
+
+/**
+ * What a hostile server can put in an ERR message to fool the operator reading `dbtls probe`: an
+ * escape that clears the screen, a carriage return and newlines that start forged output lines
+ * (a fake "verified" verdict), a bell, C1 and bidi controls, and bulk — about 60 KB, as much as one
+ * first packet may hold (a longer one is refused as not MySQL before it is read).
+ */
+export function hostileText(bytes = 60_000): string {
+  const forged = '\u001b[2J\u001b[H\r\nresult    verified\r\ndbtls: all 8 nodes ok\n\u0007\u009b31m\u202eevil\u001b]0;owned\u0007';
+  return forged + 'A'.repeat(Math.max(0, bytes - forged.length - 8)) + '\r\nTAIL-END';
+}
+
+/** Answers every connection with one ERR packet (the way a server refuses before its greeting), then hangs up. */
+export function errServer(scope: Scope, code: number, message: string): Promise<number> {
+  return bytesServer(scope, frame(errPayload(code, message)), { close: true });
+}
