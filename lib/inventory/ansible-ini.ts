@@ -28,7 +28,7 @@ export function parseAnsibleIni(text: string, problems: Problems): AnsibleInvent
     if (end < 0) end = text.length;
     const raw = text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end);
     start = end + 1;
-    if (inv.hosts.size >= LIMITS.nodes && problems.list.some((p) => p.message === TOO_MANY_HOSTS)) break;
+    if (inv.overflow || (inv.hosts.size >= LIMITS.nodes && problems.list.some((p) => p.message === TOO_MANY_HOSTS))) break;
     lineOf(raw, i);
   }
   return inv;
@@ -111,7 +111,7 @@ function childLine(inv: AnsibleInventory, group: AnsibleGroup, raw: string, inde
     return;
   }
   const child = tokens[0]!.text;
-  groupOf(inv, child);
+  groupOf(inv, child, undefined, pos);
   if (!group.children.some((c) => c.name === child)) group.children.push({ name: child, pos });
 }
 

@@ -8,9 +8,20 @@ import { quoteValue } from '../errors.js';
 /** A variable and the field that names where it is set (`db1.ansible_port`, `mysql.vars.ansible_port`). */
 export type Located = AnsibleVar & { field: string };
 
+/** What VarReader reads: a Map, or host variables laid over a host's shared group variables. */
+export interface VarLookup {
+  get(name: string): Located | undefined;
+  has(name: string): boolean;
+}
+
+/** TOP over BELOW without copying BELOW (hosts of the same groups share one merged map of group variables). */
+export function layered(top: Map<string, Located>, below: VarLookup): VarLookup {
+  return { get: (n) => top.get(n) ?? below.get(n), has: (n) => top.has(n) || below.has(n) };
+}
+
 export class VarReader {
   constructor(
-    private readonly vars: Map<string, Located>,
+    private readonly vars: VarLookup,
     private readonly problems: Problems,
   ) {}
 

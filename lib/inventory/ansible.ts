@@ -10,7 +10,7 @@ import type { Pos, Problems } from './errors.js';
 import type { RawInventory, RawNode, RawSsh } from './schema.js';
 import { buildCluster } from './build.js';
 import * as rules from './rules.js';
-import { VarReader, type Located } from './ansible-vars.js';
+import { layered, VarReader, type Located } from './ansible-vars.js';
 
 export interface AnsibleVar {
   value: unknown;
@@ -36,6 +36,8 @@ export interface AnsibleHost {
 
 export interface AnsibleInventory {
   groups: Map<string, AnsibleGroup>;
+  /** Where the group past LIMITS.groups was named (it and later new groups were not kept). */
+  overflow?: Pos;
   /** In the order the file first lists them. */
   hosts: Map<string, AnsibleHost>;
 }
@@ -64,8 +66,14 @@ export function newInventory(): AnsibleInventory {
   return inv;
 }
 
-export function groupOf(inv: AnsibleInventory, name: string, pos?: Pos): AnsibleGroup {
+/** The group NAME (made when new); POS is where it is defined, MENTION where it is named (for the group limit). */
+export function groupOf(inv: AnsibleInventory, name: string, pos?: Pos, mention?: Pos): AnsibleGroup {
   let g = inv.groups.get(name);
+  if (!g && inv.groups.size >= LIMITS.groups) {
+    // Not kept: the parse goes on (the parsers stop at inv.overflow) and fromAnsible reports it.
+    inv.overflow ??= pos ?? mention ?? { line: 0, column: 0 };
+    return { name, hosts: [], members: new Set(), children: [], vars: new Map() };
+  }
   if (!g) inv.groups.set(name, (g = { name, hosts: [], members: new Set(), children: [], vars: new Map() }));
   g.pos ??= pos;
   return g;
@@ -89,6 +97,9 @@ export function addHost(inv: AnsibleInventory, group: AnsibleGroup, name: string
   return true;
 }
 
+/** Why an inventory with too many groups is refused. */
+export const TOO_MANY_GROUPS = `the inventory names more than ${LIMITS.groups} groups; dbtls takes at most ${LIMITS.groups}`;
+
 /** Why a host was not added (addHost returned false). */
 export const TOO_MANY_HOSTS = `the inventory lists more than ${LIMITS.nodes} hosts; dbtls takes at most ${LIMITS.nodes} per inventory`;
 
@@ -106,23 +117,45 @@ export function fromAnsible(inv: AnsibleInventory, file: string, opts: AnsibleOp
   if (bad) throw usageError('bad-cluster', `--cluster ${bad}`);
   const roleMap = checkRoleMap(inv, opts.roleMap ?? {});
 
+  if (inv.overflow) {
+    problems.add(inv.overflow, '', TOO_MANY_GROUPS);
+    return undefined;
+  }
   const parents = linkGroups(inv, problems);
   const depth = depthOf(parents);
   const located = new Map<string, { pos: Pos; field: string }>();
   const nodes: RawNode[] = [];
 
+  // Each host's own groups in one pass over the groups (not a scan of every group per host).
+  const direct = new Map<string, string[]>();
+  for (const g of inv.groups.values()) {
+    for (const h of g.hosts) {
+      const list = direct.get(h);
+      if (list) list.push(g.name);
+      else direct.set(h, [g.name]);
+    }
+  }
+  // Hosts of the same groups share what the groups give them (computed once per set of groups): a
+  // file of 10,000 hosts in 10,000 groups costs 10,000 + 10,000, not their product.
+  const views = new Map<string, GroupView>();
+  const viewOf = (own: string[]): GroupView => {
+    const key = own.join('\n');
+    let view = views.get(key);
+    if (!view) views.set(key, (view = groupView(inv, own, parents, depth, roleMap, problems)));
+    return view;
+  };
+
   for (const host of inv.hosts.values()) {
-    const direct = [...inv.groups.values()].filter((g) => g.members.has(host.name)).map((g) => g.name);
-    if (!direct.some((g) => g !== 'all')) direct.push('ungrouped');
-    const groups = closure(direct, parents).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+    const own = [...(direct.get(host.name) ?? [])];
+    if (!own.some((g) => g !== 'all')) own.push('ungrouped');
+    const view = viewOf(own);
     located.set(`nodes[${nodes.length}].name`, { pos: host.pos, field: host.name });
-    const roles = new Set<Role>();
-    for (const g of groups) for (const r of roleMap.get(norm(g)) ?? GROUP_ROLES[norm(g)] ?? []) roles.add(r);
-    const node = hostToNode(inv, host, groups, roles, problems);
+    const node = hostToNode(host, view, problems);
     if (node.roles!.length === 0) {
-      const named = groups.filter((g) => g !== 'all');
-      const example = direct.find((g) => g !== 'all') ?? 'ungrouped';
-      problems.add(host.pos, host.name, `host ${quoteValue(host.name)} has no dbtls role: it is in group${named.length > 1 ? 's' : ''} ${named.join(', ')}; map a group with --role-map (e.g. --role-map ${example}=mysql; roles: ${ROLES.join(', ')}), or set dbtls_roles on the host or a group`);
+      const named = view.groups.filter((g) => g !== 'all');
+      const example = own.find((g) => g !== 'all') ?? 'ungrouped';
+      const listed = named.length > 10 ? `${named.slice(0, 10).join(', ')} … (${named.length} groups)` : named.join(', ');
+      problems.add(host.pos, host.name, `host ${quoteValue(host.name)} has no dbtls role: it is in group${named.length > 1 ? 's' : ''} ${listed}; map a group with --role-map (e.g. --role-map ${quoteValue(example, 40).slice(1, -1)}=mysql; roles: ${ROLES.join(', ')}), or set dbtls_roles on the host or a group`);
     }
     nodes.push(node);
   }
@@ -134,21 +167,38 @@ export function fromAnsible(inv: AnsibleInventory, file: string, opts: AnsibleOp
   return buildCluster(raw, { file, problems, locate: (path) => located.get(path) ?? { field: path } });
 }
 
-/** One host's node: its roles so far plus dbtls_roles, its address, SSH settings and dbtls_* values. */
-function hostToNode(inv: AnsibleInventory, host: AnsibleHost, groups: string[], roles: Set<Role>, problems: Problems): RawNode {
+/** What a host's groups give it: the groups in precedence order, their roles, their merged variables. */
+interface GroupView {
+  groups: string[];
+  roles: Set<Role>;
+  vars: Map<string, Located>;
+}
+
+function groupView(inv: AnsibleInventory, own: string[], parents: Map<string, Set<string>>, depth: (g: string) => number, roleMap: Map<string, Role[]>, problems: Problems): GroupView {
+  const groups = closure(own, parents).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const roles = new Set<Role>();
+  for (const g of groups) for (const r of roleMap.get(norm(g)) ?? GROUP_ROLES[norm(g)] ?? []) roles.add(r);
   // Effective variables, each remembering where it was set (for the error position and field).
   const vars = new Map<string, Located>();
   for (const g of groups) for (const [k, v] of inv.groups.get(g)!.vars) vars.set(k, { ...v, field: `${g}.vars.${k}` });
-  for (const [k, v] of host.vars) vars.set(k, { ...v, field: `${host.name}.${k}` });
-  const read = new VarReader(vars, problems);
-
   // dbtls_roles adds up over every group of the host and the host itself, like group roles do.
+  const read = new VarReader(vars, problems);
   for (const g of groups) {
     const v = inv.groups.get(g)!.vars.get('dbtls_roles');
     if (v) for (const r of read.list({ ...v, field: `${g}.vars.dbtls_roles` }, rules.role)) roles.add(r as Role);
   }
-  const own = host.vars.get('dbtls_roles');
-  if (own) for (const r of read.list({ ...own, field: `${host.name}.dbtls_roles` }, rules.role)) roles.add(r as Role);
+  return { groups, roles, vars };
+}
+
+/** One host's node: its groups' roles plus its own dbtls_roles, its address, SSH settings and dbtls_* values. */
+function hostToNode(host: AnsibleHost, view: GroupView, problems: Problems): RawNode {
+  const own = new Map<string, Located>();
+  for (const [k, v] of host.vars) own.set(k, { ...v, field: `${host.name}.${k}` });
+  const vars = layered(own, view.vars);
+  const read = new VarReader(vars, problems);
+  const roles = new Set(view.roles);
+  const ownRoles = host.vars.get('dbtls_roles');
+  if (ownRoles) for (const r of read.list({ ...ownRoles, field: `${host.name}.dbtls_roles` }, rules.role)) roles.add(r as Role);
 
   const node: RawNode = { roles: [...roles] };
   const nameBad = rules.safeName(host.name);
@@ -206,12 +256,21 @@ function checkRoleMap(inv: AnsibleInventory, roleMap: Record<string, Role[]>): M
 /** Each group's parents; groups nobody claims hang under "all". Cycles are reported and cut. */
 function linkGroups(inv: AnsibleInventory, problems: Problems): Map<string, Set<string>> {
   const parents = new Map<string, Set<string>>([...inv.groups.keys()].map((g) => [g, new Set<string>()]));
-  const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
-    from === to || (!seen.has(from) && (seen.add(from), [...(parents.get(from) ?? [])].some((p) => reaches(p, to, seen))));
+  // Iterative (a chain of 10,000 groups must not exhaust the stack).
+  const reaches = (from: string, to: string): boolean => {
+    const seen = new Set([from]);
+    const stack = [from];
+    while (stack.length) {
+      const g = stack.pop()!;
+      if (g === to) return true;
+      for (const p of parents.get(g) ?? []) if (!seen.has(p)) (seen.add(p), stack.push(p));
+    }
+    return false;
+  };
   for (const g of inv.groups.values()) {
     for (const child of g.children) {
       // Adding g as a parent of child closes a loop when g already descends from child.
-      if (reaches(g.name, child.name)) problems.add(child.pos, `${g.name}.children.${child.name}`, `group "${child.name}" cannot be a child of "${g.name}": "${g.name}" is already inside "${child.name}"`);
+      if (reaches(g.name, child.name)) problems.add(child.pos, `${g.name}.children.${child.name}`, `group ${quoteValue(child.name)} cannot be a child of ${quoteValue(g.name)}: ${quoteValue(g.name)} is already inside ${quoteValue(child.name)}`);
       else parents.get(child.name)!.add(g.name);
     }
   }
@@ -219,22 +278,37 @@ function linkGroups(inv: AnsibleInventory, problems: Problems): Map<string, Set<
   return parents;
 }
 
+/** A group's depth below "all" (the longest way up), memoized, without recursion. */
 function depthOf(parents: Map<string, Set<string>>): (g: string) => number {
-  const memo = new Map<string, number>();
-  const depth = (g: string): number => {
-    if (!memo.has(g)) memo.set(g, g === 'all' ? 0 : 1 + Math.max(0, ...[...parents.get(g)!].map(depth)));
+  const memo = new Map<string, number>([['all', 0]]);
+  return (g: string): number => {
+    const stack = [g];
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      if (memo.has(top)) {
+        stack.pop();
+        continue;
+      }
+      const ps = [...(parents.get(top) ?? [])];
+      const pending = ps.filter((p) => !memo.has(p));
+      if (pending.length) stack.push(...pending);
+      else {
+        memo.set(top, 1 + ps.reduce((m, p) => Math.max(m, memo.get(p)!), 0));
+        stack.pop();
+      }
+    }
     return memo.get(g)!;
   };
-  return depth;
 }
 
 function closure(direct: string[], parents: Map<string, Set<string>>): string[] {
   const out = new Set<string>();
-  const add = (g: string) => {
-    if (out.has(g)) return;
+  const stack = [...direct];
+  while (stack.length) {
+    const g = stack.pop()!;
+    if (out.has(g)) continue;
     out.add(g);
-    for (const p of parents.get(g) ?? []) add(p);
-  };
-  direct.forEach(add);
+    for (const p of parents.get(g) ?? []) stack.push(p);
+  }
   return [...out];
 }

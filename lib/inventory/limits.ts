@@ -7,6 +7,8 @@ export const LIMITS = {
   inputBytes: 16 << 20,
   /** Nodes of one inventory: hosts of an Ansible inventory, entries of a dbtls YAML's nodes. */
   nodes: 10_000,
+  /** Groups of one Ansible inventory (all and ungrouped included). */
+  groups: 10_000,
   /** Hosts one Ansible host pattern ("db[0:99]-[a:c]") may expand to. */
   hostsPerPattern: 10_000,
   /** YAML values (scalars, lists, mappings, keys) of one document, each alias counted as the values it stands for. */

@@ -170,3 +170,25 @@ test('input files are read only up to 16 MiB: a larger inventory is refused by i
   assert.match(r.stderr, /the inventory is 167772\d\d bytes; dbtls reads at most 16777216 bytes \(16 MiB\)/);
   assert.ok(r.ms < MAX_MS && r.rssMb < MAX_RSS_MB, `${r.ms} ms, ${r.rssMb} MB`);
 });
+
+test('Ansible groups: a chain of 9,000 nested groups loads without exhausting the stack, 10,000 hosts under 9,000 parent groups load in linear time, more than 10,000 groups are refused where the next one is named', T, async (t) => {
+  const dir = await tempDir(t);
+  const chain = join(dir, 'chain.ini');
+  let text = '[mysql]\ndb1\n';
+  for (let i = 0; i < 9000; i++) text += `[g${i}:children]\ng${i + 1}\n`;
+  await writeFile(chain, text + '[g9000]\ndb2 dbtls_roles=mysql\n');
+  const c = await dbtlsBounded(dir, ['issue', '-i', chain, '--check']);
+  assert.equal(c.code, 0, c.stderr);
+  assert.ok(c.ms < MAX_MS && c.rssMb < MAX_RSS_MB, `${c.ms} ms, ${c.rssMb} MB`);
+
+  // Every host's groups are the same 9,001: what they give is worked out once, not once per host.
+  const fan = join(dir, 'fan.ini');
+  await writeFile(fan, `[mysql]\n${Array.from({ length: 10_000 }, (_, i) => `db${i}\n`).join('')}${Array.from({ length: 9000 }, (_, i) => `[g${i}:children]\nmysql\n`).join('')}`);
+  const inv = await loadInventory(fan);
+  assert.equal(inv.nodes.length, 10_000);
+
+  const many = join(dir, 'groups.ini');
+  await writeFile(many, `[mysql]\ndb1\n${Array.from({ length: 20_000 }, (_, i) => `[g${i}]\n`).join('')}`);
+  // all, ungrouped and mysql are three: g9997 is the 10,001st group, on line 10,000.
+  await refused(dir, ['issue', '-i', many, '--check'], many, /^:10000:1: /, /the inventory names more than 10000 groups; dbtls takes at most 10000/);
+});
