@@ -3,6 +3,7 @@
 // writes it (`db1:2222`, `[::1]:2222`); a bare IPv6 address has no port.
 import { isIPv6 } from 'node:net';
 import * as rules from '../inventory/rules.js';
+import { quoteValue } from '../errors.js';
 import { ROLES, type Role, type Transport } from '../inventory/model.js';
 
 /** One node as the wizard will write it; `ssh` holds only what differs from the cluster's ssh. */
@@ -40,7 +41,7 @@ export function parseHostPort(text: string): HostPort | string {
   let portText: string | undefined;
   if (s.startsWith('[')) {
     const m = /^\[([^\]]+)\](?::(.*))?$/.exec(s);
-    if (!m || !isIPv6(m[1]!)) return `${JSON.stringify(s)} is not "[IPv6]:port"`;
+    if (!m || !isIPv6(m[1]!)) return `${quoteValue(s)} is not "[IPv6]:port"`;
     host = m[1]!;
     portText = m[2];
   } else if ((s.match(/:/g) ?? []).length === 1) {
@@ -50,7 +51,7 @@ export function parseHostPort(text: string): HostPort | string {
   if (why) return why;
   if (portText === undefined) return { host };
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65535)) return `${JSON.stringify(portText)} is not a port (1–65535)`;
+  if (!(port >= 1 && port <= 65535)) return `${quoteValue(portText)} is not a port (1–65535)`;
   return { host, port };
 }
 
