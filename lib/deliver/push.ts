@@ -1,14 +1,26 @@
 // `dbtls push`: every node's delivery plan, compared first (SHA-256 of what is there) so only what
-// changed is sent, installed atomically and read back (by the transport). Nodes run in parallel up to a bound; a failing
-// node is reported and the others finish.
+// changed is sent, installed as one set per node and read back (by the transport). Nodes run in
+// parallel up to a bound; a failing node is reported and the others finish.
+//
+// What is sent is one consistent snapshot of the PKI directory: every file is read into memory under
+// the lock `issue` takes (lib/store/lock.ts), so an `issue --force` committing meanwhile can never
+// give a node a new certificate with an old key. Each node's certificate/key pairs are verified
+// against the snapshot's ca.pem before anything leaves (lib/pki/verify-pair.ts); a node whose pair
+// does not verify gets nothing. When a reload (or the caller's check after it) fails, the node's
+// previous files are put back from the backups the install made (unless rollback is off).
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Cluster, NodeSpec } from '../inventory/model.js';
 import { filesDelivery, nodeDelivery, type DeliveryItem } from './plan.js';
-import type { NodeFs } from './transport.js';
-import { DbtlsError, isDbtlsError } from '../errors.js';
+import type { InstalledFile, InstallRequest, NodeFs } from './transport.js';
+import { DbtlsError, inputError, isDbtlsError } from '../errors.js';
 import { reloadPlans } from '../reload/commands.js';
 import { mapLimit } from '../concurrency.js';
+import { acquireLock, type Lock } from '../store/lock.js';
+import { NODE_FILES, pkiLayout } from '../store/pki-dir.js';
+import { readFileNoFollow, readGivenFile } from '../store/safe-fs.js';
+import { keyPairProblem, verifyPair, pairError } from '../pki/verify-pair.js';
+import { sanitizeForTerminal } from '../text/sanitize.js';
 
 export interface PushOptions {
   nodes?: string[];
@@ -22,6 +34,14 @@ export interface PushOptions {
   reload?: ReloadPolicy;
   /** Run Tungsten's restart instead of only reporting that one is required. */
   restartTungsten?: boolean;
+  /** Put a node's previous files back when its reload or `afterReload` fails (default true). */
+  rollback?: boolean;
+  /** Run after a node's reload, on the same connection: a problem (text) fails the node, and rolls it back. */
+  afterReload?: (node: NodeSpec) => Promise<string | undefined>;
+  /** The caller holds the PKI directory's lock already (do not take it again). */
+  pkiLocked?: boolean;
+  /** How long to wait for a lock another run holds (default 60 s). */
+  lockWaitMs?: number;
 }
 
 export type ReloadPolicy = 'never' | 'changed' | 'always';
@@ -44,6 +64,8 @@ export interface NodeResult {
   /** With --check: what would be uploaded. */
   wouldUpload: string[];
   reload?: ReloadResult[];
+  /** Files put back as they were after a failed reload (or check after it). */
+  rolledBack?: string[];
   error?: { code: string; message: string };
 }
 
@@ -51,6 +73,7 @@ export type PushEvent =
   | { type: 'node-start'; node: string; files: number }
   | { type: 'file'; node: string; remote: string; action: FileAction }
   | { type: 'reload'; node: string; result: ReloadResult }
+  | { type: 'rollback'; node: string; files: string[]; ok: boolean; message?: string }
   | { type: 'node-done'; result: NodeResult };
 
 export interface PushReport {
@@ -66,11 +89,29 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 export const DEFAULT_CONCURRENCY = 32;
 
-/** Each local file is read once per run, however many nodes receive it. */
-type Sources = (path: string) => Promise<Buffer>;
+/** Every local file the run sends, read once into memory under the lock (the snapshot). */
+type Sources = Map<string, Buffer>;
 
 /** Reload timeout: a server that does not answer FLUSH SSL in this long is reported, not waited for. */
 const RELOAD_TIMEOUT_MS = 60_000;
+const LOCK_WAIT_MS = 60_000;
+const LOCK_POLL_MS = 100;
+
+/** The PKI lock, waiting (bounded) for another run (an `issue`) to finish with it. */
+async function pkiLock(root: string, waitMs: number): Promise<Lock> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await acquireLock(pkiLayout(root).lock);
+    } catch (e) {
+      if (!isDbtlsError(e) || e.code !== 'locked' || Date.now() >= deadline) throw e;
+      await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+    }
+  }
+}
+
+/** One line of a node's own output, safe for a terminal: no escapes, no forged lines, bounded. */
+const remoteText = (s: string) => sanitizeForTerminal(s.trim().split('\n').slice(-3).join(' '));
 
 async function reloadNode(node: NodeSpec, fs: NodeFs, opts: PushOptions, result: NodeResult, onEvent: (e: PushEvent) => void): Promise<void> {
   result.reload = [];
@@ -80,8 +121,8 @@ async function reloadNode(node: NodeSpec, fs: NodeFs, opts: PushOptions, result:
     else if (plan.kind === 'restart-required') r = { status: 'restart-required', what: plan.why };
     else {
       const out = await fs.run(plan.command, RELOAD_TIMEOUT_MS);
-      const message = (out.stderr.trim() || out.stdout.trim()).split('\n').slice(-3).join(' ');
-      r = out.code === 0 ? { status: 'done', what: plan.describe } : { status: 'failed', what: plan.describe, message: message || `exit ${out.code ?? 'timeout'}` };
+      const message = remoteText(out.stderr) || remoteText(out.stdout);
+      r = out.code === 0 ? { status: 'done', what: sanitizeForTerminal(plan.describe) } : { status: 'failed', what: sanitizeForTerminal(plan.describe), message: message || `exit ${out.code ?? 'timeout'}` };
     }
     result.reload.push(r);
     onEvent({ type: 'reload', node: node.name, result: r });
@@ -89,55 +130,148 @@ async function reloadNode(node: NodeSpec, fs: NodeFs, opts: PushOptions, result:
   }
 }
 
-async function pushNode(node: NodeSpec, items: DeliveryItem[], connect: Connect, opts: PushOptions, sources: Sources, onEvent: (e: PushEvent) => void): Promise<NodeResult> {
+/** A node's plan with the pairs it carries verified against the snapshot's CA; throws naming the file. */
+function verifyNode(cluster: Cluster, node: NodeSpec, items: DeliveryItem[], sources: Sources): void {
+  const nodeDir = join(cluster.pki, 'nodes', node.name);
+  const ca = sources.get(pkiLayout(cluster.pki).ca);
+  const sent = new Set(items.map((i) => i.source));
+  const text = (path: string) => sources.get(path)!.toString('utf8');
+  const pairs: Array<[string, string, string]> = [
+    [NODE_FILES.serverCert, NODE_FILES.serverKey, `${node.name}'s server certificate`],
+    [NODE_FILES.clientCert, NODE_FILES.clientKey, `${node.name}'s client certificate`],
+  ];
+  const hint = `re-issue it deliberately with \`dbtls issue --force --node ${node.name}\`, or restore the files from a backup`;
+  for (const [c, k, what] of pairs) {
+    const cert = join(nodeDir, c);
+    const key = join(nodeDir, k);
+    if (!sent.has(cert) && !sent.has(key)) continue;
+    if (!ca) throw inputError('no-ca', `${pkiLayout(cluster.pki).ca} is not sent with ${what}`, { file: pkiLayout(cluster.pki).ca });
+    const problem = verifyPair(text(cert), text(key), [ca.toString('utf8')]);
+    if (problem) throw pairError(problem, cert, key, what, hint);
+  }
+  const priv = join(nodeDir, NODE_FILES.rsaPrivate);
+  const pub = join(nodeDir, NODE_FILES.rsaPublic);
+  if (sent.has(priv) && sent.has(pub)) {
+    const problem = keyPairProblem(text(priv), text(pub));
+    if (problem) throw inputError(`pair-${problem.code}`, `${node.name}'s RSA key pair: ${problem.which === 'private' ? priv : pub} ${problem.message}`, { file: problem.which === 'private' ? priv : pub }, hint);
+  }
+}
+
+interface NodeWork {
+  items: DeliveryItem[];
+  /** Why the node gets nothing (its plan or its pairs did not verify). */
+  refused?: DbtlsError;
+}
+
+async function pushNode(node: NodeSpec, work: NodeWork, connect: Connect, opts: PushOptions, sources: Sources, onEvent: (e: PushEvent) => void): Promise<NodeResult> {
   const check = Boolean(opts.check);
+  const items = work.items;
   const result: NodeResult = { node: node.name, ok: false, uploaded: [], unchanged: [], wouldUpload: [] };
   onEvent({ type: 'node-start', node: node.name, files: items.length });
   let fs: NodeFs | undefined;
+  let installed: InstalledFile[] = [];
   try {
+    if (work.refused) throw work.refused;
     const conn = (fs = await connect(node));
-    // A node's files go at once (the transport pipelines them); the first failure fails the node
-    // after the others have settled, so the report lists everything that did reach it.
-    const settled = await Promise.allSettled(
-      items.map(async (item) => {
-        const data = await sources(item.source);
-        const there = await conn.read(item.remote);
-        let action: FileAction;
-        if (there && sha256(there) === sha256(data)) action = 'unchanged';
-        else if (check) action = 'would-upload';
-        else {
-          await conn.install({ remote: item.remote, data, mode: item.mode, exists: there !== null, ...(item.owner ? { owner: item.owner } : {}), ...(item.group ? { group: item.group } : {}) });
-          action = 'uploaded';
-        }
-        (action === 'uploaded' ? result.uploaded : action === 'unchanged' ? result.unchanged : result.wouldUpload).push(item.remote);
-        onEvent({ type: 'file', node: node.name, remote: item.remote, action });
-      }),
-    );
+    // What is there is compared first (all at once); then the changed files go in as one set.
+    const there = await Promise.all(items.map((item) => conn.read(item.remote)));
+    const changed: InstallRequest[] = [];
+    items.forEach((item, i) => {
+      const data = sources.get(item.source)!;
+      const old = there[i];
+      if (old && sha256(old) === sha256(data)) {
+        result.unchanged.push(item.remote);
+        onEvent({ type: 'file', node: node.name, remote: item.remote, action: 'unchanged' });
+      } else if (check) {
+        result.wouldUpload.push(item.remote);
+        onEvent({ type: 'file', node: node.name, remote: item.remote, action: 'would-upload' });
+      } else {
+        changed.push({ remote: item.remote, data, mode: item.mode, exists: old !== null, ...(item.owner ? { owner: item.owner } : {}), ...(item.group ? { group: item.group } : {}) });
+      }
+    });
+    if (changed.length) {
+      installed = await conn.installSet(changed);
+      for (const req of changed) {
+        result.uploaded.push(req.remote);
+        onEvent({ type: 'file', node: node.name, remote: req.remote, action: 'uploaded' });
+      }
+    }
     for (const list of [result.uploaded, result.unchanged, result.wouldUpload]) list.sort();
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failure) throw failure.reason;
     const reload = opts.reload ?? 'never';
-    if (!check && (reload === 'always' || (reload === 'changed' && result.uploaded.length > 0))) await reloadNode(node, conn, opts, result, onEvent);
+    if (!check && (reload === 'always' || (reload === 'changed' && result.uploaded.length > 0))) {
+      try {
+        await reloadNode(node, conn, opts, result, onEvent);
+        const problem = opts.afterReload ? await opts.afterReload(node) : undefined;
+        if (problem) throw new DbtlsError('after-reload', `${node.name}: ${sanitizeForTerminal(problem)}`);
+      } catch (e) {
+        if (opts.rollback !== false && installed.length) await rollBack(node, conn, opts, result, installed, onEvent);
+        installed = [];
+        throw e;
+      }
+    }
     result.ok = true;
   } catch (e) {
-    result.error = { code: isDbtlsError(e) ? e.code : ((e as NodeJS.ErrnoException).code ?? 'failure'), message: (e as Error).message };
+    const rolled = result.rolledBack ? ` (rolled back ${result.rolledBack.length} file${result.rolledBack.length === 1 ? '' : 's'}: the node has its previous files)` : '';
+    result.error = { code: isDbtlsError(e) ? e.code : ((e as NodeJS.ErrnoException).code ?? 'failure'), message: sanitizeForTerminal((e as Error).message, 2000) + rolled };
   } finally {
+    // Backups beyond the configured count go once the run no longer needs them for a rollback.
+    if (fs && installed.length) await fs.prune(installed).catch(() => undefined);
     await fs?.close().catch(() => undefined);
   }
   onEvent({ type: 'node-done', result });
   return result;
 }
 
+/** The previous files back in one step; then, if a reload had taken the new ones, a reload of the old. */
+async function rollBack(node: NodeSpec, conn: NodeFs, opts: PushOptions, result: NodeResult, installed: InstalledFile[], onEvent: (e: PushEvent) => void): Promise<void> {
+  const files = installed.map((f) => f.remote).sort();
+  try {
+    await conn.restore(installed);
+  } catch (e) {
+    const message = sanitizeForTerminal((e as Error).message);
+    onEvent({ type: 'rollback', node: node.name, files, ok: false, message });
+    throw new DbtlsError('rollback-failed', `${node.name}: the reload failed, and putting the previous files back failed too: ${message}`);
+  }
+  result.rolledBack = files;
+  onEvent({ type: 'rollback', node: node.name, files, ok: true });
+  if (result.reload?.some((r) => r.status === 'done')) {
+    const first = result.reload;
+    await reloadNode(node, conn, opts, result, onEvent).catch(() => undefined);
+    result.reload = [...first, ...(result.reload ?? [])];
+  }
+}
+
 export async function runPush(cluster: Cluster, opts: PushOptions, connect: Connect, onEvent: (e: PushEvent) => void = () => {}): Promise<PushReport> {
   const nodes = cluster.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.name));
-  // Plans are built (and bad input refused) before any node is touched.
-  const plans = await Promise.all(nodes.map(async (n) => (opts.files ? filesDelivery(opts.files.paths, opts.files.dest) : nodeDelivery(cluster, n, opts.renderedDir))));
-  const cache = new Map<string, Promise<Buffer>>();
-  const sources: Sources = (path) => {
-    if (!cache.has(path)) cache.set(path, readFile(path));
-    return cache.get(path)!;
-  };
-  const results = await mapLimit(nodes, opts.concurrency ?? DEFAULT_CONCURRENCY, (node, i) => pushNode(node, plans[i]!, connect, opts, sources, onEvent));
+  const sources: Sources = new Map();
+  const work: NodeWork[] = [];
+  // The snapshot: plans built (bad input refused) and every byte to send read, under the PKI lock.
+  const lock = opts.files || opts.pkiLocked ? undefined : await pkiLock(cluster.pki, opts.lockWaitMs ?? LOCK_WAIT_MS);
+  try {
+    if (lock) {
+      const journal = pkiLayout(cluster.pki).journal;
+      if (await readFileNoFollow(journal).then(() => true, () => false)) {
+        throw inputError('pki-interrupted', `${journal} records an interrupted write of the PKI directory: nothing is pushed from it`, { file: journal }, `run: dbtls issue -i ${cluster.file} (it finishes the write), then push`);
+      }
+    }
+    for (const n of nodes) {
+      const items = opts.files ? await filesDelivery(opts.files.paths, opts.files.dest) : await nodeDelivery(cluster, n, opts.renderedDir);
+      for (const item of items) if (!sources.has(item.source)) sources.set(item.source, await (opts.files ? readGivenFile(item.source) : readFileNoFollow(item.source)));
+      const w: NodeWork = { items };
+      if (!opts.files) {
+        try {
+          verifyNode(cluster, n, items, sources);
+        } catch (e) {
+          if (!isDbtlsError(e)) throw e;
+          w.refused = e;
+        }
+      }
+      work.push(w);
+    }
+  } finally {
+    await lock?.release();
+  }
+  const results = await mapLimit(nodes, opts.concurrency ?? DEFAULT_CONCURRENCY, (node, i) => pushNode(node, work[i]!, connect, opts, sources, onEvent));
   const failed = results.filter((r) => !r.ok).map((r) => r.node);
   // With --check, `changed` means "would change" (what Ansible's check mode expects).
   return { ok: failed.length === 0, changed: results.some((r) => r.uploaded.length > 0 || r.wouldUpload.length > 0), failed, nodes: results };

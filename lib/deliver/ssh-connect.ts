@@ -59,9 +59,13 @@ export interface ExecResult {
   stderr: string;
 }
 
+const STDERR_MAX = 64 * 1024;
+
 export function run(conn: Client, command: string, timeoutMs = 60_000): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    conn.exec(command, (err, stream) => {
+    // No `env`, no pty, no agent forwarding: nothing of dbtls's environment (where the CA passphrase,
+    // the SSH key passphrase and the store password may live) is sent to the node with a command.
+    conn.exec(command, { env: {}, pty: false }, (err, stream) => {
       if (err) return reject(err);
       const out: Buffer[] = [];
       let stderr = '';
@@ -70,7 +74,8 @@ export function run(conn: Client, command: string, timeoutMs = 60_000): Promise<
         reject(new DbtlsError('ssh-timeout', `remote command timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       stream.on('data', (d: Buffer) => out.push(d));
-      stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // A node's stderr is kept bounded (it is only ever shown, sanitized, in a message).
+      stream.stderr.on('data', (d: Buffer) => { if (stderr.length < STDERR_MAX) stderr += d.toString().slice(0, STDERR_MAX - stderr.length); });
       stream.on('close', (code: number | null) => {
         clearTimeout(timer);
         resolve({ code, stdout: Buffer.concat(out), stderr });

@@ -15,7 +15,8 @@ import { limiter } from '../concurrency.js';
 import { TEMP_MARK } from '../store/atomic-write.js';
 import { shellCommand } from './quote.js';
 import { connect, run, type SshOptions } from './ssh-connect.js';
-import { backupName, isBackupOf, isStaleTemp, type InstallRequest, type NodeFs } from './transport.js';
+import { backupName, isBackupOf, isStaleTemp, type InstalledFile, type InstallRequest, type NodeFs } from './transport.js';
+import { sanitizeForTerminal } from '../text/sanitize.js';
 import type { NodeSpec } from '../inventory/model.js';
 
 export type { SshOptions } from './ssh-connect.js';
@@ -28,24 +29,84 @@ const NO_SUCH_FILE = 2;
 const op = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))));
 
-/** The root script of `become: sudo`: values arrive as positional arguments, never inside the script. */
-const SUDO_INSTALL = [
-  'set -e',
-  'src=$1 dst=$2 mode=$3 owner=$4 group=$5 keep=$6 stamp=$7',
-  'dir=$(dirname -- "$dst") base=$(basename -- "$dst")',
-  'mkdir -p -- "$dir"',
-  // Temporary files an interrupted run left behind (older than a concurrent run could be).
-  'find "$dir" -maxdepth 1 -type f -name ".*.dbtls-tmp*" -mmin +10 -exec rm -f -- {} + 2>/dev/null || true',
-  'tmp="$dir/.$base.dbtls-tmp.$$"',
-  'install -m "$mode" -- "$src" "$tmp"',
-  'if [ -n "$owner" ]; then chown -- "$owner${group:+:$group}" "$tmp"; elif [ -n "$group" ]; then chgrp -- "$group" "$tmp"; fi',
-  'cmp -s -- "$src" "$tmp" || { rm -f -- "$tmp"; echo "$tmp does not read back as written" >&2; exit 4; }',
-  'if [ -e "$dst" ] && [ "$keep" -gt 0 ]; then ln -f -- "$dst" "$dst.dbtls-bak-$stamp"; fi',
-  'mv -f -- "$tmp" "$dst"',
-  'ls -1d -- "$dst".dbtls-bak-* 2>/dev/null | sort | head -n -"$keep" | while IFS= read -r old; do rm -f -- "$old"; done',
+/**
+ * The root script of `become: sudo`, for a node's whole set: values arrive as positional arguments
+ * (keep, stamp, then src dst mode owner group per file), never inside the script.
+ *
+ * The destination folder may be writable by someone else (the owner: mysql). Nothing root does
+ * there goes through a name that user can swap for a link:
+ *  - each file is staged in its own private folder made by `mktemp -d` in the destination folder
+ *    (root's, 0700: nobody else can add, swap or remove entries inside it); the script `cd -P`s into
+ *    it and then checks that the folder it stands in (`pwd -P`, getcwd: the inode it holds, not a
+ *    name) is that folder and root's 0700, so a swap before the `cd` is caught, and one after it does
+ *    not matter; content, mode and owner are then set on names inside it (`set -C`: created, never
+ *    opened through something already there; `chown -h`);
+ *  - the backup is `ln -P` (a hard link to whatever entry is there, a link itself rather than its
+ *    target), made without -f under a unique name: if it cannot be made, nothing is renamed;
+ *  - `mv -fT` is rename(2): it replaces the directory entry, a link there is replaced rather than
+ *    followed, and -T refuses to move into a folder someone put under the final name;
+ *  - the sweep of leftovers uses find (never follows links) and rm (removes a link, not its target).
+ * The renames of a node's files run back to back in this one shell, after every file is staged and
+ * verified, and before any reload: the only window with a mixed set is this loop's few milliseconds.
+ */
+const SUDO_INSTALL_SET = [
+  'set -eC',
+  'umask 077',
+  'keep=$1 stamp=$2; shift 2',
+  'n=0',
+  'while [ $# -gt 0 ]; do',
+  '  src=$1 dst=$2 mode=$3 owner=$4 group=$5; shift 5',
+  '  n=$((n+1))',
+  '  dir=$(dirname -- "$dst") base=$(basename -- "$dst")',
+  '  (umask 022; mkdir -p -- "$dir")',
+  '  dir=$(cd -P -- "$dir" && pwd -P)',
+  // Staging folders an interrupted run left behind (older than a concurrent run could be).
+  '  find "$dir" -maxdepth 1 -name ".*.dbtls-tmp" -user 0 -mmin +10 -exec rm -rf -- {} + 2>/dev/null || true',
+  '  t=$(mktemp -d -- "$dir/.$base.XXXXXXXXXX.dbtls-tmp")',
+  '  cd -P -- "$t"',
+  '  [ "$(pwd -P)" = "$t" ] && [ "$(stat -c %u:%a .)" = 0:700 ] || { echo "$t was replaced while in use: refused" >&2; exit 5; }',
+  '  cat -- "$src" > f',
+  '  chmod -- "$mode" f',
+  '  if [ -n "$owner" ]; then chown -h -- "$owner${group:+:$group}" f; elif [ -n "$group" ]; then chgrp -h -- "$group" f; fi',
+  '  cmp -s -- "$src" f || { echo "$dst does not read back as written" >&2; exit 4; }',
+  '  cd /',
+  '  eval "t$n=\\$t d$n=\\$dst"',
+  'done',
+  // Backups first: one that cannot be made stops everything before the first rename.
+  'i=0',
+  'while [ $i -lt $n ]; do i=$((i+1)); eval "dst=\\$d$i"',
+  '  if [ -e "$dst" ] || [ -L "$dst" ]; then ln -P -- "$dst" "$dst.dbtls-bak-$stamp"; echo "backup $i $dst.dbtls-bak-$stamp"; else echo "created $i"; fi',
+  'done',
+  // The renames, back to back.
+  'i=0',
+  'while [ $i -lt $n ]; do i=$((i+1)); eval "t=\\$t$i dst=\\$d$i"',
+  '  cd -P -- "$t"',
+  '  [ "$(pwd -P)" = "$t" ] && [ "$(stat -c %u:%a .)" = 0:700 ] || { echo "$t was replaced while in use: refused" >&2; exit 5; }',
+  '  mv -fT -- f "$dst"',
+  '  cd /',
+  '  rmdir -- "$t" 2>/dev/null || true',
+  'done',
 ].join('\n');
 
-const SUDO_READ = 'if [ -e "$1" ]; then cat -- "$1"; else exit 3; fi';
+/** Puts back what a set replaced: args are dst backup pairs (backup empty: the file was new, remove it). */
+const SUDO_RESTORE = [
+  'fail=0',
+  'while [ $# -gt 0 ]; do dst=$1 bak=$2; shift 2',
+  '  if [ -n "$bak" ]; then mv -fT -- "$bak" "$dst" || fail=1; else rm -f -- "$dst" || fail=1; fi',
+  'done',
+  'exit $fail',
+].join('\n');
+
+/** Drops backups beyond `keep` for each file named (rm removes a link, never its target). */
+const SUDO_PRUNE = [
+  'keep=$1; shift',
+  'for dst in "$@"; do',
+  '  ls -1d -- "$dst".dbtls-bak-* 2>/dev/null | sort | head -n -"$keep" | while IFS= read -r old; do rm -f -- "$old"; done',
+  'done',
+].join('\n');
+
+/** Reads a file as root; a link or anything but a regular file there is refused (exit 5), absent is exit 3. */
+const SUDO_READ = 'if [ -L "$1" ]; then exit 5; elif [ ! -e "$1" ]; then exit 3; elif [ ! -f "$1" ]; then exit 6; else exec cat -- "$1"; fi';
 
 /** Remote commands at once per connection: sshd allows 10 sessions by default (MaxSessions), SFTP is one. */
 const MAX_EXECS = 4;
@@ -137,14 +198,88 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
     return buf.subarray(0, at);
   };
 
+  /** One SFTP rename/link/unlink; resolves to the error instead of rejecting, so a burst can be sent at once. */
+  const settle = (fn: (cb: (err: Error | null | undefined) => void) => void) => p<void>(fn).then(() => undefined, (e: Error) => e);
+
+  /** A non-sudo file staged under its temporary name, written and read back through one handle. */
+  const stage = async (req: InstallRequest): Promise<string> => {
+    const dir = posix.dirname(req.remote);
+    const base = posix.basename(req.remote);
+    // Owner ids are looked up before the file exists, so its requests can go out back to back.
+    const ids = req.owner || req.group ? await Promise.all([uidOf(req.owner), gidOf(req.owner, req.group)]) : undefined;
+    await prepareDir(dir);
+    const temp = posix.join(dir, `.${base}.${randomBytes(6).toString('hex')}${TEMP_MARK}`);
+    try {
+      // Created exclusively (never through a link) with the final mode before any byte is written.
+      const handle = await p<Buffer>((cb) => sftp.open(temp, 'xw+', { mode: req.mode }, cb));
+      let back: Buffer;
+      try {
+        const writing = [p((cb) => sftp.fchmod(handle, req.mode, cb))];
+        // SFTP sets uid and gid together: an absent one is the owner's (or our own) current one.
+        if (ids) writing.push(p((cb) => sftp.fchown(handle, ids[0], ids[1], cb)));
+        writing.push(p((cb) => sftp.write(handle, req.data, 0, req.data.length, 0, cb)));
+        await allOf(writing);
+        const reading = readBack(handle, req.data.length);
+        const syncing = p((cb) => sftp.ext_openssh_fsync(handle, cb)).catch(() => undefined);
+        back = await reading;
+        await syncing;
+      } finally {
+        await p((cb) => sftp.close(handle, cb));
+      }
+      if (!back.equals(req.data)) throw new DbtlsError('remote-verify', `${node.name}: ${req.remote} does not read back as written`);
+      return temp;
+    } catch (e) {
+      await p((cb) => sftp.unlink(temp, cb)).catch(() => undefined);
+      throw e;
+    }
+  };
+
+  /** Runs one of the root scripts with its arguments (each through shellCommand) under sudo -n. */
+  const sudo = (script: string, name: string, args: string[]) => exec(shellCommand(['sudo', '-n', 'sh', '-c', script, name, ...args]));
+
+  const installSetSudo = async (reqs: InstallRequest[]): Promise<InstalledFile[]> => {
+    const dir = await staging();
+    const files = reqs.map(() => posix.join(dir, `f${staged++}`));
+    try {
+      await allOf(reqs.map((req, i) => p((cb) => sftp.writeFile(files[i]!, req.data, { mode: 0o600 }, cb))));
+      const args = [String(opts.backups), stamp()];
+      reqs.forEach((req, i) => args.push(files[i]!, req.remote, req.mode.toString(8).padStart(4, '0'), req.owner ?? '', req.group ?? ''));
+      const r = await sudo(SUDO_INSTALL_SET, 'dbtls-install', args);
+      if (r.code !== 0) throw new DbtlsError('sudo-install', `${node.name}: sudo install failed: ${sanitizeForTerminal(r.stderr) || `exit ${r.code}`}`);
+      const out = r.stdout.toString().split('\n');
+      return reqs.map((req, i) => {
+        const line = out.find((l) => l === `created ${i + 1}` || l.startsWith(`backup ${i + 1} `));
+        if (!line) throw new DbtlsError('sudo-install', `${node.name}: sudo install did not report ${req.remote}`);
+        return line.startsWith('backup') ? { remote: req.remote, created: false, backup: line.slice(`backup ${i + 1} `.length) } : { remote: req.remote, created: true };
+      });
+    } finally {
+      await Promise.all(files.map((f) => p((cb) => sftp.unlink(f, cb)).catch(() => undefined)));
+    }
+  };
+
+  const restoreSftp = async (files: InstalledFile[]): Promise<void> => {
+    // Sent together: the server carries them out in order, with no reload in between.
+    const results = await Promise.all(files.map((f) => (f.backup ? settle((cb) => sftp.ext_openssh_rename(f.backup!, f.remote, cb)) : f.created ? settle((cb) => sftp.unlink(f.remote, cb)) : Promise.resolve(undefined))));
+    const failed = results.filter((e) => e !== undefined);
+    if (failed.length) throw new DbtlsError('rollback-failed', `${node.name}: could not put back ${failed.length} file(s): ${failed[0]!.message}`);
+  };
+
   return {
     async read(remote) {
       if (node.become === 'sudo') {
         const r = await exec(shellCommand(['sudo', '-n', 'sh', '-c', SUDO_READ, 'dbtls-read', remote]));
         if (r.code === 3) return null;
-        if (r.code !== 0) throw new DbtlsError('remote-read', `${node.name}: sudo could not read ${remote}: ${r.stderr.trim()}`);
+        if (r.code === 5 || r.code === 6) throw new DbtlsError('remote-not-file', `${node.name}: ${remote} is ${r.code === 5 ? 'a symbolic link' : 'not a regular file'}: refused`, { hint: 'remove it (or put the real file there) and push again' });
+        if (r.code !== 0) throw new DbtlsError('remote-read', `${node.name}: sudo could not read ${remote}: ${sanitizeForTerminal(r.stderr)}`);
         return r.stdout;
       }
+      // What is there is looked at, not followed: a link under a final name is refused.
+      const st = await p<{ isFile(): boolean; isSymbolicLink(): boolean }>((cb) => sftp.lstat(remote, cb)).catch((e: { code?: number }) => {
+        if (e.code === NO_SUCH_FILE) return null;
+        throw e;
+      });
+      if (!st) return null;
+      if (!st.isFile()) throw new DbtlsError('remote-not-file', `${node.name}: ${remote} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: refused`, { hint: 'remove it (or put the real file there) and push again' });
       try {
         return await p<Buffer>((cb) => sftp.readFile(remote, cb));
       } catch (e) {
@@ -153,54 +288,64 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
       }
     },
 
-    async install(req: InstallRequest) {
+    async installSet(reqs) {
+      if (reqs.length === 0) return [];
+      if (node.become === 'sudo') return installSetSudo(reqs);
+      // 1. Every file staged and read back (at once; the first failure fails the set, none renamed).
+      const settled = await Promise.allSettled(reqs.map(stage));
+      const temps = settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+      const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failure) {
+        await Promise.all(temps.map((t) => (t ? settle((cb) => sftp.unlink(t, cb)) : undefined)));
+        throw failure.reason;
+      }
+      const exists = await Promise.all(reqs.map((req) => req.exists ?? p((cb) => sftp.lstat(req.remote, cb)).then(() => true, () => false)));
+      const files: InstalledFile[] = reqs.map((req, i) => (exists[i] ? { remote: req.remote, created: false, backup: `${req.remote}.dbtls-bak-${stamp()}` } : { remote: req.remote, created: true }));
+      // 2. Backups (hard links: link(2) links the entry, never follows it); one that fails stops the set.
+      const linked = await Promise.all(files.map((f) => (f.backup ? settle((cb) => sftp.ext_openssh_hardlink(f.remote, f.backup!, cb)) : Promise.resolve(undefined))));
+      const noBackup = linked.find((e) => e !== undefined);
+      if (noBackup) {
+        await Promise.all(files.map((f, i) => (f.backup && !linked[i] ? settle((cb) => sftp.unlink(f.backup!, cb)) : undefined)));
+        await Promise.all(temps.map((t) => settle((cb) => sftp.unlink(t!, cb))));
+        throw new DbtlsError('remote-backup', `${node.name}: could not keep a backup before replacing the files: ${noBackup.message}`);
+      }
+      // 3. The renames: sent back to back in one burst; the server carries them out in order.
+      const renamed = await Promise.all(files.map((f, i) => settle((cb) => sftp.ext_openssh_rename(temps[i]!, f.remote, cb))));
+      const bad = renamed.findIndex((e) => e !== undefined);
+      if (bad >= 0) {
+        // Half a set is never left: the files that did go in are put back.
+        await restoreSftp(files.filter((_, i) => !renamed[i])).catch(() => undefined);
+        await Promise.all(temps.map((t, i) => (renamed[i] ? settle((cb) => sftp.unlink(t!, cb)) : undefined)));
+        throw new DbtlsError('remote-rename', `${node.name}: could not rename ${files[bad]!.remote} into place: ${renamed[bad]!.message}`);
+      }
+      return files;
+    },
+
+    async restore(files) {
+      if (files.length === 0) return;
       if (node.become === 'sudo') {
-        const file = posix.join(await staging(), `f${staged++}`);
-        try {
-          await p((cb) => sftp.writeFile(file, req.data, { mode: 0o600 }, cb));
-          const r = await exec(shellCommand(['sudo', '-n', 'sh', '-c', SUDO_INSTALL, 'dbtls-install', file, req.remote, req.mode.toString(8).padStart(4, '0'), req.owner ?? '', req.group ?? '', String(opts.backups), stamp()]));
-          if (r.code !== 0) throw new DbtlsError('sudo-install', `${node.name}: sudo install of ${req.remote} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
-        } finally {
-          await p((cb) => sftp.unlink(file, cb)).catch(() => undefined);
-        }
+        const r = await sudo(SUDO_RESTORE, 'dbtls-restore', files.flatMap((f) => [f.remote, f.backup ?? '']));
+        if (r.code !== 0) throw new DbtlsError('rollback-failed', `${node.name}: could not put every file back: ${sanitizeForTerminal(r.stderr) || `exit ${r.code}`}`);
         return;
       }
-      const dir = posix.dirname(req.remote);
-      const base = posix.basename(req.remote);
-      // Owner ids are looked up before the file exists, so its requests can go out back to back.
-      const ids = req.owner || req.group ? await Promise.all([uidOf(req.owner), gidOf(req.owner, req.group)]) : undefined;
-      await prepareDir(dir);
-      const temp = posix.join(dir, `.${base}.${randomBytes(6).toString('hex')}${TEMP_MARK}`);
-      let backedUp = false;
-      try {
-        // Created with the final mode (and corrected for the remote umask) before any byte is written.
-        const handle = await p<Buffer>((cb) => sftp.open(temp, 'xw+', { mode: req.mode }, cb));
-        let back: Buffer;
-        try {
-          const writing = [p((cb) => sftp.fchmod(handle, req.mode, cb))];
-          // SFTP sets uid and gid together: an absent one is the owner's (or our own) current one.
-          if (ids) writing.push(p((cb) => sftp.fchown(handle, ids[0], ids[1], cb)));
-          writing.push(p((cb) => sftp.write(handle, req.data, 0, req.data.length, 0, cb)));
-          await allOf(writing);
-          const reading = readBack(handle, req.data.length);
-          const syncing = p((cb) => sftp.ext_openssh_fsync(handle, cb)).catch(() => undefined);
-          back = await reading;
-          await syncing;
-        } finally {
-          await p((cb) => sftp.close(handle, cb));
-        }
-        if (!back.equals(req.data)) throw new DbtlsError('remote-verify', `${node.name}: ${req.remote} does not read back as written`);
-        const exists = req.exists ?? (await p((cb) => sftp.stat(req.remote, cb)).then(() => true, () => false));
-        backedUp = exists && opts.backups > 0 && (await p((cb) => sftp.ext_openssh_hardlink(req.remote, `${req.remote}.dbtls-bak-${stamp()}`, cb)).then(() => true, () => false));
-        await p((cb) => sftp.ext_openssh_rename(temp, req.remote, cb));
-      } catch (e) {
-        await p((cb) => sftp.unlink(temp, cb)).catch(() => undefined);
-        throw e;
+      await restoreSftp(files);
+    },
+
+    async prune(files) {
+      const withBackup = files.filter((f) => f.backup);
+      if (withBackup.length === 0) return;
+      if (node.become === 'sudo') {
+        await sudo(SUDO_PRUNE, 'dbtls-prune', [String(opts.backups), ...withBackup.map((f) => f.remote)]);
+        return;
       }
-      // Old backups can only have grown in number when this run made one.
-      if (!backedUp) return;
-      const names = (await p<Array<{ filename: string }>>((cb) => sftp.readdir(dir, cb))).map((f) => f.filename).filter((n) => isBackupOf(base, n)).sort();
-      await Promise.all(names.slice(0, Math.max(0, names.length - opts.backups)).map((old) => p((cb) => sftp.unlink(posix.join(dir, old), cb)).catch(() => undefined)));
+      const dirs = new Map<string, Promise<string[]>>();
+      for (const f of withBackup) {
+        const dir = posix.dirname(f.remote);
+        if (!dirs.has(dir)) dirs.set(dir, p<Array<{ filename: string }>>((cb) => sftp.readdir(dir, cb)).then((l) => l.map((e) => e.filename)));
+        const base = posix.basename(f.remote);
+        const names = (await dirs.get(dir)!).filter((n) => isBackupOf(base, n)).sort();
+        await Promise.all(names.slice(0, Math.max(0, names.length - opts.backups)).map((old) => settle((cb) => sftp.unlink(posix.join(dir, old), cb))));
+      }
     },
 
     async run(command, timeoutMs) {

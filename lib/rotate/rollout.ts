@@ -24,6 +24,8 @@ export interface RolloutOptions {
   /** Trusted CAs the probes verify against (PEM); default the PKI directory's ca.pem. */
   verifyCa?: string;
   onPushEvent?: (e: PushEvent) => void;
+  /** Put a node's previous files back when its reload or its probe fails (default true). */
+  rollback?: boolean;
 }
 
 export interface RolloutReport {
@@ -39,14 +41,32 @@ export interface RolloutReport {
 export async function rollOut(cluster: Cluster, opts: RolloutOptions): Promise<RolloutReport> {
   const issued = await runIssue(cluster, { ...(opts.renew ? { renew: opts.renew } : {}), passphrase: opts.passphrase, storepass: opts.storepass });
   const rendered = await runRender(cluster, { generator: opts.generator });
+  // Each node is probed right after its reload, on the push's own turn, so that a node which
+  // reloads but then serves the wrong thing is rolled back to its previous files like one whose
+  // reload failed.
+  const probed: LiveResult[] = [];
+  const probeOpts = { ...(opts.verifyCa ? { ca: opts.verifyCa } : {}), ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}) };
   const push = await runPush(
     cluster,
-    { nodes: opts.nodes, renderedDir: join(cluster.pki, 'rendered'), reload: 'always', restartTungsten: opts.restartTungsten, concurrency: opts.concurrency },
+    {
+      nodes: opts.nodes,
+      renderedDir: join(cluster.pki, 'rendered'),
+      reload: 'always',
+      restartTungsten: opts.restartTungsten,
+      concurrency: opts.concurrency,
+      ...(opts.rollback === false ? { rollback: false } : {}),
+      afterReload: async (node) => {
+        const [l] = await liveCheck(cluster, { nodes: [node.name], ...probeOpts });
+        if (!l) return undefined;
+        probed.push(l);
+        return liveFailed(l) ? `live ${l.status}: ${l.problem ?? ''}` : undefined;
+      },
+    },
     opts.connect,
     opts.onPushEvent,
   );
-  const reached = push.nodes.filter((n) => n.ok).map((n) => n.node);
-  const live = reached.length ? await liveCheck(cluster, { nodes: reached, ...(opts.verifyCa ? { ca: opts.verifyCa } : {}), ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}) }) : [];
+  const order = new Map(cluster.nodes.map((n, i) => [n.name, i]));
+  const live = probed.sort((a, b) => order.get(a.node)! - order.get(b.node)!);
   const failed = [...new Set([...push.failed, ...live.filter(liveFailed).map((l) => l.node)])].sort();
   return {
     issue: { issued: issued.issued, stores: issued.stores, changed: issued.changed },
