@@ -26,5 +26,28 @@ export async function loadCluster(flags: InventoryFlags): Promise<Cluster> {
     roleMap[m[1]!] = m[2]!.split(',').filter(Boolean) as Role[];
   }
   const { loadInventory } = await import('../lib/inventory/load.js');
-  return loadInventory(flags.inventory, { cluster: flags.cluster, roleMap });
+  const cluster = await loadInventory(flags.inventory, { cluster: flags.cluster, roleMap });
+  await checkPkiFolder(cluster);
+  return cluster;
+}
+
+/**
+ * The PKI folder the inventory names may be missing (issue creates it), but a file there, or a file
+ * where one of its parents should be, is an input error naming the inventory and its `pki` — not
+ * a raw ENOTDIR from whichever command touches it first.
+ */
+async function checkPkiFolder(cluster: Cluster): Promise<void> {
+  const { stat } = await import('node:fs/promises');
+  const { inputError } = await import('../lib/errors.js');
+  let problem: string | undefined;
+  try {
+    if (!(await stat(cluster.pki)).isDirectory()) problem = `the PKI folder ${cluster.pki} is not a directory`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') problem = `the PKI folder ${cluster.pki} cannot exist: a part of its path is a file`;
+    else if (code !== 'ENOENT') problem = `the PKI folder ${cluster.pki} cannot be read: ${(e as Error).message}`;
+  }
+  if (problem) {
+    throw inputError('pki-not-a-folder', problem, { file: cluster.file, field: 'pki' }, 'point pki: in the inventory at a folder, or move the file away');
+  }
 }

@@ -46,10 +46,13 @@ export class DbtlsError extends Error {
   }
 }
 
-/** Does MESSAGE name FIELD as a word of its own ("--uid: …", "… --node db9 …"), not inside another? */
+/**
+ * Does MESSAGE name FIELD as a word of its own ("--uid: …", "… --node db9 …")? Not inside another
+ * word or a path ("/srv/pki is not a directory" does not name the field pki).
+ */
 function namesField(message: string, field: string): boolean {
   const escaped = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(^|[^\\w.\\[\\]-])${escaped}($|[^\\w\\[-])`).test(message);
+  return new RegExp(`(^|[\\s"'(])${escaped}($|[\\s"':=),])`).test(message);
 }
 
 /**

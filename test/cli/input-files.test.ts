@@ -4,7 +4,7 @@
 // written. A secret may still come through a pipe (process substitution, /dev/stdin).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dbtls, run, type RunResult } from '../helpers/run.js';
 import { cliPath } from '../helpers/paths.js';
@@ -105,4 +105,21 @@ test('a secret pipe that never ends (<(yes)) is cut after 64 KiB: exit 2, not me
   const r = await run('bash', ['-c', 'exec "$0" "$1" issue -i "$2" --storepass-file <(yes)', process.execPath, cliPath, inv2], { timeoutMs: 30_000 });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^dbtls: --storepass-file \/dev\/fd\/\d+: holds more than the 65536 bytes dbtls reads\n/);
+});
+
+test('a file where the inventory\'s PKI folder (or one of its parents) should be: exit 2 naming the inventory and pki, for every command', async () => {
+  const work = await tempDir(scope, 'dbtls-input-pki-');
+  await writeFile(join(work, 'pki'), 'not a folder\n');
+  const inv2 = await writeInventory(work, { nodes: [{ name: 'db1', host: 'db1.example.com' }] });
+  for (const args of [['issue', '-i', inv2], ['check', '-i', inv2], ['push', '-i', inv2], ['apply', '-i', inv2], ['render', '-i', inv2]]) {
+    const r = await dbtls(args);
+    assert.equal(r.code, 2, `${args[0]}: exit ${r.code}\n${r.stderr}`);
+    assert.equal(r.stderr.split('\n')[0], `dbtls: ${inv2}: pki: the PKI folder ${join(work, 'pki')} is not a directory`, args[0]);
+  }
+  const below = await writeInventory(work, { nodes: [{ name: 'db1', host: 'db1.example.com' }] }, 'below.yml');
+  await writeFile(below, (await readFile(below, 'utf8')).replace('pki: ./pki', 'pki: ./pki/inner'));
+  const r = await dbtls(['issue', '-i', below]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /pki: the PKI folder \S+\/pki\/inner cannot exist: a part of its path is a file\n/);
+  assert.equal(await readFile(join(work, 'pki'), 'utf8'), 'not a folder\n');
 });
