@@ -3,10 +3,11 @@
 // their final mode (keys 0600 from the first byte, through the store's atomic write). An existing
 // folder is compared first: identical means nothing to do; different is replaced only with force,
 // and only if it is empty or an earlier export (its marker file says so), never an arbitrary folder.
-import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, posix } from 'node:path';
 import { DIR_MODE, TEMP_MARK, syncDir, writeFileAtomic } from '../store/atomic-write.js';
+import { readFileNoFollow } from '../store/safe-fs.js';
 import { DbtlsError, inputError } from '../errors.js';
 
 export interface TreeFile {
@@ -44,12 +45,25 @@ async function readExisting(dir: string): Promise<Existing | undefined> {
     for (const entry of await readdir(join(dir, rel), { withFileTypes: true })) {
       const r = rel ? posix.join(rel, entry.name) : entry.name;
       if (entry.isDirectory()) await walk(r);
-      // Anything else than a regular file (a link, a socket) makes the folder differ from any tree.
-      else files.set(r, entry.isFile() ? { data: await readFile(join(dir, r)), mode: (await lstat(join(dir, r))).mode & 0o777 } : { data: Buffer.alloc(0), mode: -1 });
+      // Anything else than a regular file (a link, a socket), or one larger than dbtls reads, makes the
+      // folder differ from any tree; files are read without following a link swapped in meanwhile.
+      else files.set(r, entry.isFile() ? await existingFile(join(dir, r)) : DIFFERS);
     }
   };
   await walk('');
   return files;
+}
+
+const DIFFERS = { data: Buffer.alloc(0), mode: -1 };
+
+async function existingFile(path: string): Promise<{ data: Buffer; mode: number }> {
+  try {
+    const data = await readFileNoFollow(path, { what: 'an earlier export' });
+    return { data, mode: (await lstat(path)).mode & 0o777 };
+  } catch (e) {
+    if (e instanceof DbtlsError) return DIFFERS;
+    throw e;
+  }
 }
 
 function same(existing: Map<string, { data: Buffer; mode: number }>, files: TreeFile[]): boolean {
