@@ -103,7 +103,8 @@ async function checkCertificate(root: string, item: Extract<PlannedItem, { kind:
   if (keyPem !== null && keyPem !== undefined) {
     // The same check issue and push make (lib/pki/verify-pair.ts); the chain was judged above, with time.
     const problem = verifyPair(pem, keyPem, [caPem]);
-    if (problem && problem.which === 'key') fail('invalid', `${item.key} ${problem.message}`);
+    if (problem?.code === 'key-mismatch') fail('invalid', `${item.key} does not belong to ${item.cert}`);
+    else if (problem && problem.which === 'key') fail('invalid', `${item.key} ${problem.message}`);
   }
   const want = item.sans.map(formatSan).map(normaliseSan).sort();
   const have = info.sans.map(normaliseSan).sort();
@@ -152,6 +153,11 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   const layout = pkiLayout(cluster.pki);
   const caPem = await read(layout.ca);
   if (caPem === null) {
+    const recorded = (await readManifest(layout.manifest, cluster.cluster)).ca;
+    if (recorded) {
+      throw inputError('ca-missing', `${layout.ca} is missing, but ${layout.manifest} records the CA ${recorded.subject} (SHA-256 fingerprint ${recorded.fingerprint256}) that signed this cluster's certificates`, { file: layout.ca },
+        'put ca.pem and ca-key.pem back from a backup; `dbtls issue --new-ca` starts over with a new CA (every certificate re-issued)');
+    }
     throw inputError('no-ca', `${layout.ca} does not exist: nothing has been issued for cluster "${cluster.cluster}" yet`, { file: layout.ca }, `run: dbtls issue -i ${cluster.file}`);
   }
   const cas = parseCertificatesOf(caPem, layout.ca);
@@ -170,6 +176,18 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   if (e.problem) {
     caItem.status = e.status;
     caItem.problems.push(e.problem);
+  }
+  // The CA key: present, readable and ca.pem's own (an encrypted one is only checked when it signs).
+  const caFail = (status: CheckStatus, problem: string) => {
+    caItem.status = worse(caItem.status, status);
+    caItem.problems.push(problem);
+  };
+  const caKeyPem = await readFor(layout.caKey, 'ca-key.pem', caFail);
+  if (caKeyPem === null) caFail('missing', 'ca-key.pem is missing: the CA cannot sign (restore it from a backup)');
+  else if (caKeyPem !== undefined && !/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(caKeyPem)) {
+    const problem = verifyPair(caPem, caKeyPem, [caPem]);
+    if (problem?.code === 'key-mismatch') caFail('invalid', 'ca-key.pem does not belong to ca.pem (restore the CA key that goes with it from a backup)');
+    else if (problem && problem.which === 'key') caFail('invalid', `ca-key.pem ${problem.message}`);
   }
   report.items.push(caItem);
 

@@ -86,6 +86,8 @@ test('CA gone but recorded in the manifest: issue, issue --check and apply refus
     await refused(f, args, [fp, subject, /ca\.pem and .*ca-key\.pem are missing/, /refusing to create another CA/, /from a backup/, /--new-ca/]);
   }
   assert.deepEqual(await readdir(f.dest).catch(() => []), [], 'apply pushed nothing');
+  // check does not call it "nothing issued yet" either.
+  await refused(f, ['check', '-i', f.inv], [fp, /ca\.pem is missing, but .*manifest\.json records the CA/, /from a backup/]);
 
   const r = await dbtls(['issue', '-i', f.inv, '--new-ca', '--json'], { env: env() });
   assert.equal(r.code, 0, r.stderr);
@@ -105,6 +107,9 @@ test('half a CA is refused and never regenerated; a CA key that is not ca.pem\'s
   await rename(keyPath, keyPath + '.away');
   await refused(f, ['issue', '-i', f.inv], [esc(keyPath), /is missing/, esc(f.manifest.ca.fingerprint256)]);
   await refused(f, ['issue', '-i', f.inv, '--new-ca'], [/ca-key\.pem is missing/, /move .*ca\.pem away/]);
+  const c = await dbtls(['check', '-i', f.inv, '--json'], { env: env() });
+  assert.equal(c.code, 1, c.stderr);
+  assert.deepEqual(JSON.parse(c.stdout).items[0].problems, ['ca-key.pem is missing: the CA cannot sign (restore it from a backup)']);
   await rename(keyPath + '.away', keyPath);
 
   await rename(certPath, certPath + '.away');
@@ -115,6 +120,9 @@ test('half a CA is refused and never regenerated; a CA key that is not ca.pem\'s
   await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath]);
   await refused(f, ['issue', '-i', f.inv], [esc(keyPath), /does not belong to the CA certificate/]);
   await refused(f, ['issue', '-i', f.inv, '--force', '--node', 'db1'], [/does not belong to the CA certificate/]);
+  const c2 = await dbtls(['check', '-i', f.inv, '--json'], { env: env() });
+  assert.equal(c2.code, 1, c2.stderr);
+  assert.match(JSON.parse(c2.stdout).items?.[0]?.problems.join('\n') ?? c2.stdout, /ca-key\.pem does not belong to ca\.pem/);
 });
 
 test('a garbled ca.pem is an input error naming the file, for issue and check', async (t) => {

@@ -152,7 +152,8 @@ test('bring your own CA: imported once, leaves chain to it, another CA is refuse
   const dir = await tempDir(t);
   await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'corp-key.pem', '-out', 'corp.pem', '-days', '30', '-subj', '/O=Corp/CN=Corp Root CA',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-  const inv = await writeInventory(dir, THREE);
+  // Leaves within the 30-day CA: a leaf may not outlive it (issue 12, finding 16).
+  const inv = await writeInventory(dir, { ...THREE, leafDays: 20 });
   const r = await issue(inv, ['--ca-cert', join(dir, 'corp.pem'), '--ca-key', join(dir, 'corp-key.pem')]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.report.ca.action, 'imported');

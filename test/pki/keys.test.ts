@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, createPrivateKey, sign, verify } from 'node:crypto';
-import { generateRsaKey, privateKeyToPem, publicKeyToPem, parsePrivateKey, keyIdentifier, isRsaKeySize } from '../../lib/pki/keys.js';
+import { generateRsaKey, privateKeyToPem, publicKeyToPem, parsePrivateKey, keyIdentifier, isRsaKeySize, encryptPrivateKeyPem, exportPrivateKeyPem, KEY_PBKDF2_ITERATIONS } from '../../lib/pki/keys.js';
 import { run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeFile } from 'node:fs/promises';
@@ -58,4 +58,30 @@ test('keyIdentifier is SHA-1 of the public key bits, as OpenSSL computes the sub
   const fromOpenssl = /([0-9A-F]{2}(:[0-9A-F]{2}){19})/.exec(text.stdout)?.[1];
   const ours = keyIdentifier(key).toString('hex').toUpperCase().match(/../g)!.join(':');
   assert.equal(ours, fromOpenssl);
+});
+
+test('encryptPrivateKeyPem: PBES2, PBKDF2-HMAC-SHA256 at 600,000 iterations, AES-256-CBC, read back by OpenSSL and Node; 2048-iteration files still read', async (t) => {
+  assert.equal(KEY_PBKDF2_ITERATIONS, 600_000);
+  const key = await generateRsaKey();
+  const clear = key.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const pem = exportPrivateKeyPem(key, 'pässphrase');
+  assert.match(pem, /^-----BEGIN ENCRYPTED PRIVATE KEY-----\n/);
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'k.pem'), pem, { mode: 0o600 });
+  const asn1 = await run('openssl', ['asn1parse', '-in', join(dir, 'k.pem')]);
+  assert.equal(asn1.code, 0, asn1.stderr);
+  assert.match(asn1.stdout, /:PBES2[\s\S]*:PBKDF2[\s\S]*OCTET STRING[\s\S]*INTEGER +:0927C0\n[\s\S]*:hmacWithSHA256[\s\S]*:aes-256-cbc/);
+  const back = await run('openssl', ['pkey', '-in', join(dir, 'k.pem'), '-passin', 'pass:pässphrase']);
+  assert.equal(back.code, 0, back.stderr);
+  assert.equal(back.stdout, clear);
+  assert.equal(parsePrivateKey(pem, 'pässphrase').export({ type: 'pkcs8', format: 'pem' }), clear);
+  assert.throws(() => parsePrivateKey(pem, 'wrong'));
+  // Node's own export (OpenSSL's default count, what dbtls wrote before) still reads.
+  const old = key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'p' }) as string;
+  await writeFile(join(dir, 'old.pem'), old, { mode: 0o600 });
+  assert.match((await run('openssl', ['asn1parse', '-in', join(dir, 'old.pem')])).stdout, /INTEGER +:0800\n/);
+  assert.equal(parsePrivateKey(old, 'p').export({ type: 'pkcs8', format: 'pem' }), clear);
+  // A fresh salt and IV every time; no passphrase, no encryption.
+  assert.notEqual(encryptPrivateKeyPem(key, 'x', 1000), encryptPrivateKeyPem(key, 'x', 1000));
+  assert.equal(exportPrivateKeyPem(key, undefined), clear);
 });
