@@ -86,6 +86,7 @@ test('CA gone but recorded in the manifest: issue, issue --check and apply refus
     await refused(f, args, [fp, subject, /ca\.pem and .*ca-key\.pem are missing/, /refusing to create another CA/, /from a backup/, /--new-ca/]);
   }
   assert.deepEqual(await readdir(f.dest).catch(() => []), [], 'apply pushed nothing');
+  await refused(f, ['rotate', 'leaf', '-i', f.inv, '--all', '--yes'], [fp, subject, /from a backup/, /--new-ca/]);
   // check does not call it "nothing issued yet" either.
   await refused(f, ['check', '-i', f.inv], [fp, /ca\.pem is missing, but .*manifest\.json records the CA/, /from a backup/]);
 
