@@ -4,7 +4,7 @@
 import { Liquid } from 'liquidjs';
 import { fileURLToPath } from 'node:url';
 import { DbtlsError } from '../errors.js';
-import { iniValue, jdbcParam, jsString, libconfigString, phpString, propertiesValue, sqliteString, sqlString, tomlString } from './escape.js';
+import { cnfValue, iniValue, jdbcParam, jsString, libconfigString, phpString, propertiesValue, sqliteString, sqlString, tomlString } from './escape.js';
 
 /** The templates shipped with dbtls (two levels above dist/lib/render/). */
 export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
@@ -29,6 +29,7 @@ export function createEngine(userDir?: string): Engine {
   liquid.registerFilter('sqlite', sqliteString);
   liquid.registerFilter('libconfig', libconfigString);
   liquid.registerFilter('ini', iniValue);
+  liquid.registerFilter('cnf', cnfValue);
   liquid.registerFilter('properties', propertiesValue);
   liquid.registerFilter('jdbc', jdbcParam);
   liquid.registerFilter('js', jsString);

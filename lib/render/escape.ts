@@ -75,3 +75,15 @@ export function phpString(v: unknown): string {
   if (s.includes('\u0000')) refuse('PHP', s, 'it holds a NUL byte');
   return "'" + s.replace(/[\\']/g, (c) => '\\' + c) + "'";
 }
+
+/**
+ * A MySQL/MariaDB option-file value (my.cnf, client.cnf): an INI value as above, and also no "\"
+ * (mysys and Connector/C read \n, \t, \\ … as escapes) and no leading quote (both strip quotes), so
+ * every reader gets the value as written.
+ */
+export function cnfValue(v: unknown): string {
+  const s = iniValue(v);
+  if (s.includes('\\')) refuse('option-file', s, 'MySQL and MariaDB option-file readers take "\\" as an escape');
+  if (/^["']/.test(s)) refuse('option-file', s, 'option-file readers strip a leading quote');
+  return s;
+}

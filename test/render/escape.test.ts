@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseToml } from 'smol-toml';
-import { iniValue, jdbcParam, jsString, libconfigString, phpString, propertiesValue, sqlString, tomlString } from '../../lib/render/escape.js';
+import { cnfValue, iniValue, jdbcParam, jsString, libconfigString, phpString, propertiesValue, sqlString, tomlString } from '../../lib/render/escape.js';
 import { run } from '../helpers/run.js';
 import { isDbtlsError } from '../../lib/errors.js';
 
@@ -49,4 +49,22 @@ test('PHP single-quoted literals read back exactly by the real php (quotes, back
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), values);
   assert.throws(() => phpString('a\u0000b'), (e: unknown) => isDbtlsError(e) && /NUL/.test(e.message));
+});
+
+test('option-file values: what cnfValue writes my_print_defaults reads back as is; "\\" and a leading quote, which it would change, are refused', async (t) => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'dbtls-cnf-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const kept = ['/etc/my ssl/ca.pem', 'a "quoted" = b é', "it's"];
+  await writeFile(join(dir, 'x.cnf'), `[client]\n${kept.map((v, i) => `o${i}=${cnfValue(v)}`).join('\n')}\n`);
+  const r = await run('my_print_defaults', [`--defaults-file=${join(dir, 'x.cnf')}`, 'client']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), kept.map((v, i) => `--o${i}=${v}`));
+  // What the readers would have changed: the escape read as a tab, the quotes stripped.
+  await writeFile(join(dir, 'y.cnf'), '[client]\na=C:\\temp\nb="quoted"\n');
+  const changed = await run('my_print_defaults', [`--defaults-file=${join(dir, 'y.cnf')}`, 'client']);
+  assert.deepEqual(changed.stdout.trim().split('\n'), ['--a=C:\temp', '--b=quoted']);
+  for (const bad of ['C:\\temp', '"quoted"', "'x'", 'a\nb', 'a#b']) assert.throws(() => cnfValue(bad), (e: unknown) => isDbtlsError(e) && e.exitCode === 2, bad);
 });
