@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { inspectCertificate, parseCertificates, parseCertificatesOf, signedBy, verifyChain } from '../pki/inspect.js';
 import { keyPairProblem, verifyPair } from '../pki/verify-pair.js';
 import { readIfExists } from '../store/safe-fs.js';
+import { describeDirTrust } from '../store/trust.js';
 import { formatSan } from '../pki/san.js';
 import { pkiLayout } from '../store/pki-dir.js';
 import { readManifest, type Owner } from '../store/manifest.js';
@@ -33,6 +34,8 @@ export interface CheckReport {
   items: CheckItem[];
   /** In the manifest but no longer in the inventory: reported, not counted as failures. */
   orphans: string[];
+  /** The PKI directory's own mode and owner, and whether only root and dbtls's user can write it and the folders above it. */
+  pkiDir?: { path: string; mode: string; uid: number; ok: boolean; problem?: string; fix?: string };
 }
 
 const DAY = 86_400_000;
@@ -177,11 +180,16 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
     caItem.status = e.status;
     caItem.problems.push(e.problem);
   }
-  // The CA key: present, readable and ca.pem's own (an encrypted one is only checked when it signs).
   const caFail = (status: CheckStatus, problem: string) => {
     caItem.status = worse(caItem.status, status);
     caItem.problems.push(problem);
   };
+  // The folder itself: another user who can write it (or a folder above it) can plant or swap what
+  // dbtls trusts, as OpenSSH refuses a key in a loose folder. Flagged on the CA's line (exit 1).
+  const trust = await describeDirTrust(layout.root);
+  report.pkiDir = { path: layout.root, mode: '0' + trust.mode.toString(8).padStart(3, '0'), uid: trust.uid, ok: trust.ok, ...(trust.problem ? { problem: trust.problem } : {}), ...(trust.fix ? { fix: trust.fix } : {}) };
+  if (!trust.ok) caFail('invalid', `${trust.problem} (fix: ${trust.fix})`);
+  // The CA key: present, readable and ca.pem's own (an encrypted one is only checked when it signs).
   const caKeyPem = await readFor(layout.caKey, 'ca-key.pem', caFail);
   if (caKeyPem === null) caFail('missing', 'ca-key.pem is missing: the CA cannot sign (restore it from a backup)');
   else if (caKeyPem !== undefined && !/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(caKeyPem)) {

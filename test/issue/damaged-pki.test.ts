@@ -295,3 +295,22 @@ test('the CA key is encrypted with PBKDF2-HMAC-SHA256 at 600,000 iterations; an 
   assert.equal(wrong.code, 2, wrong.stderr);
   assert.match(wrong.stderr, /ca-key\.pem could not be decrypted: wrong passphrase/);
 });
+
+test('check reports the PKI directory\'s mode and flags one that others can write', async (t) => {
+  const f = await fixture(t);
+  const ok = await dbtls(['check', '-i', f.inv, '--json'], { env: env() });
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.deepEqual(JSON.parse(ok.stdout).pkiDir, { path: f.pki, mode: '0700', uid: process.getuid!(), ok: true });
+  const plain = await dbtls(['check', '-i', f.inv], { env: env() });
+  assert.match(plain.stdout, /note +.*pki: mode 0700, owner uid \d+\n/);
+
+  const { chmod } = await import('node:fs/promises');
+  await chmod(f.pki, 0o777);
+  const bad = await dbtls(['check', '-i', f.inv, '--json'], { env: env() });
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  const report = JSON.parse(bad.stdout);
+  assert.equal(report.pkiDir.mode, '0777');
+  assert.equal(report.pkiDir.ok, false);
+  assert.equal(report.items[0].status, 'invalid');
+  assert.match(report.items[0].problems.join('\n'), /world-writable \(mode 0777.*\(fix: chmod go-w /);
+});
