@@ -23,7 +23,7 @@ export function registerRender(program: Command): void {
       'Renders, for each node, the files its roles need, with the paths its certificates will have on the\n' +
         'node after the push: my.cnf, client.cnf, users.sql, replication.sql (MySQL, Percona, MariaDB),\n' +
         'tidb.toml, pd.toml, tikv.toml, proxysql.cnf and proxysql-admin.sql, tungsten.ini; and for each\n' +
-        'client client.cnf, Connector/J properties and URLs, a Go DSN note and a Node mysql2 snippet.\n' +
+        'client client.cnf, Connector/J properties and URLs, a Go DSN note, a Node mysql2 and a PHP snippet.\n' +
         'Run `dbtls issue` first. Deterministic: a re-run writes nothing.',
     );
   addInventoryOptions(cmd)
@@ -43,7 +43,7 @@ export function registerRender(program: Command): void {
         exitCodes: [
           [0, 'rendered (or, with --check, everything up to date)'],
           [1, 'with --check: some file differs or is missing; otherwise the work failed'],
-          [2, 'usage or input error (inventory problems, nothing issued yet, a template error with its file and line)'],
+          [2, 'usage or input error (inventory problems, nothing issued yet, a --templates folder that is not there, a template error with its file and line)'],
         ],
       }),
     )
