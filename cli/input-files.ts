@@ -30,13 +30,8 @@ function judge(st: Stats, pipeOk: boolean): string | undefined {
   return 'is not a regular file';
 }
 
-/** The error system calls give for PATH, in words, naming the option. */
-export function fileError(flag: string, path: string, e: unknown): DbtlsError {
-  if (isDbtlsError(e)) {
-    // readGivenFile's own refusals ("… is a device, not a regular file", "… is N bytes, more than …").
-    const text = e.message.startsWith(path) ? e.message.slice(path.length).replace(/^:?\s*/, '') : e.message;
-    return problem(flag, path, text);
-  }
+/** What a failed stat, open or read says, in words ("no such file", "permission denied"). */
+export function readProblem(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   const words: Record<string, string> = {
     ENOENT: 'no such file',
@@ -47,7 +42,17 @@ export function fileError(flag: string, path: string, e: unknown): DbtlsError {
     EISDIR: 'is a directory, not a file',
     ENAMETOOLONG: 'the name is too long',
   };
-  return problem(flag, path, (code && words[code]) ?? (e as Error).message);
+  return (code && words[code]) ?? (e as Error).message;
+}
+
+/** The error system calls give for PATH, in words, naming the option. */
+export function fileError(flag: string, path: string, e: unknown): DbtlsError {
+  if (isDbtlsError(e)) {
+    // readGivenFile's own refusals ("… is a device, not a regular file", "… is N bytes, more than …").
+    const text = e.message.startsWith(path) ? e.message.slice(path.length).replace(/^:?\s*/, '') : e.message;
+    return problem(flag, path, text);
+  }
+  return problem(flag, path, readProblem(e));
 }
 
 /** Checks that PATH, given for FLAG, is a file that can be read; throws the usage error if not. */

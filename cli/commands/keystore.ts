@@ -169,11 +169,15 @@ async function writeCommand(flags: WriteFlags, entries: () => Promise<import('..
 
 async function listCommand(file: string, flags: StorepassFlags): Promise<number> {
   try {
-    const { readFile } = await import('node:fs/promises');
     const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
     const { readStore } = await import('../../lib/keystore/store.js');
-    const { inputError } = await import('../../lib/errors.js');
-    const bytes = await readFile(file).catch((e: Error) => { throw inputError('unreadable', `cannot read ${file}: ${e.message}`, { file }); });
+    const { inputError, isDbtlsError } = await import('../../lib/errors.js');
+    const { readGivenFile } = await import('../../lib/store/safe-fs.js');
+    const { readProblem } = await import('../input-files.js');
+    // Bounded, and only a regular file (`keystore list /dev/zero` read without end before).
+    const bytes = await readGivenFile(file).catch((e: unknown) => {
+      throw isDbtlsError(e) ? e : inputError('unreadable', `${file}: ${readProblem(e)}`, { file });
+    });
     const listing = await readStore(bytes, await storepassFromSources(await (await import('../secrets.js')).storepassFlags(flags)), file);
     const entries = listing.entries.map((e) => ({
       alias: e.alias,

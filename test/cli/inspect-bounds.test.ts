@@ -76,3 +76,10 @@ test('--ca and --key on a device are refused too, before anything is read', asyn
     assert.equal(r.stderr.split('\n')[0], `dbtls: ${flag} /dev/zero: is a device, not a regular file`);
   }
 });
+
+test('keystore list reads its store the same way: /dev/zero and a FIFO refused at once, exit 2', async () => {
+  assertRefused(await dbtls(['keystore', 'list', '/dev/zero'], { timeoutMs: 20_000 }), '/dev/zero', /is a device, not a regular file$/);
+  const fifo = join(dir, 'store.fifo');
+  assert.equal((await run('mkfifo', [fifo])).code, 0);
+  assertRefused(await dbtls(['keystore', 'list', fifo], { timeoutMs: 20_000 }), fifo, /is a FIFO, not a regular file$/);
+});
