@@ -118,10 +118,11 @@ async function scheduleCommand(flags: ScheduleFlags): Promise<number> {
     let changed = false;
     if (flags.out !== undefined) {
       // Changed when a file would differ from what --out holds now.
-      const { readFile } = await import('node:fs/promises');
+      // Read without following a link, bounded, regular files only: anything else there is "changed".
+      const { readTextNoFollow } = await import('../../lib/store/safe-fs.js');
       const { resolve: resolvePath } = await import('node:path');
       for (const f of files) {
-        const now = await readFile(resolvePath(cwd, flags.out, f.fileName), 'utf8').catch(() => undefined);
+        const now = await readTextNoFollow(resolvePath(cwd, flags.out, f.fileName), { maxBytes: 1 << 20 }).catch(() => undefined);
         if (now !== f.text) changed = true;
       }
       if (flags.check) {
