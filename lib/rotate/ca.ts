@@ -10,7 +10,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { generateRsaKey, exportPrivateKeyPem } from '../pki/keys.js';
-import { inspectCertificate, parseCertificates } from '../pki/inspect.js';
+import { inspectCertificate, parseCertificatesOf } from '../pki/inspect.js';
 import { issueCertificate, subjectAsn1Of } from '../pki/certificate.js';
 import { CERT_MODE, KEY_MODE, writeFileAtomic } from '../store/atomic-write.js';
 import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
@@ -67,9 +67,9 @@ async function withPki<T>(cluster: Cluster, fn: () => Promise<T>): Promise<T> {
 
 async function caCerts(cluster: Cluster): Promise<X509Certificate[]> {
   const file = pkiLayout(cluster.pki).ca;
-  const certs = parseCertificates(await readFile(file, 'utf8').catch(() => {
+  const certs = parseCertificatesOf(await readFile(file, 'utf8').catch(() => {
     throw inputError('no-ca', `${file} does not exist: there is no CA to rotate`, { file }, `run: dbtls apply -i ${cluster.file}`);
-  }));
+  }), file);
   if (!certs.length) throw inputError('no-ca', `${file} holds no certificate`, { file });
   return certs;
 }
