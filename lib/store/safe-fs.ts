@@ -18,6 +18,14 @@ export interface SafeReadOptions {
  * regular file, and files larger than maxBytes. ENOENT is rethrown as is, so callers can test for it.
  */
 export async function readFileNoFollow(path: string, opts: SafeReadOptions = {}): Promise<Buffer> {
+  return (await readNoFollowWithStats(path, opts)).data;
+}
+
+/**
+ * readFileNoFollow, also returning the stat of the very file that was read (fstat on the open
+ * handle), so its owner and mode can be judged without a race against a swap.
+ */
+export async function readNoFollowWithStats(path: string, opts: SafeReadOptions = {}): Promise<{ data: Buffer; stats: Stats }> {
   const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   let fh: FileHandle;
   try {
@@ -52,7 +60,7 @@ export async function readFileNoFollow(path: string, opts: SafeReadOptions = {})
         break;
       }
     }
-    return buf.subarray(0, n);
+    return { data: buf.subarray(0, n), stats: st };
   } finally {
     await fh.close().catch(() => undefined);
   }

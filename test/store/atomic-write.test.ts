@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeTemp, KEY_MODE, CERT_MODE, isTempName } from '../../lib/store/atomic-write.js';
 import { commitBatch, recoverBatch } from '../../lib/store/batch.js';
@@ -70,9 +70,12 @@ test('a batch writes every file and removes its journal', async (t) => {
 test('a batch interrupted after its journal is rolled forward by the next run', async (t) => {
   const dir = await tempDir(t);
   // The state a crash leaves between two renames: "a" renamed, "b" still under its temporary name.
+  const tempA = await writeTemp(join(dir, 'a'), 'A', { mode: KEY_MODE });
   const tempB = await writeTemp(join(dir, 'b'), 'B', { mode: KEY_MODE });
-  await writeFile(join(dir, 'a'), 'A');
-  await writeFile(join(dir, '.journal'), JSON.stringify({ version: 1, renames: [[join(dir, 'a.gone'), join(dir, 'a')], [tempB, join(dir, 'b')]] }));
+  await rename(tempA, join(dir, 'a'));
+  const uid = process.geteuid!();
+  const rel = (p: string) => p.slice(dir.length + 1);
+  await writeFile(join(dir, '.journal'), JSON.stringify({ version: 2, renames: [[rel(tempA), 'a', uid], [rel(tempB), 'b', uid]] }), { mode: 0o600 });
   assert.equal(await recoverBatch(join(dir, '.journal'), [dir]), 'rolled-forward');
   assert.deepEqual((await readdir(dir)).sort(), ['a', 'b']);
   assert.equal(await readFile(join(dir, 'b'), 'utf8'), 'B');
