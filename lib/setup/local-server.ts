@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { childEnv } from '../child-env.js';
 
 export const FALLBACK_SUFFIX = 'dbtls';
 const SERVERS = ['mysqld', 'mariadbd'];
@@ -40,11 +41,12 @@ export async function findServer(env: NodeJS.ProcessEnv): Promise<string | undef
   return findExecutable(SERVERS, env);
 }
 
+/** The server gets the scrubbed environment (childEnv): DBTLS_SERVER is read here, never passed on. */
 async function askServer(args: string[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const bin = await findServer(env);
   if (!bin) return undefined;
   return new Promise((resolve) => {
-    execFile(bin, args, { timeout: 10_000, env, maxBuffer: 8 << 20 }, (err, stdout) => resolve(err ? undefined : stdout));
+    execFile(bin, args, { timeout: 10_000, env: childEnv({}, env), maxBuffer: 8 << 20 }, (err, stdout) => resolve(err ? undefined : stdout));
   });
 }
 

@@ -2,11 +2,12 @@
 // when running as root; the group is the user's primary group. `id` asks NSS, so LDAP users work too.
 import { execFile } from 'node:child_process';
 import { inputError } from '../errors.js';
+import { childEnv } from '../child-env.js';
 import type { FileOwner } from '../store/atomic-write.js';
 
 function idOf(flag: '-u' | '-g', user: string): Promise<number | undefined> {
   return new Promise((resolve) => {
-    execFile('id', [flag, '--', user], { timeout: 5000 }, (err, stdout) => {
+    execFile('id', [flag, '--', user], { timeout: 5000, env: childEnv() }, (err, stdout) => {
       const n = Number(stdout.trim());
       resolve(err || !Number.isInteger(n) ? undefined : n);
     });
@@ -32,7 +33,7 @@ export function runningAsRoot(): boolean {
 export async function resolveGroup(group: string): Promise<number> {
   if (!/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/.test(group)) throw inputError('bad-group', `"${group}" is not a valid group name`, { field: 'group' });
   const gid = await new Promise<number | undefined>((resolve) => {
-    execFile('getent', ['group', '--', group], { timeout: 5000 }, (err, stdout) => {
+    execFile('getent', ['group', '--', group], { timeout: 5000, env: childEnv() }, (err, stdout) => {
       const n = Number(stdout.split(':')[2]);
       resolve(err || !Number.isInteger(n) ? undefined : n);
     });

@@ -1,6 +1,6 @@
 // `dbtls setup`: what mysql_ssl_rsa_setup did (REFERENCE §1), with random serials, proper v3
 // extensions, optional SANs so VERIFY_IDENTITY can work, and files that are never half-written.
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants, lstat, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { generateRsaKey, privateKeyToPem, publicKeyToPem, type PrivateKeyFormat, type RsaKeySize } from '../pki/keys.js';
@@ -8,6 +8,7 @@ import { parseSans, formatSan, sanProblem, type San } from '../pki/san.js';
 import { inspectCertificate, parseCertificates, type CertificateInfo } from '../pki/inspect.js';
 import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
 import { acquireLock } from '../store/lock.js';
+import { checkTrustedDir } from '../store/trust.js';
 import { CERT_MODE, KEY_MODE, type FileOwner } from '../store/atomic-write.js';
 import { inputError } from '../errors.js';
 
@@ -98,7 +99,7 @@ async function existing(dir: string, names: string[]): Promise<string[]> {
   const found: string[] = [];
   for (const n of names) {
     try {
-      await stat(join(dir, n));
+      await lstat(join(dir, n)); // a name that exists counts, whatever it is; nothing is followed
       found.push(n);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -107,12 +108,16 @@ async function existing(dir: string, names: string[]): Promise<string[]> {
   return found;
 }
 
-/** Checks the datadir before anything is generated: it must exist, be a directory and be writable. */
+/**
+ * Checks the datadir before anything is generated: it must exist, be a directory and be writable, and
+ * nobody but its owner (the server's user, say mysql, is normal) may write it: not group- or
+ * world-writable, and no ancestor another user can write (checkTrustedDir).
+ */
 export async function checkDatadir(datadir: string): Promise<string> {
   const dir = resolve(datadir);
   let st;
   try {
-    st = await stat(dir);
+    st = await stat(dir); // the datadir itself may be a link the operator made (/var/lib/mysql -> /data/mysql)
   } catch {
     throw inputError('no-datadir', `data directory ${dir} does not exist`, { field: '--datadir' }, 'create it first, or pass another --datadir');
   }
@@ -122,6 +127,7 @@ export async function checkDatadir(datadir: string): Promise<string> {
   } catch {
     throw inputError('datadir-not-writable', `data directory ${dir} is not writable`, { field: '--datadir' });
   }
+  await checkTrustedDir(dir, { allowOwner: 'any', what: 'it as a datadir' });
   return dir;
 }
 
@@ -139,9 +145,9 @@ export async function runSetup(opts: SetupOptions, onEvent: (e: SetupEvent) => v
   }
   const dir = await checkDatadir(opts.datadir);
 
-  const lock = opts.check ? { release: async () => {} } : await acquireLock(join(dir, LOCK));
+  const lock = opts.check ? { release: async () => {} } : await acquireLock(join(dir, LOCK), { allowOwner: 'any' });
   try {
-    const recovered = !opts.check && (await recoverBatch(join(dir, JOURNAL), [dir])) === 'rolled-forward';
+    const recovered = !opts.check && (await recoverBatch(join(dir, JOURNAL), { depth: 0 })) === 'rolled-forward';
     if (recovered) onEvent({ type: 'recovered', journal: join(dir, JOURNAL) });
 
     const report: SetupReport = { datadir: dir, suffix: opts.suffix, sans: sans.map(formatSan), written: [], skipped: [], recovered };
