@@ -4,6 +4,7 @@ import type { NodeSpec } from '../../lib/inventory/model.js';
 import type { ConnectionResult } from '../../lib/init/host-keys.js';
 import type { RenderReport } from '../../lib/render/render.js';
 import type { OutputMode } from './issue-progress.js';
+import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 
 const target = (n: NodeSpec) => `${n.ssh.user ?? 'root'}@${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.ssh.port ?? 22}${n.ssh.proxyJump ? ` via ${n.ssh.proxyJump.host}` : ''}`;
 
@@ -14,7 +15,8 @@ function outcome(r: ConnectionResult): string {
     case 'unknown-key':
       return `unknown host key ${r.offered.fingerprint}${r.offered.bastion ? ` (bastion ${r.offered.bastion})` : ''}`;
     default:
-      return r.message;
+      // An SSH error can quote the server (a banner, a disconnect reason): one clean, bounded line.
+      return sanitizeForTerminal(r.message, 1000);
   }
 }
 
