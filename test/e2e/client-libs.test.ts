@@ -43,7 +43,7 @@ interface Fixture {
   env: NodeJS.ProcessEnv;
 }
 
-const CLIENTS = { 'c-dbn': 'dbn', 'c-other': 'other', 'c-ip': 'ipn', 'c-ip2': 'ip2' } as const;
+const CLIENTS = { 'c-dbn': 'dbn', 'c-other': 'other', 'c-ip': 'ipn', 'c-ip2': 'ip2', 'c-plain': 'plain' } as const;
 type ClientName = keyof typeof CLIENTS;
 
 function inventoryDoc(port: number, dest: (n: string) => string): string {
@@ -53,7 +53,7 @@ function inventoryDoc(port: number, dest: (n: string) => string): string {
     pki: './pki',
     subject: { O: 'Libs "Q"; back\\slash' },
     ca: { commonName: 'Libs CA' },
-    nodes: [node('dbn', 'dbn', { sans: ['127.0.0.1'] }), node('other', 'other'), node('ipn', '127.0.0.1'), node('ip2', '127.0.0.2'), { ...node('my1', 'my1'), roles: ['mysql'] }],
+    nodes: [node('dbn', 'dbn', { sans: ['127.0.0.1'] }), node('other', 'other'), node('ipn', '127.0.0.1'), node('ip2', '127.0.0.2'), node('plain', '127.0.0.3'), { ...node('my1', 'my1'), roles: ['mysql'] }],
     clients: Object.entries(CLIENTS).map(([name, connectTo]) => ({ name, connectTo })),
   });
 }
@@ -291,4 +291,25 @@ test('a server certificate with the same names from a CA with the same subject b
   }
   // And with the real certificate back, the same files connect again (the refusals were the certificate's).
   assert.deepEqual(await DRIVERS['Python mysqlclient (client.cnf)']!(fx, 'c-dbn'), { ok: true, text: 'c-dbn@%' });
+});
+
+test('a server that offers no TLS (a downgrade) is refused by every library but PyMySQL, as client.cnf says', async () => {
+  const fx = await fixture();
+  // Same port, 127.0.0.3 (node "plain"), no TLS at all; c-plain may log in there without a certificate.
+  const plain = await startMariadb(scope, { port: fx.port, serverArgs: ['--bind-address=127.0.0.3', '--skip-ssl'] });
+  await plain.sql("CREATE USER 'c-plain'@'%'");
+  const control = await plain.client(['--user=c-plain', '--skip-ssl', '-N', '-B', '-e', 'SELECT CURRENT_USER()'], { host: '127.0.0.3' });
+  assert.equal(control.code, 0, `the plaintext server does not let c-plain in at all: ${control.stderr}`);
+  for (const [lib, drive] of Object.entries(DRIVERS)) {
+    const o = await drive(fx, 'c-plain');
+    if (lib.startsWith('Python PyMySQL')) {
+      // PyMySQL 1.0 uses TLS only when the server offers it; the rendered file warns about it.
+      assert.deepEqual(o, { ok: true, text: 'c-plain@%' }, 'PyMySQL now refuses a server without TLS: drop the warning in client.cnf');
+      continue;
+    }
+    assert.equal(o.ok, false, `${lib} talked to a server without TLS: ${o.text}`);
+    assert.match(o.text, /SSL|TLS|secure connection|gone away/i, `${lib}: ${o.text}`);
+    assert.doesNotMatch(o.text, /Access denied|No module|Can't locate|cannot load|no verdict/i, `${lib}: ${o.text}`);
+  }
+  assert.match(await readFile(join(fx.out, 'clients/c-plain/client.cnf'), 'utf8'), /PyMySQL .* carries on without TLS/s);
 });
