@@ -49,7 +49,7 @@ export interface SkippedLine {
 export type HostKeyResult =
   | { status: 'known' }
   | { status: 'revoked'; fingerprint: string }
-  | { status: 'changed'; offered: string; expected: string[]; file: string; lines: number[] }
+  | { status: 'changed'; offered: string; expected: string[]; file: string; lines: number[]; /** Set when only keys of other types are known: the offered key's type and the known ones. */ newType?: { offered: string; known: string[] } }
   | { status: 'unknown'; fingerprint: string };
 
 const HASH_MAGIC = '|1|';
@@ -217,6 +217,7 @@ export class KnownHosts {
       expected: [...new Set(conflicting.map((e) => fingerprintSha256(e.key)))],
       file,
       lines: conflicting.filter((e) => e.file === file).map((e) => e.line),
+      ...(sameType.length === 0 ? { newType: { offered: type, known: [...new Set(listed.map((e) => e.keyType))].sort() } } : {}),
     };
   }
 }

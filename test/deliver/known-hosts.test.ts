@@ -126,7 +126,7 @@ test('a changed key reports the offered and the expected fingerprints, with file
   const [fpEd, fpEd3, fpRsa, fpRsa2] = await Promise.all([ed, ed3, rsa, rsa2].map((k) => keygenFingerprint(k.pub)));
   assert.deepEqual(kh.check('db1', 22, ed3.type, ed3.blob), { status: 'changed', offered: fpEd3, expected: [fpEd], file: 'kh', lines: [2] });
   // Only a key of another type is known: still refused, and the known one is shown.
-  assert.deepEqual(kh.check('db1', 22, rsa.type, rsa.blob), { status: 'changed', offered: fpRsa, expected: [fpEd], file: 'kh', lines: [2] });
+  assert.deepEqual(kh.check('db1', 22, rsa.type, rsa.blob), { status: 'changed', offered: fpRsa, expected: [fpEd], file: 'kh', lines: [2], newType: { offered: 'ssh-rsa', known: ['ssh-ed25519'] } });
   // Keys of both types known: the expected fingerprint is the one of the offered type.
   assert.deepEqual(kh.check('both', 22, 'rsa-sha2-512', rsa2.blob), { status: 'changed', offered: fpRsa2, expected: [fpRsa], file: 'kh', lines: [9] });
   assert.deepEqual(kh.check('both', 22, ed3.type, ed3.blob), { status: 'changed', offered: fpEd3, expected: [fpEd], file: 'kh', lines: [10] });
