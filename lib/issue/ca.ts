@@ -133,11 +133,21 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
   }
 
   if (certPem !== undefined && keyPem !== undefined) {
-    if (opts.newCa) {
-      throw usageError('ca-intact', `--new-ca starts over only when the CA is gone, and ${layout.ca} and ${layout.caKey} are there`, 'to replace a working CA without breaking trust, use `dbtls rotate ca`');
-    }
+    const bundle = parseCertificatesOf(certPem, layout.ca);
     const cert = firstCertificate(certPem, layout.ca);
     const info = inspectCertificate(cert);
+    // ca.pem holds the recorded CA (first, or beside its successor during `rotate ca`), or another
+    // CA was put in its place: that one would re-issue and re-push everything, so only on purpose.
+    const replaced = recorded !== undefined && !bundle.some((c) => c.fingerprint256 === recorded.fingerprint256);
+    if (replaced && !opts.newCa) {
+      throw inputError('ca-replaced',
+        `${layout.ca} holds the CA ${info.subject} (SHA-256 fingerprint ${info.fingerprint256}), but ${layout.manifest} records the CA ${recordedName(recorded)} that signed this cluster's certificates: refusing to re-issue everything under another CA`,
+        { file: layout.ca },
+        `${restore}; to adopt this CA deliberately (every certificate re-issued, every node re-trusting), run again with --new-ca`);
+    }
+    if (opts.newCa && !replaced) {
+      throw usageError('ca-intact', `--new-ca starts over only when the CA is gone or replaced, and ${layout.ca} and ${layout.caKey} are the CA the manifest records`, 'to replace a working CA without breaking trust, use `dbtls rotate ca`');
+    }
     if (opts.import) {
       const theirs = firstCertificate(await readFile(opts.import.certPath, 'utf8'), opts.import.certPath);
       if (theirs.fingerprint256 !== cert.fingerprint256) {

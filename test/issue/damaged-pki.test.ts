@@ -101,6 +101,23 @@ test('CA gone but recorded in the manifest: issue, issue --check and apply refus
   await refused(f, ['issue', '-i', f.inv, '--new-ca'], [/--new-ca starts over only when the CA is gone/, /rotate ca/]);
 });
 
+test('another CA put in place of the recorded one is refused (issue and apply); --new-ca adopts it deliberately', async (t) => {
+  const f = await fixture(t);
+  const other = await tempDir(t);
+  const otherInv = await writeInventory(other, { nodes: [{ name: 'x1', host: '10.0.0.99', roles: ['mariadb'] }] });
+  assert.equal((await dbtls(['issue', '-i', otherInv], { env: env() })).code, 0);
+  for (const file of ['ca.pem', 'ca-key.pem']) await copyFile(join(other, 'pki', file), join(f.pki, file));
+  const theirs = JSON.parse(await readFile(join(other, 'pki/manifest.json'), 'utf8')).ca.fingerprint256;
+  for (const args of [['issue', '-i', f.inv], ['apply', '-i', f.inv]]) {
+    await refused(f, args, [esc(theirs), esc(f.manifest.ca.fingerprint256), /refusing to re-issue everything under another CA/, /--new-ca/]);
+  }
+  const r = await dbtls(['issue', '-i', f.inv, '--new-ca', '--json'], { env: env() });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).ca.fingerprint256, theirs);
+  assert.equal(JSON.parse(r.stdout).issued.length, 5);
+  await openssl(['verify', '-CAfile', 'ca.pem', 'nodes/db1/server-cert.pem', 'clients/app/client-cert.pem'], f.pki);
+});
+
 test('half a CA is refused and never regenerated; a CA key that is not ca.pem\'s is refused', async (t) => {
   const f = await fixture(t);
   const keyPath = join(f.pki, 'ca-key.pem');
