@@ -1,5 +1,8 @@
 // The cluster's CA: created once, imported from the user's own files, or loaded. Its key may be
-// encrypted at rest (PKCS#8, AES-256-CBC) and is decrypted only when something must be signed.
+// encrypted at rest (PKCS#8 PBES2: PBKDF2-HMAC-SHA256 at 600,000 iterations, AES-256-CBC; older
+// files at any count still read) and is decrypted only when something must be signed. A CA the
+// manifest records is never replaced without --new-ca: not when its files are gone, not when half
+// of it is, not when another CA sits in its place; a key that is not ca.pem's is refused.
 import { readFile } from 'node:fs/promises';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { relative } from 'node:path';
