@@ -204,8 +204,12 @@ async function pushNode(node: NodeSpec, work: NodeWork, connect: Connect, opts: 
         const problem = opts.afterReload ? await opts.afterReload(node) : undefined;
         if (problem) throw new DbtlsError('after-reload', `${node.name}: ${sanitizeForTerminal(problem)}`);
       } catch (e) {
-        if (opts.rollback !== false && installed.length) await rollBack(node, conn, opts, result, installed, onEvent);
-        installed = [];
+        if (opts.rollback !== false && installed.length) {
+          // Whatever the rollback's outcome, the backups are not pruned: they are what is left to restore from.
+          const set = installed;
+          installed = [];
+          await rollBack(node, conn, opts, result, set, onEvent);
+        }
         throw e;
       }
     }

@@ -3,7 +3,8 @@
 // verified connections to both. `rotate ca` (all three phases) and then `rotate leaf --all` must
 // cause zero failed connections and zero replication errors, rows must still replicate, and
 // `check --live` must show every node serving the manifest's new serial. A reload that fails (a key
-// that does not match) must leave the node serving its previous certificate and fail the run.
+// that does not match) must leave the node serving its previous certificate, with its previous files
+// put back, and fail the run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile, copyFile, mkdir } from 'node:fs/promises';
@@ -131,10 +132,12 @@ test('rotate ca (three phases) then rotate leaf --all under load: zero failed co
   await replicationHealthy(c);
 });
 
-test('a reload that fails (a key that does not match the new certificate) keeps the previous certificate served; rotate exits 1 naming the node; the next run converges', async () => {
+test('a reload that fails (a key that does not match the new certificate) keeps the previous certificate served and puts the previous files back byte for byte; rotate exits 1 naming the node; the next run converges', async () => {
   const c = await bed();
   const db2 = c.replica;
   const served = (await servedCertificate(db2.port)).serial;
+  const onDisk = async () => Promise.all([db2.files.ca, db2.files.cert, db2.files.key].map((f) => readFile(f, 'base64')));
+  const before = await onDisk();
   // Between the push and FLUSH SSL, db2's key file is put back to the old key (what an operator's
   // stray copy, or a half-finished manual fix, would do): the server is asked to load a new
   // certificate with a key that does not belong to it.
@@ -157,9 +160,15 @@ test('a reload that fails (a key that does not match the new certificate) keeps 
   assert.equal(node.reload[0].status, 'failed');
   assert.match(node.reload[0].message, /ERROR 1105.*(private key|SSL)/i, 'the server\'s own message');
   assert.equal((await servedCertificate(db2.port)).serial, served, 'db2 still serves its previous certificate');
+  // Rolled back: the files on disk are the ones it serves, so a restart does not load the rejected set.
+  assert.ok(node.rolledBack.length >= 2, JSON.stringify(node));
+  assert.match(node.error.message, /rolled back/);
+  assert.deepEqual(await onDisk(), before, 'db2 has its previous ca, certificate and key, byte for byte');
   const plain = await dbtls(['rotate', 'leaf', '-i', c.inv, '--all', '--node', 'db2', '--yes'], { timeoutMs: 120_000 });
   assert.equal(plain.code, 1);
   assert.match(plain.stdout, /db2: reload failed: FLUSH SSL|db2: reload failed/);
+  assert.match(plain.stdout, /db2: rolled back \d+ files/);
+  assert.deepEqual(await onDisk(), before);
 
   // With the reload as it should be, the next push converges: the right key goes back, FLUSH SSL works.
   entry.reload = normal;
