@@ -104,6 +104,7 @@ async function pkiLock(root: string, waitMs: number): Promise<Lock> {
     try {
       return await acquireLock(pkiLayout(root).lock);
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw inputError('not-issued', `${root} does not exist: nothing has been issued to push`, { file: root }, 'run: dbtls issue (or dbtls apply)');
       if (!isDbtlsError(e) || e.code !== 'locked' || Date.now() >= deadline) throw e;
       await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
     }
