@@ -1,14 +1,16 @@
 // Store entries from PEM files, as `dbtls keystore create` and `trust` take them.
-import { readFile } from 'node:fs/promises';
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { parseCertificates } from '../pki/inspect.js';
-import { inputError } from '../errors.js';
+import { inputError, isDbtlsError } from '../errors.js';
+import { readGivenFile } from '../store/safe-fs.js';
 import type { PrivateKeyInput, TrustedCertInput } from './types.js';
 
+/** A PEM file named by the user: a regular file (a link to one is followed), at most 64 MiB (`--cert /dev/zero` is refused at once). */
 async function readText(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return (await readGivenFile(file)).toString('utf8');
   } catch (e) {
+    if (isDbtlsError(e)) throw e;
     throw inputError('unreadable', `cannot read ${file}: ${(e as Error).message}`, { file });
   }
 }

@@ -1,12 +1,11 @@
 // Store passwords: given by the user (flag, file or DBTLS_STOREPASS), or generated once and kept,
 // 0600, in the PKI directory, where the config renderers find it. Never printed or logged.
 import { randomInt } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
 import { KEY_MODE } from '../store/atomic-write.js';
 import type { BatchFile } from '../store/batch.js';
-import { readIfExists } from '../store/safe-fs.js';
+import { readGivenFile, readIfExists } from '../store/safe-fs.js';
 
 export const STOREPASS_FILE = 'storepass';
 /** keytool refuses store passwords shorter than 6 characters. */
@@ -26,7 +25,8 @@ export async function storepassFromSources(src: StorepassSources): Promise<strin
   let pass = src.value;
   if (pass === undefined && src.file !== undefined) {
     try {
-      pass = (await readFile(src.file, 'utf8')).replace(/\r?\n$/, '');
+      // Bounded, and a pipe is fine (`--storepass-file <(pass show db)`); a device or directory is not.
+      pass = (await readGivenFile(src.file, { allowPipe: true, maxBytes: 64 << 10 })).toString('utf8').replace(/\r?\n$/, '');
     } catch (e) {
       throw usageError('storepass-file', `cannot read --storepass-file ${src.file}: ${(e as Error).message}`);
     }
