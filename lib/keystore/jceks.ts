@@ -81,6 +81,8 @@ const TC_PROXYCLASSDESC = 0x7d;
 const TC_ENUM = 0x7e;
 const TC_BLOCKDATALONG = 0x7a;
 const BASE_HANDLE = 0x7e0000;
+/** How deep objects may nest in a sealed key (keytool's are 3 levels deep). */
+const MAX_SERIAL_DEPTH = 64;
 const SC_WRITE_METHOD = 0x01;
 const SC_SERIALIZABLE = 0x02;
 const SC_EXTERNALIZABLE = 0x04;
@@ -336,6 +338,8 @@ const PRIMITIVE_SIZES: Record<string, number> = { B: 1, C: 2, D: 8, F: 4, I: 4, 
 class JavaDeserializer {
   offset: number;
   private handles: JValue[] = [];
+  /** Nesting of content(): what keystores hold is a few levels deep; a hostile file must not exhaust the stack. */
+  private depth = 0;
 
   constructor(
     private readonly buf: Buffer,
@@ -383,6 +387,15 @@ class JavaDeserializer {
   }
 
   private content(): JValue {
+    if (++this.depth > MAX_SERIAL_DEPTH) this.fail(`the serialized key nests deeper than ${MAX_SERIAL_DEPTH} levels`);
+    try {
+      return this.element();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private element(): JValue {
     const tc = this.u8();
     switch (tc) {
       case TC_NULL:

@@ -143,3 +143,17 @@ test('writeJceksSecretKey refuses what Java could not unseal', () => {
   assert.throws(() => writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key: Buffer.alloc(3), password: PASS }), /Blowfish key/);
   assert.throws(() => writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key, password: PASS, salt: Buffer.from('0102020101020201', 'hex') }), /salt/);
 });
+
+test('a secret key entry nesting its serialized objects without end is an input error, not a stack overflow', () => {
+  const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+  const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+  const utf = (s: string) => Buffer.concat([u16(s.length), Buffer.from(s, 'latin1')]);
+  // Object[] { Object[] { Object[] { … } } }: the first array names its class, the others refer back to it.
+  const levels = 100_000;
+  const first = Buffer.concat([Buffer.from([0x75, 0x72]), utf('[Ljava.lang.Object;'), Buffer.alloc(8), Buffer.from([0x02]), u16(0), Buffer.from([0x78, 0x70]), u32(1)]);
+  const next = Buffer.concat([Buffer.from([0x75, 0x71]), u32(0x7e0000), u32(1)]);
+  const stream = Buffer.concat([Buffer.from([0xac, 0xed, 0x00, 0x05]), first, Buffer.concat(Array.from({ length: levels }, () => next)), Buffer.from([0x70])]);
+  const body = Buffer.concat([u32(0xcececece), u32(2), u32(1), u32(3), utf('jgroups'), Buffer.alloc(8), stream]);
+  const store = Buffer.concat([body, Buffer.alloc(20)]);
+  assert.throws(() => readJceks(store), (e: unknown) => isDbtlsError(e) && e.kind === 'input' && /nests deeper than/.test(e.message));
+});
