@@ -81,6 +81,7 @@ async function runCheckCommand(flags: CheckFlags): Promise<number> {
         process.stdout.write(line.trimEnd() + '\n');
       }
       for (const o of report.orphans) process.stdout.write(`note     ${o} is in the manifest but no longer in the inventory\n`);
+      if (report.pkiDir) process.stdout.write(`note     ${report.pkiDir.path}: mode ${report.pkiDir.mode}, owner uid ${report.pkiDir.uid}${report.pkiDir.ok ? '' : ' (others can write it: see the ca line)'}\n`);
       const bad = report.items.filter((i) => i.status !== 'ok').length;
       process.stdout.write(bad ? `${bad} of ${report.items.length} need attention (window ${flags.within})\n` : `all ${report.items.length} ok for at least ${flags.within}\n`);
       for (const l of live ?? []) {

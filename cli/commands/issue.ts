@@ -8,6 +8,7 @@ interface IssueFlags extends InventoryFlags {
   node: string[];
   client: string[];
   force?: boolean;
+  newCa?: boolean;
   check?: boolean;
   json?: boolean;
   caCert?: string;
@@ -32,6 +33,7 @@ export function registerIssue(program: Command): void {
     .option('--node <name>', 'only this node (repeatable)', collect, [] as string[])
     .option('--client <name>', 'only this client (repeatable)', collect, [] as string[])
     .option('--force', 're-issue even what is up to date')
+    .option('--new-ca', 'start over with a new CA when ca.pem and ca-key.pem are gone although the manifest records one (re-issues everything)')
     .option('--check', 'change nothing: show what would be issued (exit 0; `changed` in --json says whether anything would be)')
     .option('--json', 'print a JSON report')
     .option('--ca-cert <file>', 'bring your own CA: its certificate (imported on first run)')
@@ -81,6 +83,7 @@ async function runIssueCommand(flags: IssueFlags): Promise<number> {
           nodes: flags.node.length ? flags.node : undefined,
           clients: flags.client.length ? flags.client : undefined,
           force: flags.force,
+          newCa: flags.newCa,
           check: flags.check,
           passphrase,
           storepass,

@@ -69,7 +69,8 @@ export function registerPush(program: Command): void {
       .summary('issue + render + push in one idempotent run: the main job')
       .description('Issues what is new or changed, renders the configs, and pushes every node. A second run changes nothing.')
       .option('--storepass-file <file>', 'password of the Java stores (default: $DBTLS_STOREPASS, else the kept one)')
-      .option('--ca-passphrase-file <file>', 'passphrase of the CA key (default: $DBTLS_CA_PASSPHRASE)'),
+      .option('--ca-passphrase-file <file>', 'passphrase of the CA key (default: $DBTLS_CA_PASSPHRASE)')
+      .option('--new-ca', 'start over with a new CA when ca.pem and ca-key.pem are gone although the manifest records one (re-issues and pushes everything)'),
     'changed',
   )
     .addHelpText('after', helpSections({
@@ -79,12 +80,12 @@ export function registerPush(program: Command): void {
       ],
       exitCodes: EXIT_CODES,
     }))
-    .action(async (flags: PushFlags & { storepassFile?: string; caPassphraseFile?: string }) => {
+    .action(async (flags: PushFlags & { storepassFile?: string; caPassphraseFile?: string; newCa?: boolean }) => {
       process.exitCode = await pushCommand(flags, true);
     });
 }
 
-async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassphraseFile?: string }, apply: boolean): Promise<number> {
+async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassphraseFile?: string; newCa?: boolean }, apply: boolean): Promise<number> {
   const json = Boolean(flags.json);
   try {
     const { usageError } = await import('../../lib/errors.js');
@@ -103,7 +104,7 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
       const { caPassphrase } = await import('../secrets.js');
       const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
       const check = Boolean(flags.check);
-      const issued = await runIssue(cluster, { check, passphrase: await caPassphrase(flags.caPassphraseFile), storepass: await storepassFromSources(await (await import('../secrets.js')).storepassFlags({ storepassFile: flags.storepassFile })) });
+      const issued = await runIssue(cluster, { check, newCa: flags.newCa, passphrase: await caPassphrase(flags.caPassphraseFile), storepass: await storepassFromSources(await (await import('../secrets.js')).storepassFlags({ storepassFile: flags.storepassFile })) });
       result.issue = { changed: issued.changed, issued: issued.issued.length, stores: issued.stores.length };
       if (check && issued.changed) {
         // What would be rendered and pushed depends on certificates not issued yet: it is all a change.
