@@ -17,6 +17,8 @@ interface PushFlags extends InventoryFlags, TransportFlags {
   dest?: string;
   reload: string;
   restartTungsten?: boolean;
+  /** commander's --no-rollback: false. */
+  rollback?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -27,7 +29,8 @@ function pushOptions(cmd: Command, reloadDefault: ReloadPolicy): Command {
     .option('--check', 'change nothing: show what would be uploaded (exit 0)')
     .option('--json', 'print a JSON report')
     .option('--reload <when>', 'reload TLS on the nodes afterwards: changed (nodes whose files changed), always, never', reloadDefault)
-    .option('--restart-tungsten', 'restart Tungsten on its nodes (stopall/startall) instead of only reporting it is required');
+    .option('--restart-tungsten', 'restart Tungsten on its nodes (stopall/startall) instead of only reporting it is required')
+    .option('--no-rollback', 'when a node\'s reload fails, leave the new files there (default: put the previous ones back)');
 }
 
 const EXIT_CODES: Array<[number, string]> = [
@@ -149,7 +152,7 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
     const report: PushReport = await withPushProgress(outputMode(json), chosen, (onEvent) =>
       runPush(
         cluster,
-        { nodes: flags.node.length ? flags.node : undefined, check: flags.check, concurrency, renderedDir: join(cluster.pki, 'rendered'), reload: flags.reload as ReloadPolicy, restartTungsten: flags.restartTungsten, ...(files ? { files } : {}) },
+        { nodes: flags.node.length ? flags.node : undefined, check: flags.check, concurrency, renderedDir: join(cluster.pki, 'rendered'), reload: flags.reload as ReloadPolicy, restartTungsten: flags.restartTungsten, ...(flags.rollback === false ? { rollback: false } : {}), ...(files ? { files } : {}) },
         connect,
         onEvent,
       ),

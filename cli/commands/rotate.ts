@@ -34,7 +34,8 @@ function common(cmd: Command): Command {
     .option('--ca-passphrase-file <file>', 'passphrase of the CA key (default: $DBTLS_CA_PASSPHRASE)')
     .option('--storepass-file <file>', 'password of the Java stores (default: $DBTLS_STOREPASS, else the kept one)')
     .option('--restart-tungsten', 'restart Tungsten on its nodes (stopall/startall) instead of only reporting it is required')
-    .option('--probe-timeout <seconds>', 'for each probe of a node after its reload', '10');
+    .option('--probe-timeout <seconds>', 'for each probe of a node after its reload', '10')
+    .option('--no-rollback', 'when a node\'s reload or probe fails, leave the new files there (default: put the previous ones back)');
 }
 
 export function registerRotate(program: Command): void {
@@ -103,6 +104,7 @@ function pushLine(json: boolean) {
   return (e: PushEvent) => {
     if (json) return;
     if (e.type === 'reload') process.stdout.write(`${e.node}: reload ${e.result.status}: ${e.result.what}${e.result.message ? `: ${sanitizeForTerminal(e.result.message, 1000)}` : ''}\n`);
+    if (e.type === 'rollback') process.stdout.write(`${e.node}: ${e.ok ? `rolled back ${e.files.length} file${e.files.length === 1 ? '' : 's'}` : `ROLLBACK FAILED: ${sanitizeForTerminal(e.message ?? '', 1000)}`}\n`);
     if (e.type === 'node-done' && !e.result.ok) process.stdout.write(`${e.result.node}: FAILED: ${sanitizeForTerminal(e.result.error?.message ?? '', 1000)}\n`);
   };
 }
@@ -134,6 +136,7 @@ async function rolloutBase(flags: RotateFlags, s: Awaited<ReturnType<typeof sett
   return {
     connect: t.connect, concurrency: t.concurrency, generator: `dbtls ${VERSION}`, passphrase: s.passphrase, storepass: s.storepass,
     restartTungsten: flags.restartTungsten, probeTimeoutMs: s.probeTimeoutMs, onPushEvent: pushLine(json),
+    ...((flags as { rollback?: boolean }).rollback === false ? { rollback: false } : {}),
   };
 }
 

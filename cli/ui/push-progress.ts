@@ -6,6 +6,7 @@ import type { OutputMode } from './issue-progress.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 
 function plainLine(e: PushEvent): void {
+  if (e.type === 'rollback') process.stdout.write(`${e.node}: ${e.ok ? `rolled back ${e.files.length} file${e.files.length === 1 ? '' : 's'}` : `ROLLBACK FAILED: ${sanitizeForTerminal(e.message ?? '', 1000)}`}\n`);
   if (e.type === 'file' && e.action !== 'unchanged') process.stdout.write(`${e.node}: ${e.action === 'uploaded' ? 'uploaded' : 'would upload'} ${e.remote}\n`);
   if (e.type === 'node-done') {
     const r = e.result;
