@@ -8,11 +8,11 @@
 // guard (<lock>.takeover, O_EXCL): inside it the lock is read again and removed only if it is still
 // the very file (same inode, same content) that was judged stale, so two runs that both saw a dead
 // owner cannot both win. A guard left by a killed run is reported, never taken over blindly.
-import { link, lstat, open, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { DbtlsError } from '../errors.js';
 import { checkTrustedDir, type TrustOptions } from './trust.js';
 
@@ -143,6 +143,25 @@ async function takeOver(path: string, judged: LockFile, token: string): Promise<
   }
 }
 
+/**
+ * Removes private names (<lock>.<24 hex>) left by runs killed between creating and unlinking them:
+ * only regular files owned by the euid whose writer is dead. Called while holding the lock.
+ */
+async function sweepPrivateNames(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = basename(path) + '.';
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const me = typeof process.geteuid === 'function' ? process.geteuid() : 0;
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !/^[0-9a-f]{24}$/.test(n.slice(prefix.length))) continue;
+    const p = join(dir, n);
+    const st = await lstat(p).catch(() => undefined);
+    if (!st || !st.isFile() || st.uid !== me) continue;
+    const f = await readLock(p).catch(() => undefined);
+    if (f && isStale(f.text)) await unlink(p).catch(() => undefined);
+  }
+}
+
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<Lock> {
   await checkTrustedDir(dirname(path), { allowOwner: opts.allowOwner, what: 'it' });
   const token = `${process.pid} ${hostname()} ${randomBytes(16).toString('hex')}\n`;
@@ -160,6 +179,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
     }
     if (won) {
       const st = await lstat(path);
+      await sweepPrivateNames(path);
       let released = false;
       return {
         path,

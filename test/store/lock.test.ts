@@ -103,3 +103,19 @@ process.stdout.write('ready\\n');
     assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.dbtls.lock.')), [], 'no private names or guard left');
   }
 });
+
+test('private names left by killed runs are removed by the next holder; a live run\'s and other users\' are kept', async (t) => {
+  const dir = await tempDir(t);
+  const lock = join(dir, '.dbtls.lock');
+  const dead = `${lock}.${'a'.repeat(24)}`;
+  const live = `${lock}.${'b'.repeat(24)}`;
+  const theirs = `${lock}.${'c'.repeat(24)}`;
+  await writeFile(dead, `${deadPid()} ${hostname()} 00\n`, { mode: 0o600 });
+  await writeFile(live, `${process.pid} ${hostname()} 00\n`, { mode: 0o600 });
+  await writeFile(theirs, `${deadPid()} ${hostname()} 00\n`, { mode: 0o600 });
+  const { chown } = await import('node:fs/promises');
+  await chown(theirs, 4242, 4242);
+  const held = await acquireLock(lock);
+  await held.release();
+  assert.deepEqual((await readdir(dir)).sort(), [live, theirs].map((p) => p.slice(dir.length + 1)).sort());
+});
