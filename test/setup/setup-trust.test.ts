@@ -162,3 +162,19 @@ test('an interrupted setup rolls forward after its datadir was moved: every file
   const pub = await run('openssl', ['pkey', '-in', 'private_key.pem', '-pubout'], { cwd: moved });
   assert.equal(pub.stdout, await readFile(join(moved, 'public_key.pem'), 'utf8'));
 });
+
+test('the server setup asks (--version, --verbose --help) sees none of dbtls\'s secrets', async (t) => {
+  const dir = await tempDir(t);
+  const datadir = join(dir, 'data');
+  await mkdir(datadir, { mode: 0o700 });
+  const dump = join(dir, 'env.txt');
+  const fake = join(dir, 'mysqld');
+  await writeFile(fake, `#!/bin/sh\nenv >> '${dump}'\nif [ "$1" = --version ]; then echo "mysqld  Ver 8.4.3 for Linux"; exit 0; fi\nprintf 'Variables\\n---\\ndatadir                         ${datadir}/\\n'\n`, { mode: 0o755 });
+  const env = { ...process.env, DBTLS_SERVER: fake, DBTLS_CA_PASSPHRASE: 'ca-secret-1', DBTLS_SSH_PASSPHRASE: 'ssh-secret-2', DBTLS_STOREPASS: 'store-secret-3', SOME_TOKEN: 'token-secret-4' };
+  const r = await dbtls(['setup', '--no-defaults'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual((await readdir(datadir)).sort(), ALL);
+  const seen = await readFile(dump, 'utf8');
+  assert.match(seen, /^PATH=/m, 'the server was run');
+  assert.doesNotMatch(seen, /secret-\d|DBTLS_/);
+});

@@ -117,3 +117,14 @@ test('temporaries of killed runs are swept from pki/tungsten and pki/nodes/<n>/t
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual((await listAll(pki)).filter((n) => n.includes('dbtls-tmp')), []);
 });
+
+test('a symlinked folder inside the PKI directory is refused (exit 2), nothing written through it', async (t) => {
+  const { inv, pki, outside } = await cluster(t);
+  await mkdir(pki, { mode: 0o700 });
+  const { symlink } = await import('node:fs/promises');
+  await symlink(outside, join(pki, 'nodes'));
+  const r = await dbtls(['issue', '-i', inv]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /pki\/nodes is a symbolic link/);
+  assert.deepEqual(await readdir(outside), ['secret'], 'nothing written through the link');
+});
