@@ -2,7 +2,6 @@
 // its roles need. Keys are generated in parallel on every core; everything a run writes (keys,
 // certificates, the manifest) is committed as one journaled batch under the PKI directory's lock.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { generateRsaKey, privateKeyToPem, publicKeyToPem } from '../pki/keys.js';
 import { inspectCertificate, parseCertificates } from '../pki/inspect.js';
@@ -87,16 +86,6 @@ function checkFilter(cluster: Cluster, opts: IssueOptions): void {
   if (badClients.length) throw inputError('unknown-client', `no client named ${badClients.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, { file: cluster.file, field: '--client' });
 }
 
-/** Folders that may hold temporaries of an interrupted run. */
-async function storeDirs(root: string): Promise<string[]> {
-  const dirs = [root];
-  for (const sub of ['nodes', 'clients']) {
-    const names = await readdir(join(root, sub)).catch(() => [] as string[]);
-    dirs.push(...names.map((n) => join(root, sub, n)));
-  }
-  return dirs;
-}
-
 function spkiSha256(key: KeyObject): string {
   const der = createPublicKey(key).export({ type: 'spki', format: 'der' });
   return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
@@ -153,7 +142,7 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
   if (!opts.check) await ensurePrivateDir(dirname(layout.root), layout.root);
   const lock = opts.check ? { release: async () => {} } : await acquireLock(layout.lock);
   try {
-    if (!opts.check) await recoverBatch(layout.journal, await storeDirs(layout.root));
+    if (!opts.check) await recoverBatch(layout.journal);
     const manifest = await readManifest(layout.manifest, cluster.cluster);
     const ca = await prepareCa(layout, cluster, { passphrase: opts.passphrase, import: opts.importCa, now, recorded: manifest.ca, newCa: opts.newCa });
     onEvent({ type: 'ca', action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256 });

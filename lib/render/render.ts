@@ -129,7 +129,7 @@ export async function runRender(cluster: Cluster, opts: RenderOptions): Promise<
   await mkdir(out, { recursive: true, mode: 0o700 });
   const lock = await acquireLock(join(out, '.dbtls.lock'));
   try {
-    await recoverBatch(join(out, '.dbtls.journal'), [out]);
+    await recoverBatch(join(out, '.dbtls.journal'));
     for (const dir of new Set(files.map((f) => posix.dirname(f.path)))) await ensurePrivateDir(out, dir);
     await commitBatch(files, join(out, '.dbtls.journal'));
   } finally {

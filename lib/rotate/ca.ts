@@ -58,7 +58,7 @@ async function withPki<T>(cluster: Cluster, fn: () => Promise<T>): Promise<T> {
   const layout = pkiLayout(cluster.pki);
   const lock = await acquireLock(layout.lock);
   try {
-    await recoverBatch(layout.journal, [layout.root, rotationPaths(layout.root).dir]);
+    await recoverBatch(layout.journal);
     return await fn();
   } finally {
     await lock.release();

@@ -205,10 +205,9 @@ export interface RecoverOptions {
  * left by runs killed before their journal was written, in the journal's folder and every folder
  * below it (not following links, to SWEEP_DEPTH). Only regular files owned by the euid with a dbtls
  * temporary name are removed. Call it, under the store's lock, before deciding what exists.
- * (An array as second argument, the folders to sweep in earlier versions, is accepted and ignored.)
  */
-export async function recoverBatch(journalPath: string, opts: RecoverOptions | string[] = {}): Promise<RecoveryResult> {
-  const depth = Array.isArray(opts) ? SWEEP_DEPTH : opts.depth ?? SWEEP_DEPTH;
+export async function recoverBatch(journalPath: string, opts: RecoverOptions = {}): Promise<RecoveryResult> {
+  const depth = opts.depth ?? SWEEP_DEPTH;
   const root = dirname(journalPath);
   let result: RecoveryResult = 'clean';
   const journal = await readJournal(journalPath);

@@ -76,17 +76,17 @@ test('a batch interrupted after its journal is rolled forward by the next run', 
   const uid = process.geteuid!();
   const rel = (p: string) => p.slice(dir.length + 1);
   await writeFile(join(dir, '.journal'), JSON.stringify({ version: 2, renames: [[rel(tempA), 'a', uid], [rel(tempB), 'b', uid]] }), { mode: 0o600 });
-  assert.equal(await recoverBatch(join(dir, '.journal'), [dir]), 'rolled-forward');
+  assert.equal(await recoverBatch(join(dir, '.journal')), 'rolled-forward');
   assert.deepEqual((await readdir(dir)).sort(), ['a', 'b']);
   assert.equal(await readFile(join(dir, 'b'), 'utf8'), 'B');
-  assert.equal(await recoverBatch(join(dir, '.journal'), [dir]), 'clean');
+  assert.equal(await recoverBatch(join(dir, '.journal')), 'clean');
 });
 
 test('temporaries of a run killed before its journal are removed, final files untouched', async (t) => {
   const dir = await tempDir(t);
   await writeFile(join(dir, 'ca.pem'), 'keep');
   await writeTemp(join(dir, 'server-key.pem'), 'half', { mode: KEY_MODE });
-  assert.equal(await recoverBatch(join(dir, '.journal'), [dir]), 'clean');
+  assert.equal(await recoverBatch(join(dir, '.journal')), 'clean');
   assert.deepEqual(await readdir(dir), ['ca.pem']);
 });
 
