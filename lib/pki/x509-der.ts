@@ -59,8 +59,11 @@ const SIGNATURE_DIGESTS: Record<string, string | null> = {
   ED448: null,
 };
 
-/** Distinguished-name attributes by OpenSSL's short names (as Node's X509Certificate.subject prints them). */
-const NAME_ATTRIBUTES: Record<string, string> = {
+/**
+ * Distinguished-name attributes by OpenSSL's short names (OBJ_nid2sn, stable across OpenSSL 1.0.2–3.x;
+ * what Node's X509Certificate.subject prints, and what X509_NAME_oneline writes for REQUIRE SUBJECT).
+ */
+export const NAME_ATTRIBUTES: Record<string, string> = {
   '2.5.4.3': 'CN',
   '2.5.4.4': 'SN',
   '2.5.4.5': 'serialNumber',
@@ -71,7 +74,14 @@ const NAME_ATTRIBUTES: Record<string, string> = {
   '2.5.4.10': 'O',
   '2.5.4.11': 'OU',
   '2.5.4.12': 'title',
+  '2.5.4.13': 'description',
+  '2.5.4.17': 'postalCode',
+  '2.5.4.41': 'name',
   '2.5.4.42': 'GN',
+  '2.5.4.43': 'initials',
+  '2.5.4.44': 'generationQualifier',
+  '2.5.4.46': 'dnQualifier',
+  '2.5.4.65': 'pseudonym',
   '0.9.2342.19200300.100.1.1': 'UID',
   '0.9.2342.19200300.100.1.25': 'DC',
   '1.2.840.113549.1.9.1': 'emailAddress',

@@ -11,32 +11,8 @@
 // escaped byte), a multi-valued RDN (joined by "+" in 3.x, by "/" before), and an attribute type
 // OpenSSL may not know by a short name (older versions print its dotted number).
 import { children, readTlv, type Tlv } from '../pki/der.js';
+import { NAME_ATTRIBUTES as SHORT_NAMES, readOid as oidOf } from '../pki/x509-der.js';
 import { DbtlsError } from '../errors.js';
-
-/** Attribute types and OpenSSL's short names for them (OBJ_nid2sn), stable across OpenSSL 1.0.2–3.x. */
-const SHORT_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.4': 'SN',
-  '2.5.4.5': 'serialNumber',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.9': 'street',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '2.5.4.12': 'title',
-  '2.5.4.13': 'description',
-  '2.5.4.17': 'postalCode',
-  '2.5.4.41': 'name',
-  '2.5.4.42': 'GN',
-  '2.5.4.43': 'initials',
-  '2.5.4.44': 'generationQualifier',
-  '2.5.4.46': 'dnQualifier',
-  '2.5.4.65': 'pseudonym',
-  '0.9.2342.19200300.100.1.1': 'UID',
-  '0.9.2342.19200300.100.1.25': 'DC',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-};
 
 const GENERAL_STRING = 0x1b;
 
@@ -44,22 +20,6 @@ export interface NameRefusal {
   /** The attribute, by short name (or dotted OID when it has none here). */
   attribute: string;
   why: string;
-}
-
-function oidOf(buf: Buffer, t: Tlv): string {
-  if (t.tag !== 0x06) throw new Error('DER: expected an OID');
-  const arcs: number[] = [];
-  let n = 0;
-  for (let i = t.start; i < t.end; i++) {
-    const byte = buf[i]!;
-    n = n * 128 + (byte & 0x7f);
-    if (!(byte & 0x80)) {
-      arcs.push(n);
-      n = 0;
-    }
-  }
-  const first = arcs.shift() ?? 0;
-  return [...(first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80]), ...arcs].join('.');
 }
 
 /** The value bytes OpenSSL prints (all of them, except GeneralString's zero-padded 4-byte groups). */

@@ -237,7 +237,7 @@ test('a missing file, a directory, garbage, or nothing but unknown blocks: an in
   await writeFile(f('params.pem'), await ssl('ecparam', '-name', 'prime256v1'));
   const cases: Array<[string, string]> = [
     ['missing.pem', 'unreadable'],
-    ['.', 'unreadable'],
+    ['.', 'not-a-file'], // refused before it is opened (readGivenFile)
     ['garbage.bin', 'unrecognised'],
     ['notes.txt', 'unrecognised'],
     ['params.pem', 'unrecognised'],
