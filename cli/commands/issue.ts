@@ -33,7 +33,7 @@ export function registerIssue(program: Command): void {
     .option('--node <name>', 'only this node (repeatable)', collect, [] as string[])
     .option('--client <name>', 'only this client (repeatable)', collect, [] as string[])
     .option('--force', 're-issue even what is up to date')
-    .option('--new-ca', 'start over with a new CA when ca.pem and ca-key.pem are gone although the manifest records one (re-issues everything)')
+    .option('--new-ca', 'start over deliberately when the CA the manifest records is gone or replaced: a new CA (or the one in ca.pem), every leaf re-issued')
     .option('--check', 'change nothing: show what would be issued (exit 0; `changed` in --json says whether anything would be)')
     .option('--json', 'print a JSON report')
     .option('--ca-cert <file>', 'bring your own CA: its certificate (imported on first run)')

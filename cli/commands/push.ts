@@ -73,7 +73,7 @@ export function registerPush(program: Command): void {
       .description('Issues what is new or changed, renders the configs, and pushes every node. A second run changes nothing.')
       .option('--storepass-file <file>', 'password of the Java stores (default: $DBTLS_STOREPASS, else the kept one)')
       .option('--ca-passphrase-file <file>', 'passphrase of the CA key (default: $DBTLS_CA_PASSPHRASE)')
-      .option('--new-ca', 'start over with a new CA when ca.pem and ca-key.pem are gone although the manifest records one (re-issues and pushes everything)'),
+      .option('--new-ca', 'start over deliberately when the CA the manifest records is gone or replaced: a new CA (or the one in ca.pem), every leaf re-issued and pushed'),
     'changed',
   )
     .addHelpText('after', helpSections({

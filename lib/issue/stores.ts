@@ -6,7 +6,7 @@
 // (lib/keystore/verify.ts), and certificate keys are read only for a store being built.
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { parseCertificates } from '../pki/inspect.js';
+import { parseCertificates, parseCertificatesOf } from '../pki/inspect.js';
 import { recordedSha256, storeSha256, verifyStore } from '../keystore/verify.js';
 import { readIfExists, readTextNoFollow } from '../store/safe-fs.js';
 import { inputError } from '../errors.js';
@@ -103,8 +103,9 @@ export function certSource(root: string, manifest: Manifest, caPem: string, fres
   const leaf = (certId: string) =>
     once(leaves, certId, async () => {
       const pem = fresh.get(certId)?.certPem ?? (await readTextNoFollow(join(root, record(certId).cert), { what: 'certificates' }));
-      const cert = parseCertificates(pem)[0];
-      if (!cert) throw new Error(`${record(certId).cert} holds no certificate`);
+      const file = join(root, record(certId).cert);
+      const cert = parseCertificatesOf(pem, file)[0];
+      if (!cert) throw inputError('no-certificate', `${file} holds no certificate`, { file });
       return { raw: cert.raw, fingerprint256: cert.fingerprint256 };
     });
   const key = (certId: string) =>

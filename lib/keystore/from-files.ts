@@ -1,6 +1,6 @@
 // Store entries from PEM files, as `dbtls keystore create` and `trust` take them.
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
-import { parseCertificates } from '../pki/inspect.js';
+import { parseCertificatesOf } from '../pki/inspect.js';
 import { inputError, isDbtlsError } from '../errors.js';
 import { readGivenFile } from '../store/safe-fs.js';
 import type { PrivateKeyInput, TrustedCertInput } from './types.js';
@@ -16,7 +16,7 @@ async function readText(file: string): Promise<string> {
 }
 
 async function certificatesIn(file: string): Promise<X509Certificate[]> {
-  const certs = parseCertificates(await readText(file));
+  const certs = parseCertificatesOf(await readText(file), file);
   if (certs.length === 0) throw inputError('no-certificate', `${file} holds no PEM certificate`, { file });
   return certs;
 }

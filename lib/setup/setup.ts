@@ -182,7 +182,7 @@ export async function runSetup(opts: SetupOptions, onEvent: (e: SetupEvent) => v
       // node-forge is loaded only now, while the keys are being generated.
       const { issueCertificate, loadIssuer } = await import('../pki/certificate.js');
       const [caKey, serverKey, clientKey] = await Promise.all(keys.slice(0, 3)) as [KeyObject, KeyObject, KeyObject];
-      const common = { days, now: opts.now };
+      const common = { days, now: opts.now ?? new Date() }; // one instant for every certificate of the set
       const ca = issueCertificate({ ...common, profile: 'ca', subject: { CN: setupCommonName(opts.suffix, 'CA') }, subjectKey: caKey });
       const issuer = loadIssuer(ca.pem, caKey);
       const leaf = (what: 'Server' | 'Client', k: KeyObject, profile: 'server' | 'client', leafSans: San[]) =>
