@@ -47,12 +47,13 @@ export class DbtlsError extends Error {
 }
 
 /**
- * Does MESSAGE name FIELD as a word of its own ("--uid: …", "… --node db9 …")? Not inside another
- * word or a path ("/srv/pki is not a directory" does not name the field pki).
+ * Does MESSAGE begin by naming FIELD ("--uid: …", "--days must be …", "\"--suffix\" …")? Only the
+ * start counts: a field named later, in a remedy ("…; set acceptNewHostKeys: true"), is not where
+ * the error is, so the prefix stays.
  */
 function namesField(message: string, field: string): boolean {
   const escaped = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(^|[\\s"'(])${escaped}($|[\\s"':=),])`).test(message);
+  return new RegExp(`^["']?${escaped}($|[\\s"':=),])`).test(message);
 }
 
 /**
