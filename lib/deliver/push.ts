@@ -95,19 +95,14 @@ type Sources = Map<string, Buffer>;
 /** Reload timeout: a server that does not answer FLUSH SSL in this long is reported, not waited for. */
 const RELOAD_TIMEOUT_MS = 60_000;
 const LOCK_WAIT_MS = 60_000;
-const LOCK_POLL_MS = 100;
 
 /** The PKI lock, waiting (bounded) for another run (an `issue`) to finish with it. */
 async function pkiLock(root: string, waitMs: number): Promise<Lock> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      return await acquireLock(pkiLayout(root).lock);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw inputError('not-issued', `${root} does not exist: nothing has been issued to push`, { file: root }, 'run: dbtls issue (or dbtls apply)');
-      if (!isDbtlsError(e) || e.code !== 'locked' || Date.now() >= deadline) throw e;
-      await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
-    }
+  try {
+    return await acquireLock(pkiLayout(root).lock, { waitMs });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw inputError('not-issued', `${root} does not exist: nothing has been issued to push`, { file: root }, 'run: dbtls issue (or dbtls apply)');
+    throw e;
   }
 }
 

@@ -19,6 +19,9 @@ import { buildStore, certSource, desiredStores, jgroupsStores, storesToBuild } f
 import { clusterStorepass } from '../keystore/passwords.js';
 import type { Cluster } from '../inventory/model.js';
 
+/** A push holds the PKI lock only while it reads its snapshot: wait that long rather than fail. */
+const LOCK_WAIT_MS = 60_000;
+
 export interface IssueOptions {
   nodes?: string[];
   clients?: string[];
@@ -140,7 +143,7 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
   const layout = pkiLayout(cluster.pki);
   // --check reads only: no folder made, no lock taken, no interrupted batch rolled forward.
   if (!opts.check) await ensurePrivateDir(dirname(layout.root), layout.root);
-  const lock = opts.check ? { release: async () => {} } : await acquireLock(layout.lock);
+  const lock = opts.check ? { release: async () => {} } : await acquireLock(layout.lock, { waitMs: LOCK_WAIT_MS });
   try {
     if (!opts.check) await recoverBatch(layout.journal);
     const manifest = await readManifest(layout.manifest, cluster.cluster);

@@ -13,7 +13,7 @@ import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { DbtlsError } from '../errors.js';
+import { DbtlsError, isDbtlsError } from '../errors.js';
 import { checkTrustedDir, type TrustOptions } from './trust.js';
 
 export interface Lock {
@@ -22,6 +22,8 @@ export interface Lock {
 }
 
 export interface LockOptions extends TrustOptions {
+  /** While another live run holds the lock, try again for this long (polling) before giving up. */
+  waitMs?: number;
   /** Called after a lock was judged stale, before it is taken over (tests widen the race with it). */
   onStale?: () => Promise<void>;
 }
@@ -162,7 +164,25 @@ async function sweepPrivateNames(path: string): Promise<void> {
   }
 }
 
+const WAIT_POLL_MS = 100;
+
+/**
+ * Takes the lock; with waitMs, a lock held by another live run is waited for (bounded), so a short
+ * holder (push reading its snapshot) delays the next run instead of failing it.
+ */
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<Lock> {
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  for (;;) {
+    try {
+      return await acquireLockOnce(path, opts);
+    } catch (e) {
+      if (!isDbtlsError(e) || e.code !== 'locked' || Date.now() >= deadline) throw e;
+      await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+    }
+  }
+}
+
+async function acquireLockOnce(path: string, opts: LockOptions): Promise<Lock> {
   await checkTrustedDir(dirname(path), { allowOwner: opts.allowOwner, what: 'it' });
   const token = `${process.pid} ${hostname()} ${randomBytes(16).toString('hex')}\n`;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {

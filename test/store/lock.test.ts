@@ -119,3 +119,16 @@ test('private names left by killed runs are removed by the next holder; a live r
   await held.release();
   assert.deepEqual((await readdir(dir)).sort(), [live, theirs].map((p) => p.slice(dir.length + 1)).sort());
 });
+
+test('waitMs: a lock held by a live run is waited for until it is released; without it the second run fails at once', async (t) => {
+  const dir = await tempDir(t);
+  const lock = join(dir, '.dbtls.lock');
+  const first = await acquireLock(lock);
+  await assert.rejects(acquireLock(lock), (e: unknown) => isDbtlsError(e) && e.code === 'locked');
+  let released = false;
+  setTimeout(() => void first.release().then(() => (released = true)), 300);
+  const second = await acquireLock(lock, { waitMs: 10_000 });
+  assert.equal(released, true, 'the second run got the lock only after the first released it');
+  await assert.rejects(acquireLock(lock, { waitMs: 200 }), (e: unknown) => isDbtlsError(e) && e.code === 'locked', 'a bounded wait ends with locked');
+  await second.release();
+});
