@@ -2,13 +2,10 @@
 // node:crypto cannot parse at all (PKCS#10 requests, the cipher of an encrypted PKCS#8 key), read
 // with the tiny DER reader: no node-forge, and every key type Node knows.
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { readTlv, children, type Tlv } from './der.js';
+import { readTlv, children, expectTag as expect, valueOf as value, readOid, readSmallInteger, TAG, type Tlv } from './der.js';
 
-const SEQUENCE = 0x30;
-const INTEGER = 0x02;
-const BIT_STRING = 0x03;
-const OCTET_STRING = 0x04;
-const OID = 0x06;
+export { readOid };
+const { SEQUENCE, INTEGER, BIT_STRING, OCTET_STRING } = TAG;
 
 /** Algorithm and usage OIDs, named as OpenSSL names them. */
 export const OID_NAMES: Record<string, string> = {
@@ -94,29 +91,6 @@ const KEY_USAGE_BITS = [
 
 export function oidName(oid: string): string {
   return OID_NAMES[oid] ?? oid;
-}
-
-function expect(t: Tlv | undefined, tag: number): Tlv {
-  if (!t || t.tag !== tag) throw new Error(`DER: expected tag 0x${tag.toString(16)}`);
-  return t;
-}
-
-function value(buf: Buffer, t: Tlv): Buffer {
-  return buf.subarray(t.start, t.end);
-}
-
-export function readOid(buf: Buffer, t: Tlv): string {
-  const arcs: number[] = [];
-  let n = 0;
-  for (const byte of value(buf, expect(t, OID))) {
-    n = n * 128 + (byte & 0x7f);
-    if (!(byte & 0x80)) {
-      arcs.push(n);
-      n = 0;
-    }
-  }
-  const first = arcs.shift() ?? 0;
-  return [...(first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80]), ...arcs].join('.');
 }
 
 function readString(buf: Buffer, t: Tlv): string {
@@ -284,7 +258,7 @@ export function encryptedKeyScheme(der: Buffer): string {
   if (kdfName !== 'PBKDF2' || !kdfParams) return `PBES2 (${kdfName}, ${cipherName})`;
   // PBKDF2-params: salt, iterationCount, keyLength OPTIONAL, prf OPTIONAL (default hmacWithSHA1).
   const fields = children(der, kdfParams);
-  const iterations = value(der, expect(fields[1], INTEGER)).reduce((n, b) => n * 256 + b, 0);
+  const iterations = readSmallInteger(der, fields[1]!);
   const prfSeq = fields.find((f, i) => i >= 2 && f.tag === SEQUENCE);
   const prf = prfSeq ? oidName(readOid(der, children(der, prfSeq)[0]!)) : 'hmacWithSHA1';
   return `PBES2 (PBKDF2 ${prf}, ${iterations} iterations, ${cipherName})`;
