@@ -7,6 +7,18 @@ import { DbtlsError } from '../errors.js';
 export class JavaWriter {
   private parts: Buffer[] = [];
 
+  u8(n: number): this {
+    this.parts.push(Buffer.from([n & 0xff]));
+    return this;
+  }
+
+  u16(n: number): this {
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(n);
+    this.parts.push(b);
+    return this;
+  }
+
   u32(n: number): this {
     const b = Buffer.alloc(4);
     b.writeUInt32BE(n >>> 0);
@@ -14,16 +26,18 @@ export class JavaWriter {
     return this;
   }
 
-  u64(n: number): this {
+  /** DataOutputStream.writeLong: signed, as Java's dates are. */
+  long(n: number): this {
     const b = Buffer.alloc(8);
-    b.writeBigUInt64BE(BigInt(n));
+    b.writeBigInt64BE(BigInt(n));
     this.parts.push(b);
     return this;
   }
 
+  /** DataOutputStream.writeUTF: u16 length, modified UTF-8. */
   utf(s: string): this {
     const body = encodeModifiedUtf8(s);
-    if (body.length > 0xffff) throw new RangeError('string too long for a Java UTF field');
+    if (body.length > 0xffff) throw new DbtlsError('java-string', 'a string (an alias?) is too long for a Java keystore: at most 65535 bytes', { kind: 'input' });
     const len = Buffer.alloc(2);
     len.writeUInt16BE(body.length);
     this.parts.push(len, body);
@@ -45,12 +59,46 @@ export class JavaWriter {
   }
 }
 
+export interface JavaReaderOptions {
+  /** What the bytes should have been, for the truncation error (default "a Java keystore"). */
+  format?: string;
+  /** Where reading starts (default 0). */
+  offset?: number;
+  /** The error to throw when the bytes run out, instead of the generic "truncated". */
+  truncated?: () => Error;
+}
+
 export class JavaReader {
-  offset = 0;
-  constructor(readonly buf: Buffer, private readonly what: string) {}
+  offset: number;
+  private readonly truncated: () => Error;
+
+  /** `what` names the file in errors. */
+  constructor(readonly buf: Buffer, what: string, opts: JavaReaderOptions = {}) {
+    this.offset = opts.offset ?? 0;
+    const format = opts.format ?? 'a Java keystore';
+    this.truncated = opts.truncated ?? (() => new DbtlsError('truncated', `${what} is truncated or not ${format}`, { kind: 'input' }));
+  }
 
   private need(n: number): void {
-    if (this.offset + n > this.buf.length) throw new DbtlsError('truncated', `${this.what} is truncated or not a Java keystore`, { kind: 'input' });
+    if (this.offset + n > this.buf.length) throw this.truncated();
+  }
+
+  /** The next byte without consuming it. */
+  peek(): number {
+    this.need(1);
+    return this.buf[this.offset]!;
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.offset++]!;
+  }
+
+  u16(): number {
+    this.need(2);
+    const v = this.buf.readUInt16BE(this.offset);
+    this.offset += 2;
+    return v;
   }
 
   u32(): number {
@@ -60,9 +108,10 @@ export class JavaReader {
     return v;
   }
 
-  u64(): number {
+  /** DataInputStream.readLong: signed. */
+  long(): number {
     this.need(8);
-    const v = this.buf.readBigUInt64BE(this.offset);
+    const v = this.buf.readBigInt64BE(this.offset);
     this.offset += 8;
     return Number(v);
   }

@@ -40,14 +40,16 @@
 // javax.crypto.spec.SecretKeySpec { String algorithm; byte[] key }, what keytool 17 writes
 // (checked: JDK 17 and 25 load ours). A KeyRep is also understood when reading.
 //
-// The serialization bytes below are therefore built from constants (class names, serial version
+// The serialization bytes (java-serialization.ts) are therefore built from constants (class names, serial version
 // UIDs, field descriptors, handle numbers) with only the salt, the iteration count, the
 // ciphertext, the key's algorithm name and the key bytes varying.
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createSecretKey, randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { DbtlsError, inputError } from '../errors.js';
+import { inputError } from '../errors.js';
 import type { ListedEntry, StoreListing } from './types.js';
-import { decodeModifiedUtf8, encodeModifiedUtf8, keystoreIntegrity } from './java-io.js';
+import { JavaReader, JavaWriter, keystoreIntegrity } from './java-io.js';
+import { isJObject, JavaDeserializer, serializeSealedObject, serializeSecretKeySpec, type JObject, type JValue } from './java-serialization.js';
+import { children, integer, octetString, readOid, readSmallInteger, readTlv, sequence, TAG, valueOf, type Tlv } from '../pki/der.js';
 
 export const JCEKS_MAGIC = 0xcececece;
 const JKS_MAGIC = 0xfeedfeed;
@@ -63,62 +65,6 @@ const MAX_ITERATIONS = 5_000_000;
 const PBE_ALGORITHM = 'PBEWithMD5AndTripleDES';
 /** OID of Sun's JCE KeyProtector (PBEWithMD5AndTripleDES) for private keys in JCEKS. */
 const OID_JCE_KEY_PROTECTOR = '1.3.6.1.4.1.42.2.19.1';
-
-// ---- Java Object Serialization Stream Protocol constants -------------------------------------
-const STREAM_MAGIC = 0xaced;
-const STREAM_VERSION = 5;
-const TC_NULL = 0x70;
-const TC_REFERENCE = 0x71;
-const TC_CLASSDESC = 0x72;
-const TC_OBJECT = 0x73;
-const TC_STRING = 0x74;
-const TC_ARRAY = 0x75;
-const TC_CLASS = 0x76;
-const TC_BLOCKDATA = 0x77;
-const TC_ENDBLOCKDATA = 0x78;
-const TC_LONGSTRING = 0x7c;
-const TC_PROXYCLASSDESC = 0x7d;
-const TC_ENUM = 0x7e;
-const TC_BLOCKDATALONG = 0x7a;
-const BASE_HANDLE = 0x7e0000;
-/** How deep objects may nest in a sealed key (keytool's are 3 levels deep). */
-const MAX_SERIAL_DEPTH = 64;
-const SC_WRITE_METHOD = 0x01;
-const SC_SERIALIZABLE = 0x02;
-const SC_EXTERNALIZABLE = 0x04;
-
-const SVUID_SEALED_FOR_KEY_PROTECTOR = 'cd57ca59e730bb53'; // -3650226485480866989L
-const SVUID_SEALED_OBJECT = '3e363da6c3b75470'; // 4482838265551344752L
-const SVUID_BYTE_ARRAY = 'acf317f8060854e0'; // byte[]
-const SVUID_SECRET_KEY_SPEC = '5b470b66e230614d'; // 6577238317307289933L
-
-// ---- small byte helpers -----------------------------------------------------------------------
-
-/** Java's "modified UTF-8" (DataOutputStream.writeUTF without the length). */
-function u16(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
-}
-
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-}
-
-function u64(n: number): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64BE(BigInt(n));
-  return b;
-}
-
-/** DataOutputStream.writeUTF: u16 length, modified UTF-8. */
-function utf(s: string): Buffer {
-  const body = encodeModifiedUtf8(s);
-  if (body.length > 0xffff) throw new DbtlsError('jceks-string', 'a string is too long for a Java keystore', { kind: 'input' });
-  return Buffer.concat([u16(body.length), body]);
-}
 
 // ---- PBEWithMD5AndTripleDES (PBES1Core, "DESede" branch) ----------------------------------------
 
@@ -163,394 +109,23 @@ function pbeDecrypt(cipher: Buffer, pw: Buffer, salt: Buffer, iterations: number
   }
 }
 
-// ---- minimal DER (PBEParameter, EncryptedPrivateKeyInfo) --------------------------------------
-
-function derLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v >>>= 8) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-function der(tag: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
-}
-
-function derInteger(n: number): Buffer {
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
-  if (bytes.length === 0 || bytes[0]! & 0x80) bytes.unshift(0);
-  return der(0x02, Buffer.from(bytes));
-}
+// ---- PBEParameter (DER, pki/der.ts) ------------------------------------------------------------
 
 /** PKCS#5 PBEParameter ::= SEQUENCE { salt OCTET STRING (8), iterationCount INTEGER }. */
 function pbeParameter(salt: Buffer, iterations: number): Buffer {
-  return der(0x30, Buffer.concat([der(0x04, salt), derInteger(iterations)]));
+  return sequence(octetString(salt), integer(iterations));
 }
 
-interface Tlv {
-  tag: number;
-  body: Buffer;
-  end: number;
-}
-
-function readTlv(b: Buffer, at: number): Tlv | undefined {
-  if (at + 2 > b.length) return undefined;
-  const tag = b[at]!;
-  let len = b[at + 1]!;
-  let p = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || p + n > b.length) return undefined;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + b[p + i]!;
-    p += n;
+/** The salt and iteration count of a PBEParameter at `t` in `b`; undefined when it is not one. */
+function parsePbeParameter(b: Buffer, t: Tlv = readTlv(b, 0)): { salt: Buffer; iterations: number } | undefined {
+  try {
+    if (t.tag !== TAG.SEQUENCE) return undefined;
+    const [salt, iter] = children(b, t);
+    if (!salt || salt.tag !== TAG.OCTET_STRING || salt.end - salt.start !== 8 || !iter || iter.end - iter.start > 6) return undefined;
+    return { salt: valueOf(b, salt), iterations: readSmallInteger(b, iter) };
+  } catch {
+    return undefined;
   }
-  if (p + len > b.length) return undefined;
-  return { tag, body: b.subarray(p, p + len), end: p + len };
-}
-
-function children(b: Buffer): Tlv[] | undefined {
-  const out: Tlv[] = [];
-  for (let at = 0; at < b.length; ) {
-    const t = readTlv(b, at);
-    if (!t) return undefined;
-    out.push(t);
-    at = t.end;
-  }
-  return out;
-}
-
-function parsePbeParameter(b: Buffer): { salt: Buffer; iterations: number } | undefined {
-  const seq = readTlv(b, 0);
-  if (!seq || seq.tag !== 0x30) return undefined;
-  const [salt, iter] = children(seq.body) ?? [];
-  if (!salt || salt.tag !== 0x04 || salt.body.length !== 8 || !iter || iter.tag !== 0x02 || iter.body.length > 6) return undefined;
-  const iterations = iter.body.reduce((v, x) => v * 256 + x, 0);
-  return { salt: salt.body, iterations };
-}
-
-function decodeOid(b: Buffer): string {
-  const parts = [Math.floor(b[0]! / 40), b[0]! % 40];
-  let v = 0;
-  for (const x of b.subarray(1)) {
-    v = v * 128 + (x & 0x7f);
-    if (!(x & 0x80)) {
-      parts.push(v);
-      v = 0;
-    }
-  }
-  return parts.join('.');
-}
-
-// ---- Java serialization: writing the two fixed shapes -----------------------------------------
-
-/** TC_STRING with its modified-UTF-8 body (strings in these streams are short). */
-function jString(s: string): Buffer {
-  return Buffer.concat([Buffer.from([TC_STRING]), utf(s)]);
-}
-
-function jRef(handle: number): Buffer {
-  return Buffer.concat([Buffer.from([TC_REFERENCE]), u32(BASE_HANDLE + handle)]);
-}
-
-/** TC_CLASSDESC "[B" (byte[]), no fields, no annotations, no superclass. */
-const BYTE_ARRAY_CLASSDESC = Buffer.concat([
-  Buffer.from([TC_CLASSDESC]),
-  utf('[B'),
-  Buffer.from(SVUID_BYTE_ARRAY, 'hex'),
-  Buffer.from([SC_SERIALIZABLE]),
-  u16(0),
-  Buffer.from([TC_ENDBLOCKDATA, TC_NULL]),
-]);
-
-const STREAM_HEADER = Buffer.concat([u16(STREAM_MAGIC), u16(STREAM_VERSION)]);
-
-/** new ObjectOutputStream(…).writeObject(new SecretKeySpec(key, algorithm)). */
-export function serializeSecretKeySpec(algorithm: string, key: Buffer): Buffer {
-  // handles: 0 class SecretKeySpec, 1 "Ljava/lang/String;", 2 "[B", 3 the object, 4 algorithm, 5 [B class, 6 the array
-  return Buffer.concat([
-    STREAM_HEADER,
-    Buffer.from([TC_OBJECT, TC_CLASSDESC]),
-    utf('javax.crypto.spec.SecretKeySpec'),
-    Buffer.from(SVUID_SECRET_KEY_SPEC, 'hex'),
-    Buffer.from([SC_SERIALIZABLE]),
-    u16(2),
-    Buffer.from('L', 'latin1'), utf('algorithm'), jString('Ljava/lang/String;'),
-    Buffer.from('[', 'latin1'), utf('key'), jString('[B'),
-    Buffer.from([TC_ENDBLOCKDATA, TC_NULL]),
-    jString(algorithm),
-    Buffer.from([TC_ARRAY]), BYTE_ARRAY_CLASSDESC, u32(key.length), key,
-  ]);
-}
-
-/** new ObjectOutputStream(…).writeObject(sealedObjectForKeyProtector), as KeyProtector.seal makes it. */
-function serializeSealedObject(encodedParams: Buffer, encryptedContent: Buffer): Buffer {
-  // handles: 0 class SealedObjectForKeyProtector, 1 class SealedObject, 2 "[B", 3 "Ljava/lang/String;",
-  // 4 the object, 5 [B class, 6 encodedParams, 7 encryptedContent, 8 and 9 the two algorithm strings
-  return Buffer.concat([
-    STREAM_HEADER,
-    Buffer.from([TC_OBJECT, TC_CLASSDESC]),
-    utf('com.sun.crypto.provider.SealedObjectForKeyProtector'),
-    Buffer.from(SVUID_SEALED_FOR_KEY_PROTECTOR, 'hex'),
-    Buffer.from([SC_SERIALIZABLE]),
-    u16(0),
-    Buffer.from([TC_ENDBLOCKDATA, TC_CLASSDESC]),
-    utf('javax.crypto.SealedObject'),
-    Buffer.from(SVUID_SEALED_OBJECT, 'hex'),
-    Buffer.from([SC_SERIALIZABLE]),
-    u16(4),
-    Buffer.from('[', 'latin1'), utf('encodedParams'), jString('[B'),
-    Buffer.from('[', 'latin1'), utf('encryptedContent'), jRef(2),
-    Buffer.from('L', 'latin1'), utf('paramsAlg'), jString('Ljava/lang/String;'),
-    Buffer.from('L', 'latin1'), utf('sealAlg'), jRef(3),
-    Buffer.from([TC_ENDBLOCKDATA, TC_NULL]),
-    Buffer.from([TC_ARRAY]), BYTE_ARRAY_CLASSDESC, u32(encodedParams.length), encodedParams,
-    Buffer.from([TC_ARRAY]), jRef(5), u32(encryptedContent.length), encryptedContent,
-    jString(PBE_ALGORITHM),
-    jString(PBE_ALGORITHM),
-  ]);
-}
-
-// ---- Java serialization: a small reader -----------------------------------------------------
-
-interface JClassDesc {
-  name: string;
-  flags: number;
-  fields: { type: string; name: string }[];
-  superDesc: JClassDesc | null;
-}
-
-interface JObject {
-  className: string;
-  /** Field values of the class and its superclasses, by field name. */
-  fields: Map<string, JValue>;
-}
-
-type JValue = null | string | number | bigint | boolean | Buffer | JValue[] | JObject | JClassDesc;
-
-const PRIMITIVE_SIZES: Record<string, number> = { B: 1, C: 2, D: 8, F: 4, I: 4, J: 8, S: 2, Z: 1 };
-
-/**
- * Reads one object from a Java serialization stream: enough of the protocol for what keystores
- * hold (objects, class descriptors, strings, arrays, enums, back-references, annotations).
- */
-class JavaDeserializer {
-  offset: number;
-  private handles: JValue[] = [];
-  /** Nesting of content(): what keystores hold is a few levels deep; a hostile file must not exhaust the stack. */
-  private depth = 0;
-
-  constructor(
-    private readonly buf: Buffer,
-    start: number,
-    private readonly what: string,
-  ) {
-    this.offset = start;
-  }
-
-  private fail(msg: string): never {
-    throw inputError('jceks-serialization', `${this.what}: ${msg}`);
-  }
-
-  private take(n: number): Buffer {
-    if (this.offset + n > this.buf.length) this.fail('the serialized key is truncated');
-    const b = this.buf.subarray(this.offset, this.offset + n);
-    this.offset += n;
-    return b;
-  }
-
-  private u8(): number {
-    return this.take(1)[0]!;
-  }
-
-  private u16(): number {
-    return this.take(2).readUInt16BE();
-  }
-
-  private u32(): number {
-    return this.take(4).readUInt32BE();
-  }
-
-  private utf(): string {
-    return decodeModifiedUtf8(this.take(this.u16()));
-  }
-
-  readStream(): JValue {
-    if (this.u16() !== STREAM_MAGIC || this.u16() !== STREAM_VERSION) this.fail('the secret key entry is not a Java serialization stream');
-    return this.content();
-  }
-
-  private assign(v: JValue): number {
-    this.handles.push(v);
-    return this.handles.length - 1;
-  }
-
-  private content(): JValue {
-    if (++this.depth > MAX_SERIAL_DEPTH) this.fail(`the serialized key nests deeper than ${MAX_SERIAL_DEPTH} levels`);
-    try {
-      return this.element();
-    } finally {
-      this.depth--;
-    }
-  }
-
-  private element(): JValue {
-    const tc = this.u8();
-    switch (tc) {
-      case TC_NULL:
-        return null;
-      case TC_REFERENCE: {
-        const h = this.u32() - BASE_HANDLE;
-        if (h < 0 || h >= this.handles.length) this.fail('a serialization back-reference points nowhere');
-        return this.handles[h]!;
-      }
-      case TC_STRING:
-      case TC_LONGSTRING: {
-        const len = tc === TC_STRING ? this.u16() : Number(this.take(8).readBigUInt64BE());
-        const s = decodeModifiedUtf8(this.take(len));
-        this.assign(s);
-        return s;
-      }
-      case TC_CLASSDESC:
-        return this.classDescBody();
-      case TC_OBJECT:
-        return this.object();
-      case TC_ARRAY:
-        return this.array();
-      case TC_ENUM: {
-        const desc = this.classDesc();
-        const h = this.assign(null);
-        const name = this.content();
-        const v: JObject = { className: desc?.name ?? '?', fields: new Map([['name', name]]) };
-        this.handles[h] = v;
-        return v;
-      }
-      case TC_CLASS: {
-        const desc = this.classDesc();
-        this.assign(desc);
-        return desc;
-      }
-      default:
-        return this.fail(`unsupported serialization element 0x${tc.toString(16)}`);
-    }
-  }
-
-  private classDesc(): JClassDesc | null {
-    const tc = this.u8();
-    if (tc === TC_NULL) return null;
-    if (tc === TC_CLASSDESC) return this.classDescBody();
-    if (tc === TC_REFERENCE) {
-      this.offset -= 1;
-      const v = this.content();
-      if (v && typeof v === 'object' && 'superDesc' in v) return v;
-      return this.fail('a serialization reference is not a class descriptor');
-    }
-    if (tc === TC_PROXYCLASSDESC) this.fail('proxy classes are not expected in a keystore');
-    return this.fail(`unexpected element 0x${tc.toString(16)} where a class descriptor belongs`);
-  }
-
-  private classDescBody(): JClassDesc {
-    const name = this.utf();
-    this.take(8); // serialVersionUID
-    const desc: JClassDesc = { name, flags: 0, fields: [], superDesc: null };
-    this.assign(desc);
-    desc.flags = this.u8();
-    const n = this.u16();
-    for (let i = 0; i < n; i++) {
-      const type = String.fromCharCode(this.u8());
-      const fname = this.utf();
-      if (type === 'L' || type === '[') {
-        const cls = this.content();
-        if (typeof cls !== 'string') this.fail('a field descriptor has no class name');
-      } else if (!(type in PRIMITIVE_SIZES)) {
-        this.fail(`unknown field type ${type}`);
-      }
-      desc.fields.push({ type, name: fname });
-    }
-    this.annotations();
-    desc.superDesc = this.classDesc();
-    return desc;
-  }
-
-  /** Class annotations and writeObject extras: block data and objects up to TC_ENDBLOCKDATA. */
-  private annotations(): void {
-    for (;;) {
-      const tc = this.buf[this.offset];
-      if (tc === undefined) this.fail('the serialized key is truncated');
-      if (tc === TC_ENDBLOCKDATA) {
-        this.offset += 1;
-        return;
-      }
-      if (tc === TC_BLOCKDATA) {
-        this.offset += 1;
-        this.take(this.u8());
-      } else if (tc === TC_BLOCKDATALONG) {
-        this.offset += 1;
-        this.take(this.u32());
-      } else {
-        this.content();
-      }
-    }
-  }
-
-  private primitive(type: string): number | bigint | boolean {
-    const b = this.take(PRIMITIVE_SIZES[type]!);
-    switch (type) {
-      case 'B':
-        return b.readInt8();
-      case 'C':
-      case 'S':
-        return type === 'C' ? b.readUInt16BE() : b.readInt16BE();
-      case 'I':
-        return b.readInt32BE();
-      case 'F':
-        return b.readFloatBE();
-      case 'D':
-        return b.readDoubleBE();
-      case 'J':
-        return b.readBigInt64BE();
-      default:
-        return b[0] !== 0;
-    }
-  }
-
-  private object(): JObject {
-    const desc = this.classDesc();
-    if (!desc) return this.fail('an object without a class');
-    if (desc.flags & SC_EXTERNALIZABLE) this.fail(`${desc.name} is externalizable, which a keystore never holds`);
-    const obj: JObject = { className: desc.name, fields: new Map() };
-    this.assign(obj);
-    const chain: JClassDesc[] = [];
-    for (let d: JClassDesc | null = desc; d; d = d.superDesc) chain.unshift(d);
-    for (const d of chain) {
-      for (const f of d.fields) obj.fields.set(f.name, f.type === 'L' || f.type === '[' ? this.content() : this.primitive(f.type));
-      if (d.flags & SC_WRITE_METHOD) this.annotations();
-    }
-    return obj;
-  }
-
-  private array(): JValue {
-    const desc = this.classDesc();
-    if (!desc || !desc.name.startsWith('[')) return this.fail('an array without an array class');
-    const h = this.assign(null);
-    const n = this.u32();
-    const component = desc.name[1]!;
-    let v: JValue;
-    if (component === 'B') {
-      v = Buffer.from(this.take(n));
-    } else if (component in PRIMITIVE_SIZES) {
-      v = Array.from({ length: n }, () => this.primitive(component));
-    } else {
-      v = Array.from({ length: n }, () => this.content());
-    }
-    this.handles[h] = v;
-    return v;
-  }
-}
-
-function isJObject(v: JValue | undefined): v is JObject {
-  return !!v && typeof v === 'object' && 'className' in v;
 }
 
 // ---- writing ----------------------------------------------------------------------------------
@@ -604,16 +179,13 @@ export function writeJceksSecretKey(input: JceksSecretKeyInput): Buffer {
     while (salt.subarray(0, 4).equals(salt.subarray(4, 8)));
   }
 
-  const sealed = serializeSealedObject(pbeParameter(salt, iterations), pbeEncrypt(serializeSecretKeySpec(input.algorithm, input.key), pw, salt, iterations));
-  const body = Buffer.concat([
-    u32(JCEKS_MAGIC),
-    u32(VERSION),
-    u32(1),
-    u32(TAG_SECRET_KEY),
-    utf(alias),
-    u64((input.date ?? new Date()).getTime()),
-    sealed,
-  ]);
+  const plain = serializeSecretKeySpec(input.algorithm, input.key);
+  const sealed = serializeSealedObject(pbeParameter(salt, iterations), pbeEncrypt(plain, pw, salt, iterations), PBE_ALGORITHM);
+  const body = new JavaWriter()
+    .u32(JCEKS_MAGIC).u32(VERSION).u32(1)
+    .u32(TAG_SECRET_KEY).utf(alias).long((input.date ?? new Date()).getTime())
+    .bytes(sealed)
+    .toBuffer();
   return Buffer.concat([body, keystoreIntegrity(input.password, body)]);
 }
 
@@ -674,15 +246,23 @@ function unsealSecretKey(sealed: JObject, keypass: string, what: string): { algo
 /** Decrypts a JCEKS private-key entry (EncryptedPrivateKeyInfo under Sun's JCE KeyProtector). */
 function recoverPrivateKey(epki: Buffer, keypass: string, what: string): KeyObject | undefined {
   const bad = () => inputError('jceks-entry', `${what}: a private key entry is malformed`);
-  const seq = readTlv(epki, 0);
-  const [alg, data] = (seq && seq.tag === 0x30 && children(seq.body)) || [];
-  const [oid, params] = (alg && alg.tag === 0x30 && children(alg.body)) || [];
-  if (!oid || oid.tag !== 0x06 || !data || data.tag !== 0x04) throw bad();
+  let algorithm: string;
+  let params: Tlv | undefined;
+  let data: Tlv;
+  try {
+    const [alg, d] = children(epki, readTlv(epki, 0));
+    const [oid, p] = alg && alg.tag === TAG.SEQUENCE ? children(epki, alg) : [];
+    if (!d || d.tag !== TAG.OCTET_STRING) throw bad();
+    algorithm = readOid(epki, oid!);
+    [params, data] = [p, d];
+  } catch {
+    throw bad();
+  }
   // Other protectors (the JDK 1.2 one, from converted JKS files) are listed without their key.
-  if (decodeOid(oid.body) !== OID_JCE_KEY_PROTECTOR) return undefined;
-  const p = params && parsePbeParameter(der(params.tag, params.body));
+  if (algorithm !== OID_JCE_KEY_PROTECTOR) return undefined;
+  const p = params && parsePbeParameter(epki, params);
   if (!p || p.iterations > MAX_ITERATIONS) throw bad();
-  const plain = pbeDecrypt(data.body, pbePassword(keypass, what), p.salt, p.iterations);
+  const plain = pbeDecrypt(valueOf(epki, data), pbePassword(keypass, what), p.salt, p.iterations);
   if (!plain) throw inputError('jceks-key-password', `${what}: the key password is wrong (a private key entry does not decrypt)`);
   try {
     return createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' });
@@ -710,52 +290,33 @@ export function readJceks(buf: Buffer, opts: JceksReadOptions | string = {}, wha
     }
     verified = true;
   }
-  let at = 4;
-  const need = (n: number) => {
-    if (at + n > body.length) throw inputError('truncated', `${what} is truncated or not a JCEKS keystore`);
-  };
-  const readU32 = () => (need(4), (at += 4), body.readUInt32BE(at - 4));
-  const readU64 = () => (need(8), (at += 8), Number(body.readBigInt64BE(at - 8)));
-  const readUtf = () => {
-    need(2);
-    const n = body.readUInt16BE(at);
-    need(2 + n);
-    at += 2 + n;
-    return decodeModifiedUtf8(body.subarray(at - n, at));
-  };
-  const readBlock = () => {
-    const n = readU32();
-    need(n);
-    at += n;
-    return body.subarray(at - n, at);
-  };
-
-  const version = readU32();
+  const r = new JavaReader(body, what, { format: 'a JCEKS keystore', offset: 4 });
+  const version = r.u32();
   if (version !== 1 && version !== 2) throw inputError('jceks-version', `${what}: unsupported JCEKS version ${version}`);
   const certOf = () => {
-    const type = version === 2 ? readUtf() : 'X.509';
+    const type = version === 2 ? r.utf() : 'X.509';
     if (type !== 'X.509') throw inputError('jceks-cert-type', `${what}: certificate type ${type} is not supported`);
-    return new X509Certificate(readBlock());
+    return new X509Certificate(r.block());
   };
-  const count = readU32();
+  const count = r.u32();
   const keypass = o.decryptKeys === false ? undefined : (o.keypass ?? o.storepass);
   const entries: ListedEntry[] = [];
   for (let i = 0; i < count; i++) {
-    const tag = readU32();
-    const alias = readUtf();
-    const date = new Date(readU64());
+    const tag = r.u32();
+    const alias = r.utf();
+    const date = new Date(r.long());
     if (tag === TAG_PRIVATE_KEY) {
-      const protectedKey = readBlock();
-      const n = readU32();
+      const protectedKey = r.block();
+      const n = r.u32();
       const certificates = Array.from({ length: n }, certOf);
       const key = keypass !== undefined ? recoverPrivateKey(protectedKey, keypass, what) : undefined;
       entries.push({ alias, kind: 'private-key', date, certificates, ...(key ? { key } : {}) });
     } else if (tag === TAG_TRUSTED_CERT) {
       entries.push({ alias, kind: 'trusted-cert', date, certificates: [certOf()] });
     } else if (tag === TAG_SECRET_KEY) {
-      const de = new JavaDeserializer(body, at, what);
+      const de = new JavaDeserializer(body, r.offset, what);
       const sealed = de.readStream();
-      at = de.offset;
+      r.offset = de.offset;
       if (!isJObject(sealed) || !sealed.fields.has('encryptedContent')) {
         throw inputError('jceks-entry', `${what}: secret key entry "${alias}" does not hold a SealedObject`);
       }
@@ -770,6 +331,6 @@ export function readJceks(buf: Buffer, opts: JceksReadOptions | string = {}, wha
       throw inputError('jceks-entry', `${what}: unknown JCEKS entry type ${tag}`);
     }
   }
-  if (at !== body.length) throw inputError('jceks-trailing', `${what}: unexpected bytes after the last entry`);
+  if (r.offset !== body.length) throw inputError('jceks-trailing', `${what}: unexpected bytes after the last entry`);
   return { type: 'jceks', entries, verified };
 }

@@ -5,7 +5,7 @@
 //   trusted-cert entry: tag 2, alias, date, "X.509", DER.
 import { createHash, createPrivateKey, randomBytes, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
 import { JavaReader, JavaWriter, keystoreIntegrity, passwordBytes } from './java-io.js';
-import { readTlv, children } from '../pki/der.js';
+import { readTlv, children, readOid, valueOf, sequence, oid, nullValue, octetString, TAG } from '../pki/der.js';
 import { DbtlsError, inputError } from '../errors.js';
 import type { ListedEntry, StoreInput, StoreListing } from './types.js';
 
@@ -14,7 +14,7 @@ const VERSION = 2;
 const TAG_PRIVATE_KEY = 1;
 const TAG_TRUSTED_CERT = 2;
 /** Sun's proprietary key protection algorithm (sun.security.provider.KeyProtector). */
-const KEY_PROTECTOR_OID_DER = Buffer.from('060a2b060104012a02110101', 'hex'); // 1.3.6.1.4.1.42.2.17.1.1
+const KEY_PROTECTOR_OID = '1.3.6.1.4.1.42.2.17.1.1';
 const SHA1 = 20;
 
 const sha1 = (...parts: Uint8Array[]) => {
@@ -40,33 +40,30 @@ function xor(a: Buffer, b: Buffer): Buffer {
   return out;
 }
 
-function derLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-const der = (tag: number, body: Buffer) => Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
-
 /** Protects a PKCS#8 key as Java's KeyProtector does: salt ‖ (key XOR keystream) ‖ SHA1(pw ‖ key). */
 export function protectKey(pkcs8: Buffer, password: string, salt: Buffer = randomBytes(SHA1)): Buffer {
   const pw = passwordBytes(password);
   const blob = Buffer.concat([salt, xor(pkcs8, keystream(pw, salt, pkcs8.length)), sha1(pw, pkcs8)]);
-  const algorithm = der(0x30, Buffer.concat([KEY_PROTECTOR_OID_DER, Buffer.from([0x05, 0x00])]));
-  return der(0x30, Buffer.concat([algorithm, der(0x04, blob)]));
+  return sequence(sequence(oid(KEY_PROTECTOR_OID), nullValue()), octetString(blob));
 }
 
 /** The reverse; throws when the password is wrong (the embedded SHA-1 check fails). */
 export function recoverKey(encryptedPrivateKeyInfo: Buffer, password: string): Buffer {
-  const outer = readTlv(encryptedPrivateKeyInfo, 0);
-  const [alg, data] = children(encryptedPrivateKeyInfo, outer);
-  if (!alg || !data || data.tag !== 0x04) throw inputError('bad-jks', 'a JKS key entry is malformed');
-  const oid = readTlv(encryptedPrivateKeyInfo, alg.start);
-  if (!encryptedPrivateKeyInfo.subarray(oid.start - 2, oid.end).equals(KEY_PROTECTOR_OID_DER)) {
+  const epki = encryptedPrivateKeyInfo;
+  let algorithm: string;
+  let blob: Buffer;
+  try {
+    const [alg, data] = children(epki, readTlv(epki, 0));
+    if (!alg || alg.tag !== TAG.SEQUENCE || !data || data.tag !== TAG.OCTET_STRING) throw new Error('shape');
+    algorithm = readOid(epki, readTlv(epki, alg.start));
+    blob = valueOf(epki, data);
+  } catch {
+    throw inputError('bad-jks', 'a JKS key entry is malformed');
+  }
+  if (algorithm !== KEY_PROTECTOR_OID) {
     throw inputError('jks-key-algorithm', 'a JKS key entry is protected with an algorithm other than Sun\'s KeyProtector');
   }
-  const blob = encryptedPrivateKeyInfo.subarray(data.start, data.end);
+  if (blob.length < 2 * SHA1) throw inputError('bad-jks', 'a JKS key entry is malformed');
   const salt = blob.subarray(0, SHA1);
   const body = blob.subarray(SHA1, blob.length - SHA1);
   const check = blob.subarray(blob.length - SHA1);
@@ -94,10 +91,10 @@ export function writeJks(entries: StoreInput[], storepass: string, keypass: stri
     if (e.kind === 'private-key') {
       if (e.chain.length === 0) throw new DbtlsError('no-chain', `key entry "${alias}" needs at least its own certificate`, { kind: 'input' });
       const pkcs8 = e.key.export({ type: 'pkcs8', format: 'der' });
-      w.u32(TAG_PRIVATE_KEY).utf(alias).u64(date).block(protectKey(pkcs8, keypass)).u32(e.chain.length);
+      w.u32(TAG_PRIVATE_KEY).utf(alias).long(date).block(protectKey(pkcs8, keypass)).u32(e.chain.length);
       for (const cert of e.chain) w.utf('X.509').block(cert);
     } else {
-      w.u32(TAG_TRUSTED_CERT).utf(alias).u64(date).utf('X.509').block(e.cert);
+      w.u32(TAG_TRUSTED_CERT).utf(alias).long(date).utf('X.509').block(e.cert);
     }
   }
   const body = w.toBuffer();
@@ -146,7 +143,7 @@ export function readJks(buf: Buffer, opts: JksReadOptions = {}, what = 'the keys
   for (let i = 0; i < count; i++) {
     const tag = r.u32();
     const alias = r.utf();
-    const date = new Date(r.u64());
+    const date = new Date(r.long());
     if (tag === TAG_PRIVATE_KEY) {
       const protectedKey = r.block();
       const n = r.u32();

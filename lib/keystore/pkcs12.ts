@@ -1,9 +1,10 @@
 // PKCS#12 key and trust stores that Java (keytool, JSSE) and OpenSSL 3 both read.
 //
-// The file is assembled here with forge's ASN.1 helpers rather than forge's toPkcs12Asn1, because
+// The file is assembled here with the DER writer of pki/der.ts rather than forge's toPkcs12Asn1, because
 // toPkcs12Asn1 cannot add the bag attribute Java needs for trusted certificates, only wraps RSA
-// keys, and only does PBES2 with the implicit hmacWithSHA1 PRF. forge supplies the ASN.1 codec and
-// the PKCS#12 key derivation (RFC 7292 appendix B); Node's crypto does PBKDF2, AES, 3DES and HMAC.
+// keys, and only does PBES2 with the implicit hmacWithSHA1 PRF. forge supplies the BER reader (files
+// from elsewhere may use indefinite lengths and constructed strings, which pki/der.ts refuses), RC2,
+// and the PKCS#12 key derivation (RFC 7292 appendix B); Node's crypto does PBKDF2, AES, 3DES and HMAC.
 //
 // Algorithms (the defaults are what Java 17 keytool and OpenSSL 3 write, minus the SHA-256 MAC):
 // - 'aes256' (default): PBES2 = PBKDF2 with hmacWithSHA256 + AES-256-CBC, for the shrouded key bag
@@ -34,6 +35,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { DbtlsError, inputError } from '../errors.js';
+import { bmpString as bmp, explicit, implicit, integer as int, nullValue as nul, octetString as octets, oid, sequence as seq, set } from '../pki/der.js';
 import type { ListedEntry, StoreInput, StoreListing } from './types.js';
 
 export type Pkcs12Algorithm = 'aes256' | '3des';
@@ -97,23 +99,12 @@ const MAC_DIGESTS: Record<string, { md: () => forge.md.MessageDigest; hmac: stri
   '2.16.840.1.101.3.4.2.3': { md: () => forge.md.sha512.create(), hmac: 'sha512' },
 };
 
-// ---- ASN.1 building (forge works on "binary" strings; Buffers are converted at the edges) ----
-
+// forge works on "binary" strings; Buffers are converted at the edges.
 type Asn1 = forge.asn1.Asn1;
-const { Class, Type } = forge.asn1;
+const { Type } = forge.asn1;
 const bin = (b: Buffer): string => b.toString('binary');
 const buf = (s: string): Buffer => Buffer.from(s, 'binary');
-
-const seq = (...items: Asn1[]): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.SEQUENCE, true, items);
-const set = (...items: Asn1[]): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.SET, true, items);
-const oid = (o: string): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.OID, false, forge.asn1.oidToDer(o).getBytes());
-const octets = (b: Buffer): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.OCTETSTRING, false, bin(b));
-const int = (n: number): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.INTEGER, false, forge.asn1.integerToDer(n).getBytes());
-const nul = (): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.NULL, false, '');
-/** forge encodes a BMPSTRING value given as a JS string as UTF-16BE. */
-const bmp = (s: string): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.BMPSTRING, false, s);
-const explicit0 = (item: Asn1): Asn1 => forge.asn1.create(Class.CONTEXT_SPECIFIC, 0, true, [item]);
-const der = (a: Asn1): Buffer => buf(forge.asn1.toDer(a).getBytes());
+const explicit0 = (item: Buffer): Buffer => explicit(0, item);
 
 /** PKCS#12 key derivation (RFC 7292 B.2): the password as a NUL-terminated BMPString. */
 function pkcs12Kdf(password: string, salt: Buffer, id: 1 | 2 | 3, iterations: number, length: number, md: forge.md.MessageDigest): Buffer {
@@ -123,7 +114,8 @@ function pkcs12Kdf(password: string, salt: Buffer, id: 1 | 2 | 3, iterations: nu
 // ---- encryption ----
 
 interface Encrypted {
-  algorithm: Asn1;
+  /** The AlgorithmIdentifier, DER. */
+  algorithm: Buffer;
   ciphertext: Buffer;
 }
 
@@ -149,28 +141,28 @@ function encrypt(plain: Buffer, password: string, algorithm: Pkcs12Algorithm, it
 
 // ---- writing ----
 
-function attribute(type: string, ...values: Asn1[]): Asn1 {
+function attribute(type: string, ...values: Buffer[]): Buffer {
   return seq(oid(type), set(...values));
 }
 
-function safeBag(type: string, value: Asn1, attributes: Asn1[]): Asn1 {
+function safeBag(type: string, value: Buffer, attributes: Buffer[]): Buffer {
   const items = [oid(type), explicit0(value)];
   if (attributes.length > 0) items.push(set(...attributes));
   return seq(...items);
 }
 
-function certBag(cert: Buffer, attributes: Asn1[]): Asn1 {
+function certBag(cert: Buffer, attributes: Buffer[]): Buffer {
   return safeBag(OID.certBag, seq(oid(OID.x509Certificate), explicit0(octets(cert))), attributes);
 }
 
-function dataContentInfo(content: Buffer): Asn1 {
+function dataContentInfo(content: Buffer): Buffer {
   return seq(oid(OID.data), explicit0(octets(content)));
 }
 
 /** EncryptedData (PKCS#7) holding a SafeContents; the [0] is IMPLICIT, hence the retagged OCTET STRING. */
-function encryptedContentInfo(content: Buffer, password: string, algorithm: Pkcs12Algorithm, iterations: number): Asn1 {
+function encryptedContentInfo(content: Buffer, password: string, algorithm: Pkcs12Algorithm, iterations: number): Buffer {
   const e = encrypt(content, password, algorithm, iterations);
-  const body = forge.asn1.create(Class.CONTEXT_SPECIFIC, 0, false, bin(e.ciphertext));
+  const body = implicit(0, e.ciphertext);
   return seq(oid(OID.encryptedData), explicit0(seq(int(0), seq(oid(OID.data), e.algorithm, body))));
 }
 
@@ -184,8 +176,8 @@ export function writePkcs12(entries: StoreInput[], password: string, opts: Pkcs1
   const iterations = opts.iterations ?? DEFAULT_PKCS12_ITERATIONS;
   if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be a positive whole number, got ${iterations}`);
   const seen = new Set<string>();
-  const keyBags: Asn1[] = [];
-  const certBags: Asn1[] = [];
+  const keyBags: Buffer[] = [];
+  const certBags: Buffer[] = [];
   for (const e of entries) {
     const alias = e.alias.toLowerCase();
     if (seen.has(alias)) throw new DbtlsError('duplicate-alias', `alias "${alias}" appears twice in one keystore`, { kind: 'input' });
@@ -209,16 +201,16 @@ export function writePkcs12(entries: StoreInput[], password: string, opts: Pkcs1
 
   // Keys (already shrouded) in a plain SafeContents, then the certificates in an encrypted one:
   // keytool's layout.
-  const contents: Asn1[] = [];
-  if (keyBags.length > 0) contents.push(dataContentInfo(der(seq(...keyBags))));
-  if (certBags.length > 0) contents.push(encryptedContentInfo(der(seq(...certBags)), password, algorithm, iterations));
-  const authSafe = der(seq(...contents));
+  const contents: Buffer[] = [];
+  if (keyBags.length > 0) contents.push(dataContentInfo(seq(...keyBags)));
+  if (certBags.length > 0) contents.push(encryptedContentInfo(seq(...certBags), password, algorithm, iterations));
+  const authSafe = seq(...contents);
 
   const macSalt = randomBytes(20);
   const macKey = pkcs12Kdf(password, macSalt, 3, iterations, 20, forge.md.sha1.create());
   const mac = createHmac('sha1', macKey).update(authSafe).digest();
   const macData = seq(seq(seq(oid(OID.sha1), nul()), octets(mac)), octets(macSalt), int(iterations));
-  return der(seq(int(3), dataContentInfo(authSafe), macData));
+  return seq(int(3), dataContentInfo(authSafe), macData);
 }
 
 // ---- reading ----
@@ -247,6 +239,9 @@ function intOf(a: Asn1 | undefined): number {
 function parse(b: Buffer): Asn1 {
   return forge.asn1.fromDer(bin(b));
 }
+
+/** A parsed value back to DER (a nested SafeContents, an unencrypted keyBag's PKCS#8). */
+const toDer = (a: Asn1): Buffer => buf(forge.asn1.toDer(a).getBytes());
 
 /** The password does not fit: the MAC does not verify, or (without a MAC) decryption fails. */
 class WrongPassword extends Error {}
@@ -335,7 +330,7 @@ function readBags(safeContents: Buffer, out: Bag[]): void {
       else if (t === OID.localKeyId && first) b.localKeyId = bytesOf(first).toString('hex');
       else if (t === OID.oracleTrustedKeyUsage) b.trusted = true;
     }
-    if (b.type === OID.safeContentsBag && b.value) readBags(der(b.value), out);
+    if (b.type === OID.safeContentsBag && b.value) readBags(toDer(b.value), out);
     else out.push(b);
   }
 }
@@ -433,7 +428,7 @@ function entriesOf(bags: Bag[], password: string, decryptKeys: boolean): ListedE
         continue;
       }
       const [algorithm, ciphertext] = kids(b.value);
-      const pkcs8 = b.type === OID.keyBag ? der(b.value) : decrypt(algorithm!, bytesOf(ciphertext), password);
+      const pkcs8 = b.type === OID.keyBag ? toDer(b.value) : decrypt(algorithm!, bytesOf(ciphertext), password);
       const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
       // The leaf is the certificate with the key's localKeyId, or failing that, the key's public key.
       const leaf =

@@ -157,3 +157,25 @@ test('a secret key entry nesting its serialized objects without end is an input 
   const store = Buffer.concat([body, Buffer.alloc(20)]);
   assert.throws(() => readJceks(store), (e: unknown) => isDbtlsError(e) && e.kind === 'input' && /nests deeper than/.test(e.message));
 });
+
+test('a serialized array that claims more elements than the entry holds is an input error, not an allocation of billions', () => {
+  const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+  const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+  const utf = (s: string) => Buffer.concat([u16(s.length), Buffer.from(s, 'latin1')]);
+  // int[] with a count of 2^32 - 1 and no elements behind it.
+  const array = Buffer.concat([Buffer.from([0x75, 0x72]), utf('[I'), Buffer.alloc(8), Buffer.from([0x02]), u16(0), Buffer.from([0x78, 0x70]), u32(0xffffffff)]);
+  const stream = Buffer.concat([Buffer.from([0xac, 0xed, 0x00, 0x05]), array]);
+  const body = Buffer.concat([u32(0xcececece), u32(2), u32(1), u32(3), utf('jgroups'), Buffer.alloc(8), stream]);
+  const store = Buffer.concat([body, Buffer.alloc(20)]);
+  assert.throws(() => readJceks(store), (e: unknown) => isDbtlsError(e) && e.code === 'jceks-serialization' && /truncated/.test(e.message));
+});
+
+test('kept through the move to java-io.ts: a JCEKS entry cut short names the JCEKS format; a date before 1970 reads back as written', () => {
+  const key = generateBlowfishKey();
+  const store = writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key, password: PASS, date: new Date(-86_400_000), iterations: 10 });
+  const listed = readJceks(store, PASS);
+  assert.equal(listed.entries[0]!.date?.toISOString(), '1969-12-31T00:00:00.000Z');
+  assert.ok(listed.entries[0]!.key?.export().equals(key));
+  const cut = Buffer.concat([store.subarray(0, 14), Buffer.alloc(20)]); // inside the alias
+  assert.throws(() => readJceks(cut), (e: unknown) => isDbtlsError(e) && e.code === 'truncated' && /not a JCEKS keystore/.test(e.message));
+});

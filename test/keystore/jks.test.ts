@@ -108,3 +108,27 @@ test('a non-ASCII alias written by us is listed by keytool', async (t) => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /zertifizierungsstelle-ä€, .*trustedCertEntry/);
 });
+
+test('a malformed key entry and an alias too long for Java are input errors (exit 2), not crashes', () => {
+  const sealed = protectKey(leafKey.export({ type: 'pkcs8', format: 'der' }), 'pw');
+  for (const bad of [sealed.subarray(0, 10), Buffer.from('3000', 'hex'), Buffer.from('30060500040101', 'hex'), Buffer.from('3082ffff', 'hex')]) {
+    assert.throws(() => recoverKey(bad, 'pw'), (e: unknown) => isDbtlsError(e) && e.kind === 'input' && e.code === 'bad-jks', bad.toString('hex'));
+  }
+  // The algorithm is right but the blob is shorter than salt + check: refused before decrypting.
+  const tiny = Buffer.from('3013300e060a2b060104012a021101010500040100', 'hex');
+  assert.throws(() => recoverKey(tiny, 'pw'), (e: unknown) => isDbtlsError(e) && e.code === 'bad-jks');
+  const cert = der(ca.pem);
+  assert.throws(() => writeJks([{ kind: 'trusted-cert', alias: 'x'.repeat(70_000), cert }], 'pw'), (e: unknown) => isDbtlsError(e) && e.kind === 'input' && e.code === 'java-string');
+});
+
+test('JKS dates are Java longs (signed): a date before 1970 is written and read back, and keytool lists the store', async (t) => {
+  const dir = await tempDir(t);
+  const date = new Date('1969-07-20T20:17:00Z');
+  const store = writeJks([{ kind: 'trusted-cert', alias: 'ca', cert: der(ca.pem), date }], 'changeit');
+  assert.equal(readJks(store, { storepass: 'changeit' }).entries[0]!.date?.toISOString(), date.toISOString());
+  const file = join(dir, 'old.jks');
+  await writeFile(file, store);
+  const r = await keytool(['-list', '-keystore', file, '-storepass', 'changeit']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /ca, Jul 20, 1969, trustedCertEntry/);
+});
