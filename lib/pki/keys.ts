@@ -2,7 +2,7 @@
 // together are made in parallel on every core.
 import { generateKeyPair, createPrivateKey, createPublicKey, createHash, createCipheriv, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
 import { derToPem } from './pem.js';
-import { readTlv, children } from './der.js';
+import { readTlv, children, sequence as seq, oid as derOid, integer as derInteger, octetString, nullValue } from './der.js';
 import { DbtlsError } from '../errors.js';
 
 export const RSA_KEY_SIZES = [2048, 3072, 4096] as const;
@@ -60,36 +60,6 @@ export function keyIdentifier(key: KeyObject): Buffer {
  */
 export const KEY_PBKDF2_ITERATIONS = 600_000;
 
-function derLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-function tlv(tag: number, ...contents: Buffer[]): Buffer {
-  const value = Buffer.concat(contents);
-  return Buffer.concat([Buffer.from([tag]), derLength(value.length), value]);
-}
-
-function derOid(oid: string): Buffer {
-  const [a, b, ...rest] = oid.split('.').map(Number);
-  const out = [a! * 40 + b!];
-  for (const arc of rest) {
-    const chunk: number[] = [arc & 0x7f];
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift(0x80 | (v & 0x7f));
-    out.push(...chunk);
-  }
-  return tlv(0x06, Buffer.from(out));
-}
-
-function derInteger(n: number): Buffer {
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  if (bytes.length === 0 || bytes[0]! & 0x80) bytes.unshift(0);
-  return tlv(0x02, Buffer.from(bytes));
-}
-
 /**
  * PKCS#8 EncryptedPrivateKeyInfo PEM ("BEGIN ENCRYPTED PRIVATE KEY"): PBES2 with
  * PBKDF2-HMAC-SHA256 over `iterations` and AES-256-CBC, the scheme OpenSSL writes, with a
@@ -103,15 +73,14 @@ export function encryptPrivateKeyPem(key: KeyObject, passphrase: string, iterati
   const aesKey = pbkdf2Sync(Buffer.from(passphrase, 'utf8'), salt, iterations, 32, 'sha256');
   const cipher = createCipheriv('aes-256-cbc', aesKey, iv);
   const encrypted = Buffer.concat([cipher.update(pkcs8), cipher.final()]);
-  const seq = (...c: Buffer[]) => tlv(0x30, ...c);
   const algorithm = seq(
     derOid('1.2.840.113549.1.5.13'), // PBES2
     seq(
-      seq(derOid('1.2.840.113549.1.5.12'), seq(tlv(0x04, salt), derInteger(iterations), seq(derOid('1.2.840.113549.2.9'), tlv(0x05)))), // PBKDF2, hmacWithSHA256
-      seq(derOid('2.16.840.1.101.3.4.1.42'), tlv(0x04, iv)), // aes-256-cbc
+      seq(derOid('1.2.840.113549.1.5.12'), seq(octetString(salt), derInteger(iterations), seq(derOid('1.2.840.113549.2.9'), nullValue()))), // PBKDF2, hmacWithSHA256
+      seq(derOid('2.16.840.1.101.3.4.1.42'), octetString(iv)), // aes-256-cbc
     ),
   );
-  return derToPem('ENCRYPTED PRIVATE KEY', seq(algorithm, tlv(0x04, encrypted)));
+  return derToPem('ENCRYPTED PRIVATE KEY', seq(algorithm, octetString(encrypted)));
 }
 
 /** A private key as PKCS#8 PEM, encrypted (encryptPrivateKeyPem) when a passphrase is given. */
