@@ -2,14 +2,23 @@
 // in a push, probes in a live check), and a gate that lets at most N tasks through (remote commands
 // on one SSH connection).
 
-/** fn over every item, at most `limit` at once; results in the items' order. fn should not throw. */
+/**
+ * fn over every item, at most `limit` at once; results in the items' order. If fn throws, the first
+ * error is the one thrown and no item starts after it (those already running are not awaited).
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const i = next++;
-      results[i] = await fn(items[i]!, i);
+      try {
+        results[i] = await fn(items[i]!, i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
