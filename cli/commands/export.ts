@@ -18,7 +18,18 @@ export function registerExport(program: Command): void {
   const exp = program
     .command('export')
     .summary('hand the delivery to another tool: `dbtls export ansible`')
-    .description('Writes what another tool needs to deliver the certificates dbtls issued and rendered.');
+    .description('Writes what another tool needs to deliver the certificates dbtls issued and rendered.')
+    .addHelpText('after', helpSections({
+      examples: [
+        ['dbtls export ansible -i cluster.yml --out ansible-tls', 'a playbook that delivers the issued files with Ansible'],
+        ['dbtls export ansible -i cluster.yml --out ansible-tls --check', 'whether an earlier export is up to date'],
+      ],
+      exitCodes: [
+        [0, 'written, or already up to date (with --check: nothing written)'],
+        [1, 'the folder could not be written'],
+        [2, 'usage or input error; nothing was written'],
+      ],
+    }));
 
   addInventoryOptions(
     exp

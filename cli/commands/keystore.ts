@@ -73,6 +73,7 @@ export function registerKeystore(program: Command): void {
     ks
       .command('create')
       .summary('a keystore: one private key with its certificate chain')
+      .description('Writes a keystore (PKCS#12 or JKS) holding one private key with its certificate chain, for a Java server or client.')
       .requiredOption('--cert <file>', 'the certificate (PEM; may already hold its chain)')
       .requiredOption('--key <file>', 'its private key (PEM)')
       .option('--chain <file>', 'CA certificates to add to the chain (repeatable)', collect, [] as string[])
@@ -96,6 +97,7 @@ export function registerKeystore(program: Command): void {
     ks
       .command('trust')
       .summary('a truststore: CA certificates as trusted entries')
+      .description('Writes a truststore (PKCS#12 or JKS) whose CA certificates Java lists as trusted entries.')
       .requiredOption('--ca <file>', 'a CA certificate file (repeatable; every certificate in it is added)', collect, [] as string[]),
   )
     .addHelpText('after', helpSections({
@@ -116,6 +118,7 @@ export function registerKeystore(program: Command): void {
     ks
       .command('list')
       .summary('the entries of a store: aliases, types, chains, expiry')
+      .description('Lists the entries of a JKS, JCEKS or PKCS#12 store: aliases, entry types, certificate chains and expiry.')
       .argument('<file>', 'a JKS, JCEKS or PKCS#12 store')
       .option('--json', 'print a JSON report'),
   )

@@ -13,13 +13,7 @@ test('--version prints the package version', async () => {
   assert.equal(r.stdout, `${version}\n`);
 });
 
-test('help, for the program and for each command, has EXAMPLES and EXIT CODES', async () => {
-  for (const args of [['--help'], ['setup', '--help'], ['help', 'setup']]) {
-    const r = await dbtls(args);
-    assert.equal(r.code, 0, args.join(' '));
-    assert.match(r.stdout, /\nEXAMPLES\n[\s\S]*\$ dbtls [\s\S]*\nEXIT CODES\n\s+0 /, args.join(' '));
-  }
-});
+// help for every command and subcommand: test/cli/help.test.ts
 
 test('an unknown command or option is a usage error: exit 2 with a message', async () => {
   const cmd = await dbtls(['frobnicate']);

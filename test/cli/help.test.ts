@@ -1,0 +1,43 @@
+// Help: every command and subcommand, found by walking the program's own command lists (not a hand
+// list), has a description, EXAMPLES with at least one `$ dbtls …` line, and EXIT CODES starting at 0.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dbtls } from '../helpers/run.js';
+
+/** The subcommand names a help page lists under "Commands:" (without commander's own `help`). */
+function subcommands(help: string): string[] {
+  const section = /\nCommands:\n([\s\S]*?)(?:\n\n|$)/.exec(help)?.[1] ?? '';
+  return section
+    .split('\n')
+    .filter((l) => /^ {2}\S/.test(l))
+    .map((l) => l.trim().split(/\s+/)[0]!.split('|')[0]!)
+    .filter((name) => name !== 'help');
+}
+
+test('help, for the program and for each command and subcommand, has a description, EXAMPLES and EXIT CODES', async () => {
+  const seen: string[] = [];
+  const queue: string[][] = [[]];
+  for (let guard = 0; queue.length > 0 && guard < 200; guard++) {
+    const path = queue.shift()!;
+    const name = ['dbtls', ...path].join(' ');
+    const r = await dbtls([...path, '--help']);
+    assert.equal(r.code, 0, `${name} --help: ${r.stderr}`);
+    // commander prints "Usage: …", a blank line, then the description; without one, "Options:" follows at once
+    const description = /^Usage: [^\n]*\n\n([^\n]+)/.exec(r.stdout)?.[1] ?? '';
+    assert.ok(description && !/^(Options|Arguments|Commands):/.test(description), `${name}: no description`);
+    assert.match(r.stdout, /\nEXAMPLES\n[\s\S]*\$ dbtls [\s\S]*\nEXIT CODES\n\s+0 /, `${name}: EXAMPLES and EXIT CODES`);
+    seen.push(name);
+    for (const sub of subcommands(r.stdout)) queue.push([...path, sub]);
+  }
+  assert.equal(queue.length, 0, 'the walk ended');
+  // the walk really went down: the commands that lacked the sections, and nested subcommands
+  for (const must of ['dbtls setup', 'dbtls rotate', 'dbtls rotate status', 'dbtls rotate leaf', 'dbtls export', 'dbtls export ansible', 'dbtls keystore list']) {
+    assert.ok(seen.includes(must), `${must} was walked (saw: ${seen.join(', ')})`);
+  }
+});
+
+test('`dbtls help <command>` prints the same sections', async () => {
+  const r = await dbtls(['help', 'setup']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /\nEXAMPLES\n[\s\S]*\$ dbtls [\s\S]*\nEXIT CODES\n\s+0 /);
+});
