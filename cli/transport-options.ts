@@ -4,30 +4,33 @@ import type { Command } from 'commander';
 import { DEFAULT_BACKUPS } from '../lib/deliver/transport.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS } from '../lib/deliver/ssh-connect.js';
 import type { Connect } from '../lib/deliver/push.js';
+import { count, seconds } from './options.js';
 
 export interface TransportFlags {
-  concurrency: string;
+  concurrency: number;
   acceptNew?: boolean;
   knownHosts?: string;
-  backups: string;
+  backups: number;
   localRoot: string;
   sshPassphraseFile?: string;
-  connectTimeout: string;
-  retries: string;
-  retryDelay: string;
+  /** seconds */
+  connectTimeout: number;
+  retries: number;
+  /** seconds */
+  retryDelay: number;
 }
 
 export function addTransportOptions(cmd: Command): Command {
   return cmd
-    .option('--concurrency <n>', 'nodes at once', '32')
+    .option('--concurrency <n>', 'nodes at once', count(1, 10_000), 32)
     .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is always refused)')
     .option('--known-hosts <file>', 'known_hosts file (default: ssh.knownHostsFile, else ~/.ssh/known_hosts)')
-    .option('--backups <n>', 'backups kept beside each replaced file', String(DEFAULT_BACKUPS))
+    .option('--backups <n>', 'backups kept beside each replaced file', count(0, 1000), DEFAULT_BACKUPS)
     .option('--local-root <dir>', 'where transport: local nodes live (<dir>/<node>/<path>)', 'out/nodes')
     .option('--ssh-passphrase-file <file>', 'passphrase of encrypted identity files (default: $DBTLS_SSH_PASSPHRASE)')
-    .option('--connect-timeout <seconds>', 'per SSH connection (bastion, node): connect, handshake and login', String(DEFAULT_CONNECT_TIMEOUT_MS / 1000))
-    .option('--retries <n>', 'more attempts after a connection error (refused, reset, unreachable, timed out); never after a host key or login error', String(DEFAULT_RETRIES))
-    .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one', String(DEFAULT_RETRY_DELAY_MS / 1000));
+    .option('--connect-timeout <seconds>', 'per SSH connection (bastion, node): connect, handshake and login', seconds(3600), DEFAULT_CONNECT_TIMEOUT_MS / 1000)
+    .option('--retries <n>', 'more attempts after a connection error (refused, reset, unreachable, timed out); never after a host key or login error', count(0, 100), DEFAULT_RETRIES)
+    .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one', seconds(3600), DEFAULT_RETRY_DELAY_MS / 1000);
 }
 
 export interface Transport {
@@ -35,23 +38,12 @@ export interface Transport {
   concurrency: number;
 }
 
-/** Validates the flags (usage errors, exit 2) and builds the connector; messages go to stderr. */
+/** Builds the connector from flags commander has already validated (cli/options.ts); messages go to stderr. */
 export async function transportFrom(flags: TransportFlags, json: boolean): Promise<Transport> {
-  const { usageError } = await import('../lib/errors.js');
   const { resolve } = await import('node:path');
-  const concurrency = Number(flags.concurrency);
-  const backups = Number(flags.backups);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError('bad-concurrency', `--concurrency must be a positive whole number, got "${flags.concurrency}"`);
-  if (!Number.isInteger(backups) || backups < 0) throw usageError('bad-backups', `--backups must be a whole number, got "${flags.backups}"`);
-  const seconds = (flag: string, text: string) => {
-    const n = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN;
-    if (!(n > 0 && n <= 3600)) throw usageError('bad-seconds', `${flag} must be a number of seconds above 0 (at most 3600), got "${text}"`);
-    return Math.round(n * 1000);
-  };
-  const connectTimeoutMs = seconds('--connect-timeout', flags.connectTimeout);
-  const retryDelayMs = seconds('--retry-delay', flags.retryDelay);
-  const retries = /^\d+$/.test(flags.retries.trim()) ? Number(flags.retries) : NaN;
-  if (!(retries <= 100)) throw usageError('bad-retries', `--retries must be a whole number from 0 to 100, got "${flags.retries}"`);
+  const { concurrency, backups, retries } = flags;
+  const connectTimeoutMs = Math.round(flags.connectTimeout * 1000);
+  const retryDelayMs = Math.round(flags.retryDelay * 1000);
   const { secretFrom } = await import('./secrets.js');
   const passphrase = await secretFrom('--ssh-passphrase-file', flags.sshPassphraseFile, 'DBTLS_SSH_PASSPHRASE');
   const { connector } = await import('../lib/deliver/connect.js');

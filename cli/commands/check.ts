@@ -1,6 +1,7 @@
 // `dbtls check -i INVENTORY [--within 30d]`: what cron and monitoring act on.
 import type { Command } from 'commander';
 import { helpSections } from '../help.js';
+import { duration, seconds } from '../options.js';
 import { reportError } from '../report-error.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
@@ -9,7 +10,8 @@ interface CheckFlags extends InventoryFlags {
   within: string;
   json?: boolean;
   live?: boolean;
-  probeTimeout: string;
+  /** seconds */
+  probeTimeout: number;
 }
 
 export function registerCheck(program: Command): void {
@@ -22,10 +24,10 @@ export function registerCheck(program: Command): void {
         'within the window. Exit 1 when anything needs attention, so cron and monitoring can act on it.',
     );
   addInventoryOptions(cmd)
-    .option('--within <duration>', 'flag certificates that expire within this window (30d, 12h, 2w)', '30d')
+    .option('--within <duration>', 'flag certificates that expire within this window (30d, 12h, 2w)', duration, '30d')
     .option('--json', 'print a JSON report')
     .option('--live', 'also probe every node\'s SQL port: does it serve the certificate the manifest says?')
-    .option('--probe-timeout <seconds>', 'with --live: for each probe', '10')
+    .option('--probe-timeout <seconds>', 'with --live: for each probe', seconds(600), 10)
     .addHelpText(
       'after',
       helpSections({
@@ -53,11 +55,6 @@ async function runCheckCommand(flags: CheckFlags): Promise<number> {
   try {
     const { parseDuration } = await import('../../lib/check/duration.js');
     const withinMs = parseDuration(flags.within);
-    const seconds = Number(flags.probeTimeout);
-    if (flags.live && !(seconds > 0 && seconds <= 600)) {
-      const { usageError } = await import('../../lib/errors.js');
-      throw usageError('bad-seconds', `--probe-timeout must be a number of seconds above 0 (at most 600), got "${flags.probeTimeout}"`);
-    }
     const { loadCluster } = await import('../inventory-options.js');
     const { runCheck } = await import('../../lib/check/check.js');
     const cluster = await loadCluster(flags);
@@ -67,7 +64,7 @@ async function runCheckCommand(flags: CheckFlags): Promise<number> {
     let liveBad = 0;
     if (flags.live) {
       const { liveCheck, liveFailed } = await import('../../lib/check/live.js');
-      live = await liveCheck(cluster, { timeoutMs: seconds * 1000 });
+      live = await liveCheck(cluster, { timeoutMs: flags.probeTimeout * 1000 });
       liveBad = live.filter(liveFailed).length;
     }
     const liveOk = liveBad === 0;

@@ -171,12 +171,12 @@ async function runInit(flags: InitFlags): Promise<number> {
     const { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS } = await import('../../lib/deliver/ssh-connect.js');
     const { connect, concurrency } = await transportFrom(
       {
-        concurrency: '32',
-        backups: String(DEFAULT_BACKUPS),
+        concurrency: 32,
+        backups: DEFAULT_BACKUPS,
         localRoot,
-        connectTimeout: String(DEFAULT_CONNECT_TIMEOUT_MS / 1000),
-        retries: String(DEFAULT_RETRIES),
-        retryDelay: String(DEFAULT_RETRY_DELAY_MS / 1000),
+        connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS / 1000,
+        retries: DEFAULT_RETRIES,
+        retryDelay: DEFAULT_RETRY_DELAY_MS / 1000,
       },
       false,
     );

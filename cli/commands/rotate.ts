@@ -2,6 +2,7 @@
 // reload, probe — and the three-phase CA rotation, resumable from its state in the PKI directory.
 import type { Command } from 'commander';
 import { helpSections } from '../help.js';
+import { collect, duration, seconds } from '../options.js';
 import { reportError } from '../report-error.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
@@ -16,10 +17,10 @@ interface RotateFlags extends InventoryFlags, TransportFlags {
   caPassphraseFile?: string;
   storepassFile?: string;
   restartTungsten?: boolean;
-  probeTimeout: string;
+  /** seconds */
+  probeTimeout: number;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 const EXIT_CODES: Array<[number, string]> = [
   [0, 'done: every node took its files, reloaded, and serves what the manifest says (or nothing was due)'],
@@ -34,7 +35,7 @@ function common(cmd: Command): Command {
     .option('--ca-passphrase-file <file>', 'passphrase of the CA key (default: $DBTLS_CA_PASSPHRASE)')
     .option('--storepass-file <file>', 'password of the Java stores (default: $DBTLS_STOREPASS, else the kept one)')
     .option('--restart-tungsten', 'restart Tungsten on its nodes (stopall/startall) instead of only reporting it is required')
-    .option('--probe-timeout <seconds>', 'for each probe of a node after its reload', '10')
+    .option('--probe-timeout <seconds>', 'for each probe of a node after its reload', seconds(600), 10)
     .option('--no-rollback', 'when a node\'s reload or probe fails, leave the new files there (default: put the previous ones back)');
 }
 
@@ -58,7 +59,7 @@ export function registerRotate(program: Command): void {
       .command('leaf')
       .summary('re-issue the leaves that expire within the window, push, reload, probe')
       .description('Re-issues the leaf certificates that expire within --within (or all with --all), pushes them, reloads TLS on each node and probes it.')
-      .option('--within <duration>', 'renew what expires within this window (30d, 12h, 2w)', '30d')
+      .option('--within <duration>', 'renew what expires within this window (30d, 12h, 2w)', duration, '30d')
       .option('--all', 'renew every leaf, due or not')
       .option('--node <name>', 'only this node\'s certificates (repeatable)', collect, [] as string[])
       .option('--check', 'show what is due; change nothing'),
@@ -139,16 +140,13 @@ function printRollout(r: RolloutReport): void {
 }
 
 async function settings(flags: RotateFlags) {
-  const { usageError } = await import('../../lib/errors.js');
-  const seconds = Number(flags.probeTimeout);
-  if (!(seconds > 0 && seconds <= 600)) throw usageError('bad-seconds', `--probe-timeout must be a number of seconds above 0 (at most 600), got "${flags.probeTimeout}"`);
   const { loadCluster } = await import('../inventory-options.js');
   const cluster = await loadCluster(flags);
   const { caPassphrase } = await import('../secrets.js');
   const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
   const passphrase = await caPassphrase(flags.caPassphraseFile);
   const storepass = await storepassFromSources(await (await import('../secrets.js')).storepassFlags({ storepassFile: flags.storepassFile }));
-  return { cluster, passphrase, storepass, probeTimeoutMs: seconds * 1000 };
+  return { cluster, passphrase, storepass, probeTimeoutMs: flags.probeTimeout * 1000 };
 }
 
 /** What every roll-out of a rotation takes from the flags: transport, secrets, Tungsten, probes, output. */

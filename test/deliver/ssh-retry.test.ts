@@ -135,12 +135,12 @@ test('bad --connect-timeout, --retries and --retry-delay values are usage errors
   const dir = await tempDir(t);
   const { inv } = await setup(dir, [{ name: 'n', port: 22, identityFile: join(dir, 'k') }], []);
   const cases: Array<[string[], RegExp]> = [
-    [['--retries', '-1'], /--retries must be a whole number from 0 to 100, got "-1"/],
-    [['--retries', 'many'], /--retries must be a whole number/],
-    [['--retries', '1000'], /--retries must be a whole number from 0 to 100/],
-    [['--connect-timeout', '0'], /--connect-timeout must be a number of seconds above 0/],
-    [['--connect-timeout', '5s'], /--connect-timeout must be a number of seconds/],
-    [['--retry-delay', 'soon'], /--retry-delay must be a number of seconds/],
+    [['--retries', '-1'], /^error: option '--retries <n>' argument '-1' is invalid\. It must be a whole number from 0 to 100\.$/m],
+    [['--retries', 'many'], /option '--retries <n>' argument 'many' is invalid\. It must be a whole number/],
+    [['--retries', '1000'], /option '--retries <n>' argument '1000' is invalid\. It must be a whole number from 0 to 100/],
+    [['--connect-timeout', '0'], /option '--connect-timeout <seconds>' argument '0' is invalid\. It must be a number of seconds above 0/],
+    [['--connect-timeout', '5s'], /option '--connect-timeout <seconds>' argument '5s' is invalid\. It must be a number of seconds/],
+    [['--retry-delay', 'soon'], /option '--retry-delay <seconds>' argument 'soon' is invalid\. It must be a number of seconds/],
   ];
   for (const [args, message] of cases) {
     const r = await dbtls(['push', '-i', inv, ...args]);
@@ -149,5 +149,5 @@ test('bad --connect-timeout, --retries and --retry-delay values are usage errors
   }
   const apply = await dbtls(['apply', '-i', inv, '--retries', 'x']);
   assert.equal(apply.code, 2);
-  assert.match(apply.stderr, /--retries must be a whole number/);
+  assert.match(apply.stderr, /option '--retries <n>' argument 'x' is invalid\. It must be a whole number/);
 });

@@ -106,7 +106,7 @@ test('usage and input errors exit 2: nothing issued yet, a bad --within', async 
   assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
   const bad = await dbtls(['check', '-i', inv, '--within', 'soon']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--within "soon" must be a number/);
+  assert.match(bad.stderr, /option '--within <duration>' argument 'soon' is invalid\. It must be a number with an optional unit/);
 });
 
 test('Java stores: checked for presence, the kept password (integrity), and the certificates the manifest records', async (t) => {
