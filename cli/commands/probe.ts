@@ -1,6 +1,7 @@
 // `dbtls probe HOST[:PORT]`: what a MySQL-protocol server serves on its SQL port, and whether a
 // client that checks would accept it. `openssl s_client -starttls mysql`, with a verdict.
 import type { Command } from 'commander';
+import { seconds } from '../options.js';
 import { helpSections } from '../help.js';
 import { reportError } from '../report-error.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
@@ -11,7 +12,8 @@ interface ProbeFlags {
   ca?: string;
   servername?: string;
   json?: boolean;
-  timeout: string;
+  /** seconds */
+  timeout: number;
 }
 
 export function registerProbe(program: Command): void {
@@ -35,7 +37,7 @@ export function registerProbe(program: Command): void {
     .argument('<host[:port]>', 'the server: db1, db1:3307, 10.0.0.5:6033, [::1]:4000')
     .option('--ca <file>', 'PEM file of the trusted CA(s) (default: the system root CAs)')
     .option('--servername <name>', 'the name (or IP) the certificate must be made out to; sent as SNI unless an IP (default: HOST)')
-    .option('--timeout <seconds>', 'deadline of each step: connect, greeting, TLS handshake', '10')
+    .option('--timeout <seconds>', 'deadline of each step: connect, greeting, TLS handshake', seconds(3600), 10)
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',
@@ -95,13 +97,9 @@ function human(r: ProbeResult, caLabel: string): string {
 
 async function runProbe(targetText: string, flags: ProbeFlags): Promise<number> {
   try {
-    const { usageError, inputError, DbtlsError } = await import('../../lib/errors.js');
+    const { inputError, DbtlsError } = await import('../../lib/errors.js');
     const { parseTarget } = await import('../../lib/probe/target.js');
     const target = parseTarget(targetText);
-    const seconds = Number(flags.timeout);
-    if (!/^\d+(\.\d+)?$/.test(flags.timeout.trim()) || !(seconds > 0) || seconds > 3600) {
-      throw usageError('bad-timeout', `--timeout must be a number of seconds above 0 (at most 3600), got "${flags.timeout}"`);
-    }
     let ca: Buffer | undefined;
     if (flags.ca !== undefined) {
       const { readInputFile } = await import('../input-files.js');
@@ -110,7 +108,7 @@ async function runProbe(targetText: string, flags: ProbeFlags): Promise<number> 
     const { probe } = await import('../../lib/probe/probe.js');
     let result: ProbeResult;
     try {
-      result = await probe(target, { ca, servername: flags.servername, timeoutMs: Math.round(seconds * 1000) });
+      result = await probe(target, { ca, servername: flags.servername, timeoutMs: Math.round(flags.timeout * 1000) });
     } catch (e) {
       // The library does not know the bundle's file name; the user needs it.
       if (e instanceof DbtlsError && e.code === 'probe-bad-ca') throw inputError(e.code, `--ca ${flags.ca}: ${e.message}`, { file: flags.ca });

@@ -184,7 +184,7 @@ test('usage errors exit 2 and say what is wrong: HOST:PORT, --timeout, an unread
 
   const timeout = await dbtls(['probe', 'db1', '--timeout', 'soon']);
   assert.equal(timeout.code, 2);
-  assert.match(timeout.stderr, /--timeout must be a number of seconds/);
+  assert.match(timeout.stderr, /option '--timeout <seconds>' argument 'soon' is invalid\. It must be a number of seconds above 0/);
 
   const missing = join(dir, 'no-such-ca.pem');
   const unreadable = await dbtls(['probe', '127.0.0.1', '--ca', missing]);
