@@ -6,11 +6,11 @@
 #   mariadbd / MySQL clusters      helpers/mariadb, helpers/tls-cluster, helpers/load-loop, mariadbd
 #   a JDK (java, keytool)          helpers/java, helpers/java-pki, keytool, 'java'
 #   ansible, tmux, netns, apt      ansible, tmux, netns, apt-get
-#   a C toolchain, libconfig, sqlite3 (installed by scripts/install-system-deps.sh)  which('cc'), sqlite3
+#   a C toolchain, libconfig, sqlite3, php (installed by scripts/install-system-deps.sh)  which('cc'), sqlite3, 'php'
 # Only openssl and the npm packages are assumed (every Debian has openssl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-markers="helpers/(sshd|mariadb|java|java-pki|tls-cluster|load-loop)['.]|startSshd|createTestUser|mariadbd|keytool|['\"]java['\"]|ansible|tmux|netns|apt-get|which\\(['\"]cc['\"]|sqlite3"
+markers="helpers/(sshd|mariadb|java|java-pki|tls-cluster|load-loop)['.]|startSshd|createTestUser|mariadbd|keytool|['\"]java['\"]|ansible|tmux|netns|apt-get|which\\(['\"]cc['\"]|sqlite3|['\"]php['\"]"
 find test -name '*.test.ts' | sort | while IFS= read -r src; do
   if ! grep -qE "$markers" "$src"; then
     js="dist/${src%.ts}.js"

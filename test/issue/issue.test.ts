@@ -222,9 +222,11 @@ test('a run killed at any moment: the next run finishes or redoes it, and every 
   const { cliPath } = await import('../helpers/paths.js');
   for (const delay of [30, 150, 300, 450, 600, 800]) {
     const child = spawn(process.execPath, [cliPath, 'issue', '-i', inv, '--force'], { stdio: 'ignore' });
+    // Listen before waiting: a run that ends before the kill has already closed (seen on Node 22).
+    const closed = new Promise((r) => child.on('close', r));
     await new Promise((r) => setTimeout(r, delay));
     child.kill('SIGKILL');
-    await new Promise((r) => child.on('close', r));
+    await closed;
     const next = await issue(inv);
     assert.equal(next.code, 0, `after a kill at ${delay} ms: ${next.stderr}`);
     const checked = await dbtls(['check', '-i', inv]);
