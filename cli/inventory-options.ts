@@ -1,6 +1,7 @@
 // Options shared by every command that reads an inventory, and the loading itself.
 import type { Command } from 'commander';
 import type { Cluster, Role } from '../lib/inventory/model.js';
+import { collect, GROUP, inGroup } from './options.js';
 
 export interface InventoryFlags {
   inventory: string;
@@ -8,13 +9,13 @@ export interface InventoryFlags {
   roleMap: string[];
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 export function addInventoryOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('-i, --inventory <file>', 'the inventory: dbtls YAML, or an Ansible INI/YAML inventory')
-    .option('--cluster <name>', 'cluster name for an Ansible inventory (default: from its file name)')
-    .option('--role-map <group=role,…>', 'map an Ansible group to dbtls roles (repeatable)', collect, [] as string[]);
+  return inGroup(cmd, GROUP.inventory, (c) =>
+    c
+      .requiredOption('-i, --inventory <file>', 'the inventory: dbtls YAML, or an Ansible INI/YAML inventory')
+      .option('--cluster <name>', 'cluster name for an Ansible inventory (default: from its file name)')
+      .option('--role-map <group=role,…>', 'map an Ansible group to dbtls roles (repeatable)', collect, [] as string[]),
+  );
 }
 
 export async function loadCluster(flags: InventoryFlags): Promise<Cluster> {

@@ -2,7 +2,7 @@
 // exit 2, before any work starts, and commander names the option and the value once:
 //   error: option '--retries <n>' argument '1000' is invalid. It must be a whole number from 0 to 100.
 // Defaults are given to commander as numbers, so help shows `(default: 0.3)`, not `(default: "0.3")`.
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { parseDuration } from '../lib/check/duration.js';
 
 /** A number of seconds above 0 and at most `max` (decimals allowed: 0.3); the value is in seconds. */
@@ -35,3 +35,19 @@ export function duration(value: string): string {
 
 /** Repeatable options: each use adds one value. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Help headings, so a long list of options reads in groups (commander's optionsGroup). */
+export const GROUP = {
+  inventory: 'Inventory options:',
+  transport: 'Transport options (SSH, local):',
+  secrets: 'Secrets:',
+  output: 'Output:',
+} as const;
+
+/** Adds options under one help heading, then restores the heading that was in force before. */
+export function inGroup(cmd: Command, heading: string, add: (cmd: Command) => Command): Command {
+  const before = cmd.optionsGroup();
+  cmd.optionsGroup(heading);
+  add(cmd);
+  return cmd.optionsGroup(before);
+}

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { DEFAULT_BACKUPS } from '../lib/deliver/transport.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS } from '../lib/deliver/ssh-connect.js';
 import type { Connect } from '../lib/deliver/push.js';
-import { count, seconds } from './options.js';
+import { count, GROUP, inGroup, seconds } from './options.js';
 
 export interface TransportFlags {
   concurrency: number;
@@ -21,7 +21,7 @@ export interface TransportFlags {
 }
 
 export function addTransportOptions(cmd: Command): Command {
-  return cmd
+  return inGroup(cmd, GROUP.transport, (c) => c
     .option('--concurrency <n>', 'nodes at once', count(1, 10_000), 32)
     .option('--accept-new', 'add unknown host keys to known_hosts (a changed key is always refused)')
     .option('--known-hosts <file>', 'known_hosts file (default: ssh.knownHostsFile, else ~/.ssh/known_hosts)')
@@ -30,7 +30,7 @@ export function addTransportOptions(cmd: Command): Command {
     .option('--ssh-passphrase-file <file>', 'passphrase of encrypted identity files (default: $DBTLS_SSH_PASSPHRASE)')
     .option('--connect-timeout <seconds>', 'per SSH connection (bastion, node): connect, handshake and login', seconds(3600), DEFAULT_CONNECT_TIMEOUT_MS / 1000)
     .option('--retries <n>', 'more attempts after a connection error (refused, reset, unreachable, timed out); never after a host key or login error', count(0, 100), DEFAULT_RETRIES)
-    .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one', seconds(3600), DEFAULT_RETRY_DELAY_MS / 1000);
+    .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one', seconds(3600), DEFAULT_RETRY_DELAY_MS / 1000));
 }
 
 export interface Transport {

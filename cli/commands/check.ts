@@ -19,8 +19,8 @@ export function registerCheck(program: Command): void {
     .command('check')
     .summary('check every certificate: present, valid, signed by the CA, key match, SANs, days left')
     .description(
-      'Checks the CA and every certificate and key the inventory needs: present, within its validity,\n' +
-        'signed by the cluster CA, matched by its key, SANs as the inventory says now, and not expiring\n' +
+      'Checks the CA and every certificate and key the inventory needs: present, within its validity, ' +
+        'signed by the cluster CA, matched by its key, SANs as the inventory says now, and not expiring ' +
         'within the window. Exit 1 when anything needs attention, so cron and monitoring can act on it.',
     );
   addInventoryOptions(cmd)

@@ -36,13 +36,13 @@ export function registerExport(program: Command): void {
       .command('ansible')
       .summary('a playbook + files that deliver the certificates with Ansible\'s copy module')
       .description(
-        'Writes --out DIR: files/<node>/… (exactly what `dbtls push` delivers: same\n' +
-          'paths on the node, modes, owner and group), dbtls-nodes.yml listing them,\n' +
-          'playbook.yml (copy with mode, owner/group, backup, and an openssl check of\n' +
-          'each certificate and key on the node; a handler runs the node\'s TLS reload\n' +
-          'only when one of its files changed) and hosts.yml from the inventory\'s ssh\n' +
-          'settings. DIR is built under a temporary name, then renamed into place;\n' +
-          'keys are 0600 from their first byte. Run `dbtls issue` and `dbtls render`\n' +
+        'Writes --out DIR: files/<node>/… (exactly what `dbtls push` delivers: same ' +
+          'paths on the node, modes, owner and group), dbtls-nodes.yml listing them, ' +
+          'playbook.yml (copy with mode, owner/group, backup, and an openssl check of ' +
+          'each certificate and key on the node; a handler runs the node\'s TLS reload ' +
+          'only when one of its files changed) and hosts.yml from the inventory\'s ssh ' +
+          'settings. DIR is built under a temporary name, then renamed into place; ' +
+          'keys are 0600 from their first byte. Run `dbtls issue` and `dbtls render` ' +
           'first (or `dbtls apply`). See docs/ansible.md.',
       ),
   )

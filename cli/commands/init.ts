@@ -27,10 +27,10 @@ export function registerInit(program: Command): void {
     .command('init')
     .summary('bootstrap a cluster: a wizard that writes the inventory, issues, renders and pushes')
     .description(
-      'Asks for the cluster name, its products, the nodes (typed, pasted, or imported from an Ansible\n' +
-        'inventory), SSH settings, the CA and the clients; tests SSH to every node and shows each unknown\n' +
-        'host key\'s fingerprint to accept; then writes a commented inventory, issues the certificates,\n' +
-        'renders the configs, prints what was made and where, and asks before pushing. Nothing is written\n' +
+      'Asks for the cluster name, its products, the nodes (typed, pasted, or imported from an Ansible ' +
+        'inventory), SSH settings, the CA and the clients; tests SSH to every node and shows each unknown ' +
+        'host key\'s fingerprint to accept; then writes a commented inventory, issues the certificates, ' +
+        'renders the configs, prints what was made and where, and asks before pushing. Nothing is written ' +
         'before the last question is answered. Without a terminal, --answers FILE gives every answer.',
     )
     .option('--answers <file>', 'take the answers from this YAML file (its keys: docs/bootstrap.md); what it leaves out takes its default, and a terminal is asked only what has none')

@@ -20,11 +20,11 @@ export function registerInspect(program: Command): void {
     .command('inspect')
     .summary('show what certificate, key, CSR and keystore files hold (PEM, DER, JKS, JCEKS, PKCS#12)')
     .description(
-      'Summarises each FILE: certificates (subject, issuer, serial, SANs, validity,\n' +
-        'SHA-256 fingerprint, key, CA, key usage), private keys (type, size, format;\n' +
-        'an encrypted key is described without its passphrase; key material is never\n' +
-        'printed), public keys, certificate requests, and Java stores (JKS, JCEKS,\n' +
-        'PKCS#12: each entry with its alias, type and certificates). A file may hold\n' +
+      'Summarises each FILE: certificates (subject, issuer, serial, SANs, validity, ' +
+        'SHA-256 fingerprint, key, CA, key usage), private keys (type, size, format; ' +
+        'an encrypted key is described without its passphrase; key material is never ' +
+        'printed), public keys, certificate requests, and Java stores (JKS, JCEKS, ' +
+        'PKCS#12: each entry with its alias, type and certificates). A file may hold ' +
         'several PEM blocks (a chain, a key and its certificate) or one DER object.',
     )
     .argument('<file...>', 'files to inspect')

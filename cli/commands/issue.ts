@@ -25,8 +25,8 @@ export function registerIssue(program: Command): void {
     .command('issue')
     .summary('create the CA and every node\'s and client\'s certificates and keys')
     .description(
-      'Creates the cluster CA once, then for every node a server certificate (SANs: its name, host and\n' +
-        'sans), a client certificate, and for mysql/percona nodes the private_key.pem/public_key.pem pair;\n' +
+      'Creates the cluster CA once, then for every node a server certificate (SANs: its name, host and ' +
+        'sans), a client certificate, and for mysql/percona nodes the private_key.pem/public_key.pem pair; ' +
         'for every client a client certificate. Idempotent: only what is new or changed is issued.',
     );
   addInventoryOptions(cmd)

@@ -59,7 +59,7 @@ export function registerKeystore(program: Command): void {
   const ks = program
     .command('keystore')
     .summary('Java key and trust stores (JKS, PKCS#12) from PEM files')
-    .description('Make and read Java key and trust stores that Java really accepts: JKS written natively, PKCS#12\nwith algorithms Java 8u301+/11/17 and OpenSSL 3 read, and PKCS#12 truststores Java lists as trustedCertEntry.')
+    .description('Make and read Java key and trust stores that Java really accepts: JKS written natively, PKCS#12 with algorithms Java 8u301+/11/17 and OpenSSL 3 read, and PKCS#12 truststores Java lists as trustedCertEntry.')
     .addHelpText('after', helpSections({
       examples: [
         ['dbtls keystore create --cert client-cert.pem --key client-key.pem --chain ca.pem --out app.p12', 'a client keystore for Connector/J'],

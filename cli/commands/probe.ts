@@ -21,17 +21,17 @@ export function registerProbe(program: Command): void {
     .command('probe')
     .summary('show the certificate a MySQL-protocol server serves, and whether it verifies against a CA and name')
     .description(
-      'Connects to HOST[:PORT] (default port 3306) as a MySQL client does: reads the\n' +
-        'server greeting, sends an SSLRequest and does the TLS handshake on the same\n' +
-        'connection (what `openssl s_client -starttls mysql` does), then hangs up\n' +
-        'before logging in. Works for MySQL, MariaDB, Percona, TiDB and ProxySQL\n' +
+      'Connects to HOST[:PORT] (default port 3306) as a MySQL client does: reads the ' +
+        'server greeting, sends an SSLRequest and does the TLS handshake on the same ' +
+        'connection (what `openssl s_client -starttls mysql` does), then hangs up ' +
+        'before logging in. Works for MySQL, MariaDB, Percona, TiDB and ProxySQL ' +
         'frontends: they all send the same greeting.\n' +
         '\n' +
-        'Shows the served chain (subject, issuer, SANs, serial, validity, SHA-256\n' +
-        'fingerprint), the server version, TLS version and cipher, and two verdicts:\n' +
-        'the chain against the CA (--ca: a PEM file that may hold several CAs, e.g.\n' +
-        "old and new during a CA rotation; default the system's root CAs), and the\n" +
-        'certificate against the name (--servername, default HOST; an IP address is\n' +
+        'Shows the served chain (subject, issuer, SANs, serial, validity, SHA-256 ' +
+        'fingerprint), the server version, TLS version and cipher, and two verdicts: ' +
+        'the chain against the CA (--ca: a PEM file that may hold several CAs, e.g. ' +
+        "old and new during a CA rotation; default the system's root CAs), and the " +
+        'certificate against the name (--servername, default HOST; an IP address is ' +
         'checked against the IP SANs). HOST: a name, an IPv4 address, ::1, [::1]:PORT.',
     )
     .argument('<host[:port]>', 'the server: db1, db1:3307, 10.0.0.5:6033, [::1]:4000')

@@ -1,6 +1,7 @@
 // `dbtls push -i INVENTORY`: deliver every node's files over SSH (or into a local folder), and
 // `dbtls apply -i INVENTORY`: issue + render + push in one idempotent run.
 import type { Command } from 'commander';
+import { collect, GROUP } from '../options.js';
 import { helpSections } from '../help.js';
 import { reportError } from '../report-error.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
@@ -21,13 +22,13 @@ interface PushFlags extends InventoryFlags, TransportFlags {
   rollback?: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 function pushOptions(cmd: Command, reloadDefault: ReloadPolicy): Command {
   return addTransportOptions(addInventoryOptions(cmd))
     .option('--node <name>', 'only this node (repeatable)', collect, [] as string[])
     .option('--check', 'change nothing: show what would be uploaded (exit 0)')
+    .optionsGroup(GROUP.output)
     .option('--json', 'print a JSON report')
+    .optionsGroup('')
     .option('--reload <when>', 'reload TLS on the nodes afterwards: changed (nodes whose files changed), always, never', reloadDefault)
     .option('--restart-tungsten', 'restart Tungsten on its nodes (stopall/startall) instead of only reporting it is required')
     .option('--no-rollback', 'when a node\'s reload fails, leave the new files there (default: put the previous ones back)');
@@ -45,9 +46,9 @@ export function registerPush(program: Command): void {
       .command('push')
       .summary('deliver each node\'s certificates, keys, stores and configs (SSH or local), atomically')
       .description(
-        'Delivers each node\'s files: compared first (SHA-256), only what changed is sent, each written to a\n' +
-          'temporary name with its mode and owner, the old one kept as a timestamped backup, renamed into place\n' +
-          'and read back. Host keys are checked against known_hosts. With --files/--dest, copies those local\n' +
+        'Delivers each node\'s files: compared first (SHA-256), only what changed is sent, each written to a ' +
+          'temporary name with its mode and owner, the old one kept as a timestamped backup, renamed into place ' +
+          'and read back. Host keys are checked against known_hosts. With --files/--dest, copies those local ' +
           'files to one folder on every node (the Tungsten scp loop, done right).',
       )
       .option('--files <glob>', 'local files to copy instead of the delivery plan (repeatable; shell patterns like [jpt]*)', collect, [] as string[])
@@ -71,8 +72,10 @@ export function registerPush(program: Command): void {
       .command('apply')
       .summary('issue + render + push in one idempotent run: the main job')
       .description('Issues what is new or changed, renders the configs, and pushes every node. A second run changes nothing.')
+      .optionsGroup(GROUP.secrets)
       .option('--storepass-file <file>', 'password of the Java stores (default: $DBTLS_STOREPASS, else the kept one)')
       .option('--ca-passphrase-file <file>', 'passphrase of the CA key (default: $DBTLS_CA_PASSPHRASE)')
+      .optionsGroup('')
       .option('--new-ca', 'start over deliberately when the CA the manifest records is gone or replaced: a new CA (or the one in ca.pem), every leaf re-issued and pushed'),
     'changed',
   )

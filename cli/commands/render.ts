@@ -20,10 +20,10 @@ export function registerRender(program: Command): void {
     .command('render')
     .summary('write the TLS config each node needs (my.cnf, TiDB toml, ProxySQL, Tungsten INI) and client settings')
     .description(
-      'Renders, for each node, the files its roles need, with the paths its certificates will have on the\n' +
-        'node after the push: my.cnf, client.cnf, users.sql, replication.sql (MySQL, Percona, MariaDB),\n' +
-        'tidb.toml, pd.toml, tikv.toml, proxysql.cnf and proxysql-admin.sql, tungsten.ini; and for each\n' +
-        'client client.cnf, Connector/J properties and URLs, a Go DSN note, a Node mysql2 and a PHP snippet.\n' +
+      'Renders, for each node, the files its roles need, with the paths its certificates will have on the ' +
+        'node after the push: my.cnf, client.cnf, users.sql, replication.sql (MySQL, Percona, MariaDB), ' +
+        'tidb.toml, pd.toml, tikv.toml, proxysql.cnf and proxysql-admin.sql, tungsten.ini; and for each ' +
+        'client client.cnf, Connector/J properties and URLs, a Go DSN note, a Node mysql2 and a PHP snippet. ' +
         'Run `dbtls issue` first. Deterministic: a re-run writes nothing.',
     );
   addInventoryOptions(cmd)

@@ -2,7 +2,7 @@
 // reload, probe — and the three-phase CA rotation, resumable from its state in the PKI directory.
 import type { Command } from 'commander';
 import { helpSections } from '../help.js';
-import { collect, duration, seconds } from '../options.js';
+import { collect, duration, GROUP, seconds } from '../options.js';
 import { reportError } from '../report-error.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
@@ -31,9 +31,12 @@ const EXIT_CODES: Array<[number, string]> = [
 function common(cmd: Command): Command {
   return addTransportOptions(addInventoryOptions(cmd))
     .option('--yes', 'do not ask for confirmation (needed without a terminal: cron, Ansible)')
+    .optionsGroup(GROUP.output)
     .option('--json', 'print a JSON report')
+    .optionsGroup(GROUP.secrets)
     .option('--ca-passphrase-file <file>', 'passphrase of the CA key (default: $DBTLS_CA_PASSPHRASE)')
     .option('--storepass-file <file>', 'password of the Java stores (default: $DBTLS_STOREPASS, else the kept one)')
+    .optionsGroup('')
     .option('--restart-tungsten', 'restart Tungsten on its nodes (stopall/startall) instead of only reporting it is required')
     .option('--probe-timeout <seconds>', 'for each probe of a node after its reload', seconds(600), 10)
     .option('--no-rollback', 'when a node\'s reload or probe fails, leave the new files there (default: put the previous ones back)');

@@ -29,11 +29,11 @@ export function registerSchedule(program: Command): void {
     .command('schedule')
     .summary('print a cron line or systemd timer that rotates expiring leaf certificates every day')
     .description(
-      'Prints what to install so that `dbtls rotate leaf --within 30d --yes --json`\n' +
-        'runs every day on this controller: a crontab line (--cron) or a systemd\n' +
-        '.service + .timer pair (--systemd). Every path is absolute, runs never overlap\n' +
-        '(flock on a lock file in the PKI directory), output goes to a log file (cron)\n' +
-        'or the journal (systemd), and secrets come from --environment-file, never from\n' +
+      'Prints what to install so that `dbtls rotate leaf --within 30d --yes --json` ' +
+        'runs every day on this controller: a crontab line (--cron) or a systemd ' +
+        '.service + .timer pair (--systemd). Every path is absolute, runs never overlap ' +
+        '(flock on a lock file in the PKI directory), output goes to a log file (cron) ' +
+        'or the journal (systemd), and secrets come from --environment-file, never from ' +
         'the job itself. See docs/schedule.md.',
     );
   addInventoryOptions(cmd)

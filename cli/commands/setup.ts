@@ -29,9 +29,9 @@ export function registerSetup(program: Command): void {
     .command('setup')
     .summary('create the SSL and RSA files of a MySQL/MariaDB datadir (drop-in for mysql_ssl_rsa_setup)')
     .description(
-      'Creates ca.pem, ca-key.pem, server-cert.pem, server-key.pem, client-cert.pem and client-key.pem\n' +
-        '(unless any of ca.pem, server-cert.pem, server-key.pem exists) and private_key.pem, public_key.pem\n' +
-        '(unless either exists) in the data directory, as mysql_ssl_rsa_setup did. Re-running changes nothing.\n' +
+      'Creates ca.pem, ca-key.pem, server-cert.pem, server-key.pem, client-cert.pem and client-key.pem ' +
+        '(unless any of ca.pem, server-cert.pem, server-key.pem exists) and private_key.pem, public_key.pem ' +
+        '(unless either exists) in the data directory, as mysql_ssl_rsa_setup did. Re-running changes nothing. ' +
         'Give --san for every name and address clients dial, so VERIFY_IDENTITY and --ssl-verify-server-cert work.',
     )
     .helpOption('-?, --help', 'show this help')

@@ -25,6 +25,17 @@ test('help, for the program and for each command and subcommand, has a descripti
     // commander prints "Usage: …", a blank line, then the description; without one, "Options:" follows at once
     const description = /^Usage: [^\n]*\n\n([^\n]+)/.exec(r.stdout)?.[1] ?? '';
     assert.ok(description && !/^(Options|Arguments|Commands):/.test(description), `${name}: no description`);
+    // commander wraps a description to the width (80 without a terminal): no hard line break
+    // inside a paragraph, so no line ends while the next line's first word would still have fit
+    const paragraphs = (/^Usage: [^\n]*\n\n([\s\S]*?)\n\n(?:Options|Arguments|Commands|Inventory options):/.exec(r.stdout)?.[1] ?? '').split('\n\n');
+    for (const p of paragraphs) {
+      const lines = p.split('\n');
+      for (let i = 0; i + 1 < lines.length; i++) {
+        const next = lines[i + 1]!.trimStart().split(' ')[0]!;
+        if (/^[-*•]|^\s/.test(lines[i + 1]!)) continue; // a list item or an indented line starts a line on purpose
+        assert.ok(lines[i]!.length + 1 + next.length > 80, `${name}: ragged description line: "${lines[i]}"`);
+      }
+    }
     assert.match(r.stdout, /\nEXAMPLES\n[\s\S]*\$ dbtls [\s\S]*\nEXIT CODES\n\s+0 /, `${name}: EXAMPLES and EXIT CODES`);
     seen.push(name);
     for (const sub of subcommands(r.stdout)) queue.push([...path, sub]);
