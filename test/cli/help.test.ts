@@ -52,3 +52,22 @@ test('`dbtls help <command>` prints the same sections', async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /\nEXAMPLES\n[\s\S]*\$ dbtls [\s\S]*\nEXIT CODES\n\s+0 /);
 });
+
+test('numbers show in help as numbers, and options are grouped (rotate leaf, push, apply)', async () => {
+  for (const path of [['rotate', 'leaf'], ['push'], ['apply'], ['check'], ['probe']]) {
+    const r = await dbtls([...path, '--help']);
+    assert.equal(r.code, 0);
+    assert.doesNotMatch(r.stdout, /\(default: "[\d.]+"\)/, `${path.join(' ')}: a number default shown as a string`);
+  }
+  const leaf = (await dbtls(['rotate', 'leaf', '--help'])).stdout;
+  assert.match(leaf, /--retry-delay <seconds>[\s\S]*?\(default: 0\.3\)/);
+  assert.match(leaf, /--probe-timeout <seconds>[\s\S]*?\(default: 10\)/);
+  const headings = leaf.split('\n').filter((l) => /^[A-Z][^:]*:$/.test(l));
+  assert.deepEqual(headings, ['Options:', 'Inventory options:', 'Transport options (SSH, local):', 'Output:', 'Secrets:']);
+  for (const path of [['push'], ['apply']]) {
+    const out = (await dbtls([...path, '--help'])).stdout;
+    assert.match(out, /\nInventory options:\n\s+-i, --inventory/);
+    assert.match(out, /\nTransport options \(SSH, local\):\n\s+--concurrency/);
+  }
+  assert.match((await dbtls(['apply', '--help'])).stdout, /\nSecrets:\n\s+--storepass-file/);
+});
