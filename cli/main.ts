@@ -83,6 +83,12 @@ try {
   if (e instanceof CommanderError) {
     // Help and version exit 0; every other argument problem is a usage error (2), not a failure.
     process.exitCode = e.exitCode === 0 ? 0 : 2;
+    // Commander has written the text to stderr; automation that asked for --json (the Ansible
+    // examples) reads the error from stdout, as for every other usage error.
+    if (e.code === 'commander.invalidArgument' && argv.includes('--json')) {
+      const message = e.message.replace(/^error: /, '');
+      process.stdout.write(JSON.stringify({ ok: false, error: { code: 'bad-option', message } }, null, 2) + '\n');
+    }
   } else {
     throw e;
   }
