@@ -86,7 +86,7 @@ async function runInit(flags: InitFlags): Promise<number> {
     const { ConnectionTester } = await import('../../lib/init/host-keys.js');
     const { runFlow } = await import('../../lib/init/flow.js');
     const { secretFrom } = await import('../secrets.js');
-    const { outputMode } = await import('../ui/issue-progress.js');
+    const { outputMode } = await import('../ui/mode.js');
     const { withConnectionProgress } = await import('../ui/init-progress.js');
     const { reviewText } = await import('../ui/init-summary.js');
     const { VERSION } = await import('../version.js');

@@ -70,7 +70,8 @@ async function runIssueCommand(flags: IssueFlags): Promise<number> {
     const { loadCluster } = await import('../inventory-options.js');
     const { caPassphrase } = await import('../secrets.js');
     const { runIssue } = await import('../../lib/issue/issue.js');
-    const { withIssueProgress, outputMode } = await import('../ui/issue-progress.js');
+    const { withIssueProgress } = await import('../ui/issue-progress.js');
+    const { outputMode } = await import('../ui/mode.js');
     const cluster = await loadCluster(flags);
     const passphrase = await caPassphrase(flags.caPassphraseFile);
     const { storepassFromSources } = await import('../../lib/keystore/passwords.js');

@@ -150,7 +150,7 @@ async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassph
     }
     const { runPush } = await import('../../lib/deliver/push.js');
     const { withPushProgress } = await import('../ui/push-progress.js');
-    const { outputMode } = await import('../ui/issue-progress.js');
+    const { outputMode } = await import('../ui/mode.js');
     const chosen = flags.node.length ? flags.node : cluster.nodes.map((n) => n.name);
     const report: PushReport = await withPushProgress(outputMode(json), chosen, (onEvent) =>
       runPush(

@@ -1,19 +1,17 @@
 // `dbtls render -i INVENTORY`: the TLS config each node's products need, and each client's settings.
 import type { Command } from 'commander';
 import { helpSections } from '../help.js';
-import { reportError } from '../report-error.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
-import { VERSION } from '../version.js';
+import { collect } from '../options.js';
+import { run } from '../run.js';
 
-interface RenderFlags extends InventoryFlags {
+export interface RenderFlags extends InventoryFlags {
   out?: string;
   templates?: string;
   node: string[];
   check?: boolean;
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerRender(program: Command): void {
   const cmd = program
@@ -47,36 +45,5 @@ export function registerRender(program: Command): void {
         ],
       }),
     )
-    .action(async (flags: RenderFlags) => {
-      process.exitCode = await runRenderCommand(flags);
-    });
-}
-
-async function runRenderCommand(flags: RenderFlags): Promise<number> {
-  try {
-    const { loadCluster } = await import('../inventory-options.js');
-    const { runRender } = await import('../../lib/render/render.js');
-    const report = await runRender(await loadCluster(flags), {
-      out: flags.out,
-      templates: flags.templates,
-      nodes: flags.node.length ? flags.node : undefined,
-      check: flags.check,
-      generator: `dbtls ${VERSION}`,
-    });
-    const differing = report.files.filter((f) => f.state !== 'unchanged');
-    if (flags.json) {
-      const files = report.files.map(({ before: _b, after: _a, ...f }) => f);
-      process.stdout.write(JSON.stringify({ ok: true, out: report.out, changed: report.changed, check: Boolean(flags.check), files }, null, 2) + '\n');
-    } else if (flags.check) {
-      const { createTwoFilesPatch } = await import('diff');
-      for (const f of differing) process.stdout.write(createTwoFilesPatch(`a/${f.path}`, `b/${f.path}`, f.before ?? '', f.after ?? '', f.state === 'new' ? '(missing)' : '(on disk)', '(rendered)'));
-      process.stdout.write(differing.length ? `${differing.length} of ${report.files.length} files differ from what would be rendered in ${report.out}\n` : `all ${report.files.length} files up to date in ${report.out}\n`);
-    } else {
-      for (const f of differing) process.stdout.write(`${f.state === 'new' ? 'wrote' : 'updated'} ${f.path}\n`);
-      process.stdout.write(differing.length ? `${differing.length} written, ${report.files.length - differing.length} up to date in ${report.out}\n` : `nothing to do: all ${report.files.length} files up to date in ${report.out}\n`);
-    }
-    return flags.check && differing.length ? 1 : 0;
-  } catch (e) {
-    return reportError(e, { json: Boolean(flags.json) });
-  }
+    .action((flags: RenderFlags) => run('render', flags));
 }

@@ -3,7 +3,7 @@
 import type { NodeSpec } from '../../lib/inventory/model.js';
 import type { ConnectionResult } from '../../lib/init/host-keys.js';
 import type { RenderReport } from '../../lib/render/render.js';
-import type { OutputMode } from './issue-progress.js';
+import type { OutputMode } from './mode.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 
 const target = (n: NodeSpec) => `${n.ssh.user ?? 'root'}@${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.ssh.port ?? 22}${n.ssh.proxyJump ? ` via ${n.ssh.proxyJump.host}` : ''}`;

@@ -2,13 +2,8 @@
 // plain lines otherwise (cron, CI, pipes), nothing but the final JSON with --json.
 import type { IssueEvent, IssueReport } from '../../lib/issue/issue.js';
 import { deferred, type Deferred } from './deferred.js';
+import type { OutputMode } from './mode.js';
 
-export type OutputMode = 'tty' | 'plain' | 'json';
-
-export function outputMode(json: boolean | undefined): OutputMode {
-  if (json) return 'json';
-  return process.stdout.isTTY && !process.env.CI ? 'tty' : 'plain';
-}
 
 const ownerKey = (o: { kind: string; name: string }) => `${o.kind === 'node' ? 'node' : 'client'} ${o.name}`;
 

@@ -2,7 +2,7 @@
 // one line per change otherwise, nothing but the final JSON with --json.
 import type { PushEvent, PushReport } from '../../lib/deliver/push.js';
 import { deferred, type Deferred } from './deferred.js';
-import type { OutputMode } from './issue-progress.js';
+import type { OutputMode } from './mode.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 
 function plainLine(e: PushEvent): void {

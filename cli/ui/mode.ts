@@ -1,0 +1,13 @@
+// How a command shows its work: a live task tree on a terminal, plain lines for cron, CI and pipes,
+// nothing but the final JSON with --json. Every renderer in cli/ui takes one of these.
+export type OutputMode = 'tty' | 'plain' | 'json';
+
+export function outputMode(json: boolean | undefined): OutputMode {
+  if (json) return 'json';
+  return process.stdout.isTTY && !process.env.CI ? 'tty' : 'plain';
+}
+
+/** "1 file", "2 files": the one plural rule the CLI's lines use. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
