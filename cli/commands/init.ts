@@ -168,7 +168,7 @@ async function runInit(flags: InitFlags): Promise<number> {
 
     const { transportFrom } = await import('../transport-options.js');
     const { DEFAULT_BACKUPS } = await import('../../lib/deliver/transport.js');
-    const { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS } = await import('../../lib/deliver/ssh-connect.js');
+    const { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS } = await import('../../lib/deliver/ssh/connect.js');
     const { connect, concurrency } = await transportFrom(
       {
         concurrency: 32,

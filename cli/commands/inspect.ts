@@ -5,7 +5,7 @@ import { helpSections } from '../help.js';
 import { ERROR_LINE_MAX, errorLines, reportError } from '../report-error.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 import { terminalText } from '../terminal.js';
-import type { Described, FileDescription, KeyFacts } from '../../lib/pki/describe.js';
+import type { Described, FileDescription, KeyFacts } from '../../lib/pki/inspect-file.js';
 
 interface InspectFlags {
   ca?: string;
@@ -58,7 +58,7 @@ export function registerInspect(program: Command): void {
 async function runInspect(files: string[], flags: InspectFlags): Promise<number> {
   const json = Boolean(flags.json);
   try {
-    const { describeFile, loadRoots, loadMatchKey } = await import('../../lib/pki/describe.js');
+    const { describeFile, loadRoots, loadMatchKey } = await import('../../lib/pki/inspect-file.js');
     const { isDbtlsError } = await import('../../lib/errors.js');
     const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
     const opts = {

@@ -3,9 +3,11 @@
 // Cron and monitoring act on the result, so each finding is data with a status.
 import type { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
-import { inspectCertificate, parseCertificates, parseCertificatesOf, signedBy, verifyChain } from '../pki/inspect.js';
+import { certificateInfo, parseCertificates, parseCertificatesOf, signedBy } from '../pki/cert-info.js';
+import { verifyChain } from '../pki/chain.js';
+import { DAY_MS } from '../pki/validity.js';
 import { keyPairProblem, verifyPair } from '../pki/verify-pair.js';
-import { readIfExists } from '../store/safe-fs.js';
+import { readTextIfExists } from '../store/safe-fs.js';
 import { describeDirTrust } from '../store/trust.js';
 import { formatSan } from '../pki/san.js';
 import { pkiLayout } from '../store/pki-dir.js';
@@ -38,16 +40,12 @@ export interface CheckReport {
   pkiDir?: { path: string; mode: string; uid: number; ok: boolean; problem?: string; fix?: string };
 }
 
-const DAY = 86_400_000;
 /** Worse statuses win when a certificate has several problems. */
 const RANK: CheckStatus[] = ['ok', 'outdated', 'expiring', 'invalid', 'expired', 'missing'];
 const worse = (a: CheckStatus, b: CheckStatus) => (RANK.indexOf(b) > RANK.indexOf(a) ? b : a);
 
 /** A file of the PKI directory (no symlink followed, regular files only, bounded), or null when absent. */
-async function read(path: string): Promise<string | null> {
-  const buf = await readIfExists(path, { what: 'certificates and keys' });
-  return buf === undefined ? null : buf.toString('utf8');
-}
+const read = async (path: string): Promise<string | null> => (await readTextIfExists(path, { what: 'certificates and keys' })) ?? null;
 
 /** read(), with a refused file (a symlink, a FIFO, too large) as a finding of the item instead of the end of the run. */
 async function readFor(path: string, rel: string, fail: (status: CheckStatus, problem: string) => void): Promise<string | null | undefined> {
@@ -62,7 +60,7 @@ async function readFor(path: string, rel: string, fail: (status: CheckStatus, pr
 
 function expiry(cert: X509Certificate, now: Date, withinMs: number): { status: CheckStatus; problem?: string; daysLeft: number } {
   const left = Date.parse(cert.validTo) - now.getTime();
-  const daysLeft = Math.floor(left / DAY);
+  const daysLeft = Math.floor(left / DAY_MS);
   if (left <= 0) return { status: 'expired', problem: `expired on ${new Date(cert.validTo).toISOString()}`, daysLeft };
   if (Date.parse(cert.validFrom) > now.getTime()) return { status: 'invalid', problem: `not valid before ${cert.validFrom}`, daysLeft };
   if (left <= withinMs) return { status: 'expiring', problem: `expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'}`, daysLeft };
@@ -90,7 +88,7 @@ async function checkCertificate(root: string, item: Extract<PlannedItem, { kind:
     fail('invalid', `${item.cert} holds no certificate`);
     return out;
   }
-  const info = inspectCertificate(cert);
+  const info = certificateInfo(cert);
   out.subject = info.subject;
   out.notAfter = info.notAfter.toISOString();
   // A leaf is good no longer than the CA that vouches for it: past the CA's notAfter it fails to
@@ -170,9 +168,9 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
     throw inputError('interrupted', `an interrupted dbtls run left ${layout.journal}: the PKI directory is between two states`, { file: layout.journal }, `run: dbtls issue -i ${cluster.file} (it finishes the interrupted writes)`);
   }
   const manifest = await readManifest(layout.manifest, cluster.cluster);
-  const report: CheckReport = { cluster: cluster.cluster, pki: layout.root, withinDays: opts.withinMs / DAY, ok: true, items: [], orphans: [] };
+  const report: CheckReport = { cluster: cluster.cluster, pki: layout.root, withinDays: opts.withinMs / DAY_MS, ok: true, items: [], orphans: [] };
 
-  const caInfo = inspectCertificate(caCert);
+  const caInfo = certificateInfo(caCert);
   const caItem: CheckItem = { id: 'ca', owner: { kind: 'ca', name: caInfo.subject }, status: 'ok', problems: [], subject: caInfo.subject, notAfter: caInfo.notAfter.toISOString() };
   const e = expiry(caCert, now, opts.withinMs);
   caItem.daysLeft = e.daysLeft;

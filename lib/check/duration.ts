@@ -1,7 +1,8 @@
 // Windows like "30d", "12h", "2w" or a bare number of days, as `--within` takes them.
 import { usageError } from '../errors.js';
+import { DAY_MS } from '../pki/validity.js';
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
 
 export function parseDuration(text: string, flag = '--within'): number {
   const m = /^(\d+)\s*([smhdw]?)$/.exec(text.trim());

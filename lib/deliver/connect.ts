@@ -1,12 +1,12 @@
 // Chooses each node's transport: a folder under the local root for `transport: local`, SSH otherwise.
 // known_hosts files are read once per run and shared by every node that names them; so are bastion
-// connections and decrypted identity files (see ssh-connect.ts). Close the connector when the run ends.
+// connections and decrypted identity files (see ssh/connect.ts). Close the connector when the run ends.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { loadKnownHosts, type KnownHosts } from './known-hosts.js';
+import { loadKnownHosts, type KnownHosts } from './ssh/known-hosts.js';
 import { localNodeFs } from './local.js';
 import type { Connect } from './push.js';
-import { sshShared, type SshOptions } from './ssh-connect.js';
+import { sshShared, type SshOptions } from './ssh/connect.js';
 
 export interface ConnectOptions {
   localRoot: string;
@@ -37,7 +37,7 @@ export function connector(opts: ConnectOptions): Connector {
     if (node.transport === 'local') return localNodeFs(join(opts.localRoot, node.name), opts.backups);
     const file = opts.knownHostsFile ?? node.ssh.knownHostsFile ?? DEFAULT_KNOWN_HOSTS;
     if (!loaded.has(file)) loaded.set(file, loadKnownHosts([file]));
-    const { sshNodeFs } = await import('./ssh.js');
+    const { sshNodeFs } = await import('./ssh/sftp-transport.js');
     return sshNodeFs(node, {
       knownHosts: await loaded.get(file)!,
       knownHostsFile: file,

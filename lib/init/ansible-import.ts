@@ -5,7 +5,7 @@ import { inputError } from '../errors.js';
 import { readInputText } from '../inventory/read-input.js';
 import { detectFormat, loadInventory } from '../inventory/load.js';
 import type { Role, SshSettings } from '../inventory/model.js';
-import { jumpLabel } from '../deliver/ssh-connect.js';
+import { jumpLabel } from '../deliver/ssh/connect.js';
 import type { NodeAnswer, NodeSsh } from './nodes.js';
 
 export interface AnsibleImport {

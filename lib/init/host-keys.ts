@@ -6,8 +6,8 @@
 import { isDbtlsError } from '../errors.js';
 import type { NodeSpec } from '../inventory/model.js';
 import { DEFAULT_KNOWN_HOSTS } from '../deliver/connect.js';
-import { appendKnownHost, blobKeyType, fingerprintSha256, KnownHosts, loadKnownHosts, type HostKeyResult } from '../deliver/known-hosts.js';
-import { connect, jumpLabel } from '../deliver/ssh-connect.js';
+import { appendKnownHost, blobKeyType, fingerprintSha256, KnownHosts, loadKnownHosts, type HostKeyResult } from '../deliver/ssh/known-hosts.js';
+import { connect, jumpLabel } from '../deliver/ssh/connect.js';
 
 /** A host key a server offered that no known_hosts line vouches for. */
 export interface OfferedKey {

@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { relative } from 'node:path';
-import { exportPrivateKeyPem, generateRsaKey } from '../pki/keys.js';
-import { inspectCertificate, keyMatchesCertificate, parseCertificatesOf, type CertificateInfo } from '../pki/inspect.js';
+import { exportPrivateKeyPem, generateRsaKey, sameKey } from '../pki/keys.js';
+import { certificateInfo, parseCertificatesOf, type CertificateInfo } from '../pki/cert-info.js';
 import { inputError, usageError } from '../errors.js';
 import { readIfExists } from '../store/safe-fs.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
@@ -81,7 +81,7 @@ function record(info: CertificateInfo, layout: PkiLayout, encrypted: boolean, im
 
 /** The CA key must be the one of ca.pem: one that is not is refused, never used or replaced. */
 function checkCaKey(cert: X509Certificate, key: KeyObject, certFile: string, keyFile: string): void {
-  if (!keyMatchesCertificate(cert, key)) {
+  if (!sameKey(cert.publicKey, key)) {
     throw inputError('ca-key-mismatch', `${keyFile} does not belong to the CA certificate ${certFile}`, { file: keyFile }, 'restore the CA key that goes with ca.pem from a backup');
   }
 }
@@ -89,7 +89,7 @@ function checkCaKey(cert: X509Certificate, key: KeyObject, certFile: string, key
 /** Checks that a certificate can act as this cluster's CA with this key. */
 function checkCa(cert: X509Certificate, key: KeyObject, file: string, now: Date): void {
   if (!cert.ca) throw inputError('not-a-ca', `${file} is not a CA certificate (basicConstraints CA:TRUE is missing)`, { file });
-  if (!keyMatchesCertificate(cert, key)) throw inputError('ca-key-mismatch', `the CA key does not belong to ${file}`, { file });
+  if (!sameKey(cert.publicKey, key)) throw inputError('ca-key-mismatch', `the CA key does not belong to ${file}`, { file });
   if (Date.parse(cert.validTo) <= now.getTime()) throw inputError('ca-expired', `${file} expired on ${cert.validTo}`, { file });
   if (key.asymmetricKeyType !== 'rsa') throw inputError('ca-key-type', `the CA key of ${file} is ${key.asymmetricKeyType}; dbtls signs with RSA CAs only`, { file });
 }
@@ -138,7 +138,7 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
   if (certPem !== undefined && keyPem !== undefined) {
     const bundle = parseCertificatesOf(certPem, layout.ca);
     const cert = firstCertificate(certPem, layout.ca);
-    const info = inspectCertificate(cert);
+    const info = certificateInfo(cert);
     // ca.pem holds the recorded CA (first, or beside its successor during `rotate ca`), or another
     // CA was put in its place: that one would re-issue and re-push everything, so only on purpose.
     const replaced = recorded !== undefined && !bundle.some((c) => c.fingerprint256 === recorded.fingerprint256);
@@ -202,7 +202,7 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
     const cert = firstCertificate(certPem, certPath);
     const key = decryptKey(keyPem, keyPath, opts.passphrase);
     checkCa(cert, key, certPath, now);
-    const info = inspectCertificate(cert);
+    const info = certificateInfo(cert);
     return {
       action: 'imported',
       certPem,
@@ -219,7 +219,7 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
   const key = await generateRsaKey(cluster.ca.keySize);
   const { issueCertificate } = await import('../pki/certificate.js');
   const ca = issueCertificate({ profile: 'ca', subject: { ...cluster.subject, CN: cluster.ca.commonName }, days: cluster.ca.days, subjectKey: key, now });
-  const info = inspectCertificate(firstCertificate(ca.pem, layout.ca));
+  const info = certificateInfo(firstCertificate(ca.pem, layout.ca));
   return {
     action: 'created',
     certPem: ca.pem,

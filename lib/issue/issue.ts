@@ -1,10 +1,10 @@
 // `dbtls issue`: one CA for the cluster, and for every node and client the certificates and keys
 // its roles need. Keys are generated in parallel on every core; everything a run writes (keys,
 // certificates, the manifest) is committed as one journaled batch under the PKI directory's lock.
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { generateRsaKey, privateKeyToPem, publicKeyToPem } from '../pki/keys.js';
-import { inspectCertificate, parseCertificates } from '../pki/inspect.js';
+import { generateRsaKey, privateKeyToPem, publicKeyToPem, spkiDer } from '../pki/keys.js';
+import { certificateInfo, parseCertificates } from '../pki/cert-info.js';
 import { formatSan } from '../pki/san.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
 import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
@@ -12,7 +12,7 @@ import { acquireLock } from '../store/lock.js';
 import { ensurePrivateDir, pkiLayout } from '../store/pki-dir.js';
 import { readManifest, serializeManifest, type CertificateRecord, type KeyPairRecord, type Owner } from '../store/manifest.js';
 import { inputError } from '../errors.js';
-import { validityFor } from '../pki/validity.js';
+import { DAY_MS, validityFor } from '../pki/validity.js';
 import { prepareCa, type CaAction, type CaImport } from './ca.js';
 import { desiredItems, planIssuance, type PlannedItem } from './plan.js';
 import { buildStore, certSource, desiredStores, jgroupsStores, storesToBuild } from './stores.js';
@@ -90,8 +90,7 @@ function checkFilter(cluster: Cluster, opts: IssueOptions): void {
 }
 
 function spkiSha256(key: KeyObject): string {
-  const der = createPublicKey(key).export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
+  return createHash('sha256').update(spkiDer(key)).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
 /**
@@ -128,7 +127,7 @@ function refuseOutlivingCa(cluster: Cluster, todo: PlannedItem[], caNotAfter: Da
   if (!longest) return;
   const { notBefore, notAfter } = validityFor(longest.days, now);
   if (notAfter.getTime() <= caNotAfter.getTime()) return;
-  const fits = Math.floor((caNotAfter.getTime() - notBefore.getTime()) / 86_400_000);
+  const fits = Math.floor((caNotAfter.getTime() - notBefore.getTime()) / DAY_MS);
   throw inputError(
     'leaf-outlives-ca',
     `a leaf of ${longest.days} days issued now would end ${notAfter.toISOString()}, after the CA it is signed by (valid until ${caNotAfter.toISOString()})`,
@@ -193,7 +192,7 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
           const cert = issueCertificate({ profile: item.profile, subject: item.subject, sans: item.sans, days: item.days, subjectKey: key, issuer, now });
           files.push({ path: abs(item.cert), data: cert.pem, mode: CERT_MODE }, { path: abs(item.key), data: privateKeyToPem(key), mode: KEY_MODE });
           fresh.set(item.id, { certPem: cert.pem, key });
-          const info = inspectCertificate(parseCertificates(cert.pem)[0]!);
+          const info = certificateInfo(parseCertificates(cert.pem)[0]!);
           const rec: CertificateRecord = {
             id: item.id, owner: item.owner, profile: item.profile, subject: info.subject, serial: info.serial,
             fingerprint256: info.fingerprint256, sans: item.sans.map(formatSan), notBefore: info.notBefore.toISOString(),

@@ -4,7 +4,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { keyPairProblem, pairError, verifyPair } from '../pki/verify-pair.js';
-import { readIfExists } from '../store/safe-fs.js';
+import { readTextIfExists } from '../store/safe-fs.js';
 import { DbtlsError, inputError, isDbtlsError } from '../errors.js';
 import { parseSans, formatSan, type San } from '../pki/san.js';
 import type { Subject } from '../pki/certificate.js';
@@ -106,8 +106,7 @@ export function desiredItems(cluster: Cluster, caFingerprint: string, filter: Pl
 /** A file of the PKI directory, or null when it does not exist; a symlink or a non-file is refused, naming it. */
 async function readOrNull(path: string, hint: string): Promise<string | null> {
   try {
-    const buf = await readIfExists(path, { what: 'certificates and keys' });
-    return buf === undefined ? null : buf.toString('utf8');
+    return (await readTextIfExists(path, { what: 'certificates and keys' })) ?? null;
   } catch (e) {
     if (isDbtlsError(e)) throw new DbtlsError(e.code, e.message, { kind: e.kind, location: { file: path }, hint: `${e.hint ? `${e.hint}, or ` : ''}${hint}` });
     throw e;

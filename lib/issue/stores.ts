@@ -6,7 +6,7 @@
 // (lib/keystore/verify.ts), and certificate keys are read only for a store being built.
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { parseCertificates, parseCertificatesOf } from '../pki/inspect.js';
+import { parseCertificates, parseCertificatesOf } from '../pki/cert-info.js';
 import { recordedSha256, storeSha256, verifyStore } from '../keystore/verify.js';
 import { readIfExists, readTextNoFollow } from '../store/safe-fs.js';
 import { inputError } from '../errors.js';

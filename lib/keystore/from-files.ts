@@ -1,6 +1,6 @@
 // Store entries from PEM files, as `dbtls keystore create` and `trust` take them.
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
-import { parseCertificatesOf } from '../pki/inspect.js';
+import { parseCertificatesOf } from '../pki/cert-info.js';
 import { inputError, isDbtlsError } from '../errors.js';
 import { readGivenFile } from '../store/safe-fs.js';
 import type { PrivateKeyInput, TrustedCertInput } from './types.js';

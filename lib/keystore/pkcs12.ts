@@ -5,6 +5,10 @@
 // keys, and only does PBES2 with the implicit hmacWithSHA1 PRF. forge supplies the BER reader (files
 // from elsewhere may use indefinite lengths and constructed strings, which pki/der.ts refuses), RC2,
 // and the PKCS#12 key derivation (RFC 7292 appendix B); Node's crypto does PBKDF2, AES, 3DES and HMAC.
+// forge's own reader (pkcs12FromAsn1) was weighed for the read side and not taken: it drops bag
+// attributes whose OID it does not know, so Oracle's trusted-key-usage (the only thing that makes a
+// cert bag a trusted entry for Java) is lost, and its certificateFromAsn1 throws "OID is not RSA" on
+// any EC certificate, which Java stores with ECDSA keys hold.
 //
 // Algorithms (the defaults are what Java 17 keytool and OpenSSL 3 write, minus the SHA-256 MAC):
 // - 'aes256' (default): PBES2 = PBKDF2 with hmacWithSHA256 + AES-256-CBC, for the shrouded key bag
@@ -27,13 +31,12 @@ import {
   createHash,
   createHmac,
   createPrivateKey,
-  createPublicKey,
   pbkdf2Sync,
   randomBytes,
   timingSafeEqual,
   X509Certificate,
-  type KeyObject,
 } from 'node:crypto';
+import { sameKey } from '../pki/keys.js';
 import { DbtlsError, inputError } from '../errors.js';
 import { bmpString as bmp, explicit, implicit, integer as int, nullValue as nul, octetString as octets, oid, sequence as seq, set } from '../pki/der.js';
 import type { ListedEntry, StoreInput, StoreListing } from './types.js';
@@ -335,10 +338,6 @@ function readBags(safeContents: Buffer, out: Bag[]): void {
   }
 }
 
-function spki(key: KeyObject): Buffer {
-  return createPublicKey(key).export({ type: 'spki', format: 'der' });
-}
-
 /** The leaf, then each issuer found among the store's certificates, up to a self-signed one. */
 function chainFrom(leaf: X509Certificate, pool: X509Certificate[]): X509Certificate[] {
   const chain = [leaf];
@@ -433,7 +432,7 @@ function entriesOf(bags: Bag[], password: string, decryptKeys: boolean): ListedE
       // The leaf is the certificate with the key's localKeyId, or failing that, the key's public key.
       const leaf =
         certs.find((c) => c.cert && b.localKeyId !== undefined && c.bag.localKeyId === b.localKeyId)?.cert ??
-        pool.find((c) => spki(c.publicKey).equals(spki(key)));
+        pool.find((c) => sameKey(c.publicKey, key));
       entries.push({ alias: aliasOf(b), kind: 'private-key', certificates: leaf ? chainFrom(leaf, pool) : [], key });
     } else if (b.type === OID.certBag && b.trusted) {
       const cert = certs.find((c) => c.bag === b)?.cert;

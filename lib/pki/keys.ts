@@ -40,12 +40,26 @@ export function parsePrivateKey(pem: string | Buffer, passphrase?: string): KeyO
   return createPrivateKey(passphrase === undefined ? { key: pem } : { key: pem, passphrase });
 }
 
+/** The SubjectPublicKeyInfo DER of a key (of a private key, its public half): the same for a key, its certificate and its CSR. */
+export function spkiDer(key: KeyObject): Buffer {
+  return (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' });
+}
+
+/**
+ * Do two keys share one public key? Either may be private or public (a certificate's is
+ * `cert.publicKey`): "does this key belong to this certificate / public_key.pem / CSR?". The
+ * comparison OpenSSL's X509_check_private_key makes, on the public halves.
+ */
+export function sameKey(a: KeyObject, b: KeyObject): boolean {
+  return spkiDer(a).equals(spkiDer(b));
+}
+
 /**
  * RFC 5280 §4.2.1.2 method 1: SHA-1 over the subjectPublicKey BIT STRING's value (without the
  * unused-bits byte). Used for subjectKeyIdentifier and, of the issuer, authorityKeyIdentifier.
  */
 export function keyIdentifier(key: KeyObject): Buffer {
-  const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  const spki = spkiDer(key);
   const outer = readTlv(spki, 0);
   const [, bitString] = children(spki, outer);
   if (!bitString || bitString.tag !== 0x03) throw new Error('SPKI without a BIT STRING');

@@ -4,7 +4,7 @@
 /** Certificates start a little in the past so that a node whose clock lags still accepts them. */
 export const BACKDATE_SECONDS = 300;
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 function wholeSeconds(ms: number): Date {
   return new Date(Math.floor(ms / 1000) * 1000);

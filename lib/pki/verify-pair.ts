@@ -2,9 +2,9 @@
 // certificate, and the certificate was signed by one of the given CAs. `issue` runs it before it
 // calls a leaf up to date, and push runs it before a pair leaves the machine, so a truncated key,
 // a key swapped with another node's or a certificate from another CA is never passed on.
-import type { KeyObject, X509Certificate } from 'node:crypto';
-import { keyMatchesCertificate, parseCertificates, publicKeyMatches, signedBy } from './inspect.js';
-import { parsePrivateKey } from './keys.js';
+import { createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import { parseCertificates, signedBy } from './cert-info.js';
+import { parsePrivateKey, sameKey } from './keys.js';
 import { readTextNoFollow } from '../store/safe-fs.js';
 import { DbtlsError, isDbtlsError } from '../errors.js';
 
@@ -70,7 +70,7 @@ export function verifyPair(certPem: string, keyPem: string, caPems: string[], op
 
   let matches: boolean;
   try {
-    matches = keyMatchesCertificate(cert, key);
+    matches = sameKey(cert.publicKey, key);
   } catch {
     matches = false;
   }
@@ -142,7 +142,7 @@ export function keyPairProblem(privatePem: string, publicPem: string): KeyPairPr
   }
   let matches: boolean;
   try {
-    matches = publicKeyMatches(publicPem, key);
+    matches = sameKey(createPublicKey(publicPem), key);
   } catch (e) {
     return { code: 'bad-key', which: 'public', message: `is not a readable public key (truncated or garbled?): ${firstLine(e)}` };
   }

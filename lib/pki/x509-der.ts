@@ -100,7 +100,7 @@ function readString(buf: Buffer, t: Tlv): string {
   return v.toString('utf8'); // UTF8String, PrintableString, IA5String
 }
 
-/** A Name as "CN=a, O=b", in encoded order like inspectCertificate's subject. */
+/** A Name as "CN=a, O=b", in encoded order like certificateInfo's subject. */
 export function readName(buf: Buffer, name: Tlv): string {
   const parts: string[] = [];
   for (const rdn of children(buf, name)) {
@@ -172,7 +172,7 @@ function ipString(b: Buffer): string {
   return groups.join(':');
 }
 
-/** subjectAltName entries in the "DNS:x" / "IP:x" form inspectCertificate uses. */
+/** subjectAltName entries in the "DNS:x" / "IP:x" form certificateInfo uses. */
 export function subjectAltNames(exts: Extension[]): string[] {
   const ext = exts.find((e) => e.oid === '2.5.29.17');
   if (!ext) return [];

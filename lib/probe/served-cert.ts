@@ -1,9 +1,9 @@
 // The certificates a server presented, described the way the manifest records certificates
-// (lib/pki/inspect.ts), so "served serial == manifest serial" and "served fingerprint == manifest
+// (lib/pki/cert-info.ts), so "served serial == manifest serial" and "served fingerprint == manifest
 // fingerprint" are plain string comparisons.
 import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { inspectCertificate } from '../pki/inspect.js';
+import { certificateInfo } from '../pki/cert-info.js';
 
 export interface ServedCert {
   subject: string;
@@ -27,7 +27,7 @@ export interface ServedCert {
 }
 
 export function describeServed(cert: X509Certificate): ServedCert {
-  const i = inspectCertificate(cert);
+  const i = certificateInfo(cert);
   const out: ServedCert = {
     subject: i.subject,
     issuer: i.issuer,

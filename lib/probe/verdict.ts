@@ -4,7 +4,7 @@
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { isIP } from 'node:net';
 import type { ServedCert } from './served-cert.js';
-import { splitSans } from '../pki/inspect.js';
+import { splitSans } from '../pki/cert-info.js';
 
 // OpenSSL's own wording (X509_verify_cert_error_string) for the codes Node reports.
 const OPENSSL_REASONS: Record<string, string> = {

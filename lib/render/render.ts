@@ -10,7 +10,7 @@ import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
 import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
 import { acquireLock } from '../store/lock.js';
 import { ensurePrivateDir } from '../store/pki-dir.js';
-import { readIfExists } from '../store/safe-fs.js';
+import { readTextIfExists } from '../store/safe-fs.js';
 import { inputError } from '../errors.js';
 import type { Cluster, Role } from '../inventory/model.js';
 
@@ -67,11 +67,6 @@ export interface RenderReport {
   changed: boolean;
 }
 
-/** What is on disk at PATH now (undefined when nothing), read without following a link. */
-async function current(path: string): Promise<string | undefined> {
-  return (await readIfExists(path))?.toString('utf8');
-}
-
 /** --templates must name a folder: a typo would otherwise render the built-in templates, exit 0, and say nothing. */
 async function checkTemplatesDir(dir: string): Promise<void> {
   const where = { file: dir, field: '--templates' };
@@ -117,7 +112,7 @@ export async function runRender(cluster: Cluster, opts: RenderOptions): Promise<
   const secretForms = storepass ? [...new Set([storepass, propertiesValue(storepass), JSON.stringify(storepass).slice(1, -1), tomlString(storepass).slice(1, -1)])] : [];
   for (const r of rendered) {
     const abs = join(out, r.path);
-    const before = await current(abs);
+    const before = await readTextIfExists(abs); // what is there now, no link followed
     const state: FileState = before === undefined ? 'new' : before === r.text ? 'unchanged' : 'changed';
     report.files.push({ path: r.path, template: r.template, state, ...(opts.check && state !== 'unchanged' ? { before, after: r.text } : {}) });
     // A file that carries the store password (tungsten.ini, JDBC settings), in any escaping, is as private as a key.

@@ -10,7 +10,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { generateRsaKey, exportPrivateKeyPem } from '../pki/keys.js';
-import { inspectCertificate, parseCertificatesOf } from '../pki/inspect.js';
+import { certificateInfo, parseCertificatesOf } from '../pki/cert-info.js';
 import { issueCertificate, subjectAsn1Of } from '../pki/certificate.js';
 import { CERT_MODE, KEY_MODE, writeFileAtomic } from '../store/atomic-write.js';
 import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
@@ -50,7 +50,7 @@ const pemOf = (c: X509Certificate) => c.toString().trim() + '\n';
 const bundle = (certs: X509Certificate[]) => certs.map(pemOf).join('');
 
 function summary(c: X509Certificate): CaSummary {
-  const i = inspectCertificate(c);
+  const i = certificateInfo(c);
   return { subject: i.subject, serial: i.serial, fingerprint256: i.fingerprint256, notAfter: i.notAfter.toISOString() };
 }
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { generateRsaKey, privateKeyToPem, publicKeyToPem, type PrivateKeyFormat, type RsaKeySize } from '../pki/keys.js';
 import { parseSans, formatSan, sanProblem, type San } from '../pki/san.js';
-import { inspectCertificate, parseCertificates, type CertificateInfo } from '../pki/inspect.js';
+import { certificateInfo, parseCertificates, type CertificateInfo } from '../pki/cert-info.js';
 import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
 import { acquireLock } from '../store/lock.js';
 import { checkTrustedDir } from '../store/trust.js';
@@ -220,7 +220,7 @@ function describe(f: BatchFile): WrittenFile {
   if (f.mode === KEY_MODE) return { path: f.path, kind: 'private-key', mode };
   const [cert] = parseCertificates(text);
   if (!cert) return { path: f.path, kind: 'public-key', mode };
-  const { subject, issuer, serial, sans, notAfter, fingerprint256 } = inspectCertificate(cert);
+  const { subject, issuer, serial, sans, notAfter, fingerprint256 } = certificateInfo(cert);
   return { path: f.path, kind: 'certificate', mode, certificate: { subject, issuer, serial, sans, notAfter, fingerprint256 } };
 }
 

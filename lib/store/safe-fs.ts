@@ -81,6 +81,11 @@ export async function readIfExists(path: string, opts: SafeReadOptions = {}): Pr
   }
 }
 
+/** readIfExists as UTF-8 text: "read a file, nothing if it is not there", the one way lib/ does it. */
+export async function readTextIfExists(path: string, opts: SafeReadOptions = {}): Promise<string | undefined> {
+  return (await readIfExists(path, opts))?.toString('utf8');
+}
+
 export interface GivenFileOptions extends SafeReadOptions {
   /** Also read a pipe (`--passphrase-file <(pass show ca)`), bounded like a file. Devices never. */
   allowPipe?: boolean;

@@ -12,7 +12,7 @@ import {
   parseKnownHosts,
   type HostKeyResult,
   type SkippedLine,
-} from '../../lib/deliver/known-hosts.js';
+} from '../../lib/deliver/ssh/known-hosts.js';
 import { isDbtlsError } from '../../lib/errors.js';
 import { run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -16,7 +16,7 @@ import { createClientKey, createNetns, netnsExists, sharedClientKey, startSshd, 
 import { freePort } from '../helpers/mariadb.js';
 import { loadInventory } from '../../lib/inventory/load.js';
 import { connector } from '../../lib/deliver/connect.js';
-import { BASTION_GRACE_MS } from '../../lib/deliver/ssh-bastion.js';
+import { BASTION_GRACE_MS } from '../../lib/deliver/ssh/bastion.js';
 
 const scope = fileScope();
 const T = { timeout: 120_000 };

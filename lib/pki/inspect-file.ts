@@ -4,7 +4,10 @@
 import { readGivenFile } from '../store/safe-fs.js';
 import { X509Certificate, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { pemBlocks } from './pem.js';
-import { inspectCertificate, keyMatchesCertificate, verifyChain } from './inspect.js';
+import { certificateInfo, type CertificateInfo } from './cert-info.js';
+import { verifyChain } from './chain.js';
+import { DAY_MS } from './validity.js';
+import { sameKey, spkiDer } from './keys.js';
 import { certificateExtensions, certificateSignatureAlgorithm, encryptedKeyScheme, keyUsage, oidName, parseCsr } from './x509-der.js';
 import { inputError, isDbtlsError } from '../errors.js';
 
@@ -20,23 +23,14 @@ export interface KeyFacts {
 
 export type ChainCheck = { ok: true; path: string[] } | { ok: false; reason: string };
 
-export interface CertificateDescription extends KeyFacts {
+/** A certificate's facts (cert-info.ts) and what inspect adds; extKeyUsage here holds names, not OIDs. */
+export interface CertificateDescription extends CertificateInfo, KeyFacts {
   kind: 'certificate';
-  subject: string;
-  issuer: string;
-  serial: string;
-  sans: string[];
-  notBefore: Date;
-  notAfter: Date;
   /** Whole days until notAfter; negative once expired. */
   daysLeft: number;
   status: 'valid' | 'expired' | 'not-yet-valid';
-  fingerprint256: string;
   signatureAlgorithm: string;
-  isCA: boolean;
   keyUsage: string[] | undefined;
-  extKeyUsage: string[] | undefined;
-  selfSigned: boolean;
   /** Present when trusted roots were given. */
   chain?: ChainCheck;
   /** Present when a key to match was given (on the file's first certificate: the leaf, by convention). */
@@ -164,24 +158,16 @@ export async function describeData(data: Buffer, opts: DescribeOptions = {}): Pr
 
 function describeCertificate(cert: X509Certificate, siblings: X509Certificate[], opts: DescribeOptions): CertificateDescription {
   const now = opts.now ?? new Date();
-  const info = inspectCertificate(cert);
+  const info = certificateInfo(cert);
   // Node has parsed the certificate already; our small DER walk only adds detail, so it may not fail it.
   const exts = attempt(() => certificateExtensions(cert.raw)) ?? [];
   const d: CertificateDescription = {
     kind: 'certificate',
-    subject: info.subject,
-    issuer: info.issuer,
-    selfSigned: info.selfSigned,
-    serial: info.serial,
-    sans: info.sans,
-    notBefore: info.notBefore,
-    notAfter: info.notAfter,
-    daysLeft: Math.floor((info.notAfter.getTime() - now.getTime()) / 86_400_000),
+    ...info,
+    ...keyFacts(cert.publicKey), // its key size for EC keys too
+    daysLeft: Math.floor((info.notAfter.getTime() - now.getTime()) / DAY_MS),
     status: now < info.notBefore ? 'not-yet-valid' : now > info.notAfter ? 'expired' : 'valid',
-    fingerprint256: info.fingerprint256,
-    ...keyFacts(cert.publicKey),
     signatureAlgorithm: attempt(() => certificateSignatureAlgorithm(cert.raw)) ?? 'unknown',
-    isCA: info.isCA,
     keyUsage: keyUsage(exts),
     extKeyUsage: info.extKeyUsage?.map(oidName),
   };
@@ -195,17 +181,8 @@ function describeCertificate(cert: X509Certificate, siblings: X509Certificate[],
       d.chain = r;
     }
   }
-  if (opts.key && cert === siblings[0]) d.keyMatches = keyFits(cert, opts.key);
+  if (opts.key && cert === siblings[0]) d.keyMatches = sameKey(cert.publicKey, opts.key);
   return d;
-}
-
-function keyFits(cert: X509Certificate, key: KeyObject): boolean {
-  if (key.type === 'private') return keyMatchesCertificate(cert, key);
-  return spki(cert.publicKey).equals(spki(key));
-}
-
-function spki(key: KeyObject): Buffer {
-  return (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' });
 }
 
 // OpenSSL's EVP_PKEY_bits for the keys whose size is fixed by the algorithm.
@@ -217,7 +194,7 @@ export function keyFacts(key: KeyObject): KeyFacts {
   const curve = details.namedCurve;
   // Curve names carry their size: prime256v1, secp384r1, secp521r1, brainpoolP512r1.
   const keyBits = details.modulusLength ?? (curve ? Number(/\d{3}/.exec(curve)?.[0]) || undefined : FIXED_BITS[keyType]);
-  const hash = createHash('sha256').update(spki(key)).digest('hex').toUpperCase();
+  const hash = createHash('sha256').update(spkiDer(key)).digest('hex').toUpperCase();
   return { keyType, keyBits, ...(curve ? { curve } : {}), spkiSha256: hash.match(/../g)!.join(':') };
 }
 

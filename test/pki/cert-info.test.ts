@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, X509Certificate } from 'node:crypto';
-import { generateRsaKey, publicKeyToPem } from '../../lib/pki/keys.js';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { generateRsaKey, publicKeyToPem, sameKey } from '../../lib/pki/keys.js';
 import { issueCertificate, loadIssuer } from '../../lib/pki/certificate.js';
-import { inspectCertificate, parseCertificates, verifyChain, keyMatchesCertificate, publicKeyMatches, splitSans } from '../../lib/pki/inspect.js';
+import { certificateInfo, parseCertificates, splitSans } from '../../lib/pki/cert-info.js';
+import { verifyChain } from '../../lib/pki/chain.js';
 import { parseSans } from '../../lib/pki/san.js';
 import { run } from '../helpers/run.js';
 
@@ -18,7 +19,7 @@ const [leaf] = parseCertificates(leafCert.pem) as [X509Certificate];
 const [root] = parseCertificates(ca.pem) as [X509Certificate];
 
 test('inspection reports what OpenSSL reports: subject, issuer, serial, SANs, dates, SHA-256 fingerprint', async () => {
-  const info = inspectCertificate(leaf);
+  const info = certificateInfo(leaf);
   assert.equal(info.subject, 'O=Acme, CN=db1');
   assert.equal(info.issuer, 'CN=Inspect CA');
   assert.equal(info.serial, leafCert.serialHex.replace(/^00/, ''));
@@ -29,7 +30,7 @@ test('inspection reports what OpenSSL reports: subject, issuer, serial, SANs, da
   assert.equal(info.keyBits, 2048);
   assert.deepEqual(info.extKeyUsage, ['1.3.6.1.5.5.7.3.1']);
   assert.equal(info.selfSigned, false);
-  assert.equal(inspectCertificate(root).selfSigned, true);
+  assert.equal(certificateInfo(root).selfSigned, true);
 
   const r = await run('openssl', ['x509', '-noout', '-serial', '-fingerprint', '-sha256'], { input: leafCert.pem });
   assert.equal(r.code, 0, r.stderr);
@@ -60,10 +61,10 @@ test('a leaf cannot act as a CA', () => {
 });
 
 test('key and certificate match; public key and private key match', () => {
-  assert.equal(keyMatchesCertificate(leaf, leafKey), true);
-  assert.equal(keyMatchesCertificate(leaf, otherKey), false);
-  assert.equal(publicKeyMatches(publicKeyToPem(leafKey), leafKey), true);
-  assert.equal(publicKeyMatches(publicKeyToPem(otherKey), leafKey), false);
+  assert.equal(sameKey(leaf.publicKey, leafKey), true);
+  assert.equal(sameKey(leaf.publicKey, otherKey), false);
+  assert.equal(sameKey(createPublicKey(publicKeyToPem(leafKey)), leafKey), true);
+  assert.equal(sameKey(createPublicKey(publicKeyToPem(otherKey)), leafKey), false);
 });
 
 test('SAN strings from Node are split into the DNS:/IP: form', () => {

@@ -5,11 +5,11 @@
 // command string comes from shellCommand(). Errors say whether the bastion or the node failed.
 import type { Duplex } from 'node:stream';
 import type { AgentAuthMethod, Client, ConnectConfig, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
-import { DbtlsError } from '../errors.js';
+import { DbtlsError } from '../../errors.js';
 import { appendKnownHost, blobKeyType, fingerprintSha256, type KnownHosts } from './known-hosts.js';
-import { BastionPool, forwardThrough } from './ssh-bastion.js';
-import { identitiesFor, type IdentityCache } from './ssh-identity.js';
-import type { JumpHost, NodeSpec } from '../inventory/model.js';
+import { BastionPool, forwardThrough } from './bastion.js';
+import { identitiesFor, type IdentityCache } from './identity.js';
+import type { JumpHost, NodeSpec } from '../../inventory/model.js';
 
 /** What the nodes of one run share: bastion connections and decrypted identity files. */
 export interface SshShared {

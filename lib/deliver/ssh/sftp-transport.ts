@@ -2,7 +2,7 @@
 // temporary file in the destination folder, written and read back through one handle, a hard-linked
 // backup of the old one, posix-rename into place. With `become: sudo` the file goes to a private
 // temporary folder and one `sudo -n sh -c` installs it; every argument of every remote command goes
-// through shellCommand(). The connection itself (host keys, identities, retries) is ssh-connect.ts.
+// through shellCommand(). The connection itself (host keys, identities, retries) is connect.ts.
 //
 // Speed: a node's files travel at once over the one SFTP channel, and the requests on one handle are
 // sent without waiting for each answer (the server processes a handle's requests in order), so a
@@ -10,16 +10,16 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
-import { DbtlsError } from '../errors.js';
-import { limiter } from '../concurrency.js';
-import { TEMP_MARK } from '../store/atomic-write.js';
-import { shellCommand } from './quote.js';
-import { connect, run, type SshOptions } from './ssh-connect.js';
-import { backupName, isBackupOf, isStaleTemp, type InstalledFile, type InstallRequest, type NodeFs } from './transport.js';
-import { sanitizeForTerminal } from '../text/sanitize.js';
-import type { NodeSpec } from '../inventory/model.js';
+import { DbtlsError } from '../../errors.js';
+import { limiter } from '../../concurrency.js';
+import { TEMP_MARK } from '../../store/atomic-write.js';
+import { shellCommand } from '../quote.js';
+import { connect, run, type SshOptions } from './connect.js';
+import { backupName, isBackupOf, isStaleTemp, type InstalledFile, type InstallRequest, type NodeFs } from '../transport.js';
+import { sanitizeForTerminal } from '../../text/sanitize.js';
+import type { NodeSpec } from '../../inventory/model.js';
 
-export type { SshOptions } from './ssh-connect.js';
+export type { SshOptions } from './connect.js';
 
 function sftpOf(conn: Client): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => conn.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ParsedKey } from 'ssh2';
-import { DbtlsError } from '../errors.js';
+import { DbtlsError } from '../../errors.js';
 
 /** OpenSSH tries these when no IdentityFile is given (ssh_config(5)), minus the DSA and security-key ones. */
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];

@@ -12,7 +12,7 @@ import {
   type Described,
   type PrivateKeyDescription,
   type PublicKeyDescription,
-} from '../../lib/pki/describe.js';
+} from '../../lib/pki/inspect-file.js';
 import { generateRsaKey, privateKeyToPem } from '../../lib/pki/keys.js';
 import { issueCertificate, loadIssuer } from '../../lib/pki/certificate.js';
 import { parseSans } from '../../lib/pki/san.js';

@@ -15,8 +15,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { writeFileAtomic, CERT_MODE, DIR_MODE, type FileOwner } from '../store/atomic-write.js';
-import { DbtlsError, inputError } from '../errors.js';
+import { writeFileAtomic, CERT_MODE, DIR_MODE, type FileOwner } from '../../store/atomic-write.js';
+import { DbtlsError, inputError } from '../../errors.js';
 
 export interface HostPattern {
   pattern: string;

@@ -1,5 +1,6 @@
-// Reading certificates back: what a person (or `check`) needs to know, from Node's native X509Certificate.
-import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
+// Reading certificates back: the facts about one certificate that check, issue, probe, rotate and
+// setup act on (CertificateInfo), from Node's native X509Certificate. Chains: chain.ts.
+import { X509Certificate } from 'node:crypto';
 import { pemBlocks } from './pem.js';
 import { inputError } from '../errors.js';
 
@@ -28,7 +29,7 @@ export function parseCertificates(pemText: string | Buffer): X509Certificate[] {
 }
 
 /** "CN=a\nO=b" (Node's form) → "CN=a, O=b"; keeps the certificate's order. */
-function oneLine(dn: string): string {
+export function oneLine(dn: string): string {
   return dn.split('\n').filter(Boolean).join(', ');
 }
 
@@ -41,7 +42,7 @@ export function splitSans(subjectAltName: string | undefined): string[] {
     .filter(Boolean);
 }
 
-export function inspectCertificate(cert: X509Certificate): CertificateInfo {
+export function certificateInfo(cert: X509Certificate): CertificateInfo {
   const details = cert.publicKey.asymmetricKeyDetails;
   return {
     subject: oneLine(cert.subject),
@@ -59,58 +60,12 @@ export function inspectCertificate(cert: X509Certificate): CertificateInfo {
   };
 }
 
-/** Does the private key belong to the certificate? */
-export function keyMatchesCertificate(cert: X509Certificate, key: KeyObject): boolean {
-  return cert.checkPrivateKey(key);
-}
-
-/** Does the public key (e.g. public_key.pem) belong to the private key? */
-export function publicKeyMatches(publicPem: string | Buffer, key: KeyObject): boolean {
-  const a = createPublicKey(publicPem).export({ type: 'spki', format: 'der' });
-  const b = createPublicKey(key).export({ type: 'spki', format: 'der' });
-  return a.equals(b);
-}
-
 /**
  * Did `issuer` sign `cert`? Names and signature only: OpenSSL's checkIssued also demands a
  * keyCertSign usage, which would hide the clearer "not a CA" reason below.
  */
 export function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   return cert.issuer === issuer.subject && cert.verify(issuer.publicKey);
-}
-
-export type ChainResult = { ok: true; path: X509Certificate[] } | { ok: false; reason: string };
-
-/**
- * Verifies a certificate up to one of the trusted roots: names chain, signatures check, every
- * issuer is a CA, and every certificate is valid at `at`. `intermediates` may be empty.
- */
-export function verifyChain(
-  leaf: X509Certificate,
-  roots: X509Certificate[],
-  intermediates: X509Certificate[] = [],
-  at: Date = new Date(),
-): ChainResult {
-  const path: X509Certificate[] = [leaf];
-  let current = leaf;
-  for (let depth = 0; depth < 10; depth++) {
-    const when = at.getTime();
-    if (when < Date.parse(current.validFrom)) return { ok: false, reason: `${oneLine(current.subject)} is not valid before ${current.validFrom}` };
-    if (when > Date.parse(current.validTo)) return { ok: false, reason: `${oneLine(current.subject)} expired on ${current.validTo}` };
-    const root = roots.find((r) => signedBy(current, r));
-    if (root) {
-      if (!root.ca) return { ok: false, reason: `${oneLine(root.subject)} is not a CA (basicConstraints CA:FALSE)` };
-      if (root !== current) path.push(root);
-      if (when > Date.parse(root.validTo)) return { ok: false, reason: `the CA ${oneLine(root.subject)} expired on ${root.validTo}` };
-      return { ok: true, path };
-    }
-    const next = intermediates.find((c) => c !== current && signedBy(current, c));
-    if (!next) return { ok: false, reason: `no trusted CA signed ${oneLine(current.subject)} (issuer ${oneLine(current.issuer)})` };
-    if (!next.ca) return { ok: false, reason: `${oneLine(next.subject)} is not a CA (basicConstraints CA:FALSE)` };
-    path.push(next);
-    current = next;
-  }
-  return { ok: false, reason: 'the chain is longer than 10 certificates' };
 }
 
 /**
