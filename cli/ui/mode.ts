@@ -7,7 +7,4 @@ export function outputMode(json: boolean | undefined): OutputMode {
   return process.stdout.isTTY && !process.env.CI ? 'tty' : 'plain';
 }
 
-/** "1 file", "2 files": the one plural rule the CLI's lines use. */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+export { plural } from '../../lib/text/plural.js';

@@ -14,6 +14,7 @@ import { pkiLayout } from '../store/pki-dir.js';
 import { readManifest, type Owner } from '../store/manifest.js';
 import { desiredItems, type PlannedItem } from '../issue/plan.js';
 import { inputError, isDbtlsError } from '../errors.js';
+import { plural } from '../text/plural.js';
 import type { Cluster } from '../inventory/model.js';
 
 export type CheckStatus = 'ok' | 'expiring' | 'expired' | 'missing' | 'invalid' | 'outdated';
@@ -63,7 +64,7 @@ function expiry(cert: X509Certificate, now: Date, withinMs: number): { status: C
   const daysLeft = Math.floor(left / DAY_MS);
   if (left <= 0) return { status: 'expired', problem: `expired on ${new Date(cert.validTo).toISOString()}`, daysLeft };
   if (Date.parse(cert.validFrom) > now.getTime()) return { status: 'invalid', problem: `not valid before ${cert.validFrom}`, daysLeft };
-  if (left <= withinMs) return { status: 'expiring', problem: `expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'}`, daysLeft };
+  if (left <= withinMs) return { status: 'expiring', problem: `expires in ${plural(daysLeft, 'day')}`, daysLeft };
   return { status: 'ok', daysLeft };
 }
 

@@ -14,6 +14,7 @@ import type { Cluster, NodeSpec } from '../inventory/model.js';
 import { filesDelivery, nodeDelivery, type DeliveryItem } from './plan.js';
 import type { InstalledFile, InstallRequest, NodeFs } from './transport.js';
 import { DbtlsError, inputError, isDbtlsError } from '../errors.js';
+import { plural } from '../text/plural.js';
 import { reloadPlans } from '../reload/commands.js';
 import { mapLimit } from '../concurrency.js';
 import { acquireLock, type Lock } from '../store/lock.js';
@@ -211,7 +212,7 @@ async function pushNode(node: NodeSpec, work: NodeWork, connect: Connect, opts: 
     }
     result.ok = true;
   } catch (e) {
-    const rolled = result.rolledBack ? ` (rolled back ${result.rolledBack.length} file${result.rolledBack.length === 1 ? '' : 's'}: the node has its previous files)` : '';
+    const rolled = result.rolledBack ? ` (rolled back ${plural(result.rolledBack.length, 'file')}: the node has its previous files)` : '';
     result.error = { code: isDbtlsError(e) ? e.code : ((e as NodeJS.ErrnoException).code ?? 'failure'), message: sanitizeForTerminal((e as Error).message, 2000) + rolled };
   } finally {
     // Backups beyond the configured count go once the run no longer needs them for a rollback.

@@ -159,7 +159,7 @@ async function handshake(end: Endpoint, node: NodeSpec, opts: SshOptions, keys: 
               // OpenSSH would call this host "new" and --accept-new would add the key beside the known
               // one, silently. dbtls refuses instead: it cannot steer which key type the server
               // offers, so a key of a type never seen for a known host is a possible impostor.
-              ? new DbtlsError('host-key-new-type', `${who}${at} offered a ${r.newType.offered} host key (${r.offered}), but ${r.file}:${r.lines.join(',')} knows it only by ${r.newType.known.join(', ')} key${r.newType.known.length === 1 ? '' : 's'} (${r.expected.join(', ')}): refused, --accept-new or not`, { hint: `if the server really has this key, check its fingerprint on the server, then add it: ssh-keyscan -t ${r.newType.offered.replace(/^ssh-/, '')} -p ${end.port} ${end.host} >> ${opts.knownHostsFile}` })
+              ? new DbtlsError('host-key-new-type', `${who}${at} offered a ${r.newType.offered} host key (${r.offered}), but ${r.file}:${r.lines.join(',')} knows it only by ${r.newType.known.join(', ')} ${r.newType.known.length === 1 ? 'key' : 'keys'} (${r.expected.join(', ')}): refused, --accept-new or not`, { hint: `if the server really has this key, check its fingerprint on the server, then add it: ssh-keyscan -t ${r.newType.offered.replace(/^ssh-/, '')} -p ${end.port} ${end.host} >> ${opts.knownHostsFile}` })
               : new DbtlsError('host-key-changed', `${who}HOST KEY CHANGED for ${at}: it offered ${r.offered}, ${r.file}:${r.lines.join(',')} expects ${r.expected.join(' or ')}`, { hint: 'if the change is expected, remove the old line (ssh-keygen -R) and connect again' });
       return false;
     },
