@@ -9,6 +9,12 @@ import type { Pos } from '../inventory/errors.js';
 
 export type Validate<T> = (value: T) => string | undefined | Promise<string | undefined>;
 
+/** RULE for an optional answer: the empty answer ("none") passes, any other is RULE's. */
+export const emptyOr =
+  (rule: (value: string) => string | undefined): Validate<string> =>
+  (s) =>
+    s === '' ? undefined : rule(s);
+
 interface Base<T> {
   /** The answers-file key this question fills, like `ssh.user` or `nodes[1].host`. */
   key: string;
