@@ -9,6 +9,7 @@ import { roleMapEntry } from './answers-file.js';
 import { importAnsible, type AnsibleImport } from './ansible-import.js';
 import { exists } from './file-checks.js';
 import { absolutePath, type AnswerSource } from './questions.js';
+import { plural } from '../text/plural.js';
 
 /** An import's error with its file:line:col when it has one (a DbtlsError), else its message. */
 const errorText = (e: unknown): string => (e as DbtlsError).describe?.() ?? (e as Error).message;
@@ -62,6 +63,6 @@ export async function importInteractively(src: AnswerSource, cluster: string): P
     },
   });
   if (!found) found = await importAnsible(path, words(mapText), cluster);
-  src.note(`${found.nodes.length} node${found.nodes.length === 1 ? '' : 's'} from ${relative(src.cwd, path).startsWith('..') ? path : relative(src.cwd, path)}: ${found.nodes.map((n) => `${n.name} (${n.roles.join(', ')})`).join(', ')}`);
+  src.note(`${plural(found.nodes.length, 'node')} from ${relative(src.cwd, path).startsWith('..') ? path : relative(src.cwd, path)}: ${found.nodes.map((n) => `${n.name} (${n.roles.join(', ')})`).join(', ')}`);
   return found;
 }

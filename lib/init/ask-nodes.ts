@@ -8,6 +8,7 @@ import { importInteractively } from './ask-ansible.js';
 import { ROLE_CHOICES } from './ask-cluster.js';
 import { hostPort, nameForHost, parseHostPort, parseNodeLines, type NodeAnswer } from './nodes.js';
 import { emptyOr, type AnswerSource } from './questions.js';
+import { plural } from '../text/plural.js';
 
 /** A node with its roles in ROLES' order; a port given with the host is its own SSH port. */
 const nodeAnswer = (name: string, host: string, roles: Role[], port: number | undefined): NodeAnswer => ({
@@ -115,14 +116,14 @@ async function pastedNodes(src: AnswerSource, roles: Role[]): Promise<NodeAnswer
   if (bare.length && roles.length > 1) {
     shared = await src.multi<Role>({
       key: 'nodeListRoles',
-      message: `Roles of the ${bare.length} node${bare.length === 1 ? '' : 's'} without roles on their line (${bare.map((n) => n.name).join(', ')})`,
+      message: `Roles of the ${plural(bare.length, 'node')} without roles on their line (${bare.map((n) => n.name).join(', ')})`,
       choices: roleChoices(roles),
       default: [roles[0]!],
       askWithoutDefault: true,
       validate: atLeastOneRole,
     });
   }
-  src.note(`${nodes.length} node${nodes.length === 1 ? '' : 's'}: ${nodes.map((n) => `${n.name} (${n.host}${n.port ? `:${n.port}` : ''})`).join(', ')}`);
+  src.note(`${plural(nodes.length, 'node')}: ${nodes.map((n) => `${n.name} (${n.host}${n.port ? `:${n.port}` : ''})`).join(', ')}`);
   return nodes.map((n) => nodeAnswer(n.name, n.host, n.roles.length ? n.roles : shared, n.port));
 }
 
