@@ -6,7 +6,7 @@
 // loader, plus the host keys to add to known_hosts once the caller decides to write.
 import { access, constants, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { DbtlsError } from '../errors.js';
+import { DbtlsError, inputError } from '../errors.js';
 import * as rules from '../inventory/rules.js';
 import { DEFAULTS, ROLES, type Cluster, type NodeSpec, type Role, type SubjectFields, type Transport } from '../inventory/model.js';
 import { expandHome } from '../inventory/build.js';
@@ -162,7 +162,7 @@ export async function runFlow(ctx: FlowContext): Promise<InitPlan> {
     model = parseInventoryText(text, inventory);
   } catch (e) {
     // Every answer was checked on its own; what is left are rules across answers.
-    throw new DbtlsError('bad-answers', `these answers do not make a valid inventory:\n${(e as Error).message}`, { kind: 'input', hint: 'the inventory rules are in docs/inventory.md' });
+    throw inputError('bad-answers', `these answers do not make a valid inventory:\n${(e as Error).message}`, undefined, 'the inventory rules are in docs/inventory.md');
   }
   return { answers, text, cluster: model, replaces, connections, acceptedKeys: ctx.tester.acceptedKeys };
 }
