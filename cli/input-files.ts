@@ -5,7 +5,7 @@
 // Options naming files dbtls writes or may create (--out, --log, --lock, --known-hosts) are not here.
 import { statSync, type Stats } from 'node:fs';
 import type { Command } from 'commander';
-import { DbtlsError, isDbtlsError } from '../lib/errors.js';
+import { isDbtlsError, usageError, type DbtlsError } from '../lib/errors.js';
 import { readGivenFile, type GivenFileOptions } from '../lib/store/safe-fs.js';
 
 /** Read as files; a pipe is refused (a device or FIFO would be read without end, or block). */
@@ -17,7 +17,7 @@ export const SECRET_FILE_OPTIONS = new Set(['--ca-passphrase-file', '--ssh-passp
 export const MAX_SECRET_BYTES = 64 * 1024;
 
 function problem(flag: string, path: string, message: string): DbtlsError {
-  return new DbtlsError('input-file', `${flag} ${path}: ${message}`, { kind: 'usage', location: { file: path, field: flag } });
+  return usageError('input-file', `${flag} ${path}: ${message}`, undefined, { file: path, field: flag });
 }
 
 /** What is wrong with what PATH is, or undefined when it may be read for FLAG. */

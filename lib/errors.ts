@@ -1,5 +1,8 @@
 // Errors are values: a stable code, a message a person can act on, a hint, and where it happened.
 // The CLI maps them to exit statuses (2 for usage and input errors, 1 for everything else).
+// Codes come from one catalogue (lib/error-codes.ts, documented in docs/errors.md): a code that is
+// not there does not compile.
+import type { ErrorCode } from './error-codes.js';
 
 export type ErrorKind = 'usage' | 'input' | 'failure';
 
@@ -11,13 +14,13 @@ export interface ErrorLocation {
 }
 
 export class DbtlsError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly kind: ErrorKind;
   readonly hint: string | undefined;
   readonly location: ErrorLocation;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     opts: { kind?: ErrorKind; hint?: string; location?: ErrorLocation; cause?: unknown } = {},
   ) {
@@ -67,12 +70,12 @@ export function quoteValue(v: unknown, max = 80): string {
   return `${JSON.stringify(s.slice(0, max))}…(${Buffer.byteLength(s)} bytes)`;
 }
 
-export function usageError(code: string, message: string, hint?: string): DbtlsError {
-  return new DbtlsError(code, message, { kind: 'usage', hint });
+export function usageError(code: ErrorCode, message: string, hint?: string, location?: ErrorLocation): DbtlsError {
+  return new DbtlsError(code, message, { kind: 'usage', hint, location });
 }
 
-export function inputError(code: string, message: string, location?: ErrorLocation, hint?: string): DbtlsError {
-  return new DbtlsError(code, message, { kind: 'input', location, hint });
+export function inputError(code: ErrorCode, message: string, location?: ErrorLocation, hint?: string, cause?: unknown): DbtlsError {
+  return new DbtlsError(code, message, { kind: 'input', location, hint, cause });
 }
 
 export function isDbtlsError(e: unknown): e is DbtlsError {

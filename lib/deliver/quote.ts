@@ -1,12 +1,12 @@
 // The one function that turns arguments into a remote shell command. Every remote command dbtls runs
 // is built from an argv array through it; nothing is concatenated at the call site.
-import { DbtlsError } from '../errors.js';
+import { inputError } from '../errors.js';
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /** POSIX shell quoting: safe words as they are, everything else in single quotes ('\'' for a quote). */
 export function shellQuote(arg: string): string {
-  if (arg.includes('\u0000')) throw new DbtlsError('shell-nul', 'a remote command argument holds a NUL byte', { kind: 'input' });
+  if (arg.includes('\u0000')) throw inputError('shell-nul', 'a remote command argument holds a NUL byte');
   if (arg !== '' && SAFE.test(arg)) return arg;
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }

@@ -7,7 +7,7 @@
 // agree with us on line breaks like U+2028 or NEL. Keys cannot be tagged in a way Ansible honours
 // everywhere (host names, variable names), so they are held to a plain alphabet instead, and a key
 // outside it is refused, never written. Comments are written line by line, each starting with "#".
-import { DbtlsError } from '../errors.js';
+import { inputError } from '../errors.js';
 
 /** What dbtls may write as a mapping key: variable names, node names (rules.safeName), group names. */
 const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -34,7 +34,7 @@ export const unsafeScalar = (s: string): string => `!unsafe ${yamlQuote(s)}`;
 /** A key dbtls may write, or a refusal: a key that would need quoting (or templating) is never written. */
 export function checkKey(key: string): string {
   if (!KEY.test(key)) {
-    throw new DbtlsError('export-unsafe-key', `refusing to write ${yamlQuote(key.length > 80 ? key.slice(0, 80) + '…' : key)} as a key in an Ansible file: keys must be letters, digits, "_", "." and "-"`, { kind: 'input' });
+    throw inputError('export-unsafe-key', `refusing to write ${yamlQuote(key.length > 80 ? key.slice(0, 80) + '…' : key)} as a key in an Ansible file: keys must be letters, digits, "_", "." and "-"`);
   }
   return key;
 }

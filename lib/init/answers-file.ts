@@ -3,7 +3,7 @@
 // reported at once as file:line:col: key: message; cross-field rules are checked as the answers are used.
 // The keys are documented in docs/bootstrap.md.
 import { resolve } from 'node:path';
-import { DbtlsError, quoteValue } from '../errors.js';
+import { inputError, quoteValue } from '../errors.js';
 import { readInputText } from '../inventory/read-input.js';
 import { formatProblem, Problems } from '../inventory/errors.js';
 import * as rules from '../inventory/rules.js';
@@ -61,10 +61,6 @@ export async function readAnswersFile(path: string): Promise<Preset> {
   const first = list[0]!;
   const lines = list.map(formatProblem);
   if (problems.more > 0) lines.push(`… and ${problems.more} more problem${problems.more > 1 ? 's' : ''} not shown`);
-  throw new DbtlsError('bad-answers', lines.join('\n'), {
-    kind: 'input',
-    hint: 'the answers file\'s keys are described in docs/bootstrap.md',
-    // The message already names file, line and key of every problem.
-    location: { file: first.file, line: first.line, column: first.column },
-  });
+  // The message already names file, line and key of every problem.
+  throw inputError('bad-answers', lines.join('\n'), { file: first.file, line: first.line, column: first.column }, 'the answers file\'s keys are described in docs/bootstrap.md');
 }

@@ -7,7 +7,7 @@
 // here: the result is the inventory text, read back through the inventory loader, plus the host keys
 // to add to known_hosts once the caller decides to write.
 import { join } from 'node:path';
-import { DbtlsError } from '../errors.js';
+import { inputError } from '../errors.js';
 import { DEFAULTS, ROLES, type Cluster, type NodeSpec, type Role } from '../inventory/model.js';
 import { testAndAcceptKeys } from './accept-host-keys.js';
 import { importFromAnswers } from './ask-ansible.js';
@@ -89,7 +89,7 @@ export async function runFlow(ctx: FlowContext): Promise<InitPlan> {
     model = parseInventoryText(text, inventory);
   } catch (e) {
     // Every answer was checked on its own; what is left are rules across answers.
-    throw new DbtlsError('bad-answers', `these answers do not make a valid inventory:\n${(e as Error).message}`, { kind: 'input', hint: 'the inventory rules are in docs/inventory.md' });
+    throw inputError('bad-answers', `these answers do not make a valid inventory:\n${(e as Error).message}`, undefined, 'the inventory rules are in docs/inventory.md');
   }
   return { answers, text, cluster: model, replaces, connections, acceptedKeys: ctx.tester.acceptedKeys };
 }

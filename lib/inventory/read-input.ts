@@ -9,7 +9,7 @@ import { inputError } from '../errors.js';
 import { LIMITS } from './limits.js';
 
 /** FILE's text; WHAT names it in errors ("the inventory"), SHOWN is the path as the user gave it. */
-export async function readInputText(file: string, what: string, shown: string = file, maxBytes: number = LIMITS.inputBytes): Promise<string> {
+export async function readInputText(file: string, what: InputFile, shown: string = file, maxBytes: number = LIMITS.inputBytes): Promise<string> {
   let fh: FileHandle;
   try {
     fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -36,8 +36,12 @@ export async function readInputText(file: string, what: string, shown: string = 
   }
 }
 
-const code = (what: string) => what.replace(/^the /, '').replace(/\W+/g, '-');
+/** The files read this way, each with the first part of its error codes (inventory-unreadable, inventory-too-large). */
+const CODE_PREFIX = { 'the inventory': 'inventory', 'the answers file': 'answers-file', 'the Ansible inventory': 'Ansible-inventory' } as const;
+export type InputFile = keyof typeof CODE_PREFIX;
 
-function tooLarge(what: string, shown: string, size: string, max: number) {
+const code = (what: InputFile) => CODE_PREFIX[what];
+
+function tooLarge(what: InputFile, shown: string, size: string, max: number) {
   return inputError(`${code(what)}-too-large`, `${what} is ${size}; dbtls reads at most ${max} bytes (${max >> 20} MiB)`, { file: shown }, 'split the cluster into several inventories');
 }

@@ -2,7 +2,7 @@
 // integers and "modified UTF-8" strings (u16 length; U+0000 as C0 80; characters beyond the BMP
 // as two 3-byte surrogates).
 import { createHash } from 'node:crypto';
-import { DbtlsError } from '../errors.js';
+import { inputError } from '../errors.js';
 
 export class JavaWriter {
   private parts: Buffer[] = [];
@@ -37,7 +37,7 @@ export class JavaWriter {
   /** DataOutputStream.writeUTF: u16 length, modified UTF-8. */
   utf(s: string): this {
     const body = encodeModifiedUtf8(s);
-    if (body.length > 0xffff) throw new DbtlsError('java-string', 'a string (an alias?) is too long for a Java keystore: at most 65535 bytes', { kind: 'input' });
+    if (body.length > 0xffff) throw inputError('java-string', 'a string (an alias?) is too long for a Java keystore: at most 65535 bytes');
     const len = Buffer.alloc(2);
     len.writeUInt16BE(body.length);
     this.parts.push(len, body);
@@ -76,7 +76,7 @@ export class JavaReader {
   constructor(readonly buf: Buffer, what: string, opts: JavaReaderOptions = {}) {
     this.offset = opts.offset ?? 0;
     const format = opts.format ?? 'a Java keystore';
-    this.truncated = opts.truncated ?? (() => new DbtlsError('truncated', `${what} is truncated or not ${format}`, { kind: 'input' }));
+    this.truncated = opts.truncated ?? (() => inputError('truncated', `${what} is truncated or not ${format}`));
   }
 
   private need(n: number): void {

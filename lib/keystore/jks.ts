@@ -6,7 +6,7 @@
 import { createHash, createPrivateKey, randomBytes, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
 import { JavaReader, JavaWriter, keystoreIntegrity, passwordBytes } from './java-io.js';
 import { readTlv, children, readOid, valueOf, sequence, oid, nullValue, octetString, TAG } from '../pki/der.js';
-import { DbtlsError, inputError } from '../errors.js';
+import { inputError } from '../errors.js';
 import type { ListedEntry, StoreInput, StoreListing } from './types.js';
 
 export const JKS_MAGIC = 0xfeedfeed;
@@ -85,11 +85,11 @@ export function writeJks(entries: StoreInput[], storepass: string, keypass: stri
   const w = new JavaWriter().u32(JKS_MAGIC).u32(VERSION).u32(entries.length);
   for (const e of entries) {
     const alias = e.alias.toLowerCase();
-    if (seen.has(alias)) throw new DbtlsError('duplicate-alias', `alias "${alias}" appears twice in one keystore`, { kind: 'input' });
+    if (seen.has(alias)) throw inputError('duplicate-alias', `alias "${alias}" appears twice in one keystore`);
     seen.add(alias);
     const date = (e.date ?? new Date()).getTime();
     if (e.kind === 'private-key') {
-      if (e.chain.length === 0) throw new DbtlsError('no-chain', `key entry "${alias}" needs at least its own certificate`, { kind: 'input' });
+      if (e.chain.length === 0) throw inputError('no-chain', `key entry "${alias}" needs at least its own certificate`);
       const pkcs8 = e.key.export({ type: 'pkcs8', format: 'der' });
       w.u32(TAG_PRIVATE_KEY).utf(alias).long(date).block(protectKey(pkcs8, keypass)).u32(e.chain.length);
       for (const cert of e.chain) w.utf('X.509').block(cert);

@@ -37,7 +37,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { sameKey } from '../pki/keys.js';
-import { DbtlsError, inputError } from '../errors.js';
+import { inputError } from '../errors.js';
 import { bmpString as bmp, explicit, implicit, integer as int, nullValue as nul, octetString as octets, oid, sequence as seq, set } from '../pki/der.js';
 import type { ListedEntry, StoreInput, StoreListing } from './types.js';
 
@@ -183,12 +183,12 @@ export function writePkcs12(entries: StoreInput[], password: string, opts: Pkcs1
   const certBags: Buffer[] = [];
   for (const e of entries) {
     const alias = e.alias.toLowerCase();
-    if (seen.has(alias)) throw new DbtlsError('duplicate-alias', `alias "${alias}" appears twice in one keystore`, { kind: 'input' });
+    if (seen.has(alias)) throw inputError('duplicate-alias', `alias "${alias}" appears twice in one keystore`);
     seen.add(alias);
     const name = attribute(OID.friendlyName, bmp(alias));
     if (e.kind === 'private-key') {
       const [leaf, ...rest] = e.chain;
-      if (!leaf) throw new DbtlsError('no-chain', `key entry "${alias}" needs at least its own certificate`, { kind: 'input' });
+      if (!leaf) throw inputError('no-chain', `key entry "${alias}" needs at least its own certificate`);
       // localKeyId = SHA-1 of the leaf certificate, as OpenSSL does; it pairs the key with its leaf.
       const keyId = attribute(OID.localKeyId, octets(createHash('sha1').update(leaf).digest()));
       // Any key type: the PKCS#8 DER is encrypted as it is, so EC and Ed25519 keys work as RSA does.
@@ -403,7 +403,7 @@ export function readPkcs12(data: Buffer, password: string, what = 'the keystore'
       throw inputError('keystore-password', `the keystore password is wrong (${NO_DECRYPT}), or ${what} is damaged: it has no MAC to tell which`);
     }
     if (e instanceof Unsupported) throw inputError('pkcs12-unsupported', `${what} uses PKCS#12 ${e.message}, which dbtls does not read`);
-    throw new DbtlsError('bad-pkcs12', `${what} is a damaged PKCS#12 file (${(e as Error).message})`, { kind: 'input', cause: e });
+    throw inputError('bad-pkcs12', `${what} is a damaged PKCS#12 file (${(e as Error).message})`, undefined, undefined, e);
   }
 }
 

@@ -6,7 +6,7 @@ import { createPublicKey, type KeyObject, type X509Certificate } from 'node:cryp
 import { parseCertificates, signedBy } from './cert-info.js';
 import { parsePrivateKey, sameKey } from './keys.js';
 import { readTextNoFollow } from '../store/safe-fs.js';
-import { DbtlsError, isDbtlsError } from '../errors.js';
+import { DbtlsError, inputError, isDbtlsError } from '../errors.js';
 
 export type VerifyProblemCode =
   /** The certificate file holds no readable PEM certificate. */
@@ -105,9 +105,9 @@ export async function verifyPairFiles(
     try {
       return await readTextNoFollow(path, { what: label });
     } catch (e) {
-      if (isDbtlsError(e)) throw new DbtlsError(e.code, `${what}: ${e.message}`, { kind: 'input', location: { file: path }, hint: e.hint ?? hint, cause: e });
+      if (isDbtlsError(e)) throw inputError(e.code, `${what}: ${e.message}`, { file: path }, e.hint ?? hint, e);
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new DbtlsError('pair-missing', `${what}: ${path} is missing`, { kind: 'input', location: { file: path }, hint });
+      if (code === 'ENOENT') throw inputError('pair-missing', `${what}: ${path} is missing`, { file: path }, hint);
       throw new DbtlsError('unreadable', `${what}: cannot read ${path}: ${firstLine(e)}`, { kind: 'failure', location: { file: path }, cause: e });
     }
   };
@@ -119,7 +119,7 @@ export async function verifyPairFiles(
 /** The error for a problem verifyPair found: kind input, code "pair-<problem>", naming the file at fault. */
 export function pairError(problem: VerifyProblem, certPath: string, keyPath: string, what: string, hint: string): DbtlsError {
   const file = problem.which === 'cert' ? certPath : keyPath;
-  return new DbtlsError(`pair-${problem.code}`, `${what}: ${file} ${problem.message}`, { kind: 'input', location: { file }, hint });
+  return inputError(`pair-${problem.code}`, `${what}: ${file} ${problem.message}`, { file }, hint);
 }
 
 export interface KeyPairProblem {

@@ -3,7 +3,7 @@
 // a typo in a template is an error naming the file and line, never an empty string in a config.
 import { Liquid } from 'liquidjs';
 import { fileURLToPath } from 'node:url';
-import { DbtlsError } from '../errors.js';
+import { DbtlsError, inputError } from '../errors.js';
 import { cnfValue, iniValue, jdbcParam, jsString, libconfigString, phpString, propertiesValue, sqliteString, sqlString, tomlString } from './escape.js';
 
 /** The templates shipped with dbtls (two levels above dist/lib/render/). */
@@ -42,13 +42,10 @@ export function createEngine(userDir?: string): Engine {
       } catch (e) {
         const err = e as Error & { token?: { file?: string; getPosition?: () => [number, number] }; originalError?: Error };
         if (err.originalError && err.originalError instanceof DbtlsError) {
-          throw new DbtlsError(err.originalError.code, `${template}: ${err.originalError.message}`, { kind: 'input' });
+          throw inputError(err.originalError.code, `${template}: ${err.originalError.message}`);
         }
         const pos = err.token?.getPosition?.();
-        throw new DbtlsError('template', `template ${err.token?.file ?? template}${pos ? `:${pos[0]}:${pos[1]}` : ''}: ${err.message.split('\n')[0]}`, {
-          kind: 'input',
-          location: { file: err.token?.file ?? template, line: pos?.[0], column: pos?.[1] },
-        });
+        throw inputError('template', `template ${err.token?.file ?? template}${pos ? `:${pos[0]}:${pos[1]}` : ''}: ${err.message.split('\n')[0]}`, { file: err.token?.file ?? template, line: pos?.[0], column: pos?.[1] });
       }
     },
   };

@@ -1,9 +1,9 @@
 // Escaping for every format a template writes. A value that the format cannot hold safely (a newline
 // in an INI value, say) is refused rather than written wrong.
-import { DbtlsError } from '../errors.js';
+import { inputError } from '../errors.js';
 
 function refuse(format: string, value: string, why: string): never {
-  throw new DbtlsError('render-value', `cannot write ${JSON.stringify(value)} as a ${format} value: ${why}`, { kind: 'input' });
+  throw inputError('render-value', `cannot write ${JSON.stringify(value)} as a ${format} value: ${why}`);
 }
 
 /** A TOML basic string, quotes included. */

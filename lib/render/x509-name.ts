@@ -12,7 +12,7 @@
 // OpenSSL may not know by a short name (older versions print its dotted number).
 import { children, readTlv, type Tlv } from '../pki/der.js';
 import { NAME_ATTRIBUTES as SHORT_NAMES, readOid as oidOf } from '../pki/x509-der.js';
-import { DbtlsError } from '../errors.js';
+import { inputError } from '../errors.js';
 
 const GENERAL_STRING = 0x1b;
 
@@ -83,13 +83,14 @@ export function onelineOrRefuse(der: Buffer, which: 'subject' | 'issuer', file: 
   try {
     names = certificateNames(der);
   } catch (e) {
-    throw new DbtlsError('bad-certificate', `${file} is not a certificate dbtls can read (${(e as Error).message})`, { kind: 'input', location: { file } });
+    throw inputError('bad-certificate', `${file} is not a certificate dbtls can read (${(e as Error).message})`, { file });
   }
   const r = names[which];
   if ('text' in r) return r.text;
-  throw new DbtlsError(
+  throw inputError(
     'subject-unrenderable',
     `the ${which} ${r.refused.attribute} of ${file} cannot be written for REQUIRE ${which.toUpperCase()}: ${r.refused.why}`,
-    { kind: 'input', location: { file, field: `${which}.${r.refused.attribute}` }, hint },
+    { file, field: `${which}.${r.refused.attribute}` },
+    hint,
   );
 }

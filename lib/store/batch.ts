@@ -15,7 +15,7 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { writeFileAtomic, writeTemp, syncDir, isTempName, TEMP_MARK, KEY_MODE, type WriteOptions } from './atomic-write.js';
 import { readNoFollowWithStats } from './safe-fs.js';
 import type { Stats } from 'node:fs';
-import { DbtlsError } from '../errors.js';
+import { DbtlsError, inputError } from '../errors.js';
 
 export interface BatchFile extends WriteOptions {
   path: string;
@@ -76,11 +76,7 @@ export async function commitBatch(files: BatchFile[], journalPath: string): Prom
 }
 
 function refuse(journalPath: string, what: string): DbtlsError {
-  return new DbtlsError('bad-journal', `${journalPath} ${what}; it is not applied`, {
-    kind: 'input',
-    location: { file: journalPath },
-    hint: `it records an interrupted dbtls write: check that no file it names is missing (and who wrote it), then remove ${journalPath} and run again`,
-  });
+  return inputError('bad-journal', `${journalPath} ${what}; it is not applied`, { file: journalPath }, `it records an interrupted dbtls write: check that no file it names is missing (and who wrote it), then remove ${journalPath} and run again`);
 }
 
 /** One relative path below the journal's folder: no absolute path, no "..", no ".", no NUL, no empty part. */

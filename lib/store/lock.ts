@@ -13,7 +13,7 @@ import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { DbtlsError, isDbtlsError } from '../errors.js';
+import { DbtlsError, inputError, isDbtlsError } from '../errors.js';
 import { checkTrustedDir, type TrustOptions } from './trust.js';
 
 export interface Lock {
@@ -56,22 +56,14 @@ async function readLock(path: string): Promise<LockFile | undefined> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'ELOOP') {
-      throw new DbtlsError('lock-refused', `${path} is a symbolic link, not a dbtls lock; dbtls does not follow it`, {
-        kind: 'input',
-        location: { file: path },
-        hint: `someone planted it: check who, then remove ${path}`,
-      });
+      throw inputError('lock-refused', `${path} is a symbolic link, not a dbtls lock; dbtls does not follow it`, { file: path }, `someone planted it: check who, then remove ${path}`);
     }
     throw e;
   }
   try {
     const st = await fh.stat();
     if (!st.isFile() || st.size > MAX_LOCK_BYTES) {
-      throw new DbtlsError('lock-refused', `${path} is not a dbtls lock (${st.isFile() ? `${st.size} bytes` : 'not a regular file'})`, {
-        kind: 'input',
-        location: { file: path },
-        hint: `check what it is, then remove ${path}`,
-      });
+      throw inputError('lock-refused', `${path} is not a dbtls lock (${st.isFile() ? `${st.size} bytes` : 'not a regular file'})`, { file: path }, `check what it is, then remove ${path}`);
     }
     const buf = Buffer.alloc(MAX_LOCK_BYTES + 1);
     let n = 0;

@@ -1,7 +1,7 @@
 // manifest.json: every certificate and key pair dbtls issued into a PKI directory, with what it was
 // issued for (`spec`, a hash of profile, subject, SANs, key size and CA), so re-runs can tell what
 // changed. Paths are relative to the PKI directory.
-import { DbtlsError } from '../errors.js';
+import { inputError } from '../errors.js';
 import { readIfExists } from './safe-fs.js';
 
 export type OwnerKind = 'node' | 'client';
@@ -156,17 +156,17 @@ const MANIFEST = record({
  */
 export function validateManifest(value: unknown, path: string): Manifest {
   if (!isObject(value)) {
-    throw new DbtlsError('bad-manifest', `${path} is not a dbtls manifest: it holds ${describeValue(value)}, not an object`, { kind: 'input', location: { file: path }, hint: MANIFEST_HINT });
+    throw inputError('bad-manifest', `${path} is not a dbtls manifest: it holds ${describeValue(value)}, not an object`, { file: path }, MANIFEST_HINT);
   }
   if (value.version !== 1) {
-    throw new DbtlsError('bad-manifest', `must be 1 (the manifest format this dbtls reads), not ${describeValue(value.version)}`, { kind: 'input', location: { file: path, field: 'version' }, hint: MANIFEST_HINT });
+    throw inputError('bad-manifest', `must be 1 (the manifest format this dbtls reads), not ${describeValue(value.version)}`, { file: path, field: 'version' }, MANIFEST_HINT);
   }
   try {
     MANIFEST(value, '');
   } catch (e) {
     if (!(e instanceof ShapeError)) throw e;
     // describe() puts "manifest.json: field: " in front.
-    throw new DbtlsError('bad-manifest', e.message, { kind: 'input', location: { file: path, field: e.field }, hint: MANIFEST_HINT });
+    throw inputError('bad-manifest', e.message, { file: path, field: e.field }, MANIFEST_HINT);
   }
   const m = value as unknown as Manifest;
   m.stores ??= [];
@@ -182,14 +182,11 @@ export async function readManifest(path: string, cluster: string): Promise<Manif
   try {
     parsed = JSON.parse(buf.toString('utf8'));
   } catch (e) {
-    throw new DbtlsError('bad-manifest', `${path} is not valid JSON: ${(e as Error).message}`, { kind: 'input', location: { file: path }, hint: MANIFEST_HINT });
+    throw inputError('bad-manifest', `${path} is not valid JSON: ${(e as Error).message}`, { file: path }, MANIFEST_HINT);
   }
   const m = validateManifest(parsed, path);
   if (m.cluster !== cluster) {
-    throw new DbtlsError('wrong-cluster', `${path} belongs to cluster "${m.cluster}", not "${cluster}"`, {
-      kind: 'input',
-      hint: 'give each cluster its own pki directory',
-    });
+    throw inputError('wrong-cluster', `${path} belongs to cluster "${m.cluster}", not "${cluster}"`, undefined, 'give each cluster its own pki directory');
   }
   return m;
 }

@@ -2,7 +2,7 @@
 // symlink someone planted, without reading a device or FIFO, and without reading without bound.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
-import { DbtlsError } from '../errors.js';
+import { inputError } from '../errors.js';
 
 /** Larger than any PEM, manifest or keystore dbtls writes for a sane cluster; a bound for the rest. */
 export const DEFAULT_MAX_BYTES = 64 << 20;
@@ -33,20 +33,17 @@ export async function readNoFollowWithStats(path: string, opts: SafeReadOptions 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') {
-      throw new DbtlsError('symlink-refused', `${path} is a symbolic link; dbtls does not follow links to ${opts.what ?? 'the files it trusts'}`, {
-        kind: 'input',
-        hint: 'replace the link with the file itself',
-      });
+      throw inputError('symlink-refused', `${path} is a symbolic link; dbtls does not follow links to ${opts.what ?? 'the files it trusts'}`, undefined, 'replace the link with the file itself');
     }
     throw e;
   }
   try {
     const st = await fh.stat();
     if (!st.isFile()) {
-      throw new DbtlsError('not-a-file', `${path} is not a regular file`, { kind: 'input' });
+      throw inputError('not-a-file', `${path} is not a regular file`);
     }
     if (st.size > max) {
-      throw new DbtlsError('file-too-large', `${path} is ${st.size} bytes, more than the ${max} dbtls reads`, { kind: 'input' });
+      throw inputError('file-too-large', `${path} is ${st.size} bytes, more than the ${max} dbtls reads`);
     }
     // Read at most max+1 bytes even if the file grows while we read.
     const buf = Buffer.alloc(Math.min(st.size, max) + 1);
@@ -56,7 +53,7 @@ export async function readNoFollowWithStats(path: string, opts: SafeReadOptions 
       if (bytesRead === 0) break;
       n += bytesRead;
       if (n === buf.length) {
-        if (n > max) throw new DbtlsError('file-too-large', `${path} grew past the ${max} bytes dbtls reads`, { kind: 'input' });
+        if (n > max) throw inputError('file-too-large', `${path} grew past the ${max} bytes dbtls reads`);
         break;
       }
     }
@@ -102,7 +99,7 @@ export async function readGivenFile(path: string, opts: GivenFileOptions = {}): 
   const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const refuse = (st: Stats) => {
     const what = st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'something else';
-    return new DbtlsError('not-a-file', `${path} is ${what}, not a regular file`, { kind: 'input', location: { file: path } });
+    return inputError('not-a-file', `${path} is ${what}, not a regular file`, { file: path });
   };
   const acceptable = (st: Stats) => st.isFile() || (opts.allowPipe === true && st.isFIFO());
   const before = await stat(path);
@@ -113,7 +110,7 @@ export async function readGivenFile(path: string, opts: GivenFileOptions = {}): 
     // Swapped between the stat and the open: judged again on what was opened.
     if (!acceptable(st) || st.dev !== before.dev || st.ino !== before.ino) throw refuse(st);
     if (st.isFile() && st.size > max) {
-      throw new DbtlsError('file-too-large', `${path} is ${st.size} bytes, more than the ${max} dbtls reads`, { kind: 'input', location: { file: path } });
+      throw inputError('file-too-large', `${path} is ${st.size} bytes, more than the ${max} dbtls reads`, { file: path });
     }
     const chunks: Buffer[] = [];
     let n = 0;
@@ -133,7 +130,7 @@ export async function readGivenFile(path: string, opts: GivenFileOptions = {}): 
       if (bytesRead === 0) break;
       chunks.push(buf.subarray(0, bytesRead));
       n += bytesRead;
-      if (n > max) throw new DbtlsError('file-too-large', `${path} holds more than the ${max} bytes dbtls reads`, { kind: 'input', location: { file: path } });
+      if (n > max) throw inputError('file-too-large', `${path} holds more than the ${max} bytes dbtls reads`, { file: path });
     }
     return Buffer.concat(chunks, n);
   } finally {

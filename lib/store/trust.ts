@@ -4,7 +4,7 @@
 // folder can plant journals, temporaries and symlinks in it, or swap the folder for another.
 import { lstat, realpath } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DbtlsError } from '../errors.js';
+import { inputError } from '../errors.js';
 
 export interface TrustOptions {
   /** An owner accepted for the folder itself besides root and the euid (a datadir owned by mysql); 'any' accepts every owner. */
@@ -82,9 +82,5 @@ export async function describeDirTrust(dir: string, opts: TrustOptions = {}): Pr
 export async function checkTrustedDir(dir: string, opts: TrustOptions & { what?: string } = {}): Promise<void> {
   const t = await describeDirTrust(dir, opts);
   if (t.ok) return;
-  throw new DbtlsError('untrusted-dir', `bad permissions: ${t.problem}; dbtls refuses to use ${opts.what ?? 'it'}`, {
-    kind: 'input',
-    location: { file: t.path },
-    hint: t.fix,
-  });
+  throw inputError('untrusted-dir', `bad permissions: ${t.problem}; dbtls refuses to use ${opts.what ?? 'it'}`, { file: t.path }, t.fix);
 }

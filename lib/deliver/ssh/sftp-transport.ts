@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
-import { DbtlsError } from '../../errors.js';
+import { DbtlsError, inputError } from '../../errors.js';
 import { limiter } from '../../concurrency.js';
 import { TEMP_MARK } from '../../store/atomic-write.js';
 import { shellCommand } from '../quote.js';
@@ -146,7 +146,7 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
   const number = async (command: string[], pick: (out: string) => string, what: string): Promise<number> => {
     const r = await exec(shellCommand(command));
     const n = Number(pick(r.stdout.toString()).trim());
-    if (r.code !== 0 || !Number.isInteger(n)) throw new DbtlsError('remote-owner', `${node.name}: no ${what} on the node`, { kind: 'input' });
+    if (r.code !== 0 || !Number.isInteger(n)) throw inputError('remote-owner', `${node.name}: no ${what} on the node`);
     return n;
   };
   const uidOf = (owner?: string) => idOnce(`u:${owner ?? ''}`, () => number(owner ? ['id', '-u', '--', owner] : ['id', '-u'], (s) => s, owner ? `user "${owner}"` : 'uid'));
