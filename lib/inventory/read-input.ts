@@ -37,7 +37,7 @@ export async function readInputText(file: string, what: InputFile, shown: string
 }
 
 /** The files read this way, each with the first part of its error codes (inventory-unreadable, inventory-too-large). */
-const CODE_PREFIX = { 'the inventory': 'inventory', 'the answers file': 'answers-file', 'the Ansible inventory': 'Ansible-inventory' } as const;
+const CODE_PREFIX = { 'the inventory': 'inventory', 'the answers file': 'answers-file', 'the Ansible inventory': 'ansible-inventory' } as const;
 export type InputFile = keyof typeof CODE_PREFIX;
 
 const code = (what: InputFile) => CODE_PREFIX[what];

@@ -108,7 +108,7 @@ export async function verifyPairFiles(
       if (isDbtlsError(e)) throw inputError(e.code, `${what}: ${e.message}`, { file: path }, e.hint ?? hint, e);
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw inputError('pair-missing', `${what}: ${path} is missing`, { file: path }, hint);
-      throw new DbtlsError('unreadable', `${what}: cannot read ${path}: ${firstLine(e)}`, { kind: 'failure', location: { file: path }, cause: e });
+      throw inputError('pair-unreadable', `${what}: cannot read ${path}: ${firstLine(e)}`, { file: path }, undefined, e);
     }
   };
   const [certPem, keyPem] = await Promise.all([read(certPath, 'certificates'), read(keyPath, 'private keys')]);

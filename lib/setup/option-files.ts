@@ -79,7 +79,7 @@ export function parseOptionFile(text: string, file: string): OptionFileEntry[] {
 
     if (ptr[0] === '[') {
       const close = ptr.indexOf(']');
-      if (close < 0) throw inputError('OPTION_FILE_BAD_GROUP', 'group header has no closing "]"', { file, line });
+      if (close < 0) throw inputError('option-file-bad-group', 'group header has no closing "]"', { file, line });
       // MySQL trims only trailing blanks: "[ mysqld]" names the group " mysqld", which no program reads.
       group = trimEnd(ptr.slice(1, close));
       continue;
@@ -89,9 +89,9 @@ export function parseOptionFile(text: string, file: string): OptionFileEntry[] {
     const eq = body.indexOf('=');
     const key = trimEnd(eq < 0 ? body : body.slice(0, eq));
     if (group === undefined) {
-      throw inputError('OPTION_FILE_NO_GROUP', `option "${key}" comes before any [group] header`, { file, line });
+      throw inputError('option-file-no-group', `option "${key}" comes before any [group] header`, { file, line });
     }
-    if (key === '') throw inputError('OPTION_FILE_NO_NAME', 'option line has no name before "="', { file, line });
+    if (key === '') throw inputError('option-file-no-name', 'option line has no name before "="', { file, line });
     entries.push({ kind: 'option', group, key, value: eq < 0 ? null : parseValue(body.slice(eq + 1)), line });
   }
   return entries;
@@ -105,7 +105,7 @@ function parseDirective(rest: string, file: string, line: number): { kind: 'incl
     const after = text[kind.length];
     if (after !== undefined && !isSpace(after)) continue;
     const path = trimEnd(trimStart(text.slice(kind.length)));
-    if (path === '') throw inputError('OPTION_FILE_BAD_DIRECTIVE', `"!${kind}" needs a path`, { file, line });
+    if (path === '') throw inputError('option-file-bad-directive', `"!${kind}" needs a path`, { file, line });
     return { kind, path };
   }
   return undefined;
@@ -217,7 +217,7 @@ class Reader {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? String(e);
       if (required) {
-        throw inputError('OPTION_FILE_UNREADABLE', `cannot read required option file (${code})`, { file });
+        throw inputError('option-file-unreadable', `cannot read required option file (${code})`, { file });
       }
       if (depth > 0 || code !== 'ENOENT') this.result.skipped.push({ file, reason: `cannot read (${code})` });
       return;
@@ -247,7 +247,7 @@ class Reader {
         names = await readdir(dir);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? String(e);
-        throw inputError('OPTION_FILE_BAD_INCLUDEDIR', `cannot list !includedir ${dir} (${code})`, { file, line: entry.line });
+        throw inputError('option-file-bad-includedir', `cannot list !includedir ${dir} (${code})`, { file, line: entry.line });
       }
       // Only *.cnf, sorted by name (MariaDB sorts; MySQL promises no order, so sorted is the safe choice).
       for (const n of names.filter((n) => n.endsWith('.cnf')).sort()) {

@@ -184,9 +184,9 @@ test('default order: globals, MYSQL_HOME, --defaults-extra-file, ~/.my.cnf', asy
 test('a missing --defaults-file or --defaults-extra-file is an error; ~/ is expanded', async (t) => {
   const dir = await tempDir(t);
   const missing = join(dir, 'nope.cnf');
-  await rejectsAt(read(dir, { groups: ['mysqld'], defaultsFile: missing }), 'OPTION_FILE_UNREADABLE', missing);
-  await rejectsAt(read(dir, { groups: ['mysqld'], extraFile: missing }), 'OPTION_FILE_UNREADABLE', missing);
-  await rejectsAt(read(dir, { groups: ['mysqld'], defaultsFile: dir }), 'OPTION_FILE_UNREADABLE', dir);
+  await rejectsAt(read(dir, { groups: ['mysqld'], defaultsFile: missing }), 'option-file-unreadable', missing);
+  await rejectsAt(read(dir, { groups: ['mysqld'], extraFile: missing }), 'option-file-unreadable', missing);
+  await rejectsAt(read(dir, { groups: ['mysqld'], defaultsFile: dir }), 'option-file-unreadable', dir);
   const f = await put(dir, 'home/conf/x.cnf', '[mysqld]\ndatadir=/d\n');
   const r = await read(dir, { groups: ['mysqld'], defaultsFile: '~/conf/x.cnf' });
   assert.deepEqual([r.filesRead, plain(r.values)], [[f], { datadir: '/d' }]);
@@ -204,12 +204,12 @@ test('world-writable option files are ignored, as MySQL does', async (t) => {
 test('syntax errors name the file and the line', async (t) => {
   const dir = await tempDir(t);
   const cases: Array<[string, string, number]> = [
-    ['# c\n\ndatadir=/x\n[mysqld]\n', 'OPTION_FILE_NO_GROUP', 3],
-    ['[mysqld]\nport=1\n[mysqld\n', 'OPTION_FILE_BAD_GROUP', 3],
-    ['[mysqld]\n!include   \n', 'OPTION_FILE_BAD_DIRECTIVE', 2],
-    ['[mysqld]\n!includedir\n', 'OPTION_FILE_BAD_DIRECTIVE', 2],
-    ['[mysqld]\n = 1\n', 'OPTION_FILE_NO_NAME', 2],
-    [`[mysqld]\n\n!includedir ${join(dir, 'no-such-dir')}\n`, 'OPTION_FILE_BAD_INCLUDEDIR', 3],
+    ['# c\n\ndatadir=/x\n[mysqld]\n', 'option-file-no-group', 3],
+    ['[mysqld]\nport=1\n[mysqld\n', 'option-file-bad-group', 3],
+    ['[mysqld]\n!include   \n', 'option-file-bad-directive', 2],
+    ['[mysqld]\n!includedir\n', 'option-file-bad-directive', 2],
+    ['[mysqld]\n = 1\n', 'option-file-no-name', 2],
+    [`[mysqld]\n\n!includedir ${join(dir, 'no-such-dir')}\n`, 'option-file-bad-includedir', 3],
   ];
   for (const [i, [text, code, line]] of cases.entries()) {
     const f = await put(dir, `bad${i}.cnf`, text);
@@ -218,7 +218,7 @@ test('syntax errors name the file and the line', async (t) => {
   // An error inside an included file names that file; an included file must open its own group.
   const inner = await put(dir, 'inner.cnf', '# no header\nport=1\n');
   const outer = await put(dir, 'outer.cnf', `[mysqld]\n!include ${inner}\n`);
-  await rejectsAt(read(dir, { groups: ['mysqld'], defaultsFile: outer }), 'OPTION_FILE_NO_GROUP', inner, 2);
+  await rejectsAt(read(dir, { groups: ['mysqld'], defaultsFile: outer }), 'option-file-no-group', inner, 2);
   assert.match(
     (await read(dir, { groups: ['x'], defaultsFile: outer }).catch((e: DbtlsError) => e.describe())) as string,
     /inner\.cnf:2: option "port" comes before any \[group\] header/,
