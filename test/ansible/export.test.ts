@@ -12,7 +12,8 @@ import { parse } from 'yaml';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fileScope, once } from '../helpers/scope.js';
-import { createNetns, sharedClientKey, startSshd, startSshdFleet } from '../helpers/sshd.js';
+import { createNetns } from '../helpers/netns.js';
+import { sharedClientKey, startSshd, startSshdFleet } from '../helpers/sshd.js';
 import { writeInventory, type TestNode } from '../helpers/inventory.js';
 import { findAnsiblePlaybook, sealedAnsible } from './ansible.js';
 
