@@ -12,7 +12,10 @@ node_modules/.installed: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# tsc never deletes the output of a removed or moved source, and `make test` runs every
+# dist/test/**/*.test.js: start from an empty dist/ (tsc re-emits every file anyway; rm costs ~0.1 s).
 build: node_modules/.installed
+	rm -rf dist
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
 
 system-deps:

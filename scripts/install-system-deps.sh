@@ -36,7 +36,7 @@ wanted=(
   # dbtls schedule: the systemd units are checked by systemd-analyze verify; the cron line by flock.
   "systemd-analyze:systemd"
   "flock:util-linux"
-  # Ansible workflows (test/ansible): the example playbooks and `dbtls export ansible` run for real.
+  # Ansible workflows (test/export, test/examples/ansible.test.ts): the example playbooks and `dbtls export ansible` run for real.
   "ansible-playbook:ansible-core"
   # dbtls init is driven through a real pseudo-terminal (test/init/tmux.ts).
   "tmux:tmux"

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeInventory, type TestInventory } from '../helpers/inventory.js';
+import { issuedPki } from '../helpers/issued-pki.js';
+import { fileScope } from '../helpers/scope.js';
 
 const CLUSTER: TestInventory = {
   nodes: [
@@ -16,6 +18,9 @@ const CLUSTER: TestInventory = {
   ],
   clients: ['app'],
 };
+// Tests about pushing what was issued start from their own copy of one issue; the first apply
+// below still issues from nothing.
+const issued = issuedPki(fileScope(), CLUSTER);
 
 async function localInventory(dir: string, inv: TestInventory = CLUSTER): Promise<string> {
   const path = await writeInventory(dir, inv);
@@ -66,9 +71,7 @@ test('apply delivers each node its plan; a second apply changes nothing; a re-is
 });
 
 test('push --check reports what would change and changes nothing', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await localInventory(dir);
-  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const { dir, inv } = await issued(t);
   assert.equal((await dbtls(['render', '-i', inv])).code, 0);
   const root = join(dir, 'nodes');
   const r = await dbtls(['push', '-i', inv, '--local-root', root, '--check', '--json']);
@@ -96,8 +99,7 @@ test('--files with the Tungsten patterns (hidden files too) copies exactly those
 });
 
 test('a node that fails is reported, the others finish, exit 1; a rerun converges', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await localInventory(dir);
+  const { dir, inv } = await issued(t);
   const root = join(dir, 'nodes');
   // db2's folder cannot be written by anyone: a file sits where its directory should be.
   await mkdir(join(root, 'db2', 'etc', 'mysql'), { recursive: true });
@@ -117,8 +119,7 @@ test('a node that fails is reported, the others finish, exit 1; a rerun converge
 });
 
 test('temporary files an interrupted run left in a destination folder are swept by the next push that writes there; a fresh one is left alone', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await localInventory(dir);
+  const { dir, inv } = await issued(t);
   const root = join(dir, 'nodes');
   assert.equal((await apply(inv, root)).code, 0);
   const db1 = join(root, 'db1/etc/mysql/ssl');

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fileScope } from '../helpers/scope.js';
-import { allowSudo, createTestUser, startSshd } from '../helpers/sshd.js';
+import { startSshd } from '../helpers/sshd.js';
+import { allowSudo } from '../helpers/sudoers.js';
+import { createTestUser } from '../helpers/unix-users.js';
 import { writeInventory, type TestNode } from '../helpers/inventory.js';
 
 const scope = fileScope();

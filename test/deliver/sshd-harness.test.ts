@@ -7,15 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
-import {
-  allowSudo,
-  opensshArgs,
-  createTestUser,
-  startSshd,
-  startSshdFleet,
-  sudoersFile,
-  type SshdServer,
-} from '../helpers/sshd.js';
+import { opensshArgs, startSshd, startSshdFleet, type SshdServer } from '../helpers/sshd.js';
+import { allowSudo, sudoersFile } from '../helpers/sudoers.js';
+import { createTestUser } from '../helpers/unix-users.js';
 import { run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fileScope, once } from '../helpers/scope.js';

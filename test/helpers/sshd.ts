@@ -1,20 +1,22 @@
 // Throwaway OpenSSH servers for delivery tests: each its own folder, free port on 127.0.0.1, host
 // key and config; one client key pair shared by the servers of a scope. Stopped by PID (listener and
-// every per-connection process) when the scope ends. Also test accounts and sudoers entries, which
-// change the machine: named `dbtls…`, made idempotently and always removed. And network namespaces
-// (a veth pair to this one), for servers that must be out of reach except through a bastion.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+// every per-connection process) when the scope ends. Known_hosts lines and the OpenSSH client's
+// arguments for them. Test accounts, sudoers entries and network namespaces, which change the
+// machine, are in unix-users.ts, sudoers.ts and netns.ts.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { atExit } from './at-exit.js';
 import { freePort } from './mariadb.js';
+import { NETNS_NAME } from './netns.js';
+import { alive, childrenOf, freezeAndKill, procTable, signal, waitGone } from './process-tree.js';
 import { run } from './run.js';
-import { which as findExecutable } from './which.js';
 import type { Scope } from './scope.js';
+import { SBIN_DIRS, systemTool, which as findExecutable } from './which.js';
 
 export type { Scope } from './scope.js';
 
@@ -113,26 +115,19 @@ export interface SshdServer {
   rotateHostKey(): Promise<HostKey>;
 }
 
-const SBIN = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin'];
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-async function tool(name: string): Promise<string> {
-  const path = await findExecutable(name, SBIN);
-  if (!path) throw new Error(`${name} not found; run \`make system-deps\` (openssh-server, openssh-client, sudo)`);
-  return path;
-}
-
 /** Locates sshd (it must be run by absolute path: it re-executes itself per connection). */
 export async function findSshd(): Promise<string | null> {
-  return findExecutable('sshd', SBIN);
+  return findExecutable('sshd', SBIN_DIRS);
 }
 
 async function keygen(type: KeyType, path: string, comment: string): Promise<void> {
   await rm(path, { force: true });
   await rm(`${path}.pub`, { force: true });
   const bits = type === 'rsa' ? ['-b', '2048'] : [];
-  const r = await run(await tool('ssh-keygen'), ['-q', '-t', type, ...bits, '-N', '', '-C', comment, '-f', path], {
+  const r = await run(await systemTool('ssh-keygen'), ['-q', '-t', type, ...bits, '-N', '', '-C', comment, '-f', path], {
     timeoutMs: 30_000,
   });
   if (r.code !== 0) throw new Error(`ssh-keygen -t ${type} failed (${r.code}): ${r.stderr}`);
@@ -181,76 +176,6 @@ export function sharedClientKey(scope: Scope): Promise<ClientKey> {
   return p;
 }
 
-// ---- processes, read from /proc (this kernel has no /proc/PID/task/TID/children) ----
-
-interface ProcEntry {
-  ppid: number;
-  state: string;
-}
-
-function procTable(): Map<number, ProcEntry> {
-  const table = new Map<number, ProcEntry>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // "pid (comm) S ppid …": comm may hold spaces and parentheses, so split after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    table.set(Number(name), { state: rest[0] ?? '?', ppid: Number(rest[1]) });
-  }
-  return table;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-function childrenOf(parents: Set<number>, table: Map<number, ProcEntry>): number[] {
-  const out: number[] = [];
-  for (const [pid, e] of table) if (parents.has(e.ppid) && e.state !== 'Z') out.push(pid);
-  return out;
-}
-
-/**
- * Freezes ROOTS and everything below them (SIGSTOP top-down, so nothing forks or is re-parented out
- * of reach), then SIGKILLs the lot. Returns every PID signalled.
- */
-function freezeAndKill(roots: number[]): number[] {
-  const seen = new Set<number>();
-  let frontier = roots.filter((p) => !seen.has(p));
-  for (let round = 0; frontier.length > 0 && round < 100; round++) {
-    for (const pid of frontier) {
-      signal(pid, 'SIGSTOP');
-      seen.add(pid);
-    }
-    frontier = childrenOf(seen, procTable()).filter((p) => !seen.has(p));
-  }
-  for (const pid of seen) signal(pid, 'SIGKILL');
-  return [...seen];
-}
-
-async function waitGone(pids: number[], ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (pids.some(alive) && Date.now() < deadline) await sleep(20);
-}
-
 /** True once a TCP connection to HOST:PORT gets an `SSH-` identification line within ONE_MS. */
 function bannerArrives(host: string, port: number, oneMs: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -282,9 +207,9 @@ function sshdVersion(sshd: string): Promise<[number, number]> {
 }
 
 // Safety net if the test process exits without running its after-hooks (e.g. a test timeout): one
-// 'exit' listener for every listener process, which takes its sessions down with it.
+// exit cleanup for every listener process, which takes its sessions down with it.
 const live = new Set<ChildProcess>();
-process.on('exit', () => {
+atExit('processes', () => {
   for (const c of live) {
     if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) continue;
     signal(c.pid, 'SIGSTOP');
@@ -318,7 +243,7 @@ export async function startSshd(scope: Scope, opts: SshdOptions = {}): Promise<S
   if (!/^[0-9a-f.:]+$/i.test(listen)) throw new Error(`listenAddress must be an IP address: ${listen}`);
   const netns = opts.netns;
   if (netns !== undefined && !NETNS_NAME.test(netns)) throw new Error(`not a namespace made by createNetns: ${netns}`);
-  const ip = netns !== undefined ? await tool('ip') : '';
+  const ip = netns !== undefined ? await systemTool('ip') : '';
   for (const u of users) if (!/^[A-Za-z0-9_*?.-]+$/.test(u)) throw new Error(`bad user pattern for AllowUsers: ${u}`);
 
   const dir = await mkdtemp(join(tmpdir(), 'dbtls-sshd-'));
@@ -526,222 +451,6 @@ export async function startSshd(scope: Scope, opts: SshdOptions = {}): Promise<S
 export async function startSshdFleet(scope: Scope, n: number, opts: SshdOptions = {}): Promise<SshdServer[]> {
   const clientKey = opts.clientKey ?? (await sharedClientKey(scope));
   return Promise.all(Array.from({ length: n }, () => startSshd(scope, { ...opts, clientKey })));
-}
-
-// ---- network namespaces: these change the machine too ----
-
-/** A network namespace joined to this one by a veth pair (a /30 of 10.x.y.z). */
-export interface Netns {
-  /** The `ip netns` name (`dbtls-…`). */
-  readonly name: string;
-  /** The veth end on this side, and its address. */
-  readonly hostLink: string;
-  readonly hostAddress: string;
-  /** The namespace's veth address: reachable from here, unlike the namespace's own 127.0.0.1. */
-  readonly nsAddress: string;
-}
-
-const NETNS_NAME = /^dbtls-[0-9a-f]{8}$/;
-const liveNetns = new Map<string, string>();
-
-function removeNetnsSync(name: string, link: string): void {
-  for (const args of [['link', 'del', link], ['netns', 'del', name]]) {
-    try {
-      execFileSync('ip', args, { stdio: 'ignore', timeout: 10_000 });
-    } catch {
-      // already gone
-    }
-  }
-}
-
-// Registered after the sshd safety net above, so it runs after the servers inside were killed.
-process.on('exit', () => {
-  for (const [name, link] of liveNetns) removeNetnsSync(name, link);
-});
-
-/** Whether a network namespace NAME or a link LINK exists (for tests of the cleanup). */
-export async function netnsExists(name: string, link?: string): Promise<boolean> {
-  const ns = await run(await tool('ip'), ['netns', 'list'], { timeoutMs: 10_000 });
-  if (ns.stdout.split('\n').some((l) => l.split(' ')[0] === name)) return true;
-  if (link === undefined) return false;
-  return (await run(await tool('ip'), ['link', 'show', 'dev', link], { timeoutMs: 10_000 })).code === 0;
-}
-
-/**
- * Creates a network namespace with its loopback up and a veth pair to this namespace, on a /30 of
- * 10.0.0.0/8 that no interface here uses. Needs root (CAP_NET_ADMIN). The namespace and the veth pair
- * are removed when SCOPE ends (start its servers with the same scope, after this: they stop first),
- * or when the process exits.
- */
-export async function createNetns(scope: Scope): Promise<Netns> {
-  const ip = await tool('ip');
-  const id = randomBytes(4).toString('hex');
-  const name = `dbtls-${id}`;
-  const hostLink = `dbv${id}h`;
-  const nsLink = `dbv${id}n`;
-  const used = (await run(ip, ['-o', '-4', 'addr', 'show'], { timeoutMs: 10_000 })).stdout;
-  let prefix = '';
-  for (let i = 0; i < 50 && !prefix; i++) {
-    const candidate = `10.${200 + (randomBytes(1)[0]! % 50)}.${randomBytes(1)[0]}.`;
-    if (!used.includes(` ${candidate}`)) prefix = candidate;
-  }
-  if (!prefix) throw new Error('createNetns: no free 10.x.y.0/24 found');
-  const base = (randomBytes(1)[0]! % 64) * 4;
-  const hostAddress = `${prefix}${base + 1}`;
-  const nsAddress = `${prefix}${base + 2}`;
-  liveNetns.set(name, hostLink);
-  scope.after(async () => {
-    removeNetnsSync(name, hostLink);
-    liveNetns.delete(name);
-  });
-  const steps: string[][] = [
-    ['netns', 'add', name],
-    ['link', 'add', hostLink, 'type', 'veth', 'peer', 'name', nsLink],
-    ['link', 'set', nsLink, 'netns', name],
-    ['addr', 'add', `${hostAddress}/30`, 'dev', hostLink],
-    ['link', 'set', hostLink, 'up'],
-    ['-n', name, 'addr', 'add', `${nsAddress}/30`, 'dev', nsLink],
-    ['-n', name, 'link', 'set', nsLink, 'up'],
-    ['-n', name, 'link', 'set', 'lo', 'up'],
-  ];
-  for (const args of steps) {
-    const r = await run(ip, args, { timeoutMs: 10_000 });
-    if (r.code !== 0) throw new Error(`ip ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
-  }
-  return { name, hostLink, hostAddress, nsAddress };
-}
-
-// ---- accounts and sudoers: these change the machine ----
-
-export interface TestUser {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-}
-
-const USER_TAG = 'dbtls test user';
-// Only names starting with "dbtls" are made or removed: a slip can never delete a real account.
-const TEST_USER_NAME = /^dbtls[a-z0-9_-]{0,27}$/;
-
-function checkTestUserName(name: string): void {
-  if (!TEST_USER_NAME.test(name)) {
-    throw new Error(`test user names must match ${TEST_USER_NAME} (start with "dbtls", ≤ 32 chars): ${name}`);
-  }
-}
-
-async function passwdEntry(name: string): Promise<string[] | null> {
-  const r = await run('getent', ['passwd', name], { timeoutMs: 10_000 });
-  return r.code === 0 ? r.stdout.trim().split(':') : null;
-}
-
-// useradd/userdel lock /etc/passwd; tests running in parallel may meet the lock: try again briefly.
-async function accountTool(cmd: string, args: string[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const r = await run(await tool(cmd), args, { timeoutMs: 30_000 });
-    if (r.code === 0) return;
-    if (attempt < 20 && /lock|try again/i.test(r.stderr)) {
-      await sleep(100 + Math.random() * 200);
-      continue;
-    }
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
-  }
-}
-
-async function removeTestUser(name: string): Promise<void> {
-  const entry = await passwdEntry(name);
-  if (!entry) return;
-  if (entry[4] !== USER_TAG) throw new Error(`refusing to remove ${name}: not made by the test harness (GECOS "${entry[4]}")`);
-  // Its processes first (e.g. sessions of a server still running), then the account (-f: even if in use).
-  const uid = Number(entry[2]);
-  const table = procTable();
-  const mine: number[] = [];
-  for (const pid of table.keys()) {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const m = /^Uid:\s+(\d+)/m.exec(status);
-      if (m && Number(m[1]) === uid) mine.push(pid);
-    } catch {
-      // gone
-    }
-  }
-  if (mine.length) await waitGone(freezeAndKill(mine), 2_000);
-  await accountTool('userdel', ['--force', '--remove', name]).catch(async (e: Error) => {
-    // -r fails (exit 12) if the home is already gone; the account itself is removed by then.
-    if (await passwdEntry(name)) throw e;
-  });
-  const g = await run('getent', ['group', name], { timeoutMs: 10_000 });
-  if (g.code === 0) await accountTool('groupdel', [name]).catch(() => undefined);
-}
-
-/**
- * Creates system account NAME (must start with "dbtls") with its own group, a home in a temp folder,
- * /bin/sh, and a usable-but-no password (`*`: sshd with UsePAM no refuses locked `!` accounts).
- * A leftover account of the same name made by this harness is replaced. Removed when SCOPE ends.
- */
-export async function createTestUser(scope: Scope, name: string): Promise<TestUser> {
-  checkTestUserName(name);
-  await removeTestUser(name);
-  const dir = await mkdtemp(join(tmpdir(), 'dbtls-home-'));
-  scope.after(async () => {
-    try {
-      await removeTestUser(name);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-  await chmod(dir, 0o755);
-  const home = join(dir, name);
-  await accountTool('useradd', [
-    '--system',
-    '--user-group',
-    '--create-home',
-    '--home-dir',
-    home,
-    '--shell',
-    '/bin/sh',
-    '--password',
-    '*',
-    '--comment',
-    USER_TAG,
-    name,
-  ]);
-  const entry = await passwdEntry(name);
-  if (!entry) throw new Error(`useradd ${name} reported success but getent does not find it`);
-  return { name, uid: Number(entry[2]), gid: Number(entry[3]), home };
-}
-
-/** Path of the sudoers file allowSudo writes for USER. */
-export function sudoersFile(user: string): string {
-  return `/etc/sudoers.d/dbtls-test-${user}`;
-}
-
-/**
- * Lets USER (a test user, name starting with "dbtls") run anything as anyone without a password:
- * /etc/sudoers.d/dbtls-test-USER, mode 0440, checked with `visudo -cf` before it is moved in place.
- * Overwrites a leftover; removed when SCOPE ends.
- */
-export async function allowSudo(scope: Scope, user: string | TestUser): Promise<string> {
-  const name = typeof user === 'string' ? user : user.name;
-  checkTestUserName(name);
-  const file = sudoersFile(name);
-  // sudo skips files in sudoers.d whose name holds a '.', so the temporary one is never read.
-  const tmp = `${file}.${process.pid}.tmp`;
-  scope.after(async () => {
-    await rm(tmp, { force: true });
-    await rm(file, { force: true });
-  });
-  await writeFile(tmp, `# written by dbtls tests (test/helpers/sshd.ts); safe to delete\n${name} ALL=(ALL) NOPASSWD: ALL\n`, {
-    mode: 0o440,
-  });
-  await chmod(tmp, 0o440);
-  const check = await run(await tool('visudo'), ['-cf', tmp], { timeoutMs: 10_000 });
-  if (check.code !== 0) {
-    await rm(tmp, { force: true });
-    throw new Error(`visudo -cf rejected the sudoers entry for ${name}: ${check.stdout}${check.stderr}`);
-  }
-  await rename(tmp, file);
-  return file;
 }
 
 /**

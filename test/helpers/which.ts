@@ -15,3 +15,13 @@ export async function which(name: string, extraDirs: string[] = [], firstDirs: s
   }
   return null;
 }
+
+/** Where admin tools live besides PATH (sshd, ip, useradd, visudo). */
+export const SBIN_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin'];
+
+/** An admin tool on PATH or in SBIN_DIRS; throws naming `make system-deps` when it is missing. */
+export async function systemTool(name: string): Promise<string> {
+  const path = await which(name, SBIN_DIRS);
+  if (!path) throw new Error(`${name} not found; run \`make system-deps\` (openssh-server, openssh-client, sudo)`);
+  return path;
+}

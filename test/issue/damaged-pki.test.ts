@@ -9,6 +9,8 @@ import { parse, stringify } from 'yaml';
 import { dbtls, run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeInventory, type TestInventory } from '../helpers/inventory.js';
+import { issuedPki } from '../helpers/issued-pki.js';
+import { fileScope } from '../helpers/scope.js';
 
 /** Every file under DIR (relative path → bytes and mode); symlinks as "→ target". */
 async function tree(dir: string): Promise<Map<string, string>> {
@@ -45,23 +47,35 @@ const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
   return { ...e, ...extra };
 };
 
-/** Two nodes and a client, issued once; nodes deliver into DIR/dest/<node> (never a system path). */
+/** Two nodes and a client; nodes deliver into DIR/dest/<node> (never a system path). */
+const twoNodes = (dir: string): TestInventory => ({
+  nodes: [
+    { name: 'db1', host: '10.0.0.11', roles: ['mariadb'], dest: join(dir, 'dest', 'db1'), reload: 'none' },
+    { name: 'db2', host: '10.0.0.12', roles: ['mariadb'], dest: join(dir, 'dest', 'db2'), reload: 'none' },
+  ],
+  clients: ['app'],
+  leafDays: 397,
+});
+
+// Every test damages its own copy of one issue (the damage, not the issuing, is what they are about).
+const issued = issuedPki(fileScope(), twoNodes, { env: env() });
+
+async function asFixture(dir: string, inv: string): Promise<Fixture> {
+  const pki = join(dir, 'pki');
+  return { dir, pki, inv, dest: join(dir, 'dest'), manifest: JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8')) };
+}
+
+/** twoNodes issued: a copy of the shared issue, or with EXTRA_ENV (a CA passphrase) an issue of its own. */
 async function fixture(t: TestContext, extraEnv: Record<string, string> = {}): Promise<Fixture> {
+  if (Object.keys(extraEnv).length === 0) {
+    const { dir, inv } = await issued(t);
+    return asFixture(dir, inv);
+  }
   const dir = await tempDir(t);
-  const dest = join(dir, 'dest');
-  const inv: TestInventory = {
-    nodes: [
-      { name: 'db1', host: '10.0.0.11', roles: ['mariadb'], dest: join(dest, 'db1'), reload: 'none' },
-      { name: 'db2', host: '10.0.0.12', roles: ['mariadb'], dest: join(dest, 'db2'), reload: 'none' },
-    ],
-    clients: ['app'],
-    leafDays: 397,
-  };
-  const path = await writeInventory(dir, inv);
+  const path = await writeInventory(dir, twoNodes(dir));
   const r = await dbtls(['issue', '-i', path], { env: env(extraEnv) });
   assert.equal(r.code, 0, r.stderr);
-  const pki = join(dir, 'pki');
-  return { dir, pki, inv: path, dest, manifest: JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8')) };
+  return asFixture(dir, path);
 }
 
 /** Runs ARGS, expects exit 2 with stderr matching every pattern, and the PKI directory and dest unchanged. */

@@ -7,6 +7,8 @@ import { join, relative } from 'node:path';
 import { dbtls, run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeInventory, type TestInventory } from '../helpers/inventory.js';
+import { issuedPki } from '../helpers/issued-pki.js';
+import { fileScope } from '../helpers/scope.js';
 
 const THREE: TestInventory = {
   nodes: [
@@ -16,6 +18,9 @@ const THREE: TestInventory = {
   ],
   clients: ['app'],
 };
+// The first test issues from nothing; the tests of what a later run does start from their own copy
+// of one plain issue of THREE.
+const issued = issuedPki(fileScope(), THREE);
 
 /** Every file under DIR: relative path → bytes, mtime and mode. */
 async function tree(dir: string): Promise<Map<string, { bytes: string; mtimeMs: number; mode: number }>> {
@@ -85,9 +90,7 @@ test('first run: one CA, each node\'s and client\'s files in the documented layo
 });
 
 test('a second run writes nothing: same bytes, same mtimes', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await writeInventory(dir, THREE);
-  assert.equal((await issue(inv)).code, 0);
+  const { dir, inv } = await issued(t);
   const before = await tree(join(dir, 'pki'));
   const again = await issue(inv);
   assert.equal(again.code, 0, again.stderr);
@@ -100,9 +103,7 @@ test('a second run writes nothing: same bytes, same mtimes', async (t) => {
 });
 
 test('a new SAN re-issues that node\'s server certificate alone; a new node is issued alone', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await writeInventory(dir, THREE);
-  assert.equal((await issue(inv)).code, 0);
+  const { dir, inv } = await issued(t);
   const before = await tree(join(dir, 'pki'));
 
   const withSan = structuredClone(THREE);
@@ -124,9 +125,7 @@ test('a new SAN re-issues that node\'s server certificate alone; a new node is i
 });
 
 test('--force re-issues every leaf and keeps the CA; --node limits the run to that node', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await writeInventory(dir, THREE);
-  assert.equal((await issue(inv)).code, 0);
+  const { dir, inv } = await issued(t);
   const pki = join(dir, 'pki');
   const ca = await readFile(join(pki, 'ca.pem'), 'utf8');
   const forced = await issue(inv, ['--force', '--node', 'db2']);
@@ -140,9 +139,7 @@ test('--force re-issues every leaf and keeps the CA; --node limits the run to th
 });
 
 test('a missing file is re-issued', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await writeInventory(dir, THREE);
-  assert.equal((await issue(inv)).code, 0);
+  const { dir, inv } = await issued(t);
   await unlink(join(dir, 'pki/nodes/proxy1/client-key.pem'));
   const r = await issue(inv);
   assert.deepEqual(r.report.issued.map((i: { id: string; reason: string }) => [i.id, i.reason]), [['nodes/proxy1/client', 'nodes/proxy1/client-key.pem is missing']]);
@@ -215,9 +212,7 @@ test('an encrypted CA key: made with the passphrase, needed only to sign, a wron
 });
 
 test('a run killed at any moment: the next run finishes or redoes it, and every pair matches again', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await writeInventory(dir, THREE);
-  assert.equal((await issue(inv)).code, 0);
+  const { dir, inv } = await issued(t);
   const { spawn } = await import('node:child_process');
   const { cliPath } = await import('../helpers/paths.js');
   for (const delay of [30, 150, 300, 450, 600, 800]) {

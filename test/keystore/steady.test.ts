@@ -9,8 +9,9 @@ import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { dbtls } from '../helpers/run.js';
-import { tempDir } from '../helpers/tmp.js';
-import { writeInventory, type TestInventory } from '../helpers/inventory.js';
+import { type TestInventory } from '../helpers/inventory.js';
+import { issuedPki } from '../helpers/issued-pki.js';
+import { fileScope, type Scope } from '../helpers/scope.js';
 import { readJks, writeJks } from '../../lib/keystore/jks.js';
 import { readJceks, writeJceksSecretKey } from '../../lib/keystore/jceks.js';
 import { writePkcs12, readPkcs12 } from '../../lib/keystore/pkcs12.js';
@@ -43,11 +44,11 @@ async function check(inv: string) {
 const byId = (report: Report) => new Map(report.items.map((i) => [i.id, i]));
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-async function setUp(t: Parameters<typeof tempDir>[0]) {
-  const dir = await tempDir(t);
-  const inv = await writeInventory(dir, CLUSTER);
-  await issue(inv);
-  const pki = join(dir, 'pki');
+// Every test starts from its own copy of one issue (the JCEKS stores alone cost seconds of CPU).
+const issued = issuedPki(fileScope(), CLUSTER);
+
+async function setUp(t: Scope) {
+  const { dir, inv, pki } = await issued(t);
   const pass = (await readFile(join(pki, 'storepass'), 'utf8')).trim();
   const file = (rel: string) => join(pki, rel);
   const certDer = async (rel: string) => new X509Certificate(await readFile(file(rel))).raw;

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeInventory, type TestInventory } from '../helpers/inventory.js';
+import { issuedPki } from '../helpers/issued-pki.js';
+import { fileScope } from '../helpers/scope.js';
 
 const CLUSTER: TestInventory = {
   nodes: [
@@ -16,6 +18,8 @@ const CLUSTER: TestInventory = {
   ],
   clients: ['app'],
 };
+// The tests that render start from their own copy of one issue (db1's Tungsten stores cost seconds).
+const issued = issuedPki(fileScope(), CLUSTER);
 
 async function listTree(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true, withFileTypes: true }))
@@ -33,9 +37,7 @@ test('render before issue is an input error that says what to do', async (t) => 
 });
 
 test('each role gets its files; a re-run writes nothing; --check finds a hand edit and shows it', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await writeInventory(dir, CLUSTER);
-  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const { dir, inv } = await issued(t);
   const first = await dbtls(['render', '-i', inv, '--json']);
   assert.equal(first.code, 0, first.stderr);
   const out = join(dir, 'pki', 'rendered');
@@ -76,9 +78,7 @@ test('each role gets its files; a re-run writes nothing; --check finds a hand ed
 });
 
 test('--node renders only that node; an unknown node is a usage error', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await writeInventory(dir, CLUSTER);
-  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const { dir, inv } = await issued(t);
   const out = join(dir, 'out');
   const r = await dbtls(['render', '-i', inv, '--node', 'tidb1', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
@@ -89,9 +89,7 @@ test('--node renders only that node; an unknown node is a usage error', async (t
 });
 
 test('--templates naming no folder (missing, or a file) is an input error naming it, and nothing is written', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await writeInventory(dir, CLUSTER);
-  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const { dir, inv } = await issued(t);
   const out = join(dir, 'out');
   const missing = join(dir, 'no-such-templates');
   const r = await dbtls(['render', '-i', inv, '--out', out, '--templates', missing]);

@@ -11,7 +11,9 @@ import { X509Certificate } from 'node:crypto';
 import { dbtls, run } from '../helpers/run.js';
 import { cliPath } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
-import { writeInventory } from '../helpers/inventory.js';
+import { writeInventory, type TestInventory } from '../helpers/inventory.js';
+import { issuedPki } from '../helpers/issued-pki.js';
+import { fileScope } from '../helpers/scope.js';
 
 interface Bed {
   dir: string;
@@ -21,23 +23,36 @@ interface Bed {
   reloads: string;
 }
 
-async function bed(t: Parameters<typeof tempDir>[0], leafDays?: number): Promise<Bed> {
-  const dir = await tempDir(t);
-  const reloads = join(dir, 'reloads.log');
-  const nodes = ['db1', 'db2'].map((name, i) => ({
+/** Two nodes whose reload command logs to DIR/reloads.log, and a client with a PKCS#12 store. */
+const twoNodes = (dir: string, leafDays?: number): TestInventory => ({
+  nodes: ['db1', 'db2'].map((name, i) => ({
     name,
     host: `10.9.0.${i + 1}`,
     roles: ['mariadb'],
     dest: '/etc/mysql/ssl',
-    reload: `echo ${name} >> ${reloads}`,
-  }));
-  const inv = await writeInventory(dir, { nodes, clients: [{ name: 'app', keystore: 'pkcs12' }], ...(leafDays ? { leafDays } : {}) });
-  const b = { dir, inv, pki: join(dir, 'pki'), root: join(dir, 'nodes'), reloads };
+    reload: `echo ${name} >> ${join(dir, 'reloads.log')}`,
+  })),
+  clients: [{ name: 'app', keystore: 'pkcs12' }],
+  ...(leafDays ? { leafDays } : {}),
+});
+
+// The rotate ca tests start from their own copy of one issue; each applies it to its own nodes.
+const issued = issuedPki(fileScope(), (dir) => twoNodes(dir));
+
+async function bed(t: Parameters<typeof tempDir>[0], leafDays?: number): Promise<Bed> {
+  let dir: string;
+  let inv: string;
+  if (leafDays === undefined) ({ dir, inv } = await issued(t));
+  else {
+    dir = await tempDir(t);
+    inv = await writeInventory(dir, twoNodes(dir, leafDays));
+  }
+  const b = { dir, inv, pki: join(dir, 'pki'), root: join(dir, 'nodes'), reloads: join(dir, 'reloads.log') };
   const r = await dbtls(['apply', '-i', inv, '--local-root', b.root]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   // apply reloaded the nodes whose files it delivered: one line each, then the log starts afresh.
   assert.deepEqual((await reloadLines(b)).sort(), ['db1', 'db2']);
-  await rm(reloads);
+  await rm(b.reloads);
   return b;
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { dbtls, run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fileScope, once } from '../helpers/scope.js';
-import { createTestUser } from '../helpers/sshd.js';
+import { createTestUser } from '../helpers/unix-users.js';
 
 const SSL = ['ca.pem', 'ca-key.pem', 'server-cert.pem', 'server-key.pem', 'client-cert.pem', 'client-key.pem'];
 const ALL = [...SSL, 'private_key.pem', 'public_key.pem'].sort();

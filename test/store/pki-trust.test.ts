@@ -9,7 +9,7 @@ import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeInventory } from '../helpers/inventory.js';
 import { fileScope, once } from '../helpers/scope.js';
-import { createTestUser } from '../helpers/sshd.js';
+import { createTestUser } from '../helpers/unix-users.js';
 
 const scope = fileScope();
 const otherUser = once(() => createTestUser(scope, 'dbtlspkiowner'));

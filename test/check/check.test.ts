@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeInventory, type TestInventory } from '../helpers/inventory.js';
+import { issuedPki } from '../helpers/issued-pki.js';
+import { fileScope } from '../helpers/scope.js';
 
 const TWO: TestInventory = {
   nodes: [
@@ -14,6 +16,8 @@ const TWO: TestInventory = {
   ],
   clients: ['app'],
 };
+// Tests that check what a plain issue made, or damage it, start from their own copy of one issue.
+const issuedTwo = issuedPki(fileScope(), TWO);
 
 async function check(inv: string, extra: string[] = []) {
   const r = await dbtls(['check', '-i', inv, '--json', ...extra]);
@@ -23,9 +27,7 @@ async function check(inv: string, extra: string[] = []) {
 const statuses = (report: { items: Array<{ id: string; status: string }> }) => Object.fromEntries(report.items.map((i) => [i.id, i.status]));
 
 test('all good: exit 0; certificates issued for 1 day: exit 1 within 30d, exit 0 within 12h', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await writeInventory(dir, TWO);
-  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const { inv } = await issuedTwo(t);
   const ok = await check(inv);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.report.ok, true);
@@ -48,10 +50,7 @@ test('all good: exit 0; certificates issued for 1 day: exit 1 within 30d, exit 0
 });
 
 test('missing, mismatched and outdated files: exit 1, each named', async (t) => {
-  const dir = await tempDir(t);
-  const inv = await writeInventory(dir, TWO);
-  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
-  const pki = join(dir, 'pki');
+  const { dir, inv, pki } = await issuedTwo(t);
   await unlink(join(pki, 'nodes/db2/client-cert.pem'));
   // db1's server key replaced by db2's: the key no longer matches the certificate.
   const { readFile } = await import('node:fs/promises');
@@ -73,11 +72,10 @@ test('missing, mismatched and outdated files: exit 1, each named', async (t) => 
 });
 
 test('a certificate from another CA is invalid; a node gone from the inventory is a note, not a failure', async (t) => {
-  const dir = await tempDir(t);
+  const { dir, inv } = await issuedTwo(t);
+  // Another CA: an issue of its own.
   const other = await tempDir(t);
-  const inv = await writeInventory(dir, TWO);
   const otherInv = await writeInventory(other, TWO);
-  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
   assert.equal((await dbtls(['issue', '-i', otherInv])).code, 0);
   const { copyFile } = await import('node:fs/promises');
   for (const f of ['server-cert.pem', 'server-key.pem']) await copyFile(join(other, 'pki/nodes/db2', f), join(dir, 'pki/nodes/db2', f));
@@ -88,9 +86,7 @@ test('a certificate from another CA is invalid; a node gone from the inventory i
   assert.match(db2.problems.join(), /chain: no trusted CA signed CN=db2/);
 
   const shrunk = { ...TWO, nodes: [TWO.nodes[0]!] };
-  const dir3 = await tempDir(t);
-  const inv3 = await writeInventory(dir3, TWO);
-  assert.equal((await dbtls(['issue', '-i', inv3])).code, 0);
+  const { dir: dir3, inv: inv3 } = await issuedTwo(t);
   await writeInventory(dir3, shrunk);
   const r3 = await check(inv3);
   assert.equal(r3.code, 0, r3.stdout);

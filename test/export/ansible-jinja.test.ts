@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
-import { findAnsiblePlaybook, sealedAnsible } from './ansible.js';
+import { findAnsiblePlaybook, sealedAnsible } from '../helpers/ansible.js';
 import { ansibleYaml, checkKey } from '../../lib/export/ansible-yaml.js';
 import { shellCommand } from '../../lib/deliver/quote.js';
 

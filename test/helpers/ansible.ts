@@ -5,8 +5,8 @@
 // masters Ansible leaves behind (ControlPersist) are closed right after it, so nothing keeps running.
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { run, type RunResult } from '../helpers/run.js';
-import { which } from '../helpers/which.js';
+import { run, type RunResult } from './run.js';
+import { which } from './which.js';
 
 export interface Ansible {
   /** ansible-playbook ARGS in CWD; EXTRA env on top of the sealed one. */

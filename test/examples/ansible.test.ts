@@ -17,7 +17,7 @@ import { startSshdFleet } from '../helpers/sshd.js';
 import { writeInventory, type TestNode } from '../helpers/inventory.js';
 import { loadInventory } from '../../lib/inventory/load.js';
 import { nodeDelivery } from '../../lib/deliver/plan.js';
-import { findAnsiblePlaybook, sealedAnsible, type Ansible, type PlaybookResult } from './ansible.js';
+import { findAnsiblePlaybook, sealedAnsible, type Ansible, type PlaybookResult } from '../helpers/ansible.js';
 
 const scope = fileScope();
 const fleet = once(() => startSshdFleet(scope, 2, { extraConfig: ['SetEnv SHLVL=1'] }));

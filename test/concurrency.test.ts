@@ -1,7 +1,7 @@
 // lib/concurrency.ts: mapLimit and limiter, measured with counters and hand-released gates (no timing).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapLimit, limiter } from '../../lib/concurrency.js';
+import { mapLimit, limiter } from '../lib/concurrency.js';
 
 /** A task that stays in flight until released; counts how many are in flight at once. */
 function gates() {

@@ -12,9 +12,10 @@ import { parse } from 'yaml';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fileScope, once } from '../helpers/scope.js';
-import { createNetns, sharedClientKey, startSshd, startSshdFleet } from '../helpers/sshd.js';
+import { createNetns } from '../helpers/netns.js';
+import { sharedClientKey, startSshd, startSshdFleet } from '../helpers/sshd.js';
 import { writeInventory, type TestNode } from '../helpers/inventory.js';
-import { findAnsiblePlaybook, sealedAnsible } from './ansible.js';
+import { findAnsiblePlaybook, sealedAnsible } from '../helpers/ansible.js';
 
 const scope = fileScope();
 // Root's .bashrc costs ~120 ms per remote shell here; Ansible runs many (see bench/push.mjs).
