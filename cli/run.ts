@@ -7,9 +7,12 @@
 // when an error is reported): test/cli/basics.test.ts checks that registering loads no lib/ module.
 
 const work = {
+  init: () => import('./run/init.js').then((m) => m.init),
   setup: () => import('./run/setup.js').then((m) => m.setup),
   issue: () => import('./run/issue.js').then((m) => m.issue),
   render: () => import('./run/render.js').then((m) => m.render),
+  push: () => import('./run/push.js').then((m) => m.push),
+  apply: () => import('./run/apply.js').then((m) => m.apply),
   'export ansible': () => import('./run/export.js').then((m) => m.exportAnsibleCommand),
   schedule: () => import('./run/schedule.js').then((m) => m.schedule),
   probe: () => import('./run/probe.js').then((m) => m.probe),
