@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// dbtls: registers the commands and runs one. Each command's module loads its heavy dependencies
-// (node-forge, ssh2, prompts, progress) only when it runs, so --help and --version start fast.
+// dbtls: registers the commands and runs one. Registering loads only the specs (cli/commands/*.ts:
+// commander and option parsers); the command that runs loads its work module and, through it, its
+// heavy dependencies (node-forge, ssh2, prompts, progress) — cli/run.ts — so --help and --version
+// start fast. test/cli/basics.test.ts holds both to it.
 import { Command, CommanderError } from 'commander';
 import { basename } from 'node:path';
 import { VERSION } from './version.js';
@@ -17,8 +19,6 @@ import { registerRotate } from './commands/rotate.js';
 import { registerInit } from './commands/init.js';
 import { registerExport } from './commands/export.js';
 import { helpSections, COMMON_EXIT_CODES } from './help.js';
-import { checkInputFileOptions } from './input-files.js';
-import { reportError } from './report-error.js';
 
 // A reader that went away (`dbtls check --json | head`) is not an error of ours: the run goes on to
 // finish its work and its exit status, writing nothing more to the closed pipe.
@@ -40,7 +40,9 @@ const program = new Command('dbtls')
 
 // Every option that names a file to read (-i, --ca-cert, --storepass-file, …) is checked in one
 // place before any command runs: a missing or special file is a usage error naming it, exit 2.
-program.hook('preAction', (_program, action) => {
+// Loaded here, not at the top: --help and --version run no action.
+program.hook('preAction', async (_program, action) => {
+  const [{ checkInputFileOptions }, { reportError }] = await Promise.all([import('./input-files.js'), import('./report-error.js')]);
   try {
     checkInputFileOptions(action);
   } catch (e) {

@@ -3,10 +3,20 @@
 // `--version` and the other commands never load its dependencies; the number the work returns
 // becomes the exit status, and any error becomes its message and exit status (report-error.ts).
 // The table below is the whole list: one lazy import per command, as citty's subCommands.
-import { reportError } from './report-error.js';
+// Every spec imports this file, so it imports nothing from lib/ itself (report-error.ts is loaded
+// when an error is reported): test/cli/basics.test.ts checks that registering loads no lib/ module.
 
 const work = {
+  init: () => import('./run/init.js').then((m) => m.init),
+  setup: () => import('./run/setup.js').then((m) => m.setup),
+  issue: () => import('./run/issue.js').then((m) => m.issue),
   render: () => import('./run/render.js').then((m) => m.render),
+  push: () => import('./run/push.js').then((m) => m.push),
+  apply: () => import('./run/apply.js').then((m) => m.apply),
+  'export ansible': () => import('./run/export.js').then((m) => m.exportAnsibleCommand),
+  schedule: () => import('./run/schedule.js').then((m) => m.schedule),
+  probe: () => import('./run/probe.js').then((m) => m.probe),
+  inspect: () => import('./run/inspect.js').then((m) => m.inspect),
 };
 
 type Work = typeof work;
@@ -18,6 +28,7 @@ export async function run<V extends Verb>(verb: V, ...args: Parameters<WorkFn<V>
     const fn = (await work[verb]()) as (...a: Parameters<WorkFn<V>>) => Promise<number>;
     process.exitCode = await fn(...args);
   } catch (e) {
+    const { reportError } = await import('./report-error.js');
     process.exitCode = reportError(e, { json: wantsJson(args) });
   }
 }

@@ -1,8 +1,7 @@
 // Options shared by every command that reaches the nodes (push, apply, rotate): SSH host keys,
 // identities, timeouts, retries, backups, the local root — and the connector built from them.
 import type { Command } from 'commander';
-import { DEFAULT_BACKUPS } from '../lib/deliver/transport.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS } from '../lib/deliver/ssh/connect.js';
+import { DEFAULT_BACKUPS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS } from '../lib/deliver/defaults.js';
 import type { Connect } from '../lib/deliver/push.js';
 import { count, GROUP, inGroup, seconds } from './options.js';
 

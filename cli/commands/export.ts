@@ -2,10 +2,10 @@
 // Ansible's own copy module, for fleets that push everything through Ansible.
 import type { Command } from 'commander';
 import { helpSections } from '../help.js';
-import { reportError } from '../report-error.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
+import { run } from '../run.js';
 
-interface ExportAnsibleFlags extends InventoryFlags {
+export interface ExportAnsibleFlags extends InventoryFlags {
   out: string;
   force?: boolean;
   check?: boolean;
@@ -64,37 +64,5 @@ export function registerExport(program: Command): void {
         [2, 'usage or input error (inventory problems, nothing issued yet, --out not empty or a different export without --force); nothing was written'],
       ],
     }))
-    .action(async (flags: ExportAnsibleFlags) => {
-      process.exitCode = await exportAnsibleCommand(flags);
-    });
-}
-
-async function exportAnsibleCommand(flags: ExportAnsibleFlags): Promise<number> {
-  const json = Boolean(flags.json);
-  try {
-    const { resolve } = await import('node:path');
-    const { loadCluster } = await import('../inventory-options.js');
-    const { exportAnsible, HOSTS, PLAYBOOK } = await import('../../lib/export/ansible.js');
-    const cluster = await loadCluster(flags);
-    const out = resolve(flags.out);
-    const result = await exportAnsible(cluster, {
-      out,
-      ...(flags.force ? { force: true } : {}),
-      ...(flags.check ? { check: true } : {}),
-      ...(flags.hostsFromInventory ? { hostsFromInventory: true } : {}),
-      ...(flags.knownHosts ? { knownHostsFile: resolve(flags.knownHosts) } : {}),
-    });
-    if (json) {
-      process.stdout.write(JSON.stringify({ ok: true, changed: result.changed, out: result.out, files: result.files }, null, 2) + '\n');
-    } else if (!result.changed) {
-      process.stdout.write(`${out} is up to date (${result.copies} files for ${cluster.nodes.length} nodes)\n`);
-    } else {
-      const verb = flags.check ? 'would write' : 'wrote';
-      process.stdout.write(`${verb} ${out}: ${result.copies} files for ${cluster.nodes.length} node${cluster.nodes.length === 1 ? '' : 's'}\n`);
-      if (!flags.check) process.stdout.write(`run: cd ${out} && ansible-playbook -i ${flags.hostsFromInventory ? 'YOUR-INVENTORY' : HOSTS} ${PLAYBOOK}\n`);
-    }
-    return 0;
-  } catch (e) {
-    return reportError(e, { json });
-  }
+    .action((flags: ExportAnsibleFlags) => run('export ansible', flags));
 }

@@ -1,10 +1,11 @@
 // `dbtls issue -i INVENTORY`: the cluster's CA and every node's and client's certificates and keys.
 import type { Command } from 'commander';
 import { helpSections } from '../help.js';
-import { reportError } from '../report-error.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
+import { collect } from '../options.js';
+import { run } from '../run.js';
 
-interface IssueFlags extends InventoryFlags {
+export interface IssueFlags extends InventoryFlags {
   node: string[];
   client: string[];
   force?: boolean;
@@ -17,8 +18,6 @@ interface IssueFlags extends InventoryFlags {
   storepass?: string;
   storepassFile?: string;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerIssue(program: Command): void {
   const cmd = program
@@ -58,52 +57,5 @@ export function registerIssue(program: Command): void {
         ],
       }),
     )
-    .action(async (flags: IssueFlags) => {
-      process.exitCode = await runIssueCommand(flags);
-    });
-}
-
-async function runIssueCommand(flags: IssueFlags): Promise<number> {
-  try {
-    const { usageError } = await import('../../lib/errors.js');
-    if ((flags.caCert === undefined) !== (flags.caKey === undefined)) throw usageError('byo-ca', '--ca-cert and --ca-key go together');
-    const { loadCluster } = await import('../inventory-options.js');
-    const { caPassphrase } = await import('../secrets.js');
-    const { runIssue } = await import('../../lib/issue/issue.js');
-    const { withIssueProgress } = await import('../ui/issue-progress.js');
-    const { outputMode } = await import('../ui/mode.js');
-    const cluster = await loadCluster(flags);
-    const passphrase = await caPassphrase(flags.caPassphraseFile);
-    const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
-    const storepass = await storepassFromSources(await (await import('../secrets.js')).storepassFlags(flags));
-    const mode = outputMode(flags.json);
-    const report = await withIssueProgress(mode, (onEvent) =>
-      runIssue(
-        cluster,
-        {
-          nodes: flags.node.length ? flags.node : undefined,
-          clients: flags.client.length ? flags.client : undefined,
-          force: flags.force,
-          newCa: flags.newCa,
-          check: flags.check,
-          passphrase,
-          storepass,
-          importCa: flags.caCert && flags.caKey ? { certPath: flags.caCert, keyPath: flags.caKey } : undefined,
-        },
-        onEvent,
-      ),
-    );
-    if (mode === 'json') process.stdout.write(JSON.stringify({ ok: true, ...(flags.check ? { check: true } : {}), ...report }, null, 2) + '\n');
-    else if (flags.check) {
-      for (const i of report.issued) process.stdout.write(`would issue ${i.id}: ${i.reason}\n`);
-      for (const st of report.stores) process.stdout.write(`would build ${st.path}\n`);
-      process.stdout.write(report.changed ? `check: ${report.ca.action === 'created' ? 'a new CA, ' : ''}${report.issued.length} to issue, ${report.stores.length} stores to build; nothing written\n` : 'check: everything is up to date\n');
-    } else {
-      const stores = report.stores.length ? `, ${report.stores.length} Java store${report.stores.length === 1 ? '' : 's'} built` : '';
-      process.stdout.write(`${report.changed ? `${report.issued.length} issued${stores}, ${report.unchanged.length} up to date` : 'nothing to do: everything is up to date'} in ${report.pki}\n`);
-    }
-    return 0;
-  } catch (e) {
-    return reportError(e, { json: Boolean(flags.json) });
-  }
+    .action((flags: IssueFlags) => run('issue', flags));
 }

@@ -3,12 +3,9 @@
 import type { Command } from 'commander';
 import { seconds } from '../options.js';
 import { helpSections } from '../help.js';
-import { reportError } from '../report-error.js';
-import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
-import { terminalText } from '../terminal.js';
-import type { ProbeResult, ServedCert } from '../../lib/probe/probe.js';
+import { run } from '../run.js';
 
-interface ProbeFlags {
+export interface ProbeFlags {
   ca?: string;
   servername?: string;
   json?: boolean;
@@ -55,71 +52,5 @@ export function registerProbe(program: Command): void {
         ],
       }),
     )
-    .action(async (target: string, flags: ProbeFlags) => {
-      process.exitCode = await runProbe(target, flags);
-    });
-}
-
-const DAY = 86_400_000;
-
-// Everything below but the labels came from the server (its version string, its certificates'
-// subjects, issuers and SANs, the verdicts that quote them): one line each, printable, bounded.
-function line(label: string, text: string): string {
-  return `${label.padEnd(9)} ${terminalText(text)}\n`;
-}
-
-function validity(c: ServedCert, now: number): string {
-  const left = Math.floor((Date.parse(c.notAfter) - now) / DAY);
-  const state = Date.parse(c.notAfter) < now ? 'EXPIRED' : Date.parse(c.notBefore) > now ? 'NOT YET VALID' : `${left} day${left === 1 ? '' : 's'} left`;
-  return `${c.notBefore} → ${c.notAfter} (${state})`;
-}
-
-function human(r: ProbeResult, caLabel: string): string {
-  const l = r.leaf;
-  const host = r.host.includes(':') ? `[${r.host}]` : r.host;
-  const s = (text: string, max = 200) => sanitizeForTerminal(text, max);
-  let out = line('server', `${host}:${r.port}  ${s(r.serverVersion)}`);
-  out += line('tls', `${r.tls.protocol}  ${r.tls.cipher}`);
-  out += line('subject', l.subject);
-  out += line('sans', l.sans.length ? l.sans.map((n) => s(n)).join(', ') : '(none)');
-  out += line('issuer', l.issuer);
-  out += line('serial', l.serialHex);
-  out += line('valid', validity(l, Date.now()));
-  out += line('sha256', l.fingerprint256);
-  r.chain.slice(1).forEach((c, i) => {
-    out += line(`chain[${i + 1}]`, `${s(c.subject)}  serial ${c.serialHex}  until ${c.notAfter}${c.isCA ? '' : '  (not a CA)'}`);
-  });
-  out += line('ca', r.verified.chain ? `ok, verifies against ${caLabel}` : `FAILED (${caLabel}): ${r.verified.chainError}`);
-  out += line('name', r.verified.name ? `ok, made out to ${r.servername}` : `FAILED: ${r.verified.nameError}`);
-  out += line('result', r.ok ? 'verified' : 'NOT verified');
-  return out;
-}
-
-async function runProbe(targetText: string, flags: ProbeFlags): Promise<number> {
-  try {
-    const { inputError, DbtlsError } = await import('../../lib/errors.js');
-    const { parseTarget } = await import('../../lib/probe/target.js');
-    const target = parseTarget(targetText);
-    let ca: Buffer | undefined;
-    if (flags.ca !== undefined) {
-      const { readInputFile } = await import('../input-files.js');
-      ca = await readInputFile('--ca', flags.ca);
-    }
-    const { probe } = await import('../../lib/probe/probe.js');
-    let result: ProbeResult;
-    try {
-      result = await probe(target, { ca, servername: flags.servername, timeoutMs: Math.round(flags.timeout * 1000) });
-    } catch (e) {
-      // The library does not know the bundle's file name; the user needs it.
-      if (e instanceof DbtlsError && e.code === 'probe-bad-ca') throw inputError(e.code, `--ca ${flags.ca}: ${e.message}`, { file: flags.ca });
-      throw e;
-    }
-    const caLabel = flags.ca ?? 'the system root CAs';
-    const { ok, ...rest } = result;
-    if (flags.json) process.stdout.write(JSON.stringify({ ok, ...rest, ca: caLabel }, null, 2) + '\n');
-    else process.stdout.write(human(result, caLabel));
-    return result.ok ? 0 : 1;
-  } catch (e) {
-    return reportError(e, { json: Boolean(flags.json) });
-  }
+    .action((target: string, flags: ProbeFlags) => run('probe', target, flags));
 }

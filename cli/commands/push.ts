@@ -3,23 +3,28 @@
 import type { Command } from 'commander';
 import { collect, GROUP } from '../options.js';
 import { helpSections } from '../help.js';
-import { reportError } from '../report-error.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
-import { VERSION } from '../version.js';
-import type { PushReport } from '../../lib/deliver/push.js';
 import type { ReloadPolicy } from '../../lib/deliver/push.js';
+import { run } from '../run.js';
 import { addTransportOptions, type TransportFlags } from '../transport-options.js';
 
-interface PushFlags extends InventoryFlags, TransportFlags {
+export interface PushFlags extends InventoryFlags, TransportFlags {
   node: string[];
   check?: boolean;
   json?: boolean;
-  files: string[];
+  /** push only (apply has no --files or --dest). */
+  files?: string[];
   dest?: string;
   reload: string;
   restartTungsten?: boolean;
   /** commander's --no-rollback: false. */
   rollback?: boolean;
+}
+
+export interface ApplyFlags extends PushFlags {
+  storepassFile?: string;
+  caPassphraseFile?: string;
+  newCa?: boolean;
 }
 
 function pushOptions(cmd: Command, reloadDefault: ReloadPolicy): Command {
@@ -63,9 +68,7 @@ export function registerPush(program: Command): void {
       ],
       exitCodes: EXIT_CODES,
     }))
-    .action(async (flags: PushFlags) => {
-      process.exitCode = await pushCommand(flags, false);
-    });
+    .action((flags: PushFlags) => run('push', flags));
 
   pushOptions(
     program
@@ -86,89 +89,5 @@ export function registerPush(program: Command): void {
       ],
       exitCodes: EXIT_CODES,
     }))
-    .action(async (flags: PushFlags & { storepassFile?: string; caPassphraseFile?: string; newCa?: boolean }) => {
-      process.exitCode = await pushCommand(flags, true);
-    });
-}
-
-async function pushCommand(flags: PushFlags & { storepassFile?: string; caPassphraseFile?: string; newCa?: boolean }, apply: boolean): Promise<number> {
-  const json = Boolean(flags.json);
-  try {
-    const { usageError } = await import('../../lib/errors.js');
-    if (!['changed', 'always', 'never'].includes(flags.reload)) throw usageError('bad-reload', `--reload must be changed, always or never, got "${flags.reload}"`);
-    // Every flag is checked before anything is issued or sent.
-    const { transportFrom } = await import('../transport-options.js');
-    const { connect, concurrency } = await transportFrom(flags, json);
-    if ((flags.files ?? []).length && !flags.dest) throw usageError('files-dest', '--files needs --dest');
-    if (flags.dest && !(flags.files ?? []).length) throw usageError('files-dest', '--dest goes with --files');
-    const { loadCluster } = await import('../inventory-options.js');
-    const cluster = await loadCluster(flags);
-    const { join } = await import('node:path');
-    const result: Record<string, unknown> = {};
-    if (apply) {
-      const { runIssue } = await import('../../lib/issue/issue.js');
-      const { caPassphrase } = await import('../secrets.js');
-      const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
-      const check = Boolean(flags.check);
-      const issued = await runIssue(cluster, { check, newCa: flags.newCa, passphrase: await caPassphrase(flags.caPassphraseFile), storepass: await storepassFromSources(await (await import('../secrets.js')).storepassFlags({ storepassFile: flags.storepassFile })) });
-      result.issue = { changed: issued.changed, issued: issued.issued.length, stores: issued.stores.length };
-      if (check && issued.changed) {
-        // What would be rendered and pushed depends on certificates not issued yet: it is all a change.
-        const report = { ok: true, check: true, changed: true, failed: [], ...result, render: { changed: true }, nodes: [] };
-        if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-        else process.stdout.write(`check: would issue ${issued.issued.length}${issued.ca.action === 'created' ? ' (and a new CA)' : ''}, build ${issued.stores.length} stores, then render and push; nothing written\n`);
-        return 0;
-      }
-      const { runRender } = await import('../../lib/render/render.js');
-      const rendered = await runRender(cluster, { generator: `dbtls ${VERSION}`, check });
-      result.render = { changed: rendered.changed, written: rendered.files.filter((f) => f.state !== 'unchanged').length };
-      if (check && rendered.changed) {
-        const report = { ok: true, check: true, changed: true, failed: [], ...result, nodes: [] };
-        if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-        else process.stdout.write(`check: would render ${(result.render as { written: number }).written} files, then push; nothing written\n`);
-        return 0;
-      }
-      if (!json) process.stdout.write(check ? 'check: certificates and configs up to date\n' : `issue: ${issued.issued.length} issued, ${issued.stores.length} stores built; render: ${(result.render as { written: number }).written} written\n`);
-    }
-    let files: { paths: string[]; dest: string } | undefined;
-    if ((flags.files ?? []).length) {
-      const { expandFiles } = await import('../../lib/deliver/glob.js');
-      const { dest: destRule } = await import('../../lib/inventory/rules.js');
-      const why = destRule(flags.dest!);
-      if (why) throw usageError('bad-dest', `--dest ${why}`);
-      // Each source must be a file that is there now, and each pattern must match one: a usage
-      // error naming it, not an ENOENT mid-push or a silent no-op.
-      const { checkInputFile } = await import('../input-files.js');
-      const paths: string[] = [];
-      for (const pattern of flags.files) {
-        const got = await expandFiles([pattern]);
-        if (!got.length) throw usageError('files-none', `--files ${pattern}: matches no file`);
-        paths.push(...got);
-      }
-      for (const p of paths) checkInputFile('--files', p);
-      files = { paths, dest: flags.dest! };
-    }
-    const { runPush } = await import('../../lib/deliver/push.js');
-    const { withPushProgress } = await import('../ui/push-progress.js');
-    const { outputMode } = await import('../ui/mode.js');
-    const chosen = flags.node.length ? flags.node : cluster.nodes.map((n) => n.name);
-    const report: PushReport = await withPushProgress(outputMode(json), chosen, (onEvent) =>
-      runPush(
-        cluster,
-        { nodes: flags.node.length ? flags.node : undefined, check: flags.check, concurrency, renderedDir: join(cluster.pki, 'rendered'), reload: flags.reload as ReloadPolicy, restartTungsten: flags.restartTungsten, ...(flags.rollback === false ? { rollback: false } : {}), ...(files ? { files } : {}) },
-        connect,
-        onEvent,
-      ),
-    ).finally(() => connect.close());
-    if (json) {
-      const changed = report.changed || Boolean((result.issue as { changed?: boolean } | undefined)?.changed) || Boolean((result.render as { changed?: boolean } | undefined)?.changed);
-      process.stdout.write(JSON.stringify({ ok: report.ok, ...(flags.check ? { check: true } : {}), changed, failed: report.failed, ...result, nodes: report.nodes }, null, 2) + '\n');
-    } else {
-      const uploaded = report.nodes.reduce((n, r) => n + r.uploaded.length, 0);
-      process.stdout.write(report.ok ? `${report.nodes.length} node${report.nodes.length === 1 ? '' : 's'} ok, ${uploaded} file${uploaded === 1 ? '' : 's'} uploaded${flags.check ? ' (check: nothing changed)' : ''}\n` : `${report.failed.length} of ${report.nodes.length} nodes failed: ${report.failed.join(', ')}\n`);
-    }
-    return report.ok ? 0 : 1;
-  } catch (e) {
-    return reportError(e, { json });
-  }
+    .action((flags: ApplyFlags) => run('apply', flags));
 }

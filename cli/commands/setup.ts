@@ -4,9 +4,10 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { VERSION } from '../version.js';
 import { helpSections } from '../help.js';
-import { reportError } from '../report-error.js';
+import { collect } from '../options.js';
+import { run } from '../run.js';
 
-interface SetupFlags {
+export interface SetupFlags {
   datadir?: string;
   suffix?: string;
   uid?: string;
@@ -21,8 +22,6 @@ interface SetupFlags {
   defaultsExtraFile?: string;
   defaults: boolean;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerSetup(program: Command): void {
   program
@@ -65,72 +64,5 @@ export function registerSetup(program: Command): void {
         ],
       }),
     )
-    .action(async (flags: SetupFlags) => {
-      process.exitCode = await runSetupCommand(flags);
-    });
-}
-
-async function runSetupCommand(flags: SetupFlags): Promise<number> {
-  try {
-    const { runSetup, checkSuffix, checkDatadir } = await import('../../lib/setup/setup.js');
-    const { usageError } = await import('../../lib/errors.js');
-    const { isRsaKeySize } = await import('../../lib/pki/keys.js');
-    const keySize = Number(flags.keySize);
-    if (!isRsaKeySize(keySize)) throw usageError('bad-key-size', `--key-size must be 2048, 3072 or 4096, got "${flags.keySize}"`);
-    if (!/^\d+$/.test(flags.days)) throw usageError('bad-days', `--days must be a whole number, got "${flags.days}"`);
-    if (flags.suffix !== undefined) checkSuffix(flags.suffix);
-
-    const say = flags.verbose && !flags.json ? (line: string) => process.stdout.write(line + '\n') : () => {};
-    const versionLookup = flags.suffix === undefined ? import('../../lib/setup/local-server.js').then((m) => m.localServerVersion()) : undefined;
-
-    let datadir = flags.datadir;
-    if (datadir === undefined) {
-      const { datadirFromOptionFiles } = await import('../../lib/setup/datadir.js');
-      const found = await datadirFromOptionFiles({ defaultsFile: flags.defaultsFile, extraFile: flags.defaultsExtraFile, noDefaults: !flags.defaults });
-      datadir = found.datadir;
-      say(`datadir ${datadir} (from ${found.source})`);
-    }
-    await checkDatadir(datadir);
-
-    let owner;
-    if (flags.uid !== undefined) {
-      const { resolveOwner, runningAsRoot } = await import('../../lib/setup/owner.js');
-      if (runningAsRoot()) owner = await resolveOwner(flags.uid);
-      else say(`--uid ${flags.uid} ignored: only root can give files away`);
-    }
-    const { FALLBACK_SUFFIX } = await import('../../lib/setup/local-server.js');
-    const suffix = flags.suffix ?? (await versionLookup) ?? FALLBACK_SUFFIX;
-
-    const report = await runSetup(
-      { datadir, suffix, sans: flags.san, days: Number(flags.days), keySize, keyFormat: flags.keyFormat, owner, check: flags.check },
-      (e) => {
-        switch (e.type) {
-          case 'recovered':
-            return say(`finished the writes of an interrupted run (${e.journal})`);
-          case 'skipped':
-            return say(`skipped the ${e.skipped.set === 'ssl' ? 'SSL files' : 'RSA key pair'}: ${e.skipped.reason}`);
-          case 'generating':
-            return say(`generating ${e.keys} RSA-${e.bits} key${e.keys > 1 ? 's' : ''} for the ${e.set === 'ssl' ? 'SSL files' : 'RSA key pair'}`);
-          case 'written': {
-            const f = e.file;
-            const c = f.certificate;
-            const detail = c ? `  ${c.subject}${c.sans.length ? `  [${c.sans.join(', ')}]` : ''}  until ${c.notAfter.toISOString().slice(0, 10)}` : '';
-            return say(`wrote ${f.path}  ${f.mode}${detail}`);
-          }
-        }
-      },
-    );
-    if (flags.check) {
-      const would = report.wouldWrite ?? [];
-      if (flags.json) process.stdout.write(JSON.stringify({ ok: true, check: true, changed: would.length > 0, ...report }, null, 2) + '\n');
-      else process.stdout.write(would.length ? would.map((f) => `would write ${f}\n`).join('') : 'nothing to do: every file is already there\n');
-    } else if (flags.json) {
-      process.stdout.write(JSON.stringify({ ok: true, changed: report.written.length > 0, ...report }, null, 2) + '\n');
-    } else if (report.written.some((f) => f.path.endsWith('server-cert.pem')) && report.sans.length === 0) {
-      say('note: server-cert.pem has no SAN, so clients can check the CA but not the host name (VERIFY_IDENTITY); pass --san');
-    }
-    return 0;
-  } catch (e) {
-    return reportError(e, { json: Boolean(flags.json) });
-  }
+    .action((flags: SetupFlags) => run('setup', flags));
 }

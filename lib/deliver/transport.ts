@@ -49,8 +49,7 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** How many backups of a replaced file are kept beside it. */
-export const DEFAULT_BACKUPS = 3;
+export { DEFAULT_BACKUPS } from './defaults.js';
 
 /**
  * "server-key.pem" → "server-key.pem.dbtls-bak-20261121T174502Z-3fa9c1": sortable by time, unique

@@ -6,6 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type { AgentAuthMethod, Client, ConnectConfig, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
 import { DbtlsError } from '../../errors.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS } from '../defaults.js';
 import { appendKnownHost, blobKeyType, fingerprintSha256, type KnownHosts } from './known-hosts.js';
 import { BastionPool, forwardThrough } from './bastion.js';
 import { identitiesFor, type IdentityCache } from './identity.js';
@@ -44,9 +45,7 @@ export interface SshOptions {
   now?: () => Date;
 }
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
-export const DEFAULT_RETRIES = 2;
-export const DEFAULT_RETRY_DELAY_MS = 300;
+export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS };
 
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED']);
 /** SSH_OPEN_CONNECT_FAILED and SSH_OPEN_RESOURCE_SHORTAGE: the bastion could not reach the node (yet). */
