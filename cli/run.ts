@@ -7,6 +7,13 @@ import { reportError } from './report-error.js';
 
 const work = {
   render: () => import('./run/render.js').then((m) => m.render),
+  check: () => import('./run/check.js').then((m) => m.check),
+  'rotate leaf': () => import('./run/rotate.js').then((m) => m.rotateLeaf),
+  'rotate ca': () => import('./run/rotate.js').then((m) => m.rotateCa),
+  'rotate status': () => import('./run/rotate.js').then((m) => m.rotateStatus),
+  'keystore create': () => import('./run/keystore.js').then((m) => m.keystoreCreate),
+  'keystore trust': () => import('./run/keystore.js').then((m) => m.keystoreTrust),
+  'keystore list': () => import('./run/keystore.js').then((m) => m.keystoreList),
 };
 
 type Work = typeof work;

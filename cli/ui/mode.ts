@@ -11,3 +11,8 @@ export function outputMode(json: boolean | undefined): OutputMode {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** What --json prints: one document, indented, with its newline. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
