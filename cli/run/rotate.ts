@@ -4,6 +4,7 @@ import { usageError } from '../../lib/errors.js';
 import { storepassFromSources } from '../../lib/keystore/passwords.js';
 import { rotationStatus, runRotateCa } from '../../lib/rotate/ca.js';
 import { dueCertificates, dueNodes, runRotateLeaf } from '../../lib/rotate/leaf.js';
+import type { RolloutEvent } from '../../lib/rotate/rollout.js';
 import { PHASES } from '../../lib/rotate/state.js';
 import type { Cluster } from '../../lib/inventory/model.js';
 import type { RotateCaFlags, RotateFlags, RotateLeafFlags, RotateStatusFlags } from '../commands/rotate.js';
@@ -48,9 +49,10 @@ export async function rotateLeaf(flags: RotateLeafFlags): Promise<number> {
   if (mode !== 'json') printDue(due, flags.within);
   if (due.length && !flags.check) await confirm(flags, `re-issue ${plural(due.length, 'certificate')}, push and reload the nodes`);
   const base = await rolloutBase(flags, s);
-  const report = await withRotateProgress(mode, rolloutLines, dueNodes(due), `re-issue ${plural(due.length, 'certificate')}`, (onEvent) =>
-    runRotateLeaf(s.cluster, { ...base, withinMs, all: flags.all, nodes, check: flags.check, due, onEvent }),
-  ).finally(() => base.connect.close());
+  const rotate = (onEvent: (e: RolloutEvent) => void) => runRotateLeaf(s.cluster, { ...base, withinMs, all: flags.all, nodes, check: flags.check, due, onEvent });
+  // Nothing due, or --check: nothing runs, so there is no progress to show.
+  const work = due.length && !flags.check ? withRotateProgress(mode, rolloutLines, dueNodes(due), `re-issue ${plural(due.length, 'certificate')}`, rotate) : rotate(() => {});
+  const report = await work.finally(() => base.connect.close());
   if (mode === 'json') printJson(report);
   else if (report.due.length && !flags.check) printLeafOutcome(report);
   return report.ok ? 0 : 1;
