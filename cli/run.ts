@@ -17,6 +17,13 @@ const work = {
   schedule: () => import('./run/schedule.js').then((m) => m.schedule),
   probe: () => import('./run/probe.js').then((m) => m.probe),
   inspect: () => import('./run/inspect.js').then((m) => m.inspect),
+  check: () => import('./run/check.js').then((m) => m.check),
+  'rotate leaf': () => import('./run/rotate.js').then((m) => m.rotateLeaf),
+  'rotate ca': () => import('./run/rotate.js').then((m) => m.rotateCa),
+  'rotate status': () => import('./run/rotate.js').then((m) => m.rotateStatus),
+  'keystore create': () => import('./run/keystore.js').then((m) => m.keystoreCreate),
+  'keystore trust': () => import('./run/keystore.js').then((m) => m.keystoreTrust),
+  'keystore list': () => import('./run/keystore.js').then((m) => m.keystoreList),
 };
 
 type Work = typeof work;

@@ -2,11 +2,10 @@
 import type { Command } from 'commander';
 import { helpSections } from '../help.js';
 import { duration, seconds } from '../options.js';
-import { reportError } from '../report-error.js';
-import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 import { addInventoryOptions, type InventoryFlags } from '../inventory-options.js';
+import { run } from '../run.js';
 
-interface CheckFlags extends InventoryFlags {
+export interface CheckFlags extends InventoryFlags {
   within: string;
   json?: boolean;
   live?: boolean;
@@ -44,51 +43,5 @@ export function registerCheck(program: Command): void {
         ],
       }),
     )
-    .action(async (flags: CheckFlags) => {
-      process.exitCode = await runCheckCommand(flags);
-    });
-}
-
-const MARK: Record<string, string> = { ok: 'ok', outdated: 'OUTDATED', expiring: 'EXPIRING', invalid: 'INVALID', expired: 'EXPIRED', missing: 'MISSING' };
-
-async function runCheckCommand(flags: CheckFlags): Promise<number> {
-  try {
-    const { parseDuration } = await import('../../lib/check/duration.js');
-    const withinMs = parseDuration(flags.within);
-    const { loadCluster } = await import('../inventory-options.js');
-    const { runCheck } = await import('../../lib/check/check.js');
-    const cluster = await loadCluster(flags);
-    const report = await runCheck(cluster, { withinMs });
-    // The probe (TLS, sockets) loads only with --live.
-    let live: import('../../lib/check/live.js').LiveResult[] | undefined;
-    let liveBad = 0;
-    if (flags.live) {
-      const { liveCheck, liveFailed } = await import('../../lib/check/live.js');
-      live = await liveCheck(cluster, { timeoutMs: flags.probeTimeout * 1000 });
-      liveBad = live.filter(liveFailed).length;
-    }
-    const liveOk = liveBad === 0;
-    if (flags.json) {
-      process.stdout.write(JSON.stringify({ ...report, ok: report.ok && liveOk, ...(live ? { live } : {}) }, null, 2) + '\n');
-    } else {
-      const width = Math.max(...report.items.map((i) => i.id.length));
-      for (const i of report.items) {
-        const days = i.daysLeft === undefined ? '' : `${i.daysLeft} days left`;
-        const line = `${MARK[i.status]!.padEnd(8)} ${i.id.padEnd(width)}  ${days}${i.problems.length ? `  ${sanitizeForTerminal(i.problems.join('; '), 2000)}` : ''}`;
-        process.stdout.write(line.trimEnd() + '\n');
-      }
-      for (const o of report.orphans) process.stdout.write(`note     ${o} is in the manifest but no longer in the inventory\n`);
-      if (report.pkiDir) process.stdout.write(`note     ${report.pkiDir.path}: mode ${report.pkiDir.mode}, owner uid ${report.pkiDir.uid}${report.pkiDir.ok ? '' : ' (others can write it: see the ca line)'}\n`);
-      const bad = report.items.filter((i) => i.status !== 'ok').length;
-      process.stdout.write(bad ? `${bad} of ${report.items.length} need attention (window ${flags.within})\n` : `all ${report.items.length} ok for at least ${flags.within}\n`);
-      for (const l of live ?? []) {
-        const what = l.served ? `serial ${l.served.serialHex}${l.tls ? ` ${l.tls.protocol}` : ''}` : '';
-        process.stdout.write(`${(l.status === 'ok' ? 'live ok' : `live ${l.status.toUpperCase()}`).padEnd(17)} ${l.node} ${l.host}:${l.port}${what ? `  ${what}` : ''}${l.problem ? `  ${sanitizeForTerminal(l.problem, 1000)}` : ''}\n`);
-      }
-      if (live) process.stdout.write(liveOk ? `live: every probed node serves its current certificate\n` : `live: ${liveBad} node(s) need attention\n`);
-    }
-    return report.ok && liveOk ? 0 : 1;
-  } catch (e) {
-    return reportError(e, { json: Boolean(flags.json) });
-  }
+    .action((flags: CheckFlags) => run('check', flags));
 }

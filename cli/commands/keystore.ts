@@ -2,15 +2,16 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { helpSections } from '../help.js';
-import { reportError } from '../report-error.js';
+import { collect } from '../options.js';
+import { run } from '../run.js';
 
-interface StorepassFlags {
+export interface StorepassFlags {
   storepass?: string;
   storepassFile?: string;
   json?: boolean;
 }
 
-interface WriteFlags extends StorepassFlags {
+export interface WriteFlags extends StorepassFlags {
   out: string;
   type?: 'jks' | 'pkcs12';
   force?: boolean;
@@ -18,18 +19,16 @@ interface WriteFlags extends StorepassFlags {
   check?: boolean;
 }
 
-interface CreateFlags extends WriteFlags {
+export interface CreateFlags extends WriteFlags {
   cert: string;
   key: string;
   chain: string[];
   alias?: string;
 }
 
-interface TrustFlags extends WriteFlags {
+export interface TrustFlags extends WriteFlags {
   ca: string[];
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 function storepassOptions(cmd: Command): Command {
   return cmd
@@ -86,12 +85,7 @@ export function registerKeystore(program: Command): void {
       ],
       exitCodes: EXIT_CODES,
     }))
-    .action(async (flags: CreateFlags) => {
-      process.exitCode = await writeCommand(flags, async () => {
-        const { keyEntryFromFiles } = await import('../../lib/keystore/from-files.js');
-        return [await keyEntryFromFiles({ cert: flags.cert, key: flags.key, chain: flags.chain, alias: flags.alias })];
-      });
-    });
+    .action((flags: CreateFlags) => run('keystore create', flags));
 
   writeOptions(
     ks
@@ -107,12 +101,7 @@ export function registerKeystore(program: Command): void {
       ],
       exitCodes: EXIT_CODES,
     }))
-    .action(async (flags: TrustFlags) => {
-      process.exitCode = await writeCommand(flags, async () => {
-        const { trustedEntriesFromFiles } = await import('../../lib/keystore/from-files.js');
-        return trustedEntriesFromFiles(flags.ca);
-      });
-    });
+    .action((flags: TrustFlags) => run('keystore trust', flags));
 
   storepassOptions(
     ks
@@ -129,81 +118,5 @@ export function registerKeystore(program: Command): void {
       ],
       exitCodes: [[0, 'listed'], [1, 'the work failed'], [2, 'not a store, or a wrong password']],
     }))
-    .action(async (file: string, flags: StorepassFlags) => {
-      process.exitCode = await listCommand(file, flags);
-    });
-}
-
-async function writeCommand(flags: WriteFlags, entries: () => Promise<import('../../lib/keystore/types.js').StoreInput[]>): Promise<number> {
-  try {
-    const { storepassFromSources, generateStorepass } = await import('../../lib/keystore/passwords.js');
-    const { storeTypeFromName, writeStore } = await import('../../lib/keystore/store.js');
-    const { writeFileAtomic, KEY_MODE, CERT_MODE } = await import('../../lib/store/atomic-write.js');
-    const { exists } = await import('../../lib/store/pki-dir.js');
-    const { inputError } = await import('../../lib/errors.js');
-    if (!flags.force && (await exists(flags.out))) throw inputError('exists', `${flags.out} exists`, { file: flags.out }, 'pass --force to replace it');
-    const type = flags.type ?? storeTypeFromName(flags.out) ?? 'jks';
-    const given = await storepassFromSources(await (await import('../secrets.js')).storepassFlags(flags));
-    const password = given ?? generateStorepass();
-    const list = await entries();
-    if (flags.check) {
-      // The inputs are read and checked (key matches certificate, chain parses); nothing is written.
-      const plan = { ok: true, check: true, changed: true, file: flags.out, type, entries: list.map((e) => ({ alias: e.alias.toLowerCase(), kind: e.kind })) };
-      process.stdout.write(flags.json ? JSON.stringify(plan, null, 2) + '\n' : `would write ${flags.out} (${type}: ${plan.entries.map((e) => `${e.alias} ${e.kind}`).join(', ')})\n`);
-      return 0;
-    }
-    const data = await writeStore(type, list, password);
-    const hasKey = list.some((e) => e.kind === 'private-key');
-    const passFile = given === undefined ? `${flags.out}.storepass` : undefined;
-    if (passFile) await writeFileAtomic(passFile, password + '\n', { mode: KEY_MODE });
-    await writeFileAtomic(flags.out, data, { mode: hasKey ? KEY_MODE : CERT_MODE });
-    const report = { ok: true, changed: true, file: flags.out, type, entries: list.map((e) => ({ alias: e.alias.toLowerCase(), kind: e.kind })), ...(passFile ? { storepassFile: passFile } : {}) };
-    if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    else {
-      process.stdout.write(`wrote ${flags.out} (${type}, ${list.length} entr${list.length === 1 ? 'y' : 'ies'}: ${report.entries.map((e) => `${e.alias} ${e.kind}`).join(', ')})\n`);
-      if (passFile) process.stdout.write(`store password: generated, written to ${passFile} (0600)\n`);
-    }
-    if (passFile && flags.printStorepass) process.stdout.write(`${password}\n`);
-    return 0;
-  } catch (e) {
-    return reportError(e, { json: Boolean(flags.json) });
-  }
-}
-
-async function listCommand(file: string, flags: StorepassFlags): Promise<number> {
-  try {
-    const { storepassFromSources } = await import('../../lib/keystore/passwords.js');
-    const { readStore } = await import('../../lib/keystore/store.js');
-    const { inputError, isDbtlsError } = await import('../../lib/errors.js');
-    const { readGivenFile } = await import('../../lib/store/safe-fs.js');
-    const { readProblem } = await import('../input-files.js');
-    // Bounded, and only a regular file (`keystore list /dev/zero` read without end before).
-    const bytes = await readGivenFile(file).catch((e: unknown) => {
-      throw isDbtlsError(e) ? e : inputError('unreadable', `${file}: ${readProblem(e)}`, { file });
-    });
-    const listing = await readStore(bytes, await storepassFromSources(await (await import('../secrets.js')).storepassFlags(flags)), file);
-    const entries = listing.entries.map((e) => ({
-      alias: e.alias,
-      kind: e.kind,
-      ...(e.date ? { date: e.date.toISOString() } : {}),
-      ...(e.algorithm ? { algorithm: e.algorithm } : {}),
-      chain: e.certificates.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), issuer: c.issuer.replace(/\n/g, ', '), notAfter: new Date(c.validTo).toISOString(), fingerprint256: c.fingerprint256 })),
-    }));
-    if (flags.json) {
-      process.stdout.write(JSON.stringify({ file, type: listing.type, verified: listing.verified, entries }, null, 2) + '\n');
-      return 0;
-    }
-    process.stdout.write(`${file}: ${listing.type.toUpperCase()}, ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}${listing.verified ? '' : ' (integrity not checked: no store password given)'}\n`);
-    const KIND = { 'private-key': 'PrivateKeyEntry', 'trusted-cert': 'trustedCertEntry', 'secret-key': 'SecretKeyEntry' } as const;
-    for (const e of entries) {
-      process.stdout.write(`  ${e.alias}  ${KIND[e.kind]}${e.algorithm ? ` (${e.algorithm})` : ''}${e.chain.length > 1 ? `, chain of ${e.chain.length}` : ''}\n`);
-      for (const c of e.chain) {
-        const days = Math.floor((Date.parse(c.notAfter) - Date.now()) / 86_400_000);
-        process.stdout.write(`    ${c.subject}  until ${c.notAfter.slice(0, 10)} (${days < 0 ? 'EXPIRED' : `${days} days left`})\n`);
-      }
-    }
-    return 0;
-  } catch (e) {
-    return reportError(e, { json: Boolean(flags.json) });
-  }
+    .action((file: string, flags: StorepassFlags) => run('keystore list', file, flags));
 }

@@ -2,38 +2,32 @@
 // plain lines otherwise (cron, CI, pipes), nothing but the final JSON with --json.
 import type { IssueEvent, IssueReport } from '../../lib/issue/issue.js';
 import { deferred, type Deferred } from './deferred.js';
+import { printLines, type Formatters } from './formatters.js';
 import type { OutputMode } from './mode.js';
-
 
 const ownerKey = (o: { kind: string; name: string }) => `${o.kind === 'node' ? 'node' : 'client'} ${o.name}`;
 
 /** Runs `work` (given the event callback) and shows its progress in the chosen mode. */
 export async function withIssueProgress(mode: OutputMode, work: (onEvent: (e: IssueEvent) => void) => Promise<IssueReport>): Promise<IssueReport> {
   if (mode === 'json') return work(() => {});
-  if (mode === 'plain') return work(plainLine);
+  if (mode === 'plain') return work(printLines(issueLines));
   return withListr(work);
 }
 
-function plainLine(e: IssueEvent): void {
-  const out = (s: string): void => void process.stdout.write(s + '\n');
-  switch (e.type) {
-    case 'ca':
-      return out(`CA ${e.action}: ${e.subject} (SHA-256 ${e.fingerprint256})`);
-    case 'plan':
-      return out(e.toIssue.length ? `issuing ${e.toIssue.length}, ${e.unchanged.length} up to date` : `all ${e.unchanged.length} up to date`);
-    case 'issued': {
-      const i = e.item;
-      const detail = i.subject ? ` ${i.subject}${i.sans?.length ? ` [${i.sans.join(', ')}]` : ''} until ${i.notAfter!.slice(0, 10)}` : ' RSA key pair';
-      return out(`issued ${i.id} (${i.reason}):${detail}`);
-    }
-    case 'store':
-      return out(`built ${e.store.path} (${e.store.reason})`);
-    case 'committed':
-      return out(`wrote ${e.files} files`);
-  }
-}
+/** What each issue event shows: a plain line, and (for `rotate`) the title of its first task. */
+export const issueLines: Formatters<IssueEvent> = {
+  ca: (e) => `CA ${e.action}: ${e.subject} (SHA-256 ${e.fingerprint256})`,
+  plan: (e) => (e.toIssue.length ? `issuing ${e.toIssue.length}, ${e.unchanged.length} up to date` : `all ${e.unchanged.length} up to date`),
+  issued: ({ item: i }) => {
+    const detail = i.subject ? ` ${i.subject}${i.sans?.length ? ` [${i.sans.join(', ')}]` : ''} until ${i.notAfter!.slice(0, 10)}` : ' RSA key pair';
+    return `issued ${i.id} (${i.reason}):${detail}`;
+  },
+  store: (e) => `built ${e.store.path} (${e.store.reason})`,
+  committed: (e) => `wrote ${e.files} files`,
+};
 
 async function withListr(work: (onEvent: (e: IssueEvent) => void) => Promise<IssueReport>): Promise<IssueReport> {
+  // listr2 and its renderer load only on a terminal: cron, CI and --json runs never need them.
   const { Listr } = await import('listr2');
   const ca = deferred<Extract<IssueEvent, { type: 'ca' }>>();
   const plan = deferred<Extract<IssueEvent, { type: 'plan' }>>();

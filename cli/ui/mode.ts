@@ -8,3 +8,8 @@ export function outputMode(json: boolean | undefined): OutputMode {
 }
 
 export { plural } from '../../lib/text/plural.js';
+
+/** What --json prints: one document, indented, with its newline. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}

@@ -36,7 +36,14 @@ export interface LiveOptions {
   ca?: string;
   /** Probes at once. */
   concurrency?: number;
+  /** Told as each node's probe starts and ends, so a caller can show the probes as they go. */
+  onEvent?: (e: ProbeEvent) => void;
 }
+
+/** A probe of one node's SQL port: started (only when there is something to connect to), and its result (every node). */
+export type ProbeEvent =
+  | { type: 'probe-start'; node: string; host: string; port: number }
+  | { type: 'probe-done'; result: LiveResult };
 
 export function probesSql(node: NodeSpec): boolean {
   return node.roles.some((r) => MYSQL_PROTOCOL.includes(r));
@@ -49,12 +56,20 @@ export async function liveCheck(cluster: Cluster, opts: LiveOptions = {}): Promi
   const records = new Map(manifest.certificates.map((r) => [r.id, r]));
   const nodes = cluster.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.name));
 
+  const onEvent = opts.onEvent ?? (() => {});
   const one = async (node: NodeSpec): Promise<LiveResult> => {
+    const result = await probeNode(node);
+    onEvent({ type: 'probe-done', result });
+    return result;
+  };
+
+  const probeNode = async (node: NodeSpec): Promise<LiveResult> => {
     const base: LiveResult = { node: node.name, host: node.host, port: node.port, status: 'not-probed' };
     if (!probesSql(node)) return { ...base, problem: `${node.roles.join(', ')}: no MySQL-protocol port to probe` };
     if (node.transport === 'local') return { ...base, problem: 'transport: local (no server to probe)' };
     const rec = records.get(`${ownerDir('node', node.name)}/server`);
     if (rec) base.expected = { serial: rec.serial, fingerprint256: rec.fingerprint256 };
+    onEvent({ type: 'probe-start', node: node.name, host: node.host, port: node.port });
     try {
       const r = await probe({ host: node.host, port: node.port }, { ca, servername: node.host, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
       const served = { subject: r.leaf.subject, serialHex: r.leaf.serialHex, fingerprint256: r.leaf.fingerprint256, notAfter: r.leaf.notAfter };

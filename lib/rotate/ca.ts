@@ -19,17 +19,19 @@ import { ensurePrivateDir, pkiLayout } from '../store/pki-dir.js';
 import { readManifest } from '../store/manifest.js';
 import { inputError, usageError } from '../errors.js';
 import { archiveDir, PHASES, readRotation, rotationPaths, serializeRotation, type CaSummary, type Phase, type RotationState } from './state.js';
-import { rollOut, type RolloutOptions, type RolloutReport } from './rollout.js';
+import { rollOut, type RolloutEvent, type RolloutOptions, type RolloutReport } from './rollout.js';
 import type { Cluster } from '../inventory/model.js';
 
+/** The phases as they go, and, between a phase's start and its end, that phase's roll-out events. */
 export type RotateCaEvent =
+  | RolloutEvent
   | { type: 'phase-start'; phase: Phase; what: string }
   | { type: 'pki'; phase: Phase; message: string }
   | { type: 'phase-done'; phase: Phase; report: RolloutReport }
   | { type: 'phase-failed'; phase: Phase; report: RolloutReport }
   | { type: 'complete'; archived: string };
 
-export interface RotateCaOptions extends Omit<RolloutOptions, 'renew' | 'verifyCa' | 'nodes'> {
+export interface RotateCaOptions extends Omit<RolloutOptions, 'renew' | 'verifyCa' | 'nodes' | 'onEvent'> {
   /** Run this phase only (it must be the one the rotation is at). */
   phase?: Phase;
   now?: Date;
@@ -182,7 +184,7 @@ export async function runRotateCa(cluster: Cluster, opts: RotateCaOptions): Prom
     else await dropOld(cluster, state!, opts);
     // From phase 2 on, what the nodes serve must verify against the new CA alone.
     const verifyCa = phase >= 2 ? await readFile(rotationPaths(cluster.pki).nextCa, 'utf8') : undefined;
-    const r = await rollOut(cluster, { ...opts, ...(verifyCa ? { verifyCa } : {}) });
+    const r = await rollOut(cluster, { ...opts, ...(verifyCa ? { verifyCa } : {}), onEvent });
     report.changed = true;
     report.phases.push({ phase, ok: r.ok, report: r });
     if (!r.ok) {

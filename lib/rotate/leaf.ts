@@ -53,9 +53,14 @@ export async function dueCertificates(cluster: Cluster, opts: Pick<RotateLeafOpt
   return due;
 }
 
+/** The nodes a rotation of these certificates pushes to, reloads and probes. */
+export function dueNodes(due: DueCertificate[]): string[] {
+  return [...new Set(due.filter((d) => d.owner.kind === 'node').map((d) => d.owner.name))].sort();
+}
+
 export async function runRotateLeaf(cluster: Cluster, opts: RotateLeafOptions): Promise<RotateLeafReport> {
   const due = opts.due ?? (await dueCertificates(cluster, opts));
-  const nodes = [...new Set(due.filter((d) => d.owner.kind === 'node').map((d) => d.owner.name))].sort();
+  const nodes = dueNodes(due);
   const report: RotateLeafReport = { ok: true, changed: false, due, nodes, failed: [] };
   if (due.length === 0 || opts.check) return report;
   const rollout = await rollOut(cluster, { ...opts, renew: new Map(due.map((d) => [d.id, d.reason])), nodes });

@@ -2,10 +2,10 @@
 // push to the nodes concerned, reload TLS there, then probe each node's SQL port and compare what it
 // serves with the manifest. A node that failed anywhere is named; the others still finish.
 import { join } from 'node:path';
-import { runIssue, type IssueReport } from '../issue/issue.js';
+import { runIssue, type IssueEvent, type IssueReport } from '../issue/issue.js';
 import { runRender } from '../render/render.js';
 import { runPush, type Connect, type PushEvent, type PushReport } from '../deliver/push.js';
-import { liveCheck, liveFailed, type LiveResult } from '../check/live.js';
+import { liveCheck, liveFailed, type LiveResult, type ProbeEvent } from '../check/live.js';
 import type { Cluster } from '../inventory/model.js';
 
 export interface RolloutOptions {
@@ -23,10 +23,21 @@ export interface RolloutOptions {
   probeTimeoutMs?: number;
   /** Trusted CAs the probes verify against (PEM); default the PKI directory's ca.pem. */
   verifyCa?: string;
-  onPushEvent?: (e: PushEvent) => void;
+  onEvent?: (e: RolloutEvent) => void;
   /** Put a node's previous files back when its reload or its probe fails (default true). */
   rollback?: boolean;
 }
+
+/**
+ * A roll-out as it goes: the issue's and the push's own events, each wrapped as it came (the two
+ * unions stay whole, so whoever shows them shows them as `issue` and `push` do), the render's
+ * outcome, and each node's probe after its reload.
+ */
+export type RolloutEvent =
+  | { type: 'issue'; event: IssueEvent }
+  | { type: 'render'; changed: boolean; files: number }
+  | { type: 'push'; event: PushEvent }
+  | ProbeEvent;
 
 export interface RolloutReport {
   issue: Pick<IssueReport, 'issued' | 'stores' | 'changed'>;
@@ -39,13 +50,15 @@ export interface RolloutReport {
 }
 
 export async function rollOut(cluster: Cluster, opts: RolloutOptions): Promise<RolloutReport> {
-  const issued = await runIssue(cluster, { ...(opts.renew ? { renew: opts.renew } : {}), passphrase: opts.passphrase, storepass: opts.storepass });
+  const onEvent = opts.onEvent ?? (() => {});
+  const issued = await runIssue(cluster, { ...(opts.renew ? { renew: opts.renew } : {}), passphrase: opts.passphrase, storepass: opts.storepass }, (event) => onEvent({ type: 'issue', event }));
   const rendered = await runRender(cluster, { generator: opts.generator });
+  onEvent({ type: 'render', changed: rendered.changed, files: rendered.files.length });
   // Each node is probed right after its reload, on the push's own turn, so that a node which
   // reloads but then serves the wrong thing is rolled back to its previous files like one whose
   // reload failed.
   const probed: LiveResult[] = [];
-  const probeOpts = { ...(opts.verifyCa ? { ca: opts.verifyCa } : {}), ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}) };
+  const probeOpts = { ...(opts.verifyCa ? { ca: opts.verifyCa } : {}), ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}), onEvent };
   const push = await runPush(
     cluster,
     {
@@ -63,7 +76,7 @@ export async function rollOut(cluster: Cluster, opts: RolloutOptions): Promise<R
       },
     },
     opts.connect,
-    opts.onPushEvent,
+    (event) => onEvent({ type: 'push', event }),
   );
   const order = new Map(cluster.nodes.map((n, i) => [n.name, i]));
   const live = probed.sort((a, b) => order.get(a.node)! - order.get(b.node)!);

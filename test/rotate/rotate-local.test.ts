@@ -194,3 +194,26 @@ test('rotate leaf: certificates issued for 1 day are due within 2d, not within 1
   assert.deepEqual(await reloadLines(b), ['db1'], 'only db1 reloaded');
   assert.ok((await readdir(join(b.root, 'db1/etc/mysql/ssl'))).some((n) => n.startsWith('server-cert.pem.dbtls-bak-')), 'the old certificate kept as a backup');
 });
+
+test('rotate leaf in plain mode shows the issue as it goes, before the push: the issued lines, then each node\'s reload and probe, then the count', async (t) => {
+  const b = await bed(t, 1);
+  const r = await rotate(b, ['leaf', '--within', '2d', '--yes']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  const at = (re: RegExp) => {
+    const i = lines.findIndex((l) => re.test(l));
+    assert.ok(i >= 0, `no line matching ${re} in:\n${r.stdout}`);
+    return i;
+  };
+  const lastDue = Math.max(...lines.map((l, i) => (l.startsWith('due: ') ? i : -1)));
+  const plan = at(/^issuing 5, \d+ up to date$/);
+  const issued = ['db1', 'db2'].map((n) => at(new RegExp(`^issued nodes/${n}/server \\(due: [^)]*\\): CN=${n} `)));
+  const wrote = at(/^wrote \d+ files$/);
+  const reloads = ['db1', 'db2'].map((n) => at(new RegExp(`^${n}: reload done: `)));
+  const probes = ['db1', 'db2'].map((n) => at(new RegExp(`^${n}: live not-probed: transport: local`)));
+  assert.ok(lastDue < plan, 'what is due, then the issue');
+  for (const i of issued) assert.ok(plan < i && i < wrote, 'each certificate issued between the plan and the write');
+  for (const i of reloads) assert.ok(wrote < i, 'every reload after the issue wrote its files');
+  for (const [n, i] of probes.entries()) assert.ok(reloads[n]! < i, 'each node probed after its own reload');
+  assert.equal(lines.at(-1), 'rotated 5 certificates on 2 nodes');
+});

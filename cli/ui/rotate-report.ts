@@ -1,0 +1,28 @@
+// What `dbtls rotate` prints around a roll-out: what is due, the last line of a leaf rotation, the
+// phases `rotate ca --check` would run, and where a CA rotation stands. --json prints the reports.
+import type { DueCertificate, RotateLeafReport } from '../../lib/rotate/leaf.js';
+import { PHASES, type Phase, type RotationState } from '../../lib/rotate/state.js';
+import { plural } from './mode.js';
+
+const out = (line: string): void => void process.stdout.write(line + '\n');
+
+export function printDue(due: DueCertificate[], within: string): void {
+  for (const d of due) out(`due: ${d.id}${d.notAfter ? ` (until ${d.notAfter})` : ''}: ${d.reason}`);
+  if (!due.length) out(`nothing due within ${within}`);
+}
+
+/** The last line of a leaf rotation that had something to do. */
+export function printLeafOutcome(report: RotateLeafReport): void {
+  out(report.ok ? `rotated ${plural(report.due.length, 'certificate')} on ${plural(report.nodes.length, 'node')}` : `FAILED on ${report.failed.join(', ')}`);
+}
+
+export function printCaPlan(runs: Array<{ phase: Phase; what: string }>): void {
+  for (const r of runs) out(`would run phase ${r.phase}: ${r.what}`);
+}
+
+export function printRotationStatus(state: RotationState | null): void {
+  if (!state) return out('no CA rotation in progress');
+  out(`CA rotation started ${state.startedAt}: old CA ${state.oldCa.serial} → new CA ${state.newCa.serial}`);
+  for (const d of state.done) out(`  phase ${d.phase} done ${d.at}`);
+  out(`  next: phase ${state.phase}: ${PHASES[state.phase]}`);
+}
