@@ -200,7 +200,6 @@ export const ERROR_CODES = {
   // Rotation (lib/rotate).
   'needs-yes': { kind: 'usage', summary: 'a rotation step asks before it goes ahead, and without a terminal --yes must say so' },
   declined: { kind: 'usage', summary: 'the question was answered no: nothing was changed' },
-  'bad-phase': { kind: 'usage', summary: '--phase is not 1, 2 or 3' },
   'wrong-phase': { kind: 'usage', summary: 'the CA rotation is at another phase than --phase (or none is under way)' },
   'rotation-mismatch': { kind: 'input', summary: 'the CA in the PKI folder is not the new CA the rotation expects' },
   'bad-rotation-state': { kind: 'input', summary: "the rotation's state file cannot be read" },

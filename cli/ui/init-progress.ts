@@ -5,6 +5,7 @@ import type { ConnectionResult } from '../../lib/init/host-keys.js';
 import type { RenderReport } from '../../lib/render/render.js';
 import type { OutputMode } from './mode.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
+import { plural } from './mode.js';
 
 const target = (n: NodeSpec) => `${n.ssh.user ?? 'root'}@${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.ssh.port ?? 22}${n.ssh.proxyJump ? ` via ${n.ssh.proxyJump.host}` : ''}`;
 
@@ -52,7 +53,7 @@ export async function withConnectionProgress(mode: OutputMode, nodes: NodeSpec[]
 export async function withRenderProgress(mode: OutputMode, work: () => Promise<RenderReport>): Promise<RenderReport> {
   const describe = (r: RenderReport) => {
     const written = r.files.filter((f) => f.state !== 'unchanged').length;
-    return `rendered ${r.files.length} config file${r.files.length === 1 ? '' : 's'} (${written} written) in ${r.out}`;
+    return `rendered ${plural(r.files.length, 'config file')} (${written} written) in ${r.out}`;
   };
   if (mode !== 'tty') {
     const r = await work();

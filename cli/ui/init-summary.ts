@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import type { InitPlan } from '../../lib/init/flow.js';
 import type { InitSummary } from '../../lib/init/summary.js';
 import { transportOf } from '../../lib/init/model.js';
+import { plural } from './mode.js';
 
 /** A path as short as it can be said: relative to the working folder when inside it. */
 export function shown(path: string, cwd = process.cwd()): string {
@@ -26,7 +27,7 @@ export function reviewText(plan: InitPlan): string {
     out.push(`  node       ${n.name} (${n.roles.join(', ')}) ${n.host}, ${how}${n.dest ? `, into ${n.dest}` : ''}`);
   }
   for (const c of plan.cluster.clients) out.push(`  client     ${c.name}${c.keystore ? ` (+ ${c.keystore} keystore)` : ''}`);
-  if (plan.acceptedKeys.length) out.push(`  known_hosts ${plan.acceptedKeys.length} host key${plan.acceptedKeys.length === 1 ? '' : 's'} to add`);
+  if (plan.acceptedKeys.length) out.push(`  known_hosts ${plural(plan.acceptedKeys.length, 'host key')} to add`);
   const local = a.nodes.some((n) => transportOf(a, n) === 'local');
   if (local) out.push('  (transport: local nodes receive their files on this machine, under --local-root)');
   return out.join('\n') + '\n';

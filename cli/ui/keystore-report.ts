@@ -2,6 +2,7 @@
 // generated password went), and a store's entries with their chains and days left; --json the reports.
 import type { StoreInput } from '../../lib/keystore/types.js';
 import { plural, printJson } from './mode.js';
+import { DAY_MS } from '../../lib/pki/validity.js';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 
@@ -52,7 +53,7 @@ export function printStoreListing(listing: StoreListing, json: boolean, now = Da
   for (const e of entries) {
     out(`  ${e.alias}  ${KIND[e.kind]}${e.algorithm ? ` (${e.algorithm})` : ''}${e.chain.length > 1 ? `, chain of ${e.chain.length}` : ''}`);
     for (const c of e.chain) {
-      const days = Math.floor((Date.parse(c.notAfter) - now) / 86_400_000);
+      const days = Math.floor((Date.parse(c.notAfter) - now) / DAY_MS);
       out(`    ${c.subject}  until ${c.notAfter.slice(0, 10)} (${days < 0 ? 'EXPIRED' : `${days} days left`})`);
     }
   }

@@ -4,8 +4,8 @@ import type { ProbeResult, ServedCert } from '../../lib/probe/probe.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 import { terminalText } from '../terminal.js';
 import { plural, type OutputMode } from './mode.js';
+import { DAY_MS } from '../../lib/pki/validity.js';
 
-const DAY = 86_400_000;
 
 // Everything below but the labels came from the server (its version string, its certificates'
 // subjects, issuers and SANs, the verdicts that quote them): one line each, printable, bounded.
@@ -14,7 +14,7 @@ function line(label: string, text: string): string {
 }
 
 function validity(c: ServedCert, now: number): string {
-  const left = Math.floor((Date.parse(c.notAfter) - now) / DAY);
+  const left = Math.floor((Date.parse(c.notAfter) - now) / DAY_MS);
   const state = Date.parse(c.notAfter) < now ? 'EXPIRED' : Date.parse(c.notBefore) > now ? 'NOT YET VALID' : `${plural(left, 'day')} left`;
   return `${c.notBefore} → ${c.notAfter} (${state})`;
 }
