@@ -116,7 +116,8 @@ test('golden files: there are enough, and each parses back to itself', async () 
 test('golden: the comparison names the first differing line, a missing newline and the exit status', () => {
   const expected: Outcome = { exit: 0, stdout: 'one\ntwo\nthree\n', stderr: '' };
   assert.equal(compareOutcome(expected, { ...expected }), undefined);
-  assert.match(compareOutcome(expected, { ...expected, stdout: 'one\nTWO\nthree\n' })!, /^stdout line 2 differs:\n {2}expected: "two"\n {2}actual: {3}"TWO"\n/);
+  // The first differing line, then a unified diff around it.
+  assert.equal(compareOutcome(expected, { ...expected, stdout: 'one\nTWO\nthree\n' }), 'stdout line 2 differs:\n  expected: "two"\n  actual:   "TWO"\n--- expected stdout\n+++ actual stdout\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three');
   assert.match(compareOutcome(expected, { ...expected, stdout: 'one\ntwo\n' })!, /^stdout line 3 differs:\n {2}expected: "three"\n {2}actual: {3}\(end of output\)/);
   assert.match(compareOutcome(expected, { ...expected, stdout: 'one\ntwo\nthree\nfour\n' })!, /^stdout line 4 differs:\n {2}expected: \(end of output\)\n {2}actual: {3}"four"/);
   assert.equal(firstDifference('one\n', 'one'), 'line 1: expected a final newline, got none');

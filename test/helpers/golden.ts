@@ -315,6 +315,8 @@ const linesOf = (text: string): string[] => (text === '' ? [] : (text.endsWith('
 
 /** A unified diff of the two texts, at most 40 lines of it. */
 function shortDiff(stream: string, expected: string, actual: string): string {
-  const patch = createTwoFilesPatch(`expected ${stream}`, `actual ${stream}`, expected, actual, '', '', { context: 2 }).split('\n').slice(2);
+  // Without the ===== line, and the file lines without their empty header tabs.
+  const patch = createTwoFilesPatch(`expected ${stream}`, `actual ${stream}`, expected, actual, '', '', { context: 2 }).split('\n').slice(1).map((l) => l.replace(/^(---|\+\+\+) (.*)\t$/, '$1 $2'));
+  if (patch[patch.length - 1] === '') patch.pop();
   return (patch.length > 40 ? [...patch.slice(0, 40), `… (${patch.length - 40} more diff lines)`] : patch).join('\n');
 }
