@@ -5,26 +5,29 @@
 //
 //   # Lines before the first step say what the file is about.
 //   -- file: inventory.yml --
-//   (its text, written to $WORK/inventory.yml when the script reaches this point; a later
-//    -- file: -- of the same name rewrites it: "the inventory changed")
-//   $ dbtls setup --datadir $WORK/certs --days 0   # after # a comment
+//   (its text, $WORK expanded, written to $WORK/inventory.yml when the script reaches this
+//    point; a later -- file: -- of the same name rewrites it: "the inventory changed")
+//   $ dbtls setup --datadir $WORK/certs --days 0 --json   # from a word starting with #: a comment
 //   ! exit 2
 //   -- stderr --
 //   dbtls: --days must be …
 //   -- stdout --
-//   …
+//   { "ok": false, … }
 //
 // - `$ dbtls ARGS`: run the compiled CLI (node dist/cli/main.js) with cwd $WORK. ARGS split as a
 //   shell splits them ('…', "…", \x; $WORK expands outside '…'); NAME=value words before dbtls set
 //   variables. The environment is otherwise fixed (test/helpers/golden.ts baseEnv): PATH only from
-//   the caller, HOME=$WORK, NO_COLOR=1, COLUMNS=80, TZ=UTC, DBTLS_SERVER=none, no DBTLS_* of the
-//   caller's, stdin empty and neither stream a terminal.
+//   the caller, HOME=$WORK, NO_COLOR=1, COLUMNS=80, TERM=dumb, LANG=C.UTF-8, TZ=UTC,
+//   DBTLS_SERVER=none (setup asks no local mysqld for its version), no DBTLS_* or CI of the
+//   caller's; stdin empty and neither stream a terminal.
 // - `! exit N` (or `! signal SIGX`) right after it: the expected status; none means exit 0.
 // - `-- stderr --` and `-- stdout --`: the exact text, up to the next marker line; a stream with
 //   no section must print nothing. A last line `\ no newline at end` means the text ends without one.
 // - Volatile parts are replaced before comparing by named placeholders, each a narrow shape
-//   (normalise in test/helpers/golden.ts): $WORK, <VERSION>, <TIME>, <DATE>, <SHA256>, <SERIAL>,
-//   <UID>. Anything else that changes fails, with the first differing line and a short diff.
+//   (normalise in test/helpers/golden.ts): $WORK, $REPO (this checkout), <NODE> (the node binary),
+//   <VERSION>, <TIME>, <DATE>, <SHA256>, <SERIAL>, <UID>. Anything else that changes fails, with the
+//   first differing line and a short diff. Each file also checks that it can fail: its commands'
+//   expectations, each with one line changed, are reported by the same comparison.
 //
 // DBTLS_GOLDEN_UPDATE=1 rewrites every file with what the commands print now (headers, files and
 // command lines stay as written): after a deliberate change of an output, run
