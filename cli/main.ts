@@ -3,7 +3,7 @@
 // commander and option parsers); the command that runs loads its work module and, through it, its
 // heavy dependencies (node-forge, ssh2, prompts, progress) — cli/run.ts — so --help and --version
 // start fast. test/cli/basics.test.ts holds both to it.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { basename } from 'node:path';
 import { VERSION } from './version.js';
 import { registerSetup } from './commands/setup.js';
@@ -36,7 +36,15 @@ const program = new Command('dbtls')
   .showHelpAfterError('(run with --help for usage)')
   // Program options only before the command, so `setup -V` is setup's own version (as mysql_ssl_rsa_setup -V).
   .enablePositionalOptions()
-  .exitOverride(); // inherited by every command registered below
+  .exitOverride() // inherited by every command registered below
+  .configureHelp({
+    // A repeatable option (--node, --san…) starts as [], and "(default: [])" tells the reader nothing.
+    optionDescription(option: Option): string {
+      const empty = Array.isArray(option.defaultValue) && option.defaultValue.length === 0;
+      const shown = empty ? Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, { defaultValue: undefined }) : option;
+      return Help.prototype.optionDescription.call(this, shown);
+    },
+  });
 
 // Every option that names a file to read (-i, --ca-cert, --storepass-file, …) is checked in one
 // place before any command runs: a missing or special file is a usage error naming it, exit 2.

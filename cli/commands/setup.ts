@@ -40,8 +40,9 @@ export function registerSetup(program: Command): void {
     .option('--uid <user>', 'give the files to this user (only when run as root)')
     .option('-v, --verbose', 'say what is done')
     .option('--san <host>', 'a DNS name or IP the server is reached by (repeatable)', collect, [] as string[])
-    .option('--days <n>', 'validity in days', '3650')
-    .option('--key-size <bits>', 'RSA key size: 2048, 3072 or 4096', '2048')
+    // Kept as strings and checked by the work (its messages are mysql_ssl_rsa_setup-style); help shows them as numbers.
+    .addOption(new Option('--days <n>', 'validity in days').default('3650', '3650'))
+    .addOption(new Option('--key-size <bits>', 'RSA key size: 2048, 3072 or 4096').default('2048', '2048'))
     .addOption(new Option('--key-format <format>', 'private key PEM format').choices(['pkcs8', 'pkcs1']).default('pkcs8'))
     .option('--json', 'print a JSON report of what was written and skipped')
     .option('--check', 'change nothing: say what would be written (`changed` in --json)')

@@ -26,7 +26,8 @@ export function printPushReport(report: PushReport, mode: OutputMode, check: boo
     const changed = report.changed || Boolean(steps.issue?.changed) || Boolean(steps.render?.changed);
     return json({ ok: report.ok, ...(check ? { check: true } : {}), changed, failed: report.failed, ...steps, nodes: report.nodes });
   }
-  out(pushSummaryLine(report, check ? ' (check: nothing changed)' : ''));
+  const would = report.nodes.reduce((n, r) => n + r.wouldUpload.length, 0);
+  out(pushSummaryLine(report, !check ? '' : would ? ` (check: ${plural(would, 'file')} would change; nothing written)` : ' (check: nothing would change)'));
 }
 
 /** apply --check when issue would change something: what would be rendered and pushed depends on it. */

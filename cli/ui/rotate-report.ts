@@ -7,7 +7,8 @@ import { plural } from './mode.js';
 const out = (line: string): void => void process.stdout.write(line + '\n');
 
 export function printDue(due: DueCertificate[], within: string): void {
-  for (const d of due) out(`due: ${d.id}${d.notAfter ? ` (until ${d.notAfter})` : ''}: ${d.reason}`);
+  // The line says "due:" already; an expiring certificate's reason ("due: expires in 3 days") would say it twice.
+  for (const d of due) out(`due: ${d.id}${d.notAfter ? ` (until ${d.notAfter})` : ''}: ${d.reason.replace(/^due: /, '')}`);
   if (!due.length) out(`nothing due within ${within}`);
 }
 

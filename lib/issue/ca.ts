@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { relative } from 'node:path';
-import { exportPrivateKeyPem, generateRsaKey, sameKey } from '../pki/keys.js';
+import { exportPrivateKeyPem, generateRsaKey, keyReadFailure, sameKey } from '../pki/keys.js';
 import { certificateInfo, parseCertificatesOf, type CertificateInfo } from '../pki/cert-info.js';
 import { inputError, usageError } from '../errors.js';
 import { readIfExists } from '../store/safe-fs.js';
@@ -61,7 +61,7 @@ export function decryptKey(pem: string, file: string, passphrase: string | undef
     return createPrivateKey(encrypted ? { key: pem, passphrase } : { key: pem });
   } catch (e) {
     if (encrypted) throw inputError('ca-passphrase-wrong', `${file} could not be decrypted: wrong passphrase`, { file }, 'check DBTLS_CA_PASSPHRASE or the --ca-passphrase-file');
-    throw inputError('bad-key', `${file} is not a readable private key (${(e as Error).message})`, { file });
+    throw inputError('bad-key', `${file} is not a readable private key (${keyReadFailure(e)})`, { file });
   }
 }
 

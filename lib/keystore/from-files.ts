@@ -1,6 +1,7 @@
 // Store entries from PEM files, as `dbtls keystore create` and `trust` take them.
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { parseCertificatesOf } from '../pki/cert-info.js';
+import { keyReadFailure } from '../pki/keys.js';
 import { inputError, isDbtlsError } from '../errors.js';
 import { readGivenFile } from '../store/safe-fs.js';
 import type { PrivateKeyInput, TrustedCertInput } from './types.js';
@@ -47,7 +48,7 @@ export async function keyEntryFromFiles(f: KeyEntryFiles): Promise<PrivateKeyInp
   try {
     key = createPrivateKey(f.keyPassphrase === undefined ? pem : { key: pem, passphrase: f.keyPassphrase });
   } catch (e) {
-    throw inputError('bad-key', `${f.key} is not a readable private key (${(e as Error).message})`, { file: f.key });
+    throw inputError('bad-key', `${f.key} is not a readable private key (${keyReadFailure(e)})`, { file: f.key });
   }
   const leaf = certs[0]!;
   if (!leaf.checkPrivateKey(key)) throw inputError('key-mismatch', `${f.key} does not belong to the first certificate of ${f.cert}`, { file: f.key });

@@ -36,6 +36,17 @@ export function publicKeyToPem(key: KeyObject): string {
   return createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string;
 }
 
+/**
+ * Why a key did not parse, for a person: OpenSSL says "error:1E08010C:DECODER routines::unsupported"
+ * for every damaged, truncated or non-key input, which tells them nothing (and differs between
+ * OpenSSL versions); anything else is its first line.
+ */
+export function keyReadFailure(e: unknown): string {
+  const err = e as { code?: string; library?: string; message?: string };
+  if (err?.code === 'ERR_OSSL_UNSUPPORTED' || err?.library === 'DECODER routines') return 'truncated or garbled?';
+  return String(err?.message ?? e).split('\n')[0]!;
+}
+
 export function parsePrivateKey(pem: string | Buffer, passphrase?: string): KeyObject {
   return createPrivateKey(passphrase === undefined ? { key: pem } : { key: pem, passphrase });
 }

@@ -4,7 +4,7 @@
 // a key swapped with another node's or a certificate from another CA is never passed on.
 import { createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { parseCertificates, signedBy } from './cert-info.js';
-import { parsePrivateKey, sameKey } from './keys.js';
+import { keyReadFailure, parsePrivateKey, sameKey } from './keys.js';
 import { readTextNoFollow } from '../store/safe-fs.js';
 import { DbtlsError, inputError, isDbtlsError } from '../errors.js';
 
@@ -64,7 +64,7 @@ export function verifyPair(certPem: string, keyPem: string, caPems: string[], op
   try {
     key = parsePrivateKey(keyPem, opts.passphrase);
   } catch (e) {
-    return { code: 'bad-key', which: 'key', message: `is not a readable private key (truncated or garbled?): ${firstLine(e)}` };
+    return { code: 'bad-key', which: 'key', message: `is not a readable private key (${keyReadFailure(e)})` };
   }
   if (key.type !== 'private') return { code: 'bad-key', which: 'key', message: 'holds no private key' };
 
@@ -138,7 +138,7 @@ export function keyPairProblem(privatePem: string, publicPem: string): KeyPairPr
   try {
     key = parsePrivateKey(privatePem);
   } catch (e) {
-    return { code: 'bad-key', which: 'private', message: `is not a readable private key (truncated or garbled?): ${firstLine(e)}` };
+    return { code: 'bad-key', which: 'private', message: `is not a readable private key (${keyReadFailure(e)})` };
   }
   let matches: boolean;
   try {
