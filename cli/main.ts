@@ -83,6 +83,20 @@ program.addHelpText(
   }),
 );
 
+// The argument problems commander reports (help and version are not problems): under --json, a
+// refused value is `bad-option`, anything else about the command line `bad-usage` (docs/errors.md).
+const INVALID_VALUE = 'commander.invalidArgument';
+const ARGUMENT_PROBLEMS = new Set([
+  INVALID_VALUE,
+  'commander.unknownOption',
+  'commander.unknownCommand',
+  'commander.excessArguments',
+  'commander.missingArgument',
+  'commander.optionMissingArgument',
+  'commander.missingMandatoryOptionValue',
+  'commander.conflictingOption',
+]);
+
 // Installed as (or linked to) mysql_ssl_rsa_setup, dbtls behaves as `dbtls setup`: a drop-in.
 let argv = process.argv;
 if (basename(argv[1] ?? '').replace(/\.js$/, '') === 'mysql_ssl_rsa_setup') argv = [argv[0]!, argv[1]!, 'setup', ...argv.slice(2)];
@@ -95,11 +109,13 @@ try {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
     // Commander has written the text to stderr; automation that asked for --json (the Ansible
     // examples) reads the error from stdout, as for every other usage error.
-    if (e.code === 'commander.invalidArgument' && argv.includes('--json')) {
-      const message = e.message.replace(/^error: /, '');
-      process.stdout.write(JSON.stringify({ ok: false, error: { code: 'bad-option', message } }, null, 2) + '\n');
+    // (The input-file hook has reported its own error, JSON included.)
+    if (e.exitCode !== 0 && ARGUMENT_PROBLEMS.has(e.code) && argv.includes('--json')) {
+      const error = { code: e.code === INVALID_VALUE ? 'bad-option' : 'bad-usage', message: e.message.replace(/^error: /, '') };
+      process.stdout.write(JSON.stringify({ ok: false, error }, null, 2) + '\n');
     }
   } else {
     throw e;
   }
 }
+

@@ -16,6 +16,7 @@ export interface ErrorCodeInfo {
 export const ERROR_CODES = {
   // The command line: options and arguments (cli/).
   'bad-option': { kind: 'usage', summary: 'an option value commander refused while parsing (not a number, not one of the choices)' },
+  'bad-usage': { kind: 'usage', summary: 'the command line itself is wrong: an unknown command or option, a missing argument or option value, too many arguments, conflicting options' },
   'input-file': { kind: 'usage', summary: 'a file given to an option (--inventory, --cert, --ca-passphrase-file…) is missing, unreadable or not a regular file' },
   'passphrase-file': { kind: 'usage', summary: 'the file given for a passphrase (--ca-passphrase-file, --ssh-passphrase-file) is empty' },
   'pki-not-a-folder': { kind: 'input', summary: "the inventory's pki: path is not a folder, cannot exist (a part of it is a file) or cannot be read" },
