@@ -9,8 +9,9 @@
 // picomatch does the matching. It reads more than bash does (braces, extglobs, regex groups, a
 // leading ! negating the whole pattern), so a pattern reaches it rewritten: every character outside a
 // set that is not * or ? goes literal, and each set is rebuilt element by element with bash's rules
-// for where it ends ([]x] holds "]"; a [ with no closing ] is itself). The test checks the result
-// against bash itself.
+// for where it ends ([]x] holds "]"; a [ with no closing ] is itself). What bash reads in a way we
+// would only guess at (a lone trailing backslash, [[:foo:]], [z-a], [[.hyphen.]], an unclosed [: in
+// a set) is a usage error naming the pattern. The test checks the rest against bash itself.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import picomatch from 'picomatch';

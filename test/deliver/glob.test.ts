@@ -15,7 +15,7 @@ import { isDbtlsError } from '../../lib/errors.js';
 const NAMES = [
   'a*', 'ab', 'a', 'b', 'abc', 'A1', '1', '9x', 'x', 'x y', '.hidden', '.a', '.pem', 'a.pem', 'b.pem', 'ca-key.pem',
   '[x]', '!x', '^x', '(a)', '+(a)', '{a,b}', 'a,b', 'a\\b', 'a?', ']x', '-',
-  'jgroups.xml', 'passwords.store', 'tungsten_keystore.jks', '.jks-backup', 'other.txt',
+  '1a.', '1ab', 'a\\\\b', 'jgroups.xml', 'passwords.store', 'tungsten_keystore.jks', '.jks-backup', 'other.txt',
 ];
 // é only here, away from the class rows: classes are ASCII ([[:alpha:]] is [A-Za-z]) where bash in a
 // UTF-8 locale counts é as a letter — the one difference glob.ts names.
@@ -25,7 +25,7 @@ const ROWS = [
   '*', 'a\\*', 'a*', '[[:alpha:]]*', '[[:digit:]]', '[[:digit:]]*', '[[:upper:]]*', '[[:punct:]]*', '[!a]*', '[^a]*',
   '[![:alpha:]]*', '?', '??', 'a?', 'a\\?', '*.pem', '**', '**.pem', '.*', '\\.*', '[.]*', '[jpt]*', '.[jpt]*',
   '[a-c]', '[a-]', '[]x]*', '[!]x]*', '[x]', '\\[x\\]', '!x', '^x', '(a)', '+(a)', '?(a)', '*(a)', '{a,b}', 'a,b',
-  'x y', 'x\\ y', '*\\ *', '*\\\\*', '[a\\]]', '[[.a.]]b', '[0-9]a\\.', 'sub/?', 'sub/é', 'sub/*.pem', 'sub/.*', 'sub/[!a]*',
+  'x y', 'x\\ y', '*\\ *', '*\\\\*', '[a\\]]', '[[.a.]]b', '[[:digit:]]a\\.', '[a]\\\\\\\\b', 'sub/?', 'sub/é', 'sub/*.pem', 'sub/.*', 'sub/[!a]*',
   's\\ub/*', 'sub/*\\ *',
 ];
 
