@@ -56,7 +56,7 @@ export function registerPush(program: Command): void {
           'and read back. Host keys are checked against known_hosts. With --files/--dest, copies those local ' +
           'files to one folder on every node (the Tungsten scp loop, done right).',
       )
-      .option('--files <glob>', 'local files to copy instead of the delivery plan (repeatable; shell patterns like [jpt]*)', collect, [] as string[])
+      .option('--files <glob>', 'local files to copy instead of the delivery plan (repeatable; bash patterns in the last path part: *, ?, [jpt]*, [!x]*, [[:alpha:]]*, \\ makes the next character literal; a leading dot is matched only by a pattern that starts with one, as in bash)', collect, [] as string[])
       .option('--dest <dir>', 'with --files: the folder on every node'),
     'never',
   )
