@@ -4,7 +4,7 @@ NODE  ?= node
 NPM   ?= npm
 DBTLS := $(NODE) dist/cli/main.js
 
-.PHONY: all build test unit other-nodes demo bench bench-setup bench-issue bench-push bench-steady clean system-deps bench-deps
+.PHONY: all build test unit lint format other-nodes demo bench bench-setup bench-issue bench-push bench-steady clean system-deps bench-deps
 
 all: build
 
@@ -23,9 +23,17 @@ system-deps:
 
 # Every test: unit tests and the ones that drive real OpenSSL, MariaDB and Node TLS; then the
 # unit suite and the demo again on each other Node version (scripts/node-versions.sh pins them).
-test: build system-deps
+test: build system-deps lint
 	$(NODE) --test --test-concurrency=2 $$(find dist/test -name '*.test.js' | sort)
 	$(MAKE) --no-print-directory other-nodes
+
+# The source is formatted by prettier (.prettierrc.json); `make format` rewrites it, `make lint` (part of `make test`) only checks.
+PRETTIER_FILES := 'lib/**/*.ts' 'cli/**/*.ts' 'test/**/*.ts' 'bench/*.mjs' 'scripts/*.mjs'
+lint: node_modules/.installed
+	$(NODE) node_modules/prettier/bin/prettier.cjs --check --log-level warn $(PRETTIER_FILES)
+
+format: node_modules/.installed
+	$(NODE) node_modules/prettier/bin/prettier.cjs --write --log-level warn $(PRETTIER_FILES)
 
 # The tests that need no server (sshd, mariadbd, a JDK, ansible, tmux, test users, apt): scripts/unit-tests.sh lists them.
 unit: build
