@@ -29,7 +29,16 @@
 // Only Node built-ins are used; the CLI must have been built (`make build`).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,29 +69,52 @@ function usage(code) {
 const opts = { nodes: 100, runs: 1, tools: [...ALL_TOOLS], jobs: cpus().length, keep: false, json: false };
 {
   const positive = (name, v) => {
-    if (!/^\d+$/.test(v) || Number(v) < 1) { console.error(`issue.mjs: --${name} must be a positive integer, not ${v}`); usage(2); }
+    if (!/^\d+$/.test(v) || Number(v) < 1) {
+      console.error(`issue.mjs: --${name} must be a positive integer, not ${v}`);
+      usage(2);
+    }
     return Number(v);
   };
   let parsed;
   try {
     const text = { type: 'string' };
     const flag = { type: 'boolean' };
-    parsed = parseArgs({ options: { nodes: text, runs: text, jobs: text, tools: text, keep: flag, json: flag, help: { type: 'boolean', short: 'h' } } }).values;
+    parsed = parseArgs({
+      options: {
+        nodes: text,
+        runs: text,
+        jobs: text,
+        tools: text,
+        keep: flag,
+        json: flag,
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (e) {
     console.error(`issue.mjs: ${e.message}`);
     usage(2);
   }
   if (parsed.help) usage(0);
-  for (const name of ['nodes', 'runs', 'jobs']) if (parsed[name] !== undefined) opts[name] = positive(name, parsed[name]);
+  for (const name of ['nodes', 'runs', 'jobs'])
+    if (parsed[name] !== undefined) opts[name] = positive(name, parsed[name]);
   if (parsed.tools !== undefined) {
-    const list = parsed.tools.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = parsed.tools
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = list.filter((t) => !ALL_TOOLS.includes(t));
-    if (bad.length || !list.length) { console.error(`issue.mjs: unknown tool(s) ${bad.join(', ') || '(none given)'}`); usage(2); }
+    if (bad.length || !list.length) {
+      console.error(`issue.mjs: unknown tool(s) ${bad.join(', ') || '(none given)'}`);
+      usage(2);
+    }
     opts.tools = ALL_TOOLS.filter((t) => list.includes(t)); // canonical order, no duplicates
   }
   opts.keep = Boolean(parsed.keep);
   opts.json = Boolean(parsed.json);
-  if (opts.nodes > 65535) { console.error('issue.mjs: --nodes is at most 65535 (addresses 10.1.x.y)'); usage(2); }
+  if (opts.nodes > 65535) {
+    console.error('issue.mjs: --nodes is at most 65535 (addresses 10.1.x.y)');
+    usage(2);
+  }
 }
 
 // ---- locate the repository, the tools and their versions ---------------------------------------
@@ -116,7 +148,11 @@ const TOOLS = {
     describe: 'node dist/cli/main.js issue -i inv.yml',
     needs: () => (existsSync(cli) ? [] : [`${cli} (run \`make build\` in ${repo})`]),
     version: () => {
-      try { return `dbtls ${JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version}`; } catch { return 'dbtls ?'; }
+      try {
+        return `dbtls ${JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version}`;
+      } catch {
+        return 'dbtls ?';
+      }
     },
     prepare: (dir) => writeFileSync(join(dir, 'inv.yml'), inventory()),
     command: (dir) => [process.execPath, [cli, 'issue', '-i', join(dir, 'inv.yml')]],
@@ -151,7 +187,12 @@ const TOOLS = {
   cfssl: {
     describe: `sh bench/issue/cfssl.sh DIR ${N}`,
     needs: () => ['cfssl', 'cfssljson'].filter((c) => !onPath(c)),
-    version: () => version('cfssl', ['version'], (s) => `cfssl ${/Version:\s*(\S+)/.exec(s)?.[1] ?? '?'} (${/Runtime:\s*(\S+)/.exec(s)?.[1] ?? '?'})`),
+    version: () =>
+      version(
+        'cfssl',
+        ['version'],
+        (s) => `cfssl ${/Version:\s*(\S+)/.exec(s)?.[1] ?? '?'} (${/Runtime:\s*(\S+)/.exec(s)?.[1] ?? '?'})`,
+      ),
     command: (dir) => ['/bin/sh', [join(here, 'cfssl.sh'), dir, String(N)]],
     outputs: (dir) => goStyleOutputs(dir, join(dir, 'ca.pem')),
   },
@@ -179,12 +220,17 @@ function onPath(cmd) {
 }
 function list(dir, re) {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => re.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 function globNodes(dir, re) {
   const nodes = join(dir, 'pki', 'nodes');
   if (!existsSync(nodes)) return [];
-  return readdirSync(nodes).sort().flatMap((n) => list(join(nodes, n), re));
+  return readdirSync(nodes)
+    .sort()
+    .flatMap((n) => list(join(nodes, n), re));
 }
 function goStyleOutputs(dir, ca) {
   const certs = join(dir, 'certs');
@@ -208,7 +254,10 @@ function inventory() {
 {
   const missing = opts.tools.flatMap((t) => TOOLS[t].needs());
   if (!onPath('openssl')) missing.push('openssl (for the checks)');
-  if (missing.length) die(`missing: ${[...new Set(missing)].join(', ')}\n  run scripts/install-bench-deps.sh first, or choose others with --tools.`);
+  if (missing.length)
+    die(
+      `missing: ${[...new Set(missing)].join(', ')}\n  run scripts/install-bench-deps.sh first, or choose others with --tools.`,
+    );
 }
 const versions = Object.fromEntries(opts.tools.map((t) => [t, TOOLS[t].version() ?? '?']));
 const opensslVersion = version('openssl', ['version']);
@@ -222,7 +271,10 @@ let runCounter = 0;
 const OUTPUT_CAP = 16000;
 // GNU time, when present, reports the CPU seconds (user + system) of the whole process tree: less
 // disturbed by other load than wall time, and what shows an issuer's own overhead over the floor.
-const GNU_TIME = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%U', 'true'], { stdio: 'ignore' }).status === 0 ? '/usr/bin/time' : null;
+const GNU_TIME =
+  existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%U', 'true'], { stdio: 'ignore' }).status === 0
+    ? '/usr/bin/time'
+    : null;
 
 /** Runs one tool into a fresh directory; resolves to { wall, cpu } in seconds (cpu null without GNU time), or throws. */
 function runOnce(tool) {
@@ -235,7 +287,10 @@ function runOnce(tool) {
   const [cmd, args] = GNU_TIME ? [GNU_TIME, ['-f', '%U %S', '-o', cpuFile, toolCmd, ...toolArgs]] : [toolCmd, toolArgs];
   return new Promise((resolve, reject) => {
     let output = '';
-    const keep = (d) => { output += d; if (output.length > 2 * OUTPUT_CAP) output = output.slice(-OUTPUT_CAP); };
+    const keep = (d) => {
+      output += d;
+      if (output.length > 2 * OUTPUT_CAP) output = output.slice(-OUTPUT_CAP);
+    };
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, {
       cwd: dir,
@@ -247,18 +302,29 @@ function runOnce(tool) {
     child.on('error', (e) => reject(new Error(`${tool}: could not start ${cmd}: ${e.message}`)));
     child.on('close', (code, signal) => {
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      const fail = (why) => reject(new Error(
-        `${tool} run ${runCounter} failed: ${why}\n  command: ${toolCmd} ${toolArgs.join(' ')}\n  directory: ${dir}${opts.keep ? '' : ' (deleted; --keep keeps it)'}\n` +
-        (output.trim() ? `  output (end):\n${output.trim().slice(-4000).replace(/^/gm, '    ')}` : '  (no output)')));
+      const fail = (why) =>
+        reject(
+          new Error(
+            `${tool} run ${runCounter} failed: ${why}\n  command: ${toolCmd} ${toolArgs.join(' ')}\n  directory: ${dir}${opts.keep ? '' : ' (deleted; --keep keeps it)'}\n` +
+              (output.trim()
+                ? `  output (end):\n${output.trim().slice(-4000).replace(/^/gm, '    ')}`
+                : '  (no output)'),
+          ),
+        );
       if (code !== 0) return fail(signal ? `killed by ${signal}` : `exit status ${code}`);
       const problems = checkOutputs(tool, dir);
-      if (problems.length) return fail(problems.slice(0, 20).join('\n    ') + (problems.length > 20 ? `\n    … ${problems.length - 20} more` : ''));
+      if (problems.length)
+        return fail(
+          problems.slice(0, 20).join('\n    ') + (problems.length > 20 ? `\n    … ${problems.length - 20} more` : ''),
+        );
       if (!opts.keep) rmSync(dir, { recursive: true, force: true });
       let cpu = null;
       try {
         const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
         if (Number.isFinite(user + sys)) cpu = user + sys;
-      } catch { /* no GNU time */ }
+      } catch {
+        /* no GNU time */
+      }
       resolve({ wall: s, cpu });
     });
   });
@@ -285,7 +351,8 @@ function checkOutputs(tool, dir) {
   if (o.certs.length !== 2 * N) problems.push(`${o.certs.length} certificates, expected ${2 * N}`);
   // (easy-rsa's files hold openssl's text dump before the PEM block, hence a multi-line match)
   for (const f of o.certs) {
-    if (!statSync(f).size || !/^-----BEGIN CERTIFICATE-----$/m.test(readFileSync(f, 'utf8'))) problems.push(`${f} is not a PEM certificate`);
+    if (!statSync(f).size || !/^-----BEGIN CERTIFICATE-----$/m.test(readFileSync(f, 'utf8')))
+      problems.push(`${f} is not a PEM certificate`);
   }
   if (problems.length) return problems;
 
@@ -295,17 +362,34 @@ function checkOutputs(tool, dir) {
     const v = openssl(['verify', '-CAfile', o.ca, ...batch]);
     const okLines = v.out.split('\n').filter((l) => / OK$/.test(l)).length;
     if (!v.ok || okLines !== batch.length) {
-      problems.push(`openssl verify -CAfile ${o.ca}: ${okLines}/${batch.length} OK\n${v.out.trim().split('\n').filter((l) => !/ OK$/.test(l)).slice(0, 10).join('\n')}`);
+      problems.push(
+        `openssl verify -CAfile ${o.ca}: ${okLines}/${batch.length} OK\n${v.out
+          .trim()
+          .split('\n')
+          .filter((l) => !/ OK$/.test(l))
+          .slice(0, 10)
+          .join('\n')}`,
+      );
     }
   }
   // Content of a sample: the SANs, the purpose and the key size are what dbtls issues.
   for (const i of sampleNodes) {
-    for (const [kind, file] of [['server', o.server(i)], ['client', o.client(i)]]) {
-      if (!existsSync(file)) { problems.push(`${file} missing`); continue; }
+    for (const [kind, file] of [
+      ['server', o.server(i)],
+      ['client', o.client(i)],
+    ]) {
+      if (!existsSync(file)) {
+        problems.push(`${file} missing`);
+        continue;
+      }
       const x = openssl(['x509', '-in', file, '-noout', '-text']);
-      if (!x.ok) { problems.push(`openssl x509 -in ${file}: ${x.out.trim()}`); continue; }
+      if (!x.ok) {
+        problems.push(`openssl x509 -in ${file}: ${x.out.trim()}`);
+        continue;
+      }
       if (!/Public-Key: \(2048 bit\)/.test(x.out)) problems.push(`${file}: not an RSA-2048 key`);
-      if (!new RegExp(`TLS Web ${kind === 'server' ? 'Server' : 'Client'} Authentication`).test(x.out)) problems.push(`${file}: no ${kind} auth extended key usage`);
+      if (!new RegExp(`TLS Web ${kind === 'server' ? 'Server' : 'Client'} Authentication`).test(x.out))
+        problems.push(`${file}: no ${kind} auth extended key usage`);
       if (kind === 'server') {
         const san = /X509v3 Subject Alternative Name:[^\n]*\n\s*([^\n]*)/.exec(x.out)?.[1] ?? '';
         for (const want of [`DNS:${nodeName(i)}`, `IP Address:${nodeIp(i)}`]) {
@@ -327,7 +411,9 @@ const cpuTimes = Object.fromEntries(opts.tools.map((t) => [t, []]));
 const loadBefore = loadavg();
 const started = Date.now();
 
-log(`issue: ${N} nodes (${2 * N} certificates + CA), ${opts.runs} run(s) of ${opts.tools.join(', ')}; ${cpus().length} CPUs\n`);
+log(
+  `issue: ${N} nodes (${2 * N} certificates + CA), ${opts.runs} run(s) of ${opts.tools.join(', ')}; ${cpus().length} CPUs\n`,
+);
 if (opts.keep) log(`outputs kept under ${scratch}\n`);
 try {
   for (let r = 0; r < opts.runs; r++) {
@@ -368,7 +454,9 @@ const targetOf = (t) => {
 const summaryParts = [];
 for (const t of ['easy-rsa', 'cfssl', 'mkcert', 'cfssl-par', 'mkcert-par']) {
   if (ratios[t] === undefined) continue;
-  summaryParts.push(ratios[t] >= 1 ? `${ratios[t].toFixed(2)}x faster than ${t}` : `${(1 / ratios[t]).toFixed(2)}x slower than ${t}`);
+  summaryParts.push(
+    ratios[t] >= 1 ? `${ratios[t].toFixed(2)}x faster than ${t}` : `${(1 / ratios[t]).toFixed(2)}x slower than ${t}`,
+  );
 }
 if (ratios.floor !== undefined) summaryParts.push(`${ratios.floor.toFixed(2)}x the floor`);
 const summary = base
@@ -376,49 +464,97 @@ const summary = base
   : `issue (${N} nodes): dbtls not run; ${opts.tools.map((t) => `${t} ${st[t].median.toFixed(2)} s`).join(', ')}`;
 
 if (opts.json) {
-  process.stdout.write(JSON.stringify({
-    benchmark: 'issue',
-    nodes: N,
-    certificates: 2 * N,
-    runs: opts.runs,
-    jobs: opts.jobs,
-    unit: 's',
-    caIncluded: true,
-    tools: Object.fromEntries(opts.tools.map((t) => [t, {
-      command: TOOLS[t].describe,
-      version: versions[t],
-      median: r3(st[t].median), mean: r3(st[t].mean), min: r3(st[t].min), max: r3(st[t].max),
-      times: times[t].map(r3),
-      ...(cpuMedian[t] !== null ? { cpuMedian: r3(cpuMedian[t]), cpuTimes: cpuTimes[t].map(r3) } : {}),
-      ...(floorRatios[t] !== undefined ? { overFloor: r3(floorRatios[t]) } : {}),
-      ...(ratios[t] !== undefined ? { ratio: r3(ratios[t]), ratioMeaning: t === 'floor' ? 'dbtls/floor' : `${t}/dbtls`, target: targetOf(t) } : {}),
-    }])),
-    machine: {
-      node: process.version, openssl: opensslVersion, cpus: cpus().length,
-      loadavgBefore: loadBefore.map((x) => Math.round(x * 100) / 100), loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
-      wallSeconds: Math.round((Date.now() - started) / 1000),
-    },
-    summary,
-  }, null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      {
+        benchmark: 'issue',
+        nodes: N,
+        certificates: 2 * N,
+        runs: opts.runs,
+        jobs: opts.jobs,
+        unit: 's',
+        caIncluded: true,
+        tools: Object.fromEntries(
+          opts.tools.map((t) => [
+            t,
+            {
+              command: TOOLS[t].describe,
+              version: versions[t],
+              median: r3(st[t].median),
+              mean: r3(st[t].mean),
+              min: r3(st[t].min),
+              max: r3(st[t].max),
+              times: times[t].map(r3),
+              ...(cpuMedian[t] !== null ? { cpuMedian: r3(cpuMedian[t]), cpuTimes: cpuTimes[t].map(r3) } : {}),
+              ...(floorRatios[t] !== undefined ? { overFloor: r3(floorRatios[t]) } : {}),
+              ...(ratios[t] !== undefined
+                ? {
+                    ratio: r3(ratios[t]),
+                    ratioMeaning: t === 'floor' ? 'dbtls/floor' : `${t}/dbtls`,
+                    target: targetOf(t),
+                  }
+                : {}),
+            },
+          ]),
+        ),
+        machine: {
+          node: process.version,
+          openssl: opensslVersion,
+          cpus: cpus().length,
+          loadavgBefore: loadBefore.map((x) => Math.round(x * 100) / 100),
+          loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+          wallSeconds: Math.round((Date.now() - started) / 1000),
+        },
+        summary,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 } else {
   const rows = [['tool', 'median', 'min', 'max', 'cpu', 'runs', 'ratio', 'target', 'tool/floor']];
   for (const t of opts.tools) {
     const s = st[t];
     const target = targetOf(t);
     let ratio = '';
-    if (ratios[t] !== undefined) ratio = t === 'floor' ? `dbtls/floor ${ratios[t].toFixed(2)}x` : ratios[t] >= 1 ? `dbtls ${ratios[t].toFixed(2)}x faster` : `dbtls ${(1 / ratios[t]).toFixed(2)}x slower`;
-    rows.push([t, `${s.median.toFixed(2)} s`, `${s.min.toFixed(2)} s`, `${s.max.toFixed(2)} s`,
-      cpuMedian[t] !== null ? `${cpuMedian[t].toFixed(2)} s` : '-', String(s.n), ratio,
+    if (ratios[t] !== undefined)
+      ratio =
+        t === 'floor'
+          ? `dbtls/floor ${ratios[t].toFixed(2)}x`
+          : ratios[t] >= 1
+            ? `dbtls ${ratios[t].toFixed(2)}x faster`
+            : `dbtls ${(1 / ratios[t]).toFixed(2)}x slower`;
+    rows.push([
+      t,
+      `${s.median.toFixed(2)} s`,
+      `${s.min.toFixed(2)} s`,
+      `${s.max.toFixed(2)} s`,
+      cpuMedian[t] !== null ? `${cpuMedian[t].toFixed(2)} s` : '-',
+      String(s.n),
+      ratio,
       target ? `${target.want} ${target.met ? 'met' : 'MISSED'}` : '',
-      floorRatios[t] !== undefined ? `${floorRatios[t].toFixed(2)}x` : '']);
+      floorRatios[t] !== undefined ? `${floorRatios[t].toFixed(2)}x` : '',
+    ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) console.log(r.map((cell, c) => (c === 0 || c === 6 || c === 7 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
-  console.log(`(${N} nodes = ${2 * N} RSA-2048 certificates + 1 CA, CA creation included for every tool; ` +
-    `-par = xargs -P ${opts.jobs}; ratio = tool's median / dbtls's median; ` +
-    `tool/floor = the best ratio any issuer could reach against that tool here; ` +
-    `cpu = median user+system CPU seconds of the whole process tree)`);
+  for (const r of rows)
+    console.log(
+      r
+        .map((cell, c) => (c === 0 || c === 6 || c === 7 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+        .join('  ')
+        .trimEnd(),
+    );
+  console.log(
+    `(${N} nodes = ${2 * N} RSA-2048 certificates + 1 CA, CA creation included for every tool; ` +
+      `-par = xargs -P ${opts.jobs}; ratio = tool's median / dbtls's median; ` +
+      `tool/floor = the best ratio any issuer could reach against that tool here; ` +
+      `cpu = median user+system CPU seconds of the whole process tree)`,
+  );
   for (const t of opts.tools) console.log(`  ${t.padEnd(10)} ${versions[t].padEnd(28)} ${TOOLS[t].describe}`);
-  console.log(`(${process.version}, ${opensslVersion}, ${cpus().length} CPUs, load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ${Math.round((Date.now() - started) / 1000)} s in all)`);
+  console.log(
+    `(${process.version}, ${opensslVersion}, ${cpus().length} CPUs, load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}, ${Math.round((Date.now() - started) / 1000)} s in all)`,
+  );
   console.log(summary);
 }

@@ -53,7 +53,16 @@
 import childProcess, { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -89,10 +98,25 @@ function usage(code) {
   process.exit(code);
 }
 
-const opts = { nodes: 50, runs: 1, tools: [...ALL_TOOLS], forks: 10, concurrency: null, bashrc: false, sharedDest: false, cpuProf: null, countSftp: false, keep: false, json: false };
+const opts = {
+  nodes: 50,
+  runs: 1,
+  tools: [...ALL_TOOLS],
+  forks: 10,
+  concurrency: null,
+  bashrc: false,
+  sharedDest: false,
+  cpuProf: null,
+  countSftp: false,
+  keep: false,
+  json: false,
+};
 {
   const positive = (name, v) => {
-    if (!/^\d+$/.test(v) || Number(v) < 1) { console.error(`push.mjs: --${name} must be a positive integer, not ${v}`); usage(2); }
+    if (!/^\d+$/.test(v) || Number(v) < 1) {
+      console.error(`push.mjs: --${name} must be a positive integer, not ${v}`);
+      usage(2);
+    }
     return Number(v);
   };
   let parsed;
@@ -101,8 +125,18 @@ const opts = { nodes: 50, runs: 1, tools: [...ALL_TOOLS], forks: 10, concurrency
     const flag = { type: 'boolean' };
     parsed = parseArgs({
       options: {
-        nodes: text, runs: text, tools: text, forks: text, concurrency: text, 'cpu-prof': text,
-        bashrc: flag, 'shared-dest': flag, 'count-sftp': flag, keep: flag, json: flag, help: { type: 'boolean', short: 'h' },
+        nodes: text,
+        runs: text,
+        tools: text,
+        forks: text,
+        concurrency: text,
+        'cpu-prof': text,
+        bashrc: flag,
+        'shared-dest': flag,
+        'count-sftp': flag,
+        keep: flag,
+        json: flag,
+        help: { type: 'boolean', short: 'h' },
       },
     }).values;
   } catch (e) {
@@ -110,16 +144,29 @@ const opts = { nodes: 50, runs: 1, tools: [...ALL_TOOLS], forks: 10, concurrency
     usage(2);
   }
   if (parsed.help) usage(0);
-  for (const name of ['nodes', 'runs', 'forks', 'concurrency']) if (parsed[name] !== undefined) opts[name] = positive(name, parsed[name]);
+  for (const name of ['nodes', 'runs', 'forks', 'concurrency'])
+    if (parsed[name] !== undefined) opts[name] = positive(name, parsed[name]);
   if (parsed.tools !== undefined) {
-    const list = parsed.tools.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = parsed.tools
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = list.filter((t) => !ALL_TOOLS.includes(t));
-    if (bad.length || !list.length) { console.error(`push.mjs: unknown tool(s) ${bad.join(', ') || '(none given)'}`); usage(2); }
+    if (bad.length || !list.length) {
+      console.error(`push.mjs: unknown tool(s) ${bad.join(', ') || '(none given)'}`);
+      usage(2);
+    }
     opts.tools = ALL_TOOLS.filter((t) => list.includes(t));
   }
-  if (opts.nodes > 500) { console.error('push.mjs: --nodes is at most 500'); usage(2); }
+  if (opts.nodes > 500) {
+    console.error('push.mjs: --nodes is at most 500');
+    usage(2);
+  }
   if (parsed['cpu-prof'] !== undefined) {
-    if (!parsed['cpu-prof']) { console.error('push.mjs: --cpu-prof needs a folder'); usage(2); }
+    if (!parsed['cpu-prof']) {
+      console.error('push.mjs: --cpu-prof needs a folder');
+      usage(2);
+    }
     opts.cpuProf = resolve(parsed['cpu-prof']);
   }
   opts.countSftp = Boolean(parsed['count-sftp']);
@@ -144,7 +191,10 @@ function die(message) {
 function onPath(cmd) {
   return spawnSync('/bin/sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
-const firstLine = (s) => String(s ?? '').trim().split('\n')[0] ?? '';
+const firstLine = (s) =>
+  String(s ?? '')
+    .trim()
+    .split('\n')[0] ?? '';
 function capture(cmd, args, env = process.env) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env });
   return r.error ? '' : `${r.stdout ?? ''}${r.stderr ?? ''}`;
@@ -155,29 +205,42 @@ const dpkgVersion = (pkg) => firstLine(capture('dpkg-query', ['-W', '-f', '${Ver
   const missing = [];
   if (!existsSync(cli)) missing.push(`${cli} (run \`make build\` in ${repo})`);
   if (!existsSync(harness)) missing.push(`${harness} (run \`make build\` in ${repo})`);
-  if (!['/usr/sbin/sshd', '/usr/local/sbin/sshd'].some(existsSync)) missing.push('sshd (openssh-server: `make system-deps`)');
+  if (!['/usr/sbin/sshd', '/usr/local/sbin/sshd'].some(existsSync))
+    missing.push('sshd (openssh-server: `make system-deps`)');
   for (const c of ['ssh', 'ssh-keygen']) if (!onPath(c)) missing.push(`${c} (openssh-client)`);
   if (opts.tools.includes('scp') && !onPath('scp')) missing.push('scp (openssh-client)');
   if (opts.tools.includes('ansible')) {
     if (!onPath('ansible')) missing.push('ansible (Debian package ansible-core)');
     if (!existsSync('/usr/bin/python3')) missing.push('/usr/bin/python3 (what Ansible runs on the nodes)');
   }
-  if (missing.length) die(`missing: ${missing.join(', ')}\n  run scripts/install-bench-deps.sh first, or choose others with --tools.`);
-  if (process.getuid?.() !== 0) die('needs root: the nodes are sshd instances that log in as root (and unshare --mount needs CAP_SYS_ADMIN).');
+  if (missing.length)
+    die(`missing: ${missing.join(', ')}\n  run scripts/install-bench-deps.sh first, or choose others with --tools.`);
+  if (process.getuid?.() !== 0)
+    die('needs root: the nodes are sshd instances that log in as root (and unshare --mount needs CAP_SYS_ADMIN).');
   if (!opts.sharedDest) {
     const u = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'true'], { encoding: 'utf8' });
     if (u.error || u.status !== 0) {
-      die(`unshare --mount does not work here (${firstLine(u.stderr) || u.error?.message || `exit ${u.status}`}): ` +
-        'each node needs its own mount namespace for its own DEST. --shared-dest runs without (and flatters dbtls and Ansible).');
+      die(
+        `unshare --mount does not work here (${firstLine(u.stderr) || u.error?.message || `exit ${u.status}`}): ` +
+          'each node needs its own mount namespace for its own DEST. --shared-dest runs without (and flatters dbtls and Ansible).',
+      );
     }
   }
 }
 
 const dbtlsVersion = (() => {
-  try { return `dbtls ${JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version}`; } catch { return 'dbtls ?'; }
+  try {
+    return `dbtls ${JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version}`;
+  } catch {
+    return 'dbtls ?';
+  }
 })();
 const ssh2Version = (() => {
-  try { return JSON.parse(readFileSync(join(repo, 'node_modules', 'ssh2', 'package.json'), 'utf8')).version; } catch { return '?'; }
+  try {
+    return JSON.parse(readFileSync(join(repo, 'node_modules', 'ssh2', 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
+  }
 })();
 const opensshVersion = firstLine(capture('ssh', ['-V']));
 const versions = {
@@ -191,8 +254,14 @@ const versions = {
 const scratch = mkdtempSync(join(tmpdir(), 'dbtls-bench-push-'));
 if (opts.tools.includes('ansible')) {
   writeFileSync(join(scratch, 'ansible.cfg'), '[defaults]\n');
-  const env = { ...process.env, ANSIBLE_CONFIG: join(scratch, 'ansible.cfg'), ANSIBLE_HOME: join(scratch, 'ansible-home'), ANSIBLE_LOCAL_TEMP: join(scratch, 'ansible-home', 'tmp') };
-  versions.ansible = `${firstLine(capture('ansible', ['--version'], env))} (Debian ansible-core ${dpkgVersion('ansible-core') ?? '?'}), ` +
+  const env = {
+    ...process.env,
+    ANSIBLE_CONFIG: join(scratch, 'ansible.cfg'),
+    ANSIBLE_HOME: join(scratch, 'ansible-home'),
+    ANSIBLE_LOCAL_TEMP: join(scratch, 'ansible-home', 'tmp'),
+  };
+  versions.ansible =
+    `${firstLine(capture('ansible', ['--version'], env))} (Debian ansible-core ${dpkgVersion('ansible-core') ?? '?'}), ` +
     `python ${firstLine(capture('/usr/bin/python3', ['--version'])).replace(/^Python /, '')}`;
 }
 const SRC = join(scratch, 'share');
@@ -217,7 +286,10 @@ const SOURCE = new Map(); // name -> { sha256, mode, size }
 for (const [name, size, mode, kind] of FILE_SET) {
   let data;
   if (kind === 'text') {
-    const line = name === 'jmxremote.access' ? (i) => `# role ${i}: access level (readonly | readwrite)\n` : (i) => `user${i}=${randomBytes(12).toString('hex')}\n`;
+    const line =
+      name === 'jmxremote.access'
+        ? (i) => `# role ${i}: access level (readonly | readwrite)\n`
+        : (i) => `user${i}=${randomBytes(12).toString('hex')}\n`;
     let s = name === 'jmxremote.access' ? 'tungsten readwrite\n' : '';
     for (let i = 0; Buffer.byteLength(s) < size; i++) s += line(i);
     data = Buffer.from(s).subarray(0, size);
@@ -236,7 +308,11 @@ const TOTAL_BYTES = [...SOURCE.values()].reduce((n, f) => n + f.size, 0);
 
 // ---- the fleet ---------------------------------------------------------------------------------
 const cleanups = [];
-const scope = { after(fn) { cleanups.push(fn); } };
+const scope = {
+  after(fn) {
+    cleanups.push(fn);
+  },
+};
 let cleaned = false;
 const controlDirs = []; // Ansible's ControlPath folders: their masters are closed at the end of each run
 async function cleanup() {
@@ -244,7 +320,11 @@ async function cleanup() {
   cleaned = true;
   for (const dir of controlDirs) closeAnsibleMasters(dir);
   for (const fn of cleanups.reverse()) {
-    try { await fn(); } catch (e) { console.error(`push.mjs: cleanup: ${e.message}`); }
+    try {
+      await fn();
+    } catch (e) {
+      console.error(`push.mjs: cleanup: ${e.message}`);
+    }
   }
   if (!opts.keep) rmSync(scratch, { recursive: true, force: true });
 }
@@ -263,7 +343,13 @@ if (!opts.sharedDest) {
   const realSpawn = childProcess.spawn;
   let slot = 0;
   childProcess.spawn = function spawnSshdInItsOwnMountNamespace(cmd, args, options) {
-    if (typeof cmd === 'string' && /\/sshd$/.test(cmd) && Array.isArray(args) && args[0] === '-D' && args.includes('-f')) {
+    if (
+      typeof cmd === 'string' &&
+      /\/sshd$/.test(cmd) &&
+      Array.isArray(args) &&
+      args[0] === '-D' &&
+      args.includes('-f')
+    ) {
       const config = args[args.indexOf('-f') + 1];
       let root = rootOfConfig.get(config);
       if (!root) {
@@ -272,8 +358,24 @@ if (!opts.sharedDest) {
         rootOfConfig.set(config, root);
       }
       // unshare and sh exec, so the PID the harness tracks is sshd's own.
-      return realSpawn('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c',
-        'mount --bind "$1" "$2" || exit 97; shift 2; exec "$@"', 'sh', root, MNT, cmd, ...args], options);
+      return realSpawn(
+        'unshare',
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          '--',
+          '/bin/sh',
+          '-c',
+          'mount --bind "$1" "$2" || exit 97; shift 2; exec "$@"',
+          'sh',
+          root,
+          MNT,
+          cmd,
+          ...args,
+        ],
+        options,
+      );
     }
     return realSpawn.apply(this, arguments);
   };
@@ -292,12 +394,19 @@ let knownHosts;
 const started = Date.now();
 const loadBefore = loadavg();
 try {
-  log(`push: ${N} sshd nodes on 127.0.0.1, ${FILE_NAMES.length} files (${TOTAL_BYTES} bytes), ${opts.runs} run(s) of ${opts.tools.join(', ')}; ${cpus().length} CPUs\n`);
+  log(
+    `push: ${N} sshd nodes on 127.0.0.1, ${FILE_NAMES.length} files (${TOTAL_BYTES} bytes), ${opts.runs} run(s) of ${opts.tools.join(', ')}; ${cpus().length} CPUs\n`,
+  );
   if (opts.keep) log(`scratch kept: ${scratch}\n`);
   const { startSshdFleet } = await import(harness);
   const t0 = Date.now();
   fleet = await startSshdFleet(scope, N, opts.bashrc ? {} : { extraConfig: ['SetEnv SHLVL=1'] });
-  nodes = fleet.map((s, i) => ({ name: nodeName(i), port: s.port, pid: s.pid, root: opts.sharedDest ? MNT : rootOfConfig.get(s.configPath) }));
+  nodes = fleet.map((s, i) => ({
+    name: nodeName(i),
+    port: s.port,
+    pid: s.pid,
+    root: opts.sharedDest ? MNT : rootOfConfig.get(s.configPath),
+  }));
   key = fleet[0].clientKeyPath;
   knownHosts = join(scratch, 'known_hosts');
   writeFileSync(knownHosts, fleet.map((s) => s.knownHostsLine()).join('\n') + '\n');
@@ -305,16 +414,25 @@ try {
   if (!opts.sharedDest) {
     const ours = readlinkSync('/proc/self/ns/mnt');
     for (const n of nodes) {
-      if (!n.root) throw new Error(`${n.name} (port ${n.port}): its sshd was not started through the mount-namespace wrapper (has the harness changed how it spawns sshd?)`);
+      if (!n.root)
+        throw new Error(
+          `${n.name} (port ${n.port}): its sshd was not started through the mount-namespace wrapper (has the harness changed how it spawns sshd?)`,
+        );
       writeFileSync(join(n.root, '.bench-node'), n.name);
       let seen = null;
-      try { seen = readFileSync(`/proc/${n.pid}/root${MNT}/.bench-node`, 'utf8'); } catch { /* checked below */ }
+      try {
+        seen = readFileSync(`/proc/${n.pid}/root${MNT}/.bench-node`, 'utf8');
+      } catch {
+        /* checked below */
+      }
       if (readlinkSync(`/proc/${n.pid}/ns/mnt`) === ours || seen !== n.name) {
         throw new Error(`${n.name} (port ${n.port}, pid ${n.pid}) does not see its own folder at ${MNT}`);
       }
     }
   }
-  log(`fleet up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${opts.sharedDest ? 'shared DEST' : 'a mount namespace per node'}; sshd ${opts.bashrc ? 'without' : 'with'} SetEnv SHLVL=1)\n`);
+  log(
+    `fleet up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${opts.sharedDest ? 'shared DEST' : 'a mount namespace per node'}; sshd ${opts.bashrc ? 'without' : 'with'} SetEnv SHLVL=1)\n`,
+  );
 } catch (e) {
   await cleanup();
   die(`could not start the fleet: ${e.message}`);
@@ -322,24 +440,33 @@ try {
 
 // The inputs every tool gets: a dbtls inventory, an Ansible inventory, the known_hosts file.
 const inventory = join(scratch, 'inv.yml');
-writeFileSync(inventory, [
-  'cluster: bench',
-  'pki: ./pki',
-  'nodes:',
-  ...nodes.map((n) => `  - { name: ${n.name}, host: 127.0.0.1, roles: [mariadb], transport: ssh, ssh: { port: ${n.port}, user: root, identityFile: ${JSON.stringify(key)} } }`),
-  '',
-].join('\n'));
+writeFileSync(
+  inventory,
+  [
+    'cluster: bench',
+    'pki: ./pki',
+    'nodes:',
+    ...nodes.map(
+      (n) =>
+        `  - { name: ${n.name}, host: 127.0.0.1, roles: [mariadb], transport: ssh, ssh: { port: ${n.port}, user: root, identityFile: ${JSON.stringify(key)} } }`,
+    ),
+    '',
+  ].join('\n'),
+);
 const hostsIni = join(scratch, 'hosts.ini');
-writeFileSync(hostsIni, [
-  '[bench]',
-  ...nodes.map((n) => `${n.name} ansible_host=127.0.0.1 ansible_port=${n.port}`),
-  '',
-  '[bench:vars]',
-  'ansible_user=root',
-  `ansible_ssh_private_key_file=${key}`,
-  `ansible_ssh_common_args='-o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes'`,
-  '',
-].join('\n'));
+writeFileSync(
+  hostsIni,
+  [
+    '[bench]',
+    ...nodes.map((n) => `${n.name} ansible_host=127.0.0.1 ansible_port=${n.port}`),
+    '',
+    '[bench:vars]',
+    'ansible_user=root',
+    `ansible_ssh_private_key_file=${key}`,
+    `ansible_ssh_common_args='-o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes'`,
+    '',
+  ].join('\n'),
+);
 const ansibleCfg = join(scratch, 'ansible.cfg');
 writeFileSync(ansibleCfg, '[defaults]\n'); // Ansible's defaults, whatever ~/.ansible.cfg says
 
@@ -347,10 +474,25 @@ writeFileSync(ansibleCfg, '[defaults]\n'); // Ansible's defaults, whatever ~/.an
 const dest = (label) => `${MNT}/${label}`;
 const profileOf = (label, tool) => join(opts.cpuProf, `${label}-${tool}.cpuprofile`);
 const dbtlsArgs = (label, tool, extra = []) => [
-  ...(opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProf, '--cpu-prof-name', `${label}-${tool}.cpuprofile`] : []),
+  ...(opts.cpuProf
+    ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProf, '--cpu-prof-name', `${label}-${tool}.cpuprofile`]
+    : []),
   ...(opts.countSftp ? ['--import', countSftp] : []),
-  cli, 'push', '-i', inventory, '--files', `${SRC}/[jpt]*`, '--files', `${SRC}/.[jpt]*`, '--dest', dest(label),
-  '--known-hosts', knownHosts, '--json', ...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : []), ...extra,
+  cli,
+  'push',
+  '-i',
+  inventory,
+  '--files',
+  `${SRC}/[jpt]*`,
+  '--files',
+  `${SRC}/.[jpt]*`,
+  '--dest',
+  dest(label),
+  '--known-hosts',
+  knownHosts,
+  '--json',
+  ...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : []),
+  ...extra,
 ];
 const ansibleEnv = (label) => {
   const dir = join(scratch, `ansible-${label}`);
@@ -370,7 +512,18 @@ const ansibleEnv = (label) => {
     ANSIBLE_SSH_CONTROL_PATH_DIR: join(dir, 'cp'),
   };
 };
-const ansibleArgs = (label, limit) => ['all', '-i', hostsIni, '-m', 'copy', '-a', `src=${SRC}/ dest=${dest(label)}/ mode=preserve`, '-f', String(opts.forks), ...(limit ? ['-l', limit] : [])];
+const ansibleArgs = (label, limit) => [
+  'all',
+  '-i',
+  hostsIni,
+  '-m',
+  'copy',
+  '-a',
+  `src=${SRC}/ dest=${dest(label)}/ mode=preserve`,
+  '-f',
+  String(opts.forks),
+  ...(limit ? ['-l', limit] : []),
+];
 
 const TOOLS = {
   dbtls: {
@@ -382,8 +535,12 @@ const TOOLS = {
     command: (label) => [process.execPath, dbtlsArgs(label, 'repush')],
   },
   scp: {
-    describe: 'sh bench/push/scp-loop.sh SRC DEST KEY KH PORT…   (for port in …; do scp -P $port -i KEY -o UserKnownHostsFile=KH -o StrictHostKeyChecking=yes -o BatchMode=yes SRC/[jpt]* root@127.0.0.1:DEST/; done)',
-    command: (label, warm) => ['/bin/sh', [scpLoop, SRC, dest(label), key, knownHosts, ...(warm ? [nodes[0]] : nodes).map((n) => String(n.port))]],
+    describe:
+      'sh bench/push/scp-loop.sh SRC DEST KEY KH PORT…   (for port in …; do scp -P $port -i KEY -o UserKnownHostsFile=KH -o StrictHostKeyChecking=yes -o BatchMode=yes SRC/[jpt]* root@127.0.0.1:DEST/; done)',
+    command: (label, warm) => [
+      '/bin/sh',
+      [scpLoop, SRC, dest(label), key, knownHosts, ...(warm ? [nodes[0]] : nodes).map((n) => String(n.port))],
+    ],
   },
   ansible: {
     describe: `ansible all -i hosts.ini -m copy -a 'src=SRC/ dest=DEST/ mode=preserve' -f ${opts.forks}`,
@@ -394,12 +551,23 @@ const TOOLS = {
 
 function closeAnsibleMasters(dir) {
   let socks = [];
-  try { socks = readdirSync(dir); } catch { return; }
-  for (const s of socks) spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${join(dir, s)}`, 'bench'], { stdio: 'ignore', timeout: 10_000 });
+  try {
+    socks = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const s of socks)
+    spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${join(dir, s)}`, 'bench'], {
+      stdio: 'ignore',
+      timeout: 10_000,
+    });
 }
 
 // ---- one timed run -----------------------------------------------------------------------------
-const GNU_TIME = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%U', 'true'], { stdio: 'ignore' }).status === 0 ? '/usr/bin/time' : null;
+const GNU_TIME =
+  existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%U', 'true'], { stdio: 'ignore' }).status === 0
+    ? '/usr/bin/time'
+    : null;
 const OUTPUT_CAP = 1 << 20;
 
 /** Busy CPU seconds of the whole machine so far (every process: the tool and the sshd side). */
@@ -421,8 +589,12 @@ function timed(tool, label, warm = false) {
     const m0 = machineCpu();
     const t0 = process.hrtime.bigint();
     const child = childProcess.spawn(cmd, args, { cwd: scratch, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d) => { if (stdout.length < OUTPUT_CAP) stdout += d; });
-    child.stderr.on('data', (d) => { if (stderr.length < OUTPUT_CAP) stderr += d; });
+    child.stdout.on('data', (d) => {
+      if (stdout.length < OUTPUT_CAP) stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      if (stderr.length < OUTPUT_CAP) stderr += d;
+    });
     child.on('error', (e) => reject(new Error(`${tool}: could not start ${toolCmd}: ${e.message}`)));
     child.on('close', (code, signal) => {
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -431,7 +603,9 @@ function timed(tool, label, warm = false) {
       try {
         const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
         if (Number.isFinite(user + sys)) cpu = user + sys;
-      } catch { /* no GNU time */ }
+      } catch {
+        /* no GNU time */
+      }
       resolve({ wall, cpu, machine, code, signal, stdout, stderr, command: `${toolCmd} ${toolArgs.join(' ')}` });
     });
   });
@@ -441,7 +615,11 @@ function timed(tool, label, warm = false) {
 /** Problems with one node's DEST folder: exactly the 8 files, right bytes, right mode. */
 function checkFolder(dir) {
   let names;
-  try { names = readdirSync(dir).sort(); } catch (e) { return [`${dir}: ${e.code ?? e.message}`]; }
+  try {
+    names = readdirSync(dir).sort();
+  } catch (e) {
+    return [`${dir}: ${e.code ?? e.message}`];
+  }
   const problems = [];
   const missing = FILE_NAMES.filter((n) => !names.includes(n));
   // With --shared-dest, dbtls nodes replace each other's fresh copies, and keep backups of them.
@@ -452,9 +630,14 @@ function checkFolder(dir) {
     const path = join(dir, name);
     const want = SOURCE.get(name);
     const st = statSync(path);
-    if (!st.isFile()) { problems.push(`${name} is not a file`); continue; }
-    if (createHash('sha256').update(readFileSync(path)).digest('hex') !== want.sha256) problems.push(`${name}: wrong bytes (${st.size} bytes)`);
-    if ((st.mode & 0o777) !== want.mode) problems.push(`${name}: mode ${(st.mode & 0o777).toString(8)}, want ${want.mode.toString(8)}`);
+    if (!st.isFile()) {
+      problems.push(`${name} is not a file`);
+      continue;
+    }
+    if (createHash('sha256').update(readFileSync(path)).digest('hex') !== want.sha256)
+      problems.push(`${name}: wrong bytes (${st.size} bytes)`);
+    if ((st.mode & 0o777) !== want.mode)
+      problems.push(`${name}: mode ${(st.mode & 0o777).toString(8)}, want ${want.mode.toString(8)}`);
   }
   return problems;
 }
@@ -487,7 +670,11 @@ function checkRun(tool, label, r, who, before) {
   }
   if (tool === 'dbtls' || tool === 'repush') {
     let report;
-    try { report = JSON.parse(r.stdout); } catch { problems.push('no JSON report on stdout'); }
+    try {
+      report = JSON.parse(r.stdout);
+    } catch {
+      problems.push('no JSON report on stdout');
+    }
     if (report) {
       const byNode = new Map((report.nodes ?? []).map((x) => [x.node, x]));
       if (report.ok !== true) problems.push(`report: ok=${report.ok}, failed: ${(report.failed ?? []).join(', ')}`);
@@ -495,11 +682,20 @@ function checkRun(tool, label, r, who, before) {
       let uploaded = 0;
       for (const n of who) {
         const x = byNode.get(n.name);
-        if (!x) { problems.push(`report: ${n.name} missing`); continue; }
+        if (!x) {
+          problems.push(`report: ${n.name} missing`);
+          continue;
+        }
         if (!x.ok) problems.push(`report: ${n.name} failed: ${x.error?.message}`);
         uploaded += x.uploaded.length;
         const [up, same] = [x.uploaded.length, x.unchanged.length];
-        if (tool === 'repush' ? up !== 0 || same !== FILE_NAMES.length : opts.sharedDest ? up + same !== FILE_NAMES.length : up !== FILE_NAMES.length) {
+        if (
+          tool === 'repush'
+            ? up !== 0 || same !== FILE_NAMES.length
+            : opts.sharedDest
+              ? up + same !== FILE_NAMES.length
+              : up !== FILE_NAMES.length
+        ) {
           problems.push(`report: ${n.name} uploaded ${up}, unchanged ${same}`);
         }
       }
@@ -517,8 +713,16 @@ function checkRun(tool, label, r, who, before) {
   if (tool === 'ansible') {
     const status = new Map();
     for (const m of r.stdout.matchAll(/^(\S+) \| (CHANGED|SUCCESS|FAILED!|UNREACHABLE!)/gm)) status.set(m[1], m[2]);
-    const bad = who.filter((n) => status.get(n.name) !== 'CHANGED' && !(opts.sharedDest && status.get(n.name) === 'SUCCESS'));
-    if (bad.length) problems.push(`ansible: ${bad.length} host(s) not CHANGED: ${bad.slice(0, 5).map((n) => `${n.name}=${status.get(n.name) ?? 'no line'}`).join(', ')}`);
+    const bad = who.filter(
+      (n) => status.get(n.name) !== 'CHANGED' && !(opts.sharedDest && status.get(n.name) === 'SUCCESS'),
+    );
+    if (bad.length)
+      problems.push(
+        `ansible: ${bad.length} host(s) not CHANGED: ${bad
+          .slice(0, 5)
+          .map((n) => `${n.name}=${status.get(n.name) ?? 'no line'}`)
+          .join(', ')}`,
+      );
     facts.changed = [...status.values()].filter((s) => s === 'CHANGED').length;
   }
   return { problems, facts };
@@ -532,8 +736,11 @@ async function runTool(tool, label, { warm = false, before } = {}) {
   const { problems, facts } = checkRun(tool, label, r, who, before);
   if (problems.length) {
     const out = `${r.stdout}\n${r.stderr}`.trim();
-    throw new Error(`${tool} (${label}) failed: ${problems.slice(0, 15).join('\n    ')}${problems.length > 15 ? `\n    … ${problems.length - 15} more` : ''}\n` +
-      `  command: ${r.command}\n` + (out ? `  output (end):\n${out.slice(-4000).replace(/^/gm, '    ')}` : '  (no output)'));
+    throw new Error(
+      `${tool} (${label}) failed: ${problems.slice(0, 15).join('\n    ')}${problems.length > 15 ? `\n    … ${problems.length - 15} more` : ''}\n` +
+        `  command: ${r.command}\n` +
+        (out ? `  output (end):\n${out.slice(-4000).replace(/^/gm, '    ')}` : '  (no output)'),
+    );
   }
   return { ...r, facts };
 }
@@ -542,7 +749,8 @@ async function runTool(tool, label, { warm = false, before } = {}) {
 const r3 = (x) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
 
 // ---- main --------------------------------------------------------------------------------------
-const timing = (r) => `${r.wall.toFixed(2)} s (${r.cpu !== null ? `cpu ${r.cpu.toFixed(2)} s, ` : ''}machine cpu ${r.machine.toFixed(2)} s)`;
+const timing = (r) =>
+  `${r.wall.toFixed(2)} s (${r.cpu !== null ? `cpu ${r.cpu.toFixed(2)} s, ` : ''}machine cpu ${r.machine.toFixed(2)} s)`;
 const ROWS = opts.tools.flatMap((t) => (t === 'dbtls' ? ['dbtls', 'repush'] : [t]));
 const results = Object.fromEntries(ROWS.map((t) => [t, []]));
 let failure = null;
@@ -596,9 +804,18 @@ const LABEL = { dbtls: 'dbtls', repush: 'dbtls re-push', scp: 'scp loop', ansibl
 const RATIO_NAME = { scp: 'scp/dbtls', ansible: 'ansible/dbtls', repush: 'first/re-push' };
 
 const parts = [];
-if (ratios.scp !== undefined) parts.push(`${ratios.scp.toFixed(1)}x faster than the scp loop (target ${TARGETS.scp}x ${target('scp').met ? 'met' : 'MISSED'})`);
-if (ratios.ansible !== undefined) parts.push(`${ratios.ansible.toFixed(1)}x faster than ansible -f ${opts.forks} (target ${TARGETS.ansible}x ${target('ansible').met ? 'met' : 'MISSED'})`);
-if (ratios.repush !== undefined) parts.push(`no-change re-push ${ratios.repush.toFixed(2)}x faster than the first (target ${TARGETS.repush}x ${target('repush').met ? 'met' : 'MISSED'})`);
+if (ratios.scp !== undefined)
+  parts.push(
+    `${ratios.scp.toFixed(1)}x faster than the scp loop (target ${TARGETS.scp}x ${target('scp').met ? 'met' : 'MISSED'})`,
+  );
+if (ratios.ansible !== undefined)
+  parts.push(
+    `${ratios.ansible.toFixed(1)}x faster than ansible -f ${opts.forks} (target ${TARGETS.ansible}x ${target('ansible').met ? 'met' : 'MISSED'})`,
+  );
+if (ratios.repush !== undefined)
+  parts.push(
+    `no-change re-push ${ratios.repush.toFixed(2)}x faster than the first (target ${TARGETS.repush}x ${target('repush').met ? 'met' : 'MISSED'})`,
+  );
 const summary = base
   ? `push (${N} nodes, ${FILE_NAMES.length} files): dbtls ${base.toFixed(2)} s; ${parts.join(', ') || 'no other tool run'}`
   : `push (${N} nodes, ${FILE_NAMES.length} files): dbtls not run; ${ROWS.map((t) => `${LABEL[t]} ${st[t].median.toFixed(2)} s`).join(', ')}`;
@@ -616,75 +833,128 @@ for (const t of ['dbtls', 'repush'].filter((x) => results[x]?.length)) {
   if (opts.cpuProf) {
     const { summarize } = await import('./push/cpuprofile.mjs');
     const file = profileOf(`${t === 'repush' ? 'dbtls' : t}-${opts.runs}`, t);
-    try { d.cpuProfile = { file, ...summarize(file) }; } catch (e) { d.cpuProfile = { file, error: e.message }; }
+    try {
+      d.cpuProfile = { file, ...summarize(file) };
+    } catch (e) {
+      d.cpuProfile = { file, error: e.message };
+    }
   }
   if (Object.keys(d).length) diagnostics[t] = d;
 }
 const isolation = opts.sharedDest
   ? 'shared: every node wrote the same folder (first pushes of dbtls and Ansible flattered)'
   : 'a mount namespace per sshd, its own folder bind-mounted at MNT: DEST is per node, as on real machines';
-const sshdNote = opts.bashrc ? "harness config only (root's .bashrc runs for each remote shell command)" : 'harness config + SetEnv SHLVL=1 on every node (root\'s .bashrc skipped; only Ansible runs remote shells)';
+const sshdNote = opts.bashrc
+  ? "harness config only (root's .bashrc runs for each remote shell command)"
+  : "harness config + SetEnv SHLVL=1 on every node (root's .bashrc skipped; only Ansible runs remote shells)";
 
 if (opts.json) {
-  process.stdout.write(JSON.stringify({
-    benchmark: 'push',
-    nodes: N,
-    files: FILE_SET.map(([name, size, mode]) => ({ name, size, mode: mode.toString(8) })),
-    bytesPerNode: TOTAL_BYTES,
-    runs: opts.runs,
-    forks: opts.forks,
-    unit: 's',
-    isolation: opts.sharedDest ? 'shared-dest' : 'mount-namespace-per-node',
-    sshd: sshdNote,
-    tools: Object.fromEntries(ROWS.map((t) => [t, {
-      command: TOOLS[t].describe,
-      version: t === 'repush' ? versions.dbtls : versions[t],
-      median: r3(st[t].median), mean: r3(st[t].mean), min: r3(st[t].min), max: r3(st[t].max),
-      times: results[t].map((r) => r3(r.wall)),
-      cpuMedian: r3(medianOf(t, 'cpu')),
-      machineCpuMedian: r3(medianOf(t, 'machine')),
-      ...(t === 'dbtls' || t === 'repush' ? { filesUploaded: results[t].map((r) => r.facts.uploaded) } : {}),
-      ...(t === 'ansible' ? { hostsChanged: results[t].map((r) => r.facts.changed) } : {}),
-      ...(ratios[t] !== undefined ? { ratio: r3(ratios[t]), ratioMeaning: RATIO_NAME[t], target: target(t) } : {}),
-    }])),
-    versions: { sshd: versions.sshd },
-    ...(Object.keys(diagnostics).length ? { diagnostics } : {}),
-    machine: {
-      node: process.version, cpus: cpus().length,
-      loadavgBefore: loadBefore.map((x) => Math.round(x * 100) / 100), loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
-      wallSeconds: Math.round((Date.now() - started) / 1000),
-    },
-    summary,
-  }, null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      {
+        benchmark: 'push',
+        nodes: N,
+        files: FILE_SET.map(([name, size, mode]) => ({ name, size, mode: mode.toString(8) })),
+        bytesPerNode: TOTAL_BYTES,
+        runs: opts.runs,
+        forks: opts.forks,
+        unit: 's',
+        isolation: opts.sharedDest ? 'shared-dest' : 'mount-namespace-per-node',
+        sshd: sshdNote,
+        tools: Object.fromEntries(
+          ROWS.map((t) => [
+            t,
+            {
+              command: TOOLS[t].describe,
+              version: t === 'repush' ? versions.dbtls : versions[t],
+              median: r3(st[t].median),
+              mean: r3(st[t].mean),
+              min: r3(st[t].min),
+              max: r3(st[t].max),
+              times: results[t].map((r) => r3(r.wall)),
+              cpuMedian: r3(medianOf(t, 'cpu')),
+              machineCpuMedian: r3(medianOf(t, 'machine')),
+              ...(t === 'dbtls' || t === 'repush' ? { filesUploaded: results[t].map((r) => r.facts.uploaded) } : {}),
+              ...(t === 'ansible' ? { hostsChanged: results[t].map((r) => r.facts.changed) } : {}),
+              ...(ratios[t] !== undefined
+                ? { ratio: r3(ratios[t]), ratioMeaning: RATIO_NAME[t], target: target(t) }
+                : {}),
+            },
+          ]),
+        ),
+        versions: { sshd: versions.sshd },
+        ...(Object.keys(diagnostics).length ? { diagnostics } : {}),
+        machine: {
+          node: process.version,
+          cpus: cpus().length,
+          loadavgBefore: loadBefore.map((x) => Math.round(x * 100) / 100),
+          loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+          wallSeconds: Math.round((Date.now() - started) / 1000),
+        },
+        summary,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 } else {
   const rows = [['', 'median', 'min', 'max', 'cpu', 'machine cpu', 'runs', 'ratio', 'target']];
   for (const t of ROWS) {
     const s = st[t];
     const cpu = medianOf(t, 'cpu');
-    rows.push([LABEL[t], `${s.median.toFixed(2)} s`, `${s.min.toFixed(2)} s`, `${s.max.toFixed(2)} s`,
-      cpu !== null ? `${cpu.toFixed(2)} s` : '-', `${medianOf(t, 'machine').toFixed(2)} s`, String(s.n),
+    rows.push([
+      LABEL[t],
+      `${s.median.toFixed(2)} s`,
+      `${s.min.toFixed(2)} s`,
+      `${s.max.toFixed(2)} s`,
+      cpu !== null ? `${cpu.toFixed(2)} s` : '-',
+      `${medianOf(t, 'machine').toFixed(2)} s`,
+      String(s.n),
       ratios[t] !== undefined ? `${RATIO_NAME[t]} ${ratios[t].toFixed(2)}x` : '',
-      target(t) ? `${target(t).want} ${target(t).met ? 'met' : 'MISSED'}` : '']);
+      target(t) ? `${target(t).want} ${target(t).met ? 'met' : 'MISSED'}` : '',
+    ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) console.log(r.map((cell, c) => (c === 0 || c >= 7 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
-  console.log(`(${N} nodes x ${FILE_NAMES.length} files, ${TOTAL_BYTES} bytes per node; wall time of the whole process; ` +
-    'cpu = user+system seconds of the tool\'s process tree (GNU time; Ansible\'s persistent SSH masters not included); ' +
-    'machine cpu = every process on the machine during the run, the sshd side included)');
+  for (const r of rows)
+    console.log(
+      r
+        .map((cell, c) => (c === 0 || c >= 7 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+        .join('  ')
+        .trimEnd(),
+    );
+  console.log(
+    `(${N} nodes x ${FILE_NAMES.length} files, ${TOTAL_BYTES} bytes per node; wall time of the whole process; ` +
+      "cpu = user+system seconds of the tool's process tree (GNU time; Ansible's persistent SSH masters not included); " +
+      'machine cpu = every process on the machine during the run, the sshd side included)',
+  );
   console.log(`  DEST: ${isolation}`);
   console.log(`  sshd: ${versions.sshd}; ${sshdNote}`);
-  for (const t of ROWS) console.log(`  ${LABEL[t].padEnd(13)} ${t === 'repush' ? '' : `${versions[t]}\n                `}${TOOLS[t].describe}`);
+  for (const t of ROWS)
+    console.log(
+      `  ${LABEL[t].padEnd(13)} ${t === 'repush' ? '' : `${versions[t]}\n                `}${TOOLS[t].describe}`,
+    );
   for (const [t, d] of Object.entries(diagnostics)) {
     if (d.sftpRequests) {
       const { total, ...kinds } = d.sftpRequests;
-      console.log(`  ${LABEL[t]}: ${total} SFTP requests, ${d.sftpRequestsPerNode} per node (${d.sftpRequestsPerFile} per file): ` +
-        Object.entries(kinds).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', '));
+      console.log(
+        `  ${LABEL[t]}: ${total} SFTP requests, ${d.sftpRequestsPerNode} per node (${d.sftpRequestsPerFile} per file): ` +
+          Object.entries(kinds)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+      );
     }
     if (d.cpuProfile) {
       const { format } = await import('./push/cpuprofile.mjs');
-      console.log(`  ${LABEL[t]} CPU profile ${d.cpuProfile.file}:\n${d.cpuProfile.error ? `    (${d.cpuProfile.error})` : format(d.cpuProfile)}`);
+      console.log(
+        `  ${LABEL[t]} CPU profile ${d.cpuProfile.file}:\n${d.cpuProfile.error ? `    (${d.cpuProfile.error})` : format(d.cpuProfile)}`,
+      );
     }
   }
-  console.log(`(${process.version}, ${cpus().length} CPUs, load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ${Math.round((Date.now() - started) / 1000)} s in all)`);
+  console.log(
+    `(${process.version}, ${cpus().length} CPUs, load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}, ${Math.round((Date.now() - started) / 1000)} s in all)`,
+  );
   console.log(summary);
 }

@@ -21,11 +21,19 @@ import { parseArgs } from 'node:util';
 import { stats } from './stats.mjs';
 
 const EXPECTED = [
-  'ca.pem', 'ca-key.pem', 'server-cert.pem', 'server-key.pem',
-  'client-cert.pem', 'client-key.pem', 'private_key.pem', 'public_key.pem',
+  'ca.pem',
+  'ca-key.pem',
+  'server-cert.pem',
+  'server-key.pem',
+  'client-cert.pem',
+  'client-key.pem',
+  'private_key.pem',
+  'public_key.pem',
 ];
 const PEM_HEADER = {
-  'ca.pem': 'CERTIFICATE', 'server-cert.pem': 'CERTIFICATE', 'client-cert.pem': 'CERTIFICATE',
+  'ca.pem': 'CERTIFICATE',
+  'server-cert.pem': 'CERTIFICATE',
+  'client-cert.pem': 'CERTIFICATE',
   'public_key.pem': 'PUBLIC KEY',
 };
 const MIN_RECOMMENDED_RUNS = 10;
@@ -46,18 +54,31 @@ const opts = { runs: 15, suffix: '8_0_36', json: false };
 {
   let parsed;
   try {
-    parsed = parseArgs({ options: { runs: { type: 'string' }, suffix: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+    parsed = parseArgs({
+      options: {
+        runs: { type: 'string' },
+        suffix: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (e) {
     console.error(`setup.mjs: ${e.message}`);
     usage(2);
   }
   if (parsed.help) usage(0);
   if (parsed.runs !== undefined) {
-    if (!/^\d+$/.test(parsed.runs) || Number(parsed.runs) < 1) { console.error(`setup.mjs: --runs must be a positive integer, not ${parsed.runs}`); usage(2); }
+    if (!/^\d+$/.test(parsed.runs) || Number(parsed.runs) < 1) {
+      console.error(`setup.mjs: --runs must be a positive integer, not ${parsed.runs}`);
+      usage(2);
+    }
     opts.runs = Number(parsed.runs);
   }
   if (parsed.suffix !== undefined) {
-    if (!/^[A-Za-z0-9_]{1,17}$/.test(parsed.suffix)) { console.error('setup.mjs: --suffix takes 1-17 letters, digits or _'); usage(2); }
+    if (!/^[A-Za-z0-9_]{1,17}$/.test(parsed.suffix)) {
+      console.error('setup.mjs: --suffix takes 1-17 letters, digits or _');
+      usage(2);
+    }
     opts.suffix = parsed.suffix;
   }
   opts.json = Boolean(parsed.json);
@@ -78,7 +99,11 @@ if (!existsSync(baseline)) die(`${baseline} is missing.`);
 const osslVersion = spawnSync('openssl', ['version'], { encoding: 'utf8' });
 if (osslVersion.error || osslVersion.status !== 0) die('openssl is not on PATH: the baseline needs it.');
 const dbtlsVersion = (() => {
-  try { return JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version; } catch { return 'unknown'; }
+  try {
+    return JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
 })();
 
 const SIDES = {
@@ -101,14 +126,22 @@ function runOnce(side) {
     let output = '';
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
     child.on('error', (e) => reject(new Error(`${side}: could not start ${cmd}: ${e.message}`)));
     child.on('close', (code, signal) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const fail = (why) => reject(new Error(
-        `${side} run ${runCounter} failed: ${why}\n  command: ${cmd} ${args.join(' ')}\n` +
-        (output.trim() ? `  output:\n${output.trim().slice(-4000).replace(/^/gm, '    ')}` : '  (no output)')));
+      const fail = (why) =>
+        reject(
+          new Error(
+            `${side} run ${runCounter} failed: ${why}\n  command: ${cmd} ${args.join(' ')}\n` +
+              (output.trim() ? `  output:\n${output.trim().slice(-4000).replace(/^/gm, '    ')}` : '  (no output)'),
+          ),
+        );
       if (code !== 0) return fail(signal ? `killed by ${signal}` : `exit status ${code}`);
       const problems = checkFiles(dir);
       if (problems.length) return fail(problems.join('; '));
@@ -123,9 +156,15 @@ function checkFiles(dir) {
   const problems = [];
   const present = new Set(readdirSync(dir));
   for (const name of EXPECTED) {
-    if (!present.has(name)) { problems.push(`${name} missing`); continue; }
+    if (!present.has(name)) {
+      problems.push(`${name} missing`);
+      continue;
+    }
     const st = statSync(join(dir, name));
-    if (!st.isFile() || st.size === 0) { problems.push(`${name} empty or not a file`); continue; }
+    if (!st.isFile() || st.size === 0) {
+      problems.push(`${name} empty or not a file`);
+      continue;
+    }
     const text = readFileSync(join(dir, name), 'utf8');
     const want = PEM_HEADER[name];
     const header = /^-----BEGIN ([A-Z ]+)-----/m.exec(text)?.[1];
@@ -147,7 +186,8 @@ const times = { dbtls: [], openssl: [] };
 const loadBefore = loadavg();
 
 try {
-  if (opts.runs < MIN_RECOMMENDED_RUNS) log(`note: ${opts.runs} runs per side; at least ${MIN_RECOMMENDED_RUNS} are recommended\n`);
+  if (opts.runs < MIN_RECOMMENDED_RUNS)
+    log(`note: ${opts.runs} runs per side; at least ${MIN_RECOMMENDED_RUNS} are recommended\n`);
   log(`warm-up: dbtls ${r1(await runOnce('dbtls'))} ms, openssl ${r1(await runOnce('openssl'))} ms\n`);
   for (let i = 0; i < opts.runs; i++) {
     for (const side of ['dbtls', 'openssl']) times[side].push(await runOnce(side));
@@ -172,17 +212,38 @@ const summary =
 
 if (opts.json) {
   const round = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, k === 'n' ? v : r2(v)]));
-  process.stdout.write(JSON.stringify({
-    benchmark: 'setup',
-    runs: opts.runs,
-    suffix: opts.suffix,
-    unit: 'ms',
-    dbtls: { command: `node dist/cli/main.js setup --datadir DIR --suffix ${opts.suffix}`, version: dbtlsVersion, ...round(st.dbtls), times: times.dbtls.map(r2) },
-    openssl: { command: `sh bench/openssl-setup.sh DIR ${opts.suffix}`, version: osslVersion.stdout.trim(), ...round(st.openssl), times: times.openssl.map(r2) },
-    ratio: { median: Math.round(ratio.median * 1000) / 1000, mean: Math.round(ratio.mean * 1000) / 1000 },
-    machine: { node: process.version, cpus: cpus().length, loadavgBefore: loadBefore.map(r2), loadavgAfter: loadavg().map(r2) },
-    summary,
-  }, null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      {
+        benchmark: 'setup',
+        runs: opts.runs,
+        suffix: opts.suffix,
+        unit: 'ms',
+        dbtls: {
+          command: `node dist/cli/main.js setup --datadir DIR --suffix ${opts.suffix}`,
+          version: dbtlsVersion,
+          ...round(st.dbtls),
+          times: times.dbtls.map(r2),
+        },
+        openssl: {
+          command: `sh bench/openssl-setup.sh DIR ${opts.suffix}`,
+          version: osslVersion.stdout.trim(),
+          ...round(st.openssl),
+          times: times.openssl.map(r2),
+        },
+        ratio: { median: Math.round(ratio.median * 1000) / 1000, mean: Math.round(ratio.mean * 1000) / 1000 },
+        machine: {
+          node: process.version,
+          cpus: cpus().length,
+          loadavgBefore: loadBefore.map(r2),
+          loadavgAfter: loadavg().map(r2),
+        },
+        summary,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 } else {
   const rows = [['', 'median', 'mean', 'min', 'max', 'sd']];
   for (const side of ['dbtls', 'openssl']) {
@@ -191,7 +252,17 @@ if (opts.json) {
   }
   rows.push(['dbtls/openssl', `${ratio.median.toFixed(2)}x`, `${ratio.mean.toFixed(2)}x`, '', '', '']);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) console.log(r.map((cell, c) => (c ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
-  console.log(`(${process.version}, ${osslVersion.stdout.trim()}, ${cpus().length} CPUs, load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  for (const r of rows)
+    console.log(
+      r
+        .map((cell, c) => (c ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+        .join('  ')
+        .trimEnd(),
+    );
+  console.log(
+    `(${process.version}, ${osslVersion.stdout.trim()}, ${cpus().length} CPUs, load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')})`,
+  );
   console.log(summary);
 }

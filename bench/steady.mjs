@@ -25,7 +25,16 @@
 // been built (`make build`). --cli times another build (e.g. an older checkout's dist/cli/main.js).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,21 +65,40 @@ const opts = { runs: 5, nodes: 100, slack: 1.5, cli: join(repo, 'dist', 'cli', '
   let parsed;
   try {
     const text = { type: 'string' };
-    parsed = parseArgs({ options: { runs: text, nodes: text, slack: text, cli: text, keep: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+    parsed = parseArgs({
+      options: {
+        runs: text,
+        nodes: text,
+        slack: text,
+        cli: text,
+        keep: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (e) {
     console.error(`steady.mjs: ${e.message}`);
     usage(2);
   }
   if (parsed.help) usage(0);
   const positive = (name, v, min = 1) => {
-    if (!/^\d+$/.test(v) || Number(v) < min) { console.error(`steady.mjs: --${name} must be a whole number of at least ${min}, not ${v}`); usage(2); }
+    if (!/^\d+$/.test(v) || Number(v) < min) {
+      console.error(`steady.mjs: --${name} must be a whole number of at least ${min}, not ${v}`);
+      usage(2);
+    }
     return Number(v);
   };
   if (parsed.runs !== undefined) opts.runs = positive('runs', parsed.runs);
   if (parsed.nodes !== undefined) opts.nodes = positive('nodes', parsed.nodes, 16);
-  if (opts.nodes > 4000) { console.error('steady.mjs: --nodes is at most 4000'); usage(2); }
+  if (opts.nodes > 4000) {
+    console.error('steady.mjs: --nodes is at most 4000');
+    usage(2);
+  }
   if (parsed.slack !== undefined) {
-    if (!/^\d+(\.\d+)?$/.test(parsed.slack) || Number(parsed.slack) < 1) { console.error(`steady.mjs: --slack must be a number >= 1, not ${parsed.slack}`); usage(2); }
+    if (!/^\d+(\.\d+)?$/.test(parsed.slack) || Number(parsed.slack) < 1) {
+      console.error(`steady.mjs: --slack must be a number >= 1, not ${parsed.slack}`);
+      usage(2);
+    }
     opts.slack = Number(parsed.slack);
   }
   if (parsed.cli !== undefined) opts.cli = resolve(parsed.cli);
@@ -120,9 +148,16 @@ function fleetInventory(n) {
     const role = k < 6 ? 'db' : k === 6 ? 'proxy' : 'tidb';
     const roles = k < 6 ? '[mysql, tungsten]' : k === 6 ? '[proxysql]' : '[tidb]';
     const name = `${role}${String(i).padStart(pad, '0')}`;
-    lines.push(`  - { name: ${name}, host: 10.2.${Math.floor(i / 256)}.${i % 256}, roles: ${roles}, sans: [${name}.example.com], transport: local }`);
+    lines.push(
+      `  - { name: ${name}, host: 10.2.${Math.floor(i / 256)}.${i % 256}, roles: ${roles}, sans: [${name}.example.com], transport: local }`,
+    );
   }
-  lines.push('clients:', '  - { name: app, keystore: pkcs12 }', '  - { name: legacy, keystore: jks }', '  - { name: repl, commonName: replication }');
+  lines.push(
+    'clients:',
+    '  - { name: app, keystore: pkcs12 }',
+    '  - { name: legacy, keystore: jks }',
+    '  - { name: repl, commonName: replication }',
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -135,7 +170,10 @@ const SCALES = [
 const scratch = mkdtempSync(join(tmpdir(), 'dbtls-bench-steady-'));
 if (!opts.keep) process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
-const GNU_TIME = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%U', 'true'], { stdio: 'ignore' }).status === 0 ? '/usr/bin/time' : null;
+const GNU_TIME =
+  existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%U', 'true'], { stdio: 'ignore' }).status === 0
+    ? '/usr/bin/time'
+    : null;
 // The children get no store password or CA passphrase from this shell: the kept ones are used.
 const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DBTLS_')));
 const OUTPUT_CAP = 16000;
@@ -147,11 +185,17 @@ function runProcess(cmd, args, cwd) {
   const [c, a] = GNU_TIME ? [GNU_TIME, ['-f', '%U %S', '-o', cpuFile, cmd, ...args]] : [cmd, args];
   return new Promise((resolvePromise, reject) => {
     let output = '';
-    const keep = (d) => { output += d; if (output.length > 2 * OUTPUT_CAP) output = output.slice(-OUTPUT_CAP); };
+    const keep = (d) => {
+      output += d;
+      if (output.length > 2 * OUTPUT_CAP) output = output.slice(-OUTPUT_CAP);
+    };
     const t0 = process.hrtime.bigint();
     const child = spawn(c, a, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
     let stdout = '';
-    child.stdout.on('data', (d) => { stdout += d; keep(d); });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      keep(d);
+    });
     child.stderr.on('data', keep);
     child.on('error', (e) => reject(new Error(`could not start ${cmd}: ${e.message}`)));
     child.on('close', (code, signal) => {
@@ -160,7 +204,9 @@ function runProcess(cmd, args, cwd) {
       try {
         const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
         if (Number.isFinite(user + sys)) cpu = user + sys;
-      } catch { /* no GNU time */ }
+      } catch {
+        /* no GNU time */
+      }
       rmSync(cpuFile, { force: true });
       resolvePromise({ wall, cpu, code: signal ? `killed by ${signal}` : code, output, stdout });
     });
@@ -197,12 +243,17 @@ async function prepare(scale, index) {
   mkdirSync(dir);
   writeFileSync(join(dir, 'inv.yml'), scale.inventory());
   const up = await runProcess(process.execPath, [opts.cli, 'apply', '-i', 'inv.yml', '--local-root', 'nodes'], dir);
-  if (up.code !== 0) throw new Error(`${scale.name}: the untimed first apply failed (${up.code}):\n${up.output.trim().slice(-4000)}`);
+  if (up.code !== 0)
+    throw new Error(`${scale.name}: the untimed first apply failed (${up.code}):\n${up.output.trim().slice(-4000)}`);
   const manifest = JSON.parse(readFileSync(join(dir, 'pki', 'manifest.json'), 'utf8'));
   const certs = [manifest.ca?.cert ?? 'ca.pem', ...manifest.certificates.map((c) => c.cert)];
-  for (const c of certs) if (!/^[A-Za-z0-9._/-]+$/.test(c)) throw new Error(`${scale.name}: unexpected certificate path ${c}`);
+  for (const c of certs)
+    if (!/^[A-Za-z0-9._/-]+$/.test(c)) throw new Error(`${scale.name}: unexpected certificate path ${c}`);
   // What a cron job does: one openssl per certificate; the first that has expired fails the loop.
-  writeFileSync(join(dir, 'checkend.sh'), `#!/bin/sh\nset -e\nfor f in ${certs.join(' ')}; do\n  openssl x509 -checkend 0 -noout -in "$f" >/dev/null\ndone\n`);
+  writeFileSync(
+    join(dir, 'checkend.sh'),
+    `#!/bin/sh\nset -e\nfor f in ${certs.join(' ')}; do\n  openssl x509 -checkend 0 -noout -in "$f" >/dev/null\ndone\n`,
+  );
   const nodes = new Set(manifest.certificates.filter((c) => c.owner.kind === 'node').map((c) => c.owner.name)).size;
   const state = () => new Map([...snapshot(join(dir, 'pki')), ...snapshot(join(dir, 'nodes'))]);
   return { ...scale, dir, certs: certs.length, stores: manifest.stores.length, nodes, state, before: state() };
@@ -225,17 +276,27 @@ const DESCRIBE = {
 async function timed(s, command) {
   const [cmd, args, cwd] = COMMAND_LINES[command](s);
   const r = await runProcess(cmd, args, cwd);
-  const fail = (why) => new Error(`${s.name}: ${command} failed: ${why}\n  command: ${cmd} ${args.join(' ')}\n  directory: ${cwd}\n` +
-    (r.output.trim() ? `  output (end):\n${r.output.trim().slice(-4000).replace(/^/gm, '    ')}` : '  (no output)'));
+  const fail = (why) =>
+    new Error(
+      `${s.name}: ${command} failed: ${why}\n  command: ${cmd} ${args.join(' ')}\n  directory: ${cwd}\n` +
+        (r.output.trim() ? `  output (end):\n${r.output.trim().slice(-4000).replace(/^/gm, '    ')}` : '  (no output)'),
+    );
   if (r.code !== 0) throw fail(`exit status ${r.code}`);
   if (command === 'check' && !/^all \d+ ok\b/m.test(r.stdout)) throw fail('check did not report every item ok');
   if (command === 'issue' || command === 'apply') {
     let report;
-    try { report = JSON.parse(r.stdout); } catch { throw fail('no JSON report'); }
+    try {
+      report = JSON.parse(r.stdout);
+    } catch {
+      throw fail('no JSON report');
+    }
     if (report.changed !== false) throw fail(`changed is ${JSON.stringify(report.changed)}, not false`);
   }
   const diff = changedFiles(s.before, s.state());
-  if (diff.length) throw fail(`a no-change run changed files: ${diff.slice(0, 10).join(', ')}${diff.length > 10 ? ` … ${diff.length - 10} more` : ''}`);
+  if (diff.length)
+    throw fail(
+      `a no-change run changed files: ${diff.slice(0, 10).join(', ')}${diff.length > 10 ? ` … ${diff.length - 10} more` : ''}`,
+    );
   return { wall: r.wall, cpu: r.cpu };
 }
 
@@ -245,7 +306,9 @@ const loadBefore = loadavg();
 const started = Date.now();
 const prepared = [];
 const times = {};
-log(`steady: check, no-change issue and apply vs the openssl -checkend loop; ${opts.runs} run(s); ${cpus().length} CPUs\n`);
+log(
+  `steady: check, no-change issue and apply vs the openssl -checkend loop; ${opts.runs} run(s); ${cpus().length} CPUs\n`,
+);
 if (opts.keep) log(`folders kept under ${scratch}\n`);
 try {
   for (const [i, scale] of SCALES.entries()) {
@@ -284,62 +347,134 @@ const results = prepared.map((s) => ({
   nodes: s.nodes,
   certificates: s.certs,
   stores: s.stores,
-  commands: Object.fromEntries(COMMANDS.map((c) => {
-    const st = stats(times[s.name][c].wall);
-    const ratio = c === 'loop' ? null : st.median / median(s.name, 'loop');
-    return [c, {
-      median: r3(st.median), min: r3(st.min), max: r3(st.max), times: times[s.name][c].wall.map(r3),
-      ...(cpuMedian(s.name, c) !== null ? { cpuMedian: r3(cpuMedian(s.name, c)) } : {}),
-      ...(ratio !== null ? { overLoop: r3(ratio), target: { want: `<= ${RATIO_TARGET}x the loop`, met: ratio <= RATIO_TARGET } } : {}),
-    }];
-  })),
+  commands: Object.fromEntries(
+    COMMANDS.map((c) => {
+      const st = stats(times[s.name][c].wall);
+      const ratio = c === 'loop' ? null : st.median / median(s.name, 'loop');
+      return [
+        c,
+        {
+          median: r3(st.median),
+          min: r3(st.min),
+          max: r3(st.max),
+          times: times[s.name][c].wall.map(r3),
+          ...(cpuMedian(s.name, c) !== null ? { cpuMedian: r3(cpuMedian(s.name, c)) } : {}),
+          ...(ratio !== null
+            ? { overLoop: r3(ratio), target: { want: `<= ${RATIO_TARGET}x the loop`, met: ratio <= RATIO_TARGET } }
+            : {}),
+        },
+      ];
+    }),
+  ),
 }));
-const scaling = Object.fromEntries(COMMANDS.map((c) => {
-  const x = median(big.name, c) / median(small.name, c);
-  return [c, { ratio: r3(x), want: `<= ${r3(nodeRatio * opts.slack)} (${big.nodes}/${small.nodes} nodes x ${opts.slack})`, met: c === 'loop' ? null : x <= nodeRatio * opts.slack }];
-}));
+const scaling = Object.fromEntries(
+  COMMANDS.map((c) => {
+    const x = median(big.name, c) / median(small.name, c);
+    return [
+      c,
+      {
+        ratio: r3(x),
+        want: `<= ${r3(nodeRatio * opts.slack)} (${big.nodes}/${small.nodes} nodes x ${opts.slack})`,
+        met: c === 'loop' ? null : x <= nodeRatio * opts.slack,
+      },
+    ];
+  }),
+);
 const missed = [
-  ...results.flatMap((r) => COMMANDS.filter((c) => r.commands[c].target && !r.commands[c].target.met).map((c) => `${c} on ${r.inventory} ${r.commands[c].overLoop}x the loop`)),
-  ...COMMANDS.filter((c) => scaling[c].met === false).map((c) => `${c} scales ${scaling[c].ratio}x for ${r3(nodeRatio)}x the nodes`),
+  ...results.flatMap((r) =>
+    COMMANDS.filter((c) => r.commands[c].target && !r.commands[c].target.met).map(
+      (c) => `${c} on ${r.inventory} ${r.commands[c].overLoop}x the loop`,
+    ),
+  ),
+  ...COMMANDS.filter((c) => scaling[c].met === false).map(
+    (c) => `${c} scales ${scaling[c].ratio}x for ${r3(nodeRatio)}x the nodes`,
+  ),
 ];
-const summary = `steady: ${results.map((r) => `${r.inventory}: ${COMMANDS.filter((c) => c !== 'loop').map((c) => `${c} ${r.commands[c].median.toFixed(2)} s (${r.commands[c].overLoop.toFixed(2)}x)`).join(', ')} vs loop ${r.commands.loop.median.toFixed(2)} s`).join('; ')}; ` +
-  (missed.length ? `target MISSED: ${missed.join('; ')}` : `target met (<= ${RATIO_TARGET}x the loop, linear in nodes)`);
+const summary =
+  `steady: ${results
+    .map(
+      (r) =>
+        `${r.inventory}: ${COMMANDS.filter((c) => c !== 'loop')
+          .map((c) => `${c} ${r.commands[c].median.toFixed(2)} s (${r.commands[c].overLoop.toFixed(2)}x)`)
+          .join(', ')} vs loop ${r.commands.loop.median.toFixed(2)} s`,
+    )
+    .join('; ')}; ` +
+  (missed.length
+    ? `target MISSED: ${missed.join('; ')}`
+    : `target met (<= ${RATIO_TARGET}x the loop, linear in nodes)`);
 
 if (opts.json) {
-  process.stdout.write(JSON.stringify({
-    benchmark: 'steady',
-    runs: opts.runs,
-    unit: 's',
-    cli: opts.cli,
-    version: dbtlsVersion,
-    commands: DESCRIBE,
-    results,
-    scaling,
-    targetMet: missed.length === 0,
-    machine: {
-      node: process.version, openssl: opensslVersion, cpus: cpus().length,
-      loadavgBefore: loadBefore.map((x) => Math.round(x * 100) / 100), loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
-      wallSeconds: Math.round((Date.now() - started) / 1000),
-    },
-    summary,
-  }, null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      {
+        benchmark: 'steady',
+        runs: opts.runs,
+        unit: 's',
+        cli: opts.cli,
+        version: dbtlsVersion,
+        commands: DESCRIBE,
+        results,
+        scaling,
+        targetMet: missed.length === 0,
+        machine: {
+          node: process.version,
+          openssl: opensslVersion,
+          cpus: cpus().length,
+          loadavgBefore: loadBefore.map((x) => Math.round(x * 100) / 100),
+          loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+          wallSeconds: Math.round((Date.now() - started) / 1000),
+        },
+        summary,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 } else {
   const rows = [['inventory', 'command', 'median', 'min', 'max', 'cpu', 'x loop', 'target']];
   for (const r of results) {
     for (const c of COMMANDS) {
       const m = r.commands[c];
-      rows.push([`${r.inventory} (${r.nodes} nodes, ${r.certificates} certs)`, c, `${m.median.toFixed(2)} s`, `${m.min.toFixed(2)} s`, `${m.max.toFixed(2)} s`,
-        m.cpuMedian !== undefined ? `${m.cpuMedian.toFixed(2)} s` : '-', m.overLoop !== undefined ? `${m.overLoop.toFixed(2)}x` : '',
-        m.target ? `${m.target.want} ${m.target.met ? 'met' : 'MISSED'}` : '']);
+      rows.push([
+        `${r.inventory} (${r.nodes} nodes, ${r.certificates} certs)`,
+        c,
+        `${m.median.toFixed(2)} s`,
+        `${m.min.toFixed(2)} s`,
+        `${m.max.toFixed(2)} s`,
+        m.cpuMedian !== undefined ? `${m.cpuMedian.toFixed(2)} s` : '-',
+        m.overLoop !== undefined ? `${m.overLoop.toFixed(2)}x` : '',
+        m.target ? `${m.target.want} ${m.target.met ? 'met' : 'MISSED'}` : '',
+      ]);
     }
   }
   for (const c of COMMANDS) {
-    rows.push([`scaling ${big.nodes}/${small.nodes} nodes`, c, `${scaling[c].ratio.toFixed(2)}x`, '', '', '', '', scaling[c].met === null ? '(reference)' : `${scaling[c].want} ${scaling[c].met ? 'met' : 'MISSED'}`]);
+    rows.push([
+      `scaling ${big.nodes}/${small.nodes} nodes`,
+      c,
+      `${scaling[c].ratio.toFixed(2)}x`,
+      '',
+      '',
+      '',
+      '',
+      scaling[c].met === null ? '(reference)' : `${scaling[c].want} ${scaling[c].met ? 'met' : 'MISSED'}`,
+    ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) console.log(r.map((cell, c) => (c <= 1 || c === 7 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
-  console.log('(x loop = the command\'s median / the openssl loop\'s median on the same inventory; cpu = median user+system CPU seconds of the process tree)');
+  for (const r of rows)
+    console.log(
+      r
+        .map((cell, c) => (c <= 1 || c === 7 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+        .join('  ')
+        .trimEnd(),
+    );
+  console.log(
+    "(x loop = the command's median / the openssl loop's median on the same inventory; cpu = median user+system CPU seconds of the process tree)",
+  );
   for (const c of COMMANDS) console.log(`  ${c.padEnd(6)} ${DESCRIBE[c]}`);
-  console.log(`(${dbtlsVersion} at ${opts.cli}; ${process.version}, ${opensslVersion}, ${cpus().length} CPUs, load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ${Math.round((Date.now() - started) / 1000)} s in all)`);
+  console.log(
+    `(${dbtlsVersion} at ${opts.cli}; ${process.version}, ${opensslVersion}, ${cpus().length} CPUs, load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}, ${Math.round((Date.now() - started) / 1000)} s in all)`,
+  );
   console.log(summary);
 }

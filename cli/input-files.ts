@@ -9,7 +9,16 @@ import { isDbtlsError, usageError, type DbtlsError } from '../lib/errors.js';
 import { readGivenFile, type GivenFileOptions } from '../lib/store/safe-fs.js';
 
 /** Read as files; a pipe is refused (a device or FIFO would be read without end, or block). */
-const FILE_OPTIONS = new Set(['--inventory', '--ca-cert', '--ca-key', '--answers', '--cert', '--key', '--chain', '--ca']);
+const FILE_OPTIONS = new Set([
+  '--inventory',
+  '--ca-cert',
+  '--ca-key',
+  '--answers',
+  '--cert',
+  '--key',
+  '--chain',
+  '--ca',
+]);
 /** Secrets: a regular file or a pipe (process substitution keeps them off the disk). */
 export const SECRET_FILE_OPTIONS = new Set(['--ca-passphrase-file', '--ssh-passphrase-file', '--storepass-file']);
 
@@ -74,7 +83,12 @@ export function checkInputFileOptions(command: Command): void {
     const flag = opt.long;
     if (!flag || !(FILE_OPTIONS.has(flag) || SECRET_FILE_OPTIONS.has(flag))) continue;
     const value: unknown = command.getOptionValue(opt.attributeName());
-    const paths = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+    const paths =
+      typeof value === 'string'
+        ? [value]
+        : Array.isArray(value)
+          ? value.filter((v): v is string => typeof v === 'string')
+          : [];
     for (const p of paths) checkInputFile(flag, p);
   }
 }
@@ -82,7 +96,11 @@ export function checkInputFileOptions(command: Command): void {
 /** Reads PATH given for FLAG, bounded; a missing, special or oversized file is a usage error naming both. */
 export async function readInputFile(flag: string, path: string, opts: GivenFileOptions = {}): Promise<Buffer> {
   try {
-    return await readGivenFile(path, { allowPipe: SECRET_FILE_OPTIONS.has(flag), ...(SECRET_FILE_OPTIONS.has(flag) ? { maxBytes: MAX_SECRET_BYTES } : {}), ...opts });
+    return await readGivenFile(path, {
+      allowPipe: SECRET_FILE_OPTIONS.has(flag),
+      ...(SECRET_FILE_OPTIONS.has(flag) ? { maxBytes: MAX_SECRET_BYTES } : {}),
+      ...opts,
+    });
   } catch (e) {
     throw fileError(flag, path, e);
   }

@@ -49,6 +49,11 @@ async function checkPkiFolder(cluster: Cluster): Promise<void> {
     else if (code !== 'ENOENT') problem = `the PKI folder ${cluster.pki} cannot be read: ${(e as Error).message}`;
   }
   if (problem) {
-    throw inputError('pki-not-a-folder', problem, { file: cluster.file, field: 'pki' }, 'point pki: in the inventory at a folder, or move the file away');
+    throw inputError(
+      'pki-not-a-folder',
+      problem,
+      { file: cluster.file, field: 'pki' },
+      'point pki: in the inventory at a folder, or move the file away',
+    );
   }
 }

@@ -41,7 +41,11 @@ const program = new Command('dbtls')
     // A repeatable option (--node, --san…) starts as [], and "(default: [])" tells the reader nothing.
     optionDescription(option: Option): string {
       const empty = Array.isArray(option.defaultValue) && option.defaultValue.length === 0;
-      const shown = empty ? Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, { defaultValue: undefined }) : option;
+      const shown = empty
+        ? Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, {
+            defaultValue: undefined,
+          })
+        : option;
       return Help.prototype.optionDescription.call(this, shown);
     },
   });
@@ -50,7 +54,10 @@ const program = new Command('dbtls')
 // place before any command runs: a missing or special file is a usage error naming it, exit 2.
 // Loaded here, not at the top: --help and --version run no action.
 program.hook('preAction', async (_program, action) => {
-  const [{ checkInputFileOptions }, { reportError }] = await Promise.all([import('./input-files.js'), import('./report-error.js')]);
+  const [{ checkInputFileOptions }, { reportError }] = await Promise.all([
+    import('./input-files.js'),
+    import('./report-error.js'),
+  ]);
   try {
     checkInputFileOptions(action);
   } catch (e) {
@@ -76,7 +83,10 @@ program.addHelpText(
   'after',
   helpSections({
     examples: [
-      ['dbtls setup --datadir /var/lib/mysql --san db1.example.com', 'a MySQL/MariaDB datadir\'s certificates, as mysql_ssl_rsa_setup made them, plus SANs'],
+      [
+        'dbtls setup --datadir /var/lib/mysql --san db1.example.com',
+        "a MySQL/MariaDB datadir's certificates, as mysql_ssl_rsa_setup made them, plus SANs",
+      ],
       ['dbtls help setup', 'help for one command'],
     ],
     exitCodes: COMMON_EXIT_CODES,
@@ -99,7 +109,8 @@ const ARGUMENT_PROBLEMS = new Set([
 
 // Installed as (or linked to) mysql_ssl_rsa_setup, dbtls behaves as `dbtls setup`: a drop-in.
 let argv = process.argv;
-if (basename(argv[1] ?? '').replace(/\.js$/, '') === 'mysql_ssl_rsa_setup') argv = [argv[0]!, argv[1]!, 'setup', ...argv.slice(2)];
+if (basename(argv[1] ?? '').replace(/\.js$/, '') === 'mysql_ssl_rsa_setup')
+  argv = [argv[0]!, argv[1]!, 'setup', ...argv.slice(2)];
 
 try {
   await program.parseAsync(argv);
@@ -111,11 +122,13 @@ try {
     // examples) reads the error from stdout, as for every other usage error.
     // (The input-file hook has reported its own error, JSON included.)
     if (e.exitCode !== 0 && ARGUMENT_PROBLEMS.has(e.code) && argv.includes('--json')) {
-      const error = { code: e.code === INVALID_VALUE ? 'bad-option' : 'bad-usage', message: e.message.replace(/^error: /, '') };
+      const error = {
+        code: e.code === INVALID_VALUE ? 'bad-option' : 'bad-usage',
+        message: e.message.replace(/^error: /, ''),
+      };
       process.stdout.write(JSON.stringify({ ok: false, error }, null, 2) + '\n');
     }
   } else {
     throw e;
   }
 }
-

@@ -9,7 +9,8 @@ import { parseDuration } from '../lib/check/duration.js';
 export function seconds(max: number): (value: string) => number {
   return (value) => {
     const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN;
-    if (!(n > 0 && n <= max)) throw new InvalidArgumentError(`It must be a number of seconds above 0 (at most ${max}).`);
+    if (!(n > 0 && n <= max))
+      throw new InvalidArgumentError(`It must be a number of seconds above 0 (at most ${max}).`);
     return n;
   };
 }

@@ -40,7 +40,17 @@ export function reportError(e: unknown, out: ErrorOutput): number {
   const err = e as NodeJS.ErrnoException;
   const message = err?.message ?? String(e);
   process.stderr.write(`dbtls: ${sanitizeForTerminal(message, ERROR_LINE_MAX)}\n`);
-  if (process.env.DBTLS_DEBUG && err?.stack) process.stderr.write(err.stack.split('\n').slice(0, 50).map((l) => sanitizeForTerminal(l, ERROR_LINE_MAX)).join('\n') + '\n');
-  if (out.json) process.stdout.write(JSON.stringify({ ok: false, error: { code: err?.code ?? 'failure', message } }, null, 2) + '\n');
+  if (process.env.DBTLS_DEBUG && err?.stack)
+    process.stderr.write(
+      err.stack
+        .split('\n')
+        .slice(0, 50)
+        .map((l) => sanitizeForTerminal(l, ERROR_LINE_MAX))
+        .join('\n') + '\n',
+    );
+  if (out.json)
+    process.stdout.write(
+      JSON.stringify({ ok: false, error: { code: err?.code ?? 'failure', message } }, null, 2) + '\n',
+    );
   return 1;
 }

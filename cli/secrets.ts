@@ -28,7 +28,10 @@ export function caPassphrase(file: string | undefined): Promise<string | undefin
  * --storepass-file read here (bounded, pipes allowed), so the keystore library gets the value: the
  * sources it takes keep their order (--storepass, then the file, then $DBTLS_STOREPASS).
  */
-export async function storepassFlags(flags: { storepass?: string; storepassFile?: string }): Promise<{ value?: string }> {
+export async function storepassFlags(flags: {
+  storepass?: string;
+  storepassFile?: string;
+}): Promise<{ value?: string }> {
   if (flags.storepass !== undefined) return { value: flags.storepass };
   if (flags.storepassFile !== undefined) return { value: await secretFile('--storepass-file', flags.storepassFile) };
   return {};

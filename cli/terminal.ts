@@ -4,5 +4,8 @@
 import { sanitizeForTerminal } from '../lib/text/sanitize.js';
 
 export function terminalText(text: string, max = 500): string {
-  return text.split('  ').map((part) => sanitizeForTerminal(part, max)).join('  ');
+  return text
+    .split('  ')
+    .map((part) => sanitizeForTerminal(part, max))
+    .join('  ');
 }

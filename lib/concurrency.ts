@@ -6,7 +6,11 @@
  * fn over every item, at most `limit` at once; results in the items' order. If fn throws, the first
  * error is the one thrown and no item starts after it (those already running are not awaited).
  */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let failed = false;

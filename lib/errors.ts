@@ -42,7 +42,8 @@ export class DbtlsError extends Error {
     const { file, line, column, field } = this.location;
     let where = '';
     // A message that already names its file ("… ca-key.pem is encrypted") is not prefixed with it again.
-    if (file && !this.message.includes(file)) where += file + (line ? `:${line}` + (column ? `:${column}` : '') : '') + ': ';
+    if (file && !this.message.includes(file))
+      where += file + (line ? `:${line}` + (column ? `:${column}` : '') : '') + ': ';
     // Nor with its field when it already names it ("--uid: no such user", "--days must be …").
     if (field && !namesField(this.message, field)) where += `${field}: `;
     return where + this.message;
@@ -74,7 +75,13 @@ export function usageError(code: ErrorCode, message: string, hint?: string, loca
   return new DbtlsError(code, message, { kind: 'usage', hint, location });
 }
 
-export function inputError(code: ErrorCode, message: string, location?: ErrorLocation, hint?: string, cause?: unknown): DbtlsError {
+export function inputError(
+  code: ErrorCode,
+  message: string,
+  location?: ErrorLocation,
+  hint?: string,
+  cause?: unknown,
+): DbtlsError {
   return new DbtlsError(code, message, { kind: 'input', location, hint, cause });
 }
 

@@ -17,7 +17,17 @@ function gates() {
     inFlight--;
     return i * 10;
   };
-  return { run, started, release, get max() { return max; }, get inFlight() { return inFlight; } };
+  return {
+    run,
+    started,
+    release,
+    get max() {
+      return max;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+  };
 }
 
 /** Let every pending microtask and promise callback run (bounded). */
@@ -25,7 +35,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 50; i++) await Promise.resolve();
 }
 
-test('mapLimit: never more than limit in flight; results in the items\' order, not completion order', async () => {
+test("mapLimit: never more than limit in flight; results in the items' order, not completion order", async () => {
   const g = gates();
   const items = [0, 1, 2, 3, 4, 5, 6];
   const done = mapLimit(items, 3, (i) => g.run(i));
@@ -40,7 +50,10 @@ test('mapLimit: never more than limit in flight; results in the items\' order, n
     await settle();
     assert.ok(g.inFlight <= 3, `in flight ${g.inFlight}`);
   }
-  assert.deepEqual(await done, items.map((i) => i * 10));
+  assert.deepEqual(
+    await done,
+    items.map((i) => i * 10),
+  );
   assert.equal(g.max, 3);
   assert.deepEqual([...g.started].sort(), items);
 });
@@ -74,9 +87,14 @@ test('mapLimit: the first error is the one thrown, and no item starts after it',
   const release = new Map<number, (fail: boolean) => void>();
   const done = mapLimit([0, 1, 2, 3, 4, 5], 2, (i) => {
     started.push(i);
-    return new Promise<number>((resolve, reject) => release.set(i, (fail) => (fail ? reject(new Error(`item ${i}`)) : resolve(i))));
+    return new Promise<number>((resolve, reject) =>
+      release.set(i, (fail) => (fail ? reject(new Error(`item ${i}`)) : resolve(i))),
+    );
   });
-  const outcome = done.then(() => null, (e: Error) => e.message);
+  const outcome = done.then(
+    () => null,
+    (e: Error) => e.message,
+  );
   await settle();
   assert.deepEqual(started, [0, 1]);
   release.get(1)!(true); // item 1 fails while item 0 is still running
@@ -91,7 +109,9 @@ test('limiter: at most n tasks run at once, each gets its own result, and a fail
   const limit = limiter(2);
   const g = gates();
   const results = [0, 1, 2, 3, 4].map((i) => limit(() => g.run(i)));
-  const failing = limit(async () => { throw new Error('boom'); });
+  const failing = limit(async () => {
+    throw new Error('boom');
+  });
   await settle();
   assert.deepEqual(g.started, [0, 1]);
   for (let round = 0; round < 20 && g.release.size > 0; round++) {

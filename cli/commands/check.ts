@@ -25,7 +25,7 @@ export function registerCheck(program: Command): void {
   addInventoryOptions(cmd)
     .option('--within <duration>', 'flag certificates that expire within this window (30d, 12h, 2w)', duration, '30d')
     .option('--json', 'print a JSON report')
-    .option('--live', 'also probe every node\'s SQL port: does it serve the certificate the manifest says?')
+    .option('--live', "also probe every node's SQL port: does it serve the certificate the manifest says?")
     .option('--probe-timeout <seconds>', 'with --live: for each probe', seconds(600), 10)
     .addHelpText(
       'after',
@@ -38,7 +38,10 @@ export function registerCheck(program: Command): void {
         ],
         exitCodes: [
           [0, 'every certificate is present, valid and not expiring within the window'],
-          [1, 'something expires within the window, has expired, is missing, invalid or outdated; with --live, a node serves an old or foreign certificate, one that does not verify, or cannot be reached'],
+          [
+            1,
+            'something expires within the window, has expired, is missing, invalid or outdated; with --live, a node serves an old or foreign certificate, one that does not verify, or cannot be reached',
+          ],
           [2, 'usage or input error (inventory problems, nothing issued yet, bad --within)'],
         ],
       }),

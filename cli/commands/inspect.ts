@@ -25,25 +25,40 @@ export function registerInspect(program: Command): void {
         'several PEM blocks (a chain, a key and its certificate) or one DER object.',
     )
     .argument('<file...>', 'files to inspect')
-    .option('--ca <file>', 'verify every certificate up to this CA (other certificates in the same file serve as intermediates)')
+    .option(
+      '--ca <file>',
+      'verify every certificate up to this CA (other certificates in the same file serve as intermediates)',
+    )
     .option('--key <file>', "check that this private or public key belongs to each file's first certificate")
     .option('--json', 'print a JSON array: one entry per file, with its objects')
-    .option('--storepass-file <file>', 'password of Java stores (default: $DBTLS_STOREPASS); JKS lists without it, PKCS#12 needs it')
+    .option(
+      '--storepass-file <file>',
+      'password of Java stores (default: $DBTLS_STOREPASS); JKS lists without it, PKCS#12 needs it',
+    )
     .option('--storepass <password>', 'the same, on the command line (visible in ps: prefer the file)')
     .addHelpText(
       'after',
       helpSections({
         examples: [
           ['dbtls inspect /var/lib/mysql/server-cert.pem', 'who, until when, for which names'],
-          ['dbtls inspect server-cert.pem --ca ca.pem --key server-key.pem', 'will the server accept this pair, and will clients trust it?'],
-          ['dbtls inspect *.pem *.der --json | jq \'.[].objects[] | select(.kind == "certificate") | .daysLeft\'', 'days left, for a script'],
+          [
+            'dbtls inspect server-cert.pem --ca ca.pem --key server-key.pem',
+            'will the server accept this pair, and will clients trust it?',
+          ],
+          [
+            'dbtls inspect *.pem *.der --json | jq \'.[].objects[] | select(.kind == "certificate") | .daysLeft\'',
+            'days left, for a script',
+          ],
           ['dbtls inspect request.csr', 'what a certificate request asks for, and whether its signature holds'],
           ['DBTLS_STOREPASS=… dbtls inspect truststore.p12 tungsten_keystore.jks', 'what Java stores hold'],
         ],
         exitCodes: [
           [0, 'every file described (and every --ca / --key check passed)'],
           [1, 'a --ca chain or --key match check failed'],
-          [2, 'a file is missing, unreadable or holds nothing recognisable (the others are still shown); bad --ca or --key file'],
+          [
+            2,
+            'a file is missing, unreadable or holds nothing recognisable (the others are still shown); bad --ca or --key file',
+          ],
         ],
       }),
     )

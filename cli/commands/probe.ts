@@ -33,21 +33,33 @@ export function registerProbe(program: Command): void {
     )
     .argument('<host[:port]>', 'the server: db1, db1:3307, 10.0.0.5:6033, [::1]:4000')
     .option('--ca <file>', 'PEM file of the trusted CA(s) (default: the system root CAs)')
-    .option('--servername <name>', 'the name (or IP) the certificate must be made out to; sent as SNI unless an IP (default: HOST)')
+    .option(
+      '--servername <name>',
+      'the name (or IP) the certificate must be made out to; sent as SNI unless an IP (default: HOST)',
+    )
     .option('--timeout <seconds>', 'deadline of each step: connect, greeting, TLS handshake', seconds(3600), 10)
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',
       helpSections({
         examples: [
-          ['dbtls probe db1.example.com --ca pki/ca.pem', 'what db1 serves on 3306, and would VERIFY_IDENTITY accept it?'],
-          ['dbtls probe 10.0.0.11:3306 --ca pki/ca.pem --servername db1.example.com', 'dial the IP, check the name clients use'],
-          ['dbtls probe proxysql1:6033 --ca pki/ca.pem', "a ProxySQL frontend (TiDB: port 4000)"],
+          [
+            'dbtls probe db1.example.com --ca pki/ca.pem',
+            'what db1 serves on 3306, and would VERIFY_IDENTITY accept it?',
+          ],
+          [
+            'dbtls probe 10.0.0.11:3306 --ca pki/ca.pem --servername db1.example.com',
+            'dial the IP, check the name clients use',
+          ],
+          ['dbtls probe proxysql1:6033 --ca pki/ca.pem', 'a ProxySQL frontend (TiDB: port 4000)'],
           ['dbtls probe db1 --ca ca-bundle.pem --json | jq -r .leaf.serialHex', 'the served serial, for a script'],
         ],
         exitCodes: [
           [0, 'served over TLS; the chain verifies against the CA and the certificate matches the name'],
-          [1, 'not verified (chain or name), or no answer: refused, timed out, not MySQL, no TLS offered, server error'],
+          [
+            1,
+            'not verified (chain or name), or no answer: refused, timed out, not MySQL, no TLS offered, server error',
+          ],
           [2, 'usage error: bad HOST[:PORT] or --timeout, --ca file unreadable or without a certificate'],
         ],
       }),

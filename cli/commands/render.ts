@@ -26,22 +26,33 @@ export function registerRender(program: Command): void {
     );
   addInventoryOptions(cmd)
     .option('--out <dir>', 'output folder (default: <pki>/rendered)')
-    .option('--templates <dir>', 'your templates, searched before the built-in ones by relative path (e.g. mysql/my.cnf)')
-    .option('--node <name>', 'only this node (repeatable; clients are rendered only without --node)', collect, [] as string[])
+    .option(
+      '--templates <dir>',
+      'your templates, searched before the built-in ones by relative path (e.g. mysql/my.cnf)',
+    )
+    .option(
+      '--node <name>',
+      'only this node (repeatable; clients are rendered only without --node)',
+      collect,
+      [] as string[],
+    )
     .option('--check', 'write nothing: show how the files on disk differ from what would be written; exit 1 if they do')
     .option('--json', 'print a JSON report')
     .addHelpText(
       'after',
       helpSections({
         examples: [
-          ['dbtls render -i cluster.yml', 'every node\'s and client\'s files under <pki>/rendered'],
+          ['dbtls render -i cluster.yml', "every node's and client's files under <pki>/rendered"],
           ['dbtls render -i cluster.yml --check', 'are the rendered files up to date? (for CI and Ansible check mode)'],
           ['dbtls render -i cluster.yml --templates ./my-templates', 'with your own copy of, say, mysql/my.cnf'],
         ],
         exitCodes: [
           [0, 'rendered (or, with --check, everything up to date)'],
           [1, 'with --check: some file differs or is missing; otherwise the work failed'],
-          [2, 'usage or input error (inventory problems, nothing issued yet, a --templates folder that is not there, a template error with its file and line)'],
+          [
+            2,
+            'usage or input error (inventory problems, nothing issued yet, a --templates folder that is not there, a template error with its file and line)',
+          ],
         ],
       }),
     )

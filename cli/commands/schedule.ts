@@ -43,26 +43,38 @@ export function registerSchedule(program: Command): void {
     .option('--randomized-delay <duration>', 'systemd: start up to this much later, at random (default 15m)')
     .option('--log <file>', 'cron: append stdout and stderr here (default /var/log/dbtls/<cluster>.log)')
     .option('--name <name>', 'unit or snippet base name (default dbtls-rotate-<cluster>)')
-    .option('--user <user>', 'run as this user (systemd User=; cron: whose crontab); the PKI directory\'s owner')
+    .option('--user <user>', "run as this user (systemd User=; cron: whose crontab); the PKI directory's owner")
     // Not --env-file: Node 20 takes that as its own option even after the script name.
-    .option('--environment-file <file>', 'NAME=\'value\' lines: DBTLS_CA_PASSPHRASE, DBTLS_STOREPASS, DBTLS_SSH_PASSPHRASE')
+    .option(
+      '--environment-file <file>',
+      "NAME='value' lines: DBTLS_CA_PASSPHRASE, DBTLS_STOREPASS, DBTLS_SSH_PASSPHRASE",
+    )
     .option('--lock <file>', 'the flock file (default <pki>/.dbtls-schedule.lock)')
-    .option('--dbtls <path>', 'the dbtls to run (default: this node binary + this dbtls\'s dist/cli/main.js)')
+    .option('--dbtls <path>', "the dbtls to run (default: this node binary + this dbtls's dist/cli/main.js)")
     .option('--out <dir>', 'write the file(s) into this directory (0644, atomically) instead of printing')
-    .option('--json', 'print a JSON report (the files\' text included)')
+    .option('--json', "print a JSON report (the files' text included)")
     .option('--check', 'with --out: change nothing, say whether the files would change (`changed` in --json)')
     .addHelpText(
       'after',
       helpSections({
         examples: [
-          ['dbtls schedule -i cluster.yml --systemd --user dbtls --environment-file /etc/dbtls/prod.env --out /etc/systemd/system', 'a systemd timer, installed'],
+          [
+            'dbtls schedule -i cluster.yml --systemd --user dbtls --environment-file /etc/dbtls/prod.env --out /etc/systemd/system',
+            'a systemd timer, installed',
+          ],
           ['dbtls schedule -i cluster.yml --cron --at 04:41 --log /var/log/dbtls/prod.log', 'a crontab line'],
-          ['dbtls schedule -i cluster.yml --cron --dbtls /usr/local/bin/dbtls', 'run an installed dbtls instead of this checkout'],
+          [
+            'dbtls schedule -i cluster.yml --cron --dbtls /usr/local/bin/dbtls',
+            'run an installed dbtls instead of this checkout',
+          ],
         ],
         exitCodes: [
           [0, 'printed (or written with --out)'],
           [1, 'the files could not be written'],
-          [2, 'usage or input error (neither or both of --cron/--systemd, bad --within/--at, inventory problems); nothing was written'],
+          [
+            2,
+            'usage or input error (neither or both of --cron/--systemd, bad --within/--at, inventory problems); nothing was written',
+          ],
         ],
       }),
     )

@@ -43,7 +43,9 @@ export function registerSetup(program: Command): void {
     // Kept as strings and checked by the work (its messages are mysql_ssl_rsa_setup-style); help shows them as numbers.
     .addOption(new Option('--days <n>', 'validity in days').default('3650', '3650'))
     .addOption(new Option('--key-size <bits>', 'RSA key size: 2048, 3072 or 4096').default('2048', '2048'))
-    .addOption(new Option('--key-format <format>', 'private key PEM format').choices(['pkcs8', 'pkcs1']).default('pkcs8'))
+    .addOption(
+      new Option('--key-format <format>', 'private key PEM format').choices(['pkcs8', 'pkcs1']).default('pkcs8'),
+    )
     .option('--json', 'print a JSON report of what was written and skipped')
     .option('--check', 'change nothing: say what would be written (`changed` in --json)')
     .option('--defaults-file <file>', 'read only this option file')
@@ -54,8 +56,14 @@ export function registerSetup(program: Command): void {
       helpSections({
         examples: [
           ['dbtls setup --datadir /var/lib/mysql --uid mysql', 'what mysql_ssl_rsa_setup did'],
-          ['dbtls setup -d /var/lib/mysql --san db1.example.com --san 10.0.0.11', 'certificates that pass VERIFY_IDENTITY'],
-          ['dbtls setup -d ./certs --days 825 --key-size 3072 --json', 'shorter-lived, bigger keys, machine-readable report'],
+          [
+            'dbtls setup -d /var/lib/mysql --san db1.example.com --san 10.0.0.11',
+            'certificates that pass VERIFY_IDENTITY',
+          ],
+          [
+            'dbtls setup -d ./certs --days 825 --key-size 3072 --json',
+            'shorter-lived, bigger keys, machine-readable report',
+          ],
           ['ln -s "$(command -v dbtls)" /usr/local/bin/mysql_ssl_rsa_setup', 'keep old scripts working'],
         ],
         exitCodes: [

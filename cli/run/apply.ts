@@ -18,7 +18,9 @@ export async function apply(flags: ApplyFlags): Promise<number> {
   const passphrase = await caPassphrase(flags.caPassphraseFile);
   const storepass = await storepassFromSources(await storepassFlags({ storepassFile: flags.storepassFile }));
   const issued = await runIssue(cluster, { check, newCa: flags.newCa, passphrase, storepass });
-  const steps: ApplySteps = { issue: { changed: issued.changed, issued: issued.issued.length, stores: issued.stores.length } };
+  const steps: ApplySteps = {
+    issue: { changed: issued.changed, issued: issued.issued.length, stores: issued.stores.length },
+  };
   if (check && issued.changed) {
     printApplyWouldIssue(issued, steps, mode);
     return 0;

@@ -19,7 +19,12 @@ export async function check(flags: CheckFlags): Promise<number> {
     // The probe (TLS, sockets, the MySQL handshake) loads only with --live.
     const { liveCheck, liveFailed } = await import('../../lib/check/live.js');
     const timeoutMs = flags.probeTimeout * 1000;
-    live = await withLiveProgress(mode, cluster.nodes.map((n) => n.name), liveFailed, (onEvent) => liveCheck(cluster, { timeoutMs, onEvent }));
+    live = await withLiveProgress(
+      mode,
+      cluster.nodes.map((n) => n.name),
+      liveFailed,
+      (onEvent) => liveCheck(cluster, { timeoutMs, onEvent }),
+    );
     liveBad = live.filter(liveFailed).length;
     if (mode !== 'json') printLiveResults(live, liveBad, mode);
   }

@@ -7,7 +7,12 @@
 // listr2 load only on a terminal (init-prompter.ts, init-progress.ts), so `--answers` runs without them.
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_BACKUPS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS } from '../../lib/deliver/defaults.js';
+import {
+  DEFAULT_BACKUPS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_RETRIES,
+  DEFAULT_RETRY_DELAY_MS,
+} from '../../lib/deliver/defaults.js';
 import { runPush } from '../../lib/deliver/push.js';
 import { usageError } from '../../lib/errors.js';
 import { readAnswersFile } from '../../lib/init/answers-file.js';
@@ -24,7 +29,15 @@ import type { InitFlags } from '../commands/init.js';
 import { caPassphrase, secretFrom } from '../secrets.js';
 import { transportFrom } from '../transport-options.js';
 import {
-  printInterrupted, printInterruptedNow, printNotPushed, printPushed, printPushing, printStoppedAtReview, printTestingSsh, printWrote, pushQuestion,
+  printInterrupted,
+  printInterruptedNow,
+  printNotPushed,
+  printPushed,
+  printPushing,
+  printStoppedAtReview,
+  printTestingSsh,
+  printWrote,
+  pushQuestion,
   type InitPhase,
 } from '../ui/init-messages.js';
 import { withConnectionProgress, withRenderProgress } from '../ui/init-progress.js';
@@ -83,7 +96,12 @@ async function initSteps(flags: InitFlags, interactive: boolean, enter: (phase: 
 
   process.stdout.write(reviewText(plan));
   if (prompter && !flags.yes) {
-    const go = await prompter.confirm({ kind: 'confirm', key: 'write', message: 'Write the inventory and issue the certificates?', default: true });
+    const go = await prompter.confirm({
+      kind: 'confirm',
+      key: 'write',
+      message: 'Write the inventory and issue the certificates?',
+      default: true,
+    });
     if (!go) {
       printStoppedAtReview();
       return 1;
@@ -97,11 +115,17 @@ async function initSteps(flags: InitFlags, interactive: boolean, enter: (phase: 
   printWrote(shown(plan.answers.inventory));
   const cluster = await loadInventory(plan.answers.inventory);
   const issued = await withIssueProgress(mode, async (onEvent) =>
-    runIssue(cluster, { passphrase: await caPassphrase(undefined), storepass: await storepassFromSources({}) }, onEvent),
+    runIssue(
+      cluster,
+      { passphrase: await caPassphrase(undefined), storepass: await storepassFromSources({}) },
+      onEvent,
+    ),
   );
   const rendered = await withRenderProgress(mode, () => runRender(cluster, { generator: `dbtls ${VERSION}` }));
   enter('written');
-  process.stdout.write(summaryText(await summarize(cluster, issued, rendered, { replaced: plan.replaces, knownHosts: added })));
+  process.stdout.write(
+    summaryText(await summarize(cluster, issued, rendered, { replaced: plan.replaces, knownHosts: added })),
+  );
 
   // Push: nodes whose connection test passed (and every local one); the answers file, --yes or the person decides.
   const localRoot = resolve(flags.localRoot);
@@ -114,7 +138,13 @@ async function initSteps(flags: InitFlags, interactive: boolean, enter: (phase: 
   let push: boolean;
   if (typeof given === 'boolean') push = given;
   else if (flags.yes) push = true;
-  else if (prompter && ready.length) push = await prompter.confirm({ kind: 'confirm', key: 'push', message: pushQuestion(ready, unreachable), default: true });
+  else if (prompter && ready.length)
+    push = await prompter.confirm({
+      kind: 'confirm',
+      key: 'push',
+      message: pushQuestion(ready, unreachable),
+      default: true,
+    });
   else push = false;
   if (!push || ready.length === 0) {
     printNotPushed(apply);
@@ -135,7 +165,12 @@ async function initSteps(flags: InitFlags, interactive: boolean, enter: (phase: 
   );
   printPushing(ready);
   const report = await withPushProgress(mode, ready, (onEvent) =>
-    runPush(cluster, { nodes: ready, concurrency, renderedDir: join(cluster.pki, 'rendered'), reload: 'never' }, connect, onEvent),
+    runPush(
+      cluster,
+      { nodes: ready, concurrency, renderedDir: join(cluster.pki, 'rendered'), reload: 'never' },
+      connect,
+      onEvent,
+    ),
   ).finally(() => connect.close());
   const left = [...unreachable, ...report.failed];
   printPushed(report, hasLocal ? shown(localRoot) : undefined, left, apply);

@@ -10,7 +10,8 @@ import { printIssueReport } from '../ui/issue-report.js';
 import { outputMode } from '../ui/mode.js';
 
 export async function issue(flags: IssueFlags): Promise<number> {
-  if ((flags.caCert === undefined) !== (flags.caKey === undefined)) throw usageError('byo-ca', '--ca-cert and --ca-key go together');
+  if ((flags.caCert === undefined) !== (flags.caKey === undefined))
+    throw usageError('byo-ca', '--ca-cert and --ca-key go together');
   const cluster = await loadCluster(flags);
   const passphrase = await caPassphrase(flags.caPassphraseFile);
   const storepass = await storepassFromSources(await storepassFlags(flags));

@@ -13,7 +13,9 @@ import { storepassFlags } from '../secrets.js';
 import { printStoreListing, printStorePlan, printStoreWritten, type StoreListing } from '../ui/keystore-report.js';
 
 export function keystoreCreate(flags: CreateFlags): Promise<number> {
-  return writeCommand(flags, async () => [await keyEntryFromFiles({ cert: flags.cert, key: flags.key, chain: flags.chain, alias: flags.alias })]);
+  return writeCommand(flags, async () => [
+    await keyEntryFromFiles({ cert: flags.cert, key: flags.key, chain: flags.chain, alias: flags.alias }),
+  ]);
 }
 
 export function keystoreTrust(flags: TrustFlags): Promise<number> {
@@ -22,7 +24,8 @@ export function keystoreTrust(flags: TrustFlags): Promise<number> {
 
 async function writeCommand(flags: WriteFlags, entries: () => Promise<StoreInput[]>): Promise<number> {
   const json = Boolean(flags.json);
-  if (!flags.force && (await exists(flags.out))) throw inputError('exists', `${flags.out} exists`, { file: flags.out }, 'pass --force to replace it');
+  if (!flags.force && (await exists(flags.out)))
+    throw inputError('exists', `${flags.out} exists`, { file: flags.out }, 'pass --force to replace it');
   const type = flags.type ?? storeTypeFromName(flags.out) ?? 'jks';
   const given = await storepassFromSources(await storepassFlags(flags));
   const password = given ?? generateStorepass();
@@ -38,7 +41,11 @@ async function writeCommand(flags: WriteFlags, entries: () => Promise<StoreInput
   const passFile = given === undefined ? `${flags.out}.storepass` : undefined;
   if (passFile) await writeFileAtomic(passFile, password + '\n', { mode: KEY_MODE });
   await writeFileAtomic(flags.out, data, { mode: hasKey ? KEY_MODE : CERT_MODE });
-  printStoreWritten({ ...summary, ...(passFile ? { storepassFile: passFile } : {}) }, json, passFile && flags.printStorepass ? password : undefined);
+  printStoreWritten(
+    { ...summary, ...(passFile ? { storepassFile: passFile } : {}) },
+    json,
+    passFile && flags.printStorepass ? password : undefined,
+  );
   return 0;
 }
 
@@ -57,7 +64,12 @@ export async function keystoreList(file: string, flags: StorepassFlags): Promise
       kind: e.kind,
       ...(e.date ? { date: e.date.toISOString() } : {}),
       ...(e.algorithm ? { algorithm: e.algorithm } : {}),
-      chain: e.certificates.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), issuer: c.issuer.replace(/\n/g, ', '), notAfter: new Date(c.validTo).toISOString(), fingerprint256: c.fingerprint256 })),
+      chain: e.certificates.map((c) => ({
+        subject: c.subject.replace(/\n/g, ', '),
+        issuer: c.issuer.replace(/\n/g, ', '),
+        notAfter: new Date(c.validTo).toISOString(),
+        fingerprint256: c.fingerprint256,
+      })),
     })),
   };
   printStoreListing(report, Boolean(flags.json));

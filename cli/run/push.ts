@@ -24,7 +24,8 @@ export interface PreparedPush {
 
 /** Every flag is checked before anything is issued or sent; then the inventory is read. */
 export async function preparePush(flags: PushFlags): Promise<PreparedPush> {
-  if (!['changed', 'always', 'never'].includes(flags.reload)) throw usageError('bad-reload', `--reload must be changed, always or never, got "${flags.reload}"`);
+  if (!['changed', 'always', 'never'].includes(flags.reload))
+    throw usageError('bad-reload', `--reload must be changed, always or never, got "${flags.reload}"`);
   const transport = await transportFrom(flags, Boolean(flags.json));
   const files = flags.files ?? [];
   if (files.length && !flags.dest) throw usageError('files-dest', '--files needs --dest');
@@ -33,7 +34,11 @@ export async function preparePush(flags: PushFlags): Promise<PreparedPush> {
 }
 
 /** Pushes every chosen node and prints the report (with apply's steps before it); the exit status. */
-export async function deliver(flags: PushFlags, { transport: { connect, concurrency }, cluster }: PreparedPush, steps: ApplySteps = {}): Promise<number> {
+export async function deliver(
+  flags: PushFlags,
+  { transport: { connect, concurrency }, cluster }: PreparedPush,
+  steps: ApplySteps = {},
+): Promise<number> {
   const files = flags.files?.length ? await localFiles(flags.files, flags.dest!) : undefined;
   const mode = outputMode(flags.json);
   const chosen = flags.node.length ? flags.node : cluster.nodes.map((n) => n.name);

@@ -34,8 +34,13 @@ async function settings(flags: RotateFlags): Promise<Settings> {
 async function rolloutBase(flags: RotateFlags, s: Settings) {
   const t = await transportFrom(flags, Boolean(flags.json));
   return {
-    connect: t.connect, concurrency: t.concurrency, generator: `dbtls ${VERSION}`, passphrase: s.passphrase, storepass: s.storepass,
-    restartTungsten: flags.restartTungsten, probeTimeoutMs: flags.probeTimeout * 1000,
+    connect: t.connect,
+    concurrency: t.concurrency,
+    generator: `dbtls ${VERSION}`,
+    passphrase: s.passphrase,
+    storepass: s.storepass,
+    restartTungsten: flags.restartTungsten,
+    probeTimeoutMs: flags.probeTimeout * 1000,
     ...(flags.rollback === false ? { rollback: false } : {}),
   };
 }
@@ -47,11 +52,16 @@ export async function rotateLeaf(flags: RotateLeafFlags): Promise<number> {
   const nodes = flags.node.length ? flags.node : undefined;
   const due = await dueCertificates(s.cluster, { withinMs, all: flags.all, nodes });
   if (mode !== 'json') printDue(due, flags.within);
-  if (due.length && !flags.check) await confirm(flags, `re-issue ${plural(due.length, 'certificate')}, push and reload the nodes`);
+  if (due.length && !flags.check)
+    await confirm(flags, `re-issue ${plural(due.length, 'certificate')}, push and reload the nodes`);
   const base = await rolloutBase(flags, s);
-  const rotate = (onEvent: (e: RolloutEvent) => void) => runRotateLeaf(s.cluster, { ...base, withinMs, all: flags.all, nodes, check: flags.check, due, onEvent });
+  const rotate = (onEvent: (e: RolloutEvent) => void) =>
+    runRotateLeaf(s.cluster, { ...base, withinMs, all: flags.all, nodes, check: flags.check, due, onEvent });
   // Nothing due, or --check: nothing runs, so there is no progress to show.
-  const work = due.length && !flags.check ? withRotateProgress(mode, rolloutLines, dueNodes(due), `re-issue ${plural(due.length, 'certificate')}`, rotate) : rotate(() => {});
+  const work =
+    due.length && !flags.check
+      ? withRotateProgress(mode, rolloutLines, dueNodes(due), `re-issue ${plural(due.length, 'certificate')}`, rotate)
+      : rotate(() => {});
   const report = await work.finally(() => base.connect.close());
   if (mode === 'json') printJson(report);
   else if (report.due.length && !flags.check) printLeafOutcome(report);
@@ -65,16 +75,29 @@ export async function rotateCa(flags: RotateCaFlags): Promise<number> {
   const state = await rotationStatus(s.cluster);
   if (flags.check) {
     const next = state?.phase ?? 1;
-    const runs = (phase ? [phase] : ([1, 2, 3] as const).filter((p) => p >= next)).map((p) => ({ phase: p, what: PHASES[p] }));
-    if (phase && phase !== next) throw usageError('wrong-phase', `the rotation is at phase ${next}; --phase ${phase} cannot run now`);
+    const runs = (phase ? [phase] : ([1, 2, 3] as const).filter((p) => p >= next)).map((p) => ({
+      phase: p,
+      what: PHASES[p],
+    }));
+    if (phase && phase !== next)
+      throw usageError('wrong-phase', `the rotation is at phase ${next}; --phase ${phase} cannot run now`);
     if (mode === 'json') printJson({ ok: true, check: true, changed: true, inProgress: state !== null, runs });
     else printCaPlan(runs);
     return 0;
   }
-  await confirm(flags, state ? `resume the CA rotation at phase ${state.phase}` : `start a CA rotation of cluster "${s.cluster.cluster}" (phase 1: trust a new CA beside the old)`);
+  await confirm(
+    flags,
+    state
+      ? `resume the CA rotation at phase ${state.phase}`
+      : `start a CA rotation of cluster "${s.cluster.cluster}" (phase 1: trust a new CA beside the old)`,
+  );
   const base = await rolloutBase(flags, s);
-  const report = await withRotateProgress(mode, rotateCaLines, s.cluster.nodes.map((n) => n.name), 'CA rotation', (onEvent) =>
-    runRotateCa(s.cluster, { ...base, ...(phase ? { phase } : {}), onEvent }),
+  const report = await withRotateProgress(
+    mode,
+    rotateCaLines,
+    s.cluster.nodes.map((n) => n.name),
+    'CA rotation',
+    (onEvent) => runRotateCa(s.cluster, { ...base, ...(phase ? { phase } : {}), onEvent }),
   ).finally(() => base.connect.close());
   if (mode === 'json') printJson(report);
   return report.ok ? 0 : 1;

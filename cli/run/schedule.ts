@@ -14,22 +14,38 @@ import { outputMode } from '../ui/mode.js';
 import { printSchedule, printScheduleCheck, type ScheduleFile } from '../ui/schedule-report.js';
 
 export async function schedule(flags: ScheduleFlags): Promise<number> {
-  if (Boolean(flags.cron) === Boolean(flags.systemd)) throw usageError('schedule-kind', 'give exactly one of --cron or --systemd');
+  if (Boolean(flags.cron) === Boolean(flags.systemd))
+    throw usageError('schedule-kind', 'give exactly one of --cron or --systemd');
   const kind = flags.cron ? 'cron' : 'systemd';
   const cwd = process.cwd();
   const mode = outputMode(flags.json);
 
-  const dbtls = flags.dbtls !== undefined
-    ? [await resolveProgram(flags.dbtls, '--dbtls', cwd)]
-    : [process.execPath, fileURLToPath(new URL('../main.js', import.meta.url))];
+  const dbtls =
+    flags.dbtls !== undefined
+      ? [await resolveProgram(flags.dbtls, '--dbtls', cwd)]
+      : [process.execPath, fileURLToPath(new URL('../main.js', import.meta.url))];
   const found = await findOnPath('flock');
   const flock = found ?? '/usr/bin/flock';
   const cluster = await loadCluster(flags);
-  const inventoryArgs = [...(flags.cluster !== undefined ? ['--cluster', flags.cluster] : []), ...flags.roleMap.flatMap((m) => ['--role-map', m])];
+  const inventoryArgs = [
+    ...(flags.cluster !== undefined ? ['--cluster', flags.cluster] : []),
+    ...flags.roleMap.flatMap((m) => ['--role-map', m]),
+  ];
   const plan = await planSchedule({
-    kind, cluster, dbtls, inventoryArgs, flock, cwd,
-    within: flags.within, at: flags.at, name: flags.name, user: flags.user, envFile: flags.environmentFile,
-    lock: flags.lock, log: flags.log, randomizedDelay: flags.randomizedDelay,
+    kind,
+    cluster,
+    dbtls,
+    inventoryArgs,
+    flock,
+    cwd,
+    within: flags.within,
+    at: flags.at,
+    name: flags.name,
+    user: flags.user,
+    envFile: flags.environmentFile,
+    lock: flags.lock,
+    log: flags.log,
+    randomizedDelay: flags.randomizedDelay,
   });
   if (!found) plan.warnings.push('flock (util-linux) is not on PATH here; the job assumes /usr/bin/flock');
   const { files, line } = scheduleFiles(plan);
@@ -50,7 +66,10 @@ export async function schedule(flags: ScheduleFlags): Promise<number> {
     }
     written = changed ? await writeScheduleFiles(flags.out, files, cwd) : paths;
   }
-  const install = kind === 'cron' ? cronInstallSteps(plan, written?.[0]) : systemdInstallSteps(plan, written ? dirname(written[0]!) : undefined);
+  const install =
+    kind === 'cron'
+      ? cronInstallSteps(plan, written?.[0])
+      : systemdInstallSteps(plan, written ? dirname(written[0]!) : undefined);
   printSchedule({ plan, files, line, written, changed, install }, mode);
   return 0;
 }
@@ -64,6 +83,9 @@ function scheduleFiles(plan: SchedulePlan): { files: ScheduleFile[]; line?: stri
   const entry = cronEntry(plan);
   // Vixie cron (Debian's) reads at most 1000 characters of a command.
   const length = entry.line.length - entry.line.indexOf('{');
-  if (length >= 1000) plan.warnings.push(`the cron command is ${length} characters long; some crons cut commands at 1000: shorten the paths or use --systemd`);
+  if (length >= 1000)
+    plan.warnings.push(
+      `the cron command is ${length} characters long; some crons cut commands at 1000: shorten the paths or use --systemd`,
+    );
   return { files: [{ fileName: entry.fileName, text: entry.text }], line: entry.line };
 }

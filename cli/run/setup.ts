@@ -13,7 +13,8 @@ import { printSetupReport, setupEventLine, verboseLines } from '../ui/setup-repo
 export async function setup(flags: SetupFlags): Promise<number> {
   // mysql_ssl_rsa_setup's own options take strings; these two are checked here, with its messages.
   const keySize = Number(flags.keySize);
-  if (!isRsaKeySize(keySize)) throw usageError('bad-key-size', `--key-size must be 2048, 3072 or 4096, got "${flags.keySize}"`);
+  if (!isRsaKeySize(keySize))
+    throw usageError('bad-key-size', `--key-size must be 2048, 3072 or 4096, got "${flags.keySize}"`);
   if (!/^\d+$/.test(flags.days)) throw usageError('bad-days', `--days must be a whole number, got "${flags.days}"`);
   if (flags.suffix !== undefined) checkSuffix(flags.suffix);
 
@@ -24,7 +25,11 @@ export async function setup(flags: SetupFlags): Promise<number> {
 
   let datadir = flags.datadir;
   if (datadir === undefined) {
-    const found = await datadirFromOptionFiles({ defaultsFile: flags.defaultsFile, extraFile: flags.defaultsExtraFile, noDefaults: !flags.defaults });
+    const found = await datadirFromOptionFiles({
+      defaultsFile: flags.defaultsFile,
+      extraFile: flags.defaultsExtraFile,
+      noDefaults: !flags.defaults,
+    });
     datadir = found.datadir;
     say(`datadir ${datadir} (from ${found.source})`);
   }
@@ -38,7 +43,16 @@ export async function setup(flags: SetupFlags): Promise<number> {
   const suffix = flags.suffix ?? (await versionLookup) ?? FALLBACK_SUFFIX;
 
   const report = await runSetup(
-    { datadir, suffix, sans: flags.san, days: Number(flags.days), keySize, keyFormat: flags.keyFormat, owner, check: flags.check },
+    {
+      datadir,
+      suffix,
+      sans: flags.san,
+      days: Number(flags.days),
+      keySize,
+      keyFormat: flags.keyFormat,
+      owner,
+      check: flags.check,
+    },
     (e) => say(setupEventLine(e)),
   );
   printSetupReport(report, mode, Boolean(flags.check), say);

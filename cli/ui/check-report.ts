@@ -8,7 +8,14 @@ import { lineOf, type Formatters } from './formatters.js';
 import { printJson, type OutputMode } from './mode.js';
 import { withNodeTasks } from './node-tasks.js';
 
-const MARK: Record<CheckReport['items'][number]['status'], string> = { ok: 'ok', outdated: 'OUTDATED', expiring: 'EXPIRING', invalid: 'INVALID', expired: 'EXPIRED', missing: 'MISSING' };
+const MARK: Record<CheckReport['items'][number]['status'], string> = {
+  ok: 'ok',
+  outdated: 'OUTDATED',
+  expiring: 'EXPIRING',
+  invalid: 'INVALID',
+  expired: 'EXPIRED',
+  missing: 'MISSING',
+};
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 
@@ -17,12 +24,21 @@ export function printCheckItems(report: CheckReport, within: string): void {
   const width = Math.max(...report.items.map((i) => i.id.length));
   for (const i of report.items) {
     const days = i.daysLeft === undefined ? '' : `${i.daysLeft} days left`;
-    out(`${MARK[i.status].padEnd(8)} ${i.id.padEnd(width)}  ${days}${i.problems.length ? `  ${sanitizeForTerminal(i.problems.join('; '), 2000)}` : ''}`.trimEnd());
+    out(
+      `${MARK[i.status].padEnd(8)} ${i.id.padEnd(width)}  ${days}${i.problems.length ? `  ${sanitizeForTerminal(i.problems.join('; '), 2000)}` : ''}`.trimEnd(),
+    );
   }
   for (const o of report.orphans) out(`note     ${o} is in the manifest but no longer in the inventory`);
-  if (report.pkiDir) out(`note     ${report.pkiDir.path}: mode ${report.pkiDir.mode}, owner uid ${report.pkiDir.uid}${report.pkiDir.ok ? '' : ' (others can write it: see the ca line)'}`);
+  if (report.pkiDir)
+    out(
+      `note     ${report.pkiDir.path}: mode ${report.pkiDir.mode}, owner uid ${report.pkiDir.uid}${report.pkiDir.ok ? '' : ' (others can write it: see the ca line)'}`,
+    );
   const bad = report.items.filter((i) => i.status !== 'ok').length;
-  out(bad ? `${bad} of ${report.items.length} need attention (window ${within})` : `all ${report.items.length} ok for at least ${within}`);
+  out(
+    bad
+      ? `${bad} of ${report.items.length} need attention (window ${within})`
+      : `all ${report.items.length} ok for at least ${within}`,
+  );
 }
 
 /**

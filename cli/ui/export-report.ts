@@ -13,8 +13,16 @@ export interface ExportShown {
 
 export function printExportReport(result: AnsibleExportResult, mode: OutputMode, shown: ExportShown): void {
   const out = (s: string): void => void process.stdout.write(s);
-  if (mode === 'json') return out(JSON.stringify({ ok: true, changed: result.changed, out: result.out, files: result.files }, null, 2) + '\n');
+  if (mode === 'json')
+    return out(
+      JSON.stringify({ ok: true, changed: result.changed, out: result.out, files: result.files }, null, 2) + '\n',
+    );
   if (!result.changed) return out(`${result.out} is up to date (${result.copies} files for ${shown.nodes} nodes)\n`);
-  out(`${shown.check ? 'would write' : 'wrote'} ${result.out}: ${result.copies} files for ${plural(shown.nodes, 'node')}\n`);
-  if (!shown.check) out(`run: cd ${result.out} && ansible-playbook -i ${shown.hostsFromInventory ? 'YOUR-INVENTORY' : HOSTS} ${PLAYBOOK}\n`);
+  out(
+    `${shown.check ? 'would write' : 'wrote'} ${result.out}: ${result.copies} files for ${plural(shown.nodes, 'node')}\n`,
+  );
+  if (!shown.check)
+    out(
+      `run: cd ${result.out} && ansible-playbook -i ${shown.hostsFromInventory ? 'YOUR-INVENTORY' : HOSTS} ${PLAYBOOK}\n`,
+    );
 }

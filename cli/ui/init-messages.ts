@@ -10,7 +10,8 @@ export type InitPhase = 'asking' | 'writing' | 'written';
 
 const INTERRUPTED: Record<InitPhase, string> = {
   asking: 'interrupted; nothing was written',
-  writing: 'interrupted while writing; run dbtls init (or dbtls apply) again to finish: the PKI directory completes or undoes a half-done write',
+  writing:
+    'interrupted while writing; run dbtls init (or dbtls apply) again to finish: the PKI directory completes or undoes a half-done write',
   written: 'interrupted; the inventory and certificates are written, nothing was pushed',
 };
 
@@ -40,7 +41,9 @@ export function printWrote(inventory: string): void {
 
 /** The push question: which nodes, and which are left out because their connection test failed. */
 export function pushQuestion(ready: string[], unreachable: string[]): string {
-  const which = unreachable.length ? `${ready.join(', ')} (not ${unreachable.join(', ')}: the connection test failed)` : `the ${plural(ready.length, 'node')}`;
+  const which = unreachable.length
+    ? `${ready.join(', ')} (not ${unreachable.join(', ')}: the connection test failed)`
+    : `the ${plural(ready.length, 'node')}`;
   return `Push the files to ${which} now?`;
 }
 

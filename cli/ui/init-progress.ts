@@ -7,7 +7,8 @@ import type { OutputMode } from './mode.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 import { plural } from './mode.js';
 
-const target = (n: NodeSpec) => `${n.ssh.user ?? 'root'}@${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.ssh.port ?? 22}${n.ssh.proxyJump ? ` via ${n.ssh.proxyJump.host}` : ''}`;
+const target = (n: NodeSpec) =>
+  `${n.ssh.user ?? 'root'}@${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.ssh.port ?? 22}${n.ssh.proxyJump ? ` via ${n.ssh.proxyJump.host}` : ''}`;
 
 function outcome(r: ConnectionResult): string {
   switch (r.status) {
@@ -21,7 +22,11 @@ function outcome(r: ConnectionResult): string {
   }
 }
 
-export async function withConnectionProgress(mode: OutputMode, nodes: NodeSpec[], test: (n: NodeSpec) => Promise<ConnectionResult>): Promise<ConnectionResult[]> {
+export async function withConnectionProgress(
+  mode: OutputMode,
+  nodes: NodeSpec[],
+  test: (n: NodeSpec) => Promise<ConnectionResult>,
+): Promise<ConnectionResult[]> {
   if (mode !== 'tty') {
     return Promise.all(
       nodes.map(async (n) => {
@@ -44,7 +49,12 @@ export async function withConnectionProgress(mode: OutputMode, nodes: NodeSpec[]
       },
     })),
     // Ctrl-C is the wizard's to handle (exit 130, and what was written), not listr's.
-    { concurrent: true, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false, collapseSkips: false } },
+    {
+      concurrent: true,
+      exitOnError: false,
+      registerSignalListeners: false,
+      rendererOptions: { collapseErrors: false, collapseSkips: false },
+    },
   );
   await list.run().catch(() => undefined);
   return results;
@@ -62,8 +72,19 @@ export async function withRenderProgress(mode: OutputMode, work: () => Promise<R
   }
   const { Listr } = await import('listr2');
   let report: RenderReport | undefined;
-  await new Listr([{ title: 'Render configs', task: async (_ctx: unknown, task: { title: string }) => { report = await work(); task.title = describe(report).replace(/^r/, 'R'); } }], {
-    exitOnError: true,
-  }).run();
+  await new Listr(
+    [
+      {
+        title: 'Render configs',
+        task: async (_ctx: unknown, task: { title: string }) => {
+          report = await work();
+          task.title = describe(report).replace(/^r/, 'R');
+        },
+      },
+    ],
+    {
+      exitOnError: true,
+    },
+  ).run();
   return report!;
 }

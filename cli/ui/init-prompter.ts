@@ -2,7 +2,15 @@
 // pasted list (inquirer's prompts drop the lines that arrive after the first one's Enter). Ctrl-C at any
 // prompt becomes an Interrupted error, which `dbtls init` turns into exit 130 with nothing written.
 import { createInterface } from 'node:readline';
-import type { ConfirmQuestion, IntegerQuestion, LinesQuestion, MultiQuestion, Prompter, SelectQuestion, TextQuestion } from '../../lib/init/questions.js';
+import type {
+  ConfirmQuestion,
+  IntegerQuestion,
+  LinesQuestion,
+  MultiQuestion,
+  Prompter,
+  SelectQuestion,
+  TextQuestion,
+} from '../../lib/init/questions.js';
 
 /** Ctrl-C (or a closed terminal) at a prompt. */
 export class Interrupted extends Error {
@@ -12,14 +20,18 @@ export class Interrupted extends Error {
   }
 }
 
-const ok = async <T>(v: T, validate?: (v: T) => string | undefined | Promise<string | undefined>): Promise<true | string> => (await validate?.(v)) ?? true;
+const ok = async <T>(
+  v: T,
+  validate?: (v: T) => string | undefined | Promise<string | undefined>,
+): Promise<true | string> => (await validate?.(v)) ?? true;
 
 async function asked<T>(prompt: Promise<T>): Promise<T> {
   try {
     return await prompt;
   } catch (e) {
     const name = (e as Error)?.name;
-    if (name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError') throw new Interrupted();
+    if (name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError')
+      throw new Interrupted();
     throw e;
   }
 }
@@ -55,7 +67,11 @@ export async function inquirerPrompter(): Promise<Prompter> {
       return asked(
         select<T>({
           message: q.message,
-          choices: q.choices.map((c) => ({ value: c.value, name: c.name, ...(c.description ? { description: c.description } : {}) })),
+          choices: q.choices.map((c) => ({
+            value: c.value,
+            name: c.name,
+            ...(c.description ? { description: c.description } : {}),
+          })),
           ...(q.default !== undefined ? { default: q.default } : {}),
         }),
       );
@@ -64,8 +80,16 @@ export async function inquirerPrompter(): Promise<Prompter> {
       return asked(
         checkbox<T>({
           message: q.message,
-          choices: q.choices.map((c) => ({ value: c.value, name: c.name, checked: (q.default ?? []).includes(c.value) })),
-          validate: (chosen) => ok(chosen.map((c) => c.value), q.validate),
+          choices: q.choices.map((c) => ({
+            value: c.value,
+            name: c.name,
+            checked: (q.default ?? []).includes(c.value),
+          })),
+          validate: (chosen) =>
+            ok(
+              chosen.map((c) => c.value),
+              q.validate,
+            ),
         }),
       );
     },

@@ -21,12 +21,15 @@ export function reviewText(plan: InitPlan): string {
   const out = ['', 'Ready to write:'];
   out.push(`  inventory  ${shown(a.inventory)}${plan.replaces ? ' (replacing the existing file)' : ''}`);
   out.push(`  PKI        ${shown(plan.cluster.pki)}`);
-  out.push(`  CA         CN=${a.ca.commonName}, ${a.ca.days} days, RSA ${a.ca.keySize}; certificates ${a.leaf.days} days, RSA ${a.leaf.keySize}`);
+  out.push(
+    `  CA         CN=${a.ca.commonName}, ${a.ca.days} days, RSA ${a.ca.keySize}; certificates ${a.leaf.days} days, RSA ${a.leaf.keySize}`,
+  );
   for (const n of plan.cluster.nodes) {
     const how = n.transport === 'local' ? 'local' : `ssh ${n.ssh.user ?? 'root'}@${n.host}:${n.ssh.port ?? 22}`;
     out.push(`  node       ${n.name} (${n.roles.join(', ')}) ${n.host}, ${how}${n.dest ? `, into ${n.dest}` : ''}`);
   }
-  for (const c of plan.cluster.clients) out.push(`  client     ${c.name}${c.keystore ? ` (+ ${c.keystore} keystore)` : ''}`);
+  for (const c of plan.cluster.clients)
+    out.push(`  client     ${c.name}${c.keystore ? ` (+ ${c.keystore} keystore)` : ''}`);
   if (plan.acceptedKeys.length) out.push(`  known_hosts ${plural(plan.acceptedKeys.length, 'host key')} to add`);
   const local = a.nodes.some((n) => transportOf(a, n) === 'local');
   if (local) out.push('  (transport: local nodes receive their files on this machine, under --local-root)');
@@ -37,12 +40,18 @@ export function summaryText(s: InitSummary): string {
   const out = ['', 'Made, and where:'];
   out.push(`  inventory    ${shown(s.inventory)}${s.replaced ? ' (replaced)' : ''}`);
   for (const k of s.knownHosts) out.push(`  known_hosts  ${shown(k.file)}: added ${k.hosts.join(', ')}`);
-  out.push(`  PKI folder   ${shown(s.pki)}  (${s.issued} issued, ${s.upToDate} up to date${s.stores ? `, ${s.stores} Java stores built` : ''})`);
-  out.push(`  CA           ${shown(s.ca.cert)} + ca-key.pem  ${s.ca.subject}, until ${s.ca.notAfter.slice(0, 10)} (${s.ca.action})`);
+  out.push(
+    `  PKI folder   ${shown(s.pki)}  (${s.issued} issued, ${s.upToDate} up to date${s.stores ? `, ${s.stores} Java stores built` : ''})`,
+  );
+  out.push(
+    `  CA           ${shown(s.ca.cert)} + ca-key.pem  ${s.ca.subject}, until ${s.ca.notAfter.slice(0, 10)} (${s.ca.action})`,
+  );
   out.push(`               SHA-256 ${s.ca.fingerprint256}`);
   const label = (kind: string, name: string) => `${kind} ${name}`.padEnd(12);
   for (const n of s.nodes) out.push(`  ${label('node', n.name)} ${shown(n.dir)}/  ${n.files.join(' ')}`);
   for (const c of s.clients) out.push(`  ${label('client', c.name)} ${shown(c.dir)}/  ${c.files.join(' ')}`);
-  out.push(`  configs      ${shown(s.rendered.dir)}/  ${s.rendered.files} files (${s.rendered.written} written): include them from each server's own config`);
+  out.push(
+    `  configs      ${shown(s.rendered.dir)}/  ${s.rendered.files} files (${s.rendered.written} written): include them from each server's own config`,
+  );
   return out.join('\n') + '\n';
 }

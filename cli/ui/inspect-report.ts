@@ -27,11 +27,15 @@ export function inspectPrinter(mode: OutputMode, keyFile: string | undefined): I
     },
     failed(file, e) {
       // An error of ours names the file already; anything else is given the file's name here.
-      const named = isDbtlsError(e) ? e : Object.assign(new Error(`${file}: ${(e as Error)?.message ?? String(e)}`), { stack: (e as Error)?.stack });
+      const named = isDbtlsError(e)
+        ? e
+        : Object.assign(new Error(`${file}: ${(e as Error)?.message ?? String(e)}`), { stack: (e as Error)?.stack });
       // Its text on stderr; with --json its entry in the array, not a JSON error of its own.
       const status = reportError(named, { json: false });
       if (mode === 'json') {
-        const error = isDbtlsError(e) ? { code: e.code, message: e.message, hint: e.hint } : { code: 'failure', message: (e as Error).message };
+        const error = isDbtlsError(e)
+          ? { code: e.code, message: e.message, hint: e.hint }
+          : { code: 'failure', message: (e as Error).message };
         entries.push({ file, ok: false, error });
       }
       return status;
@@ -42,8 +46,21 @@ export function inspectPrinter(mode: OutputMode, keyFile: string | undefined): I
   };
 }
 
-const KEY_NAMES: Record<string, string> = { rsa: 'RSA', 'rsa-pss': 'RSA-PSS', ec: 'EC', ed25519: 'Ed25519', ed448: 'Ed448', dsa: 'DSA' };
-const FORMAT_NAMES: Record<string, string> = { pkcs8: 'PKCS#8', pkcs1: 'PKCS#1', sec1: 'SEC1 (EC)', spki: 'SubjectPublicKeyInfo', other: 'other' };
+const KEY_NAMES: Record<string, string> = {
+  rsa: 'RSA',
+  'rsa-pss': 'RSA-PSS',
+  ec: 'EC',
+  ed25519: 'Ed25519',
+  ed448: 'Ed448',
+  dsa: 'DSA',
+};
+const FORMAT_NAMES: Record<string, string> = {
+  pkcs8: 'PKCS#8',
+  pkcs1: 'PKCS#1',
+  sec1: 'SEC1 (EC)',
+  spki: 'SubjectPublicKeyInfo',
+  other: 'other',
+};
 const TITLES: Record<Described['kind'], string> = {
   certificate: 'certificate',
   'private-key': 'private key',
@@ -60,7 +77,10 @@ function renderFile(d: FileDescription, keyFile: string | undefined): string {
   // "jks, integrity not checked…" → "JKS, integrity not checked…": the format name in capitals, the note as written.
   const format = d.format.replace(/^[a-z0-9]+/, (f) => f.toUpperCase());
   // A name from a glob (`inspect *.pem` in a folder others write) is foreign text too.
-  return `${sanitizeForTerminal(d.file, ERROR_LINE_MAX)} (${sanitizeForTerminal(format)}${count})\n` + d.objects.map((o) => renderObject(o, keyFile)).join('');
+  return (
+    `${sanitizeForTerminal(d.file, ERROR_LINE_MAX)} (${sanitizeForTerminal(format)}${count})\n` +
+    d.objects.map((o) => renderObject(o, keyFile)).join('')
+  );
 }
 
 function renderObject(o: Described, keyFile: string | undefined): string {
@@ -80,12 +100,21 @@ function keyText(k: Partial<KeyFacts>): string | undefined {
 
 const list = (xs: string[] | undefined) => (xs === undefined ? undefined : xs.length ? xs.join(', ') : '(none)');
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
-const when = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+const when = (d: Date) =>
+  d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 
 function rowsOf(o: Described, keyFile: string | undefined): Row[] {
   switch (o.kind) {
     case 'certificate': {
-      const state = o.status === 'expired' ? 'EXPIRED' : o.status === 'not-yet-valid' ? 'NOT YET VALID' : `${plural(o.daysLeft, 'day')} left`;
+      const state =
+        o.status === 'expired'
+          ? 'EXPIRED'
+          : o.status === 'not-yet-valid'
+            ? 'NOT YET VALID'
+            : `${plural(o.daysLeft, 'day')} left`;
       return [
         ['subject', o.subject],
         ['issuer', o.issuer + (o.selfSigned ? '  (self-signed)' : '')],
@@ -99,8 +128,17 @@ function rowsOf(o: Described, keyFile: string | undefined): Row[] {
         ['CA', yesNo(o.isCA)],
         ['key usage', list(o.keyUsage)],
         ['ext key usage', list(o.extKeyUsage)],
-        ['chain', o.chain && (o.chain.ok ? `OK${o.chain.path.length > 1 ? `: issued by ${o.chain.path.slice(1).join(' < ')}` : ' (a trusted root)'}` : `FAILED: ${o.chain.reason}`)],
-        ['key file', o.keyMatches === undefined ? undefined : `${o.keyMatches ? 'matches' : 'DOES NOT MATCH'} ${keyFile}`],
+        [
+          'chain',
+          o.chain &&
+            (o.chain.ok
+              ? `OK${o.chain.path.length > 1 ? `: issued by ${o.chain.path.slice(1).join(' < ')}` : ' (a trusted root)'}`
+              : `FAILED: ${o.chain.reason}`),
+        ],
+        [
+          'key file',
+          o.keyMatches === undefined ? undefined : `${o.keyMatches ? 'matches' : 'DOES NOT MATCH'} ${keyFile}`,
+        ],
       ];
     }
     case 'private-key':
@@ -122,7 +160,10 @@ function rowsOf(o: Described, keyFile: string | undefined): Row[] {
         ['SANs', list(o.sans)],
         ['key', keyText(o)],
         ['key SHA-256', o.spkiSha256],
-        ['signature', `${o.signatureAlgorithm}, ${o.signatureValid === undefined ? 'not checked' : o.signatureValid ? 'valid' : 'INVALID'}`],
+        [
+          'signature',
+          `${o.signatureAlgorithm}, ${o.signatureValid === undefined ? 'not checked' : o.signatureValid ? 'valid' : 'INVALID'}`,
+        ],
         ['key usage', list(o.keyUsage)],
         ['ext key usage', list(o.extKeyUsage)],
       ];
@@ -131,9 +172,15 @@ function rowsOf(o: Described, keyFile: string | undefined): Row[] {
         ['alias', o.alias],
         ['entry type', o.entryType],
         ['created', o.date && when(o.date)],
-        [o.entryType === 'SecretKeyEntry' ? 'algorithm' : 'certificates', o.entryType === 'SecretKeyEntry' ? o.algorithm ?? 'unknown until opened' : String(o.chainLength)],
+        [
+          o.entryType === 'SecretKeyEntry' ? 'algorithm' : 'certificates',
+          o.entryType === 'SecretKeyEntry' ? (o.algorithm ?? 'unknown until opened') : String(o.chainLength),
+        ],
       ];
     case 'other':
-      return [['label', o.label], ['not read', o.reason]];
+      return [
+        ['label', o.label],
+        ['not read', o.reason],
+      ];
   }
 }

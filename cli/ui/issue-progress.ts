@@ -8,7 +8,10 @@ import type { OutputMode } from './mode.js';
 const ownerKey = (o: { kind: string; name: string }) => `${o.kind === 'node' ? 'node' : 'client'} ${o.name}`;
 
 /** Runs `work` (given the event callback) and shows its progress in the chosen mode. */
-export async function withIssueProgress(mode: OutputMode, work: (onEvent: (e: IssueEvent) => void) => Promise<IssueReport>): Promise<IssueReport> {
+export async function withIssueProgress(
+  mode: OutputMode,
+  work: (onEvent: (e: IssueEvent) => void) => Promise<IssueReport>,
+): Promise<IssueReport> {
   if (mode === 'json') return work(() => {});
   if (mode === 'plain') return work(printLines(issueLines));
   return withListr(work);
@@ -17,9 +20,14 @@ export async function withIssueProgress(mode: OutputMode, work: (onEvent: (e: Is
 /** What each issue event shows: a plain line, and (for `rotate`) the title of its first task. */
 export const issueLines: Formatters<IssueEvent> = {
   ca: (e) => `CA ${e.action}: ${e.subject} (SHA-256 ${e.fingerprint256})`,
-  plan: (e) => (e.toIssue.length ? `issuing ${e.toIssue.length}, ${e.unchanged.length} up to date` : `all ${e.unchanged.length} up to date`),
+  plan: (e) =>
+    e.toIssue.length
+      ? `issuing ${e.toIssue.length}, ${e.unchanged.length} up to date`
+      : `all ${e.unchanged.length} up to date`,
   issued: ({ item: i }) => {
-    const detail = i.subject ? ` ${i.subject}${i.sans?.length ? ` [${i.sans.join(', ')}]` : ''} until ${i.notAfter!.slice(0, 10)}` : ' RSA key pair';
+    const detail = i.subject
+      ? ` ${i.subject}${i.sans?.length ? ` [${i.sans.join(', ')}]` : ''} until ${i.notAfter!.slice(0, 10)}`
+      : ' RSA key pair';
     return `issued ${i.id} (${i.reason}):${detail}`;
   },
   store: (e) => `built ${e.store.path} (${e.store.reason})`,
@@ -54,23 +62,42 @@ async function withListr(work: (onEvent: (e: IssueEvent) => void) => Promise<Iss
     for (const d of [ca, plan, committed, ...[...owners.values()].map((o) => o.done)]) d.reject(err);
   });
   // Nothing to write ends the run without a 'committed' event.
-  running.then((r) => { if (!r.changed) committed.resolve(0); }, () => undefined);
+  running.then(
+    (r) => {
+      if (!r.changed) committed.resolve(0);
+    },
+    () => undefined,
+  );
 
   const list = new Listr(
     [
-      { title: 'CA', task: async (_ctx, task) => { const e = await ca.promise; task.title = `CA ${e.action}: ${e.subject}`; } },
+      {
+        title: 'CA',
+        task: async (_ctx, task) => {
+          const e = await ca.promise;
+          task.title = `CA ${e.action}: ${e.subject}`;
+        },
+      },
       {
         title: 'Plan',
         task: async (_ctx, task) => {
           const e = await plan.promise;
-          task.title = e.toIssue.length ? `Issuing ${e.toIssue.length} (${e.unchanged.length} up to date)` : `All ${e.unchanged.length} up to date`;
+          task.title = e.toIssue.length
+            ? `Issuing ${e.toIssue.length} (${e.unchanged.length} up to date)`
+            : `All ${e.unchanged.length} up to date`;
           return task.newListr(
             [...owners.entries()].map(([key, o]) => ({ title: key, task: () => o.done.promise })),
             { concurrent: true, exitOnError: true },
           );
         },
       },
-      { title: 'Write', task: async (_ctx, task) => { const n = await committed.promise; task.title = n ? `Wrote ${n} files` : 'Nothing to write'; } },
+      {
+        title: 'Write',
+        task: async (_ctx, task) => {
+          const n = await committed.promise;
+          task.title = n ? `Wrote ${n} files` : 'Nothing to write';
+        },
+      },
     ],
     { exitOnError: true, rendererOptions: { collapseSubtasks: false } },
   );

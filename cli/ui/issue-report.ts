@@ -5,7 +5,8 @@ import { plural, type OutputMode } from './mode.js';
 
 export function printIssueReport(report: IssueReport, mode: OutputMode, check: boolean): void {
   const out = (s: string): void => void process.stdout.write(s);
-  if (mode === 'json') return out(JSON.stringify({ ok: true, ...(check ? { check: true } : {}), ...report }, null, 2) + '\n');
+  if (mode === 'json')
+    return out(JSON.stringify({ ok: true, ...(check ? { check: true } : {}), ...report }, null, 2) + '\n');
   if (check) {
     for (const i of report.issued) out(`would issue ${i.id}: ${i.reason}\n`);
     for (const st of report.stores) out(`would build ${st.path}\n`);
@@ -16,5 +17,7 @@ export function printIssueReport(report: IssueReport, mode: OutputMode, check: b
     );
   }
   const stores = report.stores.length ? `, ${plural(report.stores.length, 'Java store')} built` : '';
-  out(`${report.changed ? `${report.issued.length} issued${stores}, ${report.unchanged.length} up to date` : 'nothing to do: everything is up to date'} in ${report.pki}\n`);
+  out(
+    `${report.changed ? `${report.issued.length} issued${stores}, ${report.unchanged.length} up to date` : 'nothing to do: everything is up to date'} in ${report.pki}\n`,
+  );
 }

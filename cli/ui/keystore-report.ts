@@ -17,15 +17,26 @@ export interface StoreWritten {
 const entryList = (entries: StoreWritten['entries']) => entries.map((e) => `${e.alias} ${e.kind}`).join(', ');
 
 export function printStorePlan(plan: StoreWritten, json: boolean): void {
-  if (json) printJson({ ok: true, check: true, changed: true, file: plan.file, type: plan.type, entries: plan.entries });
+  if (json)
+    printJson({ ok: true, check: true, changed: true, file: plan.file, type: plan.type, entries: plan.entries });
   else out(`would write ${plan.file} (${plan.type}: ${entryList(plan.entries)})`);
 }
 
 /** The store written; with --print-storepass, a generated password on its own last line (after the JSON too). */
 export function printStoreWritten(report: StoreWritten, json: boolean, printedStorepass?: string): void {
-  if (json) printJson({ ok: true, changed: true, file: report.file, type: report.type, entries: report.entries, ...(report.storepassFile ? { storepassFile: report.storepassFile } : {}) });
+  if (json)
+    printJson({
+      ok: true,
+      changed: true,
+      file: report.file,
+      type: report.type,
+      entries: report.entries,
+      ...(report.storepassFile ? { storepassFile: report.storepassFile } : {}),
+    });
   else {
-    out(`wrote ${report.file} (${report.type}, ${plural(report.entries.length, 'entry', 'entries')}: ${entryList(report.entries)})`);
+    out(
+      `wrote ${report.file} (${report.type}, ${plural(report.entries.length, 'entry', 'entries')}: ${entryList(report.entries)})`,
+    );
     if (report.storepassFile) out(`store password: generated, written to ${report.storepassFile} (0600)`);
   }
   if (printedStorepass !== undefined) out(printedStorepass);
@@ -44,14 +55,22 @@ export interface StoreListing {
   }>;
 }
 
-const KIND = { 'private-key': 'PrivateKeyEntry', 'trusted-cert': 'trustedCertEntry', 'secret-key': 'SecretKeyEntry' } as const;
+const KIND = {
+  'private-key': 'PrivateKeyEntry',
+  'trusted-cert': 'trustedCertEntry',
+  'secret-key': 'SecretKeyEntry',
+} as const;
 
 export function printStoreListing(listing: StoreListing, json: boolean, now = Date.now()): void {
   if (json) return printJson(listing);
   const { file, type, verified, entries } = listing;
-  out(`${file}: ${type.toUpperCase()}, ${plural(entries.length, 'entry', 'entries')}${verified ? '' : ' (integrity not checked: no store password given)'}`);
+  out(
+    `${file}: ${type.toUpperCase()}, ${plural(entries.length, 'entry', 'entries')}${verified ? '' : ' (integrity not checked: no store password given)'}`,
+  );
   for (const e of entries) {
-    out(`  ${e.alias}  ${KIND[e.kind]}${e.algorithm ? ` (${e.algorithm})` : ''}${e.chain.length > 1 ? `, chain of ${e.chain.length}` : ''}`);
+    out(
+      `  ${e.alias}  ${KIND[e.kind]}${e.algorithm ? ` (${e.algorithm})` : ''}${e.chain.length > 1 ? `, chain of ${e.chain.length}` : ''}`,
+    );
     for (const c of e.chain) {
       const days = Math.floor((Date.parse(c.notAfter) - now) / DAY_MS);
       out(`    ${c.subject}  until ${c.notAfter.slice(0, 10)} (${days < 0 ? 'EXPIRED' : `${days} days left`})`);

@@ -23,7 +23,11 @@ interface NodeTask {
 }
 
 /** Runs `work` (given the event callback) under a live task list of `nodes`; resolves with the work's result. */
-export async function withNodeTasks<E, R>(nodes: string[], view: NodeView<E>, work: (onEvent: (e: E) => void) => Promise<R>): Promise<R> {
+export async function withNodeTasks<E, R>(
+  nodes: string[],
+  view: NodeView<E>,
+  work: (onEvent: (e: E) => void) => Promise<R>,
+): Promise<R> {
   // listr2 and its renderer load only here, on a terminal: cron, CI and --json runs never need them.
   const { Listr } = await import('listr2');
   const make = (title: string): NodeTask => ({ title, done: deferred<void>(), ended: false });
@@ -53,7 +57,13 @@ export async function withNodeTasks<E, R>(nodes: string[], view: NodeView<E>, wo
   // The work's end ends every task still open: ok if it succeeded, failed with its error if it threw.
   running.then(
     () => all.forEach((t) => finish(t, 'ok')),
-    (err: unknown) => all.forEach((t) => { if (!t.ended) { t.ended = true; t.done.reject(err); } }),
+    (err: unknown) =>
+      all.forEach((t) => {
+        if (!t.ended) {
+          t.ended = true;
+          t.done.reject(err);
+        }
+      }),
   );
 
   const list = new Listr(

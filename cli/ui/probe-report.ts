@@ -6,7 +6,6 @@ import { terminalText } from '../terminal.js';
 import { plural, type OutputMode } from './mode.js';
 import { DAY_MS } from '../../lib/pki/validity.js';
 
-
 // Everything below but the labels came from the server (its version string, its certificates'
 // subjects, issuers and SANs, the verdicts that quote them): one line each, printable, bounded.
 function line(label: string, text: string): string {
@@ -15,7 +14,12 @@ function line(label: string, text: string): string {
 
 function validity(c: ServedCert, now: number): string {
   const left = Math.floor((Date.parse(c.notAfter) - now) / DAY_MS);
-  const state = Date.parse(c.notAfter) < now ? 'EXPIRED' : Date.parse(c.notBefore) > now ? 'NOT YET VALID' : `${plural(left, 'day')} left`;
+  const state =
+    Date.parse(c.notAfter) < now
+      ? 'EXPIRED'
+      : Date.parse(c.notBefore) > now
+        ? 'NOT YET VALID'
+        : `${plural(left, 'day')} left`;
   return `${c.notBefore} → ${c.notAfter} (${state})`;
 }
 
@@ -32,9 +36,15 @@ function human(r: ProbeResult, caLabel: string): string {
   out += line('valid', validity(l, Date.now()));
   out += line('sha256', l.fingerprint256);
   r.chain.slice(1).forEach((c, i) => {
-    out += line(`chain[${i + 1}]`, `${s(c.subject)}  serial ${c.serialHex}  until ${c.notAfter}${c.isCA ? '' : '  (not a CA)'}`);
+    out += line(
+      `chain[${i + 1}]`,
+      `${s(c.subject)}  serial ${c.serialHex}  until ${c.notAfter}${c.isCA ? '' : '  (not a CA)'}`,
+    );
   });
-  out += line('ca', r.verified.chain ? `ok, verifies against ${caLabel}` : `FAILED (${caLabel}): ${r.verified.chainError}`);
+  out += line(
+    'ca',
+    r.verified.chain ? `ok, verifies against ${caLabel}` : `FAILED (${caLabel}): ${r.verified.chainError}`,
+  );
   out += line('name', r.verified.name ? `ok, made out to ${r.servername}` : `FAILED: ${r.verified.nameError}`);
   out += line('result', r.ok ? 'verified' : 'NOT verified');
   return out;

@@ -9,7 +9,10 @@ import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 /** What `push` shows of each event: a plain line, and on a terminal its node's task title. */
 export const pushLines: Formatters<PushEvent> = {
   'node-start': () => undefined,
-  file: (e) => (e.action === 'unchanged' ? undefined : `${e.node}: ${e.action === 'uploaded' ? 'uploaded' : 'would upload'} ${e.remote}`),
+  file: (e) =>
+    e.action === 'unchanged'
+      ? undefined
+      : `${e.node}: ${e.action === 'uploaded' ? 'uploaded' : 'would upload'} ${e.remote}`,
   reload: () => undefined,
   rollback: rollbackLine,
   'node-done': ({ result: r }) =>
@@ -31,9 +34,14 @@ export function nodeFailedLine(r: Extract<PushEvent, { type: 'node-done' }>['res
 export const pushNodeOf = (e: PushEvent): string => (e.type === 'node-done' ? e.result.node : e.node);
 
 /** A node's push ends with its node-done event. */
-export const pushEnd = (e: PushEvent): 'ok' | 'failed' | undefined => (e.type === 'node-done' ? (e.result.ok ? 'ok' : 'failed') : undefined);
+export const pushEnd = (e: PushEvent): 'ok' | 'failed' | undefined =>
+  e.type === 'node-done' ? (e.result.ok ? 'ok' : 'failed') : undefined;
 
-export async function withPushProgress(mode: OutputMode, nodes: string[], work: (onEvent: (e: PushEvent) => void) => Promise<PushReport>): Promise<PushReport> {
+export async function withPushProgress(
+  mode: OutputMode,
+  nodes: string[],
+  work: (onEvent: (e: PushEvent) => void) => Promise<PushReport>,
+): Promise<PushReport> {
   if (mode === 'json') return work(() => {});
   if (mode === 'plain') return work(printLines(pushLines));
   return withNodeTasks(nodes, { nodeOf: pushNodeOf, line: (e) => lineOf(pushLines, e), end: pushEnd }, work);

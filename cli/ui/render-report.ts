@@ -13,7 +13,16 @@ export function printRenderReport(report: RenderReport, mode: OutputMode, check:
   }
   if (check) {
     for (const f of differing) {
-      out(createTwoFilesPatch(`a/${f.path}`, `b/${f.path}`, f.before ?? '', f.after ?? '', f.state === 'new' ? '(missing)' : '(on disk)', '(rendered)'));
+      out(
+        createTwoFilesPatch(
+          `a/${f.path}`,
+          `b/${f.path}`,
+          f.before ?? '',
+          f.after ?? '',
+          f.state === 'new' ? '(missing)' : '(on disk)',
+          '(rendered)',
+        ),
+      );
     }
     return out(
       differing.length

@@ -16,7 +16,8 @@ import { nodeFailedLine, pushNodeOf, rollbackLine } from './push-progress.js';
 export const rotatePushLines: Formatters<PushEvent> = {
   'node-start': () => undefined,
   file: () => undefined,
-  reload: (e) => `${e.node}: reload ${e.result.status}: ${e.result.what}${e.result.message ? `: ${sanitizeForTerminal(e.result.message, 1000)}` : ''}`,
+  reload: (e) =>
+    `${e.node}: reload ${e.result.status}: ${e.result.what}${e.result.message ? `: ${sanitizeForTerminal(e.result.message, 1000)}` : ''}`,
   rollback: rollbackLine,
   'node-done': (e) => (e.result.ok ? undefined : nodeFailedLine(e.result)),
 };

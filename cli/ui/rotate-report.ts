@@ -8,13 +8,18 @@ const out = (line: string): void => void process.stdout.write(line + '\n');
 
 export function printDue(due: DueCertificate[], within: string): void {
   // The line says "due:" already; an expiring certificate's reason ("due: expires in 3 days") would say it twice.
-  for (const d of due) out(`due: ${d.id}${d.notAfter ? ` (until ${d.notAfter})` : ''}: ${d.reason.replace(/^due: /, '')}`);
+  for (const d of due)
+    out(`due: ${d.id}${d.notAfter ? ` (until ${d.notAfter})` : ''}: ${d.reason.replace(/^due: /, '')}`);
   if (!due.length) out(`nothing due within ${within}`);
 }
 
 /** The last line of a leaf rotation that had something to do. */
 export function printLeafOutcome(report: RotateLeafReport): void {
-  out(report.ok ? `rotated ${plural(report.due.length, 'certificate')} on ${plural(report.nodes.length, 'node')}` : `FAILED on ${report.failed.join(', ')}`);
+  out(
+    report.ok
+      ? `rotated ${plural(report.due.length, 'certificate')} on ${plural(report.nodes.length, 'node')}`
+      : `FAILED on ${report.failed.join(', ')}`,
+  );
 }
 
 export function printCaPlan(runs: Array<{ phase: Phase; what: string }>): void {

@@ -46,11 +46,19 @@ export function printSchedule(o: ScheduleOutcome, mode: OutputMode): void {
   if (written) for (const p of written) process.stdout.write(`wrote ${p}\n`);
   else process.stdout.write(files.map((f) => f.text).join('\n'));
   for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
-  process.stderr.write(`\nto install${plan.user === undefined ? '' : ` (runs as ${plan.user})`}:\n${o.install.map((s) => `  ${s}\n`).join('')}`);
+  process.stderr.write(
+    `\nto install${plan.user === undefined ? '' : ` (runs as ${plan.user})`}:\n${o.install.map((s) => `  ${s}\n`).join('')}`,
+  );
 }
 
 /** --out with --check: whether the files there would change; `paths` are where they would go. */
 export function printScheduleCheck(files: ScheduleFile[], paths: string[], changed: boolean, mode: OutputMode): void {
-  if (mode === 'json') process.stdout.write(JSON.stringify({ ok: true, check: true, changed, files: files.map((f) => f.fileName) }, null, 2) + '\n');
-  else process.stdout.write(changed ? paths.map((p) => `would write ${p}\n`).join('') : 'nothing to do: the files are up to date\n');
+  if (mode === 'json')
+    process.stdout.write(
+      JSON.stringify({ ok: true, check: true, changed, files: files.map((f) => f.fileName) }, null, 2) + '\n',
+    );
+  else
+    process.stdout.write(
+      changed ? paths.map((p) => `would write ${p}\n`).join('') : 'nothing to do: the files are up to date\n',
+    );
 }

@@ -20,7 +20,9 @@ const EVENT_LINES: { [K in SetupEvent['type']]: (e: Extract<SetupEvent, { type: 
   generating: (e) => `generating ${plural(e.keys, `RSA-${e.bits} key`)} for the ${setName(e.set)}`,
   written: ({ file: f }) => {
     const c = f.certificate;
-    const detail = c ? `  ${c.subject}${c.sans.length ? `  [${c.sans.join(', ')}]` : ''}  until ${c.notAfter.toISOString().slice(0, 10)}` : '';
+    const detail = c
+      ? `  ${c.subject}${c.sans.length ? `  [${c.sans.join(', ')}]` : ''}  until ${c.notAfter.toISOString().slice(0, 10)}`
+      : '';
     return `wrote ${f.path}  ${f.mode}${detail}`;
   },
 };
@@ -33,11 +35,17 @@ export function printSetupReport(report: SetupReport, mode: OutputMode, check: b
   const out = (s: string): void => void process.stdout.write(s);
   if (check) {
     const would = report.wouldWrite ?? [];
-    if (mode === 'json') return out(JSON.stringify({ ok: true, check: true, changed: would.length > 0, ...report }, null, 2) + '\n');
-    return out(would.length ? would.map((f) => `would write ${f}\n`).join('') : 'nothing to do: every file is already there\n');
+    if (mode === 'json')
+      return out(JSON.stringify({ ok: true, check: true, changed: would.length > 0, ...report }, null, 2) + '\n');
+    return out(
+      would.length ? would.map((f) => `would write ${f}\n`).join('') : 'nothing to do: every file is already there\n',
+    );
   }
-  if (mode === 'json') return out(JSON.stringify({ ok: true, changed: report.written.length > 0, ...report }, null, 2) + '\n');
+  if (mode === 'json')
+    return out(JSON.stringify({ ok: true, changed: report.written.length > 0, ...report }, null, 2) + '\n');
   if (report.written.some((f) => f.path.endsWith('server-cert.pem')) && report.sans.length === 0) {
-    say('note: server-cert.pem has no SAN, so clients can check the CA but not the host name (VERIFY_IDENTITY); pass --san');
+    say(
+      'note: server-cert.pem has no SAN, so clients can check the CA but not the host name (VERIFY_IDENTITY); pass --san',
+    );
   }
 }

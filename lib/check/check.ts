@@ -46,10 +46,15 @@ const RANK: CheckStatus[] = ['ok', 'outdated', 'expiring', 'invalid', 'expired',
 const worse = (a: CheckStatus, b: CheckStatus) => (RANK.indexOf(b) > RANK.indexOf(a) ? b : a);
 
 /** A file of the PKI directory (no symlink followed, regular files only, bounded), or null when absent. */
-const read = async (path: string): Promise<string | null> => (await readTextIfExists(path, { what: 'certificates and keys' })) ?? null;
+const read = async (path: string): Promise<string | null> =>
+  (await readTextIfExists(path, { what: 'certificates and keys' })) ?? null;
 
 /** read(), with a refused file (a symlink, a FIFO, too large) as a finding of the item instead of the end of the run. */
-async function readFor(path: string, rel: string, fail: (status: CheckStatus, problem: string) => void): Promise<string | null | undefined> {
+async function readFor(
+  path: string,
+  rel: string,
+  fail: (status: CheckStatus, problem: string) => void,
+): Promise<string | null | undefined> {
   try {
     return await read(path);
   } catch (e) {
@@ -59,22 +64,38 @@ async function readFor(path: string, rel: string, fail: (status: CheckStatus, pr
   }
 }
 
-function expiry(cert: X509Certificate, now: Date, withinMs: number): { status: CheckStatus; problem?: string; daysLeft: number } {
+function expiry(
+  cert: X509Certificate,
+  now: Date,
+  withinMs: number,
+): { status: CheckStatus; problem?: string; daysLeft: number } {
   const left = Date.parse(cert.validTo) - now.getTime();
   const daysLeft = Math.floor(left / DAY_MS);
   if (left <= 0) return { status: 'expired', problem: `expired on ${new Date(cert.validTo).toISOString()}`, daysLeft };
-  if (Date.parse(cert.validFrom) > now.getTime()) return { status: 'invalid', problem: `not valid before ${cert.validFrom}`, daysLeft };
+  if (Date.parse(cert.validFrom) > now.getTime())
+    return { status: 'invalid', problem: `not valid before ${cert.validFrom}`, daysLeft };
   if (left <= withinMs) return { status: 'expiring', problem: `expires in ${plural(daysLeft, 'day')}`, daysLeft };
   return { status: 'ok', daysLeft };
 }
 
-async function checkCertificate(root: string, item: Extract<PlannedItem, { kind: 'certificate' }>, ca: X509Certificate[], caPem: string, now: Date, withinMs: number, specInManifest: string | undefined): Promise<CheckItem> {
+async function checkCertificate(
+  root: string,
+  item: Extract<PlannedItem, { kind: 'certificate' }>,
+  ca: X509Certificate[],
+  caPem: string,
+  now: Date,
+  withinMs: number,
+  specInManifest: string | undefined,
+): Promise<CheckItem> {
   const out: CheckItem = { id: item.id, owner: item.owner, status: 'ok', problems: [] };
   const fail = (status: CheckStatus, problem: string) => {
     out.status = worse(out.status, status);
     out.problems.push(problem);
   };
-  const [pem, keyPem] = await Promise.all([readFor(join(root, item.cert), item.cert, fail), readFor(join(root, item.key), item.key, fail)]);
+  const [pem, keyPem] = await Promise.all([
+    readFor(join(root, item.cert), item.cert, fail),
+    readFor(join(root, item.key), item.key, fail),
+  ]);
   if (pem === null) fail('missing', `${item.cert} is missing`);
   if (keyPem === null) fail('missing', `${item.key} is missing`);
   if (pem === null || pem === undefined) return out;
@@ -98,7 +119,11 @@ async function checkCertificate(root: string, item: Extract<PlannedItem, { kind:
   const outlives = issuerCa !== undefined && Date.parse(issuerCa.validTo) < info.notAfter.getTime();
   const e = expiry(outlives ? issuerCa : cert, now, withinMs);
   out.daysLeft = e.daysLeft;
-  if (outlives) fail('outdated', `outlives its CA: valid until ${info.notAfter.toISOString()}, but the CA only until ${new Date(issuerCa.validTo).toISOString()} (renew the CA: dbtls rotate ca)`);
+  if (outlives)
+    fail(
+      'outdated',
+      `outlives its CA: valid until ${info.notAfter.toISOString()}, but the CA only until ${new Date(issuerCa.validTo).toISOString()} (renew the CA: dbtls rotate ca)`,
+    );
   if (e.problem) fail(e.status, outlives ? `its CA ${e.problem}` : e.problem);
   const chain = verifyChain(cert, ca, [], now);
   if (!chain.ok && e.status !== 'expired') fail('invalid', `chain: ${chain.reason}`);
@@ -113,7 +138,10 @@ async function checkCertificate(root: string, item: Extract<PlannedItem, { kind:
   const missing = want.filter((s) => !have.includes(s));
   const extra = have.filter((s) => !want.includes(s));
   if (missing.length || extra.length) {
-    fail('outdated', `SANs differ from the inventory:${missing.length ? ` missing ${missing.join(', ')}` : ''}${extra.length ? ` extra ${extra.join(', ')}` : ''}`);
+    fail(
+      'outdated',
+      `SANs differ from the inventory:${missing.length ? ` missing ${missing.join(', ')}` : ''}${extra.length ? ` extra ${extra.join(', ')}` : ''}`,
+    );
   } else if (specInManifest !== undefined && specInManifest !== item.spec) {
     fail('outdated', 'issued for another subject, profile, key size or CA than the inventory now asks for');
   }
@@ -139,7 +167,10 @@ async function checkKeyPair(root: string, item: Extract<PlannedItem, { kind: 'ke
     out.status = worse(out.status, status);
     out.problems.push(problem);
   };
-  const [priv, pub] = await Promise.all([readFor(join(root, item.private), item.private, fail), readFor(join(root, item.public), item.public, fail)]);
+  const [priv, pub] = await Promise.all([
+    readFor(join(root, item.private), item.private, fail),
+    readFor(join(root, item.public), item.public, fail),
+  ]);
   if (priv === null || pub === null) {
     fail('missing', `${priv === null ? item.private : item.public} is missing`);
     return out;
@@ -157,22 +188,50 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   if (caPem === null) {
     const recorded = (await readManifest(layout.manifest, cluster.cluster)).ca;
     if (recorded) {
-      throw inputError('ca-missing', `${layout.ca} is missing, but ${layout.manifest} records the CA ${recorded.subject} (SHA-256 fingerprint ${recorded.fingerprint256}) that signed this cluster's certificates`, { file: layout.ca },
-        'put ca.pem and ca-key.pem back from a backup; `dbtls issue --new-ca` starts over with a new CA (every certificate re-issued)');
+      throw inputError(
+        'ca-missing',
+        `${layout.ca} is missing, but ${layout.manifest} records the CA ${recorded.subject} (SHA-256 fingerprint ${recorded.fingerprint256}) that signed this cluster's certificates`,
+        { file: layout.ca },
+        'put ca.pem and ca-key.pem back from a backup; `dbtls issue --new-ca` starts over with a new CA (every certificate re-issued)',
+      );
     }
-    throw inputError('no-ca', `${layout.ca} does not exist: nothing has been issued for cluster "${cluster.cluster}" yet`, { file: layout.ca }, `run: dbtls issue -i ${cluster.file}`);
+    throw inputError(
+      'no-ca',
+      `${layout.ca} does not exist: nothing has been issued for cluster "${cluster.cluster}" yet`,
+      { file: layout.ca },
+      `run: dbtls issue -i ${cluster.file}`,
+    );
   }
   const cas = parseCertificatesOf(caPem, layout.ca);
   const caCert = cas[0];
   if (!caCert) throw inputError('no-ca', `${layout.ca} holds no certificate`, { file: layout.ca });
   if ((await read(layout.journal)) !== null) {
-    throw inputError('interrupted', `an interrupted dbtls run left ${layout.journal}: the PKI directory is between two states`, { file: layout.journal }, `run: dbtls issue -i ${cluster.file} (it finishes the interrupted writes)`);
+    throw inputError(
+      'interrupted',
+      `an interrupted dbtls run left ${layout.journal}: the PKI directory is between two states`,
+      { file: layout.journal },
+      `run: dbtls issue -i ${cluster.file} (it finishes the interrupted writes)`,
+    );
   }
   const manifest = await readManifest(layout.manifest, cluster.cluster);
-  const report: CheckReport = { cluster: cluster.cluster, pki: layout.root, withinDays: opts.withinMs / DAY_MS, ok: true, items: [], orphans: [] };
+  const report: CheckReport = {
+    cluster: cluster.cluster,
+    pki: layout.root,
+    withinDays: opts.withinMs / DAY_MS,
+    ok: true,
+    items: [],
+    orphans: [],
+  };
 
   const caInfo = certificateInfo(caCert);
-  const caItem: CheckItem = { id: 'ca', owner: { kind: 'ca', name: caInfo.subject }, status: 'ok', problems: [], subject: caInfo.subject, notAfter: caInfo.notAfter.toISOString() };
+  const caItem: CheckItem = {
+    id: 'ca',
+    owner: { kind: 'ca', name: caInfo.subject },
+    status: 'ok',
+    problems: [],
+    subject: caInfo.subject,
+    notAfter: caInfo.notAfter.toISOString(),
+  };
   const e = expiry(caCert, now, opts.withinMs);
   caItem.daysLeft = e.daysLeft;
   if (e.problem) {
@@ -186,14 +245,22 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   // The folder itself: another user who can write it (or a folder above it) can plant or swap what
   // dbtls trusts, as OpenSSH refuses a key in a loose folder. Flagged on the CA's line (exit 1).
   const trust = await describeDirTrust(layout.root);
-  report.pkiDir = { path: layout.root, mode: '0' + trust.mode.toString(8).padStart(3, '0'), uid: trust.uid, ok: trust.ok, ...(trust.problem ? { problem: trust.problem } : {}), ...(trust.fix ? { fix: trust.fix } : {}) };
+  report.pkiDir = {
+    path: layout.root,
+    mode: '0' + trust.mode.toString(8).padStart(3, '0'),
+    uid: trust.uid,
+    ok: trust.ok,
+    ...(trust.problem ? { problem: trust.problem } : {}),
+    ...(trust.fix ? { fix: trust.fix } : {}),
+  };
   if (!trust.ok) caFail('invalid', `${trust.problem} (fix: ${trust.fix})`);
   // The CA key: present, readable and ca.pem's own (an encrypted one is only checked when it signs).
   const caKeyPem = await readFor(layout.caKey, 'ca-key.pem', caFail);
   if (caKeyPem === null) caFail('missing', 'ca-key.pem is missing: the CA cannot sign (restore it from a backup)');
   else if (caKeyPem !== undefined && !/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(caKeyPem)) {
     const problem = verifyPair(caPem, caKeyPem, [caPem]);
-    if (problem?.code === 'key-mismatch') caFail('invalid', 'ca-key.pem does not belong to ca.pem (restore the CA key that goes with it from a backup)');
+    if (problem?.code === 'key-mismatch')
+      caFail('invalid', 'ca-key.pem does not belong to ca.pem (restore the CA key that goes with it from a backup)');
     else if (problem && problem.which === 'key') caFail('invalid', `ca-key.pem ${problem.message}`);
   }
   report.items.push(caItem);
@@ -202,7 +269,11 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   const items = desiredItems(cluster, caInfo.fingerprint256);
   report.items.push(
     ...(await Promise.all(
-      items.map((item) => (item.kind === 'certificate' ? checkCertificate(layout.root, item, cas, caPem, now, opts.withinMs, specs.get(item.id)) : checkKeyPair(layout.root, item))),
+      items.map((item) =>
+        item.kind === 'certificate'
+          ? checkCertificate(layout.root, item, cas, caPem, now, opts.withinMs, specs.get(item.id))
+          : checkKeyPair(layout.root, item),
+      ),
     )),
   );
   const { checkStores } = await import('./stores.js');

@@ -6,6 +6,10 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: D
 
 export function parseDuration(text: string, flag = '--within'): number {
   const m = /^(\d+)\s*([smhdw]?)$/.exec(text.trim());
-  if (!m) throw usageError('bad-duration', `${flag} "${text}" must be a number with an optional unit s, m, h, d or w (e.g. 30d)`);
+  if (!m)
+    throw usageError(
+      'bad-duration',
+      `${flag} "${text}" must be a number with an optional unit s, m, h, d or w (e.g. 30d)`,
+    );
   return Number(m[1]) * UNIT_MS[m[2] || 'd']!;
 }

@@ -42,8 +42,7 @@ export interface LiveOptions {
 
 /** A probe of one node's SQL port: started (only when there is something to connect to), and its result (every node). */
 export type ProbeEvent =
-  | { type: 'probe-start'; node: string; host: string; port: number }
-  | { type: 'probe-done'; result: LiveResult };
+  { type: 'probe-start'; node: string; host: string; port: number } | { type: 'probe-done'; result: LiveResult };
 
 export function probesSql(node: NodeSpec): boolean {
   return node.roles.some((r) => MYSQL_PROTOCOL.includes(r));
@@ -71,17 +70,38 @@ export async function liveCheck(cluster: Cluster, opts: LiveOptions = {}): Promi
     if (rec) base.expected = { serial: rec.serial, fingerprint256: rec.fingerprint256 };
     onEvent({ type: 'probe-start', node: node.name, host: node.host, port: node.port });
     try {
-      const r = await probe({ host: node.host, port: node.port }, { ca, servername: node.host, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
-      const served = { subject: r.leaf.subject, serialHex: r.leaf.serialHex, fingerprint256: r.leaf.fingerprint256, notAfter: r.leaf.notAfter };
+      const r = await probe(
+        { host: node.host, port: node.port },
+        { ca, servername: node.host, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) },
+      );
+      const served = {
+        subject: r.leaf.subject,
+        serialHex: r.leaf.serialHex,
+        fingerprint256: r.leaf.fingerprint256,
+        notAfter: r.leaf.notAfter,
+      };
       const out: LiveResult = { ...base, served, tls: r.tls, status: 'ok' };
       if (!rec) return { ...out, status: 'foreign', problem: 'the manifest has no server certificate for this node' };
       if (r.leaf.fingerprint256 !== rec.fingerprint256) {
         // Signed by a CA of the bundle: one of ours, just not the current one (not reloaded?).
         return r.verified.chain
-          ? { ...out, status: 'old', problem: `serves serial ${r.leaf.serialHex}, the manifest's is ${rec.serial} (files not pushed, or the server not reloaded)` }
-          : { ...out, status: 'foreign', problem: `serves a certificate this CA did not sign (${r.leaf.subject}, issuer ${r.leaf.issuer})` };
+          ? {
+              ...out,
+              status: 'old',
+              problem: `serves serial ${r.leaf.serialHex}, the manifest's is ${rec.serial} (files not pushed, or the server not reloaded)`,
+            }
+          : {
+              ...out,
+              status: 'foreign',
+              problem: `serves a certificate this CA did not sign (${r.leaf.subject}, issuer ${r.leaf.issuer})`,
+            };
       }
-      if (!r.ok) return { ...out, status: 'unverified', problem: [r.verified.chainError, r.verified.nameError].filter(Boolean).join('; ') };
+      if (!r.ok)
+        return {
+          ...out,
+          status: 'unverified',
+          problem: [r.verified.chainError, r.verified.nameError].filter(Boolean).join('; '),
+        };
       return out;
     } catch (e) {
       return { ...base, status: 'unreachable', problem: isDbtlsError(e) ? e.message : String(e) };

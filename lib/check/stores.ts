@@ -12,8 +12,16 @@ import type { Manifest } from '../store/manifest.js';
 import type { Cluster } from '../inventory/model.js';
 import type { CheckItem } from './check.js';
 
-export async function checkStores(root: string, cluster: Cluster, manifest: Manifest, storepass?: string): Promise<CheckItem[]> {
-  const owners = new Set([...cluster.nodes.map((n) => `node:${n.name}`), ...cluster.clients.map((c) => `client:${c.name}`)]);
+export async function checkStores(
+  root: string,
+  cluster: Cluster,
+  manifest: Manifest,
+  storepass?: string,
+): Promise<CheckItem[]> {
+  const owners = new Set([
+    ...cluster.nodes.map((n) => `node:${n.name}`),
+    ...cluster.clients.map((c) => `client:${c.name}`),
+  ]);
   const records = manifest.stores.filter((r) => owners.has(`${r.owner.kind}:${r.owner.name}`));
   if (!records.length) return [];
   const password = storepass ?? (await keptStorepass(root));
@@ -30,7 +38,12 @@ export async function checkStores(root: string, cluster: Cluster, manifest: Mani
       }
       if (!bytes) return { ...item, status: 'missing', problems: [`${rec.path} is missing`] };
       const { verdict: bad } = await verifyStore(bytes, password, rec, rec.path);
-      if (bad) return { ...item, status: bad.status, problems: bad.problems.map((p) => (bad.status === 'outdated' ? `${p} (run dbtls issue)` : p)) };
+      if (bad)
+        return {
+          ...item,
+          status: bad.status,
+          problems: bad.problems.map((p) => (bad.status === 'outdated' ? `${p} (run dbtls issue)` : p)),
+        };
       return item;
     }),
   );

@@ -18,9 +18,25 @@ import picomatch from 'picomatch';
 import { inputError, type DbtlsError } from '../errors.js';
 
 // The classes bash knows; another name ([[:foo:]]) is refused rather than matching nothing.
-const CLASSES = new Set(['alnum', 'alpha', 'ascii', 'blank', 'cntrl', 'digit', 'graph', 'lower', 'print', 'punct', 'space', 'upper', 'word', 'xdigit']);
+const CLASSES = new Set([
+  'alnum',
+  'alpha',
+  'ascii',
+  'blank',
+  'cntrl',
+  'digit',
+  'graph',
+  'lower',
+  'print',
+  'punct',
+  'space',
+  'upper',
+  'word',
+  'xdigit',
+]);
 
-const bad = (argument: string, why: string): DbtlsError => inputError('files-pattern', `--files "${argument}": ${why}`, { field: '--files' });
+const bad = (argument: string, why: string): DbtlsError =>
+  inputError('files-pattern', `--files "${argument}": ${why}`, { field: '--files' });
 
 /** C as picomatch reads it literally: letters, digits and non-ASCII as they are, the rest escaped. */
 const literal = (c: string): string => (/^[A-Za-z0-9]$/.test(c) || c.charCodeAt(0) > 127 ? c : `\\${c}`);
@@ -44,7 +60,8 @@ interface SetElement {
 function setElement(argument: string, part: string, i: number, rangeEnd: boolean): SetElement | undefined {
   if (i >= part.length) return undefined;
   const c = part[i]!;
-  if (c === '\\') return i + 1 < part.length ? { text: literal(part[i + 1]!), char: part[i + 1]!, next: i + 2 } : undefined;
+  if (c === '\\')
+    return i + 1 < part.length ? { text: literal(part[i + 1]!), char: part[i + 1]!, next: i + 2 } : undefined;
   // [:class:], [.c.] and [=c=]; bash reads only [.c.] as a range's end, anything else there is literal.
   const kind = part[i + 1];
   if (c === '[' && (kind === ':' || kind === '.' || kind === '=') && (!rangeEnd || kind === '.')) {
@@ -59,7 +76,8 @@ function setElement(argument: string, part: string, i: number, rangeEnd: boolean
     }
     // A collating symbol or equivalence class of one character is that character; named ones
     // ([.hyphen.]) depend on the locale, so they are refused.
-    if ([...name].length !== 1) throw bad(argument, `[${kind}${name}${kind}] is not supported in a set: write the character itself`);
+    if ([...name].length !== 1)
+      throw bad(argument, `[${kind}${name}${kind}] is not supported in a set: write the character itself`);
     return { text: literal(name), char: name, next: close + 2 };
   }
   return { text: literal(c), char: c, next: i + 1 };
@@ -97,7 +115,7 @@ function setAt(argument: string, part: string, i: number): { text: string; next:
 /** PART (one path part of the --files value ARGUMENT, in bash's syntax) in the syntax picomatch reads as bash does. */
 function toPicomatch(argument: string, part: string): string {
   let out = '';
-  for (let i = 0; i < part.length; ) {
+  for (let i = 0; i < part.length;) {
     const c = part[i]!;
     if (c === '\\') {
       if (i + 1 >= part.length) throw bad(argument, 'ends with a lone backslash (write \\\\ for a backslash)');

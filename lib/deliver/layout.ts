@@ -31,7 +31,14 @@ export interface NodePaths {
   /** mysql/percona: the caching_sha2_password RSA pair. */
   rsa?: { private: string; public: string };
   proxysql?: { ca: string; cert: string; key: string };
-  tungsten?: { keystore: string; truststore: string; tlsKeystore: string; connectorKeystore: string; connectorTruststore: string; jgroups: string };
+  tungsten?: {
+    keystore: string;
+    truststore: string;
+    tlsKeystore: string;
+    connectorKeystore: string;
+    connectorTruststore: string;
+    jgroups: string;
+  };
 }
 
 export function nodeDest(node: NodeSpec): string {
@@ -51,7 +58,8 @@ export function nodePaths(node: NodeSpec): NodePaths {
     clientCert: at('client-cert.pem'),
     clientKey: at('client-key.pem'),
   };
-  if (node.roles.some((r) => RSA_PAIR_ROLES.includes(r))) paths.rsa = { private: at('private_key.pem'), public: at('public_key.pem') };
+  if (node.roles.some((r) => RSA_PAIR_ROLES.includes(r)))
+    paths.rsa = { private: at('private_key.pem'), public: at('public_key.pem') };
   if (node.roles.includes('proxysql')) {
     const d = (n: string) => posix.join(PROXYSQL_DATADIR, n);
     paths.proxysql = { ca: d('proxysql-ca.pem'), cert: d('proxysql-cert.pem'), key: d('proxysql-key.pem') };

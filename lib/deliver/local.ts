@@ -12,7 +12,15 @@ import { childEnv } from '../child-env.js';
 import { syncDir, writeTemp } from '../store/atomic-write.js';
 import { readFileNoFollow } from '../store/safe-fs.js';
 import { resolveGroup, resolveOwner } from '../setup/owner.js';
-import { backupName, isBackupOf, isStaleTemp, type CommandResult, type InstalledFile, type InstallRequest, type NodeFs } from './transport.js';
+import {
+  backupName,
+  isBackupOf,
+  isStaleTemp,
+  type CommandResult,
+  type InstalledFile,
+  type InstallRequest,
+  type NodeFs,
+} from './transport.js';
 
 export function localNodeFs(root: string, backups: number, now: () => Date = () => new Date()): NodeFs {
   const at = (remote: string) => join(root, remote);
@@ -20,12 +28,16 @@ export function localNodeFs(root: string, backups: number, now: () => Date = () 
   /** Once per folder: temporary files an interrupted run left there go (as over SSH). */
   const sweep = (dir: string) => {
     if (!swept.has(dir)) {
-      swept.set(dir, (async () => {
-        for (const name of await readdir(dir)) {
-          const st = await lstat(join(dir, name)).catch(() => undefined);
-          if (st?.isFile() && isStaleTemp(name, st.mtimeMs, now().getTime())) await unlink(join(dir, name)).catch(() => undefined);
-        }
-      })());
+      swept.set(
+        dir,
+        (async () => {
+          for (const name of await readdir(dir)) {
+            const st = await lstat(join(dir, name)).catch(() => undefined);
+            if (st?.isFile() && isStaleTemp(name, st.mtimeMs, now().getTime()))
+              await unlink(join(dir, name)).catch(() => undefined);
+          }
+        })(),
+      );
     }
     return swept.get(dir)!;
   };
@@ -36,7 +48,12 @@ export function localNodeFs(root: string, backups: number, now: () => Date = () 
       throw e;
     });
     if (!st) return null;
-    if (!st.isFile()) throw new DbtlsError('remote-not-file', `${remote} under ${root} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: refused`, { hint: 'remove it (or put the real file there) and push again' });
+    if (!st.isFile())
+      throw new DbtlsError(
+        'remote-not-file',
+        `${remote} under ${root} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: refused`,
+        { hint: 'remove it (or put the real file there) and push again' },
+      );
     return readFileNoFollow(path);
   };
   return {
@@ -55,7 +72,8 @@ export function localNodeFs(root: string, backups: number, now: () => Date = () 
           const existed = req.exists ?? (await readAt(path, req.remote)) !== null;
           const temp = await writeTemp(path, req.data, { mode: req.mode, ...(owner ? { owner } : {}) });
           staged.push({ path, temp, existed, remote: req.remote });
-          if (!(await readFileNoFollow(temp)).equals(req.data)) throw new DbtlsError('local-verify', `${req.remote} does not read back as written under ${root}`);
+          if (!(await readFileNoFollow(temp)).equals(req.data))
+            throw new DbtlsError('local-verify', `${req.remote} does not read back as written under ${root}`);
         }
       } catch (e) {
         for (const s of staged) await unlink(s.temp).catch(() => undefined);
@@ -66,12 +84,20 @@ export function localNodeFs(root: string, backups: number, now: () => Date = () 
       const files: InstalledFile[] = [];
       try {
         for (const s of staged) {
-          const backup = s.existed ? posix.join(posix.dirname(s.remote), backupName(posix.basename(s.remote), now())) : undefined;
+          const backup = s.existed
+            ? posix.join(posix.dirname(s.remote), backupName(posix.basename(s.remote), now()))
+            : undefined;
           if (backup) linkSync(s.path, at(backup));
           files.push({ remote: s.remote, created: !s.existed, ...(backup ? { backup } : {}) });
         }
       } catch (e) {
-        for (const f of files) if (f.backup) try { unlinkSync(at(f.backup)); } catch { /* gone */ }
+        for (const f of files)
+          if (f.backup)
+            try {
+              unlinkSync(at(f.backup));
+            } catch {
+              /* gone */
+            }
         for (const s of staged) await unlink(s.temp).catch(() => undefined);
         throw e;
       }
@@ -100,7 +126,8 @@ export function localNodeFs(root: string, backups: number, now: () => Date = () 
       for (const f of files) {
         const path = at(f.remote);
         const old = (await readdir(dirname(path))).filter((n) => isBackupOf(basename(path), n)).sort();
-        for (const n of old.slice(0, Math.max(0, old.length - backups))) await unlink(join(dirname(path), n)).catch(() => undefined);
+        for (const n of old.slice(0, Math.max(0, old.length - backups)))
+          await unlink(join(dirname(path), n)).catch(() => undefined);
       }
     },
     run: runLocal,
@@ -119,16 +146,29 @@ export function localNodeFs(root: string, backups: number, now: () => Date = () 
         errors.push(e);
       }
     }
-    if (errors.length) throw new DbtlsError('rollback-failed', `could not put back ${errors.length} file(s) under ${root}: ${(errors[0] as Error).message}`);
+    if (errors.length)
+      throw new DbtlsError(
+        'rollback-failed',
+        `could not put back ${errors.length} file(s) under ${root}: ${(errors[0] as Error).message}`,
+      );
   }
 }
 
 /** A command line run by /bin/sh here (a local node is this machine), with the allowlisted environment only. */
 export function runLocal(command: string, timeoutMs = 60_000): Promise<CommandResult> {
   return new Promise((resolve) => {
-    execFile('/bin/sh', ['-c', command], { timeout: timeoutMs, maxBuffer: 4 << 20, env: childEnv() }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err && code === null ? err.message : '') });
-    });
+    execFile(
+      '/bin/sh',
+      ['-c', command],
+      { timeout: timeoutMs, maxBuffer: 4 << 20, env: childEnv() },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : null
+          : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err && code === null ? err.message : '') });
+      },
+    );
   });
 }

@@ -34,7 +34,14 @@ export async function nodeDelivery(cluster: Cluster, node: NodeSpec, renderedDir
   const paths = nodePaths(node);
   const nodeDir = join(cluster.pki, 'nodes', node.name);
   const items: DeliveryItem[] = [];
-  const add = (source: string, remote: string, mode: number) => items.push({ source, remote, mode, ...(node.owner ? { owner: node.owner } : {}), ...(node.group ? { group: node.group } : {}) });
+  const add = (source: string, remote: string, mode: number) =>
+    items.push({
+      source,
+      remote,
+      mode,
+      ...(node.owner ? { owner: node.owner } : {}),
+      ...(node.group ? { group: node.group } : {}),
+    });
 
   const required: Array<[string, string, number]> = [
     [join(cluster.pki, 'ca.pem'), paths.ca, CERT_MODE],
@@ -43,9 +50,17 @@ export async function nodeDelivery(cluster: Cluster, node: NodeSpec, renderedDir
     [join(nodeDir, 'client-cert.pem'), paths.clientCert, CERT_MODE],
     [join(nodeDir, 'client-key.pem'), paths.clientKey, KEY_MODE],
   ];
-  if (paths.rsa) required.push([join(nodeDir, 'private_key.pem'), paths.rsa.private, KEY_MODE], [join(nodeDir, 'public_key.pem'), paths.rsa.public, CERT_MODE]);
+  if (paths.rsa)
+    required.push(
+      [join(nodeDir, 'private_key.pem'), paths.rsa.private, KEY_MODE],
+      [join(nodeDir, 'public_key.pem'), paths.rsa.public, CERT_MODE],
+    );
   if (paths.proxysql) {
-    required.push([join(cluster.pki, 'ca.pem'), paths.proxysql.ca, CERT_MODE], [join(nodeDir, 'server-cert.pem'), paths.proxysql.cert, CERT_MODE], [join(nodeDir, 'server-key.pem'), paths.proxysql.key, KEY_MODE]);
+    required.push(
+      [join(cluster.pki, 'ca.pem'), paths.proxysql.ca, CERT_MODE],
+      [join(nodeDir, 'server-cert.pem'), paths.proxysql.cert, CERT_MODE],
+      [join(nodeDir, 'server-key.pem'), paths.proxysql.key, KEY_MODE],
+    );
   }
   if (paths.tungsten) {
     const t = join(nodeDir, 'tungsten');
@@ -60,12 +75,19 @@ export async function nodeDelivery(cluster: Cluster, node: NodeSpec, renderedDir
     );
   }
   for (const [source, remote, mode] of required) {
-    if (!(await isFile(source))) throw inputError('not-issued', `${source} is missing for node ${node.name}`, { file: source }, `run: dbtls issue -i ${cluster.file}`);
+    if (!(await isFile(source)))
+      throw inputError(
+        'not-issued',
+        `${source} is missing for node ${node.name}`,
+        { file: source },
+        `run: dbtls issue -i ${cluster.file}`,
+      );
     add(source, remote, mode);
   }
   for (const store of ['keystore.jks', 'truststore.jks']) {
     const source = join(nodeDir, store);
-    if (await isFile(source)) add(source, posix.join(paths.dest, store), store.startsWith('key') ? KEY_MODE : CERT_MODE);
+    if (await isFile(source))
+      add(source, posix.join(paths.dest, store), store.startsWith('key') ? KEY_MODE : CERT_MODE);
   }
   // Rendered configs keep their local mode (0600 for those holding the store password).
   const rendered = join(renderedDir, node.name);

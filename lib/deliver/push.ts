@@ -102,7 +102,13 @@ async function pkiLock(root: string, waitMs: number): Promise<Lock> {
   try {
     return await acquireLock(pkiLayout(root).lock, { waitMs });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw inputError('not-issued', `${root} does not exist: nothing has been issued to push`, { file: root }, 'run: dbtls issue (or dbtls apply)');
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw inputError(
+        'not-issued',
+        `${root} does not exist: nothing has been issued to push`,
+        { file: root },
+        'run: dbtls issue (or dbtls apply)',
+      );
     throw e;
   }
 }
@@ -110,7 +116,13 @@ async function pkiLock(root: string, waitMs: number): Promise<Lock> {
 /** One line of a node's own output, safe for a terminal: no escapes, no forged lines, bounded. */
 const remoteText = (s: string) => sanitizeForTerminal(s.trim().split('\n').slice(-3).join(' '));
 
-async function reloadNode(node: NodeSpec, fs: NodeFs, opts: PushOptions, result: NodeResult, onEvent: (e: PushEvent) => void): Promise<void> {
+async function reloadNode(
+  node: NodeSpec,
+  fs: NodeFs,
+  opts: PushOptions,
+  result: NodeResult,
+  onEvent: (e: PushEvent) => void,
+): Promise<void> {
   result.reload = [];
   for (const plan of reloadPlans(node, { restartTungsten: opts.restartTungsten })) {
     let r: ReloadResult;
@@ -119,7 +131,14 @@ async function reloadNode(node: NodeSpec, fs: NodeFs, opts: PushOptions, result:
     else {
       const out = await fs.run(plan.command, RELOAD_TIMEOUT_MS);
       const message = remoteText(out.stderr) || remoteText(out.stdout);
-      r = out.code === 0 ? { status: 'done', what: sanitizeForTerminal(plan.describe) } : { status: 'failed', what: sanitizeForTerminal(plan.describe), message: message || `exit ${out.code ?? 'timeout'}` };
+      r =
+        out.code === 0
+          ? { status: 'done', what: sanitizeForTerminal(plan.describe) }
+          : {
+              status: 'failed',
+              what: sanitizeForTerminal(plan.describe),
+              message: message || `exit ${out.code ?? 'timeout'}`,
+            };
     }
     result.reload.push(r);
     onEvent({ type: 'reload', node: node.name, result: r });
@@ -142,7 +161,10 @@ function verifyNode(cluster: Cluster, node: NodeSpec, items: DeliveryItem[], sou
     const cert = join(nodeDir, c);
     const key = join(nodeDir, k);
     if (!sent.has(cert) && !sent.has(key)) continue;
-    if (!ca) throw inputError('no-ca', `${pkiLayout(cluster.pki).ca} is not sent with ${what}`, { file: pkiLayout(cluster.pki).ca });
+    if (!ca)
+      throw inputError('no-ca', `${pkiLayout(cluster.pki).ca} is not sent with ${what}`, {
+        file: pkiLayout(cluster.pki).ca,
+      });
     const problem = verifyPair(text(cert), text(key), [ca.toString('utf8')]);
     if (problem) throw pairError(problem, cert, key, what, hint);
   }
@@ -150,7 +172,13 @@ function verifyNode(cluster: Cluster, node: NodeSpec, items: DeliveryItem[], sou
   const pub = join(nodeDir, NODE_FILES.rsaPublic);
   if (sent.has(priv) && sent.has(pub)) {
     const problem = keyPairProblem(text(priv), text(pub));
-    if (problem) throw inputError(`pair-${problem.code}`, `${node.name}'s RSA key pair: ${problem.which === 'private' ? priv : pub} ${problem.message}`, { file: problem.which === 'private' ? priv : pub }, hint);
+    if (problem)
+      throw inputError(
+        `pair-${problem.code}`,
+        `${node.name}'s RSA key pair: ${problem.which === 'private' ? priv : pub} ${problem.message}`,
+        { file: problem.which === 'private' ? priv : pub },
+        hint,
+      );
   }
 }
 
@@ -160,7 +188,14 @@ interface NodeWork {
   refused?: DbtlsError;
 }
 
-async function pushNode(node: NodeSpec, work: NodeWork, connect: Connect, opts: PushOptions, sources: Sources, onEvent: (e: PushEvent) => void): Promise<NodeResult> {
+async function pushNode(
+  node: NodeSpec,
+  work: NodeWork,
+  connect: Connect,
+  opts: PushOptions,
+  sources: Sources,
+  onEvent: (e: PushEvent) => void,
+): Promise<NodeResult> {
   const check = Boolean(opts.check);
   const items = work.items;
   const result: NodeResult = { node: node.name, ok: false, uploaded: [], unchanged: [], wouldUpload: [] };
@@ -183,7 +218,14 @@ async function pushNode(node: NodeSpec, work: NodeWork, connect: Connect, opts: 
         result.wouldUpload.push(item.remote);
         onEvent({ type: 'file', node: node.name, remote: item.remote, action: 'would-upload' });
       } else {
-        changed.push({ remote: item.remote, data, mode: item.mode, exists: old !== null, ...(item.owner ? { owner: item.owner } : {}), ...(item.group ? { group: item.group } : {}) });
+        changed.push({
+          remote: item.remote,
+          data,
+          mode: item.mode,
+          exists: old !== null,
+          ...(item.owner ? { owner: item.owner } : {}),
+          ...(item.group ? { group: item.group } : {}),
+        });
       }
     });
     if (changed.length) {
@@ -212,8 +254,13 @@ async function pushNode(node: NodeSpec, work: NodeWork, connect: Connect, opts: 
     }
     result.ok = true;
   } catch (e) {
-    const rolled = result.rolledBack ? ` (rolled back ${plural(result.rolledBack.length, 'file')}: the node has its previous files)` : '';
-    result.error = { code: isDbtlsError(e) ? e.code : ((e as NodeJS.ErrnoException).code ?? 'failure'), message: sanitizeForTerminal((e as Error).message, 2000) + rolled };
+    const rolled = result.rolledBack
+      ? ` (rolled back ${plural(result.rolledBack.length, 'file')}: the node has its previous files)`
+      : '';
+    result.error = {
+      code: isDbtlsError(e) ? e.code : ((e as NodeJS.ErrnoException).code ?? 'failure'),
+      message: sanitizeForTerminal((e as Error).message, 2000) + rolled,
+    };
   } finally {
     // Backups beyond the configured count go once the run no longer needs them for a rollback.
     if (fs && installed.length) await fs.prune(installed).catch(() => undefined);
@@ -224,14 +271,24 @@ async function pushNode(node: NodeSpec, work: NodeWork, connect: Connect, opts: 
 }
 
 /** The previous files back in one step; then, if a reload had taken the new ones, a reload of the old. */
-async function rollBack(node: NodeSpec, conn: NodeFs, opts: PushOptions, result: NodeResult, installed: InstalledFile[], onEvent: (e: PushEvent) => void): Promise<void> {
+async function rollBack(
+  node: NodeSpec,
+  conn: NodeFs,
+  opts: PushOptions,
+  result: NodeResult,
+  installed: InstalledFile[],
+  onEvent: (e: PushEvent) => void,
+): Promise<void> {
   const files = installed.map((f) => f.remote).sort();
   try {
     await conn.restore(installed);
   } catch (e) {
     const message = sanitizeForTerminal((e as Error).message);
     onEvent({ type: 'rollback', node: node.name, files, ok: false, message });
-    throw new DbtlsError('rollback-failed', `${node.name}: the reload failed, and putting the previous files back failed too: ${message}`);
+    throw new DbtlsError(
+      'rollback-failed',
+      `${node.name}: the reload failed, and putting the previous files back failed too: ${message}`,
+    );
   }
   result.rolledBack = files;
   onEvent({ type: 'rollback', node: node.name, files, ok: true });
@@ -242,7 +299,12 @@ async function rollBack(node: NodeSpec, conn: NodeFs, opts: PushOptions, result:
   }
 }
 
-export async function runPush(cluster: Cluster, opts: PushOptions, connect: Connect, onEvent: (e: PushEvent) => void = () => {}): Promise<PushReport> {
+export async function runPush(
+  cluster: Cluster,
+  opts: PushOptions,
+  connect: Connect,
+  onEvent: (e: PushEvent) => void = () => {},
+): Promise<PushReport> {
   const nodes = cluster.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.name));
   const sources: Sources = new Map();
   const work: NodeWork[] = [];
@@ -251,13 +313,27 @@ export async function runPush(cluster: Cluster, opts: PushOptions, connect: Conn
   try {
     if (lock) {
       const journal = pkiLayout(cluster.pki).journal;
-      if (await readFileNoFollow(journal).then(() => true, () => false)) {
-        throw inputError('pki-interrupted', `${journal} records an interrupted write of the PKI directory: nothing is pushed from it`, { file: journal }, `run: dbtls issue -i ${cluster.file} (it finishes the write), then push`);
+      if (
+        await readFileNoFollow(journal).then(
+          () => true,
+          () => false,
+        )
+      ) {
+        throw inputError(
+          'pki-interrupted',
+          `${journal} records an interrupted write of the PKI directory: nothing is pushed from it`,
+          { file: journal },
+          `run: dbtls issue -i ${cluster.file} (it finishes the write), then push`,
+        );
       }
     }
     for (const n of nodes) {
-      const items = opts.files ? await filesDelivery(opts.files.paths, opts.files.dest) : await nodeDelivery(cluster, n, opts.renderedDir);
-      for (const item of items) if (!sources.has(item.source)) sources.set(item.source, await (opts.files ? readGivenFile(item.source) : readFileNoFollow(item.source)));
+      const items = opts.files
+        ? await filesDelivery(opts.files.paths, opts.files.dest)
+        : await nodeDelivery(cluster, n, opts.renderedDir);
+      for (const item of items)
+        if (!sources.has(item.source))
+          sources.set(item.source, await (opts.files ? readGivenFile(item.source) : readFileNoFollow(item.source)));
       const w: NodeWork = { items };
       if (!opts.files) {
         try {
@@ -272,8 +348,15 @@ export async function runPush(cluster: Cluster, opts: PushOptions, connect: Conn
   } finally {
     await lock?.release();
   }
-  const results = await mapLimit(nodes, opts.concurrency ?? DEFAULT_CONCURRENCY, (node, i) => pushNode(node, work[i]!, connect, opts, sources, onEvent));
+  const results = await mapLimit(nodes, opts.concurrency ?? DEFAULT_CONCURRENCY, (node, i) =>
+    pushNode(node, work[i]!, connect, opts, sources, onEvent),
+  );
   const failed = results.filter((r) => !r.ok).map((r) => r.node);
   // With --check, `changed` means "would change" (what Ansible's check mode expects).
-  return { ok: failed.length === 0, changed: results.some((r) => r.uploaded.length > 0 || r.wouldUpload.length > 0), failed, nodes: results };
+  return {
+    ok: failed.length === 0,
+    changed: results.some((r) => r.uploaded.length > 0 || r.wouldUpload.length > 0),
+    failed,
+    nodes: results,
+  };
 }

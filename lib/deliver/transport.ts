@@ -56,7 +56,10 @@ export { DEFAULT_BACKUPS } from './defaults.js';
  * (two runs in one second never share a name, so a backup is never overwritten), recognisable for pruning.
  */
 export function backupName(name: string, now: Date): string {
-  return `${name}.dbtls-bak-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  return `${name}.dbtls-bak-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
 export function isBackupOf(name: string, candidate: string): boolean {

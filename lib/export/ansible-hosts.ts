@@ -30,11 +30,19 @@ export function sshCommonArgs(node: NodeSpec, opts: HostsOptions = {}): string |
     // Expanded twice: by the node's ssh (ProxyCommand), then by the jump's ssh (-i, UserKnownHostsFile).
     const inner = (s: string) => tokenSafe(tokenSafe(s));
     const proxy = [
-      'ssh', '-W', '%h:%p', '-p', String(jump.port), '-l', jump.user,
+      'ssh',
+      '-W',
+      '%h:%p',
+      '-p',
+      String(jump.port),
+      '-l',
+      jump.user,
       ...(node.ssh.identityFile ? ['-i', inner(node.ssh.identityFile)] : []),
       ...(knownHosts ? ['-o', `UserKnownHostsFile=${inner(knownHosts)}`, '-o', 'StrictHostKeyChecking=yes'] : []),
-      '-o', 'BatchMode=yes',
-      '--', jump.host,
+      '-o',
+      'BatchMode=yes',
+      '--',
+      jump.host,
     ];
     args.push('-o', `ProxyCommand=${shellCommand(proxy)}`);
   }

@@ -34,7 +34,10 @@ export const unsafeScalar = (s: string): string => `!unsafe ${yamlQuote(s)}`;
 /** A key dbtls may write, or a refusal: a key that would need quoting (or templating) is never written. */
 export function checkKey(key: string): string {
   if (!KEY.test(key)) {
-    throw inputError('export-unsafe-key', `refusing to write ${yamlQuote(key.length > 80 ? key.slice(0, 80) + '…' : key)} as a key in an Ansible file: keys must be letters, digits, "_", "." and "-"`);
+    throw inputError(
+      'export-unsafe-key',
+      `refusing to write ${yamlQuote(key.length > 80 ? key.slice(0, 80) + '…' : key)} as a key in an Ansible file: keys must be letters, digits, "_", "." and "-"`,
+    );
   }
   return key;
 }

@@ -75,20 +75,33 @@ function same(existing: Map<string, { data: Buffer; mode: number }>, files: Tree
 }
 
 function checkPath(path: string): void {
-  if (!path || path.startsWith('/') || path.split('/').some((s) => s === '' || s === '.' || s === '..')) throw new RangeError(`not a relative path inside the folder: ${path}`);
+  if (!path || path.startsWith('/') || path.split('/').some((s) => s === '' || s === '.' || s === '..'))
+    throw new RangeError(`not a relative path inside the folder: ${path}`);
 }
 
 /** Writes FILES as the folder OUT (absolute), atomically; see the top of this file. */
 export async function writeTree(out: string, files: TreeFile[], opts: TreeOptions): Promise<TreeResult> {
   files.forEach((f) => checkPath(f.path));
   const existing = await readExisting(out);
-  if (existing === 'not-a-folder') throw inputError('out-not-folder', `${out} exists and is not a folder`, { file: out });
+  if (existing === 'not-a-folder')
+    throw inputError('out-not-folder', `${out} exists and is not a folder`, { file: out });
   if (existing && same(existing, files)) return { changed: false };
   if (existing && existing.size > 0) {
     if (!existing.has(opts.marker)) {
-      throw inputError('out-not-empty', `${out} is not empty and holds no earlier export (no ${opts.marker}): refusing to replace it`, { file: out }, 'choose an empty or new folder for --out');
+      throw inputError(
+        'out-not-empty',
+        `${out} is not empty and holds no earlier export (no ${opts.marker}): refusing to replace it`,
+        { file: out },
+        'choose an empty or new folder for --out',
+      );
     }
-    if (!opts.force) throw inputError('out-not-empty', `${out} holds an earlier, different export`, { file: out }, 'pass --force to replace it');
+    if (!opts.force)
+      throw inputError(
+        'out-not-empty',
+        `${out} holds an earlier, different export`,
+        { file: out },
+        'pass --force to replace it',
+      );
   }
   if (opts.check) return { changed: true };
 

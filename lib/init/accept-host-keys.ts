@@ -12,14 +12,20 @@ const describeKey = (k: OfferedKey, node: string) =>
 
 /** Where an unattended run stops at an unknown key: only the answers file's acceptNewHostKeys accepts it. */
 const notAccepted = (src: AnswerSource, k: OfferedKey, node: string) =>
-  src.bad('acceptNewHostKeys', `${describeKey(k, node)}; set acceptNewHostKeys: true to accept it, or add it to known_hosts; nothing was written`);
+  src.bad(
+    'acceptNewHostKeys',
+    `${describeKey(k, node)}; set acceptNewHostKeys: true to accept it, or add it to known_hosts; nothing was written`,
+  );
 
 /**
  * Tests every ssh node; each unknown host key is shown and accepted or not (once, however many nodes
  * share it); nodes waiting on an accepted key are tested again (a bastion's key first, then the
  * node's behind it). A changed or revoked key is never offered.
  */
-export async function testAndAcceptKeys(ctx: Pick<FlowContext, 'src' | 'tester' | 'yes' | 'testConnections'>, nodes: NodeSpec[]): Promise<ConnectionResult[]> {
+export async function testAndAcceptKeys(
+  ctx: Pick<FlowContext, 'src' | 'tester' | 'yes' | 'testConnections'>,
+  nodes: NodeSpec[],
+): Promise<ConnectionResult[]> {
   const { src, tester } = ctx;
   const final = new Map<string, ConnectionResult>();
   const declined = new Set<string>();
@@ -54,15 +60,20 @@ export async function testAndAcceptKeys(ctx: Pick<FlowContext, 'src' | 'tester' 
   }
   const out = nodes.map((n) => final.get(n.name)!);
   const failed = out.filter((r) => r.status !== 'ok');
-  for (const r of failed) src.note(`${r.node}: ${r.status === 'unknown-key' ? `host key ${r.offered.fingerprint} not accepted` : r.message}`);
+  for (const r of failed)
+    src.note(`${r.node}: ${r.status === 'unknown-key' ? `host key ${r.offered.fingerprint} not accepted` : r.message}`);
   // Unattended and about to push: a node that cannot be reached stops the run before anything is written.
   const pushing = src.given('push') === true || (src.given('push') === undefined && ctx.yes);
   if (!src.interactive && pushing && failed.length) {
     const first = failed[0]!;
     if (first.status === 'unknown-key') throw notAccepted(src, first.offered, first.node);
-    throw new DbtlsError('init-connection', `the connection test failed, so nothing was written: ${failed.map((r) => `${r.node}: ${r.status === 'unknown-key' ? 'host key not accepted' : r.message}`).join('; ')}`, {
-      hint: 'fix SSH access (or answer push: false to write the inventory and certificates without pushing)',
-    });
+    throw new DbtlsError(
+      'init-connection',
+      `the connection test failed, so nothing was written: ${failed.map((r) => `${r.node}: ${r.status === 'unknown-key' ? 'host key not accepted' : r.message}`).join('; ')}`,
+      {
+        hint: 'fix SSH access (or answer push: false to write the inventory and certificates without pushing)',
+      },
+    );
   }
   return out;
 }

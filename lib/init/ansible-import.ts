@@ -40,7 +40,12 @@ function sshOf(s: SshSettings): NodeSsh {
  */
 export async function importAnsible(file: string, roleMap: string[], cluster: string): Promise<AnsibleImport> {
   const text = await readInputText(file, 'the Ansible inventory', file);
-  if (detectFormat(text, file) === 'dbtls') throw inputError('not-ansible', `${file} is a dbtls inventory, not an Ansible one (INI, or YAML with groups under all:)`, { file });
+  if (detectFormat(text, file) === 'dbtls')
+    throw inputError(
+      'not-ansible',
+      `${file} is a dbtls inventory, not an Ansible one (INI, or YAML with groups under all:)`,
+      { file },
+    );
   const model = await loadInventory(file, { cluster, roleMap: roleMapOf(roleMap) });
   const nodes = model.nodes.map((n): NodeAnswer => ({
     name: n.name,

@@ -24,12 +24,18 @@ export const roleMapEntry: rules.Rule<string> = (s) => {
   return undefined;
 };
 
-
 export const ANSWERS_SCHEMA: MapSpec = map({
   cluster: str(rules.clusterName),
   roles: list(str(rules.role), { min: 1, what: 'role' }),
   transport: str(rules.transport),
-  nodes: list(map({ name: str(rules.safeName), host: required(str(hostPort)), roles: list(str(rules.role), { min: 1, what: 'role' }) }), { min: 1, what: 'node' }),
+  nodes: list(
+    map({
+      name: str(rules.safeName),
+      host: required(str(hostPort)),
+      roles: list(str(rules.role), { min: 1, what: 'role' }),
+    }),
+    { min: 1, what: 'node' },
+  ),
   ansible: map({ file: required(str(rules.filePath)), roleMap: list(str(roleMapEntry)) }),
   dest: str(rules.dest),
   ssh: SSH_SPEC,
@@ -37,7 +43,9 @@ export const ANSWERS_SCHEMA: MapSpec = map({
   subject: SUBJECT_SPEC,
   ca: CA_SPEC,
   leaf: map({ days: int(rules.days), keySize: int(rules.keySize) }),
-  clients: list(map({ name: required(str(rules.safeName)), commonName: str(rules.commonName), keystore: str(rules.storeType) })),
+  clients: list(
+    map({ name: required(str(rules.safeName)), commonName: str(rules.commonName), keystore: str(rules.storeType) }),
+  ),
   inventory: str(rules.filePath),
   pki: str(rules.filePath),
   overwrite: bool(),
@@ -53,7 +61,11 @@ export async function readAnswersFile(path: string): Promise<Preset> {
   if (!reportSyntax(src, problems)) {
     const { value, where } = walk(src, ANSWERS_SCHEMA, problems);
     if (value.nodes !== undefined && value.ansible !== undefined) {
-      problems.add(where.get('ansible'), 'ansible', 'give the nodes either as nodes or from an ansible inventory, not both');
+      problems.add(
+        where.get('ansible'),
+        'ansible',
+        'give the nodes either as nodes or from an ansible inventory, not both',
+      );
     }
     if (problems.empty) return { file, shown: path, values: value, where };
   }
@@ -62,5 +74,10 @@ export async function readAnswersFile(path: string): Promise<Preset> {
   const lines = list.map(formatProblem);
   if (problems.more > 0) lines.push(`… and ${problems.more} more problem${problems.more > 1 ? 's' : ''} not shown`);
   // The message already names file, line and key of every problem.
-  throw inputError('bad-answers', lines.join('\n'), { file: first.file, line: first.line, column: first.column }, 'the answers file\'s keys are described in docs/bootstrap.md');
+  throw inputError(
+    'bad-answers',
+    lines.join('\n'),
+    { file: first.file, line: first.line, column: first.column },
+    "the answers file's keys are described in docs/bootstrap.md",
+  );
 }

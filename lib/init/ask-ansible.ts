@@ -46,7 +46,8 @@ export async function importInteractively(src: AnswerSource, cluster: string): P
   const path = expandHome(file);
   const mapText = await src.text({
     key: 'ansible.roleMap',
-    message: 'Map Ansible groups to roles: group=role[,role…], space-separated (empty: only groups named like a role, e.g. mysql, tidb_servers)',
+    message:
+      'Map Ansible groups to roles: group=role[,role…], space-separated (empty: only groups named like a role, e.g. mysql, tidb_servers)',
     default: '',
     askWithoutDefault: true,
     optional: true,
@@ -63,6 +64,8 @@ export async function importInteractively(src: AnswerSource, cluster: string): P
     },
   });
   if (!found) found = await importAnsible(path, words(mapText), cluster);
-  src.note(`${plural(found.nodes.length, 'node')} from ${relative(src.cwd, path).startsWith('..') ? path : relative(src.cwd, path)}: ${found.nodes.map((n) => `${n.name} (${n.roles.join(', ')})`).join(', ')}`);
+  src.note(
+    `${plural(found.nodes.length, 'node')} from ${relative(src.cwd, path).startsWith('..') ? path : relative(src.cwd, path)}: ${found.nodes.map((n) => `${n.name} (${n.roles.join(', ')})`).join(', ')}`,
+  );
   return found;
 }

@@ -7,12 +7,20 @@ import type { InitAnswers } from './model.js';
 import type { NodeAnswer } from './nodes.js';
 import { emptyOr, type AnswerSource } from './questions.js';
 
-export async function caAnswers(src: AnswerSource, cluster: string, nodes: NodeAnswer[]): Promise<Pick<InitAnswers, 'ca' | 'leaf' | 'subject'>> {
+export async function caAnswers(
+  src: AnswerSource,
+  cluster: string,
+  nodes: NodeAnswer[],
+): Promise<Pick<InitAnswers, 'ca' | 'leaf' | 'subject'>> {
   const commonName = await src.text({
     key: 'ca.commonName',
     message: 'CA common name (CN)',
     default: `${cluster} CA`,
-    validate: (s) => rules.commonName(s) ?? (nodes.some((n) => n.name.toLowerCase() === s.toLowerCase()) ? `equals a node's name; a certificate's CN must differ from its CA's` : undefined),
+    validate: (s) =>
+      rules.commonName(s) ??
+      (nodes.some((n) => n.name.toLowerCase() === s.toLowerCase())
+        ? `equals a node's name; a certificate's CN must differ from its CA's`
+        : undefined),
   });
   const subject: SubjectFields = {};
   const field = async (k: keyof SubjectFields, message: string, rule: rules.Rule<string>) => {
@@ -28,10 +36,32 @@ export async function caAnswers(src: AnswerSource, cluster: string, nodes: NodeA
     const v = src.given(`subject.${k}`);
     if (typeof v === 'string') subject[k] = v;
   }
-  const caDays = await src.integer({ key: 'ca.days', message: 'CA validity in days', default: DEFAULTS.ca.days, validate: rules.days });
-  const leafDays = await src.integer({ key: 'leaf.days', message: 'Node and client certificate validity in days', default: DEFAULTS.leaf.days, validate: rules.days });
+  const caDays = await src.integer({
+    key: 'ca.days',
+    message: 'CA validity in days',
+    default: DEFAULTS.ca.days,
+    validate: rules.days,
+  });
+  const leafDays = await src.integer({
+    key: 'leaf.days',
+    message: 'Node and client certificate validity in days',
+    default: DEFAULTS.leaf.days,
+    validate: rules.days,
+  });
   const sizes = RSA_KEY_SIZES.map((n) => ({ value: n as RsaKeySize, name: String(n) }));
-  const caKey = await src.select<RsaKeySize>({ key: 'ca.keySize', message: 'RSA key size', choices: sizes, default: DEFAULTS.ca.keySize });
-  const leafKey = src.has('leaf.keySize') ? await src.select<RsaKeySize>({ key: 'leaf.keySize', message: 'RSA key size of node and client keys', choices: sizes, default: caKey }) : caKey;
+  const caKey = await src.select<RsaKeySize>({
+    key: 'ca.keySize',
+    message: 'RSA key size',
+    choices: sizes,
+    default: DEFAULTS.ca.keySize,
+  });
+  const leafKey = src.has('leaf.keySize')
+    ? await src.select<RsaKeySize>({
+        key: 'leaf.keySize',
+        message: 'RSA key size of node and client keys',
+        choices: sizes,
+        default: caKey,
+      })
+    : caKey;
   return { subject, ca: { commonName, days: caDays, keySize: caKey }, leaf: { days: leafDays, keySize: leafKey } };
 }

@@ -15,8 +15,16 @@ export async function clientAnswers(src: AnswerSource, caCn: string): Promise<Cl
       if (seen.has(c.name.toLowerCase())) throw src.bad(`clients[${i}].name`, `duplicate client name "${c.name}"`);
       seen.add(c.name.toLowerCase());
       const cn = c.commonName ?? c.name;
-      if (clash(cn)) throw src.bad(`clients[${i}].${c.commonName ? 'commonName' : 'name'}`, `equals the CA's commonName "${caCn}"; a certificate's CN must differ from its CA's`);
-      return { name: c.name, ...(c.commonName ? { commonName: c.commonName } : {}), ...(c.keystore ? { keystore: c.keystore } : {}) };
+      if (clash(cn))
+        throw src.bad(
+          `clients[${i}].${c.commonName ? 'commonName' : 'name'}`,
+          `equals the CA's commonName "${caCn}"; a certificate's CN must differ from its CA's`,
+        );
+      return {
+        name: c.name,
+        ...(c.commonName ? { commonName: c.commonName } : {}),
+        ...(c.keystore ? { keystore: c.keystore } : {}),
+      };
     });
   }
   const names = (s: string) => s.split(/[\s,]+/).filter(Boolean);

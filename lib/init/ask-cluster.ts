@@ -44,7 +44,11 @@ export function transportAnswer(src: AnswerSource): Promise<Transport> {
     message: 'How are the nodes reached?',
     choices: [
       { value: 'ssh', name: 'ssh', description: 'over SSH (sftp), host keys checked against known_hosts' },
-      { value: 'local', name: 'local', description: 'files written on this machine, under --local-root/<node>/ (a try-out)' },
+      {
+        value: 'local',
+        name: 'local',
+        description: 'files written on this machine, under --local-root/<node>/ (a try-out)',
+      },
     ],
     default: 'ssh',
   });

@@ -30,17 +30,31 @@ const atLeastOneRole = (v: Role[]) => (v.length ? undefined : 'choose at least o
  * the products were asked), the answers file's nodes, else the terminal (typed, pasted or imported).
  * `imported`: the Ansible import the nodes came from, if any.
  */
-export async function nodesAnswer(src: AnswerSource, cluster: string, roles: Role[], fromAnswers: AnsibleImport | undefined): Promise<{ nodes: NodeAnswer[]; imported?: AnsibleImport }> {
+export async function nodesAnswer(
+  src: AnswerSource,
+  cluster: string,
+  roles: Role[],
+  fromAnswers: AnsibleImport | undefined,
+): Promise<{ nodes: NodeAnswer[]; imported?: AnsibleImport }> {
   if (fromAnswers) return { nodes: fromAnswers.nodes, imported: fromAnswers };
   if (src.has('nodes')) return { nodes: await nodesFromAnswers(src, roles) };
-  if (!src.interactive) throw src.missing('nodes', "the cluster's servers: a list of { name, host, roles }, or ansible: { file }");
+  if (!src.interactive)
+    throw src.missing('nodes', "the cluster's servers: a list of { name, host, roles }, or ansible: { file }");
   const how = await src.select({
     key: 'nodeSource',
     message: 'How will you give the nodes?',
     choices: [
       { value: 'typed' as const, name: 'one by one', description: 'host, name and roles of each node' },
-      { value: 'paste' as const, name: 'paste a list', description: 'one node a line: host, or name host, or name host roles' },
-      { value: 'ansible' as const, name: 'from an Ansible inventory', description: 'an INI or YAML inventory; groups become roles' },
+      {
+        value: 'paste' as const,
+        name: 'paste a list',
+        description: 'one node a line: host, or name host, or name host roles',
+      },
+      {
+        value: 'ansible' as const,
+        name: 'from an Ansible inventory',
+        description: 'an INI or YAML inventory; groups become roles',
+      },
     ],
     default: 'typed',
     askWithoutDefault: true,
@@ -63,7 +77,8 @@ async function nodesFromAnswers(src: AnswerSource, roles: Role[]): Promise<NodeA
     taken.push(name);
     let nodeRoles = n.roles;
     if (!nodeRoles) {
-      if (roles.length !== 1) throw src.bad(`nodes[${i}]`, `roles is required: the cluster has more than one role (${roles.join(', ')})`);
+      if (roles.length !== 1)
+        throw src.bad(`nodes[${i}]`, `roles is required: the cluster has more than one role (${roles.join(', ')})`);
       nodeRoles = roles;
     }
     out.push(nodeAnswer(name, addr.host, nodeRoles, addr.port));
@@ -75,7 +90,11 @@ async function typedNodes(src: AnswerSource, roles: Role[]): Promise<NodeAnswer[
   const out: NodeAnswer[] = [];
   for (let i = 0; ; i++) {
     const taken = out.map((n) => n.name);
-    const hostText = await src.text({ key: `nodes[${i}].host`, message: `Node ${i + 1}: host name or IP address (host:port for another SSH port)`, validate: hostPort });
+    const hostText = await src.text({
+      key: `nodes[${i}].host`,
+      message: `Node ${i + 1}: host name or IP address (host:port for another SSH port)`,
+      validate: hostPort,
+    });
     const addr = parseHostPort(hostText) as { host: string; port?: number };
     const name = await src.text({
       key: `nodes[${i}].name`,
@@ -96,17 +115,25 @@ async function typedNodes(src: AnswerSource, roles: Role[]): Promise<NodeAnswer[
             validate: atLeastOneRole,
           });
     out.push(nodeAnswer(name, addr.host, nodeRoles, addr.port));
-    if (!(await src.confirm({ key: 'moreNodes', message: 'Add another node?', default: false, askWithoutDefault: true }))) return out;
+    if (
+      !(await src.confirm({ key: 'moreNodes', message: 'Add another node?', default: false, askWithoutDefault: true }))
+    )
+      return out;
   }
 }
 
 async function pastedNodes(src: AnswerSource, roles: Role[]): Promise<NodeAnswer[]> {
   const lines = await src.lines({
     key: 'nodeList',
-    message: 'Paste the nodes, one a line: "host", "name host" or "name host role[,role…]" (host:port for another SSH port); an empty line ends the list',
+    message:
+      'Paste the nodes, one a line: "host", "name host" or "name host role[,role…]" (host:port for another SSH port); an empty line ends the list',
     validate: (ls) => {
       const { nodes, problems } = parseNodeLines(ls);
-      if (problems.length) return problems.slice(0, 5).map((p) => `line ${p.line}: ${p.message}`).join('; ');
+      if (problems.length)
+        return problems
+          .slice(0, 5)
+          .map((p) => `line ${p.line}: ${p.message}`)
+          .join('; ');
       return nodes.length ? undefined : 'no node in the list';
     },
   });
@@ -123,7 +150,9 @@ async function pastedNodes(src: AnswerSource, roles: Role[]): Promise<NodeAnswer
       validate: atLeastOneRole,
     });
   }
-  src.note(`${plural(nodes.length, 'node')}: ${nodes.map((n) => `${n.name} (${n.host}${n.port ? `:${n.port}` : ''})`).join(', ')}`);
+  src.note(
+    `${plural(nodes.length, 'node')}: ${nodes.map((n) => `${n.name} (${n.host}${n.port ? `:${n.port}` : ''})`).join(', ')}`,
+  );
   return nodes.map((n) => nodeAnswer(n.name, n.host, n.roles.length ? n.roles : shared, n.port));
 }
 
@@ -133,7 +162,7 @@ export async function destAnswer(src: AnswerSource, nodes: NodeAnswer[]): Promis
   return (
     (await src.text({
       key: 'dest',
-      message: 'Folder on the nodes for their files (absolute; empty: each role\'s default, e.g. /etc/mysql/ssl)',
+      message: "Folder on the nodes for their files (absolute; empty: each role's default, e.g. /etc/mysql/ssl)",
       default: '',
       optional: true,
       validate: emptyOr(rules.dest),

@@ -10,7 +10,10 @@ import type { FlowContext } from './flow.js';
 import { absolutePath, type AnswerSource } from './questions.js';
 
 /** The inventory file, absolute; `replaces`: it exists and is to be replaced. */
-export async function inventoryAnswer(ctx: Pick<FlowContext, 'src' | 'force'>, cluster: string): Promise<{ inventory: string; replaces: boolean }> {
+export async function inventoryAnswer(
+  ctx: Pick<FlowContext, 'src' | 'force'>,
+  cluster: string,
+): Promise<{ inventory: string; replaces: boolean }> {
   const { src } = ctx;
   for (;;) {
     const inventory = expandHome(
@@ -31,7 +34,12 @@ export async function inventoryAnswer(ctx: Pick<FlowContext, 'src' | 'force'>, c
     if (src.given('overwrite') === false || (!src.interactive && src.has('inventory') && !src.has('overwrite'))) {
       throw src.bad('inventory', `${inventory} exists; set overwrite: true (or pass --force) to replace it`);
     }
-    const replace = await src.confirm({ key: 'overwrite', message: `${inventory} exists. Replace it?`, default: false, askWithoutDefault: true });
+    const replace = await src.confirm({
+      key: 'overwrite',
+      message: `${inventory} exists. Replace it?`,
+      default: false,
+      askWithoutDefault: true,
+    });
     if (replace) return { inventory, replaces: true };
     if (src.has('inventory')) throw src.bad('inventory', `${inventory} exists and is not to be replaced`);
   }
@@ -40,12 +48,18 @@ export async function inventoryAnswer(ctx: Pick<FlowContext, 'src' | 'force'>, c
 /** The PKI directory as the inventory gets it: `~/…` as written, else absolute (relative ones start at the inventory's folder). */
 export async function pkiAnswer(src: AnswerSource, cluster: string, inventory: string): Promise<string> {
   const pkiText = await src.path(
-    { key: 'pki', message: 'PKI directory: CA, certificates, keys (relative to the inventory\'s folder)', default: `pki/${cluster}`, validate: rules.filePath },
+    {
+      key: 'pki',
+      message: "PKI directory: CA, certificates, keys (relative to the inventory's folder)",
+      default: `pki/${cluster}`,
+      validate: rules.filePath,
+    },
     dirname(inventory),
   );
   const pki = absolutePath(pkiText, dirname(inventory));
   const pkiStat = await stat(expandHome(pki)).catch(() => undefined);
   if (pkiStat && !pkiStat.isDirectory()) throw src.bad('pki', `${pki} exists and is not a folder`);
-  if (await exists(join(expandHome(pki), 'ca.pem'))) src.note(`${pki} already holds a CA: it is kept, and so is every certificate still valid.`);
+  if (await exists(join(expandHome(pki), 'ca.pem')))
+    src.note(`${pki} already holds a CA: it is kept, and so is every certificate still valid.`);
   return pkiText.startsWith('~/') ? pkiText : pki;
 }

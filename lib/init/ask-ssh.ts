@@ -11,8 +11,18 @@ import { absolutePath, emptyOr, type AnswerSource } from './questions.js';
 
 /** FROM: the defaults an Ansible import gives (its `all` group's settings). */
 export async function sshAnswers(src: AnswerSource, from: NodeSsh): Promise<SshAnswers> {
-  const user = await src.text({ key: 'ssh.user', message: 'SSH user', default: from.user ?? DEFAULTS.ssh.user, validate: rules.sshUser });
-  const port = await src.integer({ key: 'ssh.port', message: 'SSH port', default: from.port ?? DEFAULTS.ssh.port, validate: rules.port });
+  const user = await src.text({
+    key: 'ssh.user',
+    message: 'SSH user',
+    default: from.user ?? DEFAULTS.ssh.user,
+    validate: rules.sshUser,
+  });
+  const port = await src.integer({
+    key: 'ssh.port',
+    message: 'SSH port',
+    default: from.port ?? DEFAULTS.ssh.port,
+    validate: rules.port,
+  });
   const identityFile = await src.path({
     key: 'ssh.identityFile',
     message: 'SSH private key file (empty: ssh-agent, or ~/.ssh/id_ed25519, id_ecdsa, id_rsa)',
@@ -24,7 +34,12 @@ export async function sshAnswers(src: AnswerSource, from: NodeSsh): Promise<SshA
       return (await readable(path)) ? undefined : `cannot read ${path}`;
     },
   });
-  const knownHostsFile = await src.path({ key: 'ssh.knownHostsFile', message: 'known_hosts file that host keys are checked against', default: from.knownHostsFile ?? '~/.ssh/known_hosts', validate: rules.filePath });
+  const knownHostsFile = await src.path({
+    key: 'ssh.knownHostsFile',
+    message: 'known_hosts file that host keys are checked against',
+    default: from.knownHostsFile ?? '~/.ssh/known_hosts',
+    validate: rules.filePath,
+  });
   const proxyJump = await src.text({
     key: 'ssh.proxyJump',
     message: 'Bastion (ProxyJump) as [user@]host[:port] (empty: connect directly)',
@@ -32,7 +47,13 @@ export async function sshAnswers(src: AnswerSource, from: NodeSsh): Promise<SshA
     optional: true,
     validate: emptyOr(rules.proxyJump),
   });
-  return { user, port, ...(identityFile ? { identityFile } : {}), ...(knownHostsFile ? { knownHostsFile } : {}), ...(proxyJump ? { proxyJump } : {}) };
+  return {
+    user,
+    port,
+    ...(identityFile ? { identityFile } : {}),
+    ...(knownHostsFile ? { knownHostsFile } : {}),
+    ...(proxyJump ? { proxyJump } : {}),
+  };
 }
 
 /** An imported node's SSH settings, minus what the cluster's answers already say. */

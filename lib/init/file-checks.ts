@@ -2,5 +2,13 @@
 // counts as "no" (a path that cannot be looked at is as good as absent here).
 import { access, constants } from 'node:fs/promises';
 
-export const exists = (p: string): Promise<boolean> => access(p, constants.F_OK).then(() => true, () => false);
-export const readable = (p: string): Promise<boolean> => access(p, constants.R_OK).then(() => true, () => false);
+export const exists = (p: string): Promise<boolean> =>
+  access(p, constants.F_OK).then(
+    () => true,
+    () => false,
+  );
+export const readable = (p: string): Promise<boolean> =>
+  access(p, constants.R_OK).then(
+    () => true,
+    () => false,
+  );

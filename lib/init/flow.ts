@@ -59,7 +59,10 @@ export async function runFlow(ctx: FlowContext): Promise<InitPlan> {
   // Nodes an answers file gives decide the products when it does not list them.
   const fromAnswers = src.has('ansible') ? await importFromAnswers(src, cluster) : undefined;
   const givenNodes = (src.given('nodes') as Array<{ roles?: Role[] }> | undefined) ?? [];
-  const roles = await rolesAnswer(src, unionRoles([...givenNodes.map((n) => n.roles ?? []), ...(fromAnswers?.nodes.map((n) => n.roles) ?? [])]));
+  const roles = await rolesAnswer(
+    src,
+    unionRoles([...givenNodes.map((n) => n.roles ?? []), ...(fromAnswers?.nodes.map((n) => n.roles) ?? [])]),
+  );
   const transport = await transportAnswer(src);
 
   const { nodes, imported } = await nodesAnswer(src, cluster, roles, fromAnswers);
@@ -68,13 +71,21 @@ export async function runFlow(ctx: FlowContext): Promise<InitPlan> {
 
   const partial = { cluster, roles: allRoles, transport, nodes, ...(dest ? { dest } : {}) };
   const anySsh = nodes.some((n) => transportOf(partial, n) === 'ssh');
-  const ssh = anySsh ? await sshAnswers(src, imported?.ssh ?? {}) : { user: DEFAULTS.ssh.user, port: DEFAULTS.ssh.port };
+  const ssh = anySsh
+    ? await sshAnswers(src, imported?.ssh ?? {})
+    : { user: DEFAULTS.ssh.user, port: DEFAULTS.ssh.port };
   if (imported) for (const n of nodes) n.ssh = sshOverrides(n.ssh ?? {}, ssh);
 
   let connections: ConnectionResult[] = [];
   if (anySsh) {
-    const provisional = parseInventoryText(renderInventory(complete({ ...partial, ssh }, cwd), ctx.generator), join(cwd, '.dbtls-init.yml'));
-    connections = await testAndAcceptKeys(ctx, provisional.nodes.filter((n) => n.transport === 'ssh'));
+    const provisional = parseInventoryText(
+      renderInventory(complete({ ...partial, ssh }, cwd), ctx.generator),
+      join(cwd, '.dbtls-init.yml'),
+    );
+    connections = await testAndAcceptKeys(
+      ctx,
+      provisional.nodes.filter((n) => n.transport === 'ssh'),
+    );
   }
 
   const ca = await caAnswers(src, cluster, nodes);
@@ -89,13 +100,21 @@ export async function runFlow(ctx: FlowContext): Promise<InitPlan> {
     model = parseInventoryText(text, inventory);
   } catch (e) {
     // Every answer was checked on its own; what is left are rules across answers.
-    throw inputError('bad-answers', `these answers do not make a valid inventory:\n${(e as Error).message}`, undefined, 'the inventory rules are in docs/inventory.md');
+    throw inputError(
+      'bad-answers',
+      `these answers do not make a valid inventory:\n${(e as Error).message}`,
+      undefined,
+      'the inventory rules are in docs/inventory.md',
+    );
   }
   return { answers, text, cluster: model, replaces, connections, acceptedKeys: ctx.tester.acceptedKeys };
 }
 
 /** Placeholders for what is asked after the connection test, so the nodes can be built already. */
-function complete(a: Pick<InitAnswers, 'cluster' | 'roles' | 'transport' | 'nodes' | 'dest' | 'ssh'>, cwd: string): InitAnswers {
+function complete(
+  a: Pick<InitAnswers, 'cluster' | 'roles' | 'transport' | 'nodes' | 'dest' | 'ssh'>,
+  cwd: string,
+): InitAnswers {
   return {
     ...a,
     subject: {},

@@ -6,7 +6,14 @@
 import { isDbtlsError } from '../errors.js';
 import type { NodeSpec } from '../inventory/model.js';
 import { DEFAULT_KNOWN_HOSTS } from '../deliver/connect.js';
-import { appendKnownHost, blobKeyType, fingerprintSha256, KnownHosts, loadKnownHosts, type HostKeyResult } from '../deliver/ssh/known-hosts.js';
+import {
+  appendKnownHost,
+  blobKeyType,
+  fingerprintSha256,
+  KnownHosts,
+  loadKnownHosts,
+  type HostKeyResult,
+} from '../deliver/ssh/known-hosts.js';
 import { connect, jumpLabel } from '../deliver/ssh/connect.js';
 
 /** A host key a server offered that no known_hosts line vouches for. */
@@ -47,7 +54,8 @@ export interface TesterOptions {
   retries?: number;
 }
 
-export const keyId = (k: { host: string; port: number; fingerprint: string }): string => `${k.host}:${k.port} ${k.fingerprint}`;
+export const keyId = (k: { host: string; port: number; fingerprint: string }): string =>
+  `${k.host}:${k.port} ${k.fingerprint}`;
 
 export class ConnectionTester {
   private readonly files = new Map<string, Promise<KnownHosts>>();
@@ -87,7 +95,11 @@ export class ConnectionTester {
         const asked = [...known.asked].reverse().find((a) => a.result.status === 'unknown');
         if (asked) {
           const jump = node.ssh.proxyJump;
-          const isBastion = jump !== undefined && (asked.host !== node.host || asked.port !== (node.ssh.port ?? 22)) && asked.host === jump.host && asked.port === jump.port;
+          const isBastion =
+            jump !== undefined &&
+            (asked.host !== node.host || asked.port !== (node.ssh.port ?? 22)) &&
+            asked.host === jump.host &&
+            asked.port === jump.port;
           const offered: OfferedKey = {
             host: asked.host,
             port: asked.port,

@@ -61,18 +61,22 @@ export function renderInventory(a: InitAnswers, generator: string): string {
     `cluster: ${scalar(a.cluster)}`,
     '',
     '# The local PKI directory: the CA, every certificate and key, manifest.json, the rendered configs.',
-    '# A relative path is relative to this file\'s folder. Keep it private: it holds the CA key.',
+    "# A relative path is relative to this file's folder. Keep it private: it holds the CA key.",
     `pki: ${scalar(inventoryPath(a.pki, dir))}`,
     '',
   ];
   const subject = Object.entries(a.subject).filter(([, v]) => v !== undefined && v !== '');
   if (subject.length) {
-    lines.push('# Subject fields besides the CN (C country, ST state, L city, O organisation, OU unit),', '# put on every certificate of the cluster.', 'subject:');
+    lines.push(
+      '# Subject fields besides the CN (C country, ST state, L city, O organisation, OU unit),',
+      '# put on every certificate of the cluster.',
+      'subject:',
+    );
     for (const [k, v] of subject) lines.push(`  ${k}: ${scalar(v as string)}`);
     lines.push('');
   }
   lines.push(
-    '# The cluster\'s one CA. Its CN must differ from every node\'s and client\'s CN; days and keySize',
+    "# The cluster's one CA. Its CN must differ from every node's and client's CN; days and keySize",
     '# apply when a CA is made (an existing one in the PKI directory is kept).',
     'ca:',
     `  commonName: ${scalar(a.ca.commonName)}`,
@@ -95,10 +99,10 @@ export function renderInventory(a: InitAnswers, generator: string): string {
     );
   }
   lines.push(
-    '# The servers. name: the server certificate\'s CN and the folder nodes/<name>/ in the PKI directory;',
+    "# The servers. name: the server certificate's CN and the folder nodes/<name>/ in the PKI directory;",
     '# host: where to connect, and a subject alternative name; roles: what runs there (it decides the',
     '# files the node gets and the configs rendered for it); dest: the folder on the node (left out:',
-    '# each role\'s default, /etc/mysql/ssl for MySQL); transport: local writes on this machine instead',
+    "# each role's default, /etc/mysql/ssl for MySQL); transport: local writes on this machine instead",
     '# (under --local-root/<name>/), for a try-out.',
     'nodes:',
     ...a.nodes.flatMap((n) => nodeLines(a, n, dir)),
@@ -107,7 +111,7 @@ export function renderInventory(a: InitAnswers, generator: string): string {
   if (a.clients.length) {
     lines.push(
       '# Client identities (applications, replication, monitoring): clients/<name>/client-cert.pem and',
-      '# client-key.pem; commonName is what `REQUIRE SUBJECT \'/CN=…\'` matches (default: the name);',
+      "# client-key.pem; commonName is what `REQUIRE SUBJECT '/CN=…'` matches (default: the name);",
       '# keystore: also a Java keystore and truststore (jks or pkcs12) for Connector/J.',
       'clients:',
     );

@@ -92,7 +92,10 @@ export interface PasteProblem {
  * `name host[:port] role[,role…]`. Blank lines and `#` comments are skipped. Names left out are made
  * from the host (nameForHost). Every problem is returned, each with its line.
  */
-export function parseNodeLines(lines: string[], taken: Iterable<string> = []): { nodes: PastedLine[]; problems: PasteProblem[] } {
+export function parseNodeLines(
+  lines: string[],
+  taken: Iterable<string> = [],
+): { nodes: PastedLine[]; problems: PasteProblem[] } {
   const nodes: PastedLine[] = [];
   const problems: PasteProblem[] = [];
   const names = new Map<string, number>([...taken].map((n) => [n.toLowerCase(), 0]));
@@ -101,7 +104,11 @@ export function parseNodeLines(lines: string[], taken: Iterable<string> = []): {
     const text = raw.replace(/#.*/, '').trim();
     if (text === '') return;
     const words = text.split(/\s+/);
-    if (words.length > 3) return void problems.push({ line, message: `expected "host", "name host" or "name host role[,role…]", got ${words.length} words` });
+    if (words.length > 3)
+      return void problems.push({
+        line,
+        message: `expected "host", "name host" or "name host role[,role…]", got ${words.length} words`,
+      });
     const [first, second, third] = words as [string, string | undefined, string | undefined];
     const addr = parseHostPort(second ?? first);
     if (typeof addr === 'string') return void problems.push({ line, message: `host ${addr}` });
@@ -119,9 +126,19 @@ export function parseNodeLines(lines: string[], taken: Iterable<string> = []): {
       if (!roles.includes(r as Role)) roles.push(r as Role);
     }
     const seen = names.get(name.toLowerCase());
-    if (seen !== undefined) return void problems.push({ line, message: `duplicate node name "${name}"${seen ? ` (first on line ${seen})` : ''}` });
+    if (seen !== undefined)
+      return void problems.push({
+        line,
+        message: `duplicate node name "${name}"${seen ? ` (first on line ${seen})` : ''}`,
+      });
     names.set(name.toLowerCase(), line);
-    nodes.push({ line, name, host: addr.host, ...(addr.port !== undefined ? { port: addr.port } : {}), roles: ROLES.filter((r) => roles.includes(r)) });
+    nodes.push({
+      line,
+      name,
+      host: addr.host,
+      ...(addr.port !== undefined ? { port: addr.port } : {}),
+      roles: ROLES.filter((r) => roles.includes(r)),
+    });
   });
   return { nodes, problems };
 }

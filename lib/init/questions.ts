@@ -119,7 +119,12 @@ export class AnswerSource {
   bad(key: string, message: string, hint?: string): DbtlsError {
     if (!this.preset) return usageError('bad-answer', `${key}: ${message}`, hint);
     const pos = this.closest(key);
-    return inputError('bad-answers', message, { file: this.preset.shown, ...(pos ? { line: pos.line, column: pos.column } : {}), field: key }, hint);
+    return inputError(
+      'bad-answers',
+      message,
+      { file: this.preset.shown, ...(pos ? { line: pos.line, column: pos.column } : {}), field: key },
+      hint,
+    );
   }
 
   private closest(key: string): Pos | undefined {
@@ -134,7 +139,11 @@ export class AnswerSource {
   /** The answer is missing and nobody can be asked. */
   missing(key: string, message: string): DbtlsError {
     const where = this.preset ? ` in ${this.preset.shown}` : '';
-    return usageError('missing-answer', `no answer for ${key}${where} (${message}), and no terminal to ask on`, 'give every answer in the --answers file (see docs/bootstrap.md), or run dbtls init in a terminal');
+    return usageError(
+      'missing-answer',
+      `no answer for ${key}${where} (${message}), and no terminal to ask on`,
+      'give every answer in the --answers file (see docs/bootstrap.md), or run dbtls init in a terminal',
+    );
   }
 
   private async answer<T>(q: Base<T>, ask: (p: Prompter) => Promise<T>, check: (v: unknown) => v is T): Promise<T> {
@@ -151,7 +160,11 @@ export class AnswerSource {
     if (hasDefault) {
       const value = q.default as T;
       const why = await q.validate?.(value);
-      if (why) throw usageError('bad-default', `${q.key}: the default ${JSON.stringify(value)} ${why}; give ${q.key} in the answers file`);
+      if (why)
+        throw usageError(
+          'bad-default',
+          `${q.key}: the default ${JSON.stringify(value)} ${why}; give ${q.key} in the answers file`,
+        );
       return value;
     }
     throw this.missing(q.key, q.message);
@@ -159,34 +172,59 @@ export class AnswerSource {
 
   text(q: Omit<TextQuestion, 'kind'>): Promise<string> {
     const full: TextQuestion = { ...q, kind: 'text' };
-    return this.answer(full, (p) => p.text(full), (v): v is string => typeof v === 'string');
+    return this.answer(
+      full,
+      (p) => p.text(full),
+      (v): v is string => typeof v === 'string',
+    );
   }
 
   integer(q: Omit<IntegerQuestion, 'kind'>): Promise<number> {
     const full: IntegerQuestion = { ...q, kind: 'integer' };
-    return this.answer(full, (p) => p.integer(full), (v): v is number => typeof v === 'number');
+    return this.answer(
+      full,
+      (p) => p.integer(full),
+      (v): v is number => typeof v === 'number',
+    );
   }
 
   select<T>(q: Omit<SelectQuestion<T>, 'kind'>): Promise<T> {
     const full: SelectQuestion<T> = { ...q, kind: 'select' };
     const inChoices = (v: unknown): v is T => q.choices.some((c) => c.value === v);
-    const validate: Validate<T> = async (v) => (inChoices(v) ? q.validate?.(v) : `must be one of ${q.choices.map((c) => String(c.value)).join(', ')}`);
-    return this.answer({ ...full, validate }, (p) => p.select(full), (v): v is T => typeof v === typeof q.choices[0]?.value);
+    const validate: Validate<T> = async (v) =>
+      inChoices(v) ? q.validate?.(v) : `must be one of ${q.choices.map((c) => String(c.value)).join(', ')}`;
+    return this.answer(
+      { ...full, validate },
+      (p) => p.select(full),
+      (v): v is T => typeof v === typeof q.choices[0]?.value,
+    );
   }
 
   multi<T>(q: Omit<MultiQuestion<T>, 'kind'>): Promise<T[]> {
     const full: MultiQuestion<T> = { ...q, kind: 'multi' };
-    return this.answer(full, (p) => p.multi(full), (v): v is T[] => Array.isArray(v));
+    return this.answer(
+      full,
+      (p) => p.multi(full),
+      (v): v is T[] => Array.isArray(v),
+    );
   }
 
   confirm(q: Omit<ConfirmQuestion, 'kind'>): Promise<boolean> {
     const full: ConfirmQuestion = { ...q, kind: 'confirm' };
-    return this.answer(full, (p) => p.confirm(full), (v): v is boolean => typeof v === 'boolean');
+    return this.answer(
+      full,
+      (p) => p.confirm(full),
+      (v): v is boolean => typeof v === 'boolean',
+    );
   }
 
   lines(q: Omit<LinesQuestion, 'kind'>): Promise<string[]> {
     const full: LinesQuestion = { ...q, kind: 'lines' };
-    return this.answer(full, (p) => p.lines(full), (v): v is string[] => Array.isArray(v));
+    return this.answer(
+      full,
+      (p) => p.lines(full),
+      (v): v is string[] => Array.isArray(v),
+    );
   }
 
   /**

@@ -32,25 +32,57 @@ export interface InitSummary {
 
 async function listing(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => !e.name.startsWith('.')).map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort();
+  return entries
+    .filter((e) => !e.name.startsWith('.'))
+    .map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
+    .sort();
 }
 
-export async function summarize(cluster: Cluster, issue: IssueReport, render: RenderReport, opts: { replaced: boolean; knownHosts: readonly OfferedKey[] }): Promise<InitSummary> {
+export async function summarize(
+  cluster: Cluster,
+  issue: IssueReport,
+  render: RenderReport,
+  opts: { replaced: boolean; knownHosts: readonly OfferedKey[] },
+): Promise<InitSummary> {
   const byFile = new Map<string, string[]>();
-  for (const k of opts.knownHosts) byFile.set(k.file, [...(byFile.get(k.file) ?? []), k.port === 22 ? k.host : `[${k.host}]:${k.port}`]);
+  for (const k of opts.knownHosts)
+    byFile.set(k.file, [...(byFile.get(k.file) ?? []), k.port === 22 ? k.host : `[${k.host}]:${k.port}`]);
   const owners = async (kind: 'nodes' | 'clients', names: string[]) =>
-    Promise.all(names.map(async (name) => ({ name, dir: join(issue.pki, kind, name), files: await listing(join(issue.pki, kind, name)) })));
+    Promise.all(
+      names.map(async (name) => ({
+        name,
+        dir: join(issue.pki, kind, name),
+        files: await listing(join(issue.pki, kind, name)),
+      })),
+    );
   return {
     inventory: cluster.file,
     replaced: opts.replaced,
     knownHosts: [...byFile].map(([file, hosts]) => ({ file, hosts })),
     pki: issue.pki,
-    ca: { cert: join(issue.pki, 'ca.pem'), key: join(issue.pki, 'ca-key.pem'), subject: issue.ca.subject, notAfter: issue.ca.notAfter, action: issue.ca.action, fingerprint256: issue.ca.fingerprint256 },
-    nodes: await owners('nodes', cluster.nodes.map((n) => n.name)),
-    clients: await owners('clients', cluster.clients.map((c) => c.name)),
+    ca: {
+      cert: join(issue.pki, 'ca.pem'),
+      key: join(issue.pki, 'ca-key.pem'),
+      subject: issue.ca.subject,
+      notAfter: issue.ca.notAfter,
+      action: issue.ca.action,
+      fingerprint256: issue.ca.fingerprint256,
+    },
+    nodes: await owners(
+      'nodes',
+      cluster.nodes.map((n) => n.name),
+    ),
+    clients: await owners(
+      'clients',
+      cluster.clients.map((c) => c.name),
+    ),
     issued: issue.issued.length,
     upToDate: issue.unchanged.length,
     stores: issue.stores.length,
-    rendered: { dir: render.out, files: render.files.length, written: render.files.filter((f) => f.state !== 'unchanged').length },
+    rendered: {
+      dir: render.out,
+      files: render.files.length,
+      written: render.files.filter((f) => f.state !== 'unchanged').length,
+    },
   };
 }

@@ -1,7 +1,15 @@
 // Ansible's INI inventory: [group] host lines with inline key=value variables, [group:vars] and
 // [group:children] sections, host ranges, ";" and "#" comments. Hosts before any section are ungrouped.
 import type { Pos, Problems } from './errors.js';
-import { addHost, groupOf, newInventory, TOO_MANY_HOSTS, type AnsibleGroup, type AnsibleInventory, type AnsibleVar } from './ansible.js';
+import {
+  addHost,
+  groupOf,
+  newInventory,
+  TOO_MANY_HOSTS,
+  type AnsibleGroup,
+  type AnsibleInventory,
+  type AnsibleVar,
+} from './ansible.js';
 import { expandHostPattern } from './host-range.js';
 import { parseYaml, toJS } from './yaml-source.js';
 import { quoteValue } from '../errors.js';
@@ -28,7 +36,8 @@ export function parseAnsibleIni(text: string, problems: Problems): AnsibleInvent
     if (end < 0) end = text.length;
     const raw = text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end);
     start = end + 1;
-    if (inv.overflow || (inv.hosts.size >= LIMITS.nodes && problems.list.some((p) => p.message === TOO_MANY_HOSTS))) break;
+    if (inv.overflow || (inv.hosts.size >= LIMITS.nodes && problems.list.some((p) => p.message === TOO_MANY_HOSTS)))
+      break;
     lineOf(raw, i);
   }
   return inv;
@@ -58,7 +67,11 @@ function header(inv: AnsibleInventory, text: string, pos: Pos, problems: Problem
   }
   const [, name, kind] = m;
   if (kind !== undefined && kind !== 'vars' && kind !== 'children') {
-    problems.add({ line: pos.line, column: pos.column + 1 + name!.length + 1 }, name!, `unknown section type ":${kind}"; use [${name}:vars] or [${name}:children]`);
+    problems.add(
+      { line: pos.line, column: pos.column + 1 + name!.length + 1 },
+      name!,
+      `unknown section type ":${kind}"; use [${name}:vars] or [${name}:children]`,
+    );
     return undefined;
   }
   return { group: groupOf(inv, name!, pos), kind: kind === undefined ? 'hosts' : kind };
@@ -73,7 +86,11 @@ function hostLine(inv: AnsibleInventory, group: AnsibleGroup, raw: string, line:
   for (const t of rest) {
     const name = t.text.slice(0, t.text.indexOf('='));
     if (!t.valueColumn || !VAR_NAME.test(name)) {
-      problems.add({ line, column: t.column }, first.text, `expected key=value after the host name, got ${quoteValue(t.text)}`);
+      problems.add(
+        { line, column: t.column },
+        first.text,
+        `expected key=value after the host name, got ${quoteValue(t.text)}`,
+      );
       continue;
     }
     vars.set(name, { value: iniValue(t.text.slice(name.length + 1)), pos: { line, column: t.valueColumn } });
@@ -95,7 +112,11 @@ function varLine(group: AnsibleGroup, raw: string, indent: number, line: number,
   const eq = raw.indexOf('=');
   const name = (eq < 0 ? raw : raw.slice(0, eq)).trim();
   if (eq < 0 || !VAR_NAME.test(name)) {
-    problems.add({ line, column: indent + 1 }, `${group.name}:vars`, `expected key=value, got ${quoteValue(raw.trim())}`);
+    problems.add(
+      { line, column: indent + 1 },
+      `${group.name}:vars`,
+      `expected key=value, got ${quoteValue(raw.trim())}`,
+    );
     return;
   }
   const after = raw.slice(eq + 1);
@@ -103,7 +124,14 @@ function varLine(group: AnsibleGroup, raw: string, indent: number, line: number,
   group.vars.set(name, { value: iniValue(stripComment(after).trim()), pos: { line, column } });
 }
 
-function childLine(inv: AnsibleInventory, group: AnsibleGroup, raw: string, indent: number, line: number, problems: Problems): void {
+function childLine(
+  inv: AnsibleInventory,
+  group: AnsibleGroup,
+  raw: string,
+  indent: number,
+  line: number,
+  problems: Problems,
+): void {
   const tokens = tokenize(raw);
   const pos = { line, column: indent + 1 };
   if (tokens.length !== 1 || /[=[\]:]/.test(tokens[0]!.text)) {

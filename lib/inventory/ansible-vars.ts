@@ -28,7 +28,8 @@ export class VarReader {
   string(name: string, rule: rules.Rule<string>): string | undefined {
     const v = this.vars.get(name);
     if (!v) return undefined;
-    if (typeof v.value !== 'string' && typeof v.value !== 'number') return this.fail(v, `expected a string, got ${describe(v.value)}`);
+    if (typeof v.value !== 'string' && typeof v.value !== 'number')
+      return this.fail(v, `expected a string, got ${describe(v.value)}`);
     const s = String(v.value);
     const bad = rule(s);
     return bad ? this.fail(v, bad) : s;
@@ -37,7 +38,12 @@ export class VarReader {
   port(name: string): number | undefined {
     const v = this.vars.get(name);
     if (!v) return undefined;
-    const n = typeof v.value === 'number' ? v.value : typeof v.value === 'string' && /^\d+$/.test(v.value) ? Number(v.value) : NaN;
+    const n =
+      typeof v.value === 'number'
+        ? v.value
+        : typeof v.value === 'string' && /^\d+$/.test(v.value)
+          ? Number(v.value)
+          : NaN;
     if (Number.isNaN(n)) return this.fail(v, `expected a port number, got ${describe(v.value)}`);
     const bad = rules.port(n);
     return bad ? this.fail(v, bad) : n;
@@ -50,12 +56,22 @@ export class VarReader {
     const c = String(v.value).replace(/^ansible\.builtin\./, '');
     if (c === 'local') return 'local';
     if (['ssh', 'smart', 'paramiko', 'paramiko_ssh'].includes(c)) return 'ssh';
-    return this.fail(v, `connection ${describe(v.value)} is not one dbtls can use; set dbtls_transport to ssh or local`);
+    return this.fail(
+      v,
+      `connection ${describe(v.value)} is not one dbtls can use; set dbtls_transport to ssh or local`,
+    );
   }
 
   /** A YAML list or a comma-separated string; the items that break the rule are reported. */
   list(v: Located, rule: rules.Rule<string>): string[] {
-    const items = Array.isArray(v.value) ? v.value : typeof v.value === 'string' ? v.value.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const items = Array.isArray(v.value)
+      ? v.value
+      : typeof v.value === 'string'
+        ? v.value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined;
     if (!items) return this.fail(v, `expected a list or a comma-separated string, got ${describe(v.value)}`) ?? [];
     const good: string[] = [];
     for (const item of items) {

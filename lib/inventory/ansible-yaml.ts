@@ -2,7 +2,15 @@
 // pattern → variables), `children` (group name → group) and `vars`.
 import { isMap, isScalar, type Node, type Pair } from 'yaml';
 import type { Pos, Problems } from './errors.js';
-import { addHost, groupOf, newInventory, TOO_MANY_HOSTS, type AnsibleGroup, type AnsibleInventory, type AnsibleVar } from './ansible.js';
+import {
+  addHost,
+  groupOf,
+  newInventory,
+  TOO_MANY_HOSTS,
+  type AnsibleGroup,
+  type AnsibleInventory,
+  type AnsibleVar,
+} from './ansible.js';
 import { expandHostPattern } from './host-range.js';
 import { nodePos, reportSyntax, toJS, type YamlSource } from './yaml-source.js';
 import { quoteValue } from '../errors.js';
@@ -60,7 +68,8 @@ export function parseAnsibleYaml(src: YamlSource, problems: Problems): AnsibleIn
             continue;
           }
           const hv = vars(h.pair.value, `${field}.${h.name}`);
-          if (pattern.port !== undefined && !hv.has('ansible_port')) hv.set('ansible_port', { value: pattern.port, pos: h.pos });
+          if (pattern.port !== undefined && !hv.has('ansible_port'))
+            hv.set('ansible_port', { value: pattern.port, pos: h.pos });
           for (const host of pattern.hosts) {
             if (!addHost(inv, g, host, h.pos, hv)) {
               problems.add(h.pos, `${field}.${h.name}`, TOO_MANY_HOSTS);

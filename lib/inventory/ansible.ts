@@ -47,7 +47,12 @@ export interface AnsibleInventory {
  * plus the cluster products named after their engine. Matched case-insensitively, "-" as "_".
  */
 export const GROUP_ROLES: Readonly<Record<string, readonly Role[]>> = {
-  ...Object.fromEntries(ROLES.flatMap((r) => [[r, [r]], [`${r}_servers`, [r]]])),
+  ...Object.fromEntries(
+    ROLES.flatMap((r) => [
+      [r, [r]],
+      [`${r}_servers`, [r]],
+    ]),
+  ),
   galera: ['mariadb'],
   pxc: ['percona'],
 };
@@ -83,7 +88,13 @@ export function groupOf(inv: AnsibleInventory, name: string, pos?: Pos, mention?
  * Lists a host in a group; variables given again for the same host override the earlier ones. False
  * (and nothing added) when the inventory already has LIMITS.nodes hosts: the caller reports it there.
  */
-export function addHost(inv: AnsibleInventory, group: AnsibleGroup, name: string, pos: Pos, vars: Map<string, AnsibleVar>): boolean {
+export function addHost(
+  inv: AnsibleInventory,
+  group: AnsibleGroup,
+  name: string,
+  pos: Pos,
+  vars: Map<string, AnsibleVar>,
+): boolean {
   let h = inv.hosts.get(name);
   if (!h) {
     if (inv.hosts.size >= LIMITS.nodes) return false;
@@ -106,12 +117,20 @@ export const TOO_MANY_HOSTS = `the inventory lists more than ${LIMITS.nodes} hos
 const norm = (group: string) => group.toLowerCase().replace(/-/g, '_');
 
 export function clusterNameFromFile(file: string): string {
-  const base = basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const base = basename(file, extname(file))
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return base.slice(0, 63).replace(/-+$/, '') || 'cluster';
 }
 
 /** `file` is absolute. Bad options are usage errors (thrown); problems in the file are collected. */
-export function fromAnsible(inv: AnsibleInventory, file: string, opts: AnsibleOptions, problems: Problems): Cluster | undefined {
+export function fromAnsible(
+  inv: AnsibleInventory,
+  file: string,
+  opts: AnsibleOptions,
+  problems: Problems,
+): Cluster | undefined {
   const cluster = opts.cluster ?? clusterNameFromFile(file);
   const bad = rules.clusterName(cluster);
   if (bad) throw usageError('bad-cluster', `--cluster ${bad}`);
@@ -154,8 +173,13 @@ export function fromAnsible(inv: AnsibleInventory, file: string, opts: AnsibleOp
     if (node.roles!.length === 0) {
       const named = view.groups.filter((g) => g !== 'all');
       const example = own.find((g) => g !== 'all') ?? 'ungrouped';
-      const listed = named.length > 10 ? `${named.slice(0, 10).join(', ')} … (${named.length} groups)` : named.join(', ');
-      problems.add(host.pos, host.name, `host ${quoteValue(host.name)} has no dbtls role: it is in group${named.length > 1 ? 's' : ''} ${listed}; map a group with --role-map (e.g. --role-map ${quoteValue(example, 40).slice(1, -1)}=mysql; roles: ${ROLES.join(', ')}), or set dbtls_roles on the host or a group`);
+      const listed =
+        named.length > 10 ? `${named.slice(0, 10).join(', ')} … (${named.length} groups)` : named.join(', ');
+      problems.add(
+        host.pos,
+        host.name,
+        `host ${quoteValue(host.name)} has no dbtls role: it is in group${named.length > 1 ? 's' : ''} ${listed}; map a group with --role-map (e.g. --role-map ${quoteValue(example, 40).slice(1, -1)}=mysql; roles: ${ROLES.join(', ')}), or set dbtls_roles on the host or a group`,
+      );
     }
     nodes.push(node);
   }
@@ -174,7 +198,14 @@ interface GroupView {
   vars: Map<string, Located>;
 }
 
-function groupView(inv: AnsibleInventory, own: string[], parents: Map<string, Set<string>>, depth: (g: string) => number, roleMap: Map<string, Role[]>, problems: Problems): GroupView {
+function groupView(
+  inv: AnsibleInventory,
+  own: string[],
+  parents: Map<string, Set<string>>,
+  depth: (g: string) => number,
+  roleMap: Map<string, Role[]>,
+  problems: Problems,
+): GroupView {
   const groups = closure(own, parents).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
   const roles = new Set<Role>();
   for (const g of groups) for (const r of roleMap.get(norm(g)) ?? GROUP_ROLES[norm(g)] ?? []) roles.add(r);
@@ -198,7 +229,8 @@ function hostToNode(host: AnsibleHost, view: GroupView, problems: Problems): Raw
   const read = new VarReader(vars, problems);
   const roles = new Set(view.roles);
   const ownRoles = host.vars.get('dbtls_roles');
-  if (ownRoles) for (const r of read.list({ ...ownRoles, field: `${host.name}.dbtls_roles` }, rules.role)) roles.add(r as Role);
+  if (ownRoles)
+    for (const r of read.list({ ...ownRoles, field: `${host.name}.dbtls_roles` }, rules.role)) roles.add(r as Role);
 
   const node: RawNode = { roles: [...roles] };
   const nameBad = rules.safeName(host.name);
@@ -207,7 +239,8 @@ function hostToNode(host: AnsibleHost, view: GroupView, problems: Problems): Raw
 
   const hostVar = ['ansible_host', 'ansible_ssh_host'].find((n) => vars.has(n));
   if (hostVar) node.host = read.string(hostVar, rules.host);
-  else if (rules.host(host.name)) problems.add(host.pos, host.name, `${rules.host(host.name)}; set ansible_host to its address`);
+  else if (rules.host(host.name))
+    problems.add(host.pos, host.name, `${rules.host(host.name)}; set ansible_host to its address`);
   else node.host = host.name;
 
   node.ssh = readSsh(read);
@@ -246,7 +279,10 @@ function checkRoleMap(inv: AnsibleInventory, roleMap: Record<string, Role[]>): M
       if (bad) throw usageError('bad-role-map', `--role-map ${group}=${roles.join(',')}: ${bad}`);
     }
     if (!groups.has(norm(group))) {
-      throw usageError('bad-role-map', `--role-map ${group}=…: the inventory has no group "${group}" (its groups: ${[...inv.groups.keys()].join(', ')})`);
+      throw usageError(
+        'bad-role-map',
+        `--role-map ${group}=…: the inventory has no group "${group}" (its groups: ${[...inv.groups.keys()].join(', ')})`,
+      );
     }
     out.set(norm(group), roles);
   }
@@ -270,7 +306,12 @@ function linkGroups(inv: AnsibleInventory, problems: Problems): Map<string, Set<
   for (const g of inv.groups.values()) {
     for (const child of g.children) {
       // Adding g as a parent of child closes a loop when g already descends from child.
-      if (reaches(g.name, child.name)) problems.add(child.pos, `${g.name}.children.${child.name}`, `group ${quoteValue(child.name)} cannot be a child of ${quoteValue(g.name)}: ${quoteValue(g.name)} is already inside ${quoteValue(child.name)}`);
+      if (reaches(g.name, child.name))
+        problems.add(
+          child.pos,
+          `${g.name}.children.${child.name}`,
+          `group ${quoteValue(child.name)} cannot be a child of ${quoteValue(g.name)}: ${quoteValue(g.name)} is already inside ${quoteValue(child.name)}`,
+        );
       else parents.get(child.name)!.add(g.name);
     }
   }

@@ -2,7 +2,17 @@
 // that clash with the CA's), then the defaults. Shared by the dbtls YAML and the Ansible import.
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULTS, MYSQL_FAMILY, ROLES, defaultPort, type Cluster, type NodeSpec, type Role, type SshSettings, type Transport } from './model.js';
+import {
+  DEFAULTS,
+  MYSQL_FAMILY,
+  ROLES,
+  defaultPort,
+  type Cluster,
+  type NodeSpec,
+  type Role,
+  type SshSettings,
+  type Transport,
+} from './model.js';
 import type { Pos, Problems } from './errors.js';
 import { parseJumpHost } from './rules.js';
 import type { RawInventory, RawSsh } from './schema.js';
@@ -91,25 +101,37 @@ function crossCheck(raw: RawInventory, ctx: BuildContext): void {
       if (seen === undefined) first.set(name.toLowerCase(), i);
       else {
         const at = ctx.locate(`${kind}[${seen}].name`).pos;
-        report(`${kind}[${i}].name`, `duplicate ${kind === 'nodes' ? 'node' : 'client'} name "${name}"${at ? ` (first at line ${at.line})` : ''}`);
+        report(
+          `${kind}[${i}].name`,
+          `duplicate ${kind === 'nodes' ? 'node' : 'client'} name "${name}"${at ? ` (first at line ${at.line})` : ''}`,
+        );
       }
     });
   };
-  unique('nodes', (raw.nodes ?? []).map((n) => n?.name));
-  unique('clients', (raw.clients ?? []).map((c) => c?.name));
+  unique(
+    'nodes',
+    (raw.nodes ?? []).map((n) => n?.name),
+  );
+  unique(
+    'clients',
+    (raw.clients ?? []).map((c) => c?.name),
+  );
 
   // replicaOf and connectTo name nodes; replication runs between MySQL-family servers only.
   const nodes = new Map((raw.nodes ?? []).filter((n) => n?.name).map((n) => [n!.name!, n!]));
-  const mysqlFamily = (n: { roles?: (string | undefined)[] } | undefined) => !!n?.roles?.some((r) => (MYSQL_FAMILY as readonly (string | undefined)[]).includes(r));
+  const mysqlFamily = (n: { roles?: (string | undefined)[] } | undefined) =>
+    !!n?.roles?.some((r) => (MYSQL_FAMILY as readonly (string | undefined)[]).includes(r));
   (raw.nodes ?? []).forEach((n, i) => {
     const src = n?.replicaOf;
     if (src === undefined) return;
     if (src === n!.name) report(`nodes[${i}].replicaOf`, 'a node cannot replicate from itself');
     else if (!nodes.has(src)) report(`nodes[${i}].replicaOf`, `no node named "${src}"`);
-    else if (!mysqlFamily(n) || !mysqlFamily(nodes.get(src))) report(`nodes[${i}].replicaOf`, 'replication needs a mysql, mariadb or percona role on both nodes');
+    else if (!mysqlFamily(n) || !mysqlFamily(nodes.get(src)))
+      report(`nodes[${i}].replicaOf`, 'replication needs a mysql, mariadb or percona role on both nodes');
   });
   (raw.clients ?? []).forEach((c, i) => {
-    if (c?.connectTo !== undefined && !nodes.has(c.connectTo)) report(`clients[${i}].connectTo`, `no node named "${c.connectTo}"`);
+    if (c?.connectTo !== undefined && !nodes.has(c.connectTo))
+      report(`clients[${i}].connectTo`, `no node named "${c.connectTo}"`);
   });
 
   const caCn = caCommonName(raw);
@@ -135,7 +157,10 @@ function settle(raw: RawSsh): SshSettings {
   if (proxyJump === undefined || proxyJump === 'none') return rest;
   const jump = parseJumpHost(proxyJump);
   if (typeof jump === 'string') throw new Error(`unchecked proxyJump ${JSON.stringify(proxyJump)}: ${jump}`);
-  return { ...rest, proxyJump: { user: jump.user ?? rest.user ?? DEFAULTS.ssh.user, host: jump.host, port: jump.port } };
+  return {
+    ...rest,
+    proxyJump: { user: jump.user ?? rest.user ?? DEFAULTS.ssh.user, host: jump.host, port: jump.port },
+  };
 }
 
 /** Key files: "~/" is the home folder, and relative paths are relative to the inventory's folder. */

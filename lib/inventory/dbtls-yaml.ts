@@ -10,5 +10,9 @@ import { reportSyntax, type YamlSource } from './yaml-source.js';
 export function fromDbtlsYaml(src: YamlSource, file: string, problems: Problems): Cluster | undefined {
   if (reportSyntax(src, problems)) return undefined;
   const { value, where } = walk(src, INVENTORY_SCHEMA, problems);
-  return buildCluster(value as RawInventory, { file, problems, locate: (path) => ({ pos: where.get(path), field: path }) });
+  return buildCluster(value as RawInventory, {
+    file,
+    problems,
+    locate: (path) => ({ pos: where.get(path), field: path }),
+  });
 }

@@ -78,6 +78,9 @@ export class Problems {
 
   /** An InventoryError holding every problem sorted by line and column (sort is stable for ties). */
   error(): InventoryError {
-    return new InventoryError([...this.list].sort((a, b) => a.line - b.line || a.column - b.column), this.more);
+    return new InventoryError(
+      [...this.list].sort((a, b) => a.line - b.line || a.column - b.column),
+      this.more,
+    );
   }
 }

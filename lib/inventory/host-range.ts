@@ -16,7 +16,8 @@ export function expandHostPattern(pattern: string): HostPattern | string {
   // A DNS name is at most 253 characters: a longer pattern is no host, and 10,000 copies of it would be large.
   if (pattern.length > 1024) return `${quoteValue(pattern)} is longer than 1024 characters: not a host pattern`;
   const { name, port } = splitPort(pattern);
-  if (port !== undefined && (port < 1 || port > 65535)) return `port ${port} in ${quoteValue(pattern)} must be from 1 to 65535`;
+  if (port !== undefined && (port < 1 || port > 65535))
+    return `port ${port} in ${quoteValue(pattern)} must be from 1 to 65535`;
   const hosts = expand(name);
   if (typeof hosts === 'string') return `${hosts} in ${quoteValue(pattern)}`;
   return port === undefined ? { hosts } : { hosts, port };
@@ -58,7 +59,8 @@ function rangeItems(beg: string, end: string, stepText: string | undefined): str
   return items;
 }
 
-const tooMany = () => `expands to more than ${LIMITS.hostsPerPattern} hosts (dbtls takes at most ${LIMITS.hostsPerPattern} per pattern)`;
+const tooMany = () =>
+  `expands to more than ${LIMITS.hostsPerPattern} hosts (dbtls takes at most ${LIMITS.hostsPerPattern} per pattern)`;
 
 /**
  * Every range of NAME, left to right; the product of their sizes is checked before any host name is

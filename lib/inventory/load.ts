@@ -58,11 +58,20 @@ export function detectFormat(text: string, path: string, src: YamlSource = parse
 
 function isAnsibleGroup(node: Node | null): boolean {
   if (node == null || (isScalar(node) && node.value === null)) return true;
-  return isMap(node) && node.items.every((p) => isScalar(p.key) && ['hosts', 'children', 'vars'].includes(String(p.key.value)));
+  return (
+    isMap(node) &&
+    node.items.every((p) => isScalar(p.key) && ['hosts', 'children', 'vars'].includes(String(p.key.value)))
+  );
 }
 
 /** At least one [section] header, and no line that reads as a YAML key or list item. */
 function looksLikeIni(text: string): boolean {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && !l.startsWith(';'));
-  return lines.some((l) => /^\[[^\]]+\]\s*([#;].*)?$/.test(l)) && !lines.some((l) => /^-(\s|$)/.test(l) || /^[^\s=[]+:(\s|$)/.test(l));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#') && !l.startsWith(';'));
+  return (
+    lines.some((l) => /^\[[^\]]+\]\s*([#;].*)?$/.test(l)) &&
+    !lines.some((l) => /^-(\s|$)/.test(l) || /^[^\s=[]+:(\s|$)/.test(l))
+  );
 }

@@ -91,7 +91,16 @@ export const MYSQL_FAMILY: readonly Role[] = ['mysql', 'mariadb', 'percona'];
 
 /** The SQL port a node serves on when the inventory gives none: its first role's. */
 export function defaultPort(roles: Role[]): number {
-  const byRole: Record<Role, number> = { mysql: 3306, mariadb: 3306, percona: 3306, tidb: 4000, proxysql: 6033, pd: 2379, tikv: 20160, tungsten: 3306 };
+  const byRole: Record<Role, number> = {
+    mysql: 3306,
+    mariadb: 3306,
+    percona: 3306,
+    tidb: 4000,
+    proxysql: 6033,
+    pd: 2379,
+    tikv: 20160,
+    tungsten: 3306,
+  };
   const first = roles.find((r) => r !== 'tungsten') ?? roles[0];
   return first ? byRole[first] : 3306;
 }

@@ -9,17 +9,31 @@ import { inputError } from '../errors.js';
 import { LIMITS } from './limits.js';
 
 /** FILE's text; WHAT names it in errors ("the inventory"), SHOWN is the path as the user gave it. */
-export async function readInputText(file: string, what: InputFile, shown: string = file, maxBytes: number = LIMITS.inputBytes): Promise<string> {
+export async function readInputText(
+  file: string,
+  what: InputFile,
+  shown: string = file,
+  maxBytes: number = LIMITS.inputBytes,
+): Promise<string> {
   let fh: FileHandle;
   try {
     fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw inputError(`${code(what)}-unreadable`, `cannot read ${what}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, { file: shown });
+    throw inputError(
+      `${code(what)}-unreadable`,
+      `cannot read ${what}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`,
+      { file: shown },
+    );
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw inputError(`${code(what)}-unreadable`, `cannot read ${what}: ${st.isDirectory() ? 'it is a folder' : 'it is not a regular file'}`, { file: shown });
+    if (!st.isFile())
+      throw inputError(
+        `${code(what)}-unreadable`,
+        `cannot read ${what}: ${st.isDirectory() ? 'it is a folder' : 'it is not a regular file'}`,
+        { file: shown },
+      );
     if (st.size > maxBytes) throw tooLarge(what, shown, `${st.size} bytes`, maxBytes);
     const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
     let n = 0;
@@ -37,11 +51,20 @@ export async function readInputText(file: string, what: InputFile, shown: string
 }
 
 /** The files read this way, each with the first part of its error codes (inventory-unreadable, inventory-too-large). */
-const CODE_PREFIX = { 'the inventory': 'inventory', 'the answers file': 'answers-file', 'the Ansible inventory': 'ansible-inventory' } as const;
+const CODE_PREFIX = {
+  'the inventory': 'inventory',
+  'the answers file': 'answers-file',
+  'the Ansible inventory': 'ansible-inventory',
+} as const;
 export type InputFile = keyof typeof CODE_PREFIX;
 
 const code = (what: InputFile) => CODE_PREFIX[what];
 
 function tooLarge(what: InputFile, shown: string, size: string, max: number) {
-  return inputError(`${code(what)}-too-large`, `${what} is ${size}; dbtls reads at most ${max} bytes (${max >> 20} MiB)`, { file: shown }, 'split the cluster into several inventories');
+  return inputError(
+    `${code(what)}-too-large`,
+    `${what} is ${size}; dbtls reads at most ${max} bytes (${max >> 20} MiB)`,
+    { file: shown },
+    'split the cluster into several inventories',
+  );
 }

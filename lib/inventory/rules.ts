@@ -29,7 +29,9 @@ export const safeName: Rule<string> = (s) => {
 export const host: Rule<string> = (s) => hostRule(s);
 
 function hostRule(s: string): string | undefined {
-  return parseSan(s) && !s.includes('*') && !/^(dns|ip):/i.test(s.trim()) ? undefined : `${q(s)} is ${sanProblem(s) ?? 'not a DNS name or an IP address'}`;
+  return parseSan(s) && !s.includes('*') && !/^(dns|ip):/i.test(s.trim())
+    ? undefined
+    : `${q(s)} is ${sanProblem(s) ?? 'not a DNS name or an IP address'}`;
 }
 
 export const san: Rule<string> = (s) => (parseSan(s) ? undefined : `${q(s)} is ${sanProblem(s)}`);
@@ -38,18 +40,25 @@ export const role: Rule<string> = (s) =>
   (ROLES as readonly string[]).includes(s) ? undefined : `unknown role ${q(s)}; the roles are ${ROLES.join(', ')}`;
 
 export const storeType: Rule<string> = (s) =>
-  (STORE_TYPES as readonly string[]).includes(s) ? undefined : `${q(s)} is not a keystore type; use ${STORE_TYPES.join(' or ')}`;
+  (STORE_TYPES as readonly string[]).includes(s)
+    ? undefined
+    : `${q(s)} is not a keystore type; use ${STORE_TYPES.join(' or ')}`;
 
 /** A server version like "8.0.36" or "10.11": chooses the SQL spelling (CHANGE REPLICATION SOURCE since 8.0.23). */
-export const serverVersion: Rule<string> = (s) => (/^\d+\.\d+(\.\d+)?$/.test(s) ? undefined : `${q(s)} is not a version like "8.0.36"`);
+export const serverVersion: Rule<string> = (s) =>
+  /^\d+\.\d+(\.\d+)?$/.test(s) ? undefined : `${q(s)} is not a version like "8.0.36"`;
 
 /** A user or group name on a node: what useradd accepts, so it is safe in a remote command too. */
-export const unixName: Rule<string> = (s) => (/^[a-z_][a-z0-9_-]{0,31}\$?$/i.test(s) ? undefined : `${q(s)} is not a user or group name`);
+export const unixName: Rule<string> = (s) =>
+  /^[a-z_][a-z0-9_-]{0,31}\$?$/i.test(s) ? undefined : `${q(s)} is not a user or group name`;
 
-export const become: Rule<string> = (s) => (s === 'sudo' ? undefined : `${q(s)} is not a way to become root; use "sudo"`);
+export const become: Rule<string> = (s) =>
+  s === 'sudo' ? undefined : `${q(s)} is not a way to become root; use "sudo"`;
 
 export const transport: Rule<string> = (s) =>
-  (TRANSPORTS as readonly string[]).includes(s) ? undefined : `${q(s)} is not a transport; use ${TRANSPORTS.join(' or ')}`;
+  (TRANSPORTS as readonly string[]).includes(s)
+    ? undefined
+    : `${q(s)} is not a transport; use ${TRANSPORTS.join(' or ')}`;
 
 const DEST_CHAR = /[A-Za-z0-9/._+-]/;
 
@@ -66,10 +75,12 @@ export const dest: Rule<string> = (s) => {
 };
 
 function describeChar(c: string): string {
-  const names: Record<string, string> = { ' ': 'a space', '\t': 'a tab', '$': '"$"', '`': 'a backquote', ';': '";"' };
+  const names: Record<string, string> = { ' ': 'a space', '\t': 'a tab', $: '"$"', '`': 'a backquote', ';': '";"' };
   if (names[c]) return names[c]!;
   const code = c.codePointAt(0)!;
-  return code < 0x20 || code === 0x7f ? `the control character U+${code.toString(16).padStart(4, '0').toUpperCase()}` : q(c);
+  return code < 0x20 || code === 0x7f
+    ? `the control character U+${code.toString(16).padStart(4, '0').toUpperCase()}`
+    : q(c);
 }
 
 /** X.509 limits a CN to 64 characters (ub-common-name). */
@@ -88,12 +99,15 @@ export const commonName: Rule<string> = (s) => {
  */
 function onelineSafe(s: string): string | undefined {
   const bad = /[/+]/.exec(s)?.[0];
-  if (bad) return `must not contain "${bad}": MySQL and MariaDB compare certificate names in OpenSSL's one-line form, which writes it differently by OpenSSL version`;
-  if (s.includes('\\x')) return 'must not contain a backslash followed by "x": it reads like an escaped byte in the names MySQL and MariaDB compare';
+  if (bad)
+    return `must not contain "${bad}": MySQL and MariaDB compare certificate names in OpenSSL's one-line form, which writes it differently by OpenSSL version`;
+  if (s.includes('\\x'))
+    return 'must not contain a backslash followed by "x": it reads like an escaped byte in the names MySQL and MariaDB compare';
   return undefined;
 }
 
-export const country: Rule<string> = (s) => (/^[A-Za-z]{2}$/.test(s) ? undefined : `${q(s)} must be a 2-letter country code, like "DE"`);
+export const country: Rule<string> = (s) =>
+  /^[A-Za-z]{2}$/.test(s) ? undefined : `${q(s)} must be a 2-letter country code, like "DE"`;
 
 /** Subject attributes other than CN and C; `max` is the X.509 upper bound for the attribute. */
 export const subjectText =
@@ -140,7 +154,8 @@ export function parseJumpHost(s: string): JumpSpec | string {
     const close = rest.indexOf(']');
     host = close < 0 ? '' : rest.slice(1, close);
     const after = close < 0 ? '' : rest.slice(close + 1);
-    if (close < 0 || !isIPv6(host) || (after !== '' && !after.startsWith(':'))) return `${q(rest)} is not a bracketed IPv6 address like "[2001:db8::1]:22"`;
+    if (close < 0 || !isIPv6(host) || (after !== '' && !after.startsWith(':')))
+      return `${q(rest)} is not a bracketed IPv6 address like "[2001:db8::1]:22"`;
     if (after !== '') portText = after.slice(1);
   } else {
     const colons = rest.split(':').length - 1;
@@ -179,16 +194,22 @@ export const reload: Rule<string> = (s) => {
   return undefined;
 };
 
-export const sshUser: Rule<string> = (s) => (/^[^\s\x00-\x1f\x7f]+$/.test(s) ? undefined : `${q(s)} is not a user name (it is empty or holds spaces or control characters)`);
+export const sshUser: Rule<string> = (s) =>
+  /^[^\s\x00-\x1f\x7f]+$/.test(s)
+    ? undefined
+    : `${q(s)} is not a user name (it is empty or holds spaces or control characters)`;
 
-export const filePath: Rule<string> = (s) => (s !== '' && !/[\x00\r\n]/.test(s) ? undefined : 'must be a non-empty path on one line');
+export const filePath: Rule<string> = (s) =>
+  s !== '' && !/[\x00\r\n]/.test(s) ? undefined : 'must be a non-empty path on one line';
 
 export const integerIn =
   (min: number, max: number): Rule<number> =>
-  (n) => (Number.isInteger(n) && n >= min && n <= max ? undefined : `${n} must be an integer from ${min} to ${max}`);
+  (n) =>
+    Number.isInteger(n) && n >= min && n <= max ? undefined : `${n} must be an integer from ${min} to ${max}`;
 
 export const port = integerIn(1, 65535);
 /** 100 years is already absurd for a certificate; a larger number is a typo. */
 export const days = integerIn(1, 36500);
 
-export const keySize: Rule<number> = (n) => (isRsaKeySize(n) ? undefined : `${n} is not a supported RSA key size; use ${RSA_KEY_SIZES.join(', ')}`);
+export const keySize: Rule<number> = (n) =>
+  isRsaKeySize(n) ? undefined : `${n} is not a supported RSA key size; use ${RSA_KEY_SIZES.join(', ')}`;

@@ -58,7 +58,14 @@ export const INVENTORY_SCHEMA: MapSpec = map({
       { min: 1, max: LIMITS.nodes, what: 'node' },
     ),
   ),
-  clients: list(map({ name: required(str(rules.safeName)), commonName: str(rules.commonName), keystore: str(rules.storeType), connectTo: str(rules.safeName) })),
+  clients: list(
+    map({
+      name: required(str(rules.safeName)),
+      commonName: str(rules.commonName),
+      keystore: str(rules.storeType),
+      connectTo: str(rules.safeName),
+    }),
+  ),
 });
 
 /** What the walk keeps of a dbtls YAML inventory: only values that passed their rules. */

@@ -11,18 +11,39 @@ import { nodePos as sourcePos, type YamlSource } from './yaml-source.js';
 interface Base {
   required?: boolean;
 }
-export interface StringSpec extends Base { kind: 'string'; rule?: Rule<string> }
-export interface IntegerSpec extends Base { kind: 'integer'; rule?: Rule<number> }
-export interface BooleanSpec extends Base { kind: 'boolean' }
-export interface ListSpec extends Base { kind: 'list'; of: Spec; min?: number; max?: number; what?: string }
-export interface MapSpec extends Base { kind: 'map'; fields: Record<string, Spec> }
+export interface StringSpec extends Base {
+  kind: 'string';
+  rule?: Rule<string>;
+}
+export interface IntegerSpec extends Base {
+  kind: 'integer';
+  rule?: Rule<number>;
+}
+export interface BooleanSpec extends Base {
+  kind: 'boolean';
+}
+export interface ListSpec extends Base {
+  kind: 'list';
+  of: Spec;
+  min?: number;
+  max?: number;
+  what?: string;
+}
+export interface MapSpec extends Base {
+  kind: 'map';
+  fields: Record<string, Spec>;
+}
 export type Spec = StringSpec | IntegerSpec | BooleanSpec | ListSpec | MapSpec;
 
 // Builders, so the table reads like the documentation.
 export const str = (rule?: Rule<string>): StringSpec => ({ kind: 'string', rule });
 export const int = (rule?: Rule<number>): IntegerSpec => ({ kind: 'integer', rule });
 export const bool = (): BooleanSpec => ({ kind: 'boolean' });
-export const list = (of: Spec, opts: { min?: number; max?: number; what?: string } = {}): ListSpec => ({ kind: 'list', of, ...opts });
+export const list = (of: Spec, opts: { min?: number; max?: number; what?: string } = {}): ListSpec => ({
+  kind: 'list',
+  of,
+  ...opts,
+});
 export const map = (fields: Record<string, Spec>): MapSpec => ({ kind: 'map', fields });
 export const required = <S extends Spec>(spec: S): S => ({ ...spec, required: true });
 
@@ -71,17 +92,25 @@ export function walk(src: YamlSource, root: MapSpec, problems: Problems): Walked
       case 'integer':
       case 'boolean': {
         const v = isScalar(node) ? node.value : undefined;
-        const ok = spec.kind === 'string' ? typeof v === 'string' : spec.kind === 'integer' ? typeof v === 'number' : typeof v === 'boolean';
+        const ok =
+          spec.kind === 'string'
+            ? typeof v === 'string'
+            : spec.kind === 'integer'
+              ? typeof v === 'number'
+              : typeof v === 'boolean';
         if (!ok) return mismatch(node!, spec, path, pos);
-        if (spec.kind === 'integer' && !spec.rule && !Number.isInteger(v)) return fail(pos, path, `${v} is not an integer`);
+        if (spec.kind === 'integer' && !spec.rule && !Number.isInteger(v))
+          return fail(pos, path, `${v} is not an integer`);
         const why = spec.kind === 'boolean' ? undefined : (spec.rule as Rule<unknown> | undefined)?.(v);
         return why ? fail(pos, path, why) : v;
       }
       case 'list': {
         if (!isSeq(node)) return mismatch(node!, spec, path, pos);
-        if (spec.max !== undefined && node.items.length > spec.max) return fail(pos, path, `lists ${node.items.length} ${spec.what ?? 'item'}s; dbtls takes at most ${spec.max}`);
+        if (spec.max !== undefined && node.items.length > spec.max)
+          return fail(pos, path, `lists ${node.items.length} ${spec.what ?? 'item'}s; dbtls takes at most ${spec.max}`);
         const items = node.items.map((item, i) => visit(item, spec.of, `${path}[${i}]`, pos, true));
-        if (spec.min && items.length < spec.min) return fail(pos, path, `must list at least ${spec.min} ${spec.what ?? 'item'}${spec.min > 1 ? 's' : ''}`);
+        if (spec.min && items.length < spec.min)
+          return fail(pos, path, `must list at least ${spec.min} ${spec.what ?? 'item'}${spec.min > 1 ? 's' : ''}`);
         return items;
       }
       case 'map':
@@ -118,8 +147,15 @@ export function walk(src: YamlSource, root: MapSpec, problems: Problems): Walked
 
   function mismatch(node: Node, spec: Spec, path: string, pos: Pos): undefined {
     const v = isScalar(node) ? node.value : undefined;
-    const got = isMap(node) ? 'a mapping' : isSeq(node) ? 'a list' : typeof v === 'string' ? `the string ${quoteValue(v)}` : quoteValue(v).slice(1, -1);
-    const quote = spec.kind === 'string' && (typeof v === 'number' || typeof v === 'boolean') ? ` (quote it: "${v}")` : '';
+    const got = isMap(node)
+      ? 'a mapping'
+      : isSeq(node)
+        ? 'a list'
+        : typeof v === 'string'
+          ? `the string ${quoteValue(v)}`
+          : quoteValue(v).slice(1, -1);
+    const quote =
+      spec.kind === 'string' && (typeof v === 'number' || typeof v === 'boolean') ? ` (quote it: "${v}")` : '';
     return fail(pos, path, `expected ${EXPECTED[spec.kind]}, got ${got}${quote}`);
   }
 
@@ -135,7 +171,11 @@ export function walk(src: YamlSource, root: MapSpec, problems: Problems): Walked
     return { value: visitMap(contents as Node, root, '', start), where };
   }
   if (!isMap(contents)) {
-    problems.add(start, '', `expected a mapping of inventory keys (${Object.keys(root.fields).join(', ')}), got ${isSeq(contents) ? 'a list' : 'a single value'}`);
+    problems.add(
+      start,
+      '',
+      `expected a mapping of inventory keys (${Object.keys(root.fields).join(', ')}), got ${isSeq(contents) ? 'a list' : 'a single value'}`,
+    );
     return { value: {}, where };
   }
   return { value: visitMap(contents, root, '', start), where };
@@ -145,12 +185,16 @@ function unknownKey(name: string, known: string[]): string {
   // One slip in short names, two in longer ones; one- and two-letter keys (C, ST) only differ in case.
   const slack = (k: string) => (k.length <= 2 ? 0 : k.length <= 4 ? 1 : 2);
   const close = known.find((k) => distance(k.toLowerCase(), name.toLowerCase()) <= slack(k));
-  return close ? `unknown key "${name}" (did you mean "${close}"?)` : `unknown key "${name}"; expected one of ${known.join(', ')}`;
+  return close
+    ? `unknown key "${name}" (did you mean "${close}"?)`
+    : `unknown key "${name}"; expected one of ${known.join(', ')}`;
 }
 
 /** Edit distance where swapping two neighbours counts as one edit (optimal string alignment). */
 function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

@@ -7,7 +7,19 @@
 //   counted in the same linear pass: a billion-laughs file is refused at the alias that crosses
 //   LIMITS.yamlValues, before anything expands it; an alias inside the value it names is refused too.
 // Every later reader (the schema walk, Ansible's variables) follows aliases through that table only.
-import { isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, type Alias, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  Lexer,
+  LineCounter,
+  parseDocument,
+  type Alias,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { Pos, Problems } from './errors.js';
 import { LIMITS } from './limits.js';
 
@@ -26,7 +38,12 @@ export function parseYaml(text: string): YamlSource {
   if (deep !== undefined) {
     lc.addNewLine(0);
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
-    return { doc: parseDocument('', { lineCounter: new LineCounter() }), lc, aliases: new Map(), limit: { offset: deep, message: `the YAML nests "[" and "{" deeper than ${LIMITS.yamlFlowDepth} levels` } };
+    return {
+      doc: parseDocument('', { lineCounter: new LineCounter() }),
+      lc,
+      aliases: new Map(),
+      limit: { offset: deep, message: `the YAML nests "[" and "{" deeper than ${LIMITS.yamlFlowDepth} levels` },
+    };
   }
   // Duplicate keys are left to the checks, which name the field; YAML 1.2 core schema, so "yes" stays a string.
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
@@ -61,12 +78,16 @@ function indexAliases(src: YamlSource): YamlSource['limit'] {
   const open = new Set<Node>();
   let total = 0;
   class Stop {
-    constructor(readonly offset: number, readonly message: string) {}
+    constructor(
+      readonly offset: number,
+      readonly message: string,
+    ) {}
   }
   const at = (node: Node | null | undefined) => node?.range?.[0] ?? 0;
   const visit = (node: unknown, depth: number): number => {
     if (node == null) return 0;
-    if (depth > LIMITS.yamlDepth) throw new Stop(at(node as Node), `the YAML nests deeper than ${LIMITS.yamlDepth} levels`);
+    if (depth > LIMITS.yamlDepth)
+      throw new Stop(at(node as Node), `the YAML nests deeper than ${LIMITS.yamlDepth} levels`);
     if (isAlias(node)) {
       const target = anchors.get(node.source);
       if (!target) return 1; // reported by the reader that meets it ("unknown alias")
@@ -123,7 +144,13 @@ export function toJS(src: YamlSource, node: unknown): unknown {
     for (const p of n.items) {
       const k = toJS(src, p.key);
       const key = typeof k === 'object' && k !== null ? JSON.stringify(k) : String(k);
-      if (key === '__proto__') Object.defineProperty(out, key, { value: toJS(src, p.value), enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(out, key, {
+          value: toJS(src, p.value),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       else out[key] = toJS(src, p.value);
     }
     return out;

@@ -55,12 +55,23 @@ function isEncrypted(pem: string): boolean {
 export function decryptKey(pem: string, file: string, passphrase: string | undefined): KeyObject {
   const encrypted = isEncrypted(pem);
   if (encrypted && passphrase === undefined) {
-    throw inputError('ca-passphrase-needed', `${file} is encrypted and no passphrase was given`, { file }, 'set DBTLS_CA_PASSPHRASE or pass --ca-passphrase-file FILE');
+    throw inputError(
+      'ca-passphrase-needed',
+      `${file} is encrypted and no passphrase was given`,
+      { file },
+      'set DBTLS_CA_PASSPHRASE or pass --ca-passphrase-file FILE',
+    );
   }
   try {
     return createPrivateKey(encrypted ? { key: pem, passphrase } : { key: pem });
   } catch (e) {
-    if (encrypted) throw inputError('ca-passphrase-wrong', `${file} could not be decrypted: wrong passphrase`, { file }, 'check DBTLS_CA_PASSPHRASE or the --ca-passphrase-file');
+    if (encrypted)
+      throw inputError(
+        'ca-passphrase-wrong',
+        `${file} could not be decrypted: wrong passphrase`,
+        { file },
+        'check DBTLS_CA_PASSPHRASE or the --ca-passphrase-file',
+      );
     throw inputError('bad-key', `${file} is not a readable private key (${keyReadFailure(e)})`, { file });
   }
 }
@@ -82,16 +93,29 @@ function record(info: CertificateInfo, layout: PkiLayout, encrypted: boolean, im
 /** The CA key must be the one of ca.pem: one that is not is refused, never used or replaced. */
 function checkCaKey(cert: X509Certificate, key: KeyObject, certFile: string, keyFile: string): void {
   if (!sameKey(cert.publicKey, key)) {
-    throw inputError('ca-key-mismatch', `${keyFile} does not belong to the CA certificate ${certFile}`, { file: keyFile }, 'restore the CA key that goes with ca.pem from a backup');
+    throw inputError(
+      'ca-key-mismatch',
+      `${keyFile} does not belong to the CA certificate ${certFile}`,
+      { file: keyFile },
+      'restore the CA key that goes with ca.pem from a backup',
+    );
   }
 }
 
 /** Checks that a certificate can act as this cluster's CA with this key. */
 function checkCa(cert: X509Certificate, key: KeyObject, file: string, now: Date): void {
-  if (!cert.ca) throw inputError('not-a-ca', `${file} is not a CA certificate (basicConstraints CA:TRUE is missing)`, { file });
-  if (!sameKey(cert.publicKey, key)) throw inputError('ca-key-mismatch', `the CA key does not belong to ${file}`, { file });
-  if (Date.parse(cert.validTo) <= now.getTime()) throw inputError('ca-expired', `${file} expired on ${cert.validTo}`, { file });
-  if (key.asymmetricKeyType !== 'rsa') throw inputError('ca-key-type', `the CA key of ${file} is ${key.asymmetricKeyType}; dbtls signs with RSA CAs only`, { file });
+  if (!cert.ca)
+    throw inputError('not-a-ca', `${file} is not a CA certificate (basicConstraints CA:TRUE is missing)`, { file });
+  if (!sameKey(cert.publicKey, key))
+    throw inputError('ca-key-mismatch', `the CA key does not belong to ${file}`, { file });
+  if (Date.parse(cert.validTo) <= now.getTime())
+    throw inputError('ca-expired', `${file} expired on ${cert.validTo}`, { file });
+  if (key.asymmetricKeyType !== 'rsa')
+    throw inputError(
+      'ca-key-type',
+      `the CA key of ${file} is ${key.asymmetricKeyType}; dbtls signs with RSA CAs only`,
+      { file },
+    );
 }
 
 /** The user's own CA files (--ca-cert/--ca-key): theirs to link as they like, but bounded and named. */
@@ -99,7 +123,11 @@ async function readImport(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (e) {
-    throw inputError('unreadable', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file: path });
+    throw inputError(
+      'unreadable',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      { file: path },
+    );
   }
 }
 
@@ -123,16 +151,29 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
   const now = opts.now ?? new Date();
   const recorded = opts.recorded;
   // Neither file is followed through a symlink, and both are read before anything is decided.
-  const [certPem, keyPem] = await Promise.all([readCaFile(layout.ca, 'the CA certificate'), readCaFile(layout.caKey, 'the CA key')]);
-  const restore = recorded ? `restore ${layout.ca} and ${layout.caKey} of the CA ${recordedName(recorded)} from a backup` : `restore the missing file from a backup`;
+  const [certPem, keyPem] = await Promise.all([
+    readCaFile(layout.ca, 'the CA certificate'),
+    readCaFile(layout.caKey, 'the CA key'),
+  ]);
+  const restore = recorded
+    ? `restore ${layout.ca} and ${layout.caKey} of the CA ${recordedName(recorded)} from a backup`
+    : `restore the missing file from a backup`;
 
   if (certPem !== undefined && keyPem === undefined) {
-    throw inputError('no-ca-key', `${layout.caKey} is missing but ${layout.ca} is there: refusing to sign without, or to replace, the CA key`, { file: layout.caKey },
-      `${restore}; to start over deliberately (every certificate re-issued, every node re-trusting), move ${layout.ca} away and run with --new-ca`);
+    throw inputError(
+      'no-ca-key',
+      `${layout.caKey} is missing but ${layout.ca} is there: refusing to sign without, or to replace, the CA key`,
+      { file: layout.caKey },
+      `${restore}; to start over deliberately (every certificate re-issued, every node re-trusting), move ${layout.ca} away and run with --new-ca`,
+    );
   }
   if (certPem === undefined && keyPem !== undefined) {
-    throw inputError('orphan-ca-key', `${layout.caKey} exists without ${layout.ca}; refusing to replace a CA key`, { file: layout.caKey },
-      `${restore}; to start over deliberately, move ${layout.caKey} away and run with --new-ca`);
+    throw inputError(
+      'orphan-ca-key',
+      `${layout.caKey} exists without ${layout.ca}; refusing to replace a CA key`,
+      { file: layout.caKey },
+      `${restore}; to start over deliberately, move ${layout.caKey} away and run with --new-ca`,
+    );
   }
 
   if (certPem !== undefined && keyPem !== undefined) {
@@ -143,18 +184,29 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
     // CA was put in its place: that one would re-issue and re-push everything, so only on purpose.
     const replaced = recorded !== undefined && !bundle.some((c) => c.fingerprint256 === recorded.fingerprint256);
     if (replaced && !opts.newCa) {
-      throw inputError('ca-replaced',
+      throw inputError(
+        'ca-replaced',
         `${layout.ca} holds the CA ${info.subject} (SHA-256 fingerprint ${info.fingerprint256}), but ${layout.manifest} records the CA ${recordedName(recorded)} that signed this cluster's certificates: refusing to re-issue everything under another CA`,
         { file: layout.ca },
-        `${restore}; to adopt this CA deliberately (every certificate re-issued, every node re-trusting), run again with --new-ca`);
+        `${restore}; to adopt this CA deliberately (every certificate re-issued, every node re-trusting), run again with --new-ca`,
+      );
     }
     if (opts.newCa && !replaced) {
-      throw usageError('ca-intact', `--new-ca starts over only when the CA is gone or replaced, and ${layout.ca} and ${layout.caKey} are the CA the manifest records`, 'to replace a working CA without breaking trust, use `dbtls rotate ca`');
+      throw usageError(
+        'ca-intact',
+        `--new-ca starts over only when the CA is gone or replaced, and ${layout.ca} and ${layout.caKey} are the CA the manifest records`,
+        'to replace a working CA without breaking trust, use `dbtls rotate ca`',
+      );
     }
     if (opts.import) {
       const theirs = firstCertificate(await readFile(opts.import.certPath, 'utf8'), opts.import.certPath);
       if (theirs.fingerprint256 !== cert.fingerprint256) {
-        throw inputError('ca-exists', `${layout.ca} already holds another CA (${info.subject})`, { file: layout.ca }, 'replacing a CA re-issues every certificate: use a new pki directory, or rotate the CA');
+        throw inputError(
+          'ca-exists',
+          `${layout.ca} already holds another CA (${info.subject})`,
+          { file: layout.ca },
+          'replacing a CA re-issues every certificate: use a new pki directory, or rotate the CA',
+        );
       }
     }
     const encrypted = isEncrypted(keyPem);
@@ -186,12 +238,16 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
   // No CA on disk. If the manifest records one, its leaves are on every node: a new CA would make
   // the fleet stop trusting itself, so that takes a restore, or --new-ca said on purpose.
   if (recorded && !opts.newCa) {
-    const theirs = opts.import ? firstCertificate(await readImport(opts.import.certPath), opts.import.certPath) : undefined;
+    const theirs = opts.import
+      ? firstCertificate(await readImport(opts.import.certPath), opts.import.certPath)
+      : undefined;
     if (!theirs || theirs.fingerprint256 !== recorded.fingerprint256) {
-      throw inputError('ca-missing',
+      throw inputError(
+        'ca-missing',
         `${layout.ca} and ${layout.caKey} are missing, but ${layout.manifest} records the CA ${recordedName(recorded)} that signed this cluster's certificates: refusing to create another CA`,
         { file: layout.ca },
-        `put ca.pem and ca-key.pem back from a backup (or bring them with --ca-cert/--ca-key); to start over deliberately with a new CA and re-issue everything, run again with --new-ca`);
+        `put ca.pem and ca-key.pem back from a backup (or bring them with --ca-cert/--ca-key); to start over deliberately with a new CA and re-issue everything, run again with --new-ca`,
+      );
     }
   }
 
@@ -218,7 +274,13 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
 
   const key = await generateRsaKey(cluster.ca.keySize);
   const { issueCertificate } = await import('../pki/certificate.js');
-  const ca = issueCertificate({ profile: 'ca', subject: { ...cluster.subject, CN: cluster.ca.commonName }, days: cluster.ca.days, subjectKey: key, now });
+  const ca = issueCertificate({
+    profile: 'ca',
+    subject: { ...cluster.subject, CN: cluster.ca.commonName },
+    days: cluster.ca.days,
+    subjectKey: key,
+    now,
+  });
   const info = certificateInfo(firstCertificate(ca.pem, layout.ca));
   return {
     action: 'created',

@@ -10,7 +10,13 @@ import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
 import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
 import { acquireLock } from '../store/lock.js';
 import { ensurePrivateDir, pkiLayout } from '../store/pki-dir.js';
-import { readManifest, serializeManifest, type CertificateRecord, type KeyPairRecord, type Owner } from '../store/manifest.js';
+import {
+  readManifest,
+  serializeManifest,
+  type CertificateRecord,
+  type KeyPairRecord,
+  type Owner,
+} from '../store/manifest.js';
 import { inputError } from '../errors.js';
 import { DAY_MS, validityFor } from '../pki/validity.js';
 import { prepareCa, type CaAction, type CaImport } from './ca.js';
@@ -83,10 +89,25 @@ export interface IssueReport {
 
 function checkFilter(cluster: Cluster, opts: IssueOptions): void {
   const unknown = (names: string[] | undefined, known: string[]) => (names ?? []).filter((n) => !known.includes(n));
-  const badNodes = unknown(opts.nodes, cluster.nodes.map((n) => n.name));
-  const badClients = unknown(opts.clients, cluster.clients.map((c) => c.name));
-  if (badNodes.length) throw inputError('unknown-node', `no node named ${badNodes.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, { file: cluster.file, field: '--node' });
-  if (badClients.length) throw inputError('unknown-client', `no client named ${badClients.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, { file: cluster.file, field: '--client' });
+  const badNodes = unknown(
+    opts.nodes,
+    cluster.nodes.map((n) => n.name),
+  );
+  const badClients = unknown(
+    opts.clients,
+    cluster.clients.map((c) => c.name),
+  );
+  if (badNodes.length)
+    throw inputError('unknown-node', `no node named ${badNodes.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, {
+      file: cluster.file,
+      field: '--node',
+    });
+  if (badClients.length)
+    throw inputError(
+      'unknown-client',
+      `no client named ${badClients.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`,
+      { file: cluster.file, field: '--client' },
+    );
 }
 
 function spkiSha256(key: KeyObject): string {
@@ -97,17 +118,42 @@ function spkiSha256(key: KeyObject): string {
  * --check: what a run would do. Keys are not generated; a store counts as due when a certificate it
  * holds would be issued, or when its own plan says so against the files as they are.
  */
-async function checkOnly(report: IssueReport, caAction: CaAction, todo: PlannedItem[], root: string, stores: ReturnType<typeof desiredStores>, manifest: Awaited<ReturnType<typeof readManifest>>, caPem: string, opts: IssueOptions): Promise<IssueReport> {
-  report.issued = todo.map((i) => ({ id: i.id, owner: i.owner, kind: i.kind, reason: i.reason!, files: i.kind === 'certificate' ? [i.cert, i.key] : [i.private, i.public] }));
+async function checkOnly(
+  report: IssueReport,
+  caAction: CaAction,
+  todo: PlannedItem[],
+  root: string,
+  stores: ReturnType<typeof desiredStores>,
+  manifest: Awaited<ReturnType<typeof readManifest>>,
+  caPem: string,
+  opts: IssueOptions,
+): Promise<IssueReport> {
+  report.issued = todo.map((i) => ({
+    id: i.id,
+    owner: i.owner,
+    kind: i.kind,
+    reason: i.reason!,
+    files: i.kind === 'certificate' ? [i.cert, i.key] : [i.private, i.public],
+  }));
   const renewed = new Set(todo.map((i) => i.id));
-  const storeDue = (s: (typeof stores)[number]) => s.entries.some((e) => e.certId !== undefined && renewed.has(e.certId));
+  const storeDue = (s: (typeof stores)[number]) =>
+    s.entries.some((e) => e.certId !== undefined && renewed.has(e.certId));
   const due = stores.filter(storeDue);
   const rest = stores.filter((s) => !storeDue(s));
   if (rest.length) {
     const pass = await clusterStorepass(root, opts.storepass);
-    if (pass.file) due.push(...rest); // a new or changed password rebuilds every store
+    if (pass.file)
+      due.push(...rest); // a new or changed password rebuilds every store
     else {
-      const work = await storesToBuild(root, rest, manifest, certSource(root, manifest, caPem, new Map()), caPem, pass.password, opts.force);
+      const work = await storesToBuild(
+        root,
+        rest,
+        manifest,
+        certSource(root, manifest, caPem, new Map()),
+        caPem,
+        pass.password,
+        opts.force,
+      );
       due.push(...work.map((w) => w.store));
     }
   }
@@ -123,7 +169,10 @@ async function checkOnly(report: IssueReport, caAction: CaAction, todo: PlannedI
  */
 function refuseOutlivingCa(cluster: Cluster, todo: PlannedItem[], caNotAfter: Date, now: Date): void {
   const certs = todo.filter((i): i is Extract<PlannedItem, { kind: 'certificate' }> => i.kind === 'certificate');
-  const longest = certs.reduce<(typeof certs)[number] | undefined>((a, b) => (a && a.days >= b.days ? a : b), undefined);
+  const longest = certs.reduce<(typeof certs)[number] | undefined>(
+    (a, b) => (a && a.days >= b.days ? a : b),
+    undefined,
+  );
   if (!longest) return;
   const { notBefore, notAfter } = validityFor(longest.days, now);
   if (notAfter.getTime() <= caNotAfter.getTime()) return;
@@ -132,11 +181,17 @@ function refuseOutlivingCa(cluster: Cluster, todo: PlannedItem[], caNotAfter: Da
     'leaf-outlives-ca',
     `a leaf of ${longest.days} days issued now would end ${notAfter.toISOString()}, after the CA it is signed by (valid until ${caNotAfter.toISOString()})`,
     { file: cluster.file, field: 'leaf.days' },
-    fits >= 1 ? `lower leaf.days to ${fits} or less, or renew the CA first (dbtls rotate ca) so that it outlasts its leaves` : 'the CA expires within a day: renew it first (dbtls rotate ca)',
+    fits >= 1
+      ? `lower leaf.days to ${fits} or less, or renew the CA first (dbtls rotate ca) so that it outlasts its leaves`
+      : 'the CA expires within a day: renew it first (dbtls rotate ca)',
   );
 }
 
-export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEvent: (e: IssueEvent) => void = () => {}): Promise<IssueReport> {
+export async function runIssue(
+  cluster: Cluster,
+  opts: IssueOptions = {},
+  onEvent: (e: IssueEvent) => void = () => {},
+): Promise<IssueReport> {
   checkFilter(cluster, opts);
   const now = opts.now ?? new Date();
   const layout = pkiLayout(cluster.pki);
@@ -146,13 +201,26 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
   try {
     if (!opts.check) await recoverBatch(layout.journal);
     const manifest = await readManifest(layout.manifest, cluster.cluster);
-    const ca = await prepareCa(layout, cluster, { passphrase: opts.passphrase, import: opts.importCa, now, recorded: manifest.ca, newCa: opts.newCa });
+    const ca = await prepareCa(layout, cluster, {
+      passphrase: opts.passphrase,
+      import: opts.importCa,
+      now,
+      recorded: manifest.ca,
+      newCa: opts.newCa,
+    });
     onEvent({ type: 'ca', action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256 });
 
-    const plan = await planIssuance(layout.root, desiredItems(cluster, ca.info.fingerprint256, opts), manifest, opts.force, opts.renew, {
-      caPems: [ca.certPem],
-      remedy: (owner) => `dbtls issue -i ${cluster.file} --force --${owner.kind} ${owner.name}`,
-    });
+    const plan = await planIssuance(
+      layout.root,
+      desiredItems(cluster, ca.info.fingerprint256, opts),
+      manifest,
+      opts.force,
+      opts.renew,
+      {
+        caPems: [ca.certPem],
+        remedy: (owner) => `dbtls issue -i ${cluster.file} --force --${owner.kind} ${owner.name}`,
+      },
+    );
     const todo = plan.filter((i) => i.reason !== null);
     const unchanged = plan.filter((i) => i.reason === null).map((i) => i.id);
     refuseOutlivingCa(cluster, todo, ca.info.notAfter, now);
@@ -161,7 +229,12 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
     const report: IssueReport = {
       cluster: cluster.cluster,
       pki: layout.root,
-      ca: { action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256, notAfter: ca.info.notAfter.toISOString() },
+      ca: {
+        action: ca.action,
+        subject: ca.info.subject,
+        fingerprint256: ca.info.fingerprint256,
+        notAfter: ca.info.notAfter.toISOString(),
+      },
       issued: [],
       unchanged,
       stores: [],
@@ -189,22 +262,71 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
         const abs = (rel: string) => join(layout.root, rel);
         let issued: IssuedItem;
         if (item.kind === 'certificate') {
-          const cert = issueCertificate({ profile: item.profile, subject: item.subject, sans: item.sans, days: item.days, subjectKey: key, issuer, now });
-          files.push({ path: abs(item.cert), data: cert.pem, mode: CERT_MODE }, { path: abs(item.key), data: privateKeyToPem(key), mode: KEY_MODE });
+          const cert = issueCertificate({
+            profile: item.profile,
+            subject: item.subject,
+            sans: item.sans,
+            days: item.days,
+            subjectKey: key,
+            issuer,
+            now,
+          });
+          files.push(
+            { path: abs(item.cert), data: cert.pem, mode: CERT_MODE },
+            { path: abs(item.key), data: privateKeyToPem(key), mode: KEY_MODE },
+          );
           fresh.set(item.id, { certPem: cert.pem, key });
           const info = certificateInfo(parseCertificates(cert.pem)[0]!);
           const rec: CertificateRecord = {
-            id: item.id, owner: item.owner, profile: item.profile, subject: info.subject, serial: info.serial,
-            fingerprint256: info.fingerprint256, sans: item.sans.map(formatSan), notBefore: info.notBefore.toISOString(),
-            notAfter: info.notAfter.toISOString(), keySize: item.keySize, cert: item.cert, key: item.key, spec: item.spec, issuedAt,
+            id: item.id,
+            owner: item.owner,
+            profile: item.profile,
+            subject: info.subject,
+            serial: info.serial,
+            fingerprint256: info.fingerprint256,
+            sans: item.sans.map(formatSan),
+            notBefore: info.notBefore.toISOString(),
+            notAfter: info.notAfter.toISOString(),
+            keySize: item.keySize,
+            cert: item.cert,
+            key: item.key,
+            spec: item.spec,
+            issuedAt,
           };
           certRecords.set(item.id, rec);
-          issued = { id: item.id, owner: item.owner, kind: item.kind, reason: item.reason!, files: [item.cert, item.key], subject: rec.subject, sans: rec.sans, notAfter: rec.notAfter };
+          issued = {
+            id: item.id,
+            owner: item.owner,
+            kind: item.kind,
+            reason: item.reason!,
+            files: [item.cert, item.key],
+            subject: rec.subject,
+            sans: rec.sans,
+            notAfter: rec.notAfter,
+          };
         } else {
-          files.push({ path: abs(item.private), data: privateKeyToPem(key), mode: KEY_MODE }, { path: abs(item.public), data: publicKeyToPem(key), mode: CERT_MODE });
-          const rec: KeyPairRecord = { id: item.id, owner: item.owner, keySize: item.keySize, private: item.private, public: item.public, publicKeySha256: spkiSha256(key), spec: item.spec, issuedAt };
+          files.push(
+            { path: abs(item.private), data: privateKeyToPem(key), mode: KEY_MODE },
+            { path: abs(item.public), data: publicKeyToPem(key), mode: CERT_MODE },
+          );
+          const rec: KeyPairRecord = {
+            id: item.id,
+            owner: item.owner,
+            keySize: item.keySize,
+            private: item.private,
+            public: item.public,
+            publicKeySha256: spkiSha256(key),
+            spec: item.spec,
+            issuedAt,
+          };
           pairRecords.set(item.id, rec);
-          issued = { id: item.id, owner: item.owner, kind: item.kind, reason: item.reason!, files: [item.private, item.public] };
+          issued = {
+            id: item.id,
+            owner: item.owner,
+            kind: item.kind,
+            reason: item.reason!,
+            files: [item.private, item.public],
+          };
         }
         report.issued.push(issued);
         onEvent({ type: 'issued', item: issued });
@@ -216,17 +338,40 @@ export async function runIssue(cluster: Cluster, opts: IssueOptions = {}, onEven
     if (storepass) {
       if (storepass.file) files.push(storepass.file);
       const source = certSource(layout.root, manifest, ca.certPem, fresh);
-      const work = await storesToBuild(layout.root, stores, manifest, source, ca.certPem, storepass.password, opts.force);
+      const work = await storesToBuild(
+        layout.root,
+        stores,
+        manifest,
+        source,
+        ca.certPem,
+        storepass.password,
+        opts.force,
+      );
       const storeRecords = new Map(manifest.stores.map((r) => [r.id, r]));
       for (const w of work) {
         const { file, record } = await buildStore(layout.root, w, source, ca.certPem, storepass.password, issuedAt);
         files.push(file);
         storeRecords.set(record.id, record);
-        const built: BuiltStore = { id: record.id, owner: record.owner, type: record.type, path: record.path, reason: w.reason };
+        const built: BuiltStore = {
+          id: record.id,
+          owner: record.owner,
+          type: record.type,
+          path: record.path,
+          reason: w.reason,
+        };
         report.stores.push(built);
         onEvent({ type: 'store', store: built });
       }
-      const jgroups = await jgroupsStores(layout.root, cluster, opts, manifest, storepass.password, storepass.previous, issuedAt, opts.force);
+      const jgroups = await jgroupsStores(
+        layout.root,
+        cluster,
+        opts,
+        manifest,
+        storepass.password,
+        storepass.previous,
+        issuedAt,
+        opts.force,
+      );
       files.push(...jgroups.files);
       for (const r of jgroups.records) storeRecords.set(r.id, r);
       for (const b of jgroups.built) {

@@ -74,7 +74,20 @@ export function desiredItems(cluster: Cluster, caFingerprint: string, filter: Pl
   const cert = (owner: Owner, id: string, profile: Profile, cn: string, sans: San[], base: string) => {
     const subject: Subject = { ...cluster.subject, CN: cn };
     const spec = specHash({ profile, subject, sans: sans.map(formatSan), keySize, ca: caFingerprint });
-    items.push({ kind: 'certificate', id, owner, profile, subject, sans, keySize, days, cert: `${base}-cert.pem`, key: `${base}-key.pem`, spec, reason: null });
+    items.push({
+      kind: 'certificate',
+      id,
+      owner,
+      profile,
+      subject,
+      sans,
+      keySize,
+      days,
+      cert: `${base}-cert.pem`,
+      key: `${base}-key.pem`,
+      spec,
+      reason: null,
+    });
   };
   const nodeSet = filter.nodes ? new Set(filter.nodes) : undefined;
   const clientSet = filter.clients ? new Set(filter.clients) : filter.nodes ? new Set<string>() : undefined;
@@ -89,9 +102,14 @@ export function desiredItems(cluster: Cluster, caFingerprint: string, filter: Pl
     cert(owner, `${dir}/client`, 'client', nodeClientCn(node), [], `${dir}/client`);
     if (node.roles.some((r) => RSA_PAIR_ROLES.includes(r))) {
       items.push({
-        kind: 'key-pair', id: `${dir}/rsa`, owner, keySize,
-        private: `${dir}/${NODE_FILES.rsaPrivate}`, public: `${dir}/${NODE_FILES.rsaPublic}`,
-        spec: specHash({ keyPair: 'rsa', keySize }), reason: null,
+        kind: 'key-pair',
+        id: `${dir}/rsa`,
+        owner,
+        keySize,
+        private: `${dir}/${NODE_FILES.rsaPrivate}`,
+        public: `${dir}/${NODE_FILES.rsaPublic}`,
+        spec: specHash({ keyPair: 'rsa', keySize }),
+        reason: null,
       });
     }
   }
@@ -108,7 +126,12 @@ async function readOrNull(path: string, hint: string): Promise<string | null> {
   try {
     return (await readTextIfExists(path, { what: 'certificates and keys' })) ?? null;
   } catch (e) {
-    if (isDbtlsError(e)) throw new DbtlsError(e.code, e.message, { kind: e.kind, location: { file: path }, hint: `${e.hint ? `${e.hint}, or ` : ''}${hint}` });
+    if (isDbtlsError(e))
+      throw new DbtlsError(e.code, e.message, {
+        kind: e.kind,
+        location: { file: path },
+        hint: `${e.hint ? `${e.hint}, or ` : ''}${hint}`,
+      });
     throw e;
   }
 }
@@ -126,7 +149,14 @@ export interface PlanVerification {
  * truncated or swapped key, a certificate of another CA, a symlink) is refused with the remedy,
  * never called up to date and never silently replaced. --force and `renew` re-issue without looking.
  */
-export async function planIssuance(root: string, items: PlannedItem[], manifest: Manifest, force = false, renew?: Map<string, string>, verify?: PlanVerification): Promise<PlannedItem[]> {
+export async function planIssuance(
+  root: string,
+  items: PlannedItem[],
+  manifest: Manifest,
+  force = false,
+  renew?: Map<string, string>,
+  verify?: PlanVerification,
+): Promise<PlannedItem[]> {
   const certs = new Map(manifest.certificates.map((r) => [r.id, r]));
   const pairs = new Map(manifest.keyPairs.map((r) => [r.id, r]));
   return Promise.all(
@@ -139,22 +169,41 @@ export async function planIssuance(root: string, items: PlannedItem[], manifest:
       else if (rec.spec !== item.spec) reason = describeChange(item, rec);
       else if (item.kind === 'certificate') {
         const hint = remedyFor(item.owner, verify);
-        const [pem, key] = await Promise.all([readOrNull(join(root, item.cert), hint), readOrNull(join(root, item.key), hint)]);
+        const [pem, key] = await Promise.all([
+          readOrNull(join(root, item.cert), hint),
+          readOrNull(join(root, item.key), hint),
+        ]);
         if (pem === null || key === null) reason = `${pem === null ? item.cert : item.key} is missing`;
         else {
           const problem = verify ? verifyPair(pem, key, verify.caPems) : undefined;
-          if (problem) throw pairError(problem, join(root, item.cert), join(root, item.key), `${item.id} (${item.owner.kind} ${item.owner.name})`, hint);
-          if (safeFingerprint(pem) !== (rec as { fingerprint256: string }).fingerprint256) reason = `${item.cert} differs from the manifest`;
+          if (problem)
+            throw pairError(
+              problem,
+              join(root, item.cert),
+              join(root, item.key),
+              `${item.id} (${item.owner.kind} ${item.owner.name})`,
+              hint,
+            );
+          if (safeFingerprint(pem) !== (rec as { fingerprint256: string }).fingerprint256)
+            reason = `${item.cert} differs from the manifest`;
         }
       } else {
         const hint = remedyFor(item.owner, verify);
-        const [priv, pub] = await Promise.all([readOrNull(join(root, item.private), hint), readOrNull(join(root, item.public), hint)]);
+        const [priv, pub] = await Promise.all([
+          readOrNull(join(root, item.private), hint),
+          readOrNull(join(root, item.public), hint),
+        ]);
         if (priv === null || pub === null) reason = `${priv === null ? item.private : item.public} is missing`;
         else if (verify) {
           const problem = keyPairProblem(priv, pub);
           if (problem) {
             const file = join(root, problem.which === 'private' ? item.private : item.public);
-            throw inputError(`pair-${problem.code}`, `${item.id} (${item.owner.kind} ${item.owner.name}): ${file} ${problem.message}`, { file }, hint);
+            throw inputError(
+              `pair-${problem.code}`,
+              `${item.id} (${item.owner.kind} ${item.owner.name}): ${file} ${problem.message}`,
+              { file },
+              hint,
+            );
           }
         }
       }
@@ -182,7 +231,13 @@ function describeChange(item: PlannedItem, rec: { sans?: string[]; keySize: numb
     const added = now.filter((s) => !before.includes(s));
     const removed = before.filter((s) => !now.includes(s));
     if (added.length || removed.length) {
-      return ['SANs changed', added.length ? `+${added.join(' +')}` : '', removed.length ? `-${removed.join(' -')}` : ''].filter(Boolean).join(' ');
+      return [
+        'SANs changed',
+        added.length ? `+${added.join(' +')}` : '',
+        removed.length ? `-${removed.join(' -')}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
     }
   }
   if (item.keySize !== rec.keySize) return `key size ${rec.keySize} → ${item.keySize}`;

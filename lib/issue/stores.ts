@@ -51,9 +51,29 @@ export function desiredStores(cluster: Cluster, filter: PlanFilter = {}): Planne
   const out: PlannedStore[] = [];
   const nodeSet = filter.nodes ? new Set(filter.nodes) : undefined;
   const clientSet = filter.clients ? new Set(filter.clients) : filter.nodes ? new Set<string>() : undefined;
-  const pair = (owner: Owner, dir: string, type: StoreType, alias: string, certId: string, keyName: string, trustName: string) => {
-    out.push({ id: `${dir}/${keyName}`, owner, type, path: `${dir}/${keyName}`, entries: [{ alias, kind: 'private-key', certId }] });
-    out.push({ id: `${dir}/${trustName}`, owner, type, path: `${dir}/${trustName}`, entries: [{ alias: CA_ALIAS, kind: 'trusted-cert' }] });
+  const pair = (
+    owner: Owner,
+    dir: string,
+    type: StoreType,
+    alias: string,
+    certId: string,
+    keyName: string,
+    trustName: string,
+  ) => {
+    out.push({
+      id: `${dir}/${keyName}`,
+      owner,
+      type,
+      path: `${dir}/${keyName}`,
+      entries: [{ alias, kind: 'private-key', certId }],
+    });
+    out.push({
+      id: `${dir}/${trustName}`,
+      owner,
+      type,
+      path: `${dir}/${trustName}`,
+      entries: [{ alias: CA_ALIAS, kind: 'trusted-cert' }],
+    });
   };
   for (const node of cluster.nodes) {
     if (!node.roles.includes('tungsten') || (nodeSet && !nodeSet.has(node.name))) continue;
@@ -64,13 +84,27 @@ export function desiredStores(cluster: Cluster, filter: PlanFilter = {}): Planne
     const t = `${dir}/tungsten`;
     pair(owner, t, 'jks', node.name, certId, TUNGSTEN_STORES.keystore, TUNGSTEN_STORES.truststore);
     pair(owner, t, 'jks', node.name, certId, TUNGSTEN_STORES.connectorKeystore, TUNGSTEN_STORES.connectorTruststore);
-    out.push({ id: `${t}/${TUNGSTEN_STORES.tlsKeystore}`, owner, type: 'jks', path: `${t}/${TUNGSTEN_STORES.tlsKeystore}`, entries: [{ alias: TUNGSTEN_TLS_ALIAS, kind: 'private-key', certId }] });
+    out.push({
+      id: `${t}/${TUNGSTEN_STORES.tlsKeystore}`,
+      owner,
+      type: 'jks',
+      path: `${t}/${TUNGSTEN_STORES.tlsKeystore}`,
+      entries: [{ alias: TUNGSTEN_TLS_ALIAS, kind: 'private-key', certId }],
+    });
   }
   for (const client of cluster.clients) {
     if (!client.keystore || (clientSet && !clientSet.has(client.name))) continue;
     const dir = ownerDir('client', client.name);
     const ext = STORE_EXTENSION[client.keystore];
-    pair({ kind: 'client', name: client.name }, dir, client.keystore, client.name, `${dir}/client`, `keystore${ext}`, `truststore${ext}`);
+    pair(
+      { kind: 'client', name: client.name },
+      dir,
+      client.keystore,
+      client.name,
+      `${dir}/client`,
+      `keystore${ext}`,
+      `truststore${ext}`,
+    );
   }
   return out;
 }
@@ -85,7 +119,12 @@ export interface CertSource {
   get(certId: string): Promise<{ chainDer: Buffer[]; key: KeyObject; fingerprint256: string }>;
 }
 
-export function certSource(root: string, manifest: Manifest, caPem: string, fresh: Map<string, { certPem: string; key: KeyObject }>): CertSource {
+export function certSource(
+  root: string,
+  manifest: Manifest,
+  caPem: string,
+  fresh: Map<string, { certPem: string; key: KeyObject }>,
+): CertSource {
   const caChain = parseCertificates(caPem).map((c) => c.raw);
   const records = new Map(manifest.certificates.map((r) => [r.id, r]));
   const record = (certId: string) => {
@@ -102,14 +141,22 @@ export function certSource(root: string, manifest: Manifest, caPem: string, fres
   const keys = new Map<string, Promise<KeyObject>>();
   const leaf = (certId: string) =>
     once(leaves, certId, async () => {
-      const pem = fresh.get(certId)?.certPem ?? (await readTextNoFollow(join(root, record(certId).cert), { what: 'certificates' }));
+      const pem =
+        fresh.get(certId)?.certPem ??
+        (await readTextNoFollow(join(root, record(certId).cert), { what: 'certificates' }));
       const file = join(root, record(certId).cert);
       const cert = parseCertificatesOf(pem, file)[0];
       if (!cert) throw inputError('no-certificate', `${file} holds no certificate`, { file });
       return { raw: cert.raw, fingerprint256: cert.fingerprint256 };
     });
   const key = (certId: string) =>
-    once(keys, certId, async () => fresh.get(certId)?.key ?? createPrivateKey(await readTextNoFollow(join(root, record(certId).key), { what: 'keys' })));
+    once(
+      keys,
+      certId,
+      async () =>
+        fresh.get(certId)?.key ??
+        createPrivateKey(await readTextNoFollow(join(root, record(certId).key), { what: 'keys' })),
+    );
   return {
     async fingerprint(certId) {
       return (await leaf(certId)).fingerprint256;
@@ -122,15 +169,22 @@ export function certSource(root: string, manifest: Manifest, caPem: string, fres
 }
 
 function specOf(store: PlannedStore, entries: StoreRecord['entries']): string {
-  return createHash('sha256').update(JSON.stringify({ type: store.type, entries })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ type: store.type, entries }))
+    .digest('hex');
 }
 
-async function contents(store: PlannedStore, certs: CertSource, caFingerprints: string[]): Promise<StoreRecord['entries']> {
+async function contents(
+  store: PlannedStore,
+  certs: CertSource,
+  caFingerprints: string[],
+): Promise<StoreRecord['entries']> {
   return Promise.all(
     store.entries.map(async (e) => ({
       alias: e.alias,
       kind: e.kind,
-      fingerprints: e.kind === 'trusted-cert' ? caFingerprints : [await certs.fingerprint(e.certId!), ...caFingerprints],
+      fingerprints:
+        e.kind === 'trusted-cert' ? caFingerprints : [await certs.fingerprint(e.certId!), ...caFingerprints],
     })),
   );
 }
@@ -182,13 +236,22 @@ export async function storesToBuild(
   return work;
 }
 
-export async function buildStore(root: string, w: StoreWork, certs: CertSource, caPem: string, password: string, issuedAt: string): Promise<{ file: BatchFile; record: StoreRecord }> {
+export async function buildStore(
+  root: string,
+  w: StoreWork,
+  certs: CertSource,
+  caPem: string,
+  password: string,
+  issuedAt: string,
+): Promise<{ file: BatchFile; record: StoreRecord }> {
   const caDer = parseCertificates(caPem).map((c) => c.raw);
   const inputs: StoreInput[] = [];
   for (const e of w.store.entries) {
     if (e.kind === 'trusted-cert') {
       // Every certificate of ca.pem is trusted (a brought CA file may hold its own chain).
-      caDer.forEach((cert, i) => inputs.push({ kind: 'trusted-cert', alias: i === 0 ? e.alias : `${e.alias}-${i + 1}`, cert }));
+      caDer.forEach((cert, i) =>
+        inputs.push({ kind: 'trusted-cert', alias: i === 0 ? e.alias : `${e.alias}-${i + 1}`, cert }),
+      );
     } else {
       const c = await certs.get(e.certId!);
       inputs.push({ kind: 'private-key', alias: e.alias, key: c.key, chain: c.chainDer });
@@ -199,7 +262,16 @@ export async function buildStore(root: string, w: StoreWork, certs: CertSource, 
   return {
     // A truststore holds no secret, but its password still guards its integrity; 0644 lets JVM services read it.
     file: { path: join(root, w.store.path), data, mode: hasKey ? KEY_MODE : CERT_MODE },
-    record: { id: w.store.id, owner: w.store.owner, type: w.store.type, path: w.store.path, entries: w.entries, spec: w.spec, issuedAt, sha256: storeSha256(data) },
+    record: {
+      id: w.store.id,
+      owner: w.store.owner,
+      type: w.store.type,
+      path: w.store.path,
+      entries: w.entries,
+      spec: w.spec,
+      issuedAt,
+      sha256: storeSha256(data),
+    },
   };
 }
 
@@ -222,13 +294,18 @@ export interface JgroupsWork {
 async function opensUnsealed(bytes: Buffer, password: string): Promise<boolean> {
   const { readJceks } = await import('../keystore/jceks.js');
   try {
-    return readJceks(bytes, { storepass: password, decryptKeys: false }).entries.some((e) => e.alias === JGROUPS_ALIAS && e.kind === 'secret-key');
+    return readJceks(bytes, { storepass: password, decryptKeys: false }).entries.some(
+      (e) => e.alias === JGROUPS_ALIAS && e.kind === 'secret-key',
+    );
   } catch {
     return false;
   }
 }
 
-async function openJgroupsKey(bytes: Buffer, passwords: string[]): Promise<{ key: Buffer; password: string } | undefined> {
+async function openJgroupsKey(
+  bytes: Buffer,
+  passwords: string[],
+): Promise<{ key: Buffer; password: string } | undefined> {
   const { readJceks } = await import('../keystore/jceks.js');
   for (const password of passwords) {
     try {
@@ -241,7 +318,16 @@ async function openJgroupsKey(bytes: Buffer, passwords: string[]): Promise<{ key
   return undefined;
 }
 
-export async function jgroupsStores(root: string, cluster: Cluster, filter: PlanFilter, manifest: Manifest, password: string, previous: string | undefined, issuedAt: string, force = false): Promise<JgroupsWork> {
+export async function jgroupsStores(
+  root: string,
+  cluster: Cluster,
+  filter: PlanFilter,
+  manifest: Manifest,
+  password: string,
+  previous: string | undefined,
+  issuedAt: string,
+  force = false,
+): Promise<JgroupsWork> {
   const work: JgroupsWork = { files: [], records: [], built: [] };
   const nodes = cluster.nodes.filter((n) => n.roles.includes('tungsten'));
   if (nodes.length === 0) return work;
@@ -255,13 +341,23 @@ export async function jgroupsStores(root: string, cluster: Cluster, filter: Plan
   let opened: { key: Buffer; password: string } | undefined;
   const clusterRecord = records.get(CLUSTER_JGROUPS);
   if (!existing) reason = 'new';
-  else if (!force && clusterRecord && recordedSha256(clusterRecord) === storeSha256(existing) && (await opensUnsealed(existing, password))) {
+  else if (
+    !force &&
+    clusterRecord &&
+    recordedSha256(clusterRecord) === storeSha256(existing) &&
+    (await opensUnsealed(existing, password))
+  ) {
     // The bytes this program wrote, and the integrity hash proves the password: unsealing the key
     // (2 × 200,000 MD5 rounds) would tell nothing more.
   } else {
     opened = await openJgroupsKey(existing, [password, ...(previous ? [previous] : [])]);
     if (!opened && clusterRecord) {
-      throw inputError('jgroups-unreadable', `${CLUSTER_JGROUPS} in ${root} does not open with the store password (the kept one, or the one given): the cluster's JGroups key is not replaced`, { file: clusterPath }, `restore it from a backup or from a node's copy (nodes/<node>/tungsten/${JGROUPS_STORE}), give the password it was sealed with, or delete it to make a new key (every Tungsten node then needs the new one)`);
+      throw inputError(
+        'jgroups-unreadable',
+        `${CLUSTER_JGROUPS} in ${root} does not open with the store password (the kept one, or the one given): the cluster's JGroups key is not replaced`,
+        { file: clusterPath },
+        `restore it from a backup or from a node's copy (nodes/<node>/tungsten/${JGROUPS_STORE}), give the password it was sealed with, or delete it to make a new key (every Tungsten node then needs the new one)`,
+      );
     }
     if (!opened) reason = 'it opens with no known store password: a new key';
     else if (opened.password !== password) reason = 'the store password changed';
@@ -275,16 +371,30 @@ export async function jgroupsStores(root: string, cluster: Cluster, filter: Plan
   }
   const digest = storeSha256(bytes!);
   const record = (id: string, owner: Owner, path: string): StoreRecord => ({
-    id, owner, type: 'jceks', path, entries: [{ alias: JGROUPS_ALIAS, kind: 'secret-key', fingerprints: [] }], spec: digest, issuedAt, sha256: digest,
+    id,
+    owner,
+    type: 'jceks',
+    path,
+    entries: [{ alias: JGROUPS_ALIAS, kind: 'secret-key', fingerprints: [] }],
+    spec: digest,
+    issuedAt,
+    sha256: digest,
   });
   // A store that passed the full check with other bytes than recorded gets its record brought up to date.
-  if (reason || !clusterRecord || recordedSha256(clusterRecord) !== digest) work.records.push(record(CLUSTER_JGROUPS, clusterOwner, CLUSTER_JGROUPS));
+  if (reason || !clusterRecord || recordedSha256(clusterRecord) !== digest)
+    work.records.push(record(CLUSTER_JGROUPS, clusterOwner, CLUSTER_JGROUPS));
   const nodeSet = filter.nodes ? new Set(filter.nodes) : undefined;
   for (const node of nodes) {
     if (nodeSet && !nodeSet.has(node.name)) continue;
     const path = `${ownerDir('node', node.name)}/tungsten/${JGROUPS_STORE}`;
     const copy = await readIfExists(join(root, path), { what: 'a JGroups key store' });
-    const why = !copy ? (records.has(path) ? `${path} is missing` : 'new') : !copy.equals(bytes!) ? 'the cluster JGroups store changed' : undefined;
+    const why = !copy
+      ? records.has(path)
+        ? `${path} is missing`
+        : 'new'
+      : !copy.equals(bytes!)
+        ? 'the cluster JGroups store changed'
+        : undefined;
     if (!why) continue;
     work.files.push({ path: join(root, path), data: bytes!, mode: KEY_MODE });
     work.records.push(record(path, { kind: 'node', name: node.name }, path));

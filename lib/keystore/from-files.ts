@@ -25,7 +25,12 @@ async function certificatesIn(file: string): Promise<X509Certificate[]> {
 /** "Example DB CA" → "example-db-ca": an alias keytool users can type. */
 export function aliasFromSubject(cert: X509Certificate): string {
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? cert.serialNumber;
-  return cn.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'ca';
+  return (
+    cn
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'ca'
+  );
 }
 
 export interface KeyEntryFiles {
@@ -51,7 +56,8 @@ export async function keyEntryFromFiles(f: KeyEntryFiles): Promise<PrivateKeyInp
     throw inputError('bad-key', `${f.key} is not a readable private key (${keyReadFailure(e)})`, { file: f.key });
   }
   const leaf = certs[0]!;
-  if (!leaf.checkPrivateKey(key)) throw inputError('key-mismatch', `${f.key} does not belong to the first certificate of ${f.cert}`, { file: f.key });
+  if (!leaf.checkPrivateKey(key))
+    throw inputError('key-mismatch', `${f.key} does not belong to the first certificate of ${f.cert}`, { file: f.key });
   // Keep each certificate once, leaf first, in the order given.
   const seen = new Set<string>();
   const chain = certs.filter((c) => !seen.has(c.fingerprint256) && seen.add(c.fingerprint256)).map((c) => c.raw);
@@ -67,7 +73,8 @@ export async function trustedEntriesFromFiles(files: string[]): Promise<TrustedC
     for (const cert of await certificatesIn(file)) {
       if (seen.has(cert.fingerprint256)) continue;
       seen.add(cert.fingerprint256);
-      if (!cert.ca) throw inputError('not-a-ca', `${file}: ${cert.subject.replace(/\n/g, ', ')} is not a CA certificate`, { file });
+      if (!cert.ca)
+        throw inputError('not-a-ca', `${file}: ${cert.subject.replace(/\n/g, ', ')} is not a CA certificate`, { file });
       const base = aliasFromSubject(cert);
       let alias = base;
       for (let n = 2; used.has(alias); n++) alias = `${base}-${n}`;

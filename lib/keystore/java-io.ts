@@ -37,7 +37,8 @@ export class JavaWriter {
   /** DataOutputStream.writeUTF: u16 length, modified UTF-8. */
   utf(s: string): this {
     const body = encodeModifiedUtf8(s);
-    if (body.length > 0xffff) throw inputError('java-string', 'a string (an alias?) is too long for a Java keystore: at most 65535 bytes');
+    if (body.length > 0xffff)
+      throw inputError('java-string', 'a string (an alias?) is too long for a Java keystore: at most 65535 bytes');
     const len = Buffer.alloc(2);
     len.writeUInt16BE(body.length);
     this.parts.push(len, body);
@@ -73,7 +74,11 @@ export class JavaReader {
   private readonly truncated: () => Error;
 
   /** `what` names the file in errors. */
-  constructor(readonly buf: Buffer, what: string, opts: JavaReaderOptions = {}) {
+  constructor(
+    readonly buf: Buffer,
+    what: string,
+    opts: JavaReaderOptions = {},
+  ) {
     this.offset = opts.offset ?? 0;
     const format = opts.format ?? 'a Java keystore';
     this.truncated = opts.truncated ?? (() => inputError('truncated', `${what} is truncated or not ${format}`));
@@ -148,7 +153,7 @@ export function encodeModifiedUtf8(s: string): Buffer {
 
 export function decodeModifiedUtf8(b: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const x = b[i]!;
     if (x < 0x80) {
       s += String.fromCharCode(x);

@@ -59,7 +59,13 @@ class StreamWriter extends JavaWriter {
 
   /** TC_CLASSDESC "[B" (byte[]): no fields, no annotations, no superclass. */
   byteArrayClass(): this {
-    return this.u8(TC_CLASSDESC).utf('[B').bytes(SVUID_BYTE_ARRAY).u8(SC_SERIALIZABLE).u16(0).u8(TC_ENDBLOCKDATA).u8(TC_NULL);
+    return this.u8(TC_CLASSDESC)
+      .utf('[B')
+      .bytes(SVUID_BYTE_ARRAY)
+      .u8(SC_SERIALIZABLE)
+      .u16(0)
+      .u8(TC_ENDBLOCKDATA)
+      .u8(TC_NULL);
   }
 
   /** TC_ARRAY of bytes, its class given in full (the first time) or as a reference. */
@@ -75,9 +81,16 @@ class StreamWriter extends JavaWriter {
 export function serializeSecretKeySpec(algorithm: string, key: Buffer): Buffer {
   // handles: 0 class SecretKeySpec, 1 "Ljava/lang/String;", 2 "[B", 3 the object, 4 algorithm, 5 [B class, 6 the array
   return new StreamWriter()
-    .u8(TC_OBJECT).u8(TC_CLASSDESC).utf('javax.crypto.spec.SecretKeySpec').bytes(SVUID_SECRET_KEY_SPEC).u8(SC_SERIALIZABLE)
-    .u16(2).field('L', 'algorithm', 'Ljava/lang/String;').field('[', 'key', '[B')
-    .u8(TC_ENDBLOCKDATA).u8(TC_NULL)
+    .u8(TC_OBJECT)
+    .u8(TC_CLASSDESC)
+    .utf('javax.crypto.spec.SecretKeySpec')
+    .bytes(SVUID_SECRET_KEY_SPEC)
+    .u8(SC_SERIALIZABLE)
+    .u16(2)
+    .field('L', 'algorithm', 'Ljava/lang/String;')
+    .field('[', 'key', '[B')
+    .u8(TC_ENDBLOCKDATA)
+    .u8(TC_NULL)
     .string(algorithm)
     .byteArray(key)
     .toBuffer();
@@ -91,15 +104,24 @@ export function serializeSealedObject(encodedParams: Buffer, encryptedContent: B
   // handles: 0 class SealedObjectForKeyProtector, 1 class SealedObject, 2 "[B", 3 "Ljava/lang/String;",
   // 4 the object, 5 [B class, 6 encodedParams, 7 encryptedContent, 8 and 9 the two algorithm strings
   return new StreamWriter()
-    .u8(TC_OBJECT).u8(TC_CLASSDESC).utf('com.sun.crypto.provider.SealedObjectForKeyProtector').bytes(SVUID_SEALED_FOR_KEY_PROTECTOR)
-    .u8(SC_SERIALIZABLE).u16(0).u8(TC_ENDBLOCKDATA)
-    .u8(TC_CLASSDESC).utf('javax.crypto.SealedObject').bytes(SVUID_SEALED_OBJECT).u8(SC_SERIALIZABLE)
+    .u8(TC_OBJECT)
+    .u8(TC_CLASSDESC)
+    .utf('com.sun.crypto.provider.SealedObjectForKeyProtector')
+    .bytes(SVUID_SEALED_FOR_KEY_PROTECTOR)
+    .u8(SC_SERIALIZABLE)
+    .u16(0)
+    .u8(TC_ENDBLOCKDATA)
+    .u8(TC_CLASSDESC)
+    .utf('javax.crypto.SealedObject')
+    .bytes(SVUID_SEALED_OBJECT)
+    .u8(SC_SERIALIZABLE)
     .u16(4)
     .field('[', 'encodedParams', '[B')
     .field('[', 'encryptedContent', 2)
     .field('L', 'paramsAlg', 'Ljava/lang/String;')
     .field('L', 'sealAlg', 3)
-    .u8(TC_ENDBLOCKDATA).u8(TC_NULL)
+    .u8(TC_ENDBLOCKDATA)
+    .u8(TC_NULL)
     .byteArray(encodedParams)
     .byteArray(encryptedContent, 5)
     .string(algorithm)
@@ -162,7 +184,8 @@ export class JavaDeserializer {
   }
 
   readStream(): JValue {
-    if (this.r.u16() !== STREAM_MAGIC || this.r.u16() !== STREAM_VERSION) this.fail('the secret key entry is not a Java serialization stream');
+    if (this.r.u16() !== STREAM_MAGIC || this.r.u16() !== STREAM_VERSION)
+      this.fail('the secret key entry is not a Java serialization stream');
     return this.content();
   }
 
@@ -315,7 +338,8 @@ export class JavaDeserializer {
     const chain: JClassDesc[] = [];
     for (let d: JClassDesc | null = desc; d; d = d.superDesc) chain.unshift(d);
     for (const d of chain) {
-      for (const f of d.fields) obj.fields.set(f.name, f.type === 'L' || f.type === '[' ? this.content() : this.primitive(f.type));
+      for (const f of d.fields)
+        obj.fields.set(f.name, f.type === 'L' || f.type === '[' ? this.content() : this.primitive(f.type));
       if (d.flags & SC_WRITE_METHOD) this.annotations();
     }
     return obj;

@@ -43,13 +43,40 @@
 // The serialization bytes (java-serialization.ts) are therefore built from constants (class names, serial version
 // UIDs, field descriptors, handle numbers) with only the salt, the iteration count, the
 // ciphertext, the key's algorithm name and the key bytes varying.
-import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createSecretKey, randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createSecretKey,
+  randomBytes,
+  timingSafeEqual,
+  X509Certificate,
+} from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { inputError } from '../errors.js';
 import type { ListedEntry, StoreListing } from './types.js';
 import { JavaReader, JavaWriter, keystoreIntegrity } from './java-io.js';
-import { isJObject, JavaDeserializer, serializeSealedObject, serializeSecretKeySpec, type JObject, type JValue } from './java-serialization.js';
-import { children, integer, octetString, readOid, readSmallInteger, readTlv, sequence, TAG, valueOf, type Tlv } from '../pki/der.js';
+import {
+  isJObject,
+  JavaDeserializer,
+  serializeSealedObject,
+  serializeSecretKeySpec,
+  type JObject,
+  type JValue,
+} from './java-serialization.js';
+import {
+  children,
+  integer,
+  octetString,
+  readOid,
+  readSmallInteger,
+  readTlv,
+  sequence,
+  TAG,
+  valueOf,
+  type Tlv,
+} from '../pki/der.js';
 
 export const JCEKS_MAGIC = 0xcececece;
 const JKS_MAGIC = 0xfeedfeed;
@@ -71,7 +98,10 @@ const OID_JCE_KEY_PROTECTOR = '1.3.6.1.4.1.42.2.19.1';
 /** PBEKey accepts only printable ASCII; the key bytes are the chars themselves. */
 function pbePassword(password: string, what: string): Buffer {
   if (!/^[\x20-\x7e]*$/.test(password)) {
-    throw inputError('jceks-password-ascii', `${what}: Java's JCEKS key protection accepts only printable ASCII passwords`);
+    throw inputError(
+      'jceks-password-ascii',
+      `${what}: Java's JCEKS key protection accepts only printable ASCII passwords`,
+    );
   }
   return Buffer.from(password, 'latin1');
 }
@@ -86,7 +116,10 @@ function deriveTripleDes(pw: Buffer, saltIn: Buffer, iterations: number): { key:
   if (salt.subarray(0, 4).equals(salt.subarray(4, 8))) salt.subarray(0, 4).reverse(); // "invert" the first half
   const out = Buffer.alloc(32);
   for (let half = 0; half < 2; half++) {
-    let d = createHash('md5').update(salt.subarray(half * 4, half * 4 + 4)).update(pw).digest();
+    let d = createHash('md5')
+      .update(salt.subarray(half * 4, half * 4 + 4))
+      .update(pw)
+      .digest();
     for (let i = 1; i < iterations; i++) d = createHash('md5').update(d).update(pw).digest();
     d.copy(out, half * 16);
   }
@@ -121,7 +154,8 @@ function parsePbeParameter(b: Buffer, t: Tlv = readTlv(b, 0)): { salt: Buffer; i
   try {
     if (t.tag !== TAG.SEQUENCE) return undefined;
     const [salt, iter] = children(b, t);
-    if (!salt || salt.tag !== TAG.OCTET_STRING || salt.end - salt.start !== 8 || !iter || iter.end - iter.start > 6) return undefined;
+    if (!salt || salt.tag !== TAG.OCTET_STRING || salt.end - salt.start !== 8 || !iter || iter.end - iter.start > 6)
+      return undefined;
     return { salt: valueOf(b, salt), iterations: readSmallInteger(b, iter) };
   } catch {
     return undefined;
@@ -160,7 +194,8 @@ export function writeJceksSecretKey(input: JceksSecretKeyInput): Buffer {
   const what = 'the JCEKS keystore';
   const alias = input.alias.toLowerCase();
   if (alias.length === 0) throw inputError('jceks-alias', `${what}: the alias is empty`);
-  if (!/^[\x20-\x7e]+$/.test(input.algorithm)) throw inputError('jceks-algorithm', `${what}: "${input.algorithm}" is not a Java key algorithm name`);
+  if (!/^[\x20-\x7e]+$/.test(input.algorithm))
+    throw inputError('jceks-algorithm', `${what}: "${input.algorithm}" is not a Java key algorithm name`);
   if (input.key.length === 0) throw inputError('jceks-key', `${what}: the secret key is empty`);
   if (input.algorithm === 'Blowfish' && (input.key.length < 4 || input.key.length > 56)) {
     throw inputError('blowfish-key-size', `${what}: a Blowfish key has 4 to 56 bytes, not ${input.key.length}`);
@@ -173,17 +208,26 @@ export function writeJceksSecretKey(input: JceksSecretKeyInput): Buffer {
   }
   let salt = input.salt;
   if (salt) {
-    if (salt.length !== 8 || isWeakSalt(salt)) throw inputError('jceks-salt', `${what}: the salt must be 8 bytes and not "weak"`);
+    if (salt.length !== 8 || isWeakSalt(salt))
+      throw inputError('jceks-salt', `${what}: the salt must be 8 bytes and not "weak"`);
   } else {
     do salt = randomBytes(8);
     while (salt.subarray(0, 4).equals(salt.subarray(4, 8)));
   }
 
   const plain = serializeSecretKeySpec(input.algorithm, input.key);
-  const sealed = serializeSealedObject(pbeParameter(salt, iterations), pbeEncrypt(plain, pw, salt, iterations), PBE_ALGORITHM);
+  const sealed = serializeSealedObject(
+    pbeParameter(salt, iterations),
+    pbeEncrypt(plain, pw, salt, iterations),
+    PBE_ALGORITHM,
+  );
   const body = new JavaWriter()
-    .u32(JCEKS_MAGIC).u32(VERSION).u32(1)
-    .u32(TAG_SECRET_KEY).utf(alias).long((input.date ?? new Date()).getTime())
+    .u32(JCEKS_MAGIC)
+    .u32(VERSION)
+    .u32(1)
+    .u32(TAG_SECRET_KEY)
+    .utf(alias)
+    .long((input.date ?? new Date()).getTime())
     .bytes(sealed)
     .toBuffer();
   return Buffer.concat([body, keystoreIntegrity(input.password, body)]);
@@ -213,14 +257,17 @@ function unsealSecretKey(sealed: JObject, keypass: string, what: string): { algo
   const params = sealed.fields.get('encodedParams');
   const content = sealed.fields.get('encryptedContent');
   const sealAlg = sealed.fields.get('sealAlg');
-  if (!Buffer.isBuffer(params) || !Buffer.isBuffer(content)) throw inputError('jceks-entry', `${what}: a secret key entry has no sealed content`);
+  if (!Buffer.isBuffer(params) || !Buffer.isBuffer(content))
+    throw inputError('jceks-entry', `${what}: a secret key entry has no sealed content`);
   if (typeof sealAlg === 'string' && sealAlg.toLowerCase() !== PBE_ALGORITHM.toLowerCase()) {
     throw inputError('jceks-key-algorithm', `${what}: a secret key is sealed with ${sealAlg}, not ${PBE_ALGORITHM}`);
   }
   const pbe = parsePbeParameter(params);
-  if (!pbe || pbe.iterations < 1 || pbe.iterations > MAX_ITERATIONS) throw inputError('jceks-entry', `${what}: a secret key entry has bad PBE parameters`);
+  if (!pbe || pbe.iterations < 1 || pbe.iterations > MAX_ITERATIONS)
+    throw inputError('jceks-entry', `${what}: a secret key entry has bad PBE parameters`);
   const plain = pbeDecrypt(content, pbePassword(keypass, what), pbe.salt, pbe.iterations);
-  const wrong = () => inputError('jceks-key-password', `${what}: the key password is wrong (a secret key entry does not decrypt)`);
+  const wrong = () =>
+    inputError('jceks-key-password', `${what}: the key password is wrong (a secret key entry does not decrypt)`);
   if (!plain) throw wrong();
   let spec: JValue;
   try {
@@ -263,7 +310,8 @@ function recoverPrivateKey(epki: Buffer, keypass: string, what: string): KeyObje
   const p = params && parsePbeParameter(epki, params);
   if (!p || p.iterations > MAX_ITERATIONS) throw bad();
   const plain = pbeDecrypt(valueOf(epki, data), pbePassword(keypass, what), p.salt, p.iterations);
-  if (!plain) throw inputError('jceks-key-password', `${what}: the key password is wrong (a private key entry does not decrypt)`);
+  if (!plain)
+    throw inputError('jceks-key-password', `${what}: the key password is wrong (a private key entry does not decrypt)`);
   try {
     return createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' });
   } catch {
@@ -278,7 +326,8 @@ function recoverPrivateKey(epki: Buffer, keypass: string, what: string): KeyObje
 export function readJceks(buf: Buffer, opts: JceksReadOptions | string = {}, what = 'the keystore'): StoreListing {
   const o: JceksReadOptions = typeof opts === 'string' ? { storepass: opts } : opts;
   if (!isJceks(buf)) {
-    if (buf.length >= 4 && buf.readUInt32BE(0) === JKS_MAGIC) throw inputError('not-jceks', `${what} is a JKS keystore, not JCEKS`);
+    if (buf.length >= 4 && buf.readUInt32BE(0) === JKS_MAGIC)
+      throw inputError('not-jceks', `${what} is a JKS keystore, not JCEKS`);
     throw inputError('not-jceks', `${what} is not a JCEKS keystore`);
   }
   if (buf.length < 12 + SHA1) throw inputError('truncated', `${what} is truncated`);
@@ -286,13 +335,17 @@ export function readJceks(buf: Buffer, opts: JceksReadOptions | string = {}, wha
   let verified = false;
   if (o.storepass !== undefined) {
     if (!timingSafeEqual(keystoreIntegrity(o.storepass, body), buf.subarray(buf.length - SHA1))) {
-      throw inputError('keystore-password', `the keystore password is wrong, or ${what} was tampered with (the JCEKS integrity check fails)`);
+      throw inputError(
+        'keystore-password',
+        `the keystore password is wrong, or ${what} was tampered with (the JCEKS integrity check fails)`,
+      );
     }
     verified = true;
   }
   const r = new JavaReader(body, what, { format: 'a JCEKS keystore', offset: 4 });
   const version = r.u32();
-  if (version !== 1 && version !== 2) throw inputError('jceks-version', `${what}: unsupported JCEKS version ${version}`);
+  if (version !== 1 && version !== 2)
+    throw inputError('jceks-version', `${what}: unsupported JCEKS version ${version}`);
   const certOf = () => {
     const type = version === 2 ? r.utf() : 'X.509';
     if (type !== 'X.509') throw inputError('jceks-cert-type', `${what}: certificate type ${type} is not supported`);

@@ -3,7 +3,14 @@
 //   magic FEEDFEED, version 2, entry count, entries, SHA-1 integrity hash.
 //   private-key entry: tag 1, alias, date, EncryptedPrivateKeyInfo (Sun's KeyProtector), chain.
 //   trusted-cert entry: tag 2, alias, date, "X.509", DER.
-import { createHash, createPrivateKey, randomBytes, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  randomBytes,
+  timingSafeEqual,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { JavaReader, JavaWriter, keystoreIntegrity, passwordBytes } from './java-io.js';
 import { readTlv, children, readOid, valueOf, sequence, oid, nullValue, octetString, TAG } from '../pki/der.js';
 import { inputError } from '../errors.js';
@@ -61,7 +68,10 @@ export function recoverKey(encryptedPrivateKeyInfo: Buffer, password: string): B
     throw inputError('bad-jks', 'a JKS key entry is malformed');
   }
   if (algorithm !== KEY_PROTECTOR_OID) {
-    throw inputError('jks-key-algorithm', 'a JKS key entry is protected with an algorithm other than Sun\'s KeyProtector');
+    throw inputError(
+      'jks-key-algorithm',
+      "a JKS key entry is protected with an algorithm other than Sun's KeyProtector",
+    );
   }
   if (blob.length < 2 * SHA1) throw inputError('bad-jks', 'a JKS key entry is malformed');
   const salt = blob.subarray(0, SHA1);
@@ -74,7 +84,6 @@ export function recoverKey(encryptedPrivateKeyInfo: Buffer, password: string): B
   }
   return key;
 }
-
 
 /**
  * Writes a JKS store. Aliases are lower-cased (Java does so on load, and two aliases that differ
@@ -124,7 +133,10 @@ export function readJks(buf: Buffer, opts: JksReadOptions = {}, what = 'the keys
   let verified = false;
   if (opts.storepass !== undefined) {
     if (!timingSafeEqual(keystoreIntegrity(opts.storepass, body), buf.subarray(buf.length - SHA1))) {
-      throw inputError('keystore-password', `the keystore password is wrong, or ${what} was tampered with (the JKS integrity check fails)`);
+      throw inputError(
+        'keystore-password',
+        `the keystore password is wrong, or ${what} was tampered with (the JKS integrity check fails)`,
+      );
     }
     verified = true;
   }
@@ -149,7 +161,8 @@ export function readJks(buf: Buffer, opts: JksReadOptions = {}, what = 'the keys
       const n = r.u32();
       const certificates = Array.from({ length: n }, certOf);
       let key: KeyObject | undefined;
-      if (keypass !== undefined) key = createPrivateKey({ key: recoverKey(protectedKey, keypass), format: 'der', type: 'pkcs8' });
+      if (keypass !== undefined)
+        key = createPrivateKey({ key: recoverKey(protectedKey, keypass), format: 'der', type: 'pkcs8' });
       entries.push({ alias, kind: 'private-key', date, certificates, ...(key ? { key } : {}) });
     } else if (tag === TAG_TRUSTED_CERT) {
       entries.push({ alias, kind: 'trusted-cert', date, certificates: [certOf()] });

@@ -26,7 +26,9 @@ export async function storepassFromSources(src: StorepassSources): Promise<strin
   if (pass === undefined && src.file !== undefined) {
     try {
       // Bounded, and a pipe is fine (`--storepass-file <(pass show db)`); a device or directory is not.
-      pass = (await readGivenFile(src.file, { allowPipe: true, maxBytes: 64 << 10 })).toString('utf8').replace(/\r?\n$/, '');
+      pass = (await readGivenFile(src.file, { allowPipe: true, maxBytes: 64 << 10 }))
+        .toString('utf8')
+        .replace(/\r?\n$/, '');
     } catch (e) {
       throw usageError('storepass-file', `cannot read --storepass-file ${src.file}: ${(e as Error).message}`);
     }
@@ -37,10 +39,16 @@ export async function storepassFromSources(src: StorepassSources): Promise<strin
   }
   if (pass !== undefined && !/^[\x21-\x7e]+$/.test(pass)) {
     // Java's PKCS#12 and JCEKS refuse non-ASCII passwords; spaces break the properties files that carry them.
-    throw usageError('storepass-chars', 'the store password must be printable ASCII without spaces (Java refuses others in PKCS#12 and JCEKS stores)');
+    throw usageError(
+      'storepass-chars',
+      'the store password must be printable ASCII without spaces (Java refuses others in PKCS#12 and JCEKS stores)',
+    );
   }
   if (pass !== undefined && pass.length < MIN_STOREPASS) {
-    throw usageError('storepass-short', `the store password must have at least ${MIN_STOREPASS} characters (keytool refuses shorter ones)`);
+    throw usageError(
+      'storepass-short',
+      `the store password must have at least ${MIN_STOREPASS} characters (keytool refuses shorter ones)`,
+    );
   }
   return pass;
 }
@@ -73,5 +81,10 @@ export async function clusterStorepass(pkiRoot: string, given: string | undefine
   const kept = await keptStorepass(pkiRoot);
   const password = given ?? kept ?? generateStorepass();
   if (password === kept) return { password, changed: false };
-  return { password, changed: kept !== undefined, previous: kept, file: { path, data: password + '\n', mode: KEY_MODE } };
+  return {
+    password,
+    changed: kept !== undefined,
+    previous: kept,
+    file: { path, data: password + '\n', mode: KEY_MODE },
+  };
 }

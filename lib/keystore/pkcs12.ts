@@ -38,7 +38,17 @@ import {
 } from 'node:crypto';
 import { sameKey } from '../pki/keys.js';
 import { inputError } from '../errors.js';
-import { bmpString as bmp, explicit, implicit, integer as int, nullValue as nul, octetString as octets, oid, sequence as seq, set } from '../pki/der.js';
+import {
+  bmpString as bmp,
+  explicit,
+  implicit,
+  integer as int,
+  nullValue as nul,
+  octetString as octets,
+  oid,
+  sequence as seq,
+  set,
+} from '../pki/der.js';
 import type { ListedEntry, StoreInput, StoreListing } from './types.js';
 
 export type Pkcs12Algorithm = 'aes256' | '3des';
@@ -110,8 +120,17 @@ const buf = (s: string): Buffer => Buffer.from(s, 'binary');
 const explicit0 = (item: Buffer): Buffer => explicit(0, item);
 
 /** PKCS#12 key derivation (RFC 7292 B.2): the password as a NUL-terminated BMPString. */
-function pkcs12Kdf(password: string, salt: Buffer, id: 1 | 2 | 3, iterations: number, length: number, md: forge.md.MessageDigest): Buffer {
-  return buf(forge.pkcs12.generateKey(password, forge.util.createBuffer(bin(salt)), id, iterations, length, md).getBytes());
+function pkcs12Kdf(
+  password: string,
+  salt: Buffer,
+  id: 1 | 2 | 3,
+  iterations: number,
+  length: number,
+  md: forge.md.MessageDigest,
+): Buffer {
+  return buf(
+    forge.pkcs12.generateKey(password, forge.util.createBuffer(bin(salt)), id, iterations, length, md).getBytes(),
+  );
 }
 
 // ---- encryption ----
@@ -128,7 +147,10 @@ function encrypt(plain: Buffer, password: string, algorithm: Pkcs12Algorithm, it
     const key = pkcs12Kdf(password, salt, 1, iterations, 24, forge.md.sha1.create());
     const iv = pkcs12Kdf(password, salt, 2, iterations, 8, forge.md.sha1.create());
     const c = createCipheriv('des-ede3-cbc', key, iv);
-    return { algorithm: seq(oid(OID.pbeSha3Des), seq(octets(salt), int(iterations))), ciphertext: Buffer.concat([c.update(plain), c.final()]) };
+    return {
+      algorithm: seq(oid(OID.pbeSha3Des), seq(octets(salt), int(iterations))),
+      ciphertext: Buffer.concat([c.update(plain), c.final()]),
+    };
   }
   // PBES2 passwords are UTF-8 bytes (Java's PBKDF2 and OpenSSL both do so).
   const salt = randomBytes(16);
@@ -163,7 +185,12 @@ function dataContentInfo(content: Buffer): Buffer {
 }
 
 /** EncryptedData (PKCS#7) holding a SafeContents; the [0] is IMPLICIT, hence the retagged OCTET STRING. */
-function encryptedContentInfo(content: Buffer, password: string, algorithm: Pkcs12Algorithm, iterations: number): Buffer {
+function encryptedContentInfo(
+  content: Buffer,
+  password: string,
+  algorithm: Pkcs12Algorithm,
+  iterations: number,
+): Buffer {
   const e = encrypt(content, password, algorithm, iterations);
   const body = implicit(0, e.ciphertext);
   return seq(oid(OID.encryptedData), explicit0(seq(int(0), seq(oid(OID.data), e.algorithm, body))));
@@ -177,7 +204,8 @@ function encryptedContentInfo(content: Buffer, password: string, algorithm: Pkcs
 export function writePkcs12(entries: StoreInput[], password: string, opts: Pkcs12Options = {}): Buffer {
   const algorithm = opts.algorithm ?? 'aes256';
   const iterations = opts.iterations ?? DEFAULT_PKCS12_ITERATIONS;
-  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be a positive whole number, got ${iterations}`);
+  if (!Number.isInteger(iterations) || iterations < 1)
+    throw new RangeError(`iterations must be a positive whole number, got ${iterations}`);
   const seen = new Set<string>();
   const keyBags: Buffer[] = [];
   const certBags: Buffer[] = [];
@@ -292,7 +320,8 @@ function decrypt(algorithm: Asn1, ciphertext: Buffer, password: string): Buffer 
   } catch (e) {
     if (e instanceof Unsupported) throw e;
     // A bad padding is what a wrong password looks like when nothing else checked it first.
-    if (e instanceof WrongPassword || (e as { code?: string }).code === 'ERR_OSSL_BAD_DECRYPT') throw new WrongPassword(NO_DECRYPT);
+    if (e instanceof WrongPassword || (e as { code?: string }).code === 'ERR_OSSL_BAD_DECRYPT')
+      throw new WrongPassword(NO_DECRYPT);
     throw e;
   }
 }
@@ -309,7 +338,8 @@ function verifyMac(macData: Asn1 | undefined, authSafe: Buffer, password: string
   const md = d.md();
   const key = pkcs12Kdf(password, bytesOf(salt), 3, iter ? intOf(iter) : 1, md.digestLength, md);
   const actual = createHmac(d.hmac, key).update(authSafe).digest();
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw new WrongPassword('the PKCS#12 MAC does not verify');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
+    throw new WrongPassword('the PKCS#12 MAC does not verify');
   return true;
 }
 
@@ -341,9 +371,11 @@ function readBags(safeContents: Buffer, out: Bag[]): void {
 /** The leaf, then each issuer found among the store's certificates, up to a self-signed one. */
 function chainFrom(leaf: X509Certificate, pool: X509Certificate[]): X509Certificate[] {
   const chain = [leaf];
-  for (let cur = leaf; chain.length <= pool.length; ) {
+  for (let cur = leaf; chain.length <= pool.length;) {
     if (cur.checkIssued(cur)) break;
-    const next = pool.find((c) => !chain.some((x) => x.fingerprint256 === c.fingerprint256) && cur.checkIssued(c) && cur.verify(c.publicKey));
+    const next = pool.find(
+      (c) => !chain.some((x) => x.fingerprint256 === c.fingerprint256) && cur.checkIssued(c) && cur.verify(c.publicKey),
+    );
     if (!next) break;
     chain.push(next);
     cur = next;
@@ -364,7 +396,12 @@ export interface Pkcs12ReadOptions {
   decryptKeys?: boolean;
 }
 
-export function readPkcs12(data: Buffer, password: string, what = 'the keystore', opts: Pkcs12ReadOptions = {}): StoreListing {
+export function readPkcs12(
+  data: Buffer,
+  password: string,
+  what = 'the keystore',
+  opts: Pkcs12ReadOptions = {},
+): StoreListing {
   let pfx: Asn1;
   let authSafe: Buffer;
   try {
@@ -375,7 +412,8 @@ export function readPkcs12(data: Buffer, password: string, what = 'the keystore'
     if (oidOf(contentType) !== OID.data) throw new Unsupported('public-key integrity mode');
     authSafe = bytesOf(kids(content)[0]);
   } catch (e) {
-    if (e instanceof Unsupported) throw inputError('pkcs12-unsupported', `${what} uses PKCS#12 ${e.message}, which dbtls does not read`);
+    if (e instanceof Unsupported)
+      throw inputError('pkcs12-unsupported', `${what} uses PKCS#12 ${e.message}, which dbtls does not read`);
     throw inputError('not-pkcs12', `${what} is not a PKCS#12 file`);
   }
 
@@ -396,23 +434,36 @@ export function readPkcs12(data: Buffer, password: string, what = 'the keystore'
     }
     return { type: 'pkcs12', entries: entriesOf(bags, password, opts.decryptKeys !== false), verified };
   } catch (e) {
-    if (e instanceof WrongPassword && macData) throw inputError('keystore-password', `the keystore password is wrong (${e.message})`);
+    if (e instanceof WrongPassword && macData)
+      throw inputError('keystore-password', `the keystore password is wrong (${e.message})`);
     // Without a MAC, a wrong password shows only as garbage after decryption (CBC padding passes
     // by chance about once in 256), so anything unreadable is put down to the password.
     if (!macData && !(e instanceof Unsupported)) {
-      throw inputError('keystore-password', `the keystore password is wrong (${NO_DECRYPT}), or ${what} is damaged: it has no MAC to tell which`);
+      throw inputError(
+        'keystore-password',
+        `the keystore password is wrong (${NO_DECRYPT}), or ${what} is damaged: it has no MAC to tell which`,
+      );
     }
-    if (e instanceof Unsupported) throw inputError('pkcs12-unsupported', `${what} uses PKCS#12 ${e.message}, which dbtls does not read`);
-    throw inputError('bad-pkcs12', `${what} is a damaged PKCS#12 file (${(e as Error).message})`, undefined, undefined, e);
+    if (e instanceof Unsupported)
+      throw inputError('pkcs12-unsupported', `${what} uses PKCS#12 ${e.message}, which dbtls does not read`);
+    throw inputError(
+      'bad-pkcs12',
+      `${what} is a damaged PKCS#12 file (${(e as Error).message})`,
+      undefined,
+      undefined,
+      e,
+    );
   }
 }
 
 function entriesOf(bags: Bag[], password: string, decryptKeys: boolean): ListedEntry[] {
-  const certs = bags.filter((b) => b.type === OID.certBag && b.value).map((b) => {
-    const [certType, value] = kids(b.value);
-    if (oidOf(certType) !== OID.x509Certificate) return { bag: b, cert: undefined };
-    return { bag: b, cert: new X509Certificate(bytesOf(kids(value)[0])) };
-  });
+  const certs = bags
+    .filter((b) => b.type === OID.certBag && b.value)
+    .map((b) => {
+      const [certType, value] = kids(b.value);
+      if (oidOf(certType) !== OID.x509Certificate) return { bag: b, cert: undefined };
+      return { bag: b, cert: new X509Certificate(bytesOf(kids(value)[0])) };
+    });
   const pool = certs.flatMap((c) => (c.cert ? [c.cert] : []));
   const entries: ListedEntry[] = [];
   let unnamed = 0;

@@ -23,7 +23,12 @@ export function detectStoreType(buf: Buffer): StoreType | 'jceks' | undefined {
   if (isJks(buf)) return 'jks';
   if (buf.length >= 4 && buf.readUInt32BE(0) === 0xcececece) return 'jceks';
   // PKCS#12: a DER SEQUENCE whose first element is INTEGER 3 (the version).
-  if (buf[0] === 0x30 && buf.includes(Buffer.from([0x02, 0x01, 0x03]), 2) && buf.indexOf(Buffer.from([0x02, 0x01, 0x03])) < 8) return 'pkcs12';
+  if (
+    buf[0] === 0x30 &&
+    buf.includes(Buffer.from([0x02, 0x01, 0x03]), 2) &&
+    buf.indexOf(Buffer.from([0x02, 0x01, 0x03])) < 8
+  )
+    return 'pkcs12';
   return undefined;
 }
 
@@ -40,12 +45,23 @@ export interface ReadStoreOptions {
  * Reads a store. JKS and JCEKS list without a password (unverified, as keytool does); PKCS#12 needs
  * one. A wrong password is an input error that says so.
  */
-export async function readStore(buf: Buffer, password: string | undefined, what: string, opts: ReadStoreOptions = {}): Promise<StoreListing> {
+export async function readStore(
+  buf: Buffer,
+  password: string | undefined,
+  what: string,
+  opts: ReadStoreOptions = {},
+): Promise<StoreListing> {
   const type = detectStoreType(buf);
   const decryptKeys = opts.decryptKeys !== false;
   if (type === 'jks') return readJks(buf, { storepass: password, decryptKeys }, what);
   if (type === 'pkcs12') {
-    if (password === undefined) throw inputError('storepass-needed', `${what} is a PKCS#12 store: its password is needed to read it`, { file: what }, 'pass --storepass-file FILE or set DBTLS_STOREPASS');
+    if (password === undefined)
+      throw inputError(
+        'storepass-needed',
+        `${what} is a PKCS#12 store: its password is needed to read it`,
+        { file: what },
+        'pass --storepass-file FILE or set DBTLS_STOREPASS',
+      );
     const { readPkcs12 } = await import('./pkcs12.js');
     return readPkcs12(buf, password, what, { decryptKeys });
   }

@@ -54,7 +54,12 @@ function sameHash(a: string, b: string): boolean {
  * Verifies a store against its manifest record: in full, unless its bytes hash to the recorded
  * SHA-256 (then keys are not decrypted; integrity and certificates are still checked).
  */
-export async function verifyStore(bytes: Buffer, password: string | undefined, rec: Pick<StoreRecord, 'type' | 'spec' | 'sha256' | 'entries'>, what: string): Promise<StoreVerification> {
+export async function verifyStore(
+  bytes: Buffer,
+  password: string | undefined,
+  rec: Pick<StoreRecord, 'type' | 'spec' | 'sha256' | 'entries'>,
+  what: string,
+): Promise<StoreVerification> {
   const sha256 = storeSha256(bytes);
   const known = recordedSha256(rec);
   const full = known === undefined || !sameHash(known, sha256);
@@ -62,11 +67,22 @@ export async function verifyStore(bytes: Buffer, password: string | undefined, r
 }
 
 /** The problems of a store's bytes against its recorded entries, reading it in full (keys decrypted); null when it is as recorded. */
-export async function storeProblems(bytes: Buffer, password: string | undefined, entries: StoreRecord['entries'], what: string): Promise<StoreVerdict | null> {
+export async function storeProblems(
+  bytes: Buffer,
+  password: string | undefined,
+  entries: StoreRecord['entries'],
+  what: string,
+): Promise<StoreVerdict | null> {
   return problemsOf(bytes, password, entries, what, true);
 }
 
-async function problemsOf(bytes: Buffer, password: string | undefined, entries: StoreRecord['entries'], what: string, full: boolean): Promise<StoreVerdict | null> {
+async function problemsOf(
+  bytes: Buffer,
+  password: string | undefined,
+  entries: StoreRecord['entries'],
+  what: string,
+  full: boolean,
+): Promise<StoreVerdict | null> {
   let listing: StoreListing;
   try {
     listing = await readStore(bytes, password, what, { decryptKeys: full });
@@ -74,7 +90,15 @@ async function problemsOf(bytes: Buffer, password: string | undefined, entries: 
     const wrongPassword = isDbtlsError(e) && e.code === 'keystore-password';
     return { status: 'invalid', problems: [(e as Error).message], ...(wrongPassword ? { wrongPassword } : {}) };
   }
-  if (!listing.verified) return { status: 'invalid', problems: [password === undefined ? `no store password: the integrity of ${what} cannot be checked` : `${what} does not open with the store password`] };
+  if (!listing.verified)
+    return {
+      status: 'invalid',
+      problems: [
+        password === undefined
+          ? `no store password: the integrity of ${what} cannot be checked`
+          : `${what} does not open with the store password`,
+      ],
+    };
   const invalid: string[] = [];
   const outdated: string[] = [];
   for (const want of entries) {
@@ -94,10 +118,16 @@ async function problemsOf(bytes: Buffer, password: string | undefined, entries: 
     }
     if (!want.fingerprints.length) continue;
     // A trusted CA bundle is stored as alias, alias-2, …: one entry per CA.
-    const prints = want.kind === 'trusted-cert'
-      ? listing.entries.filter((e) => e.alias.toLowerCase() === alias || e.alias.toLowerCase().startsWith(`${alias}-`)).flatMap((e) => e.certificates.map((c) => c.fingerprint256))
-      : have.certificates.map((c) => c.fingerprint256);
-    const same = want.kind === 'trusted-cert' ? [...prints].sort().join() === [...want.fingerprints].sort().join() : prints[0] === want.fingerprints[0];
+    const prints =
+      want.kind === 'trusted-cert'
+        ? listing.entries
+            .filter((e) => e.alias.toLowerCase() === alias || e.alias.toLowerCase().startsWith(`${alias}-`))
+            .flatMap((e) => e.certificates.map((c) => c.fingerprint256))
+        : have.certificates.map((c) => c.fingerprint256);
+    const same =
+      want.kind === 'trusted-cert'
+        ? [...prints].sort().join() === [...want.fingerprints].sort().join()
+        : prints[0] === want.fingerprints[0];
     if (!same) outdated.push(`entry "${want.alias}" holds other certificates than the manifest records`);
   }
   if (invalid.length) return { status: 'invalid', problems: [...invalid, ...outdated] };

@@ -69,7 +69,9 @@ export function scanGreeting(buf: Uint8Array): GreetingScan {
     }
     if (b.length >= 4 + length) {
       const parsed = parseFirstPacket(b.subarray(4, 4 + length));
-      return typeof parsed === 'string' ? { status: 'invalid', reason: parsed } : { status: 'complete', packet: parsed, length: 4 + length };
+      return typeof parsed === 'string'
+        ? { status: 'invalid', reason: parsed }
+        : { status: 'complete', packet: parsed, length: 4 + length };
     }
   }
   return { status: 'incomplete' };
@@ -101,13 +103,13 @@ function parseGreeting(p: Buffer): Greeting | string {
   const nul = p.indexOf(0, 1);
   if (nul < 0) return 'the greeting is truncated (no end to the server version)';
   const serverVersion = p.subarray(1, nul).toString('latin1');
-  if (!/^[\x20-\x7e]+$/.test(serverVersion)) return 'the greeting\'s server version is not printable text';
+  if (!/^[\x20-\x7e]+$/.test(serverVersion)) return "the greeting's server version is not printable text";
   // connection id (4), auth-plugin-data part 1 (8), filler 0x00 (1), capability flags lower (2)
   let at = nul + 1;
   if (p.length < at + 15) return 'the greeting is truncated (before the capability flags)';
   const connectionId = p.readUInt32LE(at);
   at += 12;
-  if (p[at] !== 0) return 'the greeting\'s filler byte is not 0';
+  if (p[at] !== 0) return "the greeting's filler byte is not 0";
   at += 1;
   const lower = p.readUInt16LE(at);
   at += 2;

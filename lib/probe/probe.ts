@@ -83,14 +83,25 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promi
   try {
     const first = await readFirstPacket(socket, target, ms);
     if (first.kind === 'error') {
-      throw new DbtlsError('probe-server-error', `${where}: the server refused the connection: ERROR ${first.code}${first.sqlState ? ` (${first.sqlState})` : ''}: ${first.message}`, {
-        hint: first.code === 1129 ? 'unblock the host with FLUSH HOSTS (or mariadb-admin / mysqladmin flush-hosts)' : undefined,
-      });
+      throw new DbtlsError(
+        'probe-server-error',
+        `${where}: the server refused the connection: ERROR ${first.code}${first.sqlState ? ` (${first.sqlState})` : ''}: ${first.message}`,
+        {
+          hint:
+            first.code === 1129
+              ? 'unblock the host with FLUSH HOSTS (or mariadb-admin / mysqladmin flush-hosts)'
+              : undefined,
+        },
+      );
     }
     if (!offersTls(first)) {
-      throw new DbtlsError('probe-no-tls', `${where}: the server does not offer TLS (no CLIENT_SSL in its greeting; server ${first.serverVersion})`, {
-        hint: 'configure ssl_cert / ssl_key (ssl-cert, ssl-key) on the server, or ProxySQL mysql-have_ssl',
-      });
+      throw new DbtlsError(
+        'probe-no-tls',
+        `${where}: the server does not offer TLS (no CLIENT_SSL in its greeting; server ${first.serverVersion})`,
+        {
+          hint: 'configure ssl_cert / ssl_key (ssl-cert, ssl-key) on the server, or ProxySQL mysql-have_ssl',
+        },
+      );
     }
     socket.write(sslRequestPacket(first.capabilities));
 
@@ -107,13 +118,17 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promi
 
     const peer = tls.getPeerCertificate(); // before servedChain(): see there
     const chain = servedChain(tls).map(describeServed);
-    if (!chain.length || !peer.raw) throw new DbtlsError('probe-tls-failed', `${where}: the server presented no certificate`);
+    if (!chain.length || !peer.raw)
+      throw new DbtlsError('probe-tls-failed', `${where}: the server presented no certificate`);
     const leaf = chain[0]!;
 
     const authError = tls.authorizationError as unknown as string | Error | null;
     const verified: ProbeResult['verified'] = { chain: tls.authorized, name: true };
     if (!tls.authorized) {
-      const code = typeof authError === 'string' ? authError : ((authError as NodeJS.ErrnoException | null)?.code ?? authError?.message ?? 'not verified');
+      const code =
+        typeof authError === 'string'
+          ? authError
+          : ((authError as NodeJS.ErrnoException | null)?.code ?? authError?.message ?? 'not verified');
       verified.chainError = chainReason(code, chain);
     }
     const mismatch = nameMismatch(servername, peer);

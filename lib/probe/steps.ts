@@ -33,13 +33,15 @@ function step<T>(ms: number, onTimeout: () => Error, body: (s: Settle<T>) => () 
 
 const seconds = (ms: number) => `${+(ms / 1000).toFixed(3)} s`;
 const errnoCode = (e: unknown): string | undefined =>
-  (e as NodeJS.ErrnoException).code ?? ((e as { errors?: NodeJS.ErrnoException[] }).errors?.[0]?.code);
+  (e as NodeJS.ErrnoException).code ?? (e as { errors?: NodeJS.ErrnoException[] }).errors?.[0]?.code;
 
 function connectError(e: Error, t: ProbeTarget): DbtlsError {
   const where = formatTarget(t);
   const code = errnoCode(e);
   if (code === 'ECONNREFUSED') {
-    return new DbtlsError('probe-refused', `${where}: connection refused (nothing listens on port ${t.port}?)`, { cause: e });
+    return new DbtlsError('probe-refused', `${where}: connection refused (nothing listens on port ${t.port}?)`, {
+      cause: e,
+    });
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') {
     return new DbtlsError('probe-unreachable', `${where}: cannot resolve ${t.host} (${code})`, { cause: e });
@@ -51,7 +53,11 @@ export function connectTcp(t: ProbeTarget, ms: number): Promise<Socket> {
   const socket = netConnect({ host: t.host, port: t.port, autoSelectFamily: true });
   return step<Socket>(
     ms,
-    () => new DbtlsError('probe-timeout', `${formatTarget(t)}: no TCP connection within ${seconds(ms)} (host down, or a firewall dropping packets?)`),
+    () =>
+      new DbtlsError(
+        'probe-timeout',
+        `${formatTarget(t)}: no TCP connection within ${seconds(ms)} (host down, or a firewall dropping packets?)`,
+      ),
     ({ ok, fail }) => {
       const onConnect = () => ok(socket);
       const onError = (e: Error) => fail(connectError(e, t));
@@ -74,24 +80,50 @@ export function readFirstPacket(socket: Socket, t: ProbeTarget, ms: number): Pro
     ms,
     () =>
       received.length
-        ? new DbtlsError('probe-timeout', `${where}: only ${received.length} bytes of a MySQL greeting within ${seconds(ms)}`, { hint: NOT_MYSQL_HINT })
-        : new DbtlsError('probe-timeout', `${where}: no MySQL greeting within ${seconds(ms)}: the port accepts connections but sends nothing (a plain TLS or HTTP port waits for the client to speak first)`, {
-            hint: NOT_MYSQL_HINT,
-          }),
+        ? new DbtlsError(
+            'probe-timeout',
+            `${where}: only ${received.length} bytes of a MySQL greeting within ${seconds(ms)}`,
+            { hint: NOT_MYSQL_HINT },
+          )
+        : new DbtlsError(
+            'probe-timeout',
+            `${where}: no MySQL greeting within ${seconds(ms)}: the port accepts connections but sends nothing (a plain TLS or HTTP port waits for the client to speak first)`,
+            {
+              hint: NOT_MYSQL_HINT,
+            },
+          ),
     ({ ok, fail }) => {
       const onData = (chunk: Buffer) => {
         received = Buffer.concat([received, chunk]);
         const scan = scanGreeting(received);
         if (scan.status === 'complete') ok(scan.packet);
-        else if (scan.status === 'invalid') fail(new DbtlsError('probe-not-mysql', `${where}: not a MySQL-protocol server: ${scan.reason}`, { hint: NOT_MYSQL_HINT }));
+        else if (scan.status === 'invalid')
+          fail(
+            new DbtlsError('probe-not-mysql', `${where}: not a MySQL-protocol server: ${scan.reason}`, {
+              hint: NOT_MYSQL_HINT,
+            }),
+          );
       };
       const onEnd = () =>
         fail(
           received.length
-            ? new DbtlsError('probe-not-mysql', `${where}: not a MySQL-protocol server: it sent ${received.length} bytes that are no complete greeting and closed the connection`, { hint: NOT_MYSQL_HINT })
-            : new DbtlsError('probe-closed', `${where}: the server closed the connection without sending a MySQL greeting`, { hint: NOT_MYSQL_HINT }),
+            ? new DbtlsError(
+                'probe-not-mysql',
+                `${where}: not a MySQL-protocol server: it sent ${received.length} bytes that are no complete greeting and closed the connection`,
+                { hint: NOT_MYSQL_HINT },
+              )
+            : new DbtlsError(
+                'probe-closed',
+                `${where}: the server closed the connection without sending a MySQL greeting`,
+                { hint: NOT_MYSQL_HINT },
+              ),
         );
-      const onError = (e: Error) => fail(new DbtlsError('probe-closed', `${where}: the connection failed before the greeting: ${e.message}`, { cause: e }));
+      const onError = (e: Error) =>
+        fail(
+          new DbtlsError('probe-closed', `${where}: the connection failed before the greeting: ${e.message}`, {
+            cause: e,
+          }),
+        );
       socket.on('data', onData).once('end', onEnd).once('close', onEnd).once('error', onError);
       return () => socket.off('data', onData).off('end', onEnd).off('close', onEnd).off('error', onError);
     },
@@ -112,7 +144,9 @@ export function startTls(socket: Socket, t: ProbeTarget, options: ConnectionOpti
         // OpenSSL's errors carry a short `reason` ("tlsv1 alert protocol version"); the message is a dump.
         const reason = (e as Error & { reason?: string }).reason;
         const what = reason ? `${reason}${code ? ` (${code})` : ''}` : e.message.trim();
-        const tooOld = /UNSUPPORTED_PROTOCOL|PROTOCOL_VERSION/.test(code ?? '') || /unsupported protocol|protocol version/i.test(what);
+        const tooOld =
+          /UNSUPPORTED_PROTOCOL|PROTOCOL_VERSION/.test(code ?? '') ||
+          /unsupported protocol|protocol version/i.test(what);
         fail(
           new DbtlsError('probe-tls-failed', `${where}: the TLS handshake failed: ${what}`, {
             cause: e,

@@ -37,7 +37,8 @@ export function parseTarget(text: string, defaultPort = MYSQL_DEFAULT_PORT): Pro
   }
   let port = defaultPort;
   if (portText !== undefined) {
-    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) throw bad(`port "${portText}" is not 1-65535`);
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)
+      throw bad(`port "${portText}" is not 1-65535`);
     port = Number(portText);
   }
   return { host, port };

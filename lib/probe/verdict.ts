@@ -48,7 +48,9 @@ export function chainReason(code: string, chain: ServedCert[], now = new Date())
   const base = OPENSSL_REASONS[code] ? `${OPENSSL_REASONS[code]} (${code})` : code;
   const top = chain[chain.length - 1];
   if (UNKNOWN_ISSUER.has(code) && top) {
-    const who = top.selfSigned ? `the chain ends at the self-signed ${top.subject}` : `${top.subject} was issued by ${top.issuer}`;
+    const who = top.selfSigned
+      ? `the chain ends at the self-signed ${top.subject}`
+      : `${top.subject} was issued by ${top.issuer}`;
     return `${base}: ${who}, which is not a trusted CA`;
   }
   if (code === 'CERT_HAS_EXPIRED') {
@@ -74,7 +76,9 @@ export function nameMismatch(name: string, peer: PeerCertificate): string | unde
   const sans = splitSans(peer.subjectaltname);
   const list = (kind: string) => sans.filter((s) => s.startsWith(kind)).join(', ') || 'none';
   if (isIP(bare)) return `IP address ${bare} is not among the certificate's IP SANs (${list('IP:')})`;
-  if (/is not in the cert's altnames/.test(reason)) return `name ${bare} is not among the certificate's DNS SANs (${list('DNS:')})`;
-  if (/is not cert's CN/.test(reason)) return `name ${bare} is not the certificate's CN (${peer.subject?.CN}), and it has no DNS SANs`;
+  if (/is not in the cert's altnames/.test(reason))
+    return `name ${bare} is not among the certificate's DNS SANs (${list('DNS:')})`;
+  if (/is not cert's CN/.test(reason))
+    return `name ${bare} is not the certificate's CN (${peer.subject?.CN}), and it has no DNS SANs`;
   return `name ${bare}: ${reason}`;
 }

@@ -26,32 +26,54 @@ function sqlOnNode(args: string[], statement: string): string[] {
 export const PROXYSQL_ADMIN_GROUP = '-proxysql-admin';
 export const TIDB_GROUP = '-tidb';
 
-const TUNGSTEN_RESTART = ['sh', '-c', 'set -e; b=/opt/continuent/tungsten/cluster-home/bin; "$b/stopall"; "$b/startall"'];
+const TUNGSTEN_RESTART = [
+  'sh',
+  '-c',
+  'set -e; b=/opt/continuent/tungsten/cluster-home/bin; "$b/stopall"; "$b/startall"',
+];
 
 function roleDefault(node: NodeSpec, role: Role): ReloadPlan | undefined {
   switch (role) {
     case 'mysql':
     case 'percona':
-      return { kind: 'command', command: shellCommand(sqlOnNode([], 'ALTER INSTANCE RELOAD TLS')), describe: 'ALTER INSTANCE RELOAD TLS' };
+      return {
+        kind: 'command',
+        command: shellCommand(sqlOnNode([], 'ALTER INSTANCE RELOAD TLS')),
+        describe: 'ALTER INSTANCE RELOAD TLS',
+      };
     case 'mariadb':
       return { kind: 'command', command: shellCommand(sqlOnNode([], 'FLUSH SSL')), describe: 'FLUSH SSL' };
     case 'proxysql':
       return {
         kind: 'command',
-        command: shellCommand(sqlOnNode([`--defaults-group-suffix=${PROXYSQL_ADMIN_GROUP}`, '-h', '127.0.0.1', '-P', String(node.adminPort)], 'PROXYSQL RELOAD TLS')),
+        command: shellCommand(
+          sqlOnNode(
+            [`--defaults-group-suffix=${PROXYSQL_ADMIN_GROUP}`, '-h', '127.0.0.1', '-P', String(node.adminPort)],
+            'PROXYSQL RELOAD TLS',
+          ),
+        ),
         describe: 'PROXYSQL RELOAD TLS (admin interface)',
       };
     case 'tidb':
       return {
         kind: 'command',
-        command: shellCommand(sqlOnNode([`--defaults-group-suffix=${TIDB_GROUP}`, '-h', '127.0.0.1', '-P', String(node.port)], 'ALTER INSTANCE RELOAD TLS')),
+        command: shellCommand(
+          sqlOnNode(
+            [`--defaults-group-suffix=${TIDB_GROUP}`, '-h', '127.0.0.1', '-P', String(node.port)],
+            'ALTER INSTANCE RELOAD TLS',
+          ),
+        ),
         describe: 'ALTER INSTANCE RELOAD TLS (client-facing certificate)',
       };
     case 'pd':
     case 'tikv':
       return undefined; // they read their certificate files again for each new connection
     case 'tungsten':
-      return { kind: 'restart-required', why: 'Tungsten reads its stores at start: restart required', command: shellCommand(TUNGSTEN_RESTART) };
+      return {
+        kind: 'restart-required',
+        why: 'Tungsten reads its stores at start: restart required',
+        command: shellCommand(TUNGSTEN_RESTART),
+      };
   }
 }
 
@@ -62,15 +84,25 @@ function roleDefault(node: NodeSpec, role: Role): ReloadPlan | undefined {
 export function reloadPlans(node: NodeSpec, opts: { restartTungsten?: boolean } = {}): ReloadPlan[] {
   const sudo = (cmd: string) => (node.become === 'sudo' ? shellCommand(['sudo', '-n', 'sh', '-c', cmd]) : cmd);
   if (node.reload === 'none') return [{ kind: 'none', why: 'reload: none in the inventory' }];
-  if (node.reload !== undefined) return [{ kind: 'command', command: sudo(shellCommand(['sh', '-c', node.reload])), describe: node.reload }];
-  if (node.transport === 'local') return [{ kind: 'none', why: 'transport: local delivers into a folder; give reload: to run a command' }];
+  if (node.reload !== undefined)
+    return [{ kind: 'command', command: sudo(shellCommand(['sh', '-c', node.reload])), describe: node.reload }];
+  if (node.transport === 'local')
+    return [{ kind: 'none', why: 'transport: local delivers into a folder; give reload: to run a command' }];
   const plans: ReloadPlan[] = [];
   const sql = node.roles.map((r) => roleDefault(node, r)).find((p) => p?.kind === 'command');
   if (sql && sql.kind === 'command') plans.push({ ...sql, command: sudo(sql.command) });
   if (node.roles.includes('tungsten')) {
     const t = roleDefault(node, 'tungsten') as Extract<ReloadPlan, { kind: 'restart-required' }>;
-    plans.push(opts.restartTungsten ? { kind: 'command', command: sudo(t.command), describe: 'Tungsten stopall && startall' } : t);
+    plans.push(
+      opts.restartTungsten
+        ? { kind: 'command', command: sudo(t.command), describe: 'Tungsten stopall && startall' }
+        : t,
+    );
   }
-  if (plans.length === 0) plans.push({ kind: 'none', why: `${node.roles.join(', ')} read their certificates per connection: nothing to reload` });
+  if (plans.length === 0)
+    plans.push({
+      kind: 'none',
+      why: `${node.roles.join(', ')} read their certificates per connection: nothing to reload`,
+    });
   return plans;
 }

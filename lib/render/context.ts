@@ -91,7 +91,8 @@ async function certificateDer(root: string, rel: string): Promise<Buffer> {
   }
 }
 
-const NAME_HINT = 'change the subject (or commonName) in the inventory to leave out "/", "+" and "\\x", and run dbtls issue again';
+const NAME_HINT =
+  'change the subject (or commonName) in the inventory to leave out "/", "+" and "\\x", and run dbtls issue again';
 
 /** The subject (or issuer) of a certificate of the PKI directory as MySQL and MariaDB compare it (X509_NAME_oneline). */
 async function onelineOf(root: string, rel: string, which: 'subject' | 'issuer'): Promise<string> {
@@ -131,7 +132,9 @@ export async function buildContexts(cluster: Cluster, generator: string): Promis
         ...(n.version ? { version: n.version } : {}),
         paths: nodePaths(n),
         account: await account(nodeClientCn(n), `nodes/${n.name}/client-cert.pem`),
-        ...(src ? { source: { name: src.name, host: src.host, port: src.port, syntax: replicationSyntax(flavor, n.version) } } : {}),
+        ...(src
+          ? { source: { name: src.name, host: src.host, port: src.port, syntax: replicationSyntax(flavor, n.version) } }
+          : {}),
       };
     }),
   );
@@ -139,7 +142,10 @@ export async function buildContexts(cluster: Cluster, generator: string): Promis
 
   // A client dials its connectTo, else a ProxySQL, else a TiDB, else the first server that is not a replica.
   const entry =
-    nodes.find((n) => n.roles.includes('proxysql')) ?? nodes.find((n) => n.roles.includes('tidb')) ?? nodes.find((n) => n.flavor && !n.source) ?? nodes[0]!;
+    nodes.find((n) => n.roles.includes('proxysql')) ??
+    nodes.find((n) => n.roles.includes('tidb')) ??
+    nodes.find((n) => n.flavor && !n.source) ??
+    nodes[0]!;
   const clients: RenderClient[] = await Promise.all(
     cluster.clients.map(async (c) => {
       const dir = join(layout.root, 'clients', c.name);
@@ -162,8 +168,16 @@ export async function buildContexts(cluster: Cluster, generator: string): Promis
 
   const backends = nodes
     .filter((n) => n.flavor)
-    .map((n) => ({ name: n.name, host: n.host, port: n.port, hostgroup: n.source ? 20 : 10, role: n.source ? ('replica' as const) : ('writer' as const) }));
-  const clusterCns = cluster.nodes.filter((n) => n.roles.some((r) => r === 'tidb' || r === 'pd' || r === 'tikv')).flatMap((n) => [n.name, nodeClientCn(n)]);
+    .map((n) => ({
+      name: n.name,
+      host: n.host,
+      port: n.port,
+      hostgroup: n.source ? 20 : 10,
+      role: n.source ? ('replica' as const) : ('writer' as const),
+    }));
+  const clusterCns = cluster.nodes
+    .filter((n) => n.roles.some((r) => r === 'tidb' || r === 'pd' || r === 'tikv'))
+    .flatMap((n) => [n.name, nodeClientCn(n)]);
 
   const contexts = new Map<string, RenderContext>();
   for (const node of nodes) {

@@ -4,7 +4,18 @@
 import { Liquid } from 'liquidjs';
 import { fileURLToPath } from 'node:url';
 import { DbtlsError, inputError } from '../errors.js';
-import { cnfValue, iniValue, jdbcParam, jsString, libconfigString, phpString, propertiesValue, sqliteString, sqlString, tomlString } from './escape.js';
+import {
+  cnfValue,
+  iniValue,
+  jdbcParam,
+  jsString,
+  libconfigString,
+  phpString,
+  propertiesValue,
+  sqliteString,
+  sqlString,
+  tomlString,
+} from './escape.js';
 
 /** The templates shipped with dbtls (two levels above dist/lib/render/). */
 export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
@@ -40,12 +51,19 @@ export function createEngine(userDir?: string): Engine {
       try {
         return await liquid.renderFile(template, context);
       } catch (e) {
-        const err = e as Error & { token?: { file?: string; getPosition?: () => [number, number] }; originalError?: Error };
+        const err = e as Error & {
+          token?: { file?: string; getPosition?: () => [number, number] };
+          originalError?: Error;
+        };
         if (err.originalError && err.originalError instanceof DbtlsError) {
           throw inputError(err.originalError.code, `${template}: ${err.originalError.message}`);
         }
         const pos = err.token?.getPosition?.();
-        throw inputError('template', `template ${err.token?.file ?? template}${pos ? `:${pos[0]}:${pos[1]}` : ''}: ${err.message.split('\n')[0]}`, { file: err.token?.file ?? template, line: pos?.[0], column: pos?.[1] });
+        throw inputError(
+          'template',
+          `template ${err.token?.file ?? template}${pos ? `:${pos[0]}:${pos[1]}` : ''}: ${err.message.split('\n')[0]}`,
+          { file: err.token?.file ?? template, line: pos?.[0], column: pos?.[1] },
+        );
       }
     },
   };

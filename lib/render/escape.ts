@@ -9,10 +9,22 @@ function refuse(format: string, value: string, why: string): never {
 /** A TOML basic string, quotes included. */
 export function tomlString(v: unknown): string {
   const s = String(v);
-  return '"' + s.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
-    const named: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r' };
-    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  }) + '"';
+  return (
+    '"' +
+    s.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
+      const named: Record<string, string> = {
+        '\\': '\\\\',
+        '"': '\\"',
+        '\b': '\\b',
+        '\t': '\\t',
+        '\n': '\\n',
+        '\f': '\\f',
+        '\r': '\\r',
+      };
+      return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    }) +
+    '"'
+  );
 }
 
 /** A SQL string literal, quotes included: quotes doubled and backslashes escaped (MySQL's default sql_mode reads them). */
@@ -36,7 +48,16 @@ export function sqliteString(v: unknown): string {
 export function libconfigString(v: unknown): string {
   const s = String(v);
   if (s.includes('\u0000')) refuse('libconfig', s, 'libconfig cuts strings at a NUL byte');
-  return '"' + s.replace(/[\\"]/g, (c) => '\\' + c).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\f/g, '\\f') + '"';
+  return (
+    '"' +
+    s
+      .replace(/[\\"]/g, (c) => '\\' + c)
+      .replace(/\n/g, '\\n')
+      .replace(/\r/g, '\\r')
+      .replace(/\t/g, '\\t')
+      .replace(/\f/g, '\\f') +
+    '"'
+  );
 }
 
 /** An option-file or tpm INI value: one line, no quoting in either format, so anything odd is refused. */
@@ -51,7 +72,9 @@ export function iniValue(v: unknown): string {
 /** A Java .properties value: backslash escapes for the characters the format treats specially. */
 export function propertiesValue(v: unknown): string {
   const s = String(v);
-  return s.replace(/[\\:=#! \t\f\r\n]/g, (c) => ({ '\t': '\\t', '\f': '\\f', '\r': '\\r', '\n': '\\n' })[c] ?? '\\' + c).replace(/^ /, '\\ ');
+  return s
+    .replace(/[\\:=#! \t\f\r\n]/g, (c) => ({ '\t': '\\t', '\f': '\\f', '\r': '\\r', '\n': '\\n' })[c] ?? '\\' + c)
+    .replace(/^ /, '\\ ');
 }
 
 /**
@@ -60,7 +83,8 @@ export function propertiesValue(v: unknown): string {
  */
 export function jdbcParam(v: unknown): string {
   const s = String(v);
-  if (/[&=%\s]/.test(s)) refuse('JDBC URL', s, 'Connector/J splits parameters on "&" and "=", and MySQL\'s percent-decodes them');
+  if (/[&=%\s]/.test(s))
+    refuse('JDBC URL', s, 'Connector/J splits parameters on "&" and "=", and MySQL\'s percent-decodes them');
   return s;
 }
 

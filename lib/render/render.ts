@@ -28,7 +28,12 @@ export const ROLE_TEMPLATES: Record<Role, (ctx: RenderContext) => string[]> = {
 
 function mysqlFamily(ctx: RenderContext): string[] {
   const dir = ctx.node.flavor === 'mariadb' ? 'mariadb' : 'mysql';
-  return [`${dir}/my.cnf`, `${dir}/client.cnf`, `${dir}/users.sql`, ...(ctx.node.source ? [`${dir}/replication.sql`] : [])];
+  return [
+    `${dir}/my.cnf`,
+    `${dir}/client.cnf`,
+    `${dir}/users.sql`,
+    ...(ctx.node.source ? [`${dir}/replication.sql`] : []),
+  ];
 }
 
 export const CLIENT_TEMPLATES = [
@@ -75,17 +80,35 @@ async function checkTemplatesDir(dir: string): Promise<void> {
     st = await stat(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw inputError('templates-missing', `no folder ${dir}`, where, 'give --templates the folder that holds your copies (e.g. mysql/my.cnf)');
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw inputError(
+        'templates-missing',
+        `no folder ${dir}`,
+        where,
+        'give --templates the folder that holds your copies (e.g. mysql/my.cnf)',
+      );
     throw inputError('templates-unreadable', `cannot read ${dir}: ${(e as Error).message}`, where);
   }
-  if (!st.isDirectory()) throw inputError('templates-not-dir', `${dir} is not a folder`, where, 'give --templates the folder that holds your copies (e.g. mysql/my.cnf)');
+  if (!st.isDirectory())
+    throw inputError(
+      'templates-not-dir',
+      `${dir} is not a folder`,
+      where,
+      'give --templates the folder that holds your copies (e.g. mysql/my.cnf)',
+    );
 }
 
 export async function runRender(cluster: Cluster, opts: RenderOptions): Promise<RenderReport> {
   const out = opts.out ?? join(cluster.pki, 'rendered');
   const unknown = (opts.nodes ?? []).filter((n) => !cluster.nodes.some((x) => x.name === n));
-  if (unknown.length) throw inputError('unknown-node', `no node named ${unknown.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, { field: '--node' });
-  if (cluster.nodes.some((n) => n.name === 'clients')) throw inputError('reserved-name', 'a node named "clients" would share the rendered clients/ folder', { file: cluster.file });
+  if (unknown.length)
+    throw inputError('unknown-node', `no node named ${unknown.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, {
+      field: '--node',
+    });
+  if (cluster.nodes.some((n) => n.name === 'clients'))
+    throw inputError('reserved-name', 'a node named "clients" would share the rendered clients/ folder', {
+      file: cluster.file,
+    });
 
   if (opts.templates !== undefined) await checkTemplatesDir(opts.templates);
   const engine = createEngine(opts.templates);
@@ -95,28 +118,47 @@ export async function runRender(cluster: Cluster, opts: RenderOptions): Promise<
     if (opts.nodes && !opts.nodes.includes(node.name)) continue;
     const ctx = contexts.get(node.name)!;
     const templates = [...new Set(node.roles.flatMap((r) => ROLE_TEMPLATES[r](ctx)))];
-    for (const t of templates) wanted.push({ path: posix.join(node.name, posix.basename(t)), template: t, context: ctx });
+    for (const t of templates)
+      wanted.push({ path: posix.join(node.name, posix.basename(t)), template: t, context: ctx });
   }
   if (!opts.nodes) {
     const base = contexts.values().next().value as RenderContext;
     for (const client of clients) {
       const context: RenderContext & { client: RenderClient } = { ...base, client };
-      for (const t of CLIENT_TEMPLATES) wanted.push({ path: posix.join('clients', client.name, posix.basename(t)), template: t, context });
+      for (const t of CLIENT_TEMPLATES)
+        wanted.push({ path: posix.join('clients', client.name, posix.basename(t)), template: t, context });
     }
   }
 
-  const rendered = await Promise.all(wanted.map(async (w) => ({ ...w, text: await engine.render(w.template, w.context) })));
+  const rendered = await Promise.all(
+    wanted.map(async (w) => ({ ...w, text: await engine.render(w.template, w.context) })),
+  );
   const report: RenderReport = { out, files: [], changed: false };
   const files: BatchFile[] = [];
   const storepass = (contexts.values().next().value as RenderContext | undefined)?.storepass;
-  const secretForms = storepass ? [...new Set([storepass, propertiesValue(storepass), JSON.stringify(storepass).slice(1, -1), tomlString(storepass).slice(1, -1)])] : [];
+  const secretForms = storepass
+    ? [
+        ...new Set([
+          storepass,
+          propertiesValue(storepass),
+          JSON.stringify(storepass).slice(1, -1),
+          tomlString(storepass).slice(1, -1),
+        ]),
+      ]
+    : [];
   for (const r of rendered) {
     const abs = join(out, r.path);
     const before = await readTextIfExists(abs); // what is there now, no link followed
     const state: FileState = before === undefined ? 'new' : before === r.text ? 'unchanged' : 'changed';
-    report.files.push({ path: r.path, template: r.template, state, ...(opts.check && state !== 'unchanged' ? { before, after: r.text } : {}) });
+    report.files.push({
+      path: r.path,
+      template: r.template,
+      state,
+      ...(opts.check && state !== 'unchanged' ? { before, after: r.text } : {}),
+    });
     // A file that carries the store password (tungsten.ini, JDBC settings), in any escaping, is as private as a key.
-    if (state !== 'unchanged') files.push({ path: abs, data: r.text, mode: secretForms.some((f) => r.text.includes(f)) ? KEY_MODE : CERT_MODE });
+    if (state !== 'unchanged')
+      files.push({ path: abs, data: r.text, mode: secretForms.some((f) => r.text.includes(f)) ? KEY_MODE : CERT_MODE });
   }
   report.changed = files.length > 0;
   if (opts.check || files.length === 0) return report;

@@ -44,16 +44,36 @@ export function onelineOfName(buf: Buffer, name: Tlv): { text: string } | { refu
       if (!type || !val) throw new Error('DER: attribute without a type or value');
       const oid = oidOf(buf, type);
       const sn = SHORT_NAMES[oid];
-      if (!sn) return { refused: { attribute: oid, why: `attribute type ${oid} has no short name every OpenSSL version prints the same way` } };
-      if (atvs.length > 1) return { refused: { attribute: sn, why: 'it is part of a multi-valued RDN, which OpenSSL versions print differently ("+" or "/")' } };
+      if (!sn)
+        return {
+          refused: {
+            attribute: oid,
+            why: `attribute type ${oid} has no short name every OpenSSL version prints the same way`,
+          },
+        };
+      if (atvs.length > 1)
+        return {
+          refused: {
+            attribute: sn,
+            why: 'it is part of a multi-valued RDN, which OpenSSL versions print differently ("+" or "/")',
+          },
+        };
       let value = '';
       let previous = -1;
       for (const b of printedBytes(val.tag, buf.subarray(val.start, val.end))) {
         if (b === 0x2f || b === 0x2b) {
-          return { refused: { attribute: sn, why: `"${String.fromCharCode(b)}" in a value is printed bare by OpenSSL 1.1.1 and as "\\${String.fromCharCode(b)}" by 3.x, and a bare one is ambiguous` } };
+          return {
+            refused: {
+              attribute: sn,
+              why: `"${String.fromCharCode(b)}" in a value is printed bare by OpenSSL 1.1.1 and as "\\${String.fromCharCode(b)}" by 3.x, and a bare one is ambiguous`,
+            },
+          };
         }
         // A literal backslash before "x" would read like OpenSSL's escape of a byte (\xC3 for 0xC3).
-        if (previous === 0x5c && b === 0x78) return { refused: { attribute: sn, why: 'a backslash followed by "x" reads like OpenSSL\'s \\xHH escape of a byte' } };
+        if (previous === 0x5c && b === 0x78)
+          return {
+            refused: { attribute: sn, why: 'a backslash followed by "x" reads like OpenSSL\'s \\xHH escape of a byte' },
+          };
         value += b < 0x20 || b > 0x7e ? '\\x' + b.toString(16).toUpperCase().padStart(2, '0') : String.fromCharCode(b);
         previous = b;
       }
@@ -64,7 +84,10 @@ export function onelineOfName(buf: Buffer, name: Tlv): { text: string } | { refu
 }
 
 /** Subject and issuer of a DER certificate, as X509_NAME_oneline() prints them. */
-export function certificateNames(der: Buffer): { subject: ReturnType<typeof onelineOfName>; issuer: ReturnType<typeof onelineOfName> } {
+export function certificateNames(der: Buffer): {
+  subject: ReturnType<typeof onelineOfName>;
+  issuer: ReturnType<typeof onelineOfName>;
+} {
   const cert = readTlv(der, 0);
   const tbs = children(der, cert)[0];
   if (!tbs) throw new Error('DER: no tbsCertificate');
@@ -83,7 +106,9 @@ export function onelineOrRefuse(der: Buffer, which: 'subject' | 'issuer', file: 
   try {
     names = certificateNames(der);
   } catch (e) {
-    throw inputError('bad-certificate', `${file} is not a certificate dbtls can read (${(e as Error).message})`, { file });
+    throw inputError('bad-certificate', `${file} is not a certificate dbtls can read (${(e as Error).message})`, {
+      file,
+    });
   }
   const r = names[which];
   if ('text' in r) return r.text;

@@ -18,7 +18,16 @@ import { acquireLock } from '../store/lock.js';
 import { ensurePrivateDir, pkiLayout } from '../store/pki-dir.js';
 import { readManifest } from '../store/manifest.js';
 import { inputError, usageError } from '../errors.js';
-import { archiveDir, PHASES, readRotation, rotationPaths, serializeRotation, type CaSummary, type Phase, type RotationState } from './state.js';
+import {
+  archiveDir,
+  PHASES,
+  readRotation,
+  rotationPaths,
+  serializeRotation,
+  type CaSummary,
+  type Phase,
+  type RotationState,
+} from './state.js';
 import { rollOut, type RolloutEvent, type RolloutOptions, type RolloutReport } from './rollout.js';
 import type { Cluster } from '../inventory/model.js';
 
@@ -69,9 +78,17 @@ async function withPki<T>(cluster: Cluster, fn: () => Promise<T>): Promise<T> {
 
 async function caCerts(cluster: Cluster): Promise<X509Certificate[]> {
   const file = pkiLayout(cluster.pki).ca;
-  const certs = parseCertificatesOf(await readFile(file, 'utf8').catch(() => {
-    throw inputError('no-ca', `${file} does not exist: there is no CA to rotate`, { file }, `run: dbtls apply -i ${cluster.file}`);
-  }), file);
+  const certs = parseCertificatesOf(
+    await readFile(file, 'utf8').catch(() => {
+      throw inputError(
+        'no-ca',
+        `${file} does not exist: there is no CA to rotate`,
+        { file },
+        `run: dbtls apply -i ${cluster.file}`,
+      );
+    }),
+    file,
+  );
   if (!certs.length) throw inputError('no-ca', `${file} holds no certificate`, { file });
   return certs;
 }
@@ -86,17 +103,37 @@ async function startRotation(cluster: Cluster, opts: RotateCaOptions): Promise<R
     const old = await caCerts(cluster);
     const manifest = await readManifest(layout.manifest, cluster.cluster);
     if (manifest.ca?.encrypted && opts.passphrase === undefined) {
-      throw inputError('ca-passphrase-needed', `${layout.caKey} is encrypted: the new CA key will be too, and needs the passphrase`, { file: layout.caKey }, 'set DBTLS_CA_PASSPHRASE or pass --ca-passphrase-file FILE');
+      throw inputError(
+        'ca-passphrase-needed',
+        `${layout.caKey} is encrypted: the new CA key will be too, and needs the passphrase`,
+        { file: layout.caKey },
+        'set DBTLS_CA_PASSPHRASE or pass --ca-passphrase-file FILE',
+      );
     }
     const now = opts.now ?? new Date();
     const key = await generateRsaKey(cluster.ca.keySize);
     const oldCa = old[0]!;
     const cn = /(?:^|\n)CN=([^\n]*)/.exec(oldCa.subject)?.[1] ?? cluster.ca.commonName;
-    const issued = issueCertificate({ profile: 'ca', subject: { CN: cn }, subjectAsn1: subjectAsn1Of(pemOf(oldCa)), days: cluster.ca.days, subjectKey: key, now });
+    const issued = issueCertificate({
+      profile: 'ca',
+      subject: { CN: cn },
+      subjectAsn1: subjectAsn1Of(pemOf(oldCa)),
+      days: cluster.ca.days,
+      subjectKey: key,
+      now,
+    });
     const fresh = new X509Certificate(issued.pem);
     const keyPem = exportPrivateKeyPem(key, manifest.ca?.encrypted ? opts.passphrase : undefined); // PBKDF2 at KEY_PBKDF2_ITERATIONS
     const at = now.toISOString();
-    const state: RotationState = { version: 1, phase: 1, oldCa: summary(oldCa), newCa: summary(fresh), startedAt: at, updatedAt: at, done: [] };
+    const state: RotationState = {
+      version: 1,
+      phase: 1,
+      oldCa: summary(oldCa),
+      newCa: summary(fresh),
+      startedAt: at,
+      updatedAt: at,
+      done: [],
+    };
     await ensurePrivateDir(layout.root, paths.dir);
     await commitBatch(
       [
@@ -107,7 +144,11 @@ async function startRotation(cluster: Cluster, opts: RotateCaOptions): Promise<R
       ],
       layout.journal,
     );
-    opts.onEvent?.({ type: 'pki', phase: 1, message: `new CA ${state.newCa.serial} (same subject, new key); ca.pem trusts old + new` });
+    opts.onEvent?.({
+      type: 'pki',
+      phase: 1,
+      message: `new CA ${state.newCa.serial} (same subject, new key); ca.pem trusts old + new`,
+    });
     return state;
   });
 }
@@ -123,13 +164,25 @@ async function swapSigner(cluster: Cluster, state: RotationState, opts: RotateCa
     const archive = archiveDir(cluster.pki, state.oldCa.serial);
     await ensurePrivateDir(layout.root, archive);
     const files: BatchFile[] = [
-      { path: join(archive, 'ca.pem'), data: bundle(certs.filter((c) => c.fingerprint256 !== state.newCa.fingerprint256)), mode: CERT_MODE },
+      {
+        path: join(archive, 'ca.pem'),
+        data: bundle(certs.filter((c) => c.fingerprint256 !== state.newCa.fingerprint256)),
+        mode: CERT_MODE,
+      },
       { path: join(archive, 'ca-key.pem'), data: await readFile(layout.caKey), mode: KEY_MODE },
-      { path: layout.ca, data: bundle([next, ...certs.filter((c) => c.fingerprint256 !== next.fingerprint256)]), mode: CERT_MODE },
+      {
+        path: layout.ca,
+        data: bundle([next, ...certs.filter((c) => c.fingerprint256 !== next.fingerprint256)]),
+        mode: CERT_MODE,
+      },
       { path: layout.caKey, data: await readFile(paths.nextKey), mode: KEY_MODE },
     ];
     await commitBatch(files, layout.journal);
-    opts.onEvent?.({ type: 'pki', phase: 2, message: `the new CA ${state.newCa.serial} signs now; the old one is archived in ${archive}` });
+    opts.onEvent?.({
+      type: 'pki',
+      phase: 2,
+      message: `the new CA ${state.newCa.serial} signs now; the old one is archived in ${archive}`,
+    });
   });
 }
 
@@ -140,7 +193,12 @@ async function dropOld(cluster: Cluster, state: RotationState, opts: RotateCaOpt
     const certs = await caCerts(cluster);
     if (certs.length === 1 && certs[0]!.fingerprint256 === state.newCa.fingerprint256) return;
     const next = certs.find((c) => c.fingerprint256 === state.newCa.fingerprint256);
-    if (!next) throw inputError('rotation-mismatch', `${layout.ca} does not hold the new CA ${state.newCa.serial} the rotation expects`, { file: layout.ca });
+    if (!next)
+      throw inputError(
+        'rotation-mismatch',
+        `${layout.ca} does not hold the new CA ${state.newCa.serial} the rotation expects`,
+        { file: layout.ca },
+      );
     await commitBatch([{ path: layout.ca, data: bundle([next]), mode: CERT_MODE }], layout.journal);
     opts.onEvent?.({ type: 'pki', phase: 3, message: 'ca.pem trusts the new CA only' });
   });
@@ -148,8 +206,18 @@ async function dropOld(cluster: Cluster, state: RotationState, opts: RotateCaOpt
 
 async function advance(cluster: Cluster, state: RotationState, done: Phase, now: Date): Promise<RotationState> {
   const at = now.toISOString();
-  const next: RotationState = { ...state, phase: (done + 1) as Phase, updatedAt: at, done: [...state.done, { phase: done, at }] };
-  await withPki(cluster, () => commitBatch([{ path: rotationPaths(cluster.pki).state, data: serializeRotation(next), mode: KEY_MODE }], pkiLayout(cluster.pki).journal));
+  const next: RotationState = {
+    ...state,
+    phase: (done + 1) as Phase,
+    updatedAt: at,
+    done: [...state.done, { phase: done, at }],
+  };
+  await withPki(cluster, () =>
+    commitBatch(
+      [{ path: rotationPaths(cluster.pki).state, data: serializeRotation(next), mode: KEY_MODE }],
+      pkiLayout(cluster.pki).journal,
+    ),
+  );
   return next;
 }
 
@@ -157,7 +225,11 @@ async function advance(cluster: Cluster, state: RotationState, done: Phase, now:
 async function finish(cluster: Cluster, state: RotationState, now: Date): Promise<string> {
   return withPki(cluster, async () => {
     const archive = archiveDir(cluster.pki, state.oldCa.serial);
-    const record = { ...state, done: [...state.done, { phase: 3 as Phase, at: now.toISOString() }], completedAt: now.toISOString() };
+    const record = {
+      ...state,
+      done: [...state.done, { phase: 3 as Phase, at: now.toISOString() }],
+      completedAt: now.toISOString(),
+    };
     await ensurePrivateDir(cluster.pki, archive);
     await writeFileAtomic(join(archive, 'rotation.json'), JSON.stringify(record, null, 2) + '\n', { mode: CERT_MODE });
     await rm(rotationPaths(cluster.pki).dir, { recursive: true, force: true });
@@ -174,7 +246,12 @@ export async function runRotateCa(cluster: Cluster, opts: RotateCaOptions): Prom
   let state = await readRotation(cluster.pki);
   const current: Phase = state?.phase ?? 1;
   if (opts.phase !== undefined && opts.phase !== current) {
-    throw usageError('wrong-phase', state ? `the rotation is at phase ${current}; --phase ${opts.phase} cannot run now` : `no rotation is under way: it starts with --phase 1, not ${opts.phase}`);
+    throw usageError(
+      'wrong-phase',
+      state
+        ? `the rotation is at phase ${current}; --phase ${opts.phase} cannot run now`
+        : `no rotation is under way: it starts with --phase 1, not ${opts.phase}`,
+    );
   }
   const report: RotateCaReport = { ok: true, changed: false, phases: [], state: current, failed: [] };
   for (let phase = current; phase <= 3; phase = (phase + 1) as Phase) {

@@ -37,9 +37,16 @@ export interface RotateLeafReport {
 }
 
 /** What the window (or --all / --node) makes due, from `check`'s view of the PKI directory. */
-export async function dueCertificates(cluster: Cluster, opts: Pick<RotateLeafOptions, 'withinMs' | 'all' | 'nodes' | 'now'>): Promise<DueCertificate[]> {
+export async function dueCertificates(
+  cluster: Cluster,
+  opts: Pick<RotateLeafOptions, 'withinMs' | 'all' | 'nodes' | 'now'>,
+): Promise<DueCertificate[]> {
   const unknown = (opts.nodes ?? []).filter((n) => !cluster.nodes.some((x) => x.name === n));
-  if (unknown.length) throw inputError('unknown-node', `no node named ${unknown.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, { file: cluster.file, field: '--node' });
+  if (unknown.length)
+    throw inputError('unknown-node', `no node named ${unknown.map((n) => `"${n}"`).join(', ')} in ${cluster.file}`, {
+      file: cluster.file,
+      field: '--node',
+    });
   const check = await runCheck(cluster, { withinMs: opts.withinMs, ...(opts.now ? { now: opts.now } : {}) });
   const due: DueCertificate[] = [];
   for (const item of check.items) {
@@ -47,7 +54,11 @@ export async function dueCertificates(cluster: Cluster, opts: Pick<RotateLeafOpt
     if (opts.nodes && !(item.owner.kind === 'node' && opts.nodes.includes(item.owner.name))) continue;
     const expiring = item.status === 'expiring' || item.status === 'expired';
     if (!opts.all && !expiring && item.status !== 'missing') continue;
-    const reason = expiring ? `due: ${item.problems.join('; ')}` : item.status === 'missing' ? 'missing' : 'rotate --all';
+    const reason = expiring
+      ? `due: ${item.problems.join('; ')}`
+      : item.status === 'missing'
+        ? 'missing'
+        : 'rotate --all';
     due.push({ id: item.id, owner: item.owner, reason, ...(item.notAfter ? { notAfter: item.notAfter } : {}) });
   }
   return due;

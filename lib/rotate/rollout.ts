@@ -51,14 +51,22 @@ export interface RolloutReport {
 
 export async function rollOut(cluster: Cluster, opts: RolloutOptions): Promise<RolloutReport> {
   const onEvent = opts.onEvent ?? (() => {});
-  const issued = await runIssue(cluster, { ...(opts.renew ? { renew: opts.renew } : {}), passphrase: opts.passphrase, storepass: opts.storepass }, (event) => onEvent({ type: 'issue', event }));
+  const issued = await runIssue(
+    cluster,
+    { ...(opts.renew ? { renew: opts.renew } : {}), passphrase: opts.passphrase, storepass: opts.storepass },
+    (event) => onEvent({ type: 'issue', event }),
+  );
   const rendered = await runRender(cluster, { generator: opts.generator });
   onEvent({ type: 'render', changed: rendered.changed, files: rendered.files.length });
   // Each node is probed right after its reload, on the push's own turn, so that a node which
   // reloads but then serves the wrong thing is rolled back to its previous files like one whose
   // reload failed.
   const probed: LiveResult[] = [];
-  const probeOpts = { ...(opts.verifyCa ? { ca: opts.verifyCa } : {}), ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}), onEvent };
+  const probeOpts = {
+    ...(opts.verifyCa ? { ca: opts.verifyCa } : {}),
+    ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}),
+    onEvent,
+  };
   const push = await runPush(
     cluster,
     {

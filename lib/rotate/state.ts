@@ -38,7 +38,12 @@ export function rotationDir(pki: string): string {
 
 export function rotationPaths(pki: string) {
   const dir = rotationDir(pki);
-  return { dir, state: join(dir, 'state.json'), nextCa: join(dir, 'ca-next.pem'), nextKey: join(dir, 'ca-next-key.pem') };
+  return {
+    dir,
+    state: join(dir, 'state.json'),
+    nextCa: join(dir, 'ca-next.pem'),
+    nextKey: join(dir, 'ca-next-key.pem'),
+  };
 }
 
 export function archiveDir(pki: string, serial: string): string {
@@ -59,7 +64,12 @@ export async function readRotation(pki: string): Promise<RotationState | null> {
     if (s.version !== 1 || ![1, 2, 3].includes(s.phase)) throw new Error('unknown version or phase');
     return s;
   } catch (e) {
-    throw inputError('bad-rotation-state', `${file} is not a rotation state dbtls can read (${(e as Error).message})`, { file }, 'restore it from a backup, or inspect it before removing it');
+    throw inputError(
+      'bad-rotation-state',
+      `${file} is not a rotation state dbtls can read (${(e as Error).message})`,
+      { file },
+      'restore it from a backup, or inspect it before removing it',
+    );
   }
 }
 

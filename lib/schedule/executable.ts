@@ -27,11 +27,21 @@ export async function findOnPath(name: string, path = process.env.PATH ?? ''): P
  * A program the user named for the job (`--dbtls`): a bare name is looked up on PATH, anything else
  * is resolved against `cwd`; either way it must be an executable file now.
  */
-export async function resolveProgram(given: string, flag: string, cwd: string, path = process.env.PATH ?? ''): Promise<string> {
+export async function resolveProgram(
+  given: string,
+  flag: string,
+  cwd: string,
+  path = process.env.PATH ?? '',
+): Promise<string> {
   if (given.trim() === '') throw usageError('bad-program', `${flag} must name a program`);
   if (!given.includes('/')) {
     const found = await findOnPath(given, path);
-    if (!found) throw usageError('bad-program', `${flag} ${given}: not found on PATH`, `give its absolute path, e.g. ${flag} /usr/local/bin/${given}`);
+    if (!found)
+      throw usageError(
+        'bad-program',
+        `${flag} ${given}: not found on PATH`,
+        `give its absolute path, e.g. ${flag} /usr/local/bin/${given}`,
+      );
     return found;
   }
   const abs = resolve(cwd, given);

@@ -72,7 +72,10 @@ export interface SchedulePlan {
 /** A unit name's base: what systemd accepts in a unit name, and safe as a file name. */
 function checkName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9:_.-]*$/.test(name) || name.length > 200) {
-    throw usageError('bad-name', `--name "${name}" must be letters, digits, ":", "_", "." or "-" (at most 200), starting with a letter or digit`);
+    throw usageError(
+      'bad-name',
+      `--name "${name}" must be letters, digits, ":", "_", "." or "-" (at most 200), starting with a letter or digit`,
+    );
   }
   return name;
 }
@@ -81,10 +84,18 @@ export async function planSchedule(input: ScheduleInput): Promise<SchedulePlan> 
   const { kind, cluster, cwd } = input;
   const name = checkName(input.name ?? `dbtls-rotate-${cluster.cluster}`);
   if (kind === 'systemd' && input.log !== undefined) {
-    throw usageError('log-with-systemd', '--log is for --cron: a systemd service logs to the journal', `read it with journalctl -u ${name}.service`);
+    throw usageError(
+      'log-with-systemd',
+      '--log is for --cron: a systemd service logs to the journal',
+      `read it with journalctl -u ${name}.service`,
+    );
   }
   if (kind === 'cron' && input.randomizedDelay !== undefined) {
-    throw usageError('delay-with-cron', '--randomized-delay is for --systemd: cron has no randomized start', 'give each controller its own --at instead');
+    throw usageError(
+      'delay-with-cron',
+      '--randomized-delay is for --systemd: cron has no randomized start',
+      'give each controller its own --at instead',
+    );
   }
   const within = (input.within ?? DEFAULT_WITHIN).trim().replace(/\s+/g, '');
   parseDuration(within, '--within');
@@ -94,9 +105,16 @@ export async function planSchedule(input: ScheduleInput): Promise<SchedulePlan> 
     const bad = unixName(input.user);
     if (bad) throw usageError('bad-user', `--user ${bad}`);
   }
-  for (const [flag, value] of [['--environment-file', input.envFile], ['--lock', input.lock], ['--log', input.log]] as const) {
+  for (const [flag, value] of [
+    ['--environment-file', input.envFile],
+    ['--lock', input.lock],
+    ['--log', input.log],
+  ] as const) {
     if (value !== undefined && (value.trim() === '' || /[\u0000-\u001f\u007f]/.test(value))) {
-      throw usageError('bad-path', `${flag} ${JSON.stringify(value)} is not a usable path (empty, or holds a control character)`);
+      throw usageError(
+        'bad-path',
+        `${flag} ${JSON.stringify(value)} is not a usable path (empty, or holds a control character)`,
+      );
     }
   }
 
@@ -104,24 +122,47 @@ export async function planSchedule(input: ScheduleInput): Promise<SchedulePlan> 
   const lockFile = input.lock === undefined ? join(cluster.pki, LOCK_NAME) : resolve(cwd, input.lock);
   const log = kind === 'cron' ? resolve(cwd, input.log ?? `/var/log/dbtls/${cluster.cluster}.log`) : undefined;
   const inventory = resolve(cluster.file);
-  const rotateArgv = [...input.dbtls, 'rotate', 'leaf', '-i', inventory, ...(input.inventoryArgs ?? []), '--within', within, '--yes', '--json'];
+  const rotateArgv = [
+    ...input.dbtls,
+    'rotate',
+    'leaf',
+    '-i',
+    inventory,
+    ...(input.inventoryArgs ?? []),
+    '--within',
+    within,
+    '--yes',
+    '--json',
+  ];
   const lockedArgv = [input.flock, '-n', '-E', String(LOCK_CONFLICT_EXIT), lockFile, ...rotateArgv];
   // Every path also appears in comments and one-line settings, where a line break cannot go.
   for (const arg of [...lockedArgv, log ?? '']) {
-    if (/[\u0000-\u001f\u007f]/.test(arg)) throw usageError('bad-path', `${JSON.stringify(arg)} holds a control character or line break; a scheduled job cannot carry it`);
+    if (/[\u0000-\u001f\u007f]/.test(arg))
+      throw usageError(
+        'bad-path',
+        `${JSON.stringify(arg)} holds a control character or line break; a scheduled job cannot carry it`,
+      );
   }
 
   const warnings: string[] = [];
   if (input.lock === undefined && !(await isDir(cluster.pki))) {
-    warnings.push(`the PKI directory ${cluster.pki} does not exist yet (nothing issued?): the job takes its lock there, so run dbtls issue first`);
+    warnings.push(
+      `the PKI directory ${cluster.pki} does not exist yet (nothing issued?): the job takes its lock there, so run dbtls issue first`,
+    );
   }
   if (envFile === undefined && (await caKeyEncrypted(join(cluster.pki, 'ca-key.pem')))) {
-    warnings.push('the CA key is encrypted and no --environment-file was given: the job will not have DBTLS_CA_PASSPHRASE; give --environment-file FILE');
+    warnings.push(
+      'the CA key is encrypted and no --environment-file was given: the job will not have DBTLS_CA_PASSPHRASE; give --environment-file FILE',
+    );
   }
   if (envFile !== undefined) {
     const st = await stat(envFile).catch(() => undefined);
-    if (!st) warnings.push(`--environment-file ${envFile} does not exist yet: create it (mode 0600) before the first run`);
-    else if (st.mode & 0o077) warnings.push(`--environment-file ${envFile} is readable by others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): it holds secrets, chmod 600 it`);
+    if (!st)
+      warnings.push(`--environment-file ${envFile} does not exist yet: create it (mode 0600) before the first run`);
+    else if (st.mode & 0o077)
+      warnings.push(
+        `--environment-file ${envFile} is readable by others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): it holds secrets, chmod 600 it`,
+      );
   }
 
   return {

@@ -32,7 +32,10 @@ export function systemdCommandLine(argv: string[]): string {
   const exe = argv[0];
   if (exe === undefined) throw new RangeError('empty command');
   if (!exe.startsWith('/') || /["'\\]/.test(exe) || CONTROL.test(exe)) {
-    throw inputError('systemd-executable', `systemd cannot run ${JSON.stringify(exe)}: the executable must be an absolute path without quotes, backslashes or control characters`);
+    throw inputError(
+      'systemd-executable',
+      `systemd cannot run ${JSON.stringify(exe)}: the executable must be an absolute path without quotes, backslashes or control characters`,
+    );
   }
   return argv.map(systemdQuote).join(' ');
 }
@@ -43,8 +46,14 @@ export function systemdCommandLine(argv: string[]): string {
  * a trailing backslash would continue the line, and a line ending would end it: those are refused.
  */
 export function systemdValue(value: string, setting: string): string {
-  if (CONTROL.test(value)) throw inputError('systemd-value', `${setting}= cannot hold a control character or line break: ${JSON.stringify(value)}`);
-  if (value !== value.trim()) throw inputError('systemd-value', `${setting}= cannot begin or end with a blank: ${JSON.stringify(value)}`);
-  if (value.endsWith('\\')) throw inputError('systemd-value', `${setting}= cannot end with a backslash: ${JSON.stringify(value)}`);
+  if (CONTROL.test(value))
+    throw inputError(
+      'systemd-value',
+      `${setting}= cannot hold a control character or line break: ${JSON.stringify(value)}`,
+    );
+  if (value !== value.trim())
+    throw inputError('systemd-value', `${setting}= cannot begin or end with a blank: ${JSON.stringify(value)}`);
+  if (value.endsWith('\\'))
+    throw inputError('systemd-value', `${setting}= cannot end with a backslash: ${JSON.stringify(value)}`);
   return value.replace(/%/g, '%%');
 }

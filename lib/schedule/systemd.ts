@@ -64,7 +64,10 @@ export function systemdUnits(plan: SchedulePlan): SystemdUnits {
     'WantedBy=timers.target',
     '',
   ].join('\n');
-  return { service: { fileName: `${plan.name}.service`, text: service }, timer: { fileName: `${plan.name}.timer`, text: timer } };
+  return {
+    service: { fileName: `${plan.name}.service`, text: service },
+    timer: { fileName: `${plan.name}.timer`, text: timer },
+  };
 }
 
 /** The commands that install and start the timer; `dir` is where --out wrote the units, if it did. */
@@ -72,9 +75,13 @@ export function systemdInstallSteps(plan: SchedulePlan, dir?: string): string[] 
   const q = shellQuote;
   const steps: string[] = [];
   if (dir !== undefined && dir !== '/etc/systemd/system') {
-    steps.push(`sudo install -m 0644 ${q(`${dir}/${plan.name}.service`)} ${q(`${dir}/${plan.name}.timer`)} /etc/systemd/system/`);
+    steps.push(
+      `sudo install -m 0644 ${q(`${dir}/${plan.name}.service`)} ${q(`${dir}/${plan.name}.timer`)} /etc/systemd/system/`,
+    );
   } else if (dir === undefined) {
-    steps.push(`save the two units as /etc/systemd/system/${plan.name}.service and /etc/systemd/system/${plan.name}.timer (or use --out DIR)`);
+    steps.push(
+      `save the two units as /etc/systemd/system/${plan.name}.service and /etc/systemd/system/${plan.name}.timer (or use --out DIR)`,
+    );
   }
   steps.push(`sudo systemctl daemon-reload && sudo systemctl enable --now ${plan.name}.timer`);
   steps.push(`systemctl list-timers ${plan.name}.timer    # the next run`);

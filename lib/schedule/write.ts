@@ -17,7 +17,12 @@ export const SCHEDULE_FILE_MODE = CERT_MODE;
 export async function writeScheduleFiles(dir: string, files: OutFile[], cwd = process.cwd()): Promise<string[]> {
   const out = resolve(cwd, dir);
   const st = await stat(out).catch(() => undefined);
-  if (!st?.isDirectory()) throw usageError('bad-out', `--out ${out} is not a directory`, 'create it first, or give an existing one such as /etc/systemd/system');
+  if (!st?.isDirectory())
+    throw usageError(
+      'bad-out',
+      `--out ${out} is not a directory`,
+      'create it first, or give an existing one such as /etc/systemd/system',
+    );
   const targets = files.map((f) => ({ ...f, path: join(out, f.fileName) }));
   for (const t of targets) {
     const existing = await stat(t.path).catch(() => undefined);

@@ -26,9 +26,14 @@ export async function datadirFromOptionFiles(choice: OptionFileChoice): Promise<
   const found = values.get('datadir');
   if (!found || !found.value) {
     const fromServer = await localServerDatadir(choice);
-    if (fromServer) return { datadir: fromServer, source: 'the local server\'s default (--verbose --help)' };
+    if (fromServer) return { datadir: fromServer, source: "the local server's default (--verbose --help)" };
     const read = filesRead.length ? `read ${filesRead.join(', ')}` : 'no option file was found';
-    throw inputError('no-datadir', `no --datadir given, no datadir in the option files (${read}) and no local server to ask`, { field: '--datadir' }, 'pass --datadir DIR');
+    throw inputError(
+      'no-datadir',
+      `no --datadir given, no datadir in the option files (${read}) and no local server to ask`,
+      { field: '--datadir' },
+      'pass --datadir DIR',
+    );
   }
   // A relative datadir is taken from the working directory, like every other path dbtls is given.
   const datadir = resolve(found.value);

@@ -46,7 +46,9 @@ async function askServer(args: string[], env: NodeJS.ProcessEnv): Promise<string
   const bin = await findServer(env);
   if (!bin) return undefined;
   return new Promise((resolve) => {
-    execFile(bin, args, { timeout: 10_000, env: childEnv({}, env), maxBuffer: 8 << 20 }, (err, stdout) => resolve(err ? undefined : stdout));
+    execFile(bin, args, { timeout: 10_000, env: childEnv({}, env), maxBuffer: 8 << 20 }, (err, stdout) =>
+      resolve(err ? undefined : stdout),
+    );
   });
 }
 
@@ -71,7 +73,10 @@ export function parseHelpDatadir(output: string): string | undefined {
  * The datadir the local server would use, compiled-in default included: what
  * `mysqld --verbose --help` prints. Used only when neither --datadir nor an option file names one.
  */
-export async function localServerDatadir(files: ServerOptionFiles, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+export async function localServerDatadir(
+  files: ServerOptionFiles,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
   const args: string[] = [];
   if (files.noDefaults) args.push('--no-defaults');
   else if (files.defaultsFile) args.push(`--defaults-file=${files.defaultsFile}`);

@@ -98,7 +98,11 @@ export function parseOptionFile(text: string, file: string): OptionFileEntry[] {
 }
 
 /** `!include FILE` / `!includedir DIR`: the keyword needs blank space after it; the rest is the path, verbatim. */
-function parseDirective(rest: string, file: string, line: number): { kind: 'include' | 'includedir'; path: string } | undefined {
+function parseDirective(
+  rest: string,
+  file: string,
+  line: number,
+): { kind: 'include' | 'includedir'; path: string } | undefined {
   const text = trimStart(rest);
   for (const kind of ['includedir', 'include'] as const) {
     if (!text.startsWith(kind)) continue;
@@ -233,7 +237,10 @@ class Reader {
         continue;
       }
       if (depth >= MAX_INCLUDE_DEPTH) {
-        this.result.skipped.push({ file, reason: `line ${entry.line}: !${entry.kind} deeper than ${MAX_INCLUDE_DEPTH} levels` });
+        this.result.skipped.push({
+          file,
+          reason: `line ${entry.line}: !${entry.kind} deeper than ${MAX_INCLUDE_DEPTH} levels`,
+        });
         continue;
       }
       const inner = [...stack, file];
@@ -247,7 +254,10 @@ class Reader {
         names = await readdir(dir);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? String(e);
-        throw inputError('option-file-bad-includedir', `cannot list !includedir ${dir} (${code})`, { file, line: entry.line });
+        throw inputError('option-file-bad-includedir', `cannot list !includedir ${dir} (${code})`, {
+          file,
+          line: entry.line,
+        });
       }
       // Only *.cnf, sorted by name (MariaDB sorts; MySQL promises no order, so sorted is the safe choice).
       for (const n of names.filter((n) => n.endsWith('.cnf')).sort()) {

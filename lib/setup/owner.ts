@@ -31,7 +31,8 @@ export function runningAsRoot(): boolean {
 
 /** A group's gid, from NSS (`getent group`). */
 export async function resolveGroup(group: string): Promise<number> {
-  if (!/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/.test(group)) throw inputError('bad-group', `"${group}" is not a valid group name`, { field: 'group' });
+  if (!/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/.test(group))
+    throw inputError('bad-group', `"${group}" is not a valid group name`, { field: 'group' });
   const gid = await new Promise<number | undefined>((resolve) => {
     execFile('getent', ['group', '--', group], { timeout: 5000, env: childEnv() }, (err, stdout) => {
       const n = Number(stdout.split(':')[2]);

@@ -3,7 +3,13 @@
 import { access, constants, lstat, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { generateRsaKey, privateKeyToPem, publicKeyToPem, type PrivateKeyFormat, type RsaKeySize } from '../pki/keys.js';
+import {
+  generateRsaKey,
+  privateKeyToPem,
+  publicKeyToPem,
+  type PrivateKeyFormat,
+  type RsaKeySize,
+} from '../pki/keys.js';
 import { parseSans, formatSan, sanProblem, type San } from '../pki/san.js';
 import { certificateInfo, parseCertificates, type CertificateInfo } from '../pki/cert-info.js';
 import { commitBatch, recoverBatch, type BatchFile } from '../store/batch.js';
@@ -119,7 +125,12 @@ export async function checkDatadir(datadir: string): Promise<string> {
   try {
     st = await stat(dir); // the datadir itself may be a link the operator made (/var/lib/mysql -> /data/mysql)
   } catch {
-    throw inputError('no-datadir', `data directory ${dir} does not exist`, { field: '--datadir' }, 'create it first, or pass another --datadir');
+    throw inputError(
+      'no-datadir',
+      `data directory ${dir} does not exist`,
+      { field: '--datadir' },
+      'create it first, or pass another --datadir',
+    );
   }
   if (!st.isDirectory()) throw inputError('no-datadir', `${dir} is not a directory`, { field: '--datadir' });
   try {
@@ -137,11 +148,17 @@ export async function runSetup(opts: SetupOptions, onEvent: (e: SetupEvent) => v
   const keyFormat = opts.keyFormat ?? 'pkcs8';
   checkSuffix(opts.suffix.replace(/\./g, '_')); // a default suffix from a server version may hold dots
   if (!Number.isInteger(days) || days < 1 || days > 36500) {
-    throw inputError('bad-days', `--days must be a whole number from 1 to 36500, got ${opts.days}`, { field: '--days' });
+    throw inputError('bad-days', `--days must be a whole number from 1 to 36500, got ${opts.days}`, {
+      field: '--days',
+    });
   }
   const { sans, invalid } = parseSans(opts.sans ?? []);
   if (invalid.length) {
-    throw inputError('bad-san', `--san ${invalid.map((s) => `"${s}": ${s.includes('%') ? sanProblem(s) : 'not a DNS name or IP address'}`).join('; ')}`, { field: '--san' });
+    throw inputError(
+      'bad-san',
+      `--san ${invalid.map((s) => `"${s}": ${s.includes('%') ? sanProblem(s) : 'not a DNS name or IP address'}`).join('; ')}`,
+      { field: '--san' },
+    );
   }
   const dir = await checkDatadir(opts.datadir);
 
@@ -150,19 +167,36 @@ export async function runSetup(opts: SetupOptions, onEvent: (e: SetupEvent) => v
     const recovered = !opts.check && (await recoverBatch(join(dir, JOURNAL), { depth: 0 })) === 'rolled-forward';
     if (recovered) onEvent({ type: 'recovered', journal: join(dir, JOURNAL) });
 
-    const report: SetupReport = { datadir: dir, suffix: opts.suffix, sans: sans.map(formatSan), written: [], skipped: [], recovered };
+    const report: SetupReport = {
+      datadir: dir,
+      suffix: opts.suffix,
+      sans: sans.map(formatSan),
+      written: [],
+      skipped: [],
+      recovered,
+    };
     const sslExisting = await existing(dir, SSL_TRIGGERS);
     const rsaExisting = await existing(dir, RSA_TRIGGERS);
     const makeSsl = sslExisting.length === 0;
     const makeRsa = rsaExisting.length === 0;
-    for (const [set, found, makes] of [['ssl', sslExisting, makeSsl], ['rsa', rsaExisting, makeRsa]] as const) {
+    for (const [set, found, makes] of [
+      ['ssl', sslExisting, makeSsl],
+      ['rsa', rsaExisting, makeRsa],
+    ] as const) {
       if (makes) continue;
-      const skipped = { set, existing: found, reason: `${found.join(', ')} already exist${found.length === 1 ? 's' : ''}` };
+      const skipped = {
+        set,
+        existing: found,
+        reason: `${found.join(', ')} already exist${found.length === 1 ? 's' : ''}`,
+      };
       report.skipped.push(skipped);
       onEvent({ type: 'skipped', skipped });
     }
     if (opts.check) {
-      report.wouldWrite = [...(makeSsl ? Object.values(SSL_FILES) : []), ...(makeRsa ? Object.values(RSA_FILES) : [])].map((f) => join(dir, f));
+      report.wouldWrite = [
+        ...(makeSsl ? Object.values(SSL_FILES) : []),
+        ...(makeRsa ? Object.values(RSA_FILES) : []),
+      ].map((f) => join(dir, f));
       return report;
     }
     if (!makeSsl && !makeRsa) return report;
@@ -175,18 +209,32 @@ export async function runSetup(opts: SetupOptions, onEvent: (e: SetupEvent) => v
     keys.forEach((k) => k.catch(() => undefined)); // a failure is reported by the await below
 
     const files: BatchFile[] = [];
-    const key = (name: string, k: KeyObject) => files.push({ path: join(dir, name), data: privateKeyToPem(k, keyFormat), mode: KEY_MODE, owner: opts.owner });
-    const pub = (name: string, data: string) => files.push({ path: join(dir, name), data, mode: CERT_MODE, owner: opts.owner });
+    const key = (name: string, k: KeyObject) =>
+      files.push({ path: join(dir, name), data: privateKeyToPem(k, keyFormat), mode: KEY_MODE, owner: opts.owner });
+    const pub = (name: string, data: string) =>
+      files.push({ path: join(dir, name), data, mode: CERT_MODE, owner: opts.owner });
 
     if (makeSsl) {
       // node-forge is loaded only now, while the keys are being generated.
       const { issueCertificate, loadIssuer } = await import('../pki/certificate.js');
-      const [caKey, serverKey, clientKey] = await Promise.all(keys.slice(0, 3)) as [KeyObject, KeyObject, KeyObject];
+      const [caKey, serverKey, clientKey] = (await Promise.all(keys.slice(0, 3))) as [KeyObject, KeyObject, KeyObject];
       const common = { days, now: opts.now ?? new Date() }; // one instant for every certificate of the set
-      const ca = issueCertificate({ ...common, profile: 'ca', subject: { CN: setupCommonName(opts.suffix, 'CA') }, subjectKey: caKey });
+      const ca = issueCertificate({
+        ...common,
+        profile: 'ca',
+        subject: { CN: setupCommonName(opts.suffix, 'CA') },
+        subjectKey: caKey,
+      });
       const issuer = loadIssuer(ca.pem, caKey);
       const leaf = (what: 'Server' | 'Client', k: KeyObject, profile: 'server' | 'client', leafSans: San[]) =>
-        issueCertificate({ ...common, profile, subject: { CN: setupCommonName(opts.suffix, what) }, sans: leafSans, subjectKey: k, issuer });
+        issueCertificate({
+          ...common,
+          profile,
+          subject: { CN: setupCommonName(opts.suffix, what) },
+          sans: leafSans,
+          subjectKey: k,
+          issuer,
+        });
       const server = leaf('Server', serverKey, 'server', sans);
       const client = leaf('Client', clientKey, 'client', []);
       pub(SSL_FILES.ca, ca.pem);
@@ -221,6 +269,10 @@ function describe(f: BatchFile): WrittenFile {
   const [cert] = parseCertificates(text);
   if (!cert) return { path: f.path, kind: 'public-key', mode };
   const { subject, issuer, serial, sans, notAfter, fingerprint256 } = certificateInfo(cert);
-  return { path: f.path, kind: 'certificate', mode, certificate: { subject, issuer, serial, sans, notAfter, fingerprint256 } };
+  return {
+    path: f.path,
+    kind: 'certificate',
+    mode,
+    certificate: { subject, issuer, serial, sans, notAfter, fingerprint256 },
+  };
 }
-

@@ -39,7 +39,11 @@ export async function writeTemp(path: string, data: string | Uint8Array, opts: W
   const temp = tempNameFor(path);
   // O_EXCL: never follow or reuse something already there. The mode is given to open(2) so the
   // file never exists with wider permissions; fchmod then corrects for a restrictive umask.
-  const fh: FileHandle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, opts.mode);
+  const fh: FileHandle = await open(
+    temp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    opts.mode,
+  );
   try {
     await fh.chmod(opts.mode);
     if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);

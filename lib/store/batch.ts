@@ -12,7 +12,15 @@
 // killed run is rolled forward where it now is.
 import { lstat, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { writeFileAtomic, writeTemp, syncDir, isTempName, TEMP_MARK, KEY_MODE, type WriteOptions } from './atomic-write.js';
+import {
+  writeFileAtomic,
+  writeTemp,
+  syncDir,
+  isTempName,
+  TEMP_MARK,
+  KEY_MODE,
+  type WriteOptions,
+} from './atomic-write.js';
 import { readNoFollowWithStats } from './safe-fs.js';
 import type { Stats } from 'node:fs';
 import { DbtlsError, inputError } from '../errors.js';
@@ -43,7 +51,8 @@ function euid(): number {
 
 function toRelative(root: string, path: string): string {
   const rel = relative(root, path);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`internal: ${path} is not below ${root}, where its journal is`);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel))
+    throw new Error(`internal: ${path} is not below ${root}, where its journal is`);
   return rel.split(sep).join('/');
 }
 
@@ -68,7 +77,10 @@ export async function commitBatch(files: BatchFile[], journalPath: string): Prom
     await Promise.all(renames.filter(Boolean).map(([temp]) => unlink(temp).catch(() => undefined)));
     throw failed;
   }
-  const journal: Journal = { version: 2, renames: renames.map(([t, f, uid]) => [toRelative(root, t), toRelative(root, f), uid]) };
+  const journal: Journal = {
+    version: 2,
+    renames: renames.map(([t, f, uid]) => [toRelative(root, t), toRelative(root, f), uid]),
+  };
   await writeFileAtomic(journalPath, JSON.stringify(journal), { mode: KEY_MODE });
   await applyRenames(root, journalPath, journal, false);
   await unlink(journalPath);
@@ -76,7 +88,12 @@ export async function commitBatch(files: BatchFile[], journalPath: string): Prom
 }
 
 function refuse(journalPath: string, what: string): DbtlsError {
-  return inputError('bad-journal', `${journalPath} ${what}; it is not applied`, { file: journalPath }, `it records an interrupted dbtls write: check that no file it names is missing (and who wrote it), then remove ${journalPath} and run again`);
+  return inputError(
+    'bad-journal',
+    `${journalPath} ${what}; it is not applied`,
+    { file: journalPath },
+    `it records an interrupted dbtls write: check that no file it names is missing (and who wrote it), then remove ${journalPath} and run again`,
+  );
 }
 
 /** One relative path below the journal's folder: no absolute path, no "..", no ".", no NUL, no empty part. */
@@ -110,24 +127,35 @@ function parseJournal(journalPath: string, text: string): Journal {
     throw refuse(journalPath, 'is not a dbtls journal (no list of renames)');
   }
   const { version, renames } = raw as { version?: unknown; renames: unknown[] };
-  if (version !== 1 && version !== 2) throw refuse(journalPath, `has an unknown version ${JSON.stringify(version)?.slice(0, 20)}`);
+  if (version !== 1 && version !== 2)
+    throw refuse(journalPath, `has an unknown version ${JSON.stringify(version)?.slice(0, 20)}`);
   const root = dirname(journalPath);
   const out: Journal['renames'] = [];
   for (const [i, entry] of renames.entries()) {
-    if (!Array.isArray(entry) || entry.length !== (version === 1 ? 2 : 3)) throw refuse(journalPath, `is garbled (entry ${i + 1} is not a rename)`);
+    if (!Array.isArray(entry) || entry.length !== (version === 1 ? 2 : 3))
+      throw refuse(journalPath, `is garbled (entry ${i + 1} is not a rename)`);
     let [temp, final] = entry as unknown[];
     const uid = version === 1 ? euid() : entry[2];
     if (version === 1) {
       // Absolute paths: kept only when they lie below the journal's folder.
-      if (typeof temp !== 'string' || typeof final !== 'string' || !isAbsolute(temp) || !isAbsolute(final)) throw refuse(journalPath, `is garbled (entry ${i + 1} is not a rename)`);
+      if (typeof temp !== 'string' || typeof final !== 'string' || !isAbsolute(temp) || !isAbsolute(final))
+        throw refuse(journalPath, `is garbled (entry ${i + 1} is not a rename)`);
       temp = relative(root, temp).split(sep).join('/');
       final = relative(root, final).split(sep).join('/');
     }
     if (!safeRelative(temp) || !safeRelative(final)) {
-      throw refuse(journalPath, `names a path outside its own folder (entry ${i + 1}: ${JSON.stringify(String(version === 1 ? entry[1] : final)).slice(0, 120)})`);
+      throw refuse(
+        journalPath,
+        `names a path outside its own folder (entry ${i + 1}: ${JSON.stringify(String(version === 1 ? entry[1] : final)).slice(0, 120)})`,
+      );
     }
-    if (!isTempOf(temp, final)) throw refuse(journalPath, `renames ${JSON.stringify(temp).slice(0, 120)}, which is not a dbtls temporary of ${JSON.stringify(final).slice(0, 120)} (entry ${i + 1})`);
-    if (typeof uid !== 'number' || !Number.isInteger(uid) || uid < 0) throw refuse(journalPath, `is garbled (entry ${i + 1} has no owner)`);
+    if (!isTempOf(temp, final))
+      throw refuse(
+        journalPath,
+        `renames ${JSON.stringify(temp).slice(0, 120)}, which is not a dbtls temporary of ${JSON.stringify(final).slice(0, 120)} (entry ${i + 1})`,
+      );
+    if (typeof uid !== 'number' || !Number.isInteger(uid) || uid < 0)
+      throw refuse(journalPath, `is garbled (entry ${i + 1} has no owner)`);
     out.push([temp, final, uid]);
   }
   return { version: 2, renames: out };
@@ -140,7 +168,8 @@ async function checkParents(root: string, rel: string, journalPath: string): Pro
   for (const part of parts) {
     d = join(d, part);
     const st = await lstat(d).catch(() => undefined);
-    if (st && !st.isDirectory()) throw refuse(journalPath, `names a file below ${d}, which is not a folder (a symbolic link?)`);
+    if (st && !st.isDirectory())
+      throw refuse(journalPath, `names a file below ${d}, which is not a folder (a symbolic link?)`);
   }
 }
 
@@ -155,8 +184,13 @@ async function applyRenames(root: string, journalPath: string, journal: Journal,
         throw e;
       });
       if (st === undefined) continue; // renamed already by the interrupted run
-      if (!st.isFile() || st.nlink !== 1) throw refuse(journalPath, `names ${join(root, temp)}, which is not a regular file with one name`);
-      if (st.uid !== uid) throw refuse(journalPath, `names ${join(root, temp)}, owned by uid ${st.uid}, not by uid ${uid} as dbtls wrote it`);
+      if (!st.isFile() || st.nlink !== 1)
+        throw refuse(journalPath, `names ${join(root, temp)}, which is not a regular file with one name`);
+      if (st.uid !== uid)
+        throw refuse(
+          journalPath,
+          `names ${join(root, temp)}, owned by uid ${st.uid}, not by uid ${uid} as dbtls wrote it`,
+        );
     }
   }
   for (const [temp, final] of journal.renames) {
@@ -183,9 +217,17 @@ async function readJournal(journalPath: string): Promise<Journal | undefined> {
     throw e;
   }
   const me = euid();
-  if (st.uid !== me) throw refuse(journalPath, `is owned by uid ${st.uid}, not by uid ${me} (the user dbtls runs as): another user wrote it`);
+  if (st.uid !== me)
+    throw refuse(
+      journalPath,
+      `is owned by uid ${st.uid}, not by uid ${me} (the user dbtls runs as): another user wrote it`,
+    );
   if (st.nlink !== 1) throw refuse(journalPath, `has ${st.nlink} hard links: another name for it exists elsewhere`);
-  if (st.mode & 0o077) throw refuse(journalPath, `has mode 0${(st.mode & 0o777).toString(8)}, not 0600: another user could have written it`);
+  if (st.mode & 0o077)
+    throw refuse(
+      journalPath,
+      `has mode 0${(st.mode & 0o777).toString(8)}, not 0600: another user could have written it`,
+    );
   return parseJournal(journalPath, data.toString('utf8'));
 }
 

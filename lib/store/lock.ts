@@ -56,14 +56,24 @@ async function readLock(path: string): Promise<LockFile | undefined> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'ELOOP') {
-      throw inputError('lock-refused', `${path} is a symbolic link, not a dbtls lock; dbtls does not follow it`, { file: path }, `someone planted it: check who, then remove ${path}`);
+      throw inputError(
+        'lock-refused',
+        `${path} is a symbolic link, not a dbtls lock; dbtls does not follow it`,
+        { file: path },
+        `someone planted it: check who, then remove ${path}`,
+      );
     }
     throw e;
   }
   try {
     const st = await fh.stat();
     if (!st.isFile() || st.size > MAX_LOCK_BYTES) {
-      throw inputError('lock-refused', `${path} is not a dbtls lock (${st.isFile() ? `${st.size} bytes` : 'not a regular file'})`, { file: path }, `check what it is, then remove ${path}`);
+      throw inputError(
+        'lock-refused',
+        `${path} is not a dbtls lock (${st.isFile() ? `${st.size} bytes` : 'not a regular file'})`,
+        { file: path },
+        `check what it is, then remove ${path}`,
+      );
     }
     const buf = Buffer.alloc(MAX_LOCK_BYTES + 1);
     let n = 0;
@@ -110,9 +120,13 @@ function isStale(text: string): boolean {
 
 function held(path: string, text: string): DbtlsError {
   const { pidText, host } = owner(text);
-  return new DbtlsError('locked', `${path} is held by another dbtls run (pid ${/^\d+$/.test(pidText) ? pidText : '?'} on ${host && /^[\w.-]+$/.test(host) ? host : '?'})`, {
-    hint: 'wait for it to finish; if no dbtls is running, remove the lock file',
-  });
+  return new DbtlsError(
+    'locked',
+    `${path} is held by another dbtls run (pid ${/^\d+$/.test(pidText) ? pidText : '?'} on ${host && /^[\w.-]+$/.test(host) ? host : '?'})`,
+    {
+      hint: 'wait for it to finish; if no dbtls is running, remove the lock file',
+    },
+  );
 }
 
 /**
@@ -125,9 +139,13 @@ async function takeOver(path: string, judged: LockFile, token: string): Promise<
     const g = await readLock(guard);
     if (g === undefined) return; // the other run just finished its takeover: try again
     if (!isStale(g.text)) throw held(path, g.text);
-    throw new DbtlsError('lock-takeover-left', `${guard} was left by a dbtls run (pid ${owner(g.text).pidText || '?'}) killed while taking over a stale lock`, {
-      hint: `check that no dbtls is running, then remove ${guard} (and ${path} if it is stale)`,
-    });
+    throw new DbtlsError(
+      'lock-takeover-left',
+      `${guard} was left by a dbtls run (pid ${owner(g.text).pidText || '?'}) killed while taking over a stale lock`,
+      {
+        hint: `check that no dbtls is running, then remove ${guard} (and ${path} if it is stale)`,
+      },
+    );
   }
   try {
     const now = await readLock(path);
@@ -200,7 +218,8 @@ async function acquireLockOnce(path: string, opts: LockOptions): Promise<Lock> {
           released = true;
           // Remove the lock only while it is still ours.
           const now = await readLock(path).catch(() => undefined);
-          if (now && now.ino === st.ino && now.dev === st.dev && now.text === token) await unlink(path).catch(() => undefined);
+          if (now && now.ino === st.ino && now.dev === st.dev && now.text === token)
+            await unlink(path).catch(() => undefined);
         },
       };
     }

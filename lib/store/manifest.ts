@@ -84,7 +84,10 @@ export function emptyManifest(cluster: string): Manifest {
 type Check = (v: unknown, at: string) => void;
 
 class ShapeError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -105,7 +108,8 @@ const bool: Check = (v, at) => {
   if (typeof v !== 'boolean') throw new ShapeError(at, `must be true or false, not ${describeValue(v)}`);
 };
 const wholeNumber: Check = (v, at) => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ShapeError(at, `must be a positive whole number, not ${describeValue(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new ShapeError(at, `must be a positive whole number, not ${describeValue(v)}`);
 };
 /** A path inside the PKI directory: relative, no "..", no NUL; the manifest never points elsewhere. */
 const relPath: Check = (v, at) => {
@@ -115,31 +119,76 @@ const relPath: Check = (v, at) => {
     throw new ShapeError(at, `must be a path inside the PKI directory, not ${describeValue(p)}`);
   }
 };
-const listOf = (item: Check): Check => (v, at) => {
-  if (!Array.isArray(v)) throw new ShapeError(at, `must be a list, not ${describeValue(v)}`);
-  v.forEach((x, i) => item(x, `${at}[${i}]`));
-};
-const optional = (c: Check): Check => (v, at) => {
-  if (v !== undefined) c(v, at);
-};
-const record = (fields: Record<string, Check>): Check => (v, at) => {
-  if (!isObject(v)) throw new ShapeError(at, `must be an object, not ${describeValue(v)}`);
-  for (const [k, c] of Object.entries(fields)) c(v[k], at ? `${at}.${k}` : k);
-};
+const listOf =
+  (item: Check): Check =>
+  (v, at) => {
+    if (!Array.isArray(v)) throw new ShapeError(at, `must be a list, not ${describeValue(v)}`);
+    v.forEach((x, i) => item(x, `${at}[${i}]`));
+  };
+const optional =
+  (c: Check): Check =>
+  (v, at) => {
+    if (v !== undefined) c(v, at);
+  };
+const record =
+  (fields: Record<string, Check>): Check =>
+  (v, at) => {
+    if (!isObject(v)) throw new ShapeError(at, `must be an object, not ${describeValue(v)}`);
+    for (const [k, c] of Object.entries(fields)) c(v[k], at ? `${at}.${k}` : k);
+  };
 const owner: Check = (v, at) => {
   record({ kind: str, name: str })(v, at);
   const kind = (v as { kind: string }).kind;
-  if (kind !== 'node' && kind !== 'client') throw new ShapeError(`${at}.kind`, `must be "node" or "client", not ${describeValue(kind)}`);
+  if (kind !== 'node' && kind !== 'client')
+    throw new ShapeError(`${at}.kind`, `must be "node" or "client", not ${describeValue(kind)}`);
 };
 
-const CA_RECORD = record({ subject: str, serial: str, fingerprint256: str, notBefore: str, notAfter: str, cert: relPath, key: relPath, encrypted: bool, imported: bool });
-const CERTIFICATE_RECORD = record({
-  id: str, owner, profile: str, subject: str, serial: str, fingerprint256: str, sans: listOf(str), notBefore: str, notAfter: str,
-  keySize: wholeNumber, cert: relPath, key: relPath, spec: str, issuedAt: str,
+const CA_RECORD = record({
+  subject: str,
+  serial: str,
+  fingerprint256: str,
+  notBefore: str,
+  notAfter: str,
+  cert: relPath,
+  key: relPath,
+  encrypted: bool,
+  imported: bool,
 });
-const KEY_PAIR_RECORD = record({ id: str, owner, keySize: wholeNumber, private: relPath, public: relPath, publicKeySha256: str, spec: str, issuedAt: str });
+const CERTIFICATE_RECORD = record({
+  id: str,
+  owner,
+  profile: str,
+  subject: str,
+  serial: str,
+  fingerprint256: str,
+  sans: listOf(str),
+  notBefore: str,
+  notAfter: str,
+  keySize: wholeNumber,
+  cert: relPath,
+  key: relPath,
+  spec: str,
+  issuedAt: str,
+});
+const KEY_PAIR_RECORD = record({
+  id: str,
+  owner,
+  keySize: wholeNumber,
+  private: relPath,
+  public: relPath,
+  publicKeySha256: str,
+  spec: str,
+  issuedAt: str,
+});
 const STORE_RECORD = record({
-  id: str, owner, type: str, path: relPath, entries: listOf(record({ alias: str, kind: str, fingerprints: listOf(str) })), spec: str, issuedAt: str, sha256: optional(str),
+  id: str,
+  owner,
+  type: str,
+  path: relPath,
+  entries: listOf(record({ alias: str, kind: str, fingerprints: listOf(str) })),
+  spec: str,
+  issuedAt: str,
+  sha256: optional(str),
 });
 const MANIFEST = record({
   cluster: str,
@@ -156,10 +205,20 @@ const MANIFEST = record({
  */
 export function validateManifest(value: unknown, path: string): Manifest {
   if (!isObject(value)) {
-    throw inputError('bad-manifest', `${path} is not a dbtls manifest: it holds ${describeValue(value)}, not an object`, { file: path }, MANIFEST_HINT);
+    throw inputError(
+      'bad-manifest',
+      `${path} is not a dbtls manifest: it holds ${describeValue(value)}, not an object`,
+      { file: path },
+      MANIFEST_HINT,
+    );
   }
   if (value.version !== 1) {
-    throw inputError('bad-manifest', `must be 1 (the manifest format this dbtls reads), not ${describeValue(value.version)}`, { file: path, field: 'version' }, MANIFEST_HINT);
+    throw inputError(
+      'bad-manifest',
+      `must be 1 (the manifest format this dbtls reads), not ${describeValue(value.version)}`,
+      { file: path, field: 'version' },
+      MANIFEST_HINT,
+    );
   }
   try {
     MANIFEST(value, '');
@@ -182,11 +241,21 @@ export async function readManifest(path: string, cluster: string): Promise<Manif
   try {
     parsed = JSON.parse(buf.toString('utf8'));
   } catch (e) {
-    throw inputError('bad-manifest', `${path} is not valid JSON: ${(e as Error).message}`, { file: path }, MANIFEST_HINT);
+    throw inputError(
+      'bad-manifest',
+      `${path} is not valid JSON: ${(e as Error).message}`,
+      { file: path },
+      MANIFEST_HINT,
+    );
   }
   const m = validateManifest(parsed, path);
   if (m.cluster !== cluster) {
-    throw inputError('wrong-cluster', `${path} belongs to cluster "${m.cluster}", not "${cluster}"`, undefined, 'give each cluster its own pki directory');
+    throw inputError(
+      'wrong-cluster',
+      `${path} belongs to cluster "${m.cluster}", not "${cluster}"`,
+      undefined,
+      'give each cluster its own pki directory',
+    );
   }
   return m;
 }

@@ -67,7 +67,12 @@ export async function ensurePrivateDir(root: string, dir: string): Promise<void>
     }
     if (st) {
       if (st.isSymbolicLink() && d !== root) {
-        throw inputError('symlinked-dir', `${d} is a symbolic link; dbtls does not write through links in the PKI directory`, { file: d }, `replace the link with the folder itself (mv the target to ${d})`);
+        throw inputError(
+          'symlinked-dir',
+          `${d} is a symbolic link; dbtls does not write through links in the PKI directory`,
+          { file: d },
+          `replace the link with the folder itself (mv the target to ${d})`,
+        );
       }
       if (!st.isDirectory() && !st.isSymbolicLink()) throw notAFolder(d, 'it is a file');
       continue;
@@ -86,7 +91,12 @@ export async function ensurePrivateDir(root: string, dir: string): Promise<void>
 }
 
 function notAFolder(path: string, why: string) {
-  return inputError('not-a-directory', `${path} should be a folder, but ${why}`, { file: path }, 'move the file away, or point the inventory\'s pki at another folder');
+  return inputError(
+    'not-a-directory',
+    `${path} should be a folder, but ${why}`,
+    { file: path },
+    "move the file away, or point the inventory's pki at another folder",
+  );
 }
 
 /**

@@ -25,7 +25,10 @@ export async function readFileNoFollow(path: string, opts: SafeReadOptions = {})
  * readFileNoFollow, also returning the stat of the very file that was read (fstat on the open
  * handle), so its owner and mode can be judged without a race against a swap.
  */
-export async function readNoFollowWithStats(path: string, opts: SafeReadOptions = {}): Promise<{ data: Buffer; stats: Stats }> {
+export async function readNoFollowWithStats(
+  path: string,
+  opts: SafeReadOptions = {},
+): Promise<{ data: Buffer; stats: Stats }> {
   const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   let fh: FileHandle;
   try {
@@ -33,7 +36,12 @@ export async function readNoFollowWithStats(path: string, opts: SafeReadOptions 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') {
-      throw inputError('symlink-refused', `${path} is a symbolic link; dbtls does not follow links to ${opts.what ?? 'the files it trusts'}`, undefined, 'replace the link with the file itself');
+      throw inputError(
+        'symlink-refused',
+        `${path} is a symbolic link; dbtls does not follow links to ${opts.what ?? 'the files it trusts'}`,
+        undefined,
+        'replace the link with the file itself',
+      );
     }
     throw e;
   }
@@ -98,7 +106,15 @@ export interface GivenFileOptions extends SafeReadOptions {
 export async function readGivenFile(path: string, opts: GivenFileOptions = {}): Promise<Buffer> {
   const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const refuse = (st: Stats) => {
-    const what = st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'something else';
+    const what = st.isFIFO()
+      ? 'a FIFO'
+      : st.isDirectory()
+        ? 'a directory'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : st.isSocket()
+            ? 'a socket'
+            : 'something else';
     return inputError('not-a-file', `${path} is ${what}, not a regular file`, { file: path });
   };
   const acceptable = (st: Stats) => st.isFile() || (opts.allowPipe === true && st.isFIFO());
@@ -110,7 +126,9 @@ export async function readGivenFile(path: string, opts: GivenFileOptions = {}): 
     // Swapped between the stat and the open: judged again on what was opened.
     if (!acceptable(st) || st.dev !== before.dev || st.ino !== before.ino) throw refuse(st);
     if (st.isFile() && st.size > max) {
-      throw inputError('file-too-large', `${path} is ${st.size} bytes, more than the ${max} dbtls reads`, { file: path });
+      throw inputError('file-too-large', `${path} is ${st.size} bytes, more than the ${max} dbtls reads`, {
+        file: path,
+      });
     }
     const chunks: Buffer[] = [];
     let n = 0;
@@ -130,7 +148,8 @@ export async function readGivenFile(path: string, opts: GivenFileOptions = {}): 
       if (bytesRead === 0) break;
       chunks.push(buf.subarray(0, bytesRead));
       n += bytesRead;
-      if (n > max) throw inputError('file-too-large', `${path} holds more than the ${max} bytes dbtls reads`, { file: path });
+      if (n > max)
+        throw inputError('file-too-large', `${path} holds more than the ${max} bytes dbtls reads`, { file: path });
     }
     return Buffer.concat(chunks, n);
   } finally {

@@ -40,19 +40,29 @@ export async function describeDirTrust(dir: string, opts: TrustOptions = {}): Pr
   const own = await lstat(real);
   const base = { mode: own.mode & 0o7777, uid: own.uid };
   if (!own.isDirectory()) {
-    return { ok: false, path: real, ...base, problem: `${real} is not a directory`, fix: `move it away and let dbtls create the folder` };
+    return {
+      ok: false,
+      path: real,
+      ...base,
+      problem: `${real} is not a directory`,
+      fix: `move it away and let dbtls create the folder`,
+    };
   }
   const ownerOk = own.uid === 0 || own.uid === me || opts.allowOwner === 'any' || own.uid === opts.allowOwner;
   if (!ownerOk) {
     return {
-      ok: false, path: real, ...base,
+      ok: false,
+      path: real,
+      ...base,
       problem: `${real} is owned by uid ${own.uid}, not by ${me === 0 ? 'root' : `uid ${me} (the user dbtls runs as)`} (mode ${octal(own.mode)})`,
       fix: `chown ${me} '${real}'`,
     };
   }
   if (own.mode & 0o022) {
     return {
-      ok: false, path: real, ...base,
+      ok: false,
+      path: real,
+      ...base,
       problem: `${real} is ${own.mode & 0o002 ? 'world' : 'group'}-writable (mode ${octal(own.mode)}, owner uid ${own.uid}): another user could plant files in it`,
       fix: `chmod go-w '${real}'`,
     };
@@ -62,14 +72,18 @@ export async function describeDirTrust(dir: string, opts: TrustOptions = {}): Pr
     const sticky = (st.mode & 0o1000) !== 0;
     if (st.uid !== 0 && st.uid !== me) {
       return {
-        ok: false, path: d, ...base,
+        ok: false,
+        path: d,
+        ...base,
         problem: `${real} is inside ${d}, which is owned by uid ${st.uid} (mode ${octal(st.mode)}): that user could replace the folder`,
         fix: `chown root '${d}'`,
       };
     }
     if (st.mode & 0o022 && !sticky) {
       return {
-        ok: false, path: d, ...base,
+        ok: false,
+        path: d,
+        ...base,
         problem: `${real} is inside ${d}, which is ${st.mode & 0o002 ? 'world' : 'group'}-writable without the sticky bit (mode ${octal(st.mode)}): another user could replace the folder`,
         fix: `chmod go-w '${d}'`,
       };
@@ -82,5 +96,10 @@ export async function describeDirTrust(dir: string, opts: TrustOptions = {}): Pr
 export async function checkTrustedDir(dir: string, opts: TrustOptions & { what?: string } = {}): Promise<void> {
   const t = await describeDirTrust(dir, opts);
   if (t.ok) return;
-  throw inputError('untrusted-dir', `bad permissions: ${t.problem}; dbtls refuses to use ${opts.what ?? 'it'}`, { file: t.path }, t.fix);
+  throw inputError(
+    'untrusted-dir',
+    `bad permissions: ${t.problem}; dbtls refuses to use ${opts.what ?? 'it'}`,
+    { file: t.path },
+    t.fix,
+  );
 }

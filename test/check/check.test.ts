@@ -24,7 +24,8 @@ async function check(inv: string, extra: string[] = []) {
   return { ...r, report: r.stdout ? JSON.parse(r.stdout) : undefined };
 }
 
-const statuses = (report: { items: Array<{ id: string; status: string }> }) => Object.fromEntries(report.items.map((i) => [i.id, i.status]));
+const statuses = (report: { items: Array<{ id: string; status: string }> }) =>
+  Object.fromEntries(report.items.map((i) => [i.id, i.status]));
 
 test('all good: exit 0; certificates issued for 1 day: exit 1 within 30d, exit 0 within 12h', async (t) => {
   const { inv } = await issuedTwo(t);
@@ -42,7 +43,10 @@ test('all good: exit 0; certificates issued for 1 day: exit 1 within 30d, exit 0
   assert.equal(soon.code, 1);
   assert.equal(statuses(soon.report)['nodes/db1/server'], 'expiring');
   assert.equal(statuses(soon.report)['ca'], 'ok');
-  assert.match(soon.report.items.find((i: { id: string }) => i.id === 'nodes/db1/server').problems[0], /expires in 0 days/);
+  assert.match(
+    soon.report.items.find((i: { id: string }) => i.id === 'nodes/db1/server').problems[0],
+    /expires in 0 days/,
+  );
   const human = await dbtls(['check', '-i', short]);
   assert.equal(human.code, 1);
   assert.match(human.stdout, /EXPIRING nodes\/db1\/server/);
@@ -78,7 +82,8 @@ test('a certificate from another CA is invalid; a node gone from the inventory i
   const otherInv = await writeInventory(other, TWO);
   assert.equal((await dbtls(['issue', '-i', otherInv])).code, 0);
   const { copyFile } = await import('node:fs/promises');
-  for (const f of ['server-cert.pem', 'server-key.pem']) await copyFile(join(other, 'pki/nodes/db2', f), join(dir, 'pki/nodes/db2', f));
+  for (const f of ['server-cert.pem', 'server-key.pem'])
+    await copyFile(join(other, 'pki/nodes/db2', f), join(dir, 'pki/nodes/db2', f));
   const r = await check(inv);
   assert.equal(r.code, 1);
   const db2 = r.report.items.find((i: { id: string }) => i.id === 'nodes/db2/server');
@@ -102,18 +107,29 @@ test('usage and input errors exit 2: nothing issued yet, a bad --within', async 
   assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
   const bad = await dbtls(['check', '-i', inv, '--within', 'soon']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /option '--within <duration>' argument 'soon' is invalid\. It must be a number with an optional unit/);
+  assert.match(
+    bad.stderr,
+    /option '--within <duration>' argument 'soon' is invalid\. It must be a number with an optional unit/,
+  );
 });
 
 test('Java stores: checked for presence, the kept password (integrity), and the certificates the manifest records', async (t) => {
   const dir = await tempDir(t);
-  const inv = await writeInventory(dir, { nodes: [{ name: 'db1', host: '10.0.0.11', roles: ['mariadb', 'tungsten'] }], clients: [{ name: 'app', keystore: 'pkcs12' }] });
+  const inv = await writeInventory(dir, {
+    nodes: [{ name: 'db1', host: '10.0.0.11', roles: ['mariadb', 'tungsten'] }],
+    clients: [{ name: 'app', keystore: 'pkcs12' }],
+  });
   assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
   const pki = join(dir, 'pki');
   const ok = await check(inv);
   assert.equal(ok.code, 0, ok.stdout);
   const ids = Object.keys(statuses(ok.report));
-  for (const store of ['clients/app/keystore.p12', 'clients/app/truststore.p12', 'nodes/db1/tungsten/tungsten_keystore.jks', 'nodes/db1/tungsten/tungsten_jgroups_keystore.jceks']) {
+  for (const store of [
+    'clients/app/keystore.p12',
+    'clients/app/truststore.p12',
+    'nodes/db1/tungsten/tungsten_keystore.jks',
+    'nodes/db1/tungsten/tungsten_jgroups_keystore.jceks',
+  ]) {
     assert.ok(ids.includes(store), `${store} is checked (${ids.join(', ')})`);
   }
 
@@ -122,7 +138,22 @@ test('Java stores: checked for presence, the kept password (integrity), and the 
   assert.equal((await dbtls(['setup', '-d', other])).code, 0);
   const storepassFile = join(pki, 'storepass');
   const trust = join(pki, 'clients/app/truststore.p12');
-  assert.equal((await dbtls(['keystore', 'trust', '--ca', join(other, 'ca.pem'), '--out', trust, '--force', '--storepass-file', storepassFile])).code, 0);
+  assert.equal(
+    (
+      await dbtls([
+        'keystore',
+        'trust',
+        '--ca',
+        join(other, 'ca.pem'),
+        '--out',
+        trust,
+        '--force',
+        '--storepass-file',
+        storepassFile,
+      ])
+    ).code,
+    0,
+  );
   // A keystore that no longer opens with the kept password, and a JKS gone.
   await writeFile(join(pki, 'clients/app/keystore.p12'), Buffer.from('not a store'));
   await unlink(join(pki, 'nodes/db1/tungsten/tungsten_keystore.jks'));

@@ -55,32 +55,46 @@ async function cluster() {
 
 const bed = cluster();
 
-test('liveCheck emits probe-start for each node it connects to and probe-done with each node\'s result', async () => {
+test("liveCheck emits probe-start for each node it connects to and probe-done with each node's result", async () => {
   const { c, db1Port, db2Port, served } = await bed;
   const events: ProbeEvent[] = [];
   const results = await liveCheck(c, { timeoutMs: 5000, onEvent: (e) => events.push(e) });
 
   const of = (node: string) => events.filter((e) => (e.type === 'probe-start' ? e.node : e.result.node) === node);
-  assert.deepEqual(of('db1').map((e) => e.type), ['probe-start', 'probe-done']);
+  assert.deepEqual(
+    of('db1').map((e) => e.type),
+    ['probe-start', 'probe-done'],
+  );
   assert.deepEqual(of('db1')[0], { type: 'probe-start', node: 'db1', host: '127.0.0.1', port: db1Port });
   const db1 = of('db1')[1] as Extract<ProbeEvent, { type: 'probe-done' }>;
   assert.equal(db1.result.status, 'ok', db1.result.problem);
   assert.equal(db1.result.served?.fingerprint256, served.fingerprint256, 'the result says what the server served');
 
-  assert.deepEqual(of('db2').map((e) => e.type), ['probe-start', 'probe-done']);
+  assert.deepEqual(
+    of('db2').map((e) => e.type),
+    ['probe-start', 'probe-done'],
+  );
   assert.deepEqual(of('db2')[0], { type: 'probe-start', node: 'db2', host: '127.0.0.1', port: db2Port });
   assert.equal((of('db2')[1] as Extract<ProbeEvent, { type: 'probe-done' }>).result.status, 'unreachable');
 
   // Nothing to connect to: no start, but its result still comes.
-  assert.deepEqual(of('db3').map((e) => e.type), ['probe-done']);
+  assert.deepEqual(
+    of('db3').map((e) => e.type),
+    ['probe-done'],
+  );
   assert.equal((of('db3')[0] as Extract<ProbeEvent, { type: 'probe-done' }>).result.status, 'not-probed');
 
   // What the events carried is what the call returns, one result per node.
-  const done = events.filter((e): e is Extract<ProbeEvent, { type: 'probe-done' }> => e.type === 'probe-done').map((e) => e.result);
-  assert.deepEqual([...done].sort((a, b) => a.node.localeCompare(b.node)), results);
+  const done = events
+    .filter((e): e is Extract<ProbeEvent, { type: 'probe-done' }> => e.type === 'probe-done')
+    .map((e) => e.result);
+  assert.deepEqual(
+    [...done].sort((a, b) => a.node.localeCompare(b.node)),
+    results,
+  );
 });
 
-test('check --live on a terminal: one task per node, whose title ends as its probe\'s result, ok or failed', async (t) => {
+test("check --live on a terminal: one task per node, whose title ends as its probe's result, ok or failed", async (t) => {
   const script = await which('script');
   if (!script) return t.skip('no script(1) to give the CLI a terminal');
   const { inv, db1Port, db2Port, served } = await bed;
@@ -94,8 +108,16 @@ test('check --live on a terminal: one task per node, whose title ends as its pro
   // eslint-disable-next-line no-control-regex
   const screen = r.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
   const serial = served.serialNumber.toLowerCase();
-  const last = (node: string) => screen.split('\n').filter((l) => new RegExp(` ${node} 127\\.0\\.0\\.1:`).test(l)).at(-1) ?? '';
-  assert.match(last('db1'), new RegExp(`^✔ live ok +db1 127\\.0\\.0\\.1:${db1Port}  serial ${serial} TLSv1\\.[23]$`, 'i'), screen);
+  const last = (node: string) =>
+    screen
+      .split('\n')
+      .filter((l) => new RegExp(` ${node} 127\\.0\\.0\\.1:`).test(l))
+      .at(-1) ?? '';
+  assert.match(
+    last('db1'),
+    new RegExp(`^✔ live ok +db1 127\\.0\\.0\\.1:${db1Port}  serial ${serial} TLSv1\\.[23]$`, 'i'),
+    screen,
+  );
   assert.match(last('db2'), new RegExp(`^✖ live UNREACHABLE +db2 127\\.0\\.0\\.1:${db2Port}  `), screen);
   assert.match(screen, /^live: 1 node\(s\) need attention$/m);
 });

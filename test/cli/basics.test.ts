@@ -29,7 +29,10 @@ test('an unknown command or option is a usage error: exit 2 with a message', asy
 async function loader(t: TestContext): Promise<(args: string[], cwd?: string) => Promise<string[]>> {
   const dir = await tempDir(t);
   const probe = join(dir, 'probe.cjs');
-  await writeFile(probe, `process.on('exit', () => { const seen = new Set(Object.keys(require('module')._cache).filter((k) => k.includes('node_modules')).map((k) => k.split('node_modules/').pop().split('/')[0])); process.stderr.write('LOADED ' + JSON.stringify([...seen].sort()) + '\\n'); });\n`);
+  await writeFile(
+    probe,
+    `process.on('exit', () => { const seen = new Set(Object.keys(require('module')._cache).filter((k) => k.includes('node_modules')).map((k) => k.split('node_modules/').pop().split('/')[0])); process.stderr.write('LOADED ' + JSON.stringify([...seen].sort()) + '\\n'); });\n`,
+  );
   return async (args, cwd) => {
     const r = await run(process.execPath, ['--require', probe, cliPath, ...args], { cwd, timeoutMs: 120_000 });
     assert.ok(r.code === 0 || r.code === 1, `dbtls ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
@@ -45,10 +48,16 @@ test('heavy modules are loaded only by the command that needs them', async (t) =
   await mkdir(data);
   assert.deepEqual(await loaded(['setup', '-d', data, '--suffix', 'x']), ['commander', 'node-forge']);
   // Reading certificates is node:crypto's work: no node-forge, no inventory parser.
-  assert.deepEqual(await loaded(['inspect', join(data, 'ca.pem'), join(data, 'server-cert.pem'), '--ca', join(data, 'ca.pem')]), ['commander']);
+  assert.deepEqual(
+    await loaded(['inspect', join(data, 'ca.pem'), join(data, 'server-cert.pem'), '--ca', join(data, 'ca.pem')]),
+    ['commander'],
+  );
 
   // The example inventory, its PKI folder in the temporary one.
-  const example = (await readFile(join(repoRoot, 'inventories/example.yml'), 'utf8')).replace(/^pki: .*$/m, 'pki: ./pki');
+  const example = (await readFile(join(repoRoot, 'inventories/example.yml'), 'utf8')).replace(
+    /^pki: .*$/m,
+    'pki: ./pki',
+  );
   assert.match(example, /^pki: \.\/pki$/m);
   const inv = join(dir, 'example.yml');
   await writeFile(inv, example);
@@ -63,26 +72,49 @@ test('heavy modules are loaded only by the command that needs them', async (t) =
 
   // init from an answers file, without a terminal: no prompts (inquirer), no task tree (listr2).
   const answers = join(dir, 'answers.yml');
-  await writeFile(answers, 'cluster: demo\nroles: [mysql]\ntransport: local\nnodes:\n  - { host: 10.0.0.11 }\nsubject: { O: Example }\nca: { commonName: Demo Root CA }\nclients: []\ninventory: demo.yml\npush: false\n');
+  await writeFile(
+    answers,
+    'cluster: demo\nroles: [mysql]\ntransport: local\nnodes:\n  - { host: 10.0.0.11 }\nsubject: { O: Example }\nca: { commonName: Demo Root CA }\nclients: []\ninventory: demo.yml\npush: false\n',
+  );
   assert.deepEqual(await loaded(['init', '--answers', answers], dir), ['commander', 'liquidjs', 'node-forge', 'yaml']);
 });
 
 /** The subcommand names a help page lists under "Commands:" (as test/cli/help.test.ts walks them). */
 function subcommands(help: string): string[] {
   const section = /\nCommands:\n([\s\S]*?)(?:\n\n|$)/.exec(help)?.[1] ?? '';
-  return section.split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0]!.split('|')[0]!).filter((n) => n !== 'help');
+  return section
+    .split('\n')
+    .filter((l) => /^ {2}\S/.test(l))
+    .map((l) => l.trim().split(/\s+/)[0]!.split('|')[0]!)
+    .filter((n) => n !== 'help');
 }
 
 test('--help of every command and subcommand loads commander only', async (t) => {
   const loaded = await loader(t);
   const top = await dbtls(['--help']);
   const paths = subcommands(top.stdout).map((c) => [c]);
-  for (const [cmd] of [...paths]) for (const sub of subcommands((await dbtls([cmd!, '--help'])).stdout)) paths.push([cmd!, sub]);
+  for (const [cmd] of [...paths])
+    for (const sub of subcommands((await dbtls([cmd!, '--help'])).stdout)) paths.push([cmd!, sub]);
   // the walk found the commands and went down to their subcommands
-  for (const must of ['setup', 'init', 'push', 'apply', 'inspect', 'probe', 'schedule', 'export ansible', 'rotate leaf', 'keystore list']) {
-    assert.ok(paths.some((p) => p.join(' ') === must), `${must} was walked`);
+  for (const must of [
+    'setup',
+    'init',
+    'push',
+    'apply',
+    'inspect',
+    'probe',
+    'schedule',
+    'export ansible',
+    'rotate leaf',
+    'keystore list',
+  ]) {
+    assert.ok(
+      paths.some((p) => p.join(' ') === must),
+      `${must} was walked`,
+    );
   }
-  for (const path of paths) assert.deepEqual(await loaded([...path, '--help']), ['commander'], `dbtls ${path.join(' ')} --help`);
+  for (const path of paths)
+    assert.deepEqual(await loaded([...path, '--help']), ['commander'], `dbtls ${path.join(' ')} --help`);
 });
 
 /**
@@ -103,7 +135,9 @@ test('cli/commands/*.js import nothing from lib/ but types and a few tiny module
   const STATIC = /^\s*(?:import|export)\s+(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm;
   const seen = new Set<string>();
   const packages = new Set<string>();
-  const specs = (await readdir(join(dist, 'commands'))).filter((f) => f.endsWith('.js')).map((f) => join(dist, 'commands', f));
+  const specs = (await readdir(join(dist, 'commands')))
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => join(dist, 'commands', f));
   assert.ok(specs.length >= 12, `specs found: ${specs.length}`);
   const queue = [...specs];
   while (queue.length) {
@@ -116,10 +150,20 @@ test('cli/commands/*.js import nothing from lib/ but types and a few tiny module
     }
   }
   const reached = [...seen].map((f) => relative(root, f));
-  assert.ok(reached.includes('cli/run.js') && reached.includes('cli/options.js'), `the walk followed the specs' imports: ${reached.join(', ')}`);
+  assert.ok(
+    reached.includes('cli/run.js') && reached.includes('cli/options.js'),
+    `the walk followed the specs' imports: ${reached.join(', ')}`,
+  );
   assert.deepEqual([...packages], ['commander']);
   const lib = reached.filter((f) => f.startsWith('lib/'));
-  assert.deepEqual(lib.filter((f) => !(f in SPEC_LIB_MODULES)), [], 'lib/ modules a spec loads when the program registers it');
+  assert.deepEqual(
+    lib.filter((f) => !(f in SPEC_LIB_MODULES)),
+    [],
+    'lib/ modules a spec loads when the program registers it',
+  );
   // The work and its printing load only when the command runs (cli/run.ts).
-  assert.deepEqual(reached.filter((f) => f.startsWith('cli/run/') || f.startsWith('cli/ui/')), []);
+  assert.deepEqual(
+    reached.filter((f) => f.startsWith('cli/run/') || f.startsWith('cli/ui/')),
+    [],
+  );
 });

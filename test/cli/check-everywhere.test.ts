@@ -9,8 +9,17 @@ import { tempDir } from '../helpers/tmp.js';
 import { writeInventory } from '../helpers/inventory.js';
 
 const CHANGING = [
-  ['setup'], ['issue'], ['render'], ['push'], ['apply'], ['rotate', 'leaf'], ['rotate', 'ca'],
-  ['keystore', 'create'], ['keystore', 'trust'], ['export', 'ansible'], ['schedule'],
+  ['setup'],
+  ['issue'],
+  ['render'],
+  ['push'],
+  ['apply'],
+  ['rotate', 'leaf'],
+  ['rotate', 'ca'],
+  ['keystore', 'create'],
+  ['keystore', 'trust'],
+  ['export', 'ansible'],
+  ['schedule'],
 ];
 
 test('every command that changes things documents --check, --json and its exit codes', async () => {
@@ -35,10 +44,33 @@ test('setup, keystore create, rotate ca and schedule --out with --check: `change
   assert.equal(JSON.parse((await dbtls(['setup', '-d', certs, '--check', '--json'])).stdout).changed, false);
 
   const store = join(dir, 'app.p12');
-  const ks = await dbtls(['keystore', 'create', '--cert', join(certs, 'client-cert.pem'), '--key', join(certs, 'client-key.pem'), '--chain', join(certs, 'ca.pem'), '--out', store, '--check', '--json']);
+  const ks = await dbtls([
+    'keystore',
+    'create',
+    '--cert',
+    join(certs, 'client-cert.pem'),
+    '--key',
+    join(certs, 'client-key.pem'),
+    '--chain',
+    join(certs, 'ca.pem'),
+    '--out',
+    store,
+    '--check',
+    '--json',
+  ]);
   assert.equal(ks.code, 0, ks.stderr);
   assert.equal(JSON.parse(ks.stdout).changed, true);
-  const mismatch = await dbtls(['keystore', 'create', '--cert', join(certs, 'client-cert.pem'), '--key', join(certs, 'server-key.pem'), '--out', store, '--check']);
+  const mismatch = await dbtls([
+    'keystore',
+    'create',
+    '--cert',
+    join(certs, 'client-cert.pem'),
+    '--key',
+    join(certs, 'server-key.pem'),
+    '--out',
+    store,
+    '--check',
+  ]);
   assert.equal(mismatch.code, 2, '--check still checks the inputs');
 
   const inv = await writeInventory(dir, { nodes: [{ name: 'db1', host: '10.3.0.1' }] });
@@ -46,7 +78,10 @@ test('setup, keystore create, rotate ca and schedule --out with --check: `change
   const before = (await readdir(join(dir, 'pki'))).sort();
   const ca = await dbtls(['rotate', 'ca', '-i', inv, '--check', '--json']);
   assert.equal(ca.code, 0, ca.stderr);
-  assert.deepEqual(JSON.parse(ca.stdout).runs.map((r: { phase: number }) => r.phase), [1, 2, 3]);
+  assert.deepEqual(
+    JSON.parse(ca.stdout).runs.map((r: { phase: number }) => r.phase),
+    [1, 2, 3],
+  );
   assert.deepEqual((await readdir(join(dir, 'pki'))).sort(), before, 'rotate ca --check started nothing');
 
   const units = join(dir, 'units');
@@ -56,6 +91,9 @@ test('setup, keystore create, rotate ca and schedule --out with --check: `change
   assert.equal(JSON.parse(sched.stdout).changed, true);
   assert.deepEqual(await readdir(units), [], 'schedule --check wrote nothing');
   assert.equal((await dbtls(['schedule', '-i', inv, '--systemd', '--out', units])).code, 0);
-  assert.equal(JSON.parse((await dbtls(['schedule', '-i', inv, '--systemd', '--out', units, '--check', '--json'])).stdout).changed, false);
+  assert.equal(
+    JSON.parse((await dbtls(['schedule', '-i', inv, '--systemd', '--out', units, '--check', '--json'])).stdout).changed,
+    false,
+  );
   await writeFile(join(dir, 'done'), '');
 });

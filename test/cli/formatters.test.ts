@@ -17,7 +17,7 @@ const table: Formatters<Ev> = {
 const incomplete: Formatters<Ev> = { start: () => 's', done: () => 'd' };
 void incomplete;
 
-test('lineOf shows each event with its own type\'s entry', () => {
+test("lineOf shows each event with its own type's entry", () => {
   assert.equal(lineOf(table, { type: 'start', node: 'db1' }), 'db1: started');
   assert.equal(lineOf(table, { type: 'done', node: 'db2', ok: false }), 'db2: FAILED');
   assert.equal(lineOf(table, { type: 'quiet' }), undefined);

@@ -40,8 +40,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 import {
-  compareOutcome, firstDifference, fixedOf, formatTranscript, normalise, parseCommandLine, parseTranscript, runStep, workspace, writeStep,
-  type CommandStep, type Outcome,
+  compareOutcome,
+  firstDifference,
+  fixedOf,
+  formatTranscript,
+  normalise,
+  parseCommandLine,
+  parseTranscript,
+  runStep,
+  workspace,
+  writeStep,
+  type CommandStep,
+  type Outcome,
 } from '../helpers/golden.js';
 
 const goldenDir = join(repoRoot, 'test/golden');
@@ -66,7 +76,10 @@ describe('golden transcripts', { concurrency: 3 }, () => {
       const path = join(goldenDir, file);
       const text = await readFile(path, 'utf8');
       const transcript = parseTranscript(text, `test/golden/${file}`);
-      assert.ok(transcript.steps.some((s) => s.kind === 'command'), `${file} runs no command`);
+      assert.ok(
+        transcript.steps.some((s) => s.kind === 'command'),
+        `${file} runs no command`,
+      );
       const dir = await mkdtemp(join(tmpdir(), 'dbtls-golden-'));
       t.after(() => rm(dir, { recursive: true, force: true }));
       const ws = await workspace(dir);
@@ -83,13 +96,22 @@ describe('golden transcripts', { concurrency: 3 }, () => {
         await t.test(`${file}:${step.lineNo} $ ${step.line}`, () => {
           if (update) return;
           const problem = compareOutcome(step.expected, actual);
-          if (problem) assert.fail(`test/golden/${file}:${step.lineNo}: $ ${step.line}\n${problem}\n(DBTLS_GOLDEN_UPDATE=1 rewrites the file with the actual output)`);
+          if (problem)
+            assert.fail(
+              `test/golden/${file}:${step.lineNo}: $ ${step.line}\n${problem}\n(DBTLS_GOLDEN_UPDATE=1 rewrites the file with the actual output)`,
+            );
         });
       }
       if (update) {
         const next = formatTranscript(transcript, outcomes);
         // An output line that reads as a marker ("$ …", "-- stdout --") would not come back as written.
-        assert.deepEqual(parseTranscript(next, file).steps.filter((s) => s.kind === 'command').map((s) => (s as CommandStep).expected), outcomes, `${file}: an output line looks like a transcript marker`);
+        assert.deepEqual(
+          parseTranscript(next, file)
+            .steps.filter((s) => s.kind === 'command')
+            .map((s) => (s as CommandStep).expected),
+          outcomes,
+          `${file}: an output line looks like a transcript marker`,
+        );
         if (next !== text) {
           await writeFile(path, next);
           t.diagnostic(`rewrote test/golden/${file}`);
@@ -101,7 +123,10 @@ describe('golden transcripts', { concurrency: 3 }, () => {
         for (const [step, actual] of ran) {
           const problem = compareOutcome(mutated(step.expected), actual);
           assert.ok(problem, `${file}:${step.lineNo}: a changed expectation passed`);
-          assert.match(problem, step.expected.stderr || step.expected.stdout ? /^(stderr|stdout) line 1 differs/ : /^exit status: expected/);
+          assert.match(
+            problem,
+            step.expected.stderr || step.expected.stdout ? /^(stderr|stdout) line 1 differs/ : /^exit status: expected/,
+          );
         }
       });
     });
@@ -112,7 +137,11 @@ test('golden files: there are enough, and each parses back to itself', async () 
   assert.ok(files.length >= 10, `only ${files.length} golden files in test/golden`);
   for (const file of files) {
     const text = await readFile(join(goldenDir, file), 'utf8');
-    assert.equal(formatTranscript(parseTranscript(text, file)), text, `${file} is not in the canonical form (DBTLS_GOLDEN_UPDATE=1 writes it)`);
+    assert.equal(
+      formatTranscript(parseTranscript(text, file)),
+      text,
+      `${file} is not in the canonical form (DBTLS_GOLDEN_UPDATE=1 writes it)`,
+    );
   }
 });
 
@@ -120,13 +149,25 @@ test('golden: the comparison names the first differing line, a missing newline a
   const expected: Outcome = { exit: 0, stdout: 'one\ntwo\nthree\n', stderr: '' };
   assert.equal(compareOutcome(expected, { ...expected }), undefined);
   // The first differing line, then a unified diff around it.
-  assert.equal(compareOutcome(expected, { ...expected, stdout: 'one\nTWO\nthree\n' }), 'stdout line 2 differs:\n  expected: "two"\n  actual:   "TWO"\n--- expected stdout\n+++ actual stdout\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three');
-  assert.match(compareOutcome(expected, { ...expected, stdout: 'one\ntwo\n' })!, /^stdout line 3 differs:\n {2}expected: "three"\n {2}actual: {3}\(end of output\)/);
-  assert.match(compareOutcome(expected, { ...expected, stdout: 'one\ntwo\nthree\nfour\n' })!, /^stdout line 4 differs:\n {2}expected: \(end of output\)\n {2}actual: {3}"four"/);
+  assert.equal(
+    compareOutcome(expected, { ...expected, stdout: 'one\nTWO\nthree\n' }),
+    'stdout line 2 differs:\n  expected: "two"\n  actual:   "TWO"\n--- expected stdout\n+++ actual stdout\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three',
+  );
+  assert.match(
+    compareOutcome(expected, { ...expected, stdout: 'one\ntwo\n' })!,
+    /^stdout line 3 differs:\n {2}expected: "three"\n {2}actual: {3}\(end of output\)/,
+  );
+  assert.match(
+    compareOutcome(expected, { ...expected, stdout: 'one\ntwo\nthree\nfour\n' })!,
+    /^stdout line 4 differs:\n {2}expected: \(end of output\)\n {2}actual: {3}"four"/,
+  );
   assert.equal(firstDifference('one\n', 'one'), 'line 1: expected a final newline, got none');
   assert.equal(firstDifference('one', 'one\n'), 'line 1: expected no final newline, got one');
   assert.match(compareOutcome(expected, { ...expected, exit: 2 })!, /^exit status: expected 0, got 2$/);
-  assert.match(compareOutcome(expected, { ...expected, stderr: 'dbtls: oops\n' })!, /^stderr line 1 differs:\n {2}expected: \(end of output\)\n {2}actual: {3}"dbtls: oops"/);
+  assert.match(
+    compareOutcome(expected, { ...expected, stderr: 'dbtls: oops\n' })!,
+    /^stderr line 1 differs:\n {2}expected: \(end of output\)\n {2}actual: {3}"dbtls: oops"/,
+  );
 });
 
 test('golden: normalising replaces the volatile shapes and nothing else', () => {
@@ -153,19 +194,38 @@ test('golden: normalising replaces the volatile shapes and nothing else', () => 
   assert.equal(normalise(text, ws, fixed), want);
   // Near misses stay as they are: another version, short hex, numbers that are no date, a foreign
   // path, a word after "serial", another uid.
-  const kept = 'MariaDB 10.11.6 and 9.8.70, key id AB:CD, 825 days, 3649 days left, /tmp/other/pki, /src/dbtls2, 19.8.7, 1999-01-01, serial added, owner uid 123456789';
+  const kept =
+    'MariaDB 10.11.6 and 9.8.70, key id AB:CD, 825 days, 3649 days left, /tmp/other/pki, /src/dbtls2, 19.8.7, 1999-01-01, serial added, owner uid 123456789';
   assert.equal(normalise(kept, ws, fixed), kept);
 });
 
 test('golden: a $ line splits as a shell splits it, $WORK expanded outside single quotes', () => {
-  assert.deepEqual(parseCommandLine(`dbtls setup -d $WORK/certs --san 'a b' "$WORK/x y" \\$WORK # the usual`, '/w'), { env: {}, args: ['setup', '-d', '/w/certs', '--san', 'a b', '/w/x y', '$WORK'] });
-  assert.deepEqual(parseCommandLine(`DBTLS_STOREPASS=secret dbtls inspect x.p12`, '/w'), { env: { DBTLS_STOREPASS: 'secret' }, args: ['inspect', 'x.p12'] });
+  assert.deepEqual(parseCommandLine(`dbtls setup -d $WORK/certs --san 'a b' "$WORK/x y" \\$WORK # the usual`, '/w'), {
+    env: {},
+    args: ['setup', '-d', '/w/certs', '--san', 'a b', '/w/x y', '$WORK'],
+  });
+  assert.deepEqual(parseCommandLine(`DBTLS_STOREPASS=secret dbtls inspect x.p12`, '/w'), {
+    env: { DBTLS_STOREPASS: 'secret' },
+    args: ['inspect', 'x.p12'],
+  });
   assert.throws(() => parseCommandLine('openssl x509', '/w'), /runs only dbtls/);
 });
 
 test('golden: the parser refuses text outside a section and keeps a missing final newline', () => {
   assert.throws(() => parseTranscript('$ dbtls x\nstray\n', 'f'), /f:2: "stray" here is outside any section/);
-  const t = parseTranscript('# h\n$ dbtls x\n! exit 2\n-- stderr --\nno newline\n\\ no newline at end\n$ dbtls y\n', 'f');
-  assert.deepEqual(t.steps.map((s) => (s as CommandStep).expected), [{ exit: 2, stdout: '', stderr: 'no newline' }, { exit: 0, stdout: '', stderr: '' }]);
-  assert.equal(formatTranscript(t), '# h\n$ dbtls x\n! exit 2\n-- stderr --\nno newline\n\\ no newline at end\n$ dbtls y\n');
+  const t = parseTranscript(
+    '# h\n$ dbtls x\n! exit 2\n-- stderr --\nno newline\n\\ no newline at end\n$ dbtls y\n',
+    'f',
+  );
+  assert.deepEqual(
+    t.steps.map((s) => (s as CommandStep).expected),
+    [
+      { exit: 2, stdout: '', stderr: 'no newline' },
+      { exit: 0, stdout: '', stderr: '' },
+    ],
+  );
+  assert.equal(
+    formatTranscript(t),
+    '# h\n$ dbtls x\n! exit 2\n-- stderr --\nno newline\n\\ no newline at end\n$ dbtls y\n',
+  );
 });

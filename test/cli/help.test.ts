@@ -27,7 +27,9 @@ test('help, for the program and for each command and subcommand, has a descripti
     assert.ok(description && !/^(Options|Arguments|Commands):/.test(description), `${name}: no description`);
     // commander wraps a description to the width (80 without a terminal): no hard line break
     // inside a paragraph, so no line ends while the next line's first word would still have fit
-    const paragraphs = (/^Usage: [^\n]*\n\n([\s\S]*?)\n\n(?:Options|Arguments|Commands|Inventory options):/.exec(r.stdout)?.[1] ?? '').split('\n\n');
+    const paragraphs = (
+      /^Usage: [^\n]*\n\n([\s\S]*?)\n\n(?:Options|Arguments|Commands|Inventory options):/.exec(r.stdout)?.[1] ?? ''
+    ).split('\n\n');
     for (const p of paragraphs) {
       const lines = p.split('\n');
       for (let i = 0; i + 1 < lines.length; i++) {
@@ -36,13 +38,25 @@ test('help, for the program and for each command and subcommand, has a descripti
         assert.ok(lines[i]!.length + 1 + next.length > 80, `${name}: ragged description line: "${lines[i]}"`);
       }
     }
-    assert.match(r.stdout, /\nEXAMPLES\n[\s\S]*\$ dbtls [\s\S]*\nEXIT CODES\n\s+0 /, `${name}: EXAMPLES and EXIT CODES`);
+    assert.match(
+      r.stdout,
+      /\nEXAMPLES\n[\s\S]*\$ dbtls [\s\S]*\nEXIT CODES\n\s+0 /,
+      `${name}: EXAMPLES and EXIT CODES`,
+    );
     seen.push(name);
     for (const sub of subcommands(r.stdout)) queue.push([...path, sub]);
   }
   assert.equal(queue.length, 0, 'the walk ended');
   // the walk really went down: the commands that lacked the sections, and nested subcommands
-  for (const must of ['dbtls setup', 'dbtls rotate', 'dbtls rotate status', 'dbtls rotate leaf', 'dbtls export', 'dbtls export ansible', 'dbtls keystore list']) {
+  for (const must of [
+    'dbtls setup',
+    'dbtls rotate',
+    'dbtls rotate status',
+    'dbtls rotate leaf',
+    'dbtls export',
+    'dbtls export ansible',
+    'dbtls keystore list',
+  ]) {
     assert.ok(seen.includes(must), `${must} was walked (saw: ${seen.join(', ')})`);
   }
 });
@@ -63,7 +77,13 @@ test('numbers show in help as numbers, and options are grouped (rotate leaf, pus
   assert.match(leaf, /--retry-delay <seconds>[\s\S]*?\(default: 0\.3\)/);
   assert.match(leaf, /--probe-timeout <seconds>[\s\S]*?\(default: 10\)/);
   const headings = leaf.split('\n').filter((l) => /^[A-Z][^:]*:$/.test(l));
-  assert.deepEqual(headings, ['Options:', 'Inventory options:', 'Transport options (SSH, local):', 'Output:', 'Secrets:']);
+  assert.deepEqual(headings, [
+    'Options:',
+    'Inventory options:',
+    'Transport options (SSH, local):',
+    'Output:',
+    'Secrets:',
+  ]);
   for (const path of [['push'], ['apply']]) {
     const out = (await dbtls([...path, '--help'])).stdout;
     assert.match(out, /\nInventory options:\n\s+-i, --inventory/);

@@ -37,22 +37,76 @@ const NO_FILE = /^no such file/;
 test('a missing, misplaced or special file named by an option: exit 2 naming the option and the file', async () => {
   const cases: Array<[label: string, args: string[], flag: string, path: string, what: RegExp]> = [
     ['inventory missing', ['issue', '-i', missing], '--inventory', missing, NO_FILE],
-    ['inventory under a file', ['check', '-i', notDir], '--inventory', notDir, /^no such file \(a part of the path is not a directory\)$/],
+    [
+      'inventory under a file',
+      ['check', '-i', notDir],
+      '--inventory',
+      notDir,
+      /^no such file \(a part of the path is not a directory\)$/,
+    ],
     ['inventory a directory', ['render', '-i', aDir], '--inventory', aDir, /^is a directory, not a file$/],
     ['issue --ca-cert', ['issue', '-i', inv, '--ca-cert', missing, '--ca-key', inv], '--ca-cert', missing, NO_FILE],
     ['issue --ca-key', ['issue', '-i', inv, '--ca-cert', inv, '--ca-key', missing], '--ca-key', missing, NO_FILE],
-    ['issue --ca-passphrase-file', ['issue', '-i', inv, '--ca-passphrase-file', missing], '--ca-passphrase-file', missing, NO_FILE],
-    ['issue --storepass-file device', ['issue', '-i', inv, '--storepass-file', '/dev/zero'], '--storepass-file', '/dev/zero', /^is a device, not a regular file$/],
+    [
+      'issue --ca-passphrase-file',
+      ['issue', '-i', inv, '--ca-passphrase-file', missing],
+      '--ca-passphrase-file',
+      missing,
+      NO_FILE,
+    ],
+    [
+      'issue --storepass-file device',
+      ['issue', '-i', inv, '--storepass-file', '/dev/zero'],
+      '--storepass-file',
+      '/dev/zero',
+      /^is a device, not a regular file$/,
+    ],
     ['apply --storepass-file', ['apply', '-i', inv, '--storepass-file', missing], '--storepass-file', missing, NO_FILE],
-    ['push --ssh-passphrase-file', ['push', '-i', inv, '--ssh-passphrase-file', missing], '--ssh-passphrase-file', missing, NO_FILE],
+    [
+      'push --ssh-passphrase-file',
+      ['push', '-i', inv, '--ssh-passphrase-file', missing],
+      '--ssh-passphrase-file',
+      missing,
+      NO_FILE,
+    ],
     ['push --files', ['push', '-i', inv, '--files', missing, '--dest', '/opt/x'], '--files', missing, NO_FILE],
-    ['push --files a directory', ['push', '-i', inv, '--files', aDir, '--dest', '/opt/x'], '--files', aDir, /^is a directory, not a file$/],
-    ['rotate leaf --ca-passphrase-file', ['rotate', 'leaf', '-i', inv, '--ca-passphrase-file', missing, '--check'], '--ca-passphrase-file', missing, NO_FILE],
+    [
+      'push --files a directory',
+      ['push', '-i', inv, '--files', aDir, '--dest', '/opt/x'],
+      '--files',
+      aDir,
+      /^is a directory, not a file$/,
+    ],
+    [
+      'rotate leaf --ca-passphrase-file',
+      ['rotate', 'leaf', '-i', inv, '--ca-passphrase-file', missing, '--check'],
+      '--ca-passphrase-file',
+      missing,
+      NO_FILE,
+    ],
     ['probe --ca', ['probe', '127.0.0.1:9', '--ca', missing], '--ca', missing, NO_FILE],
-    ['inspect --ca device', ['inspect', inv, '--ca', '/dev/zero'], '--ca', '/dev/zero', /^is a device, not a regular file$/],
+    [
+      'inspect --ca device',
+      ['inspect', inv, '--ca', '/dev/zero'],
+      '--ca',
+      '/dev/zero',
+      /^is a device, not a regular file$/,
+    ],
     ['inspect --key', ['inspect', inv, '--key', missing], '--key', missing, NO_FILE],
-    ['keystore create --cert', ['keystore', 'create', '--cert', missing, '--key', inv, '--out', out], '--cert', missing, NO_FILE],
-    ['keystore create --chain', ['keystore', 'create', '--cert', inv, '--key', inv, '--chain', inv, '--chain', missing, '--out', out], '--chain', missing, NO_FILE],
+    [
+      'keystore create --cert',
+      ['keystore', 'create', '--cert', missing, '--key', inv, '--out', out],
+      '--cert',
+      missing,
+      NO_FILE,
+    ],
+    [
+      'keystore create --chain',
+      ['keystore', 'create', '--cert', inv, '--key', inv, '--chain', inv, '--chain', missing, '--out', out],
+      '--chain',
+      missing,
+      NO_FILE,
+    ],
     ['keystore trust --ca', ['keystore', 'trust', '--ca', missing, '--out', out], '--ca', missing, NO_FILE],
     ['init --answers', ['init', '--answers', missing], '--answers', missing, NO_FILE],
   ];
@@ -73,7 +127,10 @@ test('push --files: a pattern that matches nothing is a usage error, not a silen
 test('--json: the refusal is a JSON error with the option and the file', async () => {
   const r = await dbtls(['issue', '-i', missing, '--json']);
   assert.equal(r.code, 2);
-  const j = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; field: string; file: string; message: string } };
+  const j = JSON.parse(r.stdout) as {
+    ok: boolean;
+    error: { code: string; field: string; file: string; message: string };
+  };
   assert.equal(j.ok, false);
   assert.deepEqual([j.error.code, j.error.field, j.error.file], ['input-file', '--inventory', missing]);
 });
@@ -81,9 +138,13 @@ test('--json: the refusal is a JSON error with the option and the file', async (
 /** `dbtls ARGS… FLAG <(printf SECRET)`: the secret through a pipe, as a shell's process substitution gives it. */
 function withPipedSecret(args: string[], flag: string, secret: string): Promise<RunResult> {
   // printf is a bash builtin: the secret is in no process's argv.
-  return run('bash', ['-c', 'exec "$0" "$1" "${@:3}" "$2" <(printf "%s\\n" "$SECRET")', process.execPath, cliPath, flag, ...args], {
-    env: { ...process.env, SECRET: secret },
-  });
+  return run(
+    'bash',
+    ['-c', 'exec "$0" "$1" "${@:3}" "$2" <(printf "%s\\n" "$SECRET")', process.execPath, cliPath, flag, ...args],
+    {
+      env: { ...process.env, SECRET: secret },
+    },
+  );
 }
 
 test('a secret through a pipe still works (process substitution): the CA key is encrypted with it', async () => {
@@ -102,19 +163,33 @@ test('a secret through a pipe still works (process substitution): the CA key is 
 test('a secret pipe that never ends (<(yes)) is cut after 64 KiB: exit 2, not memory without bound', async () => {
   const work = await tempDir(scope, 'dbtls-input-pipe-');
   const inv2 = await writeInventory(work, { nodes: [{ name: 'db1', host: 'db1.example.com' }] });
-  const r = await run('bash', ['-c', 'exec "$0" "$1" issue -i "$2" --storepass-file <(yes)', process.execPath, cliPath, inv2], { timeoutMs: 30_000 });
+  const r = await run(
+    'bash',
+    ['-c', 'exec "$0" "$1" issue -i "$2" --storepass-file <(yes)', process.execPath, cliPath, inv2],
+    { timeoutMs: 30_000 },
+  );
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^dbtls: --storepass-file \/dev\/fd\/\d+: holds more than the 65536 bytes dbtls reads\n/);
 });
 
-test('a file where the inventory\'s PKI folder (or one of its parents) should be: exit 2 naming the inventory and pki, for every command', async () => {
+test("a file where the inventory's PKI folder (or one of its parents) should be: exit 2 naming the inventory and pki, for every command", async () => {
   const work = await tempDir(scope, 'dbtls-input-pki-');
   await writeFile(join(work, 'pki'), 'not a folder\n');
   const inv2 = await writeInventory(work, { nodes: [{ name: 'db1', host: 'db1.example.com' }] });
-  for (const args of [['issue', '-i', inv2], ['check', '-i', inv2], ['push', '-i', inv2], ['apply', '-i', inv2], ['render', '-i', inv2]]) {
+  for (const args of [
+    ['issue', '-i', inv2],
+    ['check', '-i', inv2],
+    ['push', '-i', inv2],
+    ['apply', '-i', inv2],
+    ['render', '-i', inv2],
+  ]) {
     const r = await dbtls(args);
     assert.equal(r.code, 2, `${args[0]}: exit ${r.code}\n${r.stderr}`);
-    assert.equal(r.stderr.split('\n')[0], `dbtls: ${inv2}: pki: the PKI folder ${join(work, 'pki')} is not a directory`, args[0]);
+    assert.equal(
+      r.stderr.split('\n')[0],
+      `dbtls: ${inv2}: pki: the PKI folder ${join(work, 'pki')} is not a directory`,
+      args[0],
+    );
   }
   const below = await writeInventory(work, { nodes: [{ name: 'db1', host: 'db1.example.com' }] }, 'below.yml');
   await writeFile(below, (await readFile(below, 'utf8')).replace('pki: ./pki', 'pki: ./pki/inner'));

@@ -15,7 +15,10 @@ import { issueCertificate } from '../../lib/pki/certificate.js';
 const scope = fileScope();
 const dir = await tempDir(scope, 'dbtls-inspect-bounds-');
 const cert = join(dir, 'ca.pem');
-await writeFile(cert, issueCertificate({ profile: 'ca', subject: { CN: 'Bounds CA' }, days: 2, subjectKey: await generateRsaKey() }).pem);
+await writeFile(
+  cert,
+  issueCertificate({ profile: 'ca', subject: { CN: 'Bounds CA' }, days: 2, subjectKey: await generateRsaKey() }).pem,
+);
 
 /** inspect ARGS, killed after 20 s if it does not finish (the old code never did on /dev/zero). */
 const inspect = (args: string[]): Promise<RunResult> => dbtls(['inspect', ...args], { timeoutMs: 20_000 });
@@ -65,7 +68,13 @@ test('a symlink named on the command line is followed; the good files are still 
   const mixed = await inspect([cert, '/dev/zero', '--json']);
   assert.equal(mixed.code, 2);
   const entries = JSON.parse(mixed.stdout) as Array<{ file: string; ok: boolean; error?: { code: string } }>;
-  assert.deepEqual(entries.map((e) => [e.file, e.ok, e.error?.code]), [[cert, true, undefined], ['/dev/zero', false, 'not-a-file']]);
+  assert.deepEqual(
+    entries.map((e) => [e.file, e.ok, e.error?.code]),
+    [
+      [cert, true, undefined],
+      ['/dev/zero', false, 'not-a-file'],
+    ],
+  );
 });
 
 test('--ca and --key on a device are refused too, before anything is read', async () => {
@@ -78,7 +87,11 @@ test('--ca and --key on a device are refused too, before anything is read', asyn
 });
 
 test('keystore list reads its store the same way: /dev/zero and a FIFO refused at once, exit 2', async () => {
-  assertRefused(await dbtls(['keystore', 'list', '/dev/zero'], { timeoutMs: 20_000 }), '/dev/zero', /is a device, not a regular file$/);
+  assertRefused(
+    await dbtls(['keystore', 'list', '/dev/zero'], { timeoutMs: 20_000 }),
+    '/dev/zero',
+    /is a device, not a regular file$/,
+  );
   const fifo = join(dir, 'store.fifo');
   assert.equal((await run('mkfifo', [fifo])).code, 0);
   assertRefused(await dbtls(['keystore', 'list', fifo], { timeoutMs: 20_000 }), fifo, /is a FIFO, not a regular file$/);

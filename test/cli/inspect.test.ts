@@ -24,9 +24,31 @@ async function ssl(...args: string[]): Promise<string> {
   assert.equal(r.code, 0, `openssl ${args.join(' ')}\n${r.stderr}`);
   return r.stdout;
 }
-await ssl('pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', inData('server-key.pem'), '-out', 'enc.key', '-passout', 'pass:secret');
+await ssl(
+  'pkcs8',
+  '-topk8',
+  '-v2',
+  'aes-256-cbc',
+  '-in',
+  inData('server-key.pem'),
+  '-out',
+  'enc.key',
+  '-passout',
+  'pass:secret',
+);
 await ssl('x509', '-in', inData('server-cert.pem'), '-outform', 'der', '-out', 'server-cert.der');
-await ssl('req', '-new', '-key', inData('client-key.pem'), '-subj', '/CN=app', '-addext', 'subjectAltName=DNS:app.example.com', '-out', 'app.csr');
+await ssl(
+  'req',
+  '-new',
+  '-key',
+  inData('client-key.pem'),
+  '-subj',
+  '/CN=app',
+  '-addext',
+  'subjectAltName=DNS:app.example.com',
+  '-out',
+  'app.csr',
+);
 await writeFile(join(dir, 'garbage.pem'), 'not a certificate\n');
 
 /** Every line of base64 inside every key file: none may ever appear in the output. */
@@ -49,13 +71,26 @@ test('a setup datadir: every file described, fields as `openssl x509` prints the
   assert.equal(r.stderr, '');
   assertNoKeyMaterial(r.stdout);
 
-  const out = await ssl('x509', '-in', inData('server-cert.pem'), '-noout', '-serial', '-fingerprint', '-sha256', '-dates', '-subject');
+  const out = await ssl(
+    'x509',
+    '-in',
+    inData('server-cert.pem'),
+    '-noout',
+    '-serial',
+    '-fingerprint',
+    '-sha256',
+    '-dates',
+    '-subject',
+  );
   const field = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(out)![1]!;
   const section = r.stdout.split(/\n(?=\S)/).find((s) => s.startsWith(inData('server-cert.pem')))!;
   const when = (d: string) => new Date(Date.parse(d)).toISOString().replace('T', ' ').replace('.000Z', ' UTC');
   assert.match(section, new RegExp(`serial +${field('serial')}\\n`, 'i'));
   assert.match(section, new RegExp(`SHA-256 +${field('sha256 Fingerprint')}\\n`));
-  assert.match(section, new RegExp(`validity +${when(field('notBefore'))} to ${when(field('notAfter'))}  \\(3649 days left\\)\\n`));
+  assert.match(
+    section,
+    new RegExp(`validity +${when(field('notBefore'))} to ${when(field('notAfter'))}  \\(3649 days left\\)\\n`),
+  );
   assert.match(section, new RegExp(`subject +${field('subject').replaceAll(' = ', '=')}\\n`));
   assert.match(section, /SANs +DNS:db1\.example\.com, IP:127\.0\.0\.1\n/);
   assert.match(section, /key +RSA 2048\n/);
@@ -68,7 +103,13 @@ test('a setup datadir: every file described, fields as `openssl x509` prints the
 });
 
 test('--json: one entry per file with its objects, the same data, no key material', async () => {
-  const r = await dbtls(['inspect', '--json', inData('server-cert.pem'), inData('server-key.pem'), join(dir, 'enc.key')]);
+  const r = await dbtls([
+    'inspect',
+    '--json',
+    inData('server-cert.pem'),
+    inData('server-key.pem'),
+    join(dir, 'enc.key'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assertNoKeyMaterial(r.stdout);
   const entries = JSON.parse(r.stdout);
@@ -79,13 +120,24 @@ test('--json: one entry per file with its objects, the same data, no key materia
   assert.equal(cert.format, 'pem');
   const c = cert.objects[0];
   assert.equal(c.kind, 'certificate');
-  const fp = /Fingerprint=(.*)/.exec(await ssl('x509', '-in', inData('server-cert.pem'), '-noout', '-fingerprint', '-sha256'))![1];
+  const fp = /Fingerprint=(.*)/.exec(
+    await ssl('x509', '-in', inData('server-cert.pem'), '-noout', '-fingerprint', '-sha256'),
+  )![1];
   assert.equal(c.fingerprint256, fp);
   assert.equal(c.daysLeft, 3649);
   assert.equal(c.status, 'valid');
   assert.ok(!Number.isNaN(Date.parse(c.notAfter)));
-  assert.deepEqual(key.objects, [{ kind: 'private-key', format: 'pkcs8', encrypted: false, keyType: 'rsa', keyBits: 2048, spkiSha256: c.spkiSha256 }]);
-  assert.deepEqual(enc.objects, [{ kind: 'private-key', format: 'pkcs8', encrypted: true, encryption: 'PBES2 (PBKDF2 hmacWithSHA256, 2048 iterations, aes-256-cbc)' }]);
+  assert.deepEqual(key.objects, [
+    { kind: 'private-key', format: 'pkcs8', encrypted: false, keyType: 'rsa', keyBits: 2048, spkiSha256: c.spkiSha256 },
+  ]);
+  assert.deepEqual(enc.objects, [
+    {
+      kind: 'private-key',
+      format: 'pkcs8',
+      encrypted: true,
+      encryption: 'PBES2 (PBKDF2 hmacWithSHA256, 2048 iterations, aes-256-cbc)',
+    },
+  ]);
 });
 
 test('an encrypted key is described without asking for its passphrase', async () => {
@@ -101,7 +153,10 @@ test('a missing file and a garbage file: named on stderr, exit 2, the good file 
   const garbage = join(dir, 'garbage.pem');
   const r = await dbtls(['inspect', missing, inData('ca.pem'), garbage]);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, `dbtls: ${missing}: no such file\ndbtls: ${garbage}: holds no certificate, key or certificate request (PEM or DER)\n`);
+  assert.equal(
+    r.stderr,
+    `dbtls: ${missing}: no such file\ndbtls: ${garbage}: holds no certificate, key or certificate request (PEM or DER)\n`,
+  );
   assert.match(r.stdout, /ca\.pem \(PEM\)\n  certificate\n/);
 
   const j = await dbtls(['inspect', '--json', missing, inData('ca.pem')]);
@@ -118,7 +173,10 @@ test('--ca: the right CA says OK, a foreign one says why not (exit 1); a bad --c
 
   const foreign = await dbtls(['inspect', inData('server-cert.pem'), '--ca', join(other, 'ca.pem')]);
   assert.equal(foreign.code, 1);
-  assert.match(foreign.stdout, /chain +FAILED: no trusted CA signed CN=MySQL_Server_T_Auto_Generated_Server_Certificate/);
+  assert.match(
+    foreign.stdout,
+    /chain +FAILED: no trusted CA signed CN=MySQL_Server_T_Auto_Generated_Server_Certificate/,
+  );
 
   const json = await dbtls(['inspect', '--json', inData('server-cert.pem'), '--ca', join(other, 'ca.pem')]);
   assert.equal(json.code, 1);
@@ -141,20 +199,35 @@ test('--key: matches its certificate, not another one; an encrypted --key is ref
 
   const enc = await dbtls(['inspect', inData('server-cert.pem'), '--key', join(dir, 'enc.key')]);
   assert.equal(enc.code, 2);
-  assert.match(enc.stderr, /the private key is encrypted; inspect does not ask for passphrases\nhint: give its public key instead/);
+  assert.match(
+    enc.stderr,
+    /the private key is encrypted; inspect does not ask for passphrases\nhint: give its public key instead/,
+  );
 });
 
 test('DER certificates and PEM requests', async () => {
   const r = await dbtls(['inspect', join(dir, 'server-cert.der'), join(dir, 'app.csr')]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /server-cert\.der \(DER\)\n  certificate\n    subject +CN=MySQL_Server_T_Auto_Generated_Server_Certificate\n/);
-  assert.match(r.stdout, /app\.csr \(PEM\)\n  certificate request\n    subject +CN=app\n    SANs +DNS:app\.example\.com\n    key +RSA 2048\n/);
+  assert.match(
+    r.stdout,
+    /server-cert\.der \(DER\)\n  certificate\n    subject +CN=MySQL_Server_T_Auto_Generated_Server_Certificate\n/,
+  );
+  assert.match(
+    r.stdout,
+    /app\.csr \(PEM\)\n  certificate request\n    subject +CN=app\n    SANs +DNS:app\.example\.com\n    key +RSA 2048\n/,
+  );
   assert.match(r.stdout, /signature +sha256WithRSAEncryption, valid\n/);
 });
 
 test('an expired certificate says EXPIRED', async () => {
   const key = await generateRsaKey();
-  const old = issueCertificate({ profile: 'ca', subject: { CN: 'Old CA' }, days: 1, subjectKey: key, now: new Date(Date.now() - 10 * 86_400_000) });
+  const old = issueCertificate({
+    profile: 'ca',
+    subject: { CN: 'Old CA' },
+    days: 1,
+    subjectKey: key,
+    now: new Date(Date.now() - 10 * 86_400_000),
+  });
   const file = join(dir, 'old.pem');
   await writeFile(file, old.pem);
   const r = await dbtls(['inspect', file]);
@@ -174,8 +247,20 @@ test('help has EXAMPLES and EXIT CODES; no file is a usage error; inspect loads 
   assert.match(none.stderr, /missing required argument 'file'/);
 
   const probe = join(dir, 'probe.cjs');
-  await writeFile(probe, `process.on('exit', () => { const seen = new Set(Object.keys(require('module')._cache).filter((k) => k.includes('node_modules')).map((k) => k.split('node_modules/').pop().split('/')[0])); process.stderr.write('LOADED ' + JSON.stringify([...seen].sort()) + '\\n'); });\n`);
-  const r = await run(process.execPath, ['--require', probe, cliPath, 'inspect', inData('server-cert.pem'), join(dir, 'app.csr'), '--ca', inData('ca.pem')]);
+  await writeFile(
+    probe,
+    `process.on('exit', () => { const seen = new Set(Object.keys(require('module')._cache).filter((k) => k.includes('node_modules')).map((k) => k.split('node_modules/').pop().split('/')[0])); process.stderr.write('LOADED ' + JSON.stringify([...seen].sort()) + '\\n'); });\n`,
+  );
+  const r = await run(process.execPath, [
+    '--require',
+    probe,
+    cliPath,
+    'inspect',
+    inData('server-cert.pem'),
+    join(dir, 'app.csr'),
+    '--ca',
+    inData('ca.pem'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(/LOADED (.*)/.exec(r.stderr)![1]!), ['commander']);
 });

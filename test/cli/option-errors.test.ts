@@ -26,12 +26,18 @@ test('option errors name their option once, with exit 2', async () => {
     [['setup', '-d', datadir, '--san', 'bad_name!'], 'dbtls: --san "bad_name!": not a DNS name or IP address'],
     [['setup', '-d', datadir, '--suffix', 'a-b'], /^dbtls: --suffix /],
     [['setup', '-d', join(dir, 'nope')], `dbtls: --datadir: data directory ${join(dir, 'nope')} does not exist`],
-    [['push', '-i', inv, '--files', join(dir, '*', 'x'), '--dest', '/opt/x'], `dbtls: --files "${join(dir, '*', 'x')}": only the last part of a path may hold a pattern`],
+    [
+      ['push', '-i', inv, '--files', join(dir, '*', 'x'), '--dest', '/opt/x'],
+      `dbtls: --files "${join(dir, '*', 'x')}": only the last part of a path may hold a pattern`,
+    ],
     [['issue', '-i', inv, '--node', 'db9'], /^dbtls: --node: no node named "db9" in /],
   ];
   // --uid is resolved only when running as root (as mysql_ssl_rsa_setup does).
   if (root) {
-    cases.push([['setup', '-d', datadir, '--uid', 'no_such_user_dbtls'], 'dbtls: --uid: no such user "no_such_user_dbtls"']);
+    cases.push([
+      ['setup', '-d', datadir, '--uid', 'no_such_user_dbtls'],
+      'dbtls: --uid: no such user "no_such_user_dbtls"',
+    ]);
     cases.push([['setup', '-d', datadir, '--uid', 'bad user!'], 'dbtls: --uid "bad user!" is not a valid user name']);
   }
   for (const [args, first] of cases) {
@@ -45,7 +51,7 @@ test('option errors name their option once, with exit 2', async () => {
   }
 });
 
-test('--json keeps the option as the error\'s field', async () => {
+test("--json keeps the option as the error's field", async () => {
   const r = await dbtls(['setup', '-d', datadir, '--days', '0', '--json']);
   assert.equal(r.code, 2);
   const j = JSON.parse(r.stdout) as { error: { field: string; message: string } };

@@ -21,9 +21,15 @@ function assertNoSecret(r: RunResult, label: string): void {
   }
 }
 
-test('no secret in the output of issue, render, apply, check (text and --json), nor in a wrong passphrase\'s error', async () => {
+test("no secret in the output of issue, render, apply, check (text and --json), nor in a wrong passphrase's error", async () => {
   const dir = await tempDir(scope, 'dbtls-secrets-out-');
-  const inv = await writeInventory(dir, { nodes: [{ name: 'db1', host: 'db1.example.com' }, { name: 't1', host: 't1.example.com', roles: ['tungsten'] }], clients: [{ name: 'app', keystore: 'pkcs12' }] });
+  const inv = await writeInventory(dir, {
+    nodes: [
+      { name: 'db1', host: 'db1.example.com' },
+      { name: 't1', host: 't1.example.com', roles: ['tungsten'] },
+    ],
+    clients: [{ name: 'app', keystore: 'pkcs12' }],
+  });
   const env = { ...process.env, DBTLS_CA_PASSPHRASE: CA_PASS, DBTLS_STOREPASS: STOREPASS, DBTLS_DEBUG: '1' };
   const passFile = join(dir, 'pass');
   await writeFile(passFile, `${OTHER}\n`, { mode: 0o600 });

@@ -13,20 +13,99 @@ import { expandFiles, patternToRegExp } from '../../lib/deliver/glob.js';
 import { isDbtlsError } from '../../lib/errors.js';
 
 const NAMES = [
-  'a*', 'ab', 'a', 'b', 'abc', 'A1', '1', '9x', 'x', 'x y', '.hidden', '.a', '.pem', 'a.pem', 'b.pem', 'ca-key.pem',
-  '[x]', '!x', '^x', '(a)', '+(a)', '{a,b}', 'a,b', 'a\\b', 'a?', ']x', '-',
-  '1a.', '1ab', 'a\\\\b', 'jgroups.xml', 'passwords.store', 'tungsten_keystore.jks', '.jks-backup', 'other.txt',
+  'a*',
+  'ab',
+  'a',
+  'b',
+  'abc',
+  'A1',
+  '1',
+  '9x',
+  'x',
+  'x y',
+  '.hidden',
+  '.a',
+  '.pem',
+  'a.pem',
+  'b.pem',
+  'ca-key.pem',
+  '[x]',
+  '!x',
+  '^x',
+  '(a)',
+  '+(a)',
+  '{a,b}',
+  'a,b',
+  'a\\b',
+  'a?',
+  ']x',
+  '-',
+  '1a.',
+  '1ab',
+  'a\\\\b',
+  'jgroups.xml',
+  'passwords.store',
+  'tungsten_keystore.jks',
+  '.jks-backup',
+  'other.txt',
 ];
 // é only here, away from the class rows: classes are ASCII ([[:alpha:]] is [A-Za-z]) where bash in a
 // UTF-8 locale counts é as a letter — the one difference glob.ts names.
 const SUB = ['a.pem', '.k.pem', 'x y.pem', 'b.txt', 'é'];
 
 const ROWS = [
-  '*', 'a\\*', 'a*', '[[:alpha:]]*', '[[:digit:]]', '[[:digit:]]*', '[[:upper:]]*', '[[:punct:]]*', '[!a]*', '[^a]*',
-  '[![:alpha:]]*', '?', '??', 'a?', 'a\\?', '*.pem', '**', '**.pem', '.*', '\\.*', '[.]*', '[jpt]*', '.[jpt]*',
-  '[a-c]', '[a-]', '[]x]*', '[!]x]*', '[x]', '\\[x\\]', '!x', '^x', '(a)', '+(a)', '?(a)', '*(a)', '{a,b}', 'a,b',
-  'x y', 'x\\ y', '*\\ *', '*\\\\*', '[a\\]]', '[[.a.]]b', '[[:digit:]]a\\.', '[a]\\\\\\\\b', 'sub/?', 'sub/é', 'sub/*.pem', 'sub/.*', 'sub/[!a]*',
-  's\\ub/*', 'sub/*\\ *',
+  '*',
+  'a\\*',
+  'a*',
+  '[[:alpha:]]*',
+  '[[:digit:]]',
+  '[[:digit:]]*',
+  '[[:upper:]]*',
+  '[[:punct:]]*',
+  '[!a]*',
+  '[^a]*',
+  '[![:alpha:]]*',
+  '?',
+  '??',
+  'a?',
+  'a\\?',
+  '*.pem',
+  '**',
+  '**.pem',
+  '.*',
+  '\\.*',
+  '[.]*',
+  '[jpt]*',
+  '.[jpt]*',
+  '[a-c]',
+  '[a-]',
+  '[]x]*',
+  '[!]x]*',
+  '[x]',
+  '\\[x\\]',
+  '!x',
+  '^x',
+  '(a)',
+  '+(a)',
+  '?(a)',
+  '*(a)',
+  '{a,b}',
+  'a,b',
+  'x y',
+  'x\\ y',
+  '*\\ *',
+  '*\\\\*',
+  '[a\\]]',
+  '[[.a.]]b',
+  '[[:digit:]]a\\.',
+  '[a]\\\\\\\\b',
+  'sub/?',
+  'sub/é',
+  'sub/*.pem',
+  'sub/.*',
+  'sub/[!a]*',
+  's\\ub/*',
+  'sub/*\\ *',
 ];
 
 function fixture(): string {
@@ -65,10 +144,13 @@ test('expandFiles gives what bash gives, for every pattern of the table', async 
   const answers = ROWS.map((p) => JSON.stringify(bashGlob(dir, p)));
   assert.ok(answers.filter((a) => a !== '[]').length >= ROWS.length - 3, 'bash matches something for nearly every row');
   assert.ok(new Set(answers).size >= ROWS.length - 12, 'the rows give different answers');
-  assert.deepEqual((await disagreements(dir, (p) => expandFiles([join(dir, p)]), ROWS)).map((d) => d.pattern), []);
+  assert.deepEqual(
+    (await disagreements(dir, (p) => expandFiles([join(dir, p)]), ROWS)).map((d) => d.pattern),
+    [],
+  );
 });
 
-test('patternToRegExp over one folder\'s names agrees with bash too', async (t) => {
+test("patternToRegExp over one folder's names agrees with bash too", async (t) => {
   const dir = fixture();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const rows = ROWS.filter((p) => !p.includes('/'));
@@ -76,7 +158,10 @@ test('patternToRegExp over one folder\'s names agrees with bash too', async (t) 
     const re = patternToRegExp(p);
     return [...NAMES, 'sub'].filter((n) => re.test(n)).map((n) => join(dir, n));
   };
-  assert.deepEqual((await disagreements(dir, byRegExp, rows)).map((d) => d.pattern), []);
+  assert.deepEqual(
+    (await disagreements(dir, byRegExp, rows)).map((d) => d.pattern),
+    [],
+  );
 });
 
 test('the named corners, as bash answers them', async (t) => {

@@ -13,7 +13,7 @@ import { writeInventory } from '../helpers/inventory.js';
 
 const scope = fileScope();
 
-test('--accept-new refuses a known host\'s key of a new type (named), and writes nothing to known_hosts', async (t) => {
+test("--accept-new refuses a known host's key of a new type (named), and writes nothing to known_hosts", async (t) => {
   const server = await startSshd(scope, { users: ['root'] }); // offers ssh-ed25519
   const dir = await tempDir(t);
   const rsa = join(dir, 'other_rsa');
@@ -23,12 +23,28 @@ test('--accept-new refuses a known host\'s key of a new type (named), and writes
   await writeFile(knownHosts, known);
   const file = join(dir, 'payload.txt');
   await writeFile(file, 'x\n');
-  const inv = await writeInventory(dir, { nodes: [{ name: 'db1', host: '127.0.0.1', transport: 'ssh', dest: join(dir, 'remote'), ssh: { port: server.port, user: 'root', identityFile: server.clientKeyPath, knownHostsFile: knownHosts } }] });
+  const inv = await writeInventory(dir, {
+    nodes: [
+      {
+        name: 'db1',
+        host: '127.0.0.1',
+        transport: 'ssh',
+        dest: join(dir, 'remote'),
+        ssh: { port: server.port, user: 'root', identityFile: server.clientKeyPath, knownHostsFile: knownHosts },
+      },
+    ],
+  });
   const r = await dbtls(['push', '-i', inv, '--files', file, '--dest', join(dir, 'remote'), '--accept-new', '--json']);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   const err = JSON.parse(r.stdout).nodes[0].error;
   assert.equal(err.code, 'host-key-new-type');
-  assert.ok(err.message.includes(`127.0.0.1:${server.port}`) && err.message.includes('ssh-ed25519') && err.message.includes('ssh-rsa') && err.message.includes(server.hostKey.fingerprint), err.message);
+  assert.ok(
+    err.message.includes(`127.0.0.1:${server.port}`) &&
+      err.message.includes('ssh-ed25519') &&
+      err.message.includes('ssh-rsa') &&
+      err.message.includes(server.hostKey.fingerprint),
+    err.message,
+  );
   assert.equal(await readFile(knownHosts, 'utf8'), known, 'known_hosts unchanged');
   await assert.rejects(readFile(join(dir, 'remote', 'payload.txt')), { code: 'ENOENT' });
 });

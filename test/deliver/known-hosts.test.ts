@@ -36,7 +36,18 @@ const keyDir = await tempDir({ after }, 'dbtls-known-hosts-keys-');
 
 async function makeKey(name: string, type: 'ed25519' | 'rsa'): Promise<HostKey> {
   const file = join(keyDir, name);
-  await keygen(['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-f', file, '-N', '', '-C', `${name}@test`]);
+  await keygen([
+    '-q',
+    '-t',
+    type,
+    ...(type === 'rsa' ? ['-b', '2048'] : []),
+    '-f',
+    file,
+    '-N',
+    '',
+    '-C',
+    `${name}@test`,
+  ]);
   const [keyType, b64] = (await readFile(`${file}.pub`, 'utf8')).trim().split(' ') as [string, string];
   return { type: keyType, b64, blob: Buffer.from(b64, 'base64'), pub: `${file}.pub`, text: `${keyType} ${b64}` };
 }
@@ -91,8 +102,21 @@ const validFile = (): string =>
   ].join('\n');
 
 const NAMES = [
-  'db1', 'db1.example.com', '10.0.0.1', '[db1]:2222', '[db2]:2222', 'db2', 'x.prod.example', 'bad.prod.example',
-  'a.b.prod.example', 'db4.test', 'db44.test', 'db3', 'y.ca', 'both', 'nowhere',
+  'db1',
+  'db1.example.com',
+  '10.0.0.1',
+  '[db1]:2222',
+  '[db2]:2222',
+  'db2',
+  'x.prod.example',
+  'bad.prod.example',
+  'a.b.prod.example',
+  'db4.test',
+  'db44.test',
+  'db3',
+  'y.ca',
+  'both',
+  'nowhere',
 ];
 
 test('fingerprintSha256 is what ssh-keygen -l prints, for ed25519 and RSA keys', async () => {
@@ -106,7 +130,11 @@ test('plain entries: ports, wildcards, negation, @revoked and @cert-authority', 
   assert.deepEqual(check('db1.example.com', 22, ed), { status: 'known' });
   assert.deepEqual(check('10.0.0.1', 22, ed), { status: 'known' });
   assert.deepEqual(check('DB1', 22, ed), { status: 'known' }, 'names compare case-insensitively');
-  assert.deepEqual(check('db1', 2222, ed), { status: 'unknown', fingerprint: fingerprintSha256(ed.blob) }, 'port 2222 is [db1]:2222');
+  assert.deepEqual(
+    check('db1', 2222, ed),
+    { status: 'unknown', fingerprint: fingerprintSha256(ed.blob) },
+    'port 2222 is [db1]:2222',
+  );
   assert.deepEqual(check('db2', 2222, ed), { status: 'known' });
   assert.equal(check('db2', 22, ed).status, 'unknown');
   assert.deepEqual(check('x.prod.example', 22, rsa), { status: 'known' });
@@ -124,12 +152,37 @@ test('plain entries: ports, wildcards, negation, @revoked and @cert-authority', 
 test('a changed key reports the offered and the expected fingerprints, with file and lines', async () => {
   const kh = new KnownHosts(parseKnownHosts(validFile(), 'kh'));
   const [fpEd, fpEd3, fpRsa, fpRsa2] = await Promise.all([ed, ed3, rsa, rsa2].map((k) => keygenFingerprint(k.pub)));
-  assert.deepEqual(kh.check('db1', 22, ed3.type, ed3.blob), { status: 'changed', offered: fpEd3, expected: [fpEd], file: 'kh', lines: [2] });
+  assert.deepEqual(kh.check('db1', 22, ed3.type, ed3.blob), {
+    status: 'changed',
+    offered: fpEd3,
+    expected: [fpEd],
+    file: 'kh',
+    lines: [2],
+  });
   // Only a key of another type is known: still refused, and the known one is shown.
-  assert.deepEqual(kh.check('db1', 22, rsa.type, rsa.blob), { status: 'changed', offered: fpRsa, expected: [fpEd], file: 'kh', lines: [2], newType: { offered: 'ssh-rsa', known: ['ssh-ed25519'] } });
+  assert.deepEqual(kh.check('db1', 22, rsa.type, rsa.blob), {
+    status: 'changed',
+    offered: fpRsa,
+    expected: [fpEd],
+    file: 'kh',
+    lines: [2],
+    newType: { offered: 'ssh-rsa', known: ['ssh-ed25519'] },
+  });
   // Keys of both types known: the expected fingerprint is the one of the offered type.
-  assert.deepEqual(kh.check('both', 22, 'rsa-sha2-512', rsa2.blob), { status: 'changed', offered: fpRsa2, expected: [fpRsa], file: 'kh', lines: [9] });
-  assert.deepEqual(kh.check('both', 22, ed3.type, ed3.blob), { status: 'changed', offered: fpEd3, expected: [fpEd], file: 'kh', lines: [10] });
+  assert.deepEqual(kh.check('both', 22, 'rsa-sha2-512', rsa2.blob), {
+    status: 'changed',
+    offered: fpRsa2,
+    expected: [fpRsa],
+    file: 'kh',
+    lines: [9],
+  });
+  assert.deepEqual(kh.check('both', 22, ed3.type, ed3.blob), {
+    status: 'changed',
+    offered: fpEd3,
+    expected: [fpEd],
+    file: 'kh',
+    lines: [10],
+  });
   assert.deepEqual(kh.check('both', 22, rsa.type, rsa.blob), { status: 'known' });
   assert.deepEqual(kh.check('both', 22, ed.type, ed.blob), { status: 'known' });
 });
@@ -140,7 +193,11 @@ test('matching lines agree with ssh-keygen -F, plain and after ssh-keygen -H has
   await writeFile(file, validFile());
   const plain = new KnownHosts(parseKnownHosts(validFile(), file));
   for (const name of NAMES) {
-    assert.deepEqual(plain.matching(...splitName(name)).map((e) => e.line), await keygenFind(name, file), name);
+    assert.deepEqual(
+      plain.matching(...splitName(name)).map((e) => e.line),
+      await keygenFind(name, file),
+      name,
+    );
   }
 
   await keygen(['-H', '-f', file]);
@@ -152,12 +209,18 @@ test('matching lines agree with ssh-keygen -F, plain and after ssh-keygen -H has
   assert.deepEqual(skipped, []);
   assert.ok(hashed.entries.some((e) => e.hosts.kind === 'hashed'));
   for (const name of NAMES) {
-    assert.deepEqual(hashed.matching(...splitName(name)).map((e) => e.line), await keygenFind(name, file), name);
+    assert.deepEqual(
+      hashed.matching(...splitName(name)).map((e) => e.line),
+      await keygenFind(name, file),
+      name,
+    );
   }
   // The same decisions as on the plain file (line numbers aside).
-  const status = (kh: KnownHosts, name: string, k: HostKey): string => kh.check(...splitName(name), k.type, k.blob).status;
+  const status = (kh: KnownHosts, name: string, k: HostKey): string =>
+    kh.check(...splitName(name), k.type, k.blob).status;
   for (const name of NAMES) {
-    for (const k of [ed, ed2, ed3, rsa, rsa2]) assert.equal(status(hashed, name, k), status(plain, name, k), `${name} ${k.pub}`);
+    for (const k of [ed, ed2, ed3, rsa, rsa2])
+      assert.equal(status(hashed, name, k), status(plain, name, k), `${name} ${k.pub}`);
   }
   assert.deepEqual(hashed.check('db2', 2222, ed.type, ed.blob), { status: 'known' });
   const changed = hashed.check('db1', 22, ed3.type, ed3.blob);
@@ -181,8 +244,17 @@ test('malformed lines are skipped with their line numbers; comments and blank li
   ].join('\n');
   const skipped: SkippedLine[] = [];
   const entries = parseKnownHosts(text, 'f', skipped);
-  assert.deepEqual(entries.map((e) => [e.line, e.keyType, e.comment]), [[3, 'ssh-ed25519', ''], [11, 'ssh-rsa', 'trailing comment']]);
-  assert.deepEqual(skipped.map((s) => s.line), [4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(
+    entries.map((e) => [e.line, e.keyType, e.comment]),
+    [
+      [3, 'ssh-ed25519', ''],
+      [11, 'ssh-rsa', 'trailing comment'],
+    ],
+  );
+  assert.deepEqual(
+    skipped.map((s) => s.line),
+    [4, 5, 6, 7, 8, 9, 10],
+  );
   assert.ok(skipped.every((s) => s.file === 'f' && s.reason.length > 0));
   // ssh-keygen's key parser rejects the same lines, except the bad host hash (line 8), which it does
   // not look at: ssh refuses that one when matching names.
@@ -192,7 +264,10 @@ test('malformed lines are skipped with their line numbers; comments and blank li
   const listed = await run('ssh-keygen', ['-l', '-v', '-f', file]);
   assert.equal(listed.code, 0, listed.stderr);
   const rejected = [...listed.stderr.matchAll(/:(\d+): not a public key/g)].map((m) => Number(m[1]));
-  assert.deepEqual([...rejected, 8].sort((a, b) => a - b), skipped.map((s) => s.line));
+  assert.deepEqual(
+    [...rejected, 8].sort((a, b) => a - b),
+    skipped.map((s) => s.line),
+  );
   assert.deepEqual(await keygenFind('good', file), [3]);
   assert.deepEqual(await keygenFind('indented', file), [11]);
   // ssh-keygen -F matches names without parsing keys, so it lists lines 6 and 7, whose keys are
@@ -216,7 +291,11 @@ test('appendKnownHost writes plain and hashed lines ssh-keygen -F finds, keeping
   assert.ok(after.startsWith(before + '\n'), 'earlier lines kept byte for byte');
   const added = linesOf(after).slice(2);
   assert.equal(added[0], `db7 ${ed.text}`);
-  assert.match(added[1]!, /^\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= ssh-rsa /, 'hashed, with the type inside the blob');
+  assert.match(
+    added[1]!,
+    /^\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= ssh-rsa /,
+    'hashed, with the type inside the blob',
+  );
   assert.ok(!after.includes('db8') && !after.includes('db9'));
   assert.equal(added[3], '');
   assert.equal((await stat(file)).mode & 0o777, 0o600);
@@ -266,9 +345,16 @@ test('appendKnownHost refuses host names that would change the meaning of the li
   const dir = await tempDir(t);
   const file = join(dir, 'known_hosts');
   for (const host of ['a b', 'a,b', '*', 'db?', '!db', '@revoked', '|1|x', 'a\nb', '']) {
-    await assert.rejects(appendKnownHost(file, host, 22, ed.type, ed.blob), (e) => isDbtlsError(e) && e.code === 'known-hosts-bad-host', JSON.stringify(host));
+    await assert.rejects(
+      appendKnownHost(file, host, 22, ed.type, ed.blob),
+      (e) => isDbtlsError(e) && e.code === 'known-hosts-bad-host',
+      JSON.stringify(host),
+    );
   }
-  await assert.rejects(appendKnownHost(file, 'db1', 22, 'ssh-ed25519', Buffer.from('junk')), (e) => isDbtlsError(e) && e.code === 'known-hosts-bad-key');
+  await assert.rejects(
+    appendKnownHost(file, 'db1', 22, 'ssh-ed25519', Buffer.from('junk')),
+    (e) => isDbtlsError(e) && e.code === 'known-hosts-bad-key',
+  );
   await assert.rejects(stat(file), 'nothing was written');
 });
 
@@ -279,11 +365,24 @@ test('loadKnownHosts reads several files, missing ones count as empty, and check
   await writeFile(user, `db1 ${ed.text}\n`);
   await writeFile(global, `db2 ${rsa.text}\n@revoked db1 ${ed3.text}\nbroken\n`);
   const kh = await loadKnownHosts([join(dir, 'missing'), user, global]);
-  assert.deepEqual(kh.skipped.map((s) => [s.file, s.line]), [[global, 3]]);
+  assert.deepEqual(
+    kh.skipped.map((s) => [s.file, s.line]),
+    [[global, 3]],
+  );
   assert.deepEqual(kh.check('db1', 22, ed.type, ed.blob), { status: 'known' });
   assert.deepEqual(kh.check('db2', 22, rsa.type, rsa.blob), { status: 'known' });
-  assert.equal(kh.check('db1', 22, ed3.type, ed3.blob).status, 'revoked', 'revoked in one file, for a host known in another');
+  assert.equal(
+    kh.check('db1', 22, ed3.type, ed3.blob).status,
+    'revoked',
+    'revoked in one file, for a host known in another',
+  );
   const changed = kh.check('db2', 22, rsa2.type, rsa2.blob);
-  assert.deepEqual(changed, { status: 'changed', offered: fingerprintSha256(rsa2.blob), expected: [fingerprintSha256(rsa.blob)], file: global, lines: [1] });
+  assert.deepEqual(changed, {
+    status: 'changed',
+    offered: fingerprintSha256(rsa2.blob),
+    expected: [fingerprintSha256(rsa.blob)],
+    file: global,
+    lines: [1],
+  });
   assert.deepEqual((await loadKnownHosts([join(dir, 'none')])).entries, []);
 });

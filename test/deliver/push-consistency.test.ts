@@ -16,12 +16,20 @@ const scope = fileScope();
 
 /** Every delivered pair of a node belongs together and chains to the delivered ca.pem. */
 async function assertConsistent(dest: string, what: string): Promise<void> {
-  const ca = (await readFile(join(dest, 'ca.pem'), 'utf8')).split(/(?=-----BEGIN CERTIFICATE-----)/).map((p) => new X509Certificate(p));
-  for (const [c, k] of [['server-cert.pem', 'server-key.pem'], ['client-cert.pem', 'client-key.pem']] as const) {
+  const ca = (await readFile(join(dest, 'ca.pem'), 'utf8'))
+    .split(/(?=-----BEGIN CERTIFICATE-----)/)
+    .map((p) => new X509Certificate(p));
+  for (const [c, k] of [
+    ['server-cert.pem', 'server-key.pem'],
+    ['client-cert.pem', 'client-key.pem'],
+  ] as const) {
     const cert = new X509Certificate(await readFile(join(dest, c)));
     const key = createPrivateKey(await readFile(join(dest, k)));
     assert.ok(cert.checkPrivateKey(key), `${what}: ${k} is the key of ${c}`);
-    assert.ok(ca.some((x) => cert.verify(x.publicKey)), `${what}: ${c} chains to the delivered ca.pem`);
+    assert.ok(
+      ca.some((x) => cert.verify(x.publicKey)),
+      `${what}: ${c} chains to the delivered ca.pem`,
+    );
   }
 }
 
@@ -33,7 +41,14 @@ test('a concurrent issue --force loop never leaves a node (local or over SSH) wi
   const root = join(dir, 'nodes');
   const nodes: TestNode[] = [
     { name: 'db1', host: '10.0.0.11', roles: ['mariadb'] },
-    { name: 'db2', host: '127.0.0.1', roles: ['mariadb'], transport: 'ssh', dest: join(dir, 'remote', 'db2'), ssh: { port: server.port, user: 'root', identityFile: server.clientKeyPath, knownHostsFile: knownHosts } },
+    {
+      name: 'db2',
+      host: '127.0.0.1',
+      roles: ['mariadb'],
+      transport: 'ssh',
+      dest: join(dir, 'remote', 'db2'),
+      ssh: { port: server.port, user: 'root', identityFile: server.clientKeyPath, knownHostsFile: knownHosts },
+    },
   ];
   const inv = await writeInventory(dir, { nodes });
   assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
@@ -44,7 +59,11 @@ test('a concurrent issue --force loop never leaves a node (local or over SSH) wi
   const issuing = (async () => {
     for (let i = 0; i < ROUNDS; i++) {
       // A lock held by a push makes issue refuse (exit 1): that is not what is under test.
-      if ((await dbtls(['issue', '-i', inv, '--force', '--node', 'db1', '--node', 'db2'], { timeoutMs: 120_000 })).code === 0) issued++;
+      if (
+        (await dbtls(['issue', '-i', inv, '--force', '--node', 'db1', '--node', 'db2'], { timeoutMs: 120_000 }))
+          .code === 0
+      )
+        issued++;
     }
   })();
   let pushed = 0;
@@ -64,10 +83,15 @@ test('a concurrent issue --force loop never leaves a node (local or over SSH) wi
   assert.ok(served.size > 2, 'the pushes delivered re-issued certificates');
 });
 
-test('a node whose key is not its certificate\'s gets nothing (the error names the file, exit 1); the other nodes are pushed', async (t) => {
+test("a node whose key is not its certificate's gets nothing (the error names the file, exit 1); the other nodes are pushed", async (t) => {
   const dir = await tempDir(t);
   const root = join(dir, 'nodes');
-  const inv = await writeInventory(dir, { nodes: [{ name: 'db1', host: '10.0.0.11' }, { name: 'db2', host: '10.0.0.12' }] });
+  const inv = await writeInventory(dir, {
+    nodes: [
+      { name: 'db1', host: '10.0.0.11' },
+      { name: 'db2', host: '10.0.0.12' },
+    ],
+  });
   assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
   // db1's key replaced by db2's: both are good keys, just not a pair.
   const badKey = join(dir, 'pki/nodes/db1/server-key.pem');
@@ -80,14 +104,19 @@ test('a node whose key is not its certificate\'s gets nothing (the error names t
   assert.equal(db1.error.code, 'pair-key-mismatch');
   assert.ok(db1.error.message.includes(badKey), db1.error.message);
   assert.deepEqual(db1.uploaded, []);
-  await assert.rejects(readFile(join(root, 'db1/etc/mysql/ssl/ca.pem')), { code: 'ENOENT' }, 'nothing at all reached db1');
+  await assert.rejects(
+    readFile(join(root, 'db1/etc/mysql/ssl/ca.pem')),
+    { code: 'ENOENT' },
+    'nothing at all reached db1',
+  );
   await assertConsistent(join(root, 'db2/etc/mysql/ssl'), 'db2');
 
   // A certificate from another CA (another cluster's pair) is refused the same way.
   const other = await tempDir(t);
   const otherInv = await writeInventory(other, { nodes: [{ name: 'db1', host: '10.0.0.11' }] });
   assert.equal((await dbtls(['issue', '-i', otherInv])).code, 0);
-  for (const f of ['server-cert.pem', 'server-key.pem']) await copyFile(join(other, 'pki/nodes/db1', f), join(dir, 'pki/nodes/db1', f));
+  for (const f of ['server-cert.pem', 'server-key.pem'])
+    await copyFile(join(other, 'pki/nodes/db1', f), join(dir, 'pki/nodes/db1', f));
   const again = await dbtls(['push', '-i', inv, '--local-root', root, '--json', '--node', 'db1']);
   assert.equal(again.code, 1);
   assert.equal(JSON.parse(again.stdout).nodes[0].error.code, 'pair-wrong-ca');

@@ -42,15 +42,35 @@ test('apply delivers each node its plan; a second apply changes nothing; a re-is
   assert.equal(first.report.ok, true);
   assert.equal(first.report.changed, true);
   const db1 = join(root, 'db1/etc/mysql/ssl');
-  assert.deepEqual((await readdir(db1)).sort(), ['ca.pem', 'client-cert.pem', 'client-key.pem', 'dbtls', 'private_key.pem', 'public_key.pem', 'server-cert.pem', 'server-key.pem']);
+  assert.deepEqual((await readdir(db1)).sort(), [
+    'ca.pem',
+    'client-cert.pem',
+    'client-key.pem',
+    'dbtls',
+    'private_key.pem',
+    'public_key.pem',
+    'server-cert.pem',
+    'server-key.pem',
+  ]);
   assert.deepEqual((await readdir(join(db1, 'dbtls'))).sort(), ['client.cnf', 'my.cnf', 'users.sql']);
-  assert.deepEqual((await readdir(join(root, 'db2/etc/mysql/ssl/dbtls'))).sort(), ['client.cnf', 'my.cnf', 'replication.sql', 'users.sql']);
+  assert.deepEqual((await readdir(join(root, 'db2/etc/mysql/ssl/dbtls'))).sort(), [
+    'client.cnf',
+    'my.cnf',
+    'replication.sql',
+    'users.sql',
+  ]);
   assert.equal((await stat(join(db1, 'server-key.pem'))).mode & 0o777, 0o600);
   assert.equal((await stat(join(db1, 'server-cert.pem'))).mode & 0o777, 0o644);
   // ProxySQL's fixed frontend files are the node's CA, certificate and key.
   const p = join(root, 'proxy1/var/lib/proxysql');
-  assert.equal(await readFile(join(p, 'proxysql-cert.pem'), 'utf8'), await readFile(join(dir, 'pki/nodes/proxy1/server-cert.pem'), 'utf8'));
-  assert.equal(await readFile(join(p, 'proxysql-key.pem'), 'utf8'), await readFile(join(dir, 'pki/nodes/proxy1/server-key.pem'), 'utf8'));
+  assert.equal(
+    await readFile(join(p, 'proxysql-cert.pem'), 'utf8'),
+    await readFile(join(dir, 'pki/nodes/proxy1/server-cert.pem'), 'utf8'),
+  );
+  assert.equal(
+    await readFile(join(p, 'proxysql-key.pem'), 'utf8'),
+    await readFile(join(dir, 'pki/nodes/proxy1/server-key.pem'), 'utf8'),
+  );
   assert.equal(await readFile(join(p, 'proxysql-ca.pem'), 'utf8'), await readFile(join(dir, 'pki/ca.pem'), 'utf8'));
 
   const second = await apply(inv, root);
@@ -61,7 +81,9 @@ test('apply delivers each node its plan; a second apply changes nothing; a re-is
   grown.nodes[0]!.sans = ['db1.example.com'];
   await writeInventory(dir, grown);
   const third = await apply(inv, root);
-  const byNode = Object.fromEntries(third.report.nodes.map((n: { node: string; uploaded: string[] }) => [n.node, n.uploaded.sort()]));
+  const byNode = Object.fromEntries(
+    third.report.nodes.map((n: { node: string; uploaded: string[] }) => [n.node, n.uploaded.sort()]),
+  );
   assert.deepEqual(byNode.db1, ['/etc/mysql/ssl/server-cert.pem', '/etc/mysql/ssl/server-key.pem']);
   assert.deepEqual(byNode.db2, []);
   assert.deepEqual(byNode.proxy1, []);
@@ -77,7 +99,11 @@ test('push --check reports what would change and changes nothing', async (t) => 
   const r = await dbtls(['push', '-i', inv, '--local-root', root, '--check', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
-  assert.ok(report.nodes.every((n: { wouldUpload: string[]; uploaded: string[] }) => n.wouldUpload.length > 0 && n.uploaded.length === 0));
+  assert.ok(
+    report.nodes.every(
+      (n: { wouldUpload: string[]; uploaded: string[] }) => n.wouldUpload.length > 0 && n.uploaded.length === 0,
+    ),
+  );
   await assert.rejects(stat(root));
 });
 
@@ -86,14 +112,50 @@ test('--files with the Tungsten patterns (hidden files too) copies exactly those
   const inv = await localInventory(dir);
   const share = join(dir, 'share');
   await mkdir(share);
-  for (const f of ['jmxremote.access', 'passwords.store', 'tungsten_keystore.jks', '.tungsten_hidden', '.jx', 'other.txt', 'readme']) await writeFile(join(share, f), f);
+  for (const f of [
+    'jmxremote.access',
+    'passwords.store',
+    'tungsten_keystore.jks',
+    '.tungsten_hidden',
+    '.jx',
+    'other.txt',
+    'readme',
+  ])
+    await writeFile(join(share, f), f);
   const root = join(dir, 'nodes');
-  const r = await dbtls(['push', '-i', inv, '--local-root', root, '--files', join(share, '[jpt]*'), '--files', join(share, '.[jpt]*'), '--dest', '/opt/continuent/share', '--json']);
+  const r = await dbtls([
+    'push',
+    '-i',
+    inv,
+    '--local-root',
+    root,
+    '--files',
+    join(share, '[jpt]*'),
+    '--files',
+    join(share, '.[jpt]*'),
+    '--dest',
+    '/opt/continuent/share',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   for (const node of ['db1', 'db2', 'proxy1']) {
-    assert.deepEqual((await readdir(join(root, node, 'opt/continuent/share'))).sort(), ['.jx', '.tungsten_hidden', 'jmxremote.access', 'passwords.store', 'tungsten_keystore.jks'], node);
+    assert.deepEqual(
+      (await readdir(join(root, node, 'opt/continuent/share'))).sort(),
+      ['.jx', '.tungsten_hidden', 'jmxremote.access', 'passwords.store', 'tungsten_keystore.jks'],
+      node,
+    );
   }
-  const bad = await dbtls(['push', '-i', inv, '--local-root', root, '--files', join(share, '*'), '--dest', '/opt/$(id)']);
+  const bad = await dbtls([
+    'push',
+    '-i',
+    inv,
+    '--local-root',
+    root,
+    '--files',
+    join(share, '*'),
+    '--dest',
+    '/opt/$(id)',
+  ]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--dest contains "\$"/);
 });

@@ -20,7 +20,10 @@ async function push(inv: string) {
 }
 
 test('owner and group apply to every delivered file; become: sudo installs where the SSH user cannot write', async (t) => {
-  const [owner, deploy] = await Promise.all([createTestUser(scope, 'dbtls-owner'), createTestUser(scope, 'dbtls-deploy')]);
+  const [owner, deploy] = await Promise.all([
+    createTestUser(scope, 'dbtls-owner'),
+    createTestUser(scope, 'dbtls-deploy'),
+  ]);
   await allowSudo(scope, deploy);
   const server = await startSshd(scope, { users: ['root', deploy.name] });
   const dir = await tempDir(t);
@@ -34,10 +37,21 @@ test('owner and group apply to every delivered file; become: sudo installs where
   await chown(key, deploy.uid, deploy.gid);
   const rootOnly = join(dir, 'root-only');
   await mkdir(rootOnly, { mode: 0o755 }); // root's, not writable by the deploy user
-  const ssh = (user: string, identityFile: string) => ({ port: server.port, user, identityFile, knownHostsFile: knownHosts });
+  const ssh = (user: string, identityFile: string) => ({
+    port: server.port,
+    user,
+    identityFile,
+    knownHostsFile: knownHosts,
+  });
   const base = (name: string): TestNode => ({ name, host: '127.0.0.1', roles: ['mariadb'], transport: 'ssh' });
   const nodes: TestNode[] = [
-    { ...base('owned'), dest: join(dir, 'owned', 'ssl'), owner: owner.name, group: owner.name, ssh: ssh('root', server.clientKeyPath) },
+    {
+      ...base('owned'),
+      dest: join(dir, 'owned', 'ssl'),
+      owner: owner.name,
+      group: owner.name,
+      ssh: ssh('root', server.clientKeyPath),
+    },
     { ...base('plain'), dest: join(rootOnly, 'plain'), ssh: ssh(deploy.name, key) },
     { ...base('sudo'), dest: join(rootOnly, 'sudo'), become: 'sudo', owner: owner.name, ssh: ssh(deploy.name, key) },
   ];
@@ -60,7 +74,10 @@ test('owner and group apply to every delivered file; become: sudo installs where
   const sudoKey = await stat(join(nodes[2]!.dest!, 'server-key.pem'));
   assert.equal(sudoKey.uid, owner.uid);
   assert.equal(sudoKey.mode & 0o777, 0o600);
-  assert.equal(await readFile(join(nodes[2]!.dest!, 'server-cert.pem'), 'utf8'), await readFile(join(dir, 'pki/nodes/sudo/server-cert.pem'), 'utf8'));
+  assert.equal(
+    await readFile(join(nodes[2]!.dest!, 'server-cert.pem'), 'utf8'),
+    await readFile(join(dir, 'pki/nodes/sudo/server-cert.pem'), 'utf8'),
+  );
   assert.equal(byNode.sudo.uploaded.length, 5);
   const again = await dbtls(['push', '-i', inv, '--node', 'sudo', '--json']);
   assert.equal(again.code, 0, again.stdout);

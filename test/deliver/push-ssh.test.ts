@@ -57,21 +57,37 @@ test('six nodes over SSH: delivered, modes kept; a second push uploads nothing; 
   assert.equal(first.report.nodes.length, 6);
   for (const n of s.nodes) {
     const files = (await readdir(n.dest!)).sort();
-    assert.deepEqual(files, ['ca.pem', 'client-cert.pem', 'client-key.pem', 'dbtls', 'server-cert.pem', 'server-key.pem'], n.name);
-    assert.equal(await readFile(join(n.dest!, 'server-cert.pem'), 'utf8'), await readFile(join(s.dir, 'pki/nodes', n.name, 'server-cert.pem'), 'utf8'));
+    assert.deepEqual(
+      files,
+      ['ca.pem', 'client-cert.pem', 'client-key.pem', 'dbtls', 'server-cert.pem', 'server-key.pem'],
+      n.name,
+    );
+    assert.equal(
+      await readFile(join(n.dest!, 'server-cert.pem'), 'utf8'),
+      await readFile(join(s.dir, 'pki/nodes', n.name, 'server-cert.pem'), 'utf8'),
+    );
     assert.equal((await stat(join(n.dest!, 'server-key.pem'))).mode & 0o777, 0o600);
     assert.equal((await stat(join(n.dest!, 'ca.pem'))).mode & 0o777, 0o644);
   }
   const second = await push(s.inv);
   assert.equal(second.report.changed, false);
-  assert.ok(second.report.nodes.every((n: { uploaded: string[]; unchanged: string[] }) => n.uploaded.length === 0 && n.unchanged.length === 8));
+  assert.ok(
+    second.report.nodes.every(
+      (n: { uploaded: string[]; unchanged: string[] }) => n.uploaded.length === 0 && n.unchanged.length === 8,
+    ),
+  );
 
   const changed = structuredClone(s.nodes);
   changed[2]!.sans = ['db3.example.com'];
   await writeInventory(s.dir, { nodes: changed, clients: ['app'] });
   await prepare(s);
   const third = await push(s.inv);
-  const uploads = Object.fromEntries(third.report.nodes.map((n: { node: string; uploaded: string[] }) => [n.node, n.uploaded.map((p: string) => p.split('/').pop()).sort()]));
+  const uploads = Object.fromEntries(
+    third.report.nodes.map((n: { node: string; uploaded: string[] }) => [
+      n.node,
+      n.uploaded.map((p: string) => p.split('/').pop()).sort(),
+    ]),
+  );
   assert.deepEqual(uploads.db3, ['server-cert.pem', 'server-key.pem']);
   for (const other of ['db1', 'db2', 'db4', 'db5', 'db6']) assert.deepEqual(uploads[other], [], other);
   assert.equal((await readdir(s.nodes[2]!.dest!)).filter((n) => n.startsWith('server-key.pem.dbtls-bak-')).length, 1);
@@ -83,11 +99,17 @@ test('host keys: unknown refused without --accept-new, added with it; a changed 
   const strict = await push(s.inv, ['--node', 'db1']);
   assert.equal(strict.code, 1);
   assert.equal(strict.report.nodes[0].error.code, 'host-key-unknown');
-  assert.match(strict.report.nodes[0].error.message, new RegExp(s.servers[0]!.hostKey.fingerprint.replace(/[+/]/g, '\\$&')));
+  assert.match(
+    strict.report.nodes[0].error.message,
+    new RegExp(s.servers[0]!.hostKey.fingerprint.replace(/[+/]/g, '\\$&')),
+  );
   const accepted = await push(s.inv, ['--node', 'db1', '--accept-new']);
   assert.equal(accepted.code, 0, accepted.stdout);
   assert.match(accepted.stderr, /db1: added its host key SHA256:/);
-  assert.match(await readFile(s.knownHosts, 'utf8'), new RegExp(`\\[127\\.0\\.0\\.1\\]:${s.servers[0]!.port} ssh-ed25519 `));
+  assert.match(
+    await readFile(s.knownHosts, 'utf8'),
+    new RegExp(`\\[127\\.0\\.0\\.1\\]:${s.servers[0]!.port} ssh-ed25519 `),
+  );
 
   const server = s.servers[0]!;
   const old = server.hostKey.fingerprint;

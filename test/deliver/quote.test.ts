@@ -4,7 +4,23 @@ import assert from 'node:assert/strict';
 import { shellCommand, shellQuote } from '../../lib/deliver/quote.js';
 import { run } from '../helpers/run.js';
 
-const HOSTILE = ["a b", "it's", '$(touch /tmp/dbtls-pwned)', '`id`', 'x;rm -rf /', 'new\nline', '"dq"', '\\back', '*', '~root', '-rf', '', '--', 'é€', "'; echo '"];
+const HOSTILE = [
+  'a b',
+  "it's",
+  '$(touch /tmp/dbtls-pwned)',
+  '`id`',
+  'x;rm -rf /',
+  'new\nline',
+  '"dq"',
+  '\\back',
+  '*',
+  '~root',
+  '-rf',
+  '',
+  '--',
+  'é€',
+  "'; echo '",
+];
 
 test('sh receives every hostile argument unchanged, and runs nothing from inside it', async () => {
   // printf prints each argument NUL-terminated: the shell's view of the argv.

@@ -38,7 +38,13 @@ for (const transport of ['local', 'ssh'] as const) {
       const knownHosts = join(dir, 'known_hosts');
       await writeFile(knownHosts, server.knownHostsLine() + '\n');
       dest = join(dir, 'remote', 'db1');
-      node = { ...node, host: '127.0.0.1', transport: 'ssh', dest, ssh: { port: server.port, user: 'root', identityFile: server.clientKeyPath, knownHostsFile: knownHosts } };
+      node = {
+        ...node,
+        host: '127.0.0.1',
+        transport: 'ssh',
+        dest,
+        ssh: { port: server.port, user: 'root', identityFile: server.clientKeyPath, knownHostsFile: knownHosts },
+      };
     }
     const inv = await writeInventory(dir, { nodes: [{ ...node, reload: FAILING }] });
     const first = await dbtls(['apply', '-i', inv, '--local-root', root, '--reload', 'never']);
@@ -48,7 +54,9 @@ for (const transport of ['local', 'ssh'] as const) {
     const before = await snapshot(dest);
     assert.equal((await dbtls(['issue', '-i', inv, '--force'])).code, 0);
 
-    const r = await dbtls(['push', '-i', inv, '--local-root', root, '--reload', 'changed'], { env: { ...process.env, NO_COLOR: '1' } });
+    const r = await dbtls(['push', '-i', inv, '--local-root', root, '--reload', 'changed'], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /db1: rolled back [1-9]\d* files/);
     assert.deepEqual(await snapshot(dest), before, 'the node is as it was before the push');
@@ -66,11 +74,24 @@ for (const transport of ['local', 'ssh'] as const) {
     assert.match(n.error.message, /rolled back/);
     assert.deepEqual(await snapshot(dest), before);
 
-    const kept = await dbtls(['push', '-i', inv, '--local-root', root, '--reload', 'changed', '--no-rollback', '--json']);
+    const kept = await dbtls([
+      'push',
+      '-i',
+      inv,
+      '--local-root',
+      root,
+      '--reload',
+      'changed',
+      '--no-rollback',
+      '--json',
+    ]);
     assert.equal(kept.code, 1);
     assert.equal(JSON.parse(kept.stdout).nodes[0].rolledBack, undefined);
     assert.notDeepEqual(await snapshot(dest), before, '--no-rollback leaves the new files');
-    assert.equal(await readFile(join(dest, 'server-key.pem'), 'utf8'), await readFile(join(dir, 'pki/nodes/db1/server-key.pem'), 'utf8'));
+    assert.equal(
+      await readFile(join(dest, 'server-key.pem'), 'utf8'),
+      await readFile(join(dir, 'pki/nodes/db1/server-key.pem'), 'utf8'),
+    );
   });
 }
 
@@ -83,11 +104,25 @@ test('reload commands see none of the secrets dbtls holds in its environment (ap
   const inv = await writeInventory(dir, {
     nodes: [
       { name: 'db1', host: '10.0.0.11', roles: ['mariadb'], reload: `env > ${join(dir, 'env-local')}` },
-      { name: 'db2', host: '127.0.0.1', roles: ['mariadb'], transport: 'ssh', dest: join(dir, 'remote'), reload: `env > ${join(dir, 'env-ssh')}`, ssh: { port: server.port, user: 'root', identityFile: server.clientKeyPath, knownHostsFile: knownHosts } },
+      {
+        name: 'db2',
+        host: '127.0.0.1',
+        roles: ['mariadb'],
+        transport: 'ssh',
+        dest: join(dir, 'remote'),
+        reload: `env > ${join(dir, 'env-ssh')}`,
+        ssh: { port: server.port, user: 'root', identityFile: server.clientKeyPath, knownHostsFile: knownHosts },
+      },
     ],
   });
-  const secrets = { DBTLS_CA_PASSPHRASE: 'ca-Secret-7781', DBTLS_SSH_PASSPHRASE: 'ssh-Secret-7782', DBTLS_STOREPASS: 'store-Secret-7783' };
-  const r = await dbtls(['apply', '-i', inv, '--local-root', root, '--reload', 'always', '--json'], { env: { ...process.env, ...secrets } });
+  const secrets = {
+    DBTLS_CA_PASSPHRASE: 'ca-Secret-7781',
+    DBTLS_SSH_PASSPHRASE: 'ssh-Secret-7782',
+    DBTLS_STOREPASS: 'store-Secret-7783',
+  };
+  const r = await dbtls(['apply', '-i', inv, '--local-root', root, '--reload', 'always', '--json'], {
+    env: { ...process.env, ...secrets },
+  });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   for (const f of ['env-local', 'env-ssh']) {
     const env = await readFile(join(dir, f), 'utf8');

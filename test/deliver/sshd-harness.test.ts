@@ -90,11 +90,7 @@ async function withClient<R>(s: SshdServer, login: Login, fn: (c: Client) => Pro
 
 // The real OpenSSH client, with nothing from the machine's or root's ssh configuration.
 function opensshTrue(s: SshdServer, knownHosts: string, extra: string[] = []) {
-  return run(
-    'ssh',
-    [...opensshArgs(s, s.clientKeyPath, knownHosts, extra), 'true'],
-    { timeoutMs: 20_000 },
-  );
+  return run('ssh', [...opensshArgs(s, s.clientKeyPath, knownHosts, extra), 'true'], { timeoutMs: 20_000 });
 }
 
 function portAcceptsTcp(port: number): Promise<boolean> {
@@ -174,7 +170,10 @@ test('a user not in AllowUsers is refused', T, async () => {
   await user();
   const s = await startSshd(scope); // root only
   await assert.rejects(sshConnect(s, { username: USER }), /authentication methods failed/i);
-  assert.match(await s.log(), new RegExp(`User ${USER} from 127\\.0\\.0\\.1 not allowed because not listed in AllowUsers`));
+  assert.match(
+    await s.log(),
+    new RegExp(`User ${USER} from 127\\.0\\.0\\.1 not allowed because not listed in AllowUsers`),
+  );
 });
 
 test('killSessions cuts an open connection mid-upload; the listener keeps serving', T, async (t) => {
@@ -209,7 +208,9 @@ test('killSessions cuts an open connection mid-upload; the listener keeps servin
     assert.ok(killed.length >= 1);
     assert.ok(!killed.includes(listener));
     const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 5_000).unref())]);
-    t.diagnostic(`${(written / 1048576).toFixed(1)} MiB queued; client saw 'close' ${ms.toFixed(0)} ms after the cut started`);
+    t.diagnostic(
+      `${(written / 1048576).toFixed(1)} MiB queued; client saw 'close' ${ms.toFixed(0)} ms after the cut started`,
+    );
     assert.ok(ms >= 0, 'ssh2 client did not close within 5 s');
     assert.ok(a!.running);
     assert.equal(a!.pid, listener);

@@ -8,7 +8,11 @@ import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeInventory, type TestNode } from '../helpers/inventory.js';
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Every file under DIR with its bytes and mtime: the proof that nothing was written. */
 async function snapshot(dir: string): Promise<Map<string, string>> {
@@ -26,7 +30,10 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
 
 test('apply --check and issue --check: changed says whether a run would change anything, and they write nothing', async (t) => {
   const dir = await tempDir(t);
-  const nodes: TestNode[] = [{ name: 'db1', host: '10.1.0.1', roles: ['mariadb'], dest: '/etc/mysql/ssl' }, { name: 'db2', host: '10.1.0.2', roles: ['mariadb'], dest: '/etc/mysql/ssl' }];
+  const nodes: TestNode[] = [
+    { name: 'db1', host: '10.1.0.1', roles: ['mariadb'], dest: '/etc/mysql/ssl' },
+    { name: 'db2', host: '10.1.0.2', roles: ['mariadb'], dest: '/etc/mysql/ssl' },
+  ];
   const inv = await writeInventory(dir, { nodes, clients: ['app'] });
   const root = join(dir, 'nodes');
   const apply = (args: string[]) => dbtls(['apply', '-i', inv, '--local-root', root, '--json', ...args]);
@@ -51,7 +58,10 @@ test('apply --check and issue --check: changed says whether a run would change a
   assert.equal(issue.code, 0, issue.stderr);
   const planned = JSON.parse(issue.stdout);
   assert.equal(planned.changed, true);
-  assert.deepEqual(planned.issued.map((i: { id: string }) => i.id), ['nodes/db1/server']);
+  assert.deepEqual(
+    planned.issued.map((i: { id: string }) => i.id),
+    ['nodes/db1/server'],
+  );
   assert.match(planned.issued[0].reason, /SANs changed \+DNS:db1\.example\.com/);
   assert.equal(JSON.parse((await apply(['--check'])).stdout).changed, true);
   const plain = await dbtls(['issue', '-i', inv, '--check']);
@@ -64,7 +74,9 @@ test('apply --check and issue --check: changed says whether a run would change a
   await rm(gone);
   const drift = JSON.parse((await apply(['--check'])).stdout);
   assert.equal(drift.changed, true);
-  assert.deepEqual(drift.nodes.find((n: { node: string }) => n.node === 'db2').wouldUpload, ['/etc/mysql/ssl/server-key.pem']);
+  assert.deepEqual(drift.nodes.find((n: { node: string }) => n.node === 'db2').wouldUpload, [
+    '/etc/mysql/ssl/server-key.pem',
+  ]);
   assert.equal(await exists(gone), false, '--check did not restore it');
 
   const after = await snapshot(dir);

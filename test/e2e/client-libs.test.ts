@@ -47,13 +47,28 @@ const CLIENTS = { 'c-dbn': 'dbn', 'c-other': 'other', 'c-ip': 'ipn', 'c-ip2': 'i
 type ClientName = keyof typeof CLIENTS;
 
 function inventoryDoc(port: number, dest: (n: string) => string): string {
-  const node = (name: string, host: string, extra: object = {}) => ({ name, host, roles: ['mariadb'], port, transport: 'local', dest: dest(name), ...extra });
+  const node = (name: string, host: string, extra: object = {}) => ({
+    name,
+    host,
+    roles: ['mariadb'],
+    port,
+    transport: 'local',
+    dest: dest(name),
+    ...extra,
+  });
   return stringify({
     cluster: 'libs',
     pki: './pki',
     subject: { O: 'Libs "Q"; back\\slash' },
     ca: { commonName: 'Libs CA' },
-    nodes: [node('dbn', 'dbn', { sans: ['127.0.0.1'] }), node('other', 'other'), node('ipn', '127.0.0.1'), node('ip2', '127.0.0.2'), node('plain', '127.0.0.3'), { ...node('my1', 'my1'), roles: ['mysql'] }],
+    nodes: [
+      node('dbn', 'dbn', { sans: ['127.0.0.1'] }),
+      node('other', 'other'),
+      node('ipn', '127.0.0.1'),
+      node('ip2', '127.0.0.2'),
+      node('plain', '127.0.0.3'),
+      { ...node('my1', 'my1'), roles: ['mysql'] },
+    ],
     clients: Object.entries(CLIENTS).map(([name, connectTo]) => ({ name, connectTo })),
   });
 }
@@ -92,44 +107,76 @@ const fixture = once(async (): Promise<Fixture> => {
   });
   const bins = await findMariadb();
   assert.ok(bins);
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MYSQL_') && !k.startsWith('MARIADB_')));
-  const users = await run(bins.client, ['--no-defaults', `--socket=${db.socket}`, '-uroot'], { input: await readFile(join(pki, 'rendered/dbn/users.sql'), 'utf8'), env });
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('MYSQL_') && !k.startsWith('MARIADB_')),
+  );
+  const users = await run(bins.client, ['--no-defaults', `--socket=${db.socket}`, '-uroot'], {
+    input: await readFile(join(pki, 'rendered/dbn/users.sql'), 'utf8'),
+    env,
+  });
   assert.equal(users.code, 0, users.stderr);
   // For the nodes' own client.cnf (their client identity is not an account of users.sql).
   await db.sql("CREATE USER 'node-probe'@'%' REQUIRE X509");
   const hosts = join(dir, 'hosts');
   await writeFile(hosts, '127.0.0.1 localhost\n127.0.0.1 dbn other\n');
   await writeScripts(dir);
-  return { dir, pki, out: join(pki, 'rendered'), db, port, hosts, srv, env: { ...env, GOCACHE: join(dir, 'gocache'), GOPATH: '/usr/share/gocode', GO111MODULE: 'off', GOFLAGS: '', GOPROXY: 'off' } };
+  return {
+    dir,
+    pki,
+    out: join(pki, 'rendered'),
+    db,
+    port,
+    hosts,
+    srv,
+    env: {
+      ...env,
+      GOCACHE: join(dir, 'gocache'),
+      GOPATH: '/usr/share/gocode',
+      GO111MODULE: 'off',
+      GOFLAGS: '',
+      GOPROXY: 'off',
+    },
+  };
 });
 
 // ── The small programs, one per library: each prints "OK <CURRENT_USER()>" or "ERR <message>". ────
 // argv: the settings file, then optionally host, port, user that override it (for the nodes' files).
 
 async function writeScripts(dir: string): Promise<void> {
-  await writeFile(join(dir, 'mysqlclient_client.py'), `import sys, MySQLdb
+  await writeFile(
+    join(dir, 'mysqlclient_client.py'),
+    `import sys, MySQLdb
 kw = {"read_default_file": sys.argv[1]}
 if len(sys.argv) > 2: kw.update(host=sys.argv[2], port=int(sys.argv[3]), user=sys.argv[4])
 try:
     c = MySQLdb.connect(**kw); cur = c.cursor(); cur.execute("SELECT CURRENT_USER()"); print("OK", cur.fetchone()[0])
 except Exception as e:
     print("ERR", e)
-`);
-  await writeFile(join(dir, 'pymysql_client.py'), `import sys, pymysql
+`,
+  );
+  await writeFile(
+    join(dir, 'pymysql_client.py'),
+    `import sys, pymysql
 kw = {"read_default_file": sys.argv[1]}
 if len(sys.argv) > 2: kw.update(host=sys.argv[2], port=int(sys.argv[3]), user=sys.argv[4])
 try:
     c = pymysql.connect(**kw); cur = c.cursor(); cur.execute("SELECT CURRENT_USER()"); print("OK", cur.fetchone()[0])
 except Exception as e:
     print("ERR", e)
-`);
-  await writeFile(join(dir, 'dbd.pl'), `use strict; use DBI;
+`,
+  );
+  await writeFile(
+    join(dir, 'dbd.pl'),
+    `use strict; use DBI;
 my ($file, $host, $port, $user) = @ARGV;
 my $dsn = "DBI:MariaDB:mariadb_read_default_file=$file" . (defined $host ? ";host=$host;port=$port" : "");
 my $dbh = DBI->connect($dsn, $user, undef, { RaiseError => 0, PrintError => 0 });
 if ($dbh) { print "OK ", $dbh->selectrow_array("SELECT CURRENT_USER()"), "\\n" } else { print "ERR $DBI::errstr\\n" }
-`);
-  await writeFile(join(dir, 'mysql2.rb'), `require 'mysql2'
+`,
+  );
+  await writeFile(
+    join(dir, 'mysql2.rb'),
+    `require 'mysql2'
 opts = { default_file: ARGV[0] }
 opts.merge!(host: ARGV[1], port: ARGV[2].to_i, username: ARGV[3]) if ARGV.length > 1
 begin
@@ -137,8 +184,11 @@ begin
 rescue => e
   puts "ERR #{e}"
 end
-`);
-  await writeFile(join(dir, 'mysql2.mjs'), `import mysql from ${JSON.stringify(join(repoRoot, 'node_modules/mysql2/promise.js'))};
+`,
+  );
+  await writeFile(
+    join(dir, 'mysql2.mjs'),
+    `import mysql from ${JSON.stringify(join(repoRoot, 'node_modules/mysql2/promise.js'))};
 const { connectionOptions } = await import(process.argv[2]);
 try {
   const c = await mysql.createConnection({ ...connectionOptions, connectTimeout: 10000 });
@@ -146,23 +196,37 @@ try {
   console.log('OK', rows[0].u);
   await c.end();
 } catch (e) { console.log('ERR', e.message); }
-`);
+`,
+  );
   for (const api of ['mysqli', 'pdo']) {
-    const query = api === 'mysqli' ? `$c = $connect['mysqli'](); echo 'OK ', $c->query('SELECT CURRENT_USER()')->fetch_row()[0], "\\n";`
-      : `$c = $connect['pdo'](); echo 'OK ', $c->query('SELECT CURRENT_USER()')->fetchColumn(), "\\n";`;
-    await writeFile(join(dir, `${api}.php`), `<?php
+    const query =
+      api === 'mysqli'
+        ? `$c = $connect['mysqli'](); echo 'OK ', $c->query('SELECT CURRENT_USER()')->fetch_row()[0], "\\n";`
+        : `$c = $connect['pdo'](); echo 'OK ', $c->query('SELECT CURRENT_USER()')->fetchColumn(), "\\n";`;
+    await writeFile(
+      join(dir, `${api}.php`),
+      `<?php
 mysqli_report(MYSQLI_REPORT_OFF);
 $connect = require $argv[1];
 try { ${query} } catch (Throwable $e) { echo 'ERR ', $e->getMessage(), "\\n"; }
-`);
+`,
+    );
   }
 }
 
 /** ARGV run with /etc/hosts replaced by the fixture's hosts file, in a private mount namespace. */
 async function inNamespace(fx: Fixture, argv: string[], cwd?: string): Promise<Outcome> {
   const script = 'mount --bind "$0" /etc/hosts && exec "$@"';
-  const r = await run('unshare', ['--mount', '--', '/bin/sh', '-c', script, fx.hosts, ...argv], { env: fx.env, timeoutMs: 60_000, ...(cwd ? { cwd } : {}) });
-  const line = r.stdout.trim().split('\n').filter((l) => /^(OK|ERR) /.test(l)).pop();
+  const r = await run('unshare', ['--mount', '--', '/bin/sh', '-c', script, fx.hosts, ...argv], {
+    env: fx.env,
+    timeoutMs: 60_000,
+    ...(cwd ? { cwd } : {}),
+  });
+  const line = r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => /^(OK|ERR) /.test(l))
+    .pop();
   if (line) return { ok: line.startsWith('OK '), text: line.slice(line.indexOf(' ') + 1) };
   return { ok: false, text: `no verdict (exit ${r.code}): ${r.stdout}${r.stderr}`.trim() };
 }
@@ -171,7 +235,8 @@ type Driver = (fx: Fixture, client: ClientName) => Promise<Outcome>;
 
 // The mariadb CLI's verdict: its last line of output, or all it said (warnings included) on one line.
 // It warns about loose-ssl-mode on every run ("unknown variable"), as the file's comment says.
-const CLI_VERDICT = 'if out=$("$@" 2>&1); then echo "OK $(printf "%s\\n" "$out" | tail -n 1)"; else echo "ERR $(printf "%s" "$out" | tr "\\n" " ")"; fi';
+const CLI_VERDICT =
+  'if out=$("$@" 2>&1); then echo "OK $(printf "%s\\n" "$out" | tail -n 1)"; else echo "ERR $(printf "%s" "$out" | tr "\\n" " ")"; fi';
 
 const goBuilt = new Map<string, Promise<string>>();
 /** The Go code of go-dsn.md with a main that queries once, built offline against Debian's driver source. */
@@ -184,7 +249,9 @@ function goProgram(fx: Fixture, client: ClientName): Promise<string> {
       assert.ok(code, `${client}/go-dsn.md has no Go code block`);
       const dir = join(fx.dir, 'go', client);
       await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'main.go'), `${code}
+      await writeFile(
+        join(dir, 'main.go'),
+        `${code}
 
 func main() {
 	db, err := openCluster()
@@ -199,7 +266,8 @@ func main() {
 	}
 	fmt.Println("OK", u)
 }
-`);
+`,
+      );
       const r = await run('go', ['build', '-o', 'client', 'main.go'], { cwd: dir, env: fx.env, timeoutMs: 120_000 });
       assert.equal(r.code, 0, `go build of ${client}/go-dsn.md failed:\n${r.stderr}`);
       return join(dir, 'client');
@@ -214,16 +282,32 @@ const cnf = (fx: Fixture, c: ClientName) => join(fx.out, 'clients', c, 'client.c
 const DRIVERS: Record<string, Driver> = {
   'mariadb CLI (client.cnf)': async (fx, c) => {
     const bins = await findMariadb();
-    const r = await inNamespace(fx, ['/bin/sh', '-c', CLI_VERDICT, 'sh', bins!.client, `--defaults-file=${cnf(fx, c)}`, '--connect-timeout=10', '-N', '-B', '-e', 'SELECT CURRENT_USER()']);
+    const r = await inNamespace(fx, [
+      '/bin/sh',
+      '-c',
+      CLI_VERDICT,
+      'sh',
+      bins!.client,
+      `--defaults-file=${cnf(fx, c)}`,
+      '--connect-timeout=10',
+      '-N',
+      '-B',
+      '-e',
+      'SELECT CURRENT_USER()',
+    ]);
     return r;
   },
-  'Python mysqlclient (client.cnf)': (fx, c) => inNamespace(fx, [PY, join(fx.dir, 'mysqlclient_client.py'), cnf(fx, c)]),
+  'Python mysqlclient (client.cnf)': (fx, c) =>
+    inNamespace(fx, [PY, join(fx.dir, 'mysqlclient_client.py'), cnf(fx, c)]),
   'Python PyMySQL (client.cnf)': (fx, c) => inNamespace(fx, [PY, join(fx.dir, 'pymysql_client.py'), cnf(fx, c)]),
   'Perl DBD::MariaDB (client.cnf)': (fx, c) => inNamespace(fx, ['perl', join(fx.dir, 'dbd.pl'), cnf(fx, c)]),
   'Ruby mysql2 (client.cnf)': (fx, c) => inNamespace(fx, ['ruby', join(fx.dir, 'mysql2.rb'), cnf(fx, c)]),
-  'Node mysql2 (mysql2-ssl.js)': (fx, c) => inNamespace(fx, [process.execPath, join(fx.dir, 'mysql2.mjs'), join(fx.out, 'clients', c, 'mysql2-ssl.js')]),
-  'PHP mysqli (php-mysql.php)': (fx, c) => inNamespace(fx, ['php', join(fx.dir, 'mysqli.php'), join(fx.out, 'clients', c, 'php-mysql.php')]),
-  'PHP PDO (php-mysql.php)': (fx, c) => inNamespace(fx, ['php', join(fx.dir, 'pdo.php'), join(fx.out, 'clients', c, 'php-mysql.php')]),
+  'Node mysql2 (mysql2-ssl.js)': (fx, c) =>
+    inNamespace(fx, [process.execPath, join(fx.dir, 'mysql2.mjs'), join(fx.out, 'clients', c, 'mysql2-ssl.js')]),
+  'PHP mysqli (php-mysql.php)': (fx, c) =>
+    inNamespace(fx, ['php', join(fx.dir, 'mysqli.php'), join(fx.out, 'clients', c, 'php-mysql.php')]),
+  'PHP PDO (php-mysql.php)': (fx, c) =>
+    inNamespace(fx, ['php', join(fx.dir, 'pdo.php'), join(fx.out, 'clients', c, 'php-mysql.php')]),
   'Go go-sql-driver/mysql (go-dsn.md)': async (fx, c) => inNamespace(fx, [await goProgram(fx, c)]),
 };
 
@@ -239,7 +323,9 @@ function assertRefused(o: Outcome, what: string): void {
 test('each library with its rendered file: accepts the name and the address the certificate lists, refuses a name and an address it does not', async () => {
   const fx = await fixture();
   for (const [lib, drive] of Object.entries(DRIVERS)) {
-    const [byName, byIp, otherName, otherIp] = await Promise.all((['c-dbn', 'c-ip', 'c-other', 'c-ip2'] as const).map((c) => drive(fx, c)));
+    const [byName, byIp, otherName, otherIp] = await Promise.all(
+      (['c-dbn', 'c-ip', 'c-other', 'c-ip2'] as const).map((c) => drive(fx, c)),
+    );
     assert.deepEqual(byName, { ok: true, text: 'c-dbn@%' }, `${lib}, dialling dbn (DNS:dbn)`);
     assert.deepEqual(byIp, { ok: true, text: 'c-ip@%' }, `${lib}, dialling 127.0.0.1 (IP:127.0.0.1)`);
     assertRefused(otherName!, `${lib}, dialling "other" (a name the certificate does not list)`);
@@ -258,7 +344,9 @@ test("the nodes' own client.cnf (MariaDB and MySQL templates) turns verification
   };
   for (const [flavor, file] of Object.entries(files)) {
     for (const [lib, argv] of Object.entries(readers)) {
-      const [name, ip, otherName, otherIp] = await Promise.all(['dbn', '127.0.0.1', 'other', '127.0.0.2'].map((h) => inNamespace(fx, argv(file, h))));
+      const [name, ip, otherName, otherIp] = await Promise.all(
+        ['dbn', '127.0.0.1', 'other', '127.0.0.2'].map((h) => inNamespace(fx, argv(file, h))),
+      );
       assert.deepEqual(name, { ok: true, text: 'node-probe@%' }, `${flavor} client.cnf, ${lib}, dbn`);
       assert.deepEqual(ip, { ok: true, text: 'node-probe@%' }, `${flavor} client.cnf, ${lib}, 127.0.0.1`);
       assertRefused(otherName!, `${flavor} client.cnf, ${lib}, "other"`);
@@ -267,7 +355,23 @@ test("the nodes' own client.cnf (MariaDB and MySQL templates) turns verification
   }
   // The mariadb CLI reads the MariaDB node's file (the MySQL one has ssl-mode, an option it does not know).
   const bins = await findMariadb();
-  const cli = (host: string) => inNamespace(fx, ['/bin/sh', '-c', CLI_VERDICT, 'sh', bins!.client, `--defaults-file=${files.mariadb}`, '--protocol=TCP', `--host=${host}`, `--port=${fx.port}`, '--user=node-probe', '-N', '-B', '-e', 'SELECT CURRENT_USER()']);
+  const cli = (host: string) =>
+    inNamespace(fx, [
+      '/bin/sh',
+      '-c',
+      CLI_VERDICT,
+      'sh',
+      bins!.client,
+      `--defaults-file=${files.mariadb}`,
+      '--protocol=TCP',
+      `--host=${host}`,
+      `--port=${fx.port}`,
+      '--user=node-probe',
+      '-N',
+      '-B',
+      '-e',
+      'SELECT CURRENT_USER()',
+    ]);
   assert.deepEqual(await cli('dbn'), { ok: true, text: 'node-probe@%' });
   assertRefused(await cli('other'), 'mariadb CLI with the MariaDB node client.cnf, "other"');
 });
@@ -298,18 +402,27 @@ test('a server that offers no TLS (a downgrade) is refused by every library but 
   // Same port, 127.0.0.3 (node "plain"), no TLS at all; c-plain may log in there without a certificate.
   const plain = await startMariadb(scope, { port: fx.port, serverArgs: ['--bind-address=127.0.0.3', '--skip-ssl'] });
   await plain.sql("CREATE USER 'c-plain'@'%'");
-  const control = await plain.client(['--user=c-plain', '--skip-ssl', '-N', '-B', '-e', 'SELECT CURRENT_USER()'], { host: '127.0.0.3' });
+  const control = await plain.client(['--user=c-plain', '--skip-ssl', '-N', '-B', '-e', 'SELECT CURRENT_USER()'], {
+    host: '127.0.0.3',
+  });
   assert.equal(control.code, 0, `the plaintext server does not let c-plain in at all: ${control.stderr}`);
   for (const [lib, drive] of Object.entries(DRIVERS)) {
     const o = await drive(fx, 'c-plain');
     if (lib.startsWith('Python PyMySQL')) {
       // PyMySQL 1.0 uses TLS only when the server offers it; the rendered file warns about it.
-      assert.deepEqual(o, { ok: true, text: 'c-plain@%' }, 'PyMySQL now refuses a server without TLS: drop the warning in client.cnf');
+      assert.deepEqual(
+        o,
+        { ok: true, text: 'c-plain@%' },
+        'PyMySQL now refuses a server without TLS: drop the warning in client.cnf',
+      );
       continue;
     }
     assert.equal(o.ok, false, `${lib} talked to a server without TLS: ${o.text}`);
     assert.match(o.text, /SSL|TLS|secure connection|gone away/i, `${lib}: ${o.text}`);
     assert.doesNotMatch(o.text, /Access denied|No module|Can't locate|cannot load|no verdict/i, `${lib}: ${o.text}`);
   }
-  assert.match(await readFile(join(fx.out, 'clients/c-plain/client.cnf'), 'utf8'), /PyMySQL .* carries on without TLS/s);
+  assert.match(
+    await readFile(join(fx.out, 'clients/c-plain/client.cnf'), 'utf8'),
+    /PyMySQL .* carries on without TLS/s,
+  );
 });

@@ -18,7 +18,6 @@ const TYPES = JAVA_TYPES;
 const STOREPASS = 'Kst0re-pass_1';
 const TRUSTPASS = 'Trust-st0re_2';
 
-
 // Node db1 on 127.0.0.1 (SANs DNS:db1, IP:127.0.0.1; not localhost) and a client "app".
 const makePki = () => makeJavaPki(scope, { storepass: STOREPASS, trustpass: TRUSTPASS });
 
@@ -29,7 +28,11 @@ const stranger = once(makePki); // another CA with the same name, subjects and S
 const server = once(async (): Promise<MariadbServer> => {
   const [pki] = await Promise.all([cluster(), prepareJava('ConnectorJ.java')]);
   const db = await startMariadb(scope, {
-    ssl: { ca: join(pki.dir, 'ca.pem'), cert: join(pki.dir, 'nodes/db1/server-cert.pem'), key: join(pki.dir, 'nodes/db1/server-key.pem') },
+    ssl: {
+      ca: join(pki.dir, 'ca.pem'),
+      cert: join(pki.dir, 'nodes/db1/server-cert.pem'),
+      key: join(pki.dir, 'nodes/db1/server-key.pem'),
+    },
   });
   await db.sql("CREATE USER 'app'@'%' REQUIRE X509; GRANT USAGE ON *.* TO 'app'@'%'");
   return db;
@@ -51,7 +54,9 @@ function jdbcUrl(port: number, c: Connect): string {
     `trustStore=file:${c.truststore}`,
     `trustStorePassword=${TRUSTPASS}`,
     `trustStoreType=${c.truststoreType}`,
-    ...(c.keystore ? [`keyStore=file:${c.keystore}`, `keyStorePassword=${STOREPASS}`, `keyStoreType=${c.keystoreType}`] : []),
+    ...(c.keystore
+      ? [`keyStore=file:${c.keystore}`, `keyStorePassword=${STOREPASS}`, `keyStoreType=${c.keystoreType}`]
+      : []),
     'connectTimeout=10000',
   ];
   return `jdbc:mariadb://${c.host ?? '127.0.0.1'}:${port}/?${opts.join('&')}`;
@@ -63,13 +68,23 @@ async function connect(c: Connect): Promise<RunResult> {
 }
 
 function fields(r: RunResult): Map<string, string> {
-  return new Map(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
+  return new Map(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]),
+  );
 }
 
 for (const type of TYPES) {
   test(`${type}: Connector/J verifies the server with dbtls's trust store and logs in to a REQUIRE X509 account with its key store`, async () => {
     const pki = await cluster();
-    const r = await connect({ truststore: pki.truststore[type], truststoreType: type, keystore: pki.keystore[type], keystoreType: type });
+    const r = await connect({
+      truststore: pki.truststore[type],
+      truststoreType: type,
+      keystore: pki.keystore[type],
+      keystoreType: type,
+    });
     assert.equal(r.code, 0, `Connector/J failed:\n${r.stdout}\n${r.stderr}`);
     const out = fields(r);
     assert.match(out.get('Ssl_cipher') ?? '', /^[A-Z0-9_-]+$/, 'the session is not encrypted');
@@ -81,7 +96,12 @@ for (const type of TYPES) {
 
 test('mixed: a JKS trust store with a PKCS12 key store works too', async () => {
   const pki = await cluster();
-  const r = await connect({ truststore: pki.truststore.JKS, truststoreType: 'JKS', keystore: pki.keystore.PKCS12, keystoreType: 'PKCS12' });
+  const r = await connect({
+    truststore: pki.truststore.JKS,
+    truststoreType: 'JKS',
+    keystore: pki.keystore.PKCS12,
+    keystoreType: 'PKCS12',
+  });
   assert.equal(r.code, 0, `Connector/J failed:\n${r.stdout}\n${r.stderr}`);
   assert.equal(fields(r).get('current_user'), 'app@%');
 });
@@ -95,7 +115,12 @@ test('without the key store the REQUIRE X509 account is refused (TLS itself work
 
 test('a trust store holding another CA: Connector/J refuses the server', async () => {
   const [pki, other] = [await cluster(), await stranger()];
-  const r = await connect({ truststore: other.truststore.JKS, truststoreType: 'JKS', keystore: pki.keystore.JKS, keystoreType: 'JKS' });
+  const r = await connect({
+    truststore: other.truststore.JKS,
+    truststoreType: 'JKS',
+    keystore: pki.keystore.JKS,
+    keystoreType: 'JKS',
+  });
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stderr, /PKIX path (building|validation) failed/);
   assert.doesNotMatch(r.stderr, /Access denied/);
@@ -103,7 +128,13 @@ test('a trust store holding another CA: Connector/J refuses the server', async (
 
 test('host name verification is on: dialling localhost, which the certificate does not name, is refused', async () => {
   const pki = await cluster();
-  const r = await connect({ host: 'localhost', truststore: pki.truststore.JKS, truststoreType: 'JKS', keystore: pki.keystore.JKS, keystoreType: 'JKS' });
+  const r = await connect({
+    host: 'localhost',
+    truststore: pki.truststore.JKS,
+    truststoreType: 'JKS',
+    keystore: pki.keystore.JKS,
+    keystoreType: 'JKS',
+  });
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stderr, /hostname verification failed.*localhost/i);
 });

@@ -22,13 +22,26 @@ test('MariaDB with a node certificate: --ssl-verify-server-cert by node name and
   assert.equal(issued.code, 0, issued.stderr);
   const pki = join(dir, 'pki');
   const node = join(pki, 'nodes/db1');
-  const db = await startMariadb(t, { ssl: { ca: join(pki, 'ca.pem'), cert: join(node, 'server-cert.pem'), key: join(node, 'server-key.pem') } });
-  await db.sql("CREATE USER 'app'@'%' REQUIRE SUBJECT '/CN=app' AND ISSUER '/CN=Test Cluster CA'; GRANT USAGE ON *.* TO 'app'@'%'");
+  const db = await startMariadb(t, {
+    ssl: { ca: join(pki, 'ca.pem'), cert: join(node, 'server-cert.pem'), key: join(node, 'server-key.pem') },
+  });
+  await db.sql(
+    "CREATE USER 'app'@'%' REQUIRE SUBJECT '/CN=app' AND ISSUER '/CN=Test Cluster CA'; GRANT USAGE ON *.* TO 'app'@'%'",
+  );
 
   const hosts = join(dir, 'hosts');
   await writeFile(hosts, '127.0.0.1 localhost\n127.0.0.1 db1 db1.example.com\n127.0.0.1 db2\n');
-  const app = ['--user=app', `--ssl-ca=${join(pki, 'ca.pem')}`, `--ssl-cert=${join(pki, 'clients/app/client-cert.pem')}`,
-    `--ssl-key=${join(pki, 'clients/app/client-key.pem')}`, '--ssl-verify-server-cert', '-N', '-B', '-e', "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME='Ssl_cipher'"];
+  const app = [
+    '--user=app',
+    `--ssl-ca=${join(pki, 'ca.pem')}`,
+    `--ssl-cert=${join(pki, 'clients/app/client-cert.pem')}`,
+    `--ssl-key=${join(pki, 'clients/app/client-key.pem')}`,
+    '--ssl-verify-server-cert',
+    '-N',
+    '-B',
+    '-e',
+    "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME='Ssl_cipher'",
+  ];
 
   for (const host of ['db1', 'db1.example.com']) {
     const r = await db.client(app, { host, hostsFile: hosts });
@@ -48,7 +61,14 @@ test('MariaDB with a node certificate: --ssl-verify-server-cert by node name and
   assert.notEqual(localhost.code, 0);
 
   // REQUIRE SUBJECT '/CN=app': another client identity of the same CA is refused.
-  const asNode = await db.client(['--user=app', `--ssl-ca=${join(pki, 'ca.pem')}`, `--ssl-cert=${join(node, 'client-cert.pem')}`, `--ssl-key=${join(node, 'client-key.pem')}`, '-e', 'SELECT 1']);
+  const asNode = await db.client([
+    '--user=app',
+    `--ssl-ca=${join(pki, 'ca.pem')}`,
+    `--ssl-cert=${join(node, 'client-cert.pem')}`,
+    `--ssl-key=${join(node, 'client-key.pem')}`,
+    '-e',
+    'SELECT 1',
+  ]);
   assert.notEqual(asNode.code, 0);
   assert.match(asNode.stderr, /Access denied/);
 });

@@ -16,9 +16,9 @@ const TYPES = JAVA_TYPES;
 const STOREPASS = 'Kst0re-pass!';
 const TRUSTPASS = 'Trust-st0re#';
 
-
 // Node db1 on 127.0.0.1 (SANs DNS:db1, IP:127.0.0.1, DNS:localhost) and a client "app".
-const makePki = (caCommonName: string) => makeJavaPki(scope, { caCommonName, localhost: true, storepass: STOREPASS, trustpass: TRUSTPASS });
+const makePki = (caCommonName: string) =>
+  makeJavaPki(scope, { caCommonName, localhost: true, storepass: STOREPASS, trustpass: TRUSTPASS });
 
 // The Java client compiles (javac, ~1.4 s) while dbtls issues the certificates.
 const cluster = once(async () => (await Promise.all([makePki('Test Cluster CA'), prepareJava('TlsClient.java')]))[0]);
@@ -55,7 +55,13 @@ async function attempt(servername: string, stores: ClientStores): Promise<Attemp
   const pki = await cluster();
   const server: ServerSaw = { accepted: [], clientErrors: [] };
   const srv = createServer(
-    { key: await pki.pem('nodes/db1/server-key.pem'), cert: await pki.pem('nodes/db1/server-cert.pem'), ca: await pki.pem('ca.pem'), requestCert: true, rejectUnauthorized: true },
+    {
+      key: await pki.pem('nodes/db1/server-key.pem'),
+      cert: await pki.pem('nodes/db1/server-cert.pem'),
+      ca: await pki.pem('ca.pem'),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
     (sock: TLSSocket) => {
       if (sock.authorized) server.accepted.push(String(sock.getPeerCertificate().subject?.CN));
       sock.end('hello from node\n');
@@ -65,11 +71,21 @@ async function attempt(servername: string, stores: ClientStores): Promise<Attemp
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const { port } = srv.address() as AddressInfo;
   try {
-    const java = await runJava('TlsClient.java', [
-      '127.0.0.1', String(port), servername,
-      stores.keystore, stores.keystoreType, stores.storepass ?? STOREPASS,
-      stores.truststore, stores.truststoreType, stores.trustpass ?? TRUSTPASS,
-    ], { timeoutMs: 30_000 });
+    const java = await runJava(
+      'TlsClient.java',
+      [
+        '127.0.0.1',
+        String(port),
+        servername,
+        stores.keystore,
+        stores.keystoreType,
+        stores.storepass ?? STOREPASS,
+        stores.truststore,
+        stores.truststoreType,
+        stores.trustpass ?? TRUSTPASS,
+      ],
+      { timeoutMs: 30_000 },
+    );
     return { java, server };
   } finally {
     await new Promise((r) => srv.close(r));
@@ -82,11 +98,19 @@ function same(pki: Pki, type: JavaType): ClientStores {
 
 /** Java's key=value output lines. */
 function fields(r: RunResult): Map<string, string> {
-  return new Map(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
+  return new Map(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]),
+  );
 }
 
 // 127.0.0.1 with JKS, localhost with PKCS12: the IP and the DNS SAN are both checked by Java.
-for (const [type, servername] of [['JKS', '127.0.0.1'], ['PKCS12', 'localhost']] as const) {
+for (const [type, servername] of [
+  ['JKS', '127.0.0.1'],
+  ['PKCS12', 'localhost'],
+] as const) {
   test(`${type}: Java completes mutual TLS with dbtls's key store and trust store, verifying ${servername}`, async () => {
     const { java, server } = await attempt(servername, same(await cluster(), type));
     assert.equal(java.code, 0, `Java client failed:\n${java.stdout}\n${java.stderr}`);
@@ -133,7 +157,14 @@ test('a key store with a certificate from another CA is refused by the server', 
 
 test('the client stores `dbtls issue` makes (keystore: pkcs12) work as they are, with the kept store password', async () => {
   const { issued } = await cluster();
-  const stores: ClientStores = { keystore: issued.keystore, keystoreType: 'PKCS12', truststore: issued.truststore, truststoreType: 'PKCS12', storepass: issued.storepass, trustpass: issued.storepass };
+  const stores: ClientStores = {
+    keystore: issued.keystore,
+    keystoreType: 'PKCS12',
+    truststore: issued.truststore,
+    truststoreType: 'PKCS12',
+    storepass: issued.storepass,
+    trustpass: issued.storepass,
+  };
   const { java, server } = await attempt('127.0.0.1', stores);
   assert.equal(java.code, 0, `Java client failed:\n${java.stdout}\n${java.stderr}`);
   assert.equal(fields(java).get('line'), 'hello from node');

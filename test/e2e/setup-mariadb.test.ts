@@ -59,16 +59,26 @@ function asX509User({ caDir, certDir, verify = true }: AsUser): string[] {
   return [
     '--user=x509user',
     `--ssl-ca=${join(caDir, 'ca.pem')}`,
-    ...(certDir ? [`--ssl-cert=${join(certDir, 'client-cert.pem')}`, `--ssl-key=${join(certDir, 'client-key.pem')}`] : []),
+    ...(certDir
+      ? [`--ssl-cert=${join(certDir, 'client-cert.pem')}`, `--ssl-key=${join(certDir, 'client-key.pem')}`]
+      : []),
     ...(verify ? ['--ssl-verify-server-cert'] : []),
   ];
 }
 
 /** Connects and returns the session's TLS status variables (Ssl_cipher, Ssl_version, …). */
 async function tlsStatus(db: MariadbServer, args: string[], opts?: ClientOptions): Promise<Map<string, string>> {
-  const r = await db.client([...args, '--batch', '--skip-column-names', '-e', "SHOW SESSION STATUS LIKE 'Ssl_%'"], opts);
+  const r = await db.client(
+    [...args, '--batch', '--skip-column-names', '-e', "SHOW SESSION STATUS LIKE 'Ssl_%'"],
+    opts,
+  );
   assert.equal(r.code, 0, `connection failed: ${r.stderr}`);
-  return new Map(r.stdout.trim().split('\n').map((line) => line.split('\t', 2) as [string, string]));
+  return new Map(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t', 2) as [string, string]),
+  );
 }
 
 function assertEncrypted(status: Map<string, string>): void {

@@ -60,10 +60,13 @@ function isErrorObject(node: ts.Node): boolean {
   // Through `cond ? {…} : {…}` and parentheses to what holds the value.
   while (ts.isConditionalExpression(at.parent) || ts.isParenthesizedExpression(at.parent)) at = at.parent;
   const holder = at.parent;
-  const named = (n: ts.Node | undefined) => n !== undefined && (ts.isIdentifier(n) || ts.isPropertyAccessExpression(n)) && /(^|\.)error$/.test(n.getText());
-  if (ts.isPropertyAssignment(holder) && holder.initializer === at) return ts.isIdentifier(holder.name) && holder.name.text === 'error';
+  const named = (n: ts.Node | undefined) =>
+    n !== undefined && (ts.isIdentifier(n) || ts.isPropertyAccessExpression(n)) && /(^|\.)error$/.test(n.getText());
+  if (ts.isPropertyAssignment(holder) && holder.initializer === at)
+    return ts.isIdentifier(holder.name) && holder.name.text === 'error';
   if (ts.isVariableDeclaration(holder) && holder.initializer === at) return named(holder.name);
-  if (ts.isBinaryExpression(holder) && holder.operatorToken.kind === ts.SyntaxKind.EqualsToken && holder.right === at) return named(holder.left);
+  if (ts.isBinaryExpression(holder) && holder.operatorToken.kind === ts.SyntaxKind.EqualsToken && holder.right === at)
+    return named(holder.left);
   return false;
 }
 
@@ -97,7 +100,8 @@ export function sourceCodes(root: string): SourceCodes {
     };
     const inDbtlsErrorSubclass = (n: ts.Node) => {
       for (let p: ts.Node | undefined = n.parent; p; p = p.parent) {
-        if (ts.isClassDeclaration(p)) return (p.heritageClauses ?? []).some((h) => h.types.some((t) => t.expression.getText(src) === 'DbtlsError'));
+        if (ts.isClassDeclaration(p))
+          return (p.heritageClauses ?? []).some((h) => h.types.some((t) => t.expression.getText(src) === 'DbtlsError'));
       }
       return false;
     };
@@ -106,7 +110,8 @@ export function sourceCodes(root: string): SourceCodes {
         const callee = n.expression.getText(src);
         if (callee === 'usageError') raise(n, 'usage');
         else if (callee === 'inputError') raise(n, 'input');
-        else if (n.expression.kind === ts.SyntaxKind.SuperKeyword && inDbtlsErrorSubclass(n)) raise(n, kindOf(n.arguments[2]));
+        else if (n.expression.kind === ts.SyntaxKind.SuperKeyword && inDbtlsErrorSubclass(n))
+          raise(n, kindOf(n.arguments[2]));
       } else if (ts.isNewExpression(n) && n.expression.getText(src) === 'DbtlsError') {
         raise(n, kindOf(n.arguments?.[2]));
       } else if (ts.isObjectLiteralExpression(n) && isErrorObject(n)) {

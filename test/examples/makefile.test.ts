@@ -42,7 +42,11 @@ async function mtimes(dir: string): Promise<Map<string, bigint>> {
   return out;
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 test('make certs/configs/push/rotate/check on a copy of examples/Makefile beside an inventory', async (t) => {
   const dir = await tempDir(t, 'dbtls-make-');
@@ -72,7 +76,8 @@ test('make certs/configs/push/rotate/check on a copy of examples/Makefile beside
     const r = ok(await m('certs'), 'make certs');
     assert.match(r.stdout, /main\.js' issue -i cluster\.yml/);
     assert.match(r.stdout, /5 issued/);
-    for (const f of ['ca.pem', 'nodes/db1/server-cert.pem', 'nodes/db2/server-key.pem', 'clients/app/client-cert.pem']) assert.ok(await exists(join(pki, f)), f);
+    for (const f of ['ca.pem', 'nodes/db1/server-cert.pem', 'nodes/db2/server-key.pem', 'clients/app/client-cert.pem'])
+      assert.ok(await exists(join(pki, f)), f);
   });
 
   await t.test('a second make certs runs nothing and changes nothing', async () => {
@@ -134,8 +139,16 @@ test('make certs/configs/push/rotate/check on a copy of examples/Makefile beside
     assert.match(r.stdout, /2 nodes ok, 16 files uploaded/);
     for (const node of ['db1', 'db2']) {
       const delivered = join(localRoot, node, 'etc/mysql/ssl');
-      assert.deepEqual(await readFile(join(delivered, 'server-cert.pem')), await readFile(join(pki, `nodes/${node}/server-cert.pem`)), node);
-      assert.deepEqual(await readFile(join(delivered, 'dbtls/my.cnf')), await readFile(join(pki, `rendered/${node}/my.cnf`)), node);
+      assert.deepEqual(
+        await readFile(join(delivered, 'server-cert.pem')),
+        await readFile(join(pki, `nodes/${node}/server-cert.pem`)),
+        node,
+      );
+      assert.deepEqual(
+        await readFile(join(delivered, 'dbtls/my.cnf')),
+        await readFile(join(pki, `rendered/${node}/my.cnf`)),
+        node,
+      );
     }
     // Phony: make does not decide for the nodes; dbtls compares and sends nothing.
     const again = ok(await m('push'), 'make push');
@@ -162,13 +175,27 @@ test('the documented in-repo command: make -C examples INVENTORY=../inventories/
   await symlink(join(repoRoot, 'dist'), join(root, 'dist'));
   const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
   const m = async (target: string) => {
-    const r = await run('make', ['--no-print-directory', '-C', 'examples', 'INVENTORY=../inventories/example.yml', 'DBTLS=node ../dist/cli/main.js', target], { cwd: root, env, timeoutMs: MAKE_TIMEOUT_MS });
+    const r = await run(
+      'make',
+      [
+        '--no-print-directory',
+        '-C',
+        'examples',
+        'INVENTORY=../inventories/example.yml',
+        'DBTLS=node ../dist/cli/main.js',
+        target,
+      ],
+      { cwd: root, env, timeoutMs: MAKE_TIMEOUT_MS },
+    );
     assert.equal(r.signal, null, `make ${target} was killed (timeout?)`);
     return ok(r, `make ${target}`);
   };
   const first = await m('certs');
   assert.match(first.stdout, /node \.\.\/dist\/cli\/main\.js issue -i \.\.\/inventories\/example\.yml/);
-  assert.ok(await exists(join(root, 'out/pki/nodes/db1/server-cert.pem')), 'the PKI is where the inventory\'s pki: key says');
+  assert.ok(
+    await exists(join(root, 'out/pki/nodes/db1/server-cert.pem')),
+    "the PKI is where the inventory's pki: key says",
+  );
   assert.match((await m('certs')).stdout, /Nothing to be done for 'certs'/);
   const push = await m('push');
   assert.match(push.stdout, /8 nodes ok/);
@@ -192,7 +219,10 @@ test('a PKI directory make cannot find, or gets wrong, stops make with a message
   assert.match(ini.stderr, /found neither pki: nor cluster: in hosts\.ini: set PKI=DIR/);
 
   // A quoted pki: with a comment is read as dbtls reads it…
-  await writeFile(join(dir, 'c.yml'), 'cluster: c\npki: "./keys/c"   # beside this file\nnodes:\n  - { name: db1, host: 127.0.0.1, roles: [mariadb], transport: local }\n');
+  await writeFile(
+    join(dir, 'c.yml'),
+    'cluster: c\npki: "./keys/c"   # beside this file\nnodes:\n  - { name: db1, host: 127.0.0.1, roles: [mariadb], transport: local }\n',
+  );
   assert.match(ok(await m('-n', 'certs', 'INVENTORY=c.yml'), 'make -n').stdout, /^touch keys\/c\/manifest\.json$/m);
   // …and a PKI that is not where dbtls writes is caught after the issue, not touched into being.
   const wrong = await m('certs', 'INVENTORY=c.yml', 'PKI=elsewhere');

@@ -10,9 +10,16 @@ import { which } from './which.js';
 
 export interface Ansible {
   /** ansible-playbook ARGS in CWD; EXTRA env on top of the sealed one. */
-  playbook(args: string[], opts?: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<PlaybookResult>;
+  playbook(
+    args: string[],
+    opts?: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+  ): Promise<PlaybookResult>;
   /** Another Ansible program beside ansible-playbook (`ansible`, `ansible-inventory`), sealed the same way. */
-  tool(name: string, args: string[], opts?: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
+  tool(
+    name: string,
+    args: string[],
+    opts?: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+  ): Promise<RunResult>;
 }
 
 export interface Recap {
@@ -51,7 +58,13 @@ export function findAnsiblePlaybook(): Promise<string | null> {
 
 async function closeMasters(controlDir: string): Promise<void> {
   const sockets = await readdir(controlDir).catch(() => [] as string[]);
-  await Promise.all(sockets.map((s) => run('ssh', ['-O', 'exit', '-o', `ControlPath=${join(controlDir, s)}`, 'dbtls-test'], { timeoutMs: 10_000 }).catch(() => undefined)));
+  await Promise.all(
+    sockets.map((s) =>
+      run('ssh', ['-O', 'exit', '-o', `ControlPath=${join(controlDir, s)}`, 'dbtls-test'], { timeoutMs: 10_000 }).catch(
+        () => undefined,
+      ),
+    ),
+  );
 }
 
 /** A sealed Ansible set-up in DIR (a test's temp folder). */
@@ -81,7 +94,11 @@ export async function sealedAnsible(dir: string, executable: string): Promise<An
   return {
     async playbook(args, opts = {}) {
       try {
-        const r = await run(executable, args, { cwd: opts.cwd ?? dir, env: { ...env, ...opts.env }, timeoutMs: opts.timeoutMs ?? 120_000 });
+        const r = await run(executable, args, {
+          cwd: opts.cwd ?? dir,
+          env: { ...env, ...opts.env },
+          timeoutMs: opts.timeoutMs ?? 120_000,
+        });
         return { ...r, recap: parseRecap(r.stdout) };
       } finally {
         await closeMasters(controlDir);
@@ -89,7 +106,11 @@ export async function sealedAnsible(dir: string, executable: string): Promise<An
     },
     async tool(name, args, opts = {}) {
       try {
-        return await run(join(dirname(executable), name), args, { cwd: opts.cwd ?? dir, env: { ...env, ...opts.env }, timeoutMs: opts.timeoutMs ?? 120_000 });
+        return await run(join(dirname(executable), name), args, {
+          cwd: opts.cwd ?? dir,
+          env: { ...env, ...opts.env },
+          timeoutMs: opts.timeoutMs ?? 120_000,
+        });
       } finally {
         await closeMasters(controlDir);
       }

@@ -95,7 +95,12 @@ export function parseTranscript(text: string, name = 'transcript'): Transcript {
     }
     const cmd = COMMAND.exec(line);
     if (!cmd) fail(i, `expected "$ dbtls …" or "-- file: NAME --", got "${line}"`);
-    const step: CommandStep = { kind: 'command', line: cmd![1]!, lineNo: i + 1, expected: { exit: 0, stdout: '', stderr: '' } };
+    const step: CommandStep = {
+      kind: 'command',
+      line: cmd![1]!,
+      lineNo: i + 1,
+      expected: { exit: 0, stdout: '', stderr: '' },
+    };
     i++;
     const exit = EXIT.exec(lines[i] ?? '') ?? SIGNAL.exec(lines[i] ?? '');
     if (exit) {
@@ -111,7 +116,8 @@ export function parseTranscript(text: string, name = 'transcript'): Transcript {
       i++;
       step.expected[which] = sectionText(body());
     }
-    if (i < lines.length && !FILE.test(lines[i]!) && !COMMAND.test(lines[i]!)) fail(i, `"${lines[i]}" here is outside any section`);
+    if (i < lines.length && !FILE.test(lines[i]!) && !COMMAND.test(lines[i]!))
+      fail(i, `"${lines[i]}" here is outside any section`);
     steps.push(step);
   }
   return { header, steps };
@@ -177,7 +183,7 @@ export function parseCommandLine(line: string, work: string): CommandLine {
         i += 2;
       } else {
         let j = i;
-        while (j < line.length && !" \t'\"\\".includes(line[j]!)) j++;
+        while (j < line.length && !' \t\'"\\'.includes(line[j]!)) j++;
         word += expandWork(line.slice(i, j), work);
         i = j;
       }
@@ -225,13 +231,26 @@ export async function writeStep(ws: Workspace, step: FileStep): Promise<void> {
  * machine); DBTLS_SERVER=none, so `setup` asks no local mysqld for its version (the CN suffix).
  */
 export function baseEnv(ws: Workspace): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: ws.dir, LANG: 'C.UTF-8', TZ: 'UTC', NO_COLOR: '1', COLUMNS: '80', TERM: 'dumb', DBTLS_SERVER: 'none' };
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: ws.dir,
+    LANG: 'C.UTF-8',
+    TZ: 'UTC',
+    NO_COLOR: '1',
+    COLUMNS: '80',
+    TERM: 'dumb',
+    DBTLS_SERVER: 'none',
+  };
 }
 
 /** Runs one `$` line in the workspace; the outcome is normalised (see normalise). */
 export async function runStep(ws: Workspace, step: CommandStep, fixed: Fixed): Promise<Outcome> {
   const { env, args } = parseCommandLine(step.line, ws.dir);
-  const r: RunResult = await run(process.execPath, [cliPath, ...args], { cwd: ws.dir, env: { ...baseEnv(ws), ...env }, timeoutMs: 60_000 });
+  const r: RunResult = await run(process.execPath, [cliPath, ...args], {
+    cwd: ws.dir,
+    env: { ...baseEnv(ws), ...env },
+    timeoutMs: 60_000,
+  });
   const exit = r.code ?? r.signal ?? 'unknown';
   return { exit, stdout: normalise(r.stdout, ws, fixed), stderr: normalise(r.stderr, ws, fixed) };
 }
@@ -275,11 +294,17 @@ export function normalise(text: string, ws: Workspace, fixed: Fixed): string {
   path(fixed.node, '<NODE>');
   path(fixed.repo, '$REPO');
   t = t.replace(new RegExp(`(?<![\\w.])${escape(fixed.version)}(?![\\w.]*\\d)`, 'g'), '<VERSION>');
-  t = t.replace(/\b20\d\d-[01]\d-[0-3]\d(?:T[0-2]\d:[0-5]\d:[0-5]\d(?:\.\d+)?Z| [0-2]\d:[0-5]\d:[0-5]\d UTC)/g, '<TIME>');
+  t = t.replace(
+    /\b20\d\d-[01]\d-[0-3]\d(?:T[0-2]\d:[0-5]\d:[0-5]\d(?:\.\d+)?Z| [0-2]\d:[0-5]\d:[0-5]\d UTC)/g,
+    '<TIME>',
+  );
   t = t.replace(/\b20\d\d-[01]\d-[0-3]\d\b/g, '<DATE>');
   t = t.replace(/\b[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31}\b/g, '<SHA256>');
   t = t.replace(/\b[0-9a-f]{64}\b/g, '<SHA256>');
-  t = t.replace(/(\b[Ss]erial:? +|"serial(?:Hex)?": ")(?=[0-9A-Fa-f:]*\d)[0-9A-Fa-f]{2}(?::?[0-9A-Fa-f]{2})*\b/g, '$1<SERIAL>');
+  t = t.replace(
+    /(\b[Ss]erial:? +|"serial(?:Hex)?": ")(?=[0-9A-Fa-f:]*\d)[0-9A-Fa-f]{2}(?::?[0-9A-Fa-f]{2})*\b/g,
+    '$1<SERIAL>',
+  );
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   if (uid !== undefined) t = t.replace(new RegExp(`(\\buid |"uid": )${uid}\\b`, 'g'), '$1<UID>');
   return t;
@@ -305,18 +330,23 @@ export function firstDifference(expected: string, actual: string): string | unde
   const a = linesOf(actual);
   let n = 0;
   while (n < e.length && n < a.length && e[n] === a[n]) n++;
-  if (n === e.length && n === a.length) return `line ${n}: expected ${expected.endsWith('\n') ? 'a final newline, got none' : 'no final newline, got one'}`;
+  if (n === e.length && n === a.length)
+    return `line ${n}: expected ${expected.endsWith('\n') ? 'a final newline, got none' : 'no final newline, got one'}`;
   const show = (lines: string[]) => (n < lines.length ? JSON.stringify(lines[n]) : '(end of output)');
   return `line ${n + 1} differs:\n  expected: ${show(e)}\n  actual:   ${show(a)}`;
 }
 
 /** TEXT's lines, a final newline ending the last one (not starting an empty one). */
-const linesOf = (text: string): string[] => (text === '' ? [] : (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n'));
+const linesOf = (text: string): string[] =>
+  text === '' ? [] : (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n');
 
 /** A unified diff of the two texts, at most 40 lines of it. */
 function shortDiff(stream: string, expected: string, actual: string): string {
   // Without the ===== line, and the file lines without their empty header tabs.
-  const patch = createTwoFilesPatch(`expected ${stream}`, `actual ${stream}`, expected, actual, '', '', { context: 2 }).split('\n').slice(1).map((l) => l.replace(/^(---|\+\+\+) (.*)\t$/, '$1 $2'));
+  const patch = createTwoFilesPatch(`expected ${stream}`, `actual ${stream}`, expected, actual, '', '', { context: 2 })
+    .split('\n')
+    .slice(1)
+    .map((l) => l.replace(/^(---|\+\+\+) (.*)\t$/, '$1 $2'));
   if (patch[patch.length - 1] === '') patch.pop();
   return (patch.length > 40 ? [...patch.slice(0, 40), `… (${patch.length - 40} more diff lines)`] : patch).join('\n');
 }

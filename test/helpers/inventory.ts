@@ -41,7 +41,23 @@ export async function writeInventory(dir: string, inv: TestInventory, name = 'in
     cluster: inv.cluster ?? 'test',
     pki: './pki',
     ca: { commonName: inv.caCommonName ?? 'Test Cluster CA' },
-    nodes: inv.nodes.map((n) => ({ name: n.name, host: n.host, roles: n.roles ?? ['mariadb'], ...(n.sans ? { sans: n.sans } : {}), ...(n.localhost !== undefined ? { localhost: n.localhost } : {}), ...(n.port !== undefined ? { port: n.port } : {}), ...(n.dest !== undefined ? { dest: n.dest } : {}), ...(n.replicaOf !== undefined ? { replicaOf: n.replicaOf } : {}), ...(n.version !== undefined ? { version: n.version } : {}), transport: n.transport ?? 'local', ...(n.ssh ? { ssh: n.ssh } : {}), ...(n.owner ? { owner: n.owner } : {}), ...(n.group ? { group: n.group } : {}), ...(n.become ? { become: n.become } : {}), ...(n.reload !== undefined ? { reload: n.reload } : {}) })),
+    nodes: inv.nodes.map((n) => ({
+      name: n.name,
+      host: n.host,
+      roles: n.roles ?? ['mariadb'],
+      ...(n.sans ? { sans: n.sans } : {}),
+      ...(n.localhost !== undefined ? { localhost: n.localhost } : {}),
+      ...(n.port !== undefined ? { port: n.port } : {}),
+      ...(n.dest !== undefined ? { dest: n.dest } : {}),
+      ...(n.replicaOf !== undefined ? { replicaOf: n.replicaOf } : {}),
+      ...(n.version !== undefined ? { version: n.version } : {}),
+      transport: n.transport ?? 'local',
+      ...(n.ssh ? { ssh: n.ssh } : {}),
+      ...(n.owner ? { owner: n.owner } : {}),
+      ...(n.group ? { group: n.group } : {}),
+      ...(n.become ? { become: n.become } : {}),
+      ...(n.reload !== undefined ? { reload: n.reload } : {}),
+    })),
   };
   if (inv.leafDays !== undefined) doc.leaf = { days: inv.leafDays };
   if (inv.clients) doc.clients = inv.clients.map((c) => (typeof c === 'string' ? { name: c } : c));

@@ -39,7 +39,10 @@ export function issuedPki(
     const dir = await mkdtemp(join(tmpdir(), 'dbtls-issued-'));
     scope.after(() => rm(dir, { recursive: true, force: true }));
     const inv = await writeInventory(dir, inventoryFor(dir));
-    const r = await dbtls(['issue', '-i', inv, ...(opts.args ?? [])], { env: opts.env ?? process.env, timeoutMs: 120_000 });
+    const r = await dbtls(['issue', '-i', inv, ...(opts.args ?? [])], {
+      env: opts.env ?? process.env,
+      timeoutMs: 120_000,
+    });
     assert.equal(r.code, 0, `the shared issue failed: ${r.stderr}`);
     return dir;
   });

@@ -35,7 +35,11 @@ export interface JavaPkiOptions {
 
 export async function makeJavaPki(scope: Scope, opts: JavaPkiOptions): Promise<JavaPki> {
   const dir = await tempDir(scope, 'dbtls-java-pki-');
-  const inv = await writeInventory(dir, { caCommonName: opts.caCommonName, nodes: [{ name: 'db1', host: '127.0.0.1', localhost: opts.localhost }], clients: [{ name: 'app', keystore: 'pkcs12' }] });
+  const inv = await writeInventory(dir, {
+    caCommonName: opts.caCommonName,
+    nodes: [{ name: 'db1', host: '127.0.0.1', localhost: opts.localhost }],
+    clients: [{ name: 'app', keystore: 'pkcs12' }],
+  });
   const r = await dbtls(['issue', '-i', inv]);
   assert.equal(r.code, 0, `dbtls issue failed:\n${r.stdout}\n${r.stderr}`);
   const pki = join(dir, 'pki');
@@ -45,7 +49,8 @@ export async function makeJavaPki(scope: Scope, opts: JavaPkiOptions): Promise<J
   const key = createPrivateKey(await pem('clients/app/client-key.pem'));
   const keyEntries: StoreInput[] = [{ kind: 'private-key', alias: 'app', key, chain: [leaf, ca] }];
   const trustEntries: StoreInput[] = [{ kind: 'trusted-cert', alias: 'cluster-ca', cert: ca }];
-  const write = (type: JavaType, entries: StoreInput[], pass: string) => (type === 'JKS' ? writeJks(entries, pass) : writePkcs12(entries, pass));
+  const write = (type: JavaType, entries: StoreInput[], pass: string) =>
+    type === 'JKS' ? writeJks(entries, pass) : writePkcs12(entries, pass);
   const ext: Record<JavaType, string> = { JKS: 'jks', PKCS12: 'p12' };
   const keystore = {} as Record<JavaType, string>;
   const truststore = {} as Record<JavaType, string>;
@@ -55,6 +60,10 @@ export async function makeJavaPki(scope: Scope, opts: JavaPkiOptions): Promise<J
     await writeFile(keystore[type], write(type, keyEntries, opts.storepass));
     await writeFile(truststore[type], write(type, trustEntries, opts.trustpass));
   }
-  const issued = { keystore: join(pki, 'clients/app/keystore.p12'), truststore: join(pki, 'clients/app/truststore.p12'), storepass: (await pem('storepass')).trim() };
+  const issued = {
+    keystore: join(pki, 'clients/app/keystore.p12'),
+    truststore: join(pki, 'clients/app/truststore.p12'),
+    storepass: (await pem('storepass')).trim(),
+  };
   return { dir: pki, keystore, truststore, pem, issued };
 }

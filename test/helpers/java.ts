@@ -35,7 +35,8 @@ const JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 
 const SEARCH_DIRS = ['/usr/bin', '/usr/local/bin', '/usr/lib/jvm/default-java/bin'];
 
-const which = (name: string) => findExecutable(name, SEARCH_DIRS, process.env.JAVA_HOME ? [join(process.env.JAVA_HOME, 'bin')] : []);
+const which = (name: string) =>
+  findExecutable(name, SEARCH_DIRS, process.env.JAVA_HOME ? [join(process.env.JAVA_HOME, 'bin')] : []);
 
 let toolsPromise: Promise<JavaTools | null> | undefined;
 
@@ -69,7 +70,10 @@ export async function findConnectorJ(): Promise<string | null> {
 
 export async function requireConnectorJ(): Promise<string> {
   const jar = await findConnectorJ();
-  if (!jar) throw new Error(`MariaDB Connector/J not found (${CONNECTOR_J_JARS.join(', ')}); run \`make system-deps\` (libmariadb-java)`);
+  if (!jar)
+    throw new Error(
+      `MariaDB Connector/J not found (${CONNECTOR_J_JARS.join(', ')}); run \`make system-deps\` (libmariadb-java)`,
+    );
   return jar;
 }
 
@@ -166,11 +170,47 @@ export async function referenceKeyStore(o: ReferenceKeyStore): Promise<string> {
   const p12 = o.type === 'PKCS12' ? o.out : `${o.out}.tmp.p12`;
   const chain = (o.chain ?? []).flatMap((c) => ['-certfile', c]);
   const pass = `pass:${o.storepass}`;
-  await must('openssl pkcs12 -export', run('openssl', ['pkcs12', '-export', '-in', o.cert, '-inkey', o.key, ...chain, '-name', alias, '-passout', pass, '-out', p12]));
+  await must(
+    'openssl pkcs12 -export',
+    run('openssl', [
+      'pkcs12',
+      '-export',
+      '-in',
+      o.cert,
+      '-inkey',
+      o.key,
+      ...chain,
+      '-name',
+      alias,
+      '-passout',
+      pass,
+      '-out',
+      p12,
+    ]),
+  );
   if (o.type === 'JKS') {
     try {
-      await must('keytool -importkeystore', keytool(['-importkeystore', '-noprompt', '-srckeystore', p12, '-srcstoretype', 'PKCS12', '-srcstorepass', o.storepass,
-        '-destkeystore', o.out, '-deststoretype', 'JKS', '-deststorepass', o.storepass, '-destkeypass', o.storepass]));
+      await must(
+        'keytool -importkeystore',
+        keytool([
+          '-importkeystore',
+          '-noprompt',
+          '-srckeystore',
+          p12,
+          '-srcstoretype',
+          'PKCS12',
+          '-srcstorepass',
+          o.storepass,
+          '-destkeystore',
+          o.out,
+          '-deststoretype',
+          'JKS',
+          '-deststorepass',
+          o.storepass,
+          '-destkeypass',
+          o.storepass,
+        ]),
+      );
     } finally {
       rmSync(p12, { force: true });
     }
@@ -179,9 +219,30 @@ export async function referenceKeyStore(o: ReferenceKeyStore): Promise<string> {
 }
 
 /** A trust store holding CA certificates (PEM files) as trustedCertEntry, made by keytool -importcert. */
-export async function referenceTrustStore(o: { cas: string[]; out: string; type: 'JKS' | 'PKCS12'; storepass: string }): Promise<string> {
+export async function referenceTrustStore(o: {
+  cas: string[];
+  out: string;
+  type: 'JKS' | 'PKCS12';
+  storepass: string;
+}): Promise<string> {
   for (const [i, ca] of o.cas.entries()) {
-    await must('keytool -importcert', keytool(['-importcert', '-noprompt', '-alias', `ca${i}`, '-file', ca, '-keystore', o.out, '-storetype', o.type, '-storepass', o.storepass]));
+    await must(
+      'keytool -importcert',
+      keytool([
+        '-importcert',
+        '-noprompt',
+        '-alias',
+        `ca${i}`,
+        '-file',
+        ca,
+        '-keystore',
+        o.out,
+        '-storetype',
+        o.type,
+        '-storepass',
+        o.storepass,
+      ]),
+    );
   }
   return o.out;
 }

@@ -100,7 +100,12 @@ export function targetKey(t: LoadTarget): string {
 
 /** A serial as lower-case hex without leading zeros (Node, OpenSSL and the manifest spell them differently). */
 export function normalizeSerial(serial: string): string {
-  return serial.trim().replace(/^serial=/i, '').replace(/:/g, '').toLowerCase().replace(/^0+(?=.)/, '');
+  return serial
+    .trim()
+    .replace(/^serial=/i, '')
+    .replace(/:/g, '')
+    .toLowerCase()
+    .replace(/^0+(?=.)/, '');
 }
 
 const quoteIdent = (table: string): string =>
@@ -123,7 +128,14 @@ export function startLoadLoop(opts: LoadLoopOptions): LoadLoop {
   const timeoutMs = opts.timeoutMs ?? 5_000;
   const files = typeof opts.files === 'function' ? opts.files : () => opts.files as TlsFiles;
 
-  const stats: LoadStats = { ok: 0, failed: 0, inserted: 0, errors: [], targets: {}, startedAt: new Date().toISOString() };
+  const stats: LoadStats = {
+    ok: 0,
+    failed: 0,
+    inserted: 0,
+    errors: [],
+    targets: {},
+    startedAt: new Date().toISOString(),
+  };
   for (const t of opts.targets) stats.targets[targetKey(t)] = { ok: 0, failed: 0, serials: [] };
 
   let stopping: 'stop' | 'maxMs' | undefined;
@@ -187,7 +199,12 @@ export function startLoadLoop(opts: LoadLoopOptions): LoadLoop {
       stats.failed++;
       if (stats.errors.length < keepErrors) {
         const err = e as NodeJS.ErrnoException;
-        stats.errors.push({ at: new Date().toISOString(), target: key, ...(err.code ? { code: String(err.code) } : {}), message: err.message ?? String(e) });
+        stats.errors.push({
+          at: new Date().toISOString(),
+          target: key,
+          ...(err.code ? { code: String(err.code) } : {}),
+          message: err.message ?? String(e),
+        });
       }
     }
   };
@@ -195,7 +212,8 @@ export function startLoadLoop(opts: LoadLoopOptions): LoadLoop {
   const loop = (async () => {
     for (let i = 0; !stopping; i++) {
       await once(opts.targets[i % opts.targets.length]!);
-      if (!stopping && intervalMs > 0) await sleep(intervalMs, undefined, { signal: wake.signal }).catch(() => undefined);
+      if (!stopping && intervalMs > 0)
+        await sleep(intervalMs, undefined, { signal: wake.signal }).catch(() => undefined);
     }
     clearTimeout(deadline);
     stats.stoppedAt = new Date().toISOString();
@@ -207,8 +225,10 @@ export function startLoadLoop(opts: LoadLoopOptions): LoadLoop {
   const waitUntil = async (predicate: (s: LoadStats) => boolean, what: string, waitMs = 20_000): Promise<LoadStats> => {
     const until = Date.now() + waitMs;
     while (!predicate(stats)) {
-      if (stats.stoppedAt) throw new Error(`load loop stopped (${stats.stoppedBy}) before ${what}: ${JSON.stringify(snapshot())}`);
-      if (Date.now() > until) throw new Error(`load loop: no ${what} within ${waitMs} ms: ${JSON.stringify(snapshot())}`);
+      if (stats.stoppedAt)
+        throw new Error(`load loop stopped (${stats.stoppedBy}) before ${what}: ${JSON.stringify(snapshot())}`);
+      if (Date.now() > until)
+        throw new Error(`load loop: no ${what} within ${waitMs} ms: ${JSON.stringify(snapshot())}`);
       await sleep(25);
     }
     return snapshot();
@@ -218,7 +238,11 @@ export function startLoadLoop(opts: LoadLoopOptions): LoadLoop {
     stats: snapshot,
     waitForRounds(n, waitMs) {
       const base = Object.fromEntries(Object.entries(stats.targets).map(([k, v]) => [k, v.ok]));
-      return waitUntil((s) => Object.entries(s.targets).every(([k, v]) => v.ok >= base[k]! + n), `${n} more successful connections per target`, waitMs);
+      return waitUntil(
+        (s) => Object.entries(s.targets).every(([k, v]) => v.ok >= base[k]! + n),
+        `${n} more successful connections per target`,
+        waitMs,
+      );
     },
     waitUntil,
     async stop() {

@@ -230,11 +230,22 @@ export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promi
       const pid = c.pid;
       const client = (args: string[], copts: ClientOptions = {}): Promise<RunResult> => {
         const defaults = copts.defaultsFile ? `--defaults-file=${copts.defaultsFile}` : '--no-defaults';
-        const argv = [bins.client, defaults, '--protocol=TCP', `--host=${copts.host ?? '127.0.0.1'}`, `--port=${port}`, '--connect-timeout=10', ...args];
+        const argv = [
+          bins.client,
+          defaults,
+          '--protocol=TCP',
+          `--host=${copts.host ?? '127.0.0.1'}`,
+          `--port=${port}`,
+          '--connect-timeout=10',
+          ...args,
+        ];
         if (!copts.hostsFile) return run(argv[0]!, argv.slice(1), { env, timeoutMs: 30_000 });
         // The file and the command travel as arguments, never through the shell's parser.
         const script = 'mount --bind "$0" /etc/hosts && exec "$@"';
-        return run('unshare', ['--mount', '--', '/bin/sh', '-c', script, copts.hostsFile, ...argv], { env, timeoutMs: 30_000 });
+        return run('unshare', ['--mount', '--', '/bin/sh', '-c', script, copts.hostsFile, ...argv], {
+          env,
+          timeoutMs: 30_000,
+        });
       };
       return { port, socket, datadir, errorLog, pid, sql, client, stop };
     }

@@ -24,7 +24,10 @@ export const NETNS_NAME = /^dbtls-[0-9a-f]{8}$/;
 const liveNetns = new Map<string, string>();
 
 function removeNetnsSync(name: string, link: string): void {
-  for (const args of [['link', 'del', link], ['netns', 'del', name]]) {
+  for (const args of [
+    ['link', 'del', link],
+    ['netns', 'del', name],
+  ]) {
     try {
       execFileSync('ip', args, { stdio: 'ignore', timeout: 10_000 });
     } catch {

@@ -76,4 +76,3 @@ export async function waitGone(pids: number[], ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (pids.some(alive) && Date.now() < deadline) await sleep(20);
 }
-

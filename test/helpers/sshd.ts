@@ -127,9 +127,13 @@ async function keygen(type: KeyType, path: string, comment: string): Promise<voi
   await rm(path, { force: true });
   await rm(`${path}.pub`, { force: true });
   const bits = type === 'rsa' ? ['-b', '2048'] : [];
-  const r = await run(await systemTool('ssh-keygen'), ['-q', '-t', type, ...bits, '-N', '', '-C', comment, '-f', path], {
-    timeoutMs: 30_000,
-  });
+  const r = await run(
+    await systemTool('ssh-keygen'),
+    ['-q', '-t', type, ...bits, '-N', '', '-C', comment, '-f', path],
+    {
+      timeoutMs: 30_000,
+    },
+  );
   if (r.code !== 0) throw new Error(`ssh-keygen -t ${type} failed (${r.code}): ${r.stderr}`);
 }
 
@@ -333,12 +337,18 @@ export async function startSshd(scope: Scope, opts: SshdOptions = {}): Promise<S
   const launch = async (p: number): Promise<'ok' | 'bind'> => {
     await writeFile(configPath, config(p));
     await ensurePrivsepDir();
-    const logStart = await readFile(logPath, 'utf8').then((s) => s.length, () => 0);
+    const logStart = await readFile(logPath, 'utf8').then(
+      (s) => s.length,
+      () => 0,
+    );
     const fh = await open(logPath, 'a');
     let c: ChildProcess;
     try {
       // `ip netns exec` enters the namespace and execs sshd: the PID stays sshd's.
-      const [cmd, args] = netns !== undefined ? [ip, ['netns', 'exec', netns, sshd, '-D', '-e', '-f', configPath]] : [sshd, ['-D', '-e', '-f', configPath]];
+      const [cmd, args] =
+        netns !== undefined
+          ? [ip, ['netns', 'exec', netns, sshd, '-D', '-e', '-f', configPath]]
+          : [sshd, ['-D', '-e', '-f', configPath]];
       c = spawn(cmd, args, { stdio: ['ignore', fh.fd, fh.fd] });
     } finally {
       await fh.close(); // the child holds its own copy
@@ -359,7 +369,10 @@ export async function startSshd(scope: Scope, opts: SshdOptions = {}): Promise<S
     // Inside a namespace the address may be out of reach from here: sshd logs once it listens.
     const listening = `Server listening on ${listen} port ${p}.`;
     while (!ready && Date.now() < deadline && c.exitCode === null && c.signalCode === null && !spawnError) {
-      ready = netns !== undefined ? (await readFile(logPath, 'utf8').catch(() => '')).slice(logStart).includes(listening) : await bannerArrives(listen, p, 1_000);
+      ready =
+        netns !== undefined
+          ? (await readFile(logPath, 'utf8').catch(() => '')).slice(logStart).includes(listening)
+          : await bannerArrives(listen, p, 1_000);
       if (!ready) await sleep(25);
     }
     if (ready && running()) return 'ok';
@@ -457,17 +470,31 @@ export async function startSshdFleet(scope: Scope, n: number, opts: SshdOptions 
  * Arguments for the real OpenSSH client to log in to S as root, with nothing from the machine's or
  * root's ssh configuration: this key only, strict host keys against KNOWN_HOSTS, no prompts.
  */
-export function opensshArgs(s: { port: number }, identityFile: string, knownHosts: string, extra: string[] = []): string[] {
+export function opensshArgs(
+  s: { port: number },
+  identityFile: string,
+  knownHosts: string,
+  extra: string[] = [],
+): string[] {
   return [
-    '-F', '/dev/null',
-    '-p', String(s.port),
-    '-i', identityFile,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${knownHosts}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'ConnectTimeout=10',
+    '-F',
+    '/dev/null',
+    '-p',
+    String(s.port),
+    '-i',
+    identityFile,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'ConnectTimeout=10',
     ...extra,
     'root@127.0.0.1',
   ];

@@ -6,7 +6,6 @@ import type { Scope } from './scope.js';
 import { checkTestUserName, type TestUser } from './unix-users.js';
 import { systemTool } from './which.js';
 
-
 /** Path of the sudoers file allowSudo writes for USER. */
 export function sudoersFile(user: string): string {
   return `/etc/sudoers.d/dbtls-test-${user}`;
@@ -27,9 +26,13 @@ export async function allowSudo(scope: Scope, user: string | TestUser): Promise<
     await rm(tmp, { force: true });
     await rm(file, { force: true });
   });
-  await writeFile(tmp, `# written by dbtls tests (test/helpers/sudoers.ts); safe to delete\n${name} ALL=(ALL) NOPASSWD: ALL\n`, {
-    mode: 0o440,
-  });
+  await writeFile(
+    tmp,
+    `# written by dbtls tests (test/helpers/sudoers.ts); safe to delete\n${name} ALL=(ALL) NOPASSWD: ALL\n`,
+    {
+      mode: 0o440,
+    },
+  );
   await chmod(tmp, 0o440);
   const check = await run(await systemTool('visudo'), ['-cf', tmp], { timeoutMs: 10_000 });
   if (check.code !== 0) {

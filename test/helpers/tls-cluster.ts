@@ -117,10 +117,14 @@ export async function applySqlFile(server: MariadbServer, file: string): Promise
 
 /** SHOW SLAVE STATUS as field → value (empty when the server is no replica). */
 export async function slaveStatus(server: MariadbServer): Promise<Record<string, string>> {
-  const r = await run(await mariadbClient(), ['--no-defaults', `--socket=${server.socket}`, '-uroot', '-B', '-e', 'SHOW SLAVE STATUS'], {
-    env: cleanEnv(),
-    timeoutMs: 30_000,
-  });
+  const r = await run(
+    await mariadbClient(),
+    ['--no-defaults', `--socket=${server.socket}`, '-uroot', '-B', '-e', 'SHOW SLAVE STATUS'],
+    {
+      env: cleanEnv(),
+      timeoutMs: 30_000,
+    },
+  );
   if (r.code !== 0) throw new Error(`SHOW SLAVE STATUS failed (${r.code}): ${r.stderr}`);
   const [names, values] = r.stdout.split('\n');
   if (!names || !values) return {};
@@ -165,7 +169,11 @@ export async function checkReplicates(cluster: TlsCluster, timeoutMs = 20_000): 
   await poll(
     `${marker} and ${count} rows on the replica`,
     async () => {
-      const r = (await cluster.replica.server.sql(`SELECT COUNT(*), SUM(note = '${marker}') FROM ${LOAD_TABLE}`).catch(() => '')).trim().split('\t');
+      const r = (
+        await cluster.replica.server.sql(`SELECT COUNT(*), SUM(note = '${marker}') FROM ${LOAD_TABLE}`).catch(() => '')
+      )
+        .trim()
+        .split('\t');
       return Number(r[0]) >= count && r[1] === '1' ? true : undefined;
     },
     timeoutMs,
@@ -185,9 +193,15 @@ export async function fileSerial(path: string): Promise<string> {
  * (no verification: this only reads what is served). Returns its PEM and normalized serial.
  */
 export async function servedCertificate(port: number, host = '127.0.0.1'): Promise<{ pem: string; serial: string }> {
-  const r = await run('openssl', ['s_client', '-starttls', 'mysql', '-connect', `${host}:${port}`], { input: '', timeoutMs: 15_000 });
+  const r = await run('openssl', ['s_client', '-starttls', 'mysql', '-connect', `${host}:${port}`], {
+    input: '',
+    timeoutMs: 15_000,
+  });
   const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/.exec(r.stdout)?.[0];
-  if (!pem) throw new Error(`openssl s_client -starttls mysql -connect ${host}:${port} showed no certificate (${r.code}): ${r.stdout.slice(0, 2000)}${r.stderr}`);
+  if (!pem)
+    throw new Error(
+      `openssl s_client -starttls mysql -connect ${host}:${port} showed no certificate (${r.code}): ${r.stdout.slice(0, 2000)}${r.stderr}`,
+    );
   const x = await run('openssl', ['x509', '-noout', '-serial'], { input: pem, timeoutMs: 10_000 });
   if (x.code !== 0) throw new Error(`openssl x509 -serial failed: ${x.stderr}`);
   return { pem, serial: normalizeSerial(x.stdout) };
@@ -198,7 +212,9 @@ export async function manifestServerSerial(pki: string, node: string): Promise<s
   const m = JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8')) as {
     certificates: Array<{ owner: { kind: string; name: string }; profile: string; serial: string; cert: string }>;
   };
-  const rec = m.certificates.find((c) => c.owner.kind === 'node' && c.owner.name === node && c.cert.endsWith('server-cert.pem'));
+  const rec = m.certificates.find(
+    (c) => c.owner.kind === 'node' && c.owner.name === node && c.cert.endsWith('server-cert.pem'),
+  );
   if (!rec) throw new Error(`no server certificate for node ${node} in ${pki}/manifest.json`);
   return normalizeSerial(rec.serial);
 }
@@ -218,7 +234,11 @@ async function distinctPorts(n: number, avoid: number[]): Promise<number[]> {
  * replication db2 ← db1 over verified TLS, a table whose rows are checked to replicate. Everything
  * is stopped and removed when SCOPE ends. T (a TestContext, optional) gets timing diagnostics.
  */
-export async function startTlsCluster(scope: Scope, t?: { diagnostic(message: string): void } | null, opts: TlsClusterOptions = {}): Promise<TlsCluster> {
+export async function startTlsCluster(
+  scope: Scope,
+  t?: { diagnostic(message: string): void } | null,
+  opts: TlsClusterOptions = {},
+): Promise<TlsCluster> {
   const began = Date.now();
   const note = (what: string) => t?.diagnostic(`tls-cluster: ${what} at ${Date.now() - began} ms`);
   const client = await mariadbClient();
@@ -227,7 +247,10 @@ export async function startTlsCluster(scope: Scope, t?: { diagnostic(message: st
 
   const dir = await tempDir(scope, 'dbtls-tls-cluster-');
   const sshd = await startSshdFleet(scope, 2);
-  const sqlPorts = await distinctPorts(2, sshd.map((s) => s.port));
+  const sqlPorts = await distinctPorts(
+    2,
+    sshd.map((s) => s.port),
+  );
   note('sshd up');
   const knownHosts = join(dir, 'known_hosts');
   await writeFile(knownHosts, sshd.map((s) => s.knownHostsLine()).join('\n') + '\n');
@@ -303,7 +326,11 @@ export async function startTlsCluster(scope: Scope, t?: { diagnostic(message: st
   const nodes = NAMES.map((name, i): ClusterNode => {
     const server = servers[i]!;
     const s = sshd[i]!;
-    const files = { ca: join(dest(i), 'ca.pem'), cert: join(dest(i), 'server-cert.pem'), key: join(dest(i), 'server-key.pem') };
+    const files = {
+      ca: join(dest(i), 'ca.pem'),
+      cert: join(dest(i), 'server-cert.pem'),
+      key: join(dest(i), 'server-key.pem'),
+    };
     return {
       name,
       role: i === 0 ? 'primary' : 'replica',
@@ -315,11 +342,7 @@ export async function startTlsCluster(scope: Scope, t?: { diagnostic(message: st
       reloadCommand: shellCommand([client, '--no-defaults', `--socket=${server.socket}`, '-uroot', '-e', 'FLUSH SSL']),
       files,
       ssh: (command, timeoutMs = 30_000) =>
-        run(
-          sshPath,
-          [...opensshArgs(s, identityFile, knownHosts), command],
-          { timeoutMs, env: cleanEnv() },
-        ),
+        run(sshPath, [...opensshArgs(s, identityFile, knownHosts), command], { timeoutMs, env: cleanEnv() }),
     };
   }) as [ClusterNode, ClusterNode];
 
@@ -327,7 +350,14 @@ export async function startTlsCluster(scope: Scope, t?: { diagnostic(message: st
     const reload = opts.reload;
     await inventory((i) => {
       const n = nodes[i]!;
-      return reload({ name: n.name, dest: n.dest, port: n.port, sshPort: n.sshPort, socket: n.server.socket, reloadCommand: n.reloadCommand });
+      return reload({
+        name: n.name,
+        dest: n.dest,
+        port: n.port,
+        sshPort: n.sshPort,
+        socket: n.server.socket,
+        reloadCommand: n.reloadCommand,
+      });
     });
   }
 
@@ -347,7 +377,11 @@ export async function startTlsCluster(scope: Scope, t?: { diagnostic(message: st
       return n;
     },
     servers,
-    appFiles: { ca: join(pki, 'ca.pem'), cert: join(pki, 'clients', 'app', 'client-cert.pem'), key: join(pki, 'clients', 'app', 'client-key.pem') },
+    appFiles: {
+      ca: join(pki, 'ca.pem'),
+      cert: join(pki, 'clients', 'app', 'client-cert.pem'),
+      key: join(pki, 'clients', 'app', 'client-key.pem'),
+    },
     appUser: 'app',
     table: LOAD_TABLE,
     stop: () =>

@@ -49,7 +49,8 @@ async function accountTool(cmd: string, args: string[]): Promise<void> {
 async function removeTestUser(name: string): Promise<void> {
   const entry = await passwdEntry(name);
   if (!entry) return;
-  if (entry[4] !== USER_TAG) throw new Error(`refusing to remove ${name}: not made by the test harness (GECOS "${entry[4]}")`);
+  if (entry[4] !== USER_TAG)
+    throw new Error(`refusing to remove ${name}: not made by the test harness (GECOS "${entry[4]}")`);
   // Its processes first (e.g. sessions of a server still running), then the account (-f: even if in use).
   const uid = Number(entry[2]);
   const table = procTable();

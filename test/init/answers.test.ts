@@ -37,7 +37,10 @@ test('--answers without a terminal: the inventory, certificates OpenSSL verifies
   const before = await readFile(join(dir, 'demo.yml'), 'utf8');
   const again = await dbtls(['init', '--answers', 'answers.yml'], { cwd: dir });
   assert.equal(again.code, 2, again.stderr);
-  assert.match(again.stderr, /answers\.yml:\d+:\d+: inventory: .*demo\.yml exists; set overwrite: true \(or pass --force\)/);
+  assert.match(
+    again.stderr,
+    /answers\.yml:\d+:\d+: inventory: .*demo\.yml exists; set overwrite: true \(or pass --force\)/,
+  );
   assert.equal(await readFile(join(dir, 'demo.yml'), 'utf8'), before);
   // --force replaces it; the CA and certificates still valid are kept (issue is idempotent).
   const ca = await readFile(join(dir, 'pki', 'demo', 'ca.pem'), 'utf8');
@@ -50,12 +53,21 @@ test('--answers without a terminal: the inventory, certificates OpenSSL verifies
 test('push: false stops after issue and render and prints the exact apply command', async (t) => {
   const dir = await tempDir(t);
   await writeFile(join(dir, 'answers.yml'), LOCAL_ANSWERS.replace('push: true', 'push: false'));
-  const r = await dbtls(['init', '--answers', 'answers.yml', '--local-root', 'nodes-here'], { cwd: dir, timeoutMs: 120_000 });
+  const r = await dbtls(['init', '--answers', 'answers.yml', '--local-root', 'nodes-here'], {
+    cwd: dir,
+    timeoutMs: 120_000,
+  });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /Not pushed\. To deliver the files \(and reload TLS on the servers\): dbtls apply -i demo\.yml --local-root nodes-here\n/);
+  assert.match(
+    r.stdout,
+    /Not pushed\. To deliver the files \(and reload TLS on the servers\): dbtls apply -i demo\.yml --local-root nodes-here\n/,
+  );
   assert.ok(!(await readdir(dir)).includes('nodes-here'));
   // The printed command does what the wizard left out.
-  const apply = await dbtls(['apply', '-i', 'demo.yml', '--local-root', 'nodes-here'], { cwd: dir, timeoutMs: 120_000 });
+  const apply = await dbtls(['apply', '-i', 'demo.yml', '--local-root', 'nodes-here'], {
+    cwd: dir,
+    timeoutMs: 120_000,
+  });
   assert.equal(apply.code, 0, apply.stderr);
   assert.ok((await readdir(join(dir, 'nodes-here'))).includes('db1'));
 });
@@ -64,11 +76,23 @@ test('a bad or missing answer: exit 2 naming the file, line and key; nothing wri
   const dir = await tempDir(t);
   const cases: Array<[string, RegExp]> = [
     // A value the inventory rules refuse.
-    [LOCAL_ANSWERS.replace('leaf: { days: 90 }', 'leaf: { days: 90000 }'), /answers\.yml:11:15: leaf\.days: 90000 must be an integer from 1 to 36500/],
-    [LOCAL_ANSWERS.replace('{ host: 10.0.0.11, roles: [mysql] }', '{ host: 10.0.0.11, roles: [mysql, oracle] }'), /answers\.yml:6:39: nodes\[0\]\.roles\[1\]: unknown role "oracle"/],
+    [
+      LOCAL_ANSWERS.replace('leaf: { days: 90 }', 'leaf: { days: 90000 }'),
+      /answers\.yml:11:15: leaf\.days: 90000 must be an integer from 1 to 36500/,
+    ],
+    [
+      LOCAL_ANSWERS.replace('{ host: 10.0.0.11, roles: [mysql] }', '{ host: 10.0.0.11, roles: [mysql, oracle] }'),
+      /answers\.yml:6:39: nodes\[0\]\.roles\[1\]: unknown role "oracle"/,
+    ],
     // Rules across answers: a client CN equal to the CA's, two nodes of one name.
-    [LOCAL_ANSWERS.replace('{ name: monitor }', '{ name: monitor, commonName: demo root ca }'), /answers\.yml:14:34: clients\[1\]\.commonName: equals the CA's commonName "Demo Root CA"/],
-    [LOCAL_ANSWERS.replace('name: proxy1', 'name: DB1'), /answers\.yml:8:13: nodes\[2\]\.name: duplicate node name "DB1"/],
+    [
+      LOCAL_ANSWERS.replace('{ name: monitor }', '{ name: monitor, commonName: demo root ca }'),
+      /answers\.yml:14:34: clients\[1\]\.commonName: equals the CA's commonName "Demo Root CA"/,
+    ],
+    [
+      LOCAL_ANSWERS.replace('name: proxy1', 'name: DB1'),
+      /answers\.yml:8:13: nodes\[2\]\.name: duplicate node name "DB1"/,
+    ],
     // Missing: no nodes at all, and no terminal to ask.
     [LOCAL_ANSWERS.replace(/nodes:\n(  - .*\n)+/, ''), /no answer for nodes in answers\.yml/],
   ];

@@ -24,7 +24,14 @@ test('host[:port] as Ansible writes it: a port after one colon, IPv6 in brackets
 });
 
 test('a pasted list: host, name host, name host roles; names made from hosts; every bad line reported with its number', () => {
-  const { nodes, problems } = parseNodeLines(['db1 10.0.0.11', '', '  # a comment', 'db2.example.com:2222', '10.0.0.13', 'px 10.0.0.21 proxysql,mysql']);
+  const { nodes, problems } = parseNodeLines([
+    'db1 10.0.0.11',
+    '',
+    '  # a comment',
+    'db2.example.com:2222',
+    '10.0.0.13',
+    'px 10.0.0.21 proxysql,mysql',
+  ]);
   assert.deepEqual(problems, []);
   assert.deepEqual(
     nodes.map((n) => [n.line, n.name, n.host, n.port, n.roles]),
@@ -36,8 +43,18 @@ test('a pasted list: host, name host, name host roles; names made from hosts; ev
       [6, 'px', '10.0.0.21', undefined, ['mysql', 'proxysql']],
     ],
   );
-  const bad = parseNodeLines(['db1 10.0.0.1', 'DB1 10.0.0.2', 'a b c d', 'x 10.0.0.3 oracle', '../x 10.0.0.4', 'y not_a_host!']);
-  assert.deepEqual(bad.problems.map((p) => p.line), [2, 3, 4, 5, 6]);
+  const bad = parseNodeLines([
+    'db1 10.0.0.1',
+    'DB1 10.0.0.2',
+    'a b c d',
+    'x 10.0.0.3 oracle',
+    '../x 10.0.0.4',
+    'y not_a_host!',
+  ]);
+  assert.deepEqual(
+    bad.problems.map((p) => p.line),
+    [2, 3, 4, 5, 6],
+  );
   assert.match(bad.problems[0]!.message, /duplicate node name "DB1" \(first on line 1\)/);
   assert.match(bad.problems[2]!.message, /unknown role "oracle"/);
   assert.match(bad.problems[3]!.message, /not a safe name/);
@@ -53,14 +70,29 @@ function answers(dir: string, over: Partial<InitAnswers> = {}): InitAnswers {
     nodes: [
       { name: 'db1', host: '10.0.0.11', roles: ['mysql'], ssh: { port: 2222 } },
       { name: 'db2', host: 'db2.example.com', roles: ['mysql'], dest: '/srv/tls' },
-      { name: 'px', host: '::1', roles: ['proxysql'], transport: 'local', reload: 'systemctl reload proxysql && echo "ok: done"' },
+      {
+        name: 'px',
+        host: '::1',
+        roles: ['proxysql'],
+        transport: 'local',
+        reload: 'systemctl reload proxysql && echo "ok: done"',
+      },
     ],
     dest: '/etc/mysql/tls',
-    ssh: { user: 'ops', port: 22, identityFile: '~/.ssh/id_ed25519', knownHostsFile: join(dir, 'keys', 'known_hosts'), proxyJump: 'ops@bastion.example.com:2200' },
+    ssh: {
+      user: 'ops',
+      port: 22,
+      identityFile: '~/.ssh/id_ed25519',
+      knownHostsFile: join(dir, 'keys', 'known_hosts'),
+      proxyJump: 'ops@bastion.example.com:2200',
+    },
     subject: { O: 'Example: Inc.', C: 'DE' },
     ca: { commonName: 'prod-eu CA', days: 3650, keySize: 3072 },
     leaf: { days: 90, keySize: 2048 },
-    clients: [{ name: 'app', keystore: 'pkcs12' }, { name: 'repl', commonName: 'replication' }],
+    clients: [
+      { name: 'app', keystore: 'pkcs12' },
+      { name: 'repl', commonName: 'replication' },
+    ],
     inventory: join(dir, 'prod-eu.yml'),
     pki: join(dir, 'pki', 'prod-eu'),
     ...over,
@@ -90,11 +122,20 @@ test('the written inventory is commented, and the real loader reads back exactly
   assert.deepEqual(db1!.ssh.proxyJump, { user: 'ops', host: 'bastion.example.com', port: 2200 });
   assert.equal(db1!.ssh.knownHostsFile, join(dir, 'keys', 'known_hosts'));
   assert.equal(db2!.dest, '/srv/tls', "a node's own dest wins over the wizard's");
-  assert.deepEqual([px!.host, px!.transport, px!.reload], ['::1', 'local', 'systemctl reload proxysql && echo "ok: done"']);
-  assert.deepEqual(c.clients, [{ name: 'app', commonName: 'app', keystore: 'pkcs12' }, { name: 'repl', commonName: 'replication' }]);
+  assert.deepEqual(
+    [px!.host, px!.transport, px!.reload],
+    ['::1', 'local', 'systemctl reload proxysql && echo "ok: done"'],
+  );
+  assert.deepEqual(c.clients, [
+    { name: 'app', commonName: 'app', keystore: 'pkcs12' },
+    { name: 'repl', commonName: 'replication' },
+  ]);
 
   // Only local nodes: no ssh section at all.
-  const local = renderInventory(answers(dir, { transport: 'local', nodes: [{ name: 'db1', host: '10.0.0.1', roles: ['mysql'] }] }), 'dbtls 0.0.0');
+  const local = renderInventory(
+    answers(dir, { transport: 'local', nodes: [{ name: 'db1', host: '10.0.0.1', roles: ['mysql'] }] }),
+    'dbtls 0.0.0',
+  );
   assert.doesNotMatch(local, /^ssh:/m);
   assert.match(local, /transport: local/);
   assert.equal(inventoryPath('/elsewhere/pki', dir), '/elsewhere/pki');
@@ -105,7 +146,15 @@ test('an answers file is checked like an inventory: every problem at file:line:c
   const file = join(dir, 'answers.yml');
   await writeFile(
     file,
-    ['cluster: Demo', 'nodes:', '  - { host: "10.0.0.1:99999" }', 'ca: { days: "10" }', 'leaf: { keysize: 2048 }', 'ansible: { file: hosts.ini }', 'push: yes'].join('\n') + '\n',
+    [
+      'cluster: Demo',
+      'nodes:',
+      '  - { host: "10.0.0.1:99999" }',
+      'ca: { days: "10" }',
+      'leaf: { keysize: 2048 }',
+      'ansible: { file: hosts.ini }',
+      'push: yes',
+    ].join('\n') + '\n',
   );
   await assert.rejects(readAnswersFile(file), (e: unknown) => {
     assert.ok(isDbtlsError(e));

@@ -34,7 +34,11 @@ export async function haveTmux(): Promise<boolean> {
 
 const DEFAULT_WAIT_MS = 20_000;
 
-export async function startTerminal(scope: Scope, argv: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<Terminal> {
+export async function startTerminal(
+  scope: Scope,
+  argv: string[],
+  opts: { cwd: string; env?: Record<string, string> },
+): Promise<Terminal> {
   const socket = `dbtls-init-${process.pid}-${randomBytes(4).toString('hex')}`;
   const tmux = (...args: string[]) => run('tmux', ['-L', socket, '-f', '/dev/null', ...args], { timeoutMs: 10_000 });
   scope.after(async () => {
@@ -49,7 +53,30 @@ export async function startTerminal(scope: Scope, argv: string[], opts: { cwd: s
   const statusFile = join(statusDir, 'status');
   const wrapped = ['sh', '-c', 'trap true INT; "$@"; echo $? > "$0"', statusFile, ...argv];
   // remain-on-exit is set in the same tmux call, before the command can end: the screen stays readable.
-  const r = await tmux('new-session', '-d', '-s', 'main', '-x', '200', '-y', '50', '-c', opts.cwd, ...env, ...wrapped, ';', 'set-option', '-g', 'remain-on-exit', 'on', ';', 'set-option', '-g', 'history-limit', '5000');
+  const r = await tmux(
+    'new-session',
+    '-d',
+    '-s',
+    'main',
+    '-x',
+    '200',
+    '-y',
+    '50',
+    '-c',
+    opts.cwd,
+    ...env,
+    ...wrapped,
+    ';',
+    'set-option',
+    '-g',
+    'remain-on-exit',
+    'on',
+    ';',
+    'set-option',
+    '-g',
+    'history-limit',
+    '5000',
+  );
   if (r.code !== 0) throw new Error(`tmux new-session failed (${r.code}): ${r.stderr}`);
 
   const screen = async () => {
@@ -68,7 +95,10 @@ export async function startTerminal(scope: Scope, argv: string[], opts: { cwd: s
         if (consume) cursor += text.slice(0, at).split('\n').length;
         return text;
       }
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${pattern} on the terminal; it shows:\n${lines.join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${pattern} on the terminal; it shows:\n${lines.join('\n')}`,
+        );
       await sleep(100);
     }
   };
@@ -92,7 +122,8 @@ export async function startTerminal(scope: Scope, argv: string[], opts: { cwd: s
       for (;;) {
         const status = (await readFile(statusFile, 'utf8').catch(() => '')).trim();
         if (status) return Number(status);
-        if (Date.now() > deadline) throw new Error(`the command did not exit within ${timeoutMs} ms; the terminal shows:\n${await screen()}`);
+        if (Date.now() > deadline)
+          throw new Error(`the command did not exit within ${timeoutMs} ms; the terminal shows:\n${await screen()}`);
         await sleep(100);
       }
     },

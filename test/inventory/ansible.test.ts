@@ -40,7 +40,9 @@ const byName = (c: Cluster) => Object.fromEntries(c.nodes.map((n) => [n.name, n]
 const ROLE_LIST = 'mysql, mariadb, percona, tidb, pd, tikv, proxysql, tungsten';
 
 test('host ranges: numbers, zero padding, letters, steps, several ranges, ports', () => {
-  assert.deepEqual(expandHostPattern('db[1:3].example.com'), { hosts: ['db1.example.com', 'db2.example.com', 'db3.example.com'] });
+  assert.deepEqual(expandHostPattern('db[1:3].example.com'), {
+    hosts: ['db1.example.com', 'db2.example.com', 'db3.example.com'],
+  });
   assert.deepEqual(expandHostPattern('db[01:03]'), { hosts: ['db01', 'db02', 'db03'] });
   assert.deepEqual(expandHostPattern('db[08:10]'), { hosts: ['db08', 'db09', 'db10'] });
   assert.deepEqual(expandHostPattern('node-[a:c]'), { hosts: ['node-a', 'node-b', 'node-c'] });
@@ -52,7 +54,10 @@ test('host ranges: numbers, zero padding, letters, steps, several ranges, ports'
   assert.deepEqual(expandHostPattern('[::1]:2222'), { hosts: ['::1'], port: 2222 });
   assert.deepEqual(expandHostPattern('fe80::1'), { hosts: ['fe80::1'] });
   assert.equal(expandHostPattern('db[3:1]'), 'range [3:1] starts after its end in "db[3:1]"');
-  assert.equal(expandHostPattern('db[01:3]'), 'range [01:3] must give both ends the same number of digits in "db[01:3]"');
+  assert.equal(
+    expandHostPattern('db[01:3]'),
+    'range [01:3] must give both ends the same number of digits in "db[01:3]"',
+  );
   assert.equal(expandHostPattern('db[1:c]'), 'range [1:c] must be numbers or single letters in "db[1:c]"');
   assert.equal(expandHostPattern('db[1:]'), 'range [1:] has no end in "db[1:]"');
   assert.equal(expandHostPattern('db1:0'), 'port 0 in "db1:0" must be from 1 to 65535');
@@ -104,9 +109,22 @@ ansible_port=22
   const c = await load(t, ini, 'Prod EU.ini');
   assert.equal(c.cluster, 'prod-eu');
   assert.equal(c.pki, join(c.file, '..', 'pki', 'prod-eu'));
-  assert.deepEqual(c.nodes.map((n) => n.name), ['lone1', 'db1.example.com', 'db2.example.com', 'db01', 'db02', 'dbx', 'db5', 'tidb1']);
+  assert.deepEqual(
+    c.nodes.map((n) => n.name),
+    ['lone1', 'db1.example.com', 'db2.example.com', 'db01', 'db02', 'dbx', 'db5', 'tidb1'],
+  );
   const n = byName(c);
-  assert.deepEqual(n['lone1'], { name: 'lone1', host: 'lone1', roles: ['mariadb'], sans: [], localhost: false, port: 3306, adminPort: 6032, transport: 'ssh', ssh: { user: 'root', port: 22 } });
+  assert.deepEqual(n['lone1'], {
+    name: 'lone1',
+    host: 'lone1',
+    roles: ['mariadb'],
+    sans: [],
+    localhost: false,
+    port: 3306,
+    adminPort: 6032,
+    transport: 'ssh',
+    ssh: { user: 'root', port: 22 },
+  });
   // Host vars win over the child group, which wins over its parent.
   assert.deepEqual(n['db1.example.com']!.ssh, { user: 'admin', port: 3333 });
   assert.deepEqual(n['db01']!.ssh, { user: 'ops', port: 2222 });
@@ -116,7 +134,17 @@ ansible_port=22
   assert.equal(n['db5']!.dest, '/etc/mysql/ssl');
   assert.deepEqual(n['db5']!.sans, ['a.example.com', 'b.example.com']);
   assert.deepEqual(n['db5']!.roles, ['mysql']);
-  assert.deepEqual(n['tidb1'], { name: 'tidb1', host: '10.0.0.31', roles: ['tidb'], sans: [], localhost: false, port: 4000, adminPort: 6032, transport: 'local', ssh: { user: 'ops', port: 22 } });
+  assert.deepEqual(n['tidb1'], {
+    name: 'tidb1',
+    host: '10.0.0.31',
+    roles: ['tidb'],
+    sans: [],
+    localhost: false,
+    port: 4000,
+    adminPort: 6032,
+    transport: 'local',
+    ssh: { user: 'ops', port: 22 },
+  });
 });
 
 test('INI: roles accumulate through children, dbtls_roles (string or list) adds to them', async (t) => {
@@ -140,13 +168,22 @@ dbtls_roles=['percona', 'pd']
 
 test('INI: --role-map wins over the table and matches group names case-insensitively, "-" as "_"', async (t) => {
   const ini = '[DB-Servers]\ndb1\n[mysql]\ndb2\n';
-  const n = byName(await load(t, ini, 'hosts.ini', { roleMap: { db_servers: ['mariadb', 'tungsten'], mysql: ['percona'] } }));
+  const n = byName(
+    await load(t, ini, 'hosts.ini', { roleMap: { db_servers: ['mariadb', 'tungsten'], mysql: ['percona'] } }),
+  );
   assert.deepEqual(n['db1']!.roles, ['mariadb', 'tungsten']);
   assert.deepEqual(n['db2']!.roles, ['percona']);
 });
 
 test('INI: a group unmapped with --role-map leaves its hosts without a role', async (t) => {
-  const want: Where[] = [[2, 1, 'db3', `host "db3" has no dbtls role: it is in group galera; map a group with --role-map (e.g. --role-map galera=mysql; roles: ${ROLE_LIST}), or set dbtls_roles on the host or a group`]];
+  const want: Where[] = [
+    [
+      2,
+      1,
+      'db3',
+      `host "db3" has no dbtls role: it is in group galera; map a group with --role-map (e.g. --role-map galera=mysql; roles: ${ROLE_LIST}), or set dbtls_roles on the host or a group`,
+    ],
+  ];
   assert.deepEqual(await problems(t, '[galera]\ndb3\n', 'hosts.ini', { roleMap: { galera: [] } }), want);
 });
 
@@ -160,12 +197,26 @@ web1 ansible_host=10.0.0.5
 [frontends:children]
 web
 `;
-  const want: Where[] = [[5, 1, 'web1', `host "web1" has no dbtls role: it is in groups frontends, web; map a group with --role-map (e.g. --role-map web=mysql; roles: ${ROLE_LIST}), or set dbtls_roles on the host or a group`]];
+  const want: Where[] = [
+    [
+      5,
+      1,
+      'web1',
+      `host "web1" has no dbtls role: it is in groups frontends, web; map a group with --role-map (e.g. --role-map web=mysql; roles: ${ROLE_LIST}), or set dbtls_roles on the host or a group`,
+    ],
+  ];
   assert.deepEqual(await problems(t, ini), want);
 });
 
 test('INI: an ungrouped host with no role', async (t) => {
-  const want: Where[] = [[1, 1, 'app1', `host "app1" has no dbtls role: it is in group ungrouped; map a group with --role-map (e.g. --role-map ungrouped=mysql; roles: ${ROLE_LIST}), or set dbtls_roles on the host or a group`]];
+  const want: Where[] = [
+    [
+      1,
+      1,
+      'app1',
+      `host "app1" has no dbtls role: it is in group ungrouped; map a group with --role-map (e.g. --role-map ungrouped=mysql; roles: ${ROLE_LIST}), or set dbtls_roles on the host or a group`,
+    ],
+  ];
   assert.deepEqual(await problems(t, 'app1\n[mysql]\ndb1\n'), want);
 });
 
@@ -199,7 +250,12 @@ Admin@db3 ansible_host=10.0.0.13
 `;
   assert.deepEqual(await problems(t, ini), [
     [2, 1, 'db_1', '"db_1" is not a DNS name or an IP address; set ansible_host to its address'],
-    [4, 1, 'Admin@db3', 'inventory hostname "Admin@db3" is not a safe name: start with a letter or digit, then letters, digits, ".", "_" or "-" (no "..", no "/"); it names a directory'],
+    [
+      4,
+      1,
+      'Admin@db3',
+      'inventory hostname "Admin@db3" is not a safe name: start with a letter or digit, then letters, digits, ".", "_" or "-" (no "..", no "/"); it names a directory',
+    ],
   ]);
 });
 
@@ -240,7 +296,9 @@ a
 [b]
 db1
 `;
-  assert.deepEqual(await problems(t, ini), [[4, 1, 'b.children.a', 'group "a" cannot be a child of "b": "b" is already inside "a"']]);
+  assert.deepEqual(await problems(t, ini), [
+    [4, 1, 'b.children.a', 'group "a" cannot be a child of "b": "b" is already inside "a"'],
+  ]);
 });
 
 test('INI: an inventory without hosts', async (t) => {
@@ -256,8 +314,14 @@ test('options: a bad --cluster or --role-map is a usage error, not an inventory 
   const file = await write(t, '[mysql]\ndb1\n', 'hosts.ini');
   const cases: [LoadOptions, string][] = [
     [{ cluster: 'Prod' }, '--cluster "Prod" must be 1–63 characters of a-z, 0-9 and "-"'],
-    [{ roleMap: { mysql: ['oracle' as 'mysql'] } }, `--role-map mysql=oracle: unknown role "oracle"; the roles are ${ROLE_LIST}`],
-    [{ roleMap: { dbs: ['mysql'] } }, '--role-map dbs=…: the inventory has no group "dbs" (its groups: all, ungrouped, mysql)'],
+    [
+      { roleMap: { mysql: ['oracle' as 'mysql'] } },
+      `--role-map mysql=oracle: unknown role "oracle"; the roles are ${ROLE_LIST}`,
+    ],
+    [
+      { roleMap: { dbs: ['mysql'] } },
+      '--role-map dbs=…: the inventory has no group "dbs" (its groups: all, ungrouped, mysql)',
+    ],
   ];
   for (const [opts, message] of cases) {
     const err = await loadInventory(file, opts).catch((e: unknown) => e);
@@ -291,12 +355,36 @@ test('YAML: groups, nested children, vars, ranges, ports, dbtls_* lists', async 
   const c = await load(t, yaml, 'cluster.yml');
   assert.equal(c.cluster, 'cluster');
   const n = byName(c);
-  assert.deepEqual(c.nodes.map((x) => x.name), ['solo1', 'db1', 'db2', 'db3', 'db9', 'pd1']);
+  assert.deepEqual(
+    c.nodes.map((x) => x.name),
+    ['solo1', 'db1', 'db2', 'db3', 'db9', 'pd1'],
+  );
   assert.deepEqual(n['solo1']!.roles, ['mariadb']);
-  assert.deepEqual(n['db2'], { name: 'db2', host: 'db2', roles: ['mysql', 'tungsten'], sans: [], localhost: false, port: 3306, adminPort: 6032, transport: 'ssh', ssh: { user: 'ops', port: 2200 }, dest: '/etc/mysql/ssl' });
+  assert.deepEqual(n['db2'], {
+    name: 'db2',
+    host: 'db2',
+    roles: ['mysql', 'tungsten'],
+    sans: [],
+    localhost: false,
+    port: 3306,
+    adminPort: 6032,
+    transport: 'ssh',
+    ssh: { user: 'ops', port: 2200 },
+    dest: '/etc/mysql/ssl',
+  });
   assert.deepEqual(n['db9']!.ssh, { user: 'ops', port: 2222 });
   assert.deepEqual(n['db9']!.sans, ['db9.example.com', '10.0.1.19']);
-  assert.deepEqual(n['pd1'], { name: 'pd1', host: '10.0.0.41', roles: ['pd'], sans: [], localhost: false, port: 2379, adminPort: 6032, transport: 'local', ssh: { user: 'tidb', port: 22 } });
+  assert.deepEqual(n['pd1'], {
+    name: 'pd1',
+    host: '10.0.0.41',
+    roles: ['pd'],
+    sans: [],
+    localhost: false,
+    port: 2379,
+    adminPort: 6032,
+    transport: 'local',
+    ssh: { user: 'tidb', port: 22 },
+  });
   assert.deepEqual(c.ssh, { user: 'ops', port: 22 });
 });
 
@@ -325,12 +413,21 @@ test('YAML: mistakes are reported at their key or value', async (t) => {
 
 test('YAML: a host with no role', async (t) => {
   const yaml = 'web:\n  children:\n    apps:\n      hosts:\n        app1:\n';
-  const want: Where[] = [[5, 9, 'app1', `host "app1" has no dbtls role: it is in groups web, apps; map a group with --role-map (e.g. --role-map apps=mysql; roles: ${ROLE_LIST}), or set dbtls_roles on the host or a group`]];
+  const want: Where[] = [
+    [
+      5,
+      9,
+      'app1',
+      `host "app1" has no dbtls role: it is in groups web, apps; map a group with --role-map (e.g. --role-map apps=mysql; roles: ${ROLE_LIST}), or set dbtls_roles on the host or a group`,
+    ],
+  ];
   assert.deepEqual(await problems(t, yaml, 'hosts.yml'), want);
 });
 
 test('YAML: a syntax error is reported with its position', async (t) => {
-  const want: Where[] = [[4, 1, '', 'invalid YAML: Flow map in block collection must be sufficiently indented and end with a }']];
+  const want: Where[] = [
+    [4, 1, '', 'invalid YAML: Flow map in block collection must be sufficiently indented and end with a }'],
+  ];
   assert.deepEqual(await problems(t, 'all:\n  hosts:\n    db1: {ansible_host: 10.0.0.1\n', 'hosts.yml'), want);
 });
 
@@ -366,14 +463,22 @@ dbtls_proxy_jump=bastion.example.com:2222
   assert.deepEqual(nodes.db1!.ssh.proxyJump, { user: 'ops', host: 'bastion.example.com', port: 2222 });
   assert.deepEqual(nodes.db2!.ssh.proxyJump, { user: 'admin', host: 'bastion.example.com', port: 2222 });
   assert.equal(nodes.db3!.ssh.proxyJump, undefined);
-  assert.deepEqual([nodes.db1!.reload, nodes.db2!.reload, nodes.db3!.reload], [undefined, 'systemctl reload mysql', 'none']);
+  assert.deepEqual(
+    [nodes.db1!.reload, nodes.db2!.reload, nodes.db3!.reload],
+    [undefined, 'systemctl reload mysql', 'none'],
+  );
 
   const bad = `[mysql]
 db1 ansible_host=10.0.0.11 dbtls_proxy_jump="b;id"
 db2 ansible_host=10.0.0.12 dbtls_reload=" "
 `;
   assert.deepEqual(await problems(t, bad), [
-    [2, 45, 'db1.dbtls_proxy_jump', 'contains ";"; a jump host is [user@]host[:port], e.g. "ops@bastion.example.com:2222"'],
+    [
+      2,
+      45,
+      'db1.dbtls_proxy_jump',
+      'contains ";"; a jump host is [user@]host[:port], e.g. "ops@bastion.example.com:2222"',
+    ],
     [3, 41, 'db2.dbtls_reload', 'must not be empty; write a command, or "none" for no reload'],
   ]);
 });

@@ -139,7 +139,14 @@ const CASES: { name: string; yaml: string; want: Where[] }[] = [
   {
     name: 'unknown role',
     yaml: NODE.replace('roles: [mysql]', 'roles: [mysql, postgres]'),
-    want: [[5, 20, 'nodes[0].roles[1]', 'unknown role "postgres"; the roles are mysql, mariadb, percona, tidb, pd, tikv, proxysql, tungsten']],
+    want: [
+      [
+        5,
+        20,
+        'nodes[0].roles[1]',
+        'unknown role "postgres"; the roles are mysql, mariadb, percona, tidb, pd, tikv, proxysql, tungsten',
+      ],
+    ],
   },
   {
     name: 'empty roles list',
@@ -154,7 +161,14 @@ const CASES: { name: string; yaml: string; want: Where[] }[] = [
   {
     name: 'roles in block style, the bad one on its own line',
     yaml: 'cluster: demo\nnodes:\n  - name: db1\n    host: 10.0.0.11\n    roles:\n      - mysql\n      - MySQL\n',
-    want: [[7, 9, 'nodes[0].roles[1]', 'unknown role "MySQL"; the roles are mysql, mariadb, percona, tidb, pd, tikv, proxysql, tungsten']],
+    want: [
+      [
+        7,
+        9,
+        'nodes[0].roles[1]',
+        'unknown role "MySQL"; the roles are mysql, mariadb, percona, tidb, pd, tikv, proxysql, tungsten',
+      ],
+    ],
   },
   {
     name: 'dest not absolute',
@@ -299,32 +313,64 @@ const CASES: { name: string; yaml: string; want: Where[] }[] = [
   {
     name: 'node name with a path separator',
     yaml: NODE.replace('name: db1', 'name: db/1'),
-    want: [[3, 11, 'nodes[0].name', '"db/1" is not a safe name: start with a letter or digit, then letters, digits, ".", "_" or "-" (no "..", no "/"); it names a directory']],
+    want: [
+      [
+        3,
+        11,
+        'nodes[0].name',
+        '"db/1" is not a safe name: start with a letter or digit, then letters, digits, ".", "_" or "-" (no "..", no "/"); it names a directory',
+      ],
+    ],
   },
   {
     name: 'node name that climbs out of the PKI folder',
     yaml: NODE.replace('name: db1', 'name: ../etc'),
-    want: [[3, 11, 'nodes[0].name', '"../etc" is not a safe name: start with a letter or digit, then letters, digits, ".", "_" or "-" (no "..", no "/"); it names a directory']],
+    want: [
+      [
+        3,
+        11,
+        'nodes[0].name',
+        '"../etc" is not a safe name: start with a letter or digit, then letters, digits, ".", "_" or "-" (no "..", no "/"); it names a directory',
+      ],
+    ],
   },
   {
     name: 'client name starting with a dot',
     yaml: NODE + 'clients:\n  - name: .hidden\n',
-    want: [[7, 11, 'clients[0].name', '".hidden" is not a safe name: start with a letter or digit, then letters, digits, ".", "_" or "-" (no "..", no "/"); it names a directory']],
+    want: [
+      [
+        7,
+        11,
+        'clients[0].name',
+        '".hidden" is not a safe name: start with a letter or digit, then letters, digits, ".", "_" or "-" (no "..", no "/"); it names a directory',
+      ],
+    ],
   },
   {
     name: 'client CN equal to the default CA CN',
     yaml: NODE + 'clients:\n  - name: app\n    commonName: Demo CA\n',
-    want: [[8, 17, 'clients[0].commonName', 'equals the CA\'s commonName "demo CA"; a certificate\'s CN must differ from its CA\'s']],
+    want: [
+      [
+        8,
+        17,
+        'clients[0].commonName',
+        "equals the CA's commonName \"demo CA\"; a certificate's CN must differ from its CA's",
+      ],
+    ],
   },
   {
     name: 'client named like a custom CA CN',
     yaml: NODE + 'ca: { commonName: app }\nclients:\n  - name: app\n',
-    want: [[8, 11, 'clients[0].name', 'equals the CA\'s commonName "app"; a certificate\'s CN must differ from its CA\'s']],
+    want: [
+      [8, 11, 'clients[0].name', "equals the CA's commonName \"app\"; a certificate's CN must differ from its CA's"],
+    ],
   },
   {
     name: 'node named like the CA CN',
     yaml: NODE + 'ca: { commonName: db1 }\n',
-    want: [[3, 11, 'nodes[0].name', 'equals the CA\'s commonName "db1"; a certificate\'s CN must differ from its CA\'s']],
+    want: [
+      [3, 11, 'nodes[0].name', "equals the CA's commonName \"db1\"; a certificate's CN must differ from its CA's"],
+    ],
   },
   {
     name: 'client with an unknown key',
@@ -344,7 +390,9 @@ const CASES: { name: string; yaml: string; want: Where[] }[] = [
   {
     name: 'YAML syntax error: unclosed flow sequence',
     yaml: NODE.replace('roles: [mysql]', 'roles: [mysql') + 'clients: []\n',
-    want: [[6, 1, '', 'invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']],
+    want: [
+      [6, 1, '', 'invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    ],
   },
   {
     name: 'an alias without an anchor',
@@ -358,7 +406,9 @@ const CASES: { name: string; yaml: string; want: Where[] }[] = [
   },
   {
     name: 'replicaOf names no node, itself, or a node that does not replicate',
-    yaml: NODE + '    replicaOf: db9\n  - { name: db2, host: 10.0.0.12, roles: [mysql], replicaOf: db2 }\n  - { name: t1, host: 10.0.0.31, roles: [tidb] }\n  - { name: db3, host: 10.0.0.13, roles: [mysql], replicaOf: t1 }\n',
+    yaml:
+      NODE +
+      '    replicaOf: db9\n  - { name: db2, host: 10.0.0.12, roles: [mysql], replicaOf: db2 }\n  - { name: t1, host: 10.0.0.31, roles: [tidb] }\n  - { name: db3, host: 10.0.0.13, roles: [mysql], replicaOf: t1 }\n',
     want: [
       [6, 16, 'nodes[0].replicaOf', 'no node named "db9"'],
       [7, 62, 'nodes[1].replicaOf', 'a node cannot replicate from itself'],
@@ -415,7 +465,12 @@ clients:
   const want: Where[] = [
     [1, 10, 'cluster', '"Demo" must be 1–63 characters of a-z, 0-9 and "-"'],
     [2, 13, 'ca.days', '-1 must be an integer from 1 to 36500'],
-    [6, 20, 'nodes[0].roles[1]', 'unknown role "oracle"; the roles are mysql, mariadb, percona, tidb, pd, tikv, proxysql, tungsten'],
+    [
+      6,
+      20,
+      'nodes[0].roles[1]',
+      'unknown role "oracle"; the roles are mysql, mariadb, percona, tidb, pd, tikv, proxysql, tungsten',
+    ],
     [7, 11, 'nodes[0].dest', '"tmp/ssl" is not an absolute path (start it with "/")'],
     [8, 11, 'nodes[1].name', 'duplicate node name "db1" (first at line 4)'],
     [9, 11, 'nodes[1].host', '"db 2" is not a DNS name or an IP address'],
@@ -424,7 +479,10 @@ clients:
     [13, 5, 'nodes[2].hots', 'unknown key "hots" (did you mean "host"?)'],
     [17, 11, 'clients[1].name', 'duplicate client name "app" (first at line 16)'],
   ];
-  assert.deepEqual(err.problems.map((p) => [p.line, p.column, p.field, p.message]), want);
+  assert.deepEqual(
+    err.problems.map((p) => [p.line, p.column, p.field, p.message]),
+    want,
+  );
   const lines = err.describe().split('\n');
   assert.equal(lines.length, want.length);
   assert.equal(lines[0], `${file}:1:10: cluster: "Demo" must be 1–63 characters of a-z, 0-9 and "-"`);
@@ -470,7 +528,19 @@ test('defaults: pki next to the file, CA CN, validity, key sizes, ssh, transport
     ca: { commonName: 'demo CA', days: 3650, keySize: 2048 },
     leaf: { days: 825, keySize: 2048, localhost: false },
     ssh: { user: 'root', port: 22 },
-    nodes: [{ name: 'db1', host: '10.0.0.11', roles: ['mysql'], sans: [], localhost: false, port: 3306, adminPort: 6032, transport: 'ssh', ssh: { user: 'root', port: 22 } }],
+    nodes: [
+      {
+        name: 'db1',
+        host: '10.0.0.11',
+        roles: ['mysql'],
+        sans: [],
+        localhost: false,
+        port: 3306,
+        adminPort: 6032,
+        transport: 'ssh',
+        ssh: { user: 'root', port: 22 },
+      },
+    ],
     clients: [{ name: 'app', commonName: 'app' }],
   });
 });
@@ -495,7 +565,12 @@ nodes:
   const c = await loadInventory(file);
   assert.equal(c.pki, resolve(dir, '../certs'));
   assert.deepEqual(c.leaf, { days: 90, keySize: 3072, localhost: true });
-  const ssh = { user: 'deploy', port: 22, identityFile: join(homedir(), '.ssh/id_ed25519'), knownHostsFile: join(dir, 'keys/known_hosts') };
+  const ssh = {
+    user: 'deploy',
+    port: 22,
+    identityFile: join(homedir(), '.ssh/id_ed25519'),
+    knownHostsFile: join(dir, 'keys/known_hosts'),
+  };
   assert.deepEqual(c.ssh, ssh);
   assert.deepEqual(c.nodes[0], {
     name: 'db1',
@@ -531,7 +606,10 @@ test('the example inventory loads: 8 nodes, their roles and SANs, two clients, p
   const c = await loadInventory(join(repoRoot, 'inventories/example.yml'));
   assert.equal(c.cluster, 'demo');
   assert.equal(c.pki, join(repoRoot, 'out/pki'));
-  assert.deepEqual(c.nodes.map((n) => n.name), ['db1', 'db2', 'db3', 'db4', 'db5', 'db6', 'proxy1', 'tidb1']);
+  assert.deepEqual(
+    c.nodes.map((n) => n.name),
+    ['db1', 'db2', 'db3', 'db4', 'db5', 'db6', 'proxy1', 'tidb1'],
+  );
   for (const [i, n] of c.nodes.slice(0, 6).entries()) {
     assert.deepEqual(n.roles, ['mysql', 'tungsten']);
     assert.equal(n.host, `10.0.0.${11 + i}`);
@@ -540,7 +618,10 @@ test('the example inventory loads: 8 nodes, their roles and SANs, two clients, p
   assert.deepEqual(c.nodes[6]!.roles, ['proxysql']);
   assert.deepEqual(c.nodes[7]!.roles, ['tidb']);
   assert.ok(c.nodes.every((n) => n.transport === 'local' && n.dest === undefined));
-  assert.deepEqual(c.clients, [{ name: 'app', commonName: 'app' }, { name: 'repl', commonName: 'replication' }]);
+  assert.deepEqual(c.clients, [
+    { name: 'app', commonName: 'app' },
+    { name: 'repl', commonName: 'replication' },
+  ]);
   assert.deepEqual(c.subject, { C: 'DE', O: 'Example', OU: 'Databases' });
   assert.equal(c.ca.commonName, 'demo CA');
 });
@@ -592,7 +673,10 @@ test('ssh.proxyJump: bad and hostile values are refused at their file:line:col',
     ['"bastion -oProxyCommand=sh"', `contains a space; ${JUMP_FORM}`],
     ['"bastion\\nid"', 'must not contain a newline'],
     ['"bastion\\tx"', `contains a tab; ${JUMP_FORM}`],
-    ['"a.example.com,b.example.com"', `"a.example.com,b.example.com" lists more than one hop; dbtls goes through one bastion (${JUMP_FORM})`],
+    [
+      '"a.example.com,b.example.com"',
+      `"a.example.com,b.example.com" lists more than one hop; dbtls goes through one bastion (${JUMP_FORM})`,
+    ],
     ['"ssh://bastion"', `"ssh://bastion": write it without "ssh://"; ${JUMP_FORM}`],
     ['"bastion:0"', `"0" is not a port (1–65535); ${JUMP_FORM}`],
     ['"bastion:70000"', `"70000" is not a port (1–65535); ${JUMP_FORM}`],
@@ -610,8 +694,16 @@ test('ssh.proxyJump: bad and hostile values are refused at their file:line:col',
     assert.deepEqual(await problems(t, yaml), [[7, 18, 'nodes[0].ssh.proxyJump', message]], value);
   }
   // Cluster level, and a number is not a jump host.
-  assert.deepEqual(await problems(t, `cluster: demo\nssh: { proxyJump: "b;reboot" }\nnodes:\n  - { name: db1, host: 10.0.0.11, roles: [mysql] }\n`), [[2, 19, 'ssh.proxyJump', `contains ";"; ${JUMP_FORM}`]]);
-  assert.deepEqual(await problems(t, `${NODE}    ssh: { proxyJump: 22 }\n`), [[6, 23, 'nodes[0].ssh.proxyJump', 'expected a string, got 22 (quote it: "22")']]);
+  assert.deepEqual(
+    await problems(
+      t,
+      `cluster: demo\nssh: { proxyJump: "b;reboot" }\nnodes:\n  - { name: db1, host: 10.0.0.11, roles: [mysql] }\n`,
+    ),
+    [[2, 19, 'ssh.proxyJump', `contains ";"; ${JUMP_FORM}`]],
+  );
+  assert.deepEqual(await problems(t, `${NODE}    ssh: { proxyJump: 22 }\n`), [
+    [6, 23, 'nodes[0].ssh.proxyJump', 'expected a string, got 22 (quote it: "22")'],
+  ]);
 });
 
 test('reload: a one-line shell command or none; undefined when absent', async (t) => {
@@ -628,7 +720,12 @@ nodes:
   const c = await loadInventory(await write(t, yaml));
   assert.deepEqual(
     c.nodes.map((n) => n.reload),
-    ["systemctl reload mysql && mysql -e 'ALTER INSTANCE RELOAD TLS'", 'none', undefined, 'kill -HUP $(cat /run/tungsten.pid); echo "done" > /tmp/x'],
+    [
+      "systemctl reload mysql && mysql -e 'ALTER INSTANCE RELOAD TLS'",
+      'none',
+      undefined,
+      'kill -HUP $(cat /run/tungsten.pid); echo "done" > /tmp/x',
+    ],
   );
   assert.equal('reload' in c.nodes[2]!, false);
 });
@@ -637,15 +734,29 @@ test('reload: empty, multi-line or control characters are refused at their file:
   const cases: Array<[value: string, line: number, col: number, message: string]> = [
     ['""', 6, 13, 'must not be empty; write a command, or "none" for no reload'],
     ['"   "', 6, 13, 'must not be empty; write a command, or "none" for no reload'],
-    ['"systemctl reload mysql\\nreboot"', 6, 13, 'must be a single line (no newline); chain commands with "&&" or ";" on one line'],
-    ['|\n      systemctl reload mysql\n      reboot', 6, 13, 'must be a single line (no newline); chain commands with "&&" or ";" on one line'],
+    [
+      '"systemctl reload mysql\\nreboot"',
+      6,
+      13,
+      'must be a single line (no newline); chain commands with "&&" or ";" on one line',
+    ],
+    [
+      '|\n      systemctl reload mysql\n      reboot',
+      6,
+      13,
+      'must be a single line (no newline); chain commands with "&&" or ";" on one line',
+    ],
     ['"a\\0b"', 6, 13, 'contains the control character U+0000; a reload command is one line of printable text'],
     ['"a\\tb"', 6, 13, 'contains a tab; a reload command is one line of printable text'],
     ['"a\\eb"', 6, 13, 'contains the control character U+001B; a reload command is one line of printable text'],
     ['[systemctl, reload]', 6, 13, 'expected a string, got a list'],
   ];
   for (const [value, line, col, message] of cases) {
-    assert.deepEqual(await problems(t, `${NODE}    reload: ${value}\n`), [[line, col, 'nodes[0].reload', message]], value);
+    assert.deepEqual(
+      await problems(t, `${NODE}    reload: ${value}\n`),
+      [[line, col, 'nodes[0].reload', message]],
+      value,
+    );
   }
   // Empty value: the key is pointed at, and it is simply absent (the role's default).
   const c = await loadInventory(await write(t, `${NODE}    reload:\n`));

@@ -62,7 +62,13 @@ const issued = issuedPki(fileScope(), twoNodes, { env: env() });
 
 async function asFixture(dir: string, inv: string): Promise<Fixture> {
   const pki = join(dir, 'pki');
-  return { dir, pki, inv, dest: join(dir, 'dest'), manifest: JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8')) };
+  return {
+    dir,
+    pki,
+    inv,
+    dest: join(dir, 'dest'),
+    manifest: JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8')),
+  };
 }
 
 /** twoNodes issued: a copy of the shared issue, or with EXTRA_ENV (a CA passphrase) an issue of its own. */
@@ -79,7 +85,12 @@ async function fixture(t: TestContext, extraEnv: Record<string, string> = {}): P
 }
 
 /** Runs ARGS, expects exit 2 with stderr matching every pattern, and the PKI directory and dest unchanged. */
-async function refused(f: Fixture, args: string[], patterns: RegExp[], extraEnv: Record<string, string> = {}): Promise<string> {
+async function refused(
+  f: Fixture,
+  args: string[],
+  patterns: RegExp[],
+  extraEnv: Record<string, string> = {},
+): Promise<string> {
   const before = await tree(f.dir);
   const r = await dbtls(args, { env: env(extraEnv) });
   assert.equal(r.code, 2, `dbtls ${args.join(' ')}: exit ${r.code}\n${r.stdout}${r.stderr}`);
@@ -96,13 +107,28 @@ test('CA gone but recorded in the manifest: issue, issue --check and apply refus
   await rm(join(f.pki, 'ca-key.pem'));
   const fp = esc(f.manifest.ca.fingerprint256);
   const subject = esc(f.manifest.ca.subject);
-  for (const args of [['issue', '-i', f.inv], ['issue', '-i', f.inv, '--check'], ['apply', '-i', f.inv]]) {
-    await refused(f, args, [fp, subject, /ca\.pem and .*ca-key\.pem are missing/, /refusing to create another CA/, /from a backup/, /--new-ca/]);
+  for (const args of [
+    ['issue', '-i', f.inv],
+    ['issue', '-i', f.inv, '--check'],
+    ['apply', '-i', f.inv],
+  ]) {
+    await refused(f, args, [
+      fp,
+      subject,
+      /ca\.pem and .*ca-key\.pem are missing/,
+      /refusing to create another CA/,
+      /from a backup/,
+      /--new-ca/,
+    ]);
   }
   assert.deepEqual(await readdir(f.dest).catch(() => []), [], 'apply pushed nothing');
   await refused(f, ['rotate', 'leaf', '-i', f.inv, '--all', '--yes'], [fp, subject, /from a backup/, /--new-ca/]);
   // check does not call it "nothing issued yet" either.
-  await refused(f, ['check', '-i', f.inv], [fp, /ca\.pem is missing, but .*manifest\.json records the CA/, /from a backup/]);
+  await refused(
+    f,
+    ['check', '-i', f.inv],
+    [fp, /ca\.pem is missing, but .*manifest\.json records the CA/, /from a backup/],
+  );
 
   const r = await dbtls(['issue', '-i', f.inv, '--new-ca', '--json'], { env: env() });
   assert.equal(r.code, 0, r.stderr);
@@ -110,7 +136,17 @@ test('CA gone but recorded in the manifest: issue, issue --check and apply refus
   assert.equal(report.ca.action, 'created');
   assert.notEqual(report.ca.fingerprint256, f.manifest.ca.fingerprint256);
   assert.equal(report.issued.length, 5, 'every certificate re-issued under the new CA');
-  await openssl(['verify', '-CAfile', 'ca.pem', 'nodes/db1/server-cert.pem', 'nodes/db2/server-cert.pem', 'clients/app/client-cert.pem'], f.pki);
+  await openssl(
+    [
+      'verify',
+      '-CAfile',
+      'ca.pem',
+      'nodes/db1/server-cert.pem',
+      'nodes/db2/server-cert.pem',
+      'clients/app/client-cert.pem',
+    ],
+    f.pki,
+  );
   // With the CA back in place, --new-ca is not a way to replace it.
   await refused(f, ['issue', '-i', f.inv, '--new-ca'], [/--new-ca starts over only when the CA is gone/, /rotate ca/]);
 });
@@ -122,8 +158,16 @@ test('another CA put in place of the recorded one is refused (issue and apply); 
   assert.equal((await dbtls(['issue', '-i', otherInv], { env: env() })).code, 0);
   for (const file of ['ca.pem', 'ca-key.pem']) await copyFile(join(other, 'pki', file), join(f.pki, file));
   const theirs = JSON.parse(await readFile(join(other, 'pki/manifest.json'), 'utf8')).ca.fingerprint256;
-  for (const args of [['issue', '-i', f.inv], ['apply', '-i', f.inv]]) {
-    await refused(f, args, [esc(theirs), esc(f.manifest.ca.fingerprint256), /refusing to re-issue everything under another CA/, /--new-ca/]);
+  for (const args of [
+    ['issue', '-i', f.inv],
+    ['apply', '-i', f.inv],
+  ]) {
+    await refused(f, args, [
+      esc(theirs),
+      esc(f.manifest.ca.fingerprint256),
+      /refusing to re-issue everything under another CA/,
+      /--new-ca/,
+    ]);
   }
   const r = await dbtls(['issue', '-i', f.inv, '--new-ca', '--json'], { env: env() });
   assert.equal(r.code, 0, r.stderr);
@@ -132,7 +176,7 @@ test('another CA put in place of the recorded one is refused (issue and apply); 
   await openssl(['verify', '-CAfile', 'ca.pem', 'nodes/db1/server-cert.pem', 'clients/app/client-cert.pem'], f.pki);
 });
 
-test('half a CA is refused and never regenerated; a CA key that is not ca.pem\'s is refused', async (t) => {
+test("half a CA is refused and never regenerated; a CA key that is not ca.pem's is refused", async (t) => {
   const f = await fixture(t);
   const keyPath = join(f.pki, 'ca-key.pem');
   const certPath = join(f.pki, 'ca.pem');
@@ -141,7 +185,9 @@ test('half a CA is refused and never regenerated; a CA key that is not ca.pem\'s
   await refused(f, ['issue', '-i', f.inv, '--new-ca'], [/ca-key\.pem is missing/, /move .*ca\.pem away/]);
   const c = await dbtls(['check', '-i', f.inv, '--json'], { env: env() });
   assert.equal(c.code, 1, c.stderr);
-  assert.deepEqual(JSON.parse(c.stdout).items[0].problems, ['ca-key.pem is missing: the CA cannot sign (restore it from a backup)']);
+  assert.deepEqual(JSON.parse(c.stdout).items[0].problems, [
+    'ca-key.pem is missing: the CA cannot sign (restore it from a backup)',
+  ]);
   await rename(keyPath + '.away', keyPath);
 
   await rename(certPath, certPath + '.away');
@@ -154,7 +200,10 @@ test('half a CA is refused and never regenerated; a CA key that is not ca.pem\'s
   await refused(f, ['issue', '-i', f.inv, '--force', '--node', 'db1'], [/does not belong to the CA certificate/]);
   const c2 = await dbtls(['check', '-i', f.inv, '--json'], { env: env() });
   assert.equal(c2.code, 1, c2.stderr);
-  assert.match(JSON.parse(c2.stdout).items?.[0]?.problems.join('\n') ?? c2.stdout, /ca-key\.pem does not belong to ca\.pem/);
+  assert.match(
+    JSON.parse(c2.stdout).items?.[0]?.problems.join('\n') ?? c2.stdout,
+    /ca-key\.pem does not belong to ca\.pem/,
+  );
 });
 
 test('a garbled ca.pem is an input error naming the file, for issue and check', async (t) => {
@@ -171,7 +220,8 @@ test('damaged leaves are refused naming the file and `issue --force --node N`: t
   const f = await fixture(t);
   const db1 = join(f.pki, 'nodes/db1');
   const db2 = join(f.pki, 'nodes/db2');
-  const keep = async () => [await readFile(join(db1, 'server-key.pem')), await readFile(join(db2, 'server-key.pem'))] as const;
+  const keep = async () =>
+    [await readFile(join(db1, 'server-key.pem')), await readFile(join(db2, 'server-key.pem'))] as const;
   const [key1, key2] = await keep();
   const hint = /hint: re-issue it deliberately: dbtls issue -i .*inventory\.yml --force --node db1/;
 
@@ -185,14 +235,25 @@ test('damaged leaves are refused naming the file and `issue --force --node N`: t
   await writeFile(join(db1, 'server-key.pem'), key2, { mode: 0o600 });
   await writeFile(join(db2, 'server-key.pem'), key1, { mode: 0o600 });
   await refused(f, ['issue', '-i', f.inv], [/nodes\/db[12]\/server-key\.pem does not belong to its certificate/]);
-  await refused(f, ['issue', '-i', f.inv, '--node', 'db1'], [/nodes\/db1\/server-key\.pem does not belong to its certificate/, hint]);
+  await refused(
+    f,
+    ['issue', '-i', f.inv, '--node', 'db1'],
+    [/nodes\/db1\/server-key\.pem does not belong to its certificate/, hint],
+  );
   await writeFile(join(db2, 'server-key.pem'), key2, { mode: 0o600 });
 
   // A symlink (to the right key, even): refused, not followed.
   await writeFile(join(f.dir, 'elsewhere.pem'), key1, { mode: 0o600 });
   await rm(join(db1, 'server-key.pem'));
   await symlink(join(f.dir, 'elsewhere.pem'), join(db1, 'server-key.pem'));
-  await refused(f, ['issue', '-i', f.inv], [/nodes\/db1\/server-key\.pem is a symbolic link/, /hint: replace the link with the file itself, or re-issue it deliberately: dbtls issue -i .*inventory\.yml --force --node db1/]);
+  await refused(
+    f,
+    ['issue', '-i', f.inv],
+    [
+      /nodes\/db1\/server-key\.pem is a symbolic link/,
+      /hint: replace the link with the file itself, or re-issue it deliberately: dbtls issue -i .*inventory\.yml --force --node db1/,
+    ],
+  );
   await rm(join(db1, 'server-key.pem'));
   await writeFile(join(db1, 'server-key.pem'), key1, { mode: 0o600 });
 
@@ -223,12 +284,24 @@ test('manifest shapes: null, "stores": "x", certificates not a list, a record mi
     [{ ...good, version: 2 }, /manifest\.json: version: must be 1/],
     [{ ...good, stores: 'x' }, /manifest\.json: stores: must be a list, not "x"/],
     [{ ...good, certificates: {} }, /manifest\.json: certificates: must be a list, not an object/],
-    [{ ...good, certificates: [{ ...good.certificates[0], fingerprint256: undefined }] }, /manifest\.json: certificates\[0\]\.fingerprint256: must be a string/],
+    [
+      { ...good, certificates: [{ ...good.certificates[0], fingerprint256: undefined }] },
+      /manifest\.json: certificates\[0\]\.fingerprint256: must be a string/,
+    ],
     [{ ...good, certificates: [null] }, /manifest\.json: certificates\[0\]: must be an object, not null/],
     [{ ...good, keyPairs: [{ ...good.certificates[0] }] }, /manifest\.json: keyPairs\[0\]\.private: must be a string/],
-    [{ ...good, ca: { ...good.ca, fingerprint256: 7 } }, /manifest\.json: ca\.fingerprint256: must be a string, not number 7/],
-    [{ ...good, certificates: [{ ...good.certificates[0], owner: { kind: 'x', name: 'db1' } }] }, /manifest\.json: certificates\[0\]\.owner\.kind: must be "node" or "client"/],
-    [{ ...good, certificates: [{ ...good.certificates[0], key: '../../etc/shadow' }] }, /manifest\.json: certificates\[0\]\.key: must be a path inside the PKI directory/],
+    [
+      { ...good, ca: { ...good.ca, fingerprint256: 7 } },
+      /manifest\.json: ca\.fingerprint256: must be a string, not number 7/,
+    ],
+    [
+      { ...good, certificates: [{ ...good.certificates[0], owner: { kind: 'x', name: 'db1' } }] },
+      /manifest\.json: certificates\[0\]\.owner\.kind: must be "node" or "client"/,
+    ],
+    [
+      { ...good, certificates: [{ ...good.certificates[0], key: '../../etc/shadow' }] },
+      /manifest\.json: certificates\[0\]\.key: must be a path inside the PKI directory/,
+    ],
   ];
   for (const [value, pattern] of cases) {
     await writeFile(path, JSON.stringify(value));
@@ -238,7 +311,7 @@ test('manifest shapes: null, "stores": "x", certificates not a list, a record mi
   }
 });
 
-test('validity: notAfter = notBefore + days exactly (OpenSSL\'s reading), for the CA and the leaves', async (t) => {
+test("validity: notAfter = notBefore + days exactly (OpenSSL's reading), for the CA and the leaves", async (t) => {
   const f = await fixture(t);
   const seconds = async (file: string) => {
     const out = await openssl(['x509', '-in', file, '-noout', '-startdate', '-enddate']);
@@ -253,13 +326,19 @@ test('validity: notAfter = notBefore + days exactly (OpenSSL\'s reading), for th
 
 test('a leaf may not outlive its CA: issue refuses (exit 2) naming both dates; check flags a leaf that does', async (t) => {
   const dir = await tempDir(t);
-  const path = await writeInventory(dir, { nodes: [{ name: 'db1', host: '10.0.0.11', roles: ['mariadb'] }], leafDays: 397 });
+  const path = await writeInventory(dir, {
+    nodes: [{ name: 'db1', host: '10.0.0.11', roles: ['mariadb'] }],
+    leafDays: 397,
+  });
   const doc = parse(await readFile(path, 'utf8'));
   doc.ca.days = 30;
   await writeFile(path, stringify(doc));
   const r = await dbtls(['issue', '-i', path], { env: env() });
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /inventory\.yml: leaf\.days: a leaf of 397 days issued now would end \d{4}-\d\d-\d\dT[\d:.]+Z, after the CA it is signed by \(valid until \d{4}-\d\d-\d\dT[\d:.]+Z\)/);
+  assert.match(
+    r.stderr,
+    /inventory\.yml: leaf\.days: a leaf of 397 days issued now would end \d{4}-\d\d-\d\dT[\d:.]+Z, after the CA it is signed by \(valid until \d{4}-\d\d-\d\dT[\d:.]+Z\)/,
+  );
   assert.match(r.stderr, /hint: lower leaf\.days to 30 or less/);
   assert.deepEqual(await tree(join(dir, 'pki')), new Map(), 'nothing written, not even the CA');
 
@@ -269,8 +348,30 @@ test('a leaf may not outlive its CA: issue refuses (exit 2) naming both dates; c
   assert.equal((await dbtls(['issue', '-i', path], { env: env() })).code, 0);
   const pki = join(dir, 'pki');
   const csr = await openssl(['req', '-new', '-key', 'nodes/db1/server-key.pem', '-subj', '/CN=db1'], pki);
-  await writeFile(join(dir, 'ext.cnf'), 'subjectAltName=DNS:db1,IP:10.0.0.11\nextendedKeyUsage=serverAuth,clientAuth\n');
-  await openssl(['x509', '-req', '-days', '397', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-set_serial', '7', '-extfile', join(dir, 'ext.cnf'), '-out', 'nodes/db1/server-cert.pem'], pki, csr);
+  await writeFile(
+    join(dir, 'ext.cnf'),
+    'subjectAltName=DNS:db1,IP:10.0.0.11\nextendedKeyUsage=serverAuth,clientAuth\n',
+  );
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-days',
+      '397',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-set_serial',
+      '7',
+      '-extfile',
+      join(dir, 'ext.cnf'),
+      '-out',
+      'nodes/db1/server-cert.pem',
+    ],
+    pki,
+    csr,
+  );
   const c = await dbtls(['check', '-i', path, '--json'], { env: env() });
   assert.equal(c.code, 1, c.stdout + c.stderr);
   const item = JSON.parse(c.stdout).items.find((i: { id: string }) => i.id === 'nodes/db1/server');
@@ -280,11 +381,17 @@ test('a leaf may not outlive its CA: issue refuses (exit 2) naming both dates; c
 
 test('an IPv6 address with a zone is refused as a SAN with a clear error: inventory (sans and host) and setup --san', async (t) => {
   const dir = await tempDir(t);
-  for (const node of [{ name: 'db1', host: '10.0.0.11', sans: ['fe80::1%eth0'] }, { name: 'db1', host: 'fe80::1%eth0' }]) {
+  for (const node of [
+    { name: 'db1', host: '10.0.0.11', sans: ['fe80::1%eth0'] },
+    { name: 'db1', host: 'fe80::1%eth0' },
+  ]) {
     const path = await writeInventory(dir, { nodes: [node] });
     const r = await dbtls(['issue', '-i', path], { env: env() });
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /"fe80::1%eth0" is an IPv6 address with a zone \(%eth0\): .*cannot be in a certificate; give the address without it \(fe80::1\)/);
+    assert.match(
+      r.stderr,
+      /"fe80::1%eth0" is an IPv6 address with a zone \(%eth0\): .*cannot be in a certificate; give the address without it \(fe80::1\)/,
+    );
     await assert.rejects(stat(join(dir, 'pki', 'ca.pem')));
   }
   const datadir = join(dir, 'datadir');
@@ -315,19 +422,36 @@ test('the CA key is encrypted with PBKDF2-HMAC-SHA256 at 600,000 iterations; an 
   assert.equal(r.code, 0, 'OpenSSL opens it with the passphrase');
 
   // The same key as older dbtls (OpenSSL's default) wrote it: 2048 iterations.
-  const old = await run('openssl', ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-v2prf', 'hmacWithSHA256', '-iter', '2048', '-in', keyPath, '-passin', `pass:${pass.DBTLS_CA_PASSPHRASE}`, '-passout', `pass:${pass.DBTLS_CA_PASSPHRASE}`]);
+  const old = await run('openssl', [
+    'pkcs8',
+    '-topk8',
+    '-v2',
+    'aes-256-cbc',
+    '-v2prf',
+    'hmacWithSHA256',
+    '-iter',
+    '2048',
+    '-in',
+    keyPath,
+    '-passin',
+    `pass:${pass.DBTLS_CA_PASSPHRASE}`,
+    '-passout',
+    `pass:${pass.DBTLS_CA_PASSPHRASE}`,
+  ]);
   assert.equal(old.code, 0, old.stderr);
   await writeFile(keyPath, old.stdout, { mode: 0o600 });
   assert.equal((await iterations(keyPath)).iter, 2048);
   const signed = await dbtls(['issue', '-i', f.inv, '--force', '--node', 'db1'], { env: env(pass) });
   assert.equal(signed.code, 0, signed.stderr);
   await openssl(['verify', '-CAfile', 'ca.pem', 'nodes/db1/server-cert.pem'], f.pki);
-  const wrong = await dbtls(['issue', '-i', f.inv, '--force', '--node', 'db1'], { env: env({ DBTLS_CA_PASSPHRASE: 'wrong' }) });
+  const wrong = await dbtls(['issue', '-i', f.inv, '--force', '--node', 'db1'], {
+    env: env({ DBTLS_CA_PASSPHRASE: 'wrong' }),
+  });
   assert.equal(wrong.code, 2, wrong.stderr);
   assert.match(wrong.stderr, /ca-key\.pem could not be decrypted: wrong passphrase/);
 });
 
-test('check reports the PKI directory\'s mode and flags one that others can write', async (t) => {
+test("check reports the PKI directory's mode and flags one that others can write", async (t) => {
   const f = await fixture(t);
   const ok = await dbtls(['check', '-i', f.inv, '--json'], { env: env() });
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);

@@ -28,7 +28,11 @@ async function tree(dir: string): Promise<Map<string, { bytes: string; mtimeMs: 
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     const p = join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
     const st = await stat(p);
-    out.set(relative(dir, p) + (entry.isDirectory() ? '/' : ''), { bytes: entry.isDirectory() ? '' : await readFile(p, 'utf8'), mtimeMs: st.mtimeMs, mode: st.mode & 0o777 });
+    out.set(relative(dir, p) + (entry.isDirectory() ? '/' : ''), {
+      bytes: entry.isDirectory() ? '' : await readFile(p, 'utf8'),
+      mtimeMs: st.mtimeMs,
+      mode: st.mode & 0o777,
+    });
   }
   return out;
 }
@@ -44,7 +48,7 @@ async function openssl(args: string[], cwd: string): Promise<string> {
   return r.stdout;
 }
 
-test('first run: one CA, each node\'s and client\'s files in the documented layout, modes, chains verified by OpenSSL', async (t) => {
+test("first run: one CA, each node's and client's files in the documented layout, modes, chains verified by OpenSSL", async (t) => {
   const dir = await tempDir(t);
   const inv = await writeInventory(dir, THREE);
   const r = await issue(inv);
@@ -53,26 +57,56 @@ test('first run: one CA, each node\'s and client\'s files in the documented layo
   const pki = join(dir, 'pki');
   const files = await tree(pki);
   assert.deepEqual([...files.keys()].sort(), [
-    'ca-key.pem', 'ca.pem', 'clients/', 'clients/app/', 'clients/app/client-cert.pem', 'clients/app/client-key.pem', 'manifest.json',
-    'nodes/', 'nodes/db1/', 'nodes/db1/client-cert.pem', 'nodes/db1/client-key.pem', 'nodes/db1/private_key.pem', 'nodes/db1/public_key.pem',
-    'nodes/db1/server-cert.pem', 'nodes/db1/server-key.pem',
-    'nodes/db2/', 'nodes/db2/client-cert.pem', 'nodes/db2/client-key.pem', 'nodes/db2/server-cert.pem', 'nodes/db2/server-key.pem',
-    'nodes/proxy1/', 'nodes/proxy1/client-cert.pem', 'nodes/proxy1/client-key.pem', 'nodes/proxy1/server-cert.pem', 'nodes/proxy1/server-key.pem',
+    'ca-key.pem',
+    'ca.pem',
+    'clients/',
+    'clients/app/',
+    'clients/app/client-cert.pem',
+    'clients/app/client-key.pem',
+    'manifest.json',
+    'nodes/',
+    'nodes/db1/',
+    'nodes/db1/client-cert.pem',
+    'nodes/db1/client-key.pem',
+    'nodes/db1/private_key.pem',
+    'nodes/db1/public_key.pem',
+    'nodes/db1/server-cert.pem',
+    'nodes/db1/server-key.pem',
+    'nodes/db2/',
+    'nodes/db2/client-cert.pem',
+    'nodes/db2/client-key.pem',
+    'nodes/db2/server-cert.pem',
+    'nodes/db2/server-key.pem',
+    'nodes/proxy1/',
+    'nodes/proxy1/client-cert.pem',
+    'nodes/proxy1/client-key.pem',
+    'nodes/proxy1/server-cert.pem',
+    'nodes/proxy1/server-key.pem',
   ]);
   assert.equal((await stat(pki)).mode & 0o777, 0o700);
   for (const [name, f] of files) {
-    const want = name.endsWith('/') ? 0o700 : /key\.pem$/.test(name) && !name.endsWith('public_key.pem') ? 0o600 : 0o644;
+    const want = name.endsWith('/')
+      ? 0o700
+      : /key\.pem$/.test(name) && !name.endsWith('public_key.pem')
+        ? 0o600
+        : 0o644;
     assert.equal(f.mode, want, name);
   }
   const leaves = [...files.keys()].filter((n) => n.endsWith('-cert.pem'));
   const verified = await openssl(['verify', '-CAfile', 'ca.pem', ...leaves], pki);
   assert.equal(verified.trim().split('\n').length, leaves.length);
-  const server = await openssl(['x509', '-in', 'nodes/db1/server-cert.pem', '-noout', '-subject', '-ext', 'subjectAltName,extendedKeyUsage'], pki);
+  const server = await openssl(
+    ['x509', '-in', 'nodes/db1/server-cert.pem', '-noout', '-subject', '-ext', 'subjectAltName,extendedKeyUsage'],
+    pki,
+  );
   assert.match(server, /subject=CN = db1/);
   assert.match(server, /DNS:db1, IP Address:10.0.0.11, DNS:db1.example.com/);
   assert.match(server, /TLS Web Server Authentication, TLS Web Client Authentication/);
   assert.doesNotMatch(server, /localhost|127\.0\.0\.1/, 'localhost only when asked');
-  const client = await openssl(['x509', '-in', 'clients/app/client-cert.pem', '-noout', '-subject', '-ext', 'extendedKeyUsage'], pki);
+  const client = await openssl(
+    ['x509', '-in', 'clients/app/client-cert.pem', '-noout', '-subject', '-ext', 'extendedKeyUsage'],
+    pki,
+  );
   assert.match(client, /subject=CN = app\n[\s\S]*TLS Web Client Authentication/);
   const ca = await openssl(['x509', '-in', 'ca.pem', '-noout', '-subject'], pki);
   assert.match(ca, /CN = Test Cluster CA/);
@@ -80,7 +114,10 @@ test('first run: one CA, each node\'s and client\'s files in the documented layo
   const manifest = JSON.parse(files.get('manifest.json')!.bytes);
   assert.equal(manifest.cluster, 'test');
   assert.equal(manifest.certificates.length, 7);
-  assert.deepEqual(manifest.keyPairs.map((k: { id: string }) => k.id), ['nodes/db1/rsa']);
+  assert.deepEqual(
+    manifest.keyPairs.map((k: { id: string }) => k.id),
+    ['nodes/db1/rsa'],
+  );
   const rec = manifest.certificates.find((c: { id: string }) => c.id === 'nodes/db1/server');
   const fp = await openssl(['x509', '-in', 'nodes/db1/server-cert.pem', '-noout', '-fingerprint', '-sha256'], pki);
   assert.equal(fp.trim().split('=')[1], rec.fingerprint256);
@@ -102,7 +139,7 @@ test('a second run writes nothing: same bytes, same mtimes', async (t) => {
   assert.match(plain.stdout, /nothing to do/);
 });
 
-test('a new SAN re-issues that node\'s server certificate alone; a new node is issued alone', async (t) => {
+test("a new SAN re-issues that node's server certificate alone; a new node is issued alone", async (t) => {
   const { dir, inv } = await issued(t);
   const before = await tree(join(dir, 'pki'));
 
@@ -111,16 +148,25 @@ test('a new SAN re-issues that node\'s server certificate alone; a new node is i
   await writeInventory(dir, withSan);
   const r = await issue(inv);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.report.issued.map((i: { id: string; reason: string }) => [i.id, i.reason]), [['nodes/db2/server', 'SANs changed +DNS:db2.example.com']]);
+  assert.deepEqual(
+    r.report.issued.map((i: { id: string; reason: string }) => [i.id, i.reason]),
+    [['nodes/db2/server', 'SANs changed +DNS:db2.example.com']],
+  );
   const after = await tree(join(dir, 'pki'));
   const changed = [...after.keys()].filter((k) => after.get(k)!.bytes !== before.get(k)?.bytes);
   assert.deepEqual(changed.sort(), ['manifest.json', 'nodes/db2/server-cert.pem', 'nodes/db2/server-key.pem']);
-  assert.match(await openssl(['x509', '-in', 'nodes/db2/server-cert.pem', '-noout', '-ext', 'subjectAltName'], join(dir, 'pki')), /DNS:db2.example.com/);
+  assert.match(
+    await openssl(['x509', '-in', 'nodes/db2/server-cert.pem', '-noout', '-ext', 'subjectAltName'], join(dir, 'pki')),
+    /DNS:db2.example.com/,
+  );
 
   withSan.nodes.push({ name: 'db3', host: '10.0.0.13', roles: ['percona'] });
   await writeInventory(dir, withSan);
   const r2 = await issue(inv);
-  assert.deepEqual(r2.report.issued.map((i: { id: string }) => i.id), ['nodes/db3/server', 'nodes/db3/client', 'nodes/db3/rsa']);
+  assert.deepEqual(
+    r2.report.issued.map((i: { id: string }) => i.id),
+    ['nodes/db3/server', 'nodes/db3/client', 'nodes/db3/rsa'],
+  );
   assert.ok(r2.report.issued.every((i: { reason: string }) => i.reason === 'new'));
 });
 
@@ -129,7 +175,10 @@ test('--force re-issues every leaf and keeps the CA; --node limits the run to th
   const pki = join(dir, 'pki');
   const ca = await readFile(join(pki, 'ca.pem'), 'utf8');
   const forced = await issue(inv, ['--force', '--node', 'db2']);
-  assert.deepEqual(forced.report.issued.map((i: { id: string }) => i.id), ['nodes/db2/server', 'nodes/db2/client']);
+  assert.deepEqual(
+    forced.report.issued.map((i: { id: string }) => i.id),
+    ['nodes/db2/server', 'nodes/db2/client'],
+  );
   const all = await issue(inv, ['--force']);
   assert.equal(all.report.issued.length, 8);
   assert.equal(await readFile(join(pki, 'ca.pem'), 'utf8'), ca);
@@ -142,27 +191,73 @@ test('a missing file is re-issued', async (t) => {
   const { dir, inv } = await issued(t);
   await unlink(join(dir, 'pki/nodes/proxy1/client-key.pem'));
   const r = await issue(inv);
-  assert.deepEqual(r.report.issued.map((i: { id: string; reason: string }) => [i.id, i.reason]), [['nodes/proxy1/client', 'nodes/proxy1/client-key.pem is missing']]);
+  assert.deepEqual(
+    r.report.issued.map((i: { id: string; reason: string }) => [i.id, i.reason]),
+    [['nodes/proxy1/client', 'nodes/proxy1/client-key.pem is missing']],
+  );
 });
 
 test('bring your own CA: imported once, leaves chain to it, another CA is refused', async (t) => {
   const dir = await tempDir(t);
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'corp-key.pem', '-out', 'corp.pem', '-days', '30', '-subj', '/O=Corp/CN=Corp Root CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'corp-key.pem',
+      '-out',
+      'corp.pem',
+      '-days',
+      '30',
+      '-subj',
+      '/O=Corp/CN=Corp Root CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
   // Leaves within the 30-day CA: a leaf may not outlive it (issue 12, finding 16).
   const inv = await writeInventory(dir, { ...THREE, leafDays: 20 });
   const r = await issue(inv, ['--ca-cert', join(dir, 'corp.pem'), '--ca-key', join(dir, 'corp-key.pem')]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.report.ca.action, 'imported');
   const pki = join(dir, 'pki');
-  await openssl(['verify', '-CAfile', join(dir, 'corp.pem'), 'nodes/db1/server-cert.pem', 'clients/app/client-cert.pem'], pki);
-  assert.match(await openssl(['x509', '-in', 'nodes/db1/server-cert.pem', '-noout', '-issuer'], pki), /O = Corp, CN = Corp Root CA/);
+  await openssl(
+    ['verify', '-CAfile', join(dir, 'corp.pem'), 'nodes/db1/server-cert.pem', 'clients/app/client-cert.pem'],
+    pki,
+  );
+  assert.match(
+    await openssl(['x509', '-in', 'nodes/db1/server-cert.pem', '-noout', '-issuer'], pki),
+    /O = Corp, CN = Corp Root CA/,
+  );
   const again = await issue(inv, ['--ca-cert', join(dir, 'corp.pem'), '--ca-key', join(dir, 'corp-key.pem')]);
   assert.equal(again.report.changed, false);
   const manifest = JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8'));
   assert.equal(manifest.ca.imported, true);
 
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other-key.pem', '-out', 'other.pem', '-days', '30', '-subj', '/CN=Other CA'], dir);
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'other-key.pem',
+      '-out',
+      'other.pem',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=Other CA',
+    ],
+    dir,
+  );
   const other = await issue(inv, ['--ca-cert', join(dir, 'other.pem'), '--ca-key', join(dir, 'other-key.pem')]);
   assert.equal(other.code, 2);
   assert.match(other.stderr, /already holds another CA/);
@@ -170,7 +265,12 @@ test('bring your own CA: imported once, leaves chain to it, another CA is refuse
   // A certificate that is not a CA cannot be imported.
   const dir2 = await tempDir(t);
   const inv2 = await writeInventory(dir2, THREE);
-  const notCa = await issue(inv2, ['--ca-cert', join(pki, 'nodes/db1/server-cert.pem'), '--ca-key', join(pki, 'nodes/db1/server-key.pem')]);
+  const notCa = await issue(inv2, [
+    '--ca-cert',
+    join(pki, 'nodes/db1/server-cert.pem'),
+    '--ca-key',
+    join(pki, 'nodes/db1/server-key.pem'),
+  ]);
   assert.equal(notCa.code, 2);
   assert.match(notCa.stderr, /not a CA certificate/);
   assert.deepEqual(await readdir(join(dir2, 'pki')).catch(() => []), []);
@@ -208,7 +308,10 @@ test('an encrypted CA key: made with the passphrase, needed only to sign, a wron
   await (await import('node:fs/promises')).writeFile(file, 'correct horse battery staple\n', { mode: 0o600 });
   const ok = await issue(inv, ['--ca-passphrase-file', file], noEnv);
   assert.equal(ok.code, 0, ok.stderr);
-  assert.deepEqual(ok.report.issued.map((i: { id: string }) => i.id), ['nodes/db4/server', 'nodes/db4/client']);
+  assert.deepEqual(
+    ok.report.issued.map((i: { id: string }) => i.id),
+    ['nodes/db4/server', 'nodes/db4/client'],
+  );
 });
 
 test('a run killed at any moment: the next run finishes or redoes it, and every pair matches again', async (t) => {

@@ -11,17 +11,26 @@ import { run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // The timeouts only bound the old behaviour (reading /dev/zero until memory runs out): a failure, not a measurement.
-test('a certificate or CA file that is a device is an input error naming it, not read', { timeout: 60_000 }, async (t) => {
-  const dir = await tempDir(t);
-  const pem = join(dir, 'x.pem');
-  await writeFile(pem, 'not used\n');
-  const refused = (file: string) => (e: unknown) => isDbtlsError(e) && e.code === 'not-a-file' && e.message.includes(`${file} is a device`);
-  await assert.rejects(keyEntryFromFiles({ cert: '/dev/zero', key: pem, chain: [] }), refused('/dev/zero'));
-  await assert.rejects(trustedEntriesFromFiles(['/dev/zero']), refused('/dev/zero'));
-});
+test(
+  'a certificate or CA file that is a device is an input error naming it, not read',
+  { timeout: 60_000 },
+  async (t) => {
+    const dir = await tempDir(t);
+    const pem = join(dir, 'x.pem');
+    await writeFile(pem, 'not used\n');
+    const refused = (file: string) => (e: unknown) =>
+      isDbtlsError(e) && e.code === 'not-a-file' && e.message.includes(`${file} is a device`);
+    await assert.rejects(keyEntryFromFiles({ cert: '/dev/zero', key: pem, chain: [] }), refused('/dev/zero'));
+    await assert.rejects(trustedEntriesFromFiles(['/dev/zero']), refused('/dev/zero'));
+  },
+);
 
 test('--storepass-file: a device is a usage error; a pipe carries the password', { timeout: 60_000 }, async (t) => {
-  await assert.rejects(storepassFromSources({ file: '/dev/zero', env: {} }), (e: unknown) => isDbtlsError(e) && e.kind === 'usage' && /storepass-file \/dev\/zero: \/dev\/zero is a device/.test(e.message));
+  await assert.rejects(
+    storepassFromSources({ file: '/dev/zero', env: {} }),
+    (e: unknown) =>
+      isDbtlsError(e) && e.kind === 'usage' && /storepass-file \/dev\/zero: \/dev\/zero is a device/.test(e.message),
+  );
   const dir = await tempDir(t);
   const fifo = join(dir, 'pass.fifo');
   assert.equal((await run('mkfifo', [fifo])).code, 0);

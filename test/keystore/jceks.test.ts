@@ -20,8 +20,21 @@ async function keytoolList(store: string, pass: string) {
 /** keytool -genseckey exactly as tpm runs it. */
 async function keytoolSecretKey(store: string, pass: string): Promise<void> {
   const r = await run('keytool', [
-    '-genseckey', '-alias', 'jgroups', '-keyalg', 'Blowfish', '-keysize', '56',
-    '-storetype', 'JCEKS', '-keystore', store, '-storepass', pass, '-keypass', pass,
+    '-genseckey',
+    '-alias',
+    'jgroups',
+    '-keyalg',
+    'Blowfish',
+    '-keysize',
+    '56',
+    '-storetype',
+    'JCEKS',
+    '-keystore',
+    store,
+    '-storepass',
+    pass,
+    '-keypass',
+    pass,
   ]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
 }
@@ -38,7 +51,10 @@ test('keytool lists a dbtls JCEKS as one SecretKeyEntry "jgroups"', async (t) =>
   const dir = await tempDir(t);
   const store = join(dir, 'tungsten_jgroups_keystore.jceks');
   const date = new Date('2024-05-06T07:08:09.123Z');
-  await writeFile(store, writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key: generateBlowfishKey(), password: PASS, date }));
+  await writeFile(
+    store,
+    writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key: generateBlowfishKey(), password: PASS, date }),
+  );
   const r = await keytoolList(store, PASS);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /Keystore type: JCEKS/);
@@ -51,12 +67,20 @@ test('keytool lists a dbtls JCEKS as one SecretKeyEntry "jgroups"', async (t) =>
 test('a wrong store password fails in keytool and in readJceks', async (t) => {
   const dir = await tempDir(t);
   const store = join(dir, 'k.jceks');
-  const buf = writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key: generateBlowfishKey(), password: PASS });
+  const buf = writeJceksSecretKey({
+    alias: 'jgroups',
+    algorithm: 'Blowfish',
+    key: generateBlowfishKey(),
+    password: PASS,
+  });
   await writeFile(store, buf);
   const r = await keytoolList(store, 'not-the-password');
   assert.notEqual(r.code, 0);
   assert.match(r.stdout + r.stderr, /tampered with, or password was incorrect/);
-  assert.throws(() => readJceks(buf, 'not-the-password'), (e) => isDbtlsError(e) && e.code === 'keystore-password');
+  assert.throws(
+    () => readJceks(buf, 'not-the-password'),
+    (e) => isDbtlsError(e) && e.code === 'keystore-password',
+  );
 });
 
 test('Java loads the key (KeyStore JCEKS, getKey) and encrypts/decrypts with it', async (t) => {
@@ -64,7 +88,9 @@ test('Java loads the key (KeyStore JCEKS, getKey) and encrypts/decrypts with it'
   const store = join(dir, 'tungsten_jgroups_keystore.jceks');
   const key = generateBlowfishKey();
   await writeFile(store, writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key, password: PASS }));
-  const r = await run('java', [javaProgram, store, PASS, 'jgroups', 'Blowfish', key.toString('hex')], { timeoutMs: 120_000 });
+  const r = await run('java', [javaProgram, store, PASS, 'jgroups', 'Blowfish', key.toString('hex')], {
+    timeoutMs: 120_000,
+  });
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.equal(r.stdout.trim(), `ok Blowfish 56 ${key.toString('hex')}`);
 });
@@ -74,13 +100,18 @@ test('Java loads other key sizes and passwords with every printable ASCII charac
   const store = join(dir, 'k.jceks');
   const key = generateBlowfishKey(448);
   const password = ` !"#$%&'()*+,-./09:;<=>?@AZ[\\]^_\`az{|}~`;
-  await writeFile(store, writeJceksSecretKey({ alias: 'JGroups', algorithm: 'Blowfish', key, password, iterations: 10_000 }));
-  const r = await run('java', [javaProgram, store, password, 'jgroups', 'Blowfish', key.toString('hex')], { timeoutMs: 120_000 });
+  await writeFile(
+    store,
+    writeJceksSecretKey({ alias: 'JGroups', algorithm: 'Blowfish', key, password, iterations: 10_000 }),
+  );
+  const r = await run('java', [javaProgram, store, password, 'jgroups', 'Blowfish', key.toString('hex')], {
+    timeoutMs: 120_000,
+  });
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /^ok Blowfish 448 /);
 });
 
-test('readJceks reads the key keytool generated; rewriting it with the same salt gives keytool\'s bytes exactly', async (t) => {
+test("readJceks reads the key keytool generated; rewriting it with the same salt gives keytool's bytes exactly", async (t) => {
   const dir = await tempDir(t);
   const store = join(dir, 'kt.jceks');
   await keytoolSecretKey(store, PASS);
@@ -88,7 +119,10 @@ test('readJceks reads the key keytool generated; rewriting it with the same salt
 
   const unverified = readJceks(made);
   assert.equal(unverified.verified, false);
-  assert.deepEqual(unverified.entries.map((e) => [e.alias, e.kind, e.key]), [['jgroups', 'secret-key', undefined]]);
+  assert.deepEqual(
+    unverified.entries.map((e) => [e.alias, e.kind, e.key]),
+    [['jgroups', 'secret-key', undefined]],
+  );
 
   const listing = readJceks(made, { storepass: PASS });
   assert.equal(listing.type, 'jceks');
@@ -107,7 +141,14 @@ test('readJceks reads the key keytool generated; rewriting it with the same salt
   assert.ok(at > 0);
   const salt = made.subarray(at + 4, at + 12);
   assert.deepEqual(made.subarray(at + 12, at + 17), Buffer.from('0203030d40', 'hex'));
-  const ours = writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key, password: PASS, date: e!.date!, salt });
+  const ours = writeJceksSecretKey({
+    alias: 'jgroups',
+    algorithm: 'Blowfish',
+    key,
+    password: PASS,
+    date: e!.date!,
+    salt,
+  });
   assert.equal(ours.toString('hex'), made.toString('hex'));
 });
 
@@ -115,7 +156,20 @@ test('readJceks reads private-key and trusted-cert entries keytool wrote, with t
   const dir = await tempDir(t);
   const store = join(dir, 'mixed.jceks');
   const common = ['-storetype', 'JCEKS', '-keystore', store, '-storepass', PASS];
-  let r = await run('keytool', ['-genkeypair', '-alias', 'Node1', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', 'CN=node1', '-keypass', PASS, ...common]);
+  let r = await run('keytool', [
+    '-genkeypair',
+    '-alias',
+    'Node1',
+    '-keyalg',
+    'EC',
+    '-groupname',
+    'secp256r1',
+    '-dname',
+    'CN=node1',
+    '-keypass',
+    PASS,
+    ...common,
+  ]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   r = await run('keytool', ['-exportcert', '-alias', 'node1', '-file', join(dir, 'n1.der'), ...common]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
@@ -138,44 +192,108 @@ test('readJceks reads private-key and trusted-cert entries keytool wrote, with t
 
 test('writeJceksSecretKey refuses what Java could not unseal', () => {
   const key = generateBlowfishKey();
-  assert.throws(() => writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key, password: 'pässword' }), /printable ASCII/);
-  assert.throws(() => writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key, password: '' }), /password is empty/);
-  assert.throws(() => writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key: Buffer.alloc(3), password: PASS }), /Blowfish key/);
-  assert.throws(() => writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key, password: PASS, salt: Buffer.from('0102020101020201', 'hex') }), /salt/);
+  assert.throws(
+    () => writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key, password: 'pässword' }),
+    /printable ASCII/,
+  );
+  assert.throws(
+    () => writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key, password: '' }),
+    /password is empty/,
+  );
+  assert.throws(
+    () => writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key: Buffer.alloc(3), password: PASS }),
+    /Blowfish key/,
+  );
+  assert.throws(
+    () =>
+      writeJceksSecretKey({
+        alias: 'jgroups',
+        algorithm: 'Blowfish',
+        key,
+        password: PASS,
+        salt: Buffer.from('0102020101020201', 'hex'),
+      }),
+    /salt/,
+  );
 });
 
 test('a secret key entry nesting its serialized objects without end is an input error, not a stack overflow', () => {
   const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
-  const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
   const utf = (s: string) => Buffer.concat([u16(s.length), Buffer.from(s, 'latin1')]);
   // Object[] { Object[] { Object[] { … } } }: the first array names its class, the others refer back to it.
   const levels = 100_000;
-  const first = Buffer.concat([Buffer.from([0x75, 0x72]), utf('[Ljava.lang.Object;'), Buffer.alloc(8), Buffer.from([0x02]), u16(0), Buffer.from([0x78, 0x70]), u32(1)]);
+  const first = Buffer.concat([
+    Buffer.from([0x75, 0x72]),
+    utf('[Ljava.lang.Object;'),
+    Buffer.alloc(8),
+    Buffer.from([0x02]),
+    u16(0),
+    Buffer.from([0x78, 0x70]),
+    u32(1),
+  ]);
   const next = Buffer.concat([Buffer.from([0x75, 0x71]), u32(0x7e0000), u32(1)]);
-  const stream = Buffer.concat([Buffer.from([0xac, 0xed, 0x00, 0x05]), first, Buffer.concat(Array.from({ length: levels }, () => next)), Buffer.from([0x70])]);
+  const stream = Buffer.concat([
+    Buffer.from([0xac, 0xed, 0x00, 0x05]),
+    first,
+    Buffer.concat(Array.from({ length: levels }, () => next)),
+    Buffer.from([0x70]),
+  ]);
   const body = Buffer.concat([u32(0xcececece), u32(2), u32(1), u32(3), utf('jgroups'), Buffer.alloc(8), stream]);
   const store = Buffer.concat([body, Buffer.alloc(20)]);
-  assert.throws(() => readJceks(store), (e: unknown) => isDbtlsError(e) && e.kind === 'input' && /nests deeper than/.test(e.message));
+  assert.throws(
+    () => readJceks(store),
+    (e: unknown) => isDbtlsError(e) && e.kind === 'input' && /nests deeper than/.test(e.message),
+  );
 });
 
 test('a serialized array that claims more elements than the entry holds is an input error, not an allocation of billions', () => {
   const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
-  const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
   const utf = (s: string) => Buffer.concat([u16(s.length), Buffer.from(s, 'latin1')]);
   // int[] with a count of 2^32 - 1 and no elements behind it.
-  const array = Buffer.concat([Buffer.from([0x75, 0x72]), utf('[I'), Buffer.alloc(8), Buffer.from([0x02]), u16(0), Buffer.from([0x78, 0x70]), u32(0xffffffff)]);
+  const array = Buffer.concat([
+    Buffer.from([0x75, 0x72]),
+    utf('[I'),
+    Buffer.alloc(8),
+    Buffer.from([0x02]),
+    u16(0),
+    Buffer.from([0x78, 0x70]),
+    u32(0xffffffff),
+  ]);
   const stream = Buffer.concat([Buffer.from([0xac, 0xed, 0x00, 0x05]), array]);
   const body = Buffer.concat([u32(0xcececece), u32(2), u32(1), u32(3), utf('jgroups'), Buffer.alloc(8), stream]);
   const store = Buffer.concat([body, Buffer.alloc(20)]);
-  assert.throws(() => readJceks(store), (e: unknown) => isDbtlsError(e) && e.code === 'jceks-serialization' && /truncated/.test(e.message));
+  assert.throws(
+    () => readJceks(store),
+    (e: unknown) => isDbtlsError(e) && e.code === 'jceks-serialization' && /truncated/.test(e.message),
+  );
 });
 
 test('kept through the move to java-io.ts: a JCEKS entry cut short names the JCEKS format; a date before 1970 reads back as written', () => {
   const key = generateBlowfishKey();
-  const store = writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key, password: PASS, date: new Date(-86_400_000), iterations: 10 });
+  const store = writeJceksSecretKey({
+    alias: 'jgroups',
+    algorithm: 'Blowfish',
+    key,
+    password: PASS,
+    date: new Date(-86_400_000),
+    iterations: 10,
+  });
   const listed = readJceks(store, PASS);
   assert.equal(listed.entries[0]!.date?.toISOString(), '1969-12-31T00:00:00.000Z');
   assert.ok(listed.entries[0]!.key?.export().equals(key));
   const cut = Buffer.concat([store.subarray(0, 14), Buffer.alloc(20)]); // inside the alias
-  assert.throws(() => readJceks(cut), (e: unknown) => isDbtlsError(e) && e.code === 'truncated' && /not a JCEKS keystore/.test(e.message));
+  assert.throws(
+    () => readJceks(cut),
+    (e: unknown) => isDbtlsError(e) && e.code === 'truncated' && /not a JCEKS keystore/.test(e.message),
+  );
 });

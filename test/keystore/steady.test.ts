@@ -22,7 +22,10 @@ const CLUSTER: TestInventory = {
     { name: 'db1', host: '10.0.0.11', roles: ['mysql', 'tungsten'] },
     { name: 'db2', host: '10.0.0.12', roles: ['mysql', 'tungsten'] },
   ],
-  clients: [{ name: 'app', keystore: 'pkcs12' }, { name: 'legacy', keystore: 'jks' }],
+  clients: [
+    { name: 'app', keystore: 'pkcs12' },
+    { name: 'legacy', keystore: 'jks' },
+  ],
 };
 
 interface Report {
@@ -53,7 +56,10 @@ async function setUp(t: Scope) {
   const file = (rel: string) => join(pki, rel);
   const certDer = async (rel: string) => new X509Certificate(await readFile(file(rel))).raw;
   const key = async (rel: string) => createPrivateKey(await readFile(file(rel), 'utf8'));
-  const manifest = async () => JSON.parse(await readFile(file('manifest.json'), 'utf8')) as { stores: Array<{ id: string; path: string; type: string; sha256?: string; spec: string }> };
+  const manifest = async () =>
+    JSON.parse(await readFile(file('manifest.json'), 'utf8')) as {
+      stores: Array<{ id: string; path: string; type: string; sha256?: string; spec: string }>;
+    };
   return { dir, inv, pki, pass, file, certDer, key, manifest };
 }
 
@@ -83,30 +89,54 @@ test('check verifies in full every store whose bytes changed, though its integri
   const db1Key = await key('nodes/db1/server-key.pem');
   const db1Chain = [await certDer('nodes/db1/server-cert.pem'), ca];
   const before = readJks(await readFile(file('nodes/db1/keystore.jks')), { storepass: pass, decryptKeys: false });
-  const rekeyed = writeJks([{ kind: 'private-key', alias: 'db1', key: db1Key, chain: db1Chain }], pass, 'another-key-password');
+  const rekeyed = writeJks(
+    [{ kind: 'private-key', alias: 'db1', key: db1Key, chain: db1Chain }],
+    pass,
+    'another-key-password',
+  );
   const light = readJks(rekeyed, { storepass: pass, decryptKeys: false });
   assert.equal(light.verified, true, 'the integrity hash verifies with the store password');
-  assert.deepEqual(light.entries[0]!.certificates.map((c) => c.fingerprint256), before.entries[0]!.certificates.map((c) => c.fingerprint256), 'the same certificates');
+  assert.deepEqual(
+    light.entries[0]!.certificates.map((c) => c.fingerprint256),
+    before.entries[0]!.certificates.map((c) => c.fingerprint256),
+    'the same certificates',
+  );
   await writeFile(file('nodes/db1/keystore.jks'), rekeyed);
 
   // 2. db1's copy of the JGroups key store: the same secret key sealed under another password, the
   //    integrity hash recomputed with the store password.
   const jgroupsPath = 'nodes/db1/tungsten/tungsten_jgroups_keystore.jceks';
   const jgroupsKey = readJceks(await readFile(file(jgroupsPath)), pass).entries[0]!.key!.export();
-  const sealed = writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key: jgroupsKey, password: 'another-key-password', iterations: 1000 });
+  const sealed = writeJceksSecretKey({
+    alias: 'jgroups',
+    algorithm: 'Blowfish',
+    key: jgroupsKey,
+    password: 'another-key-password',
+    iterations: 1000,
+  });
   const body = sealed.subarray(0, sealed.length - 20);
   const resealed = Buffer.concat([body, keystoreIntegrity(pass, body)]);
-  assert.equal(readJceks(resealed, { storepass: pass, decryptKeys: false }).verified, true, 'the JCEKS integrity hash verifies with the store password');
+  assert.equal(
+    readJceks(resealed, { storepass: pass, decryptKeys: false }).verified,
+    true,
+    'the JCEKS integrity hash verifies with the store password',
+  );
   assert.throws(() => readJceks(resealed, pass), /key password is wrong/);
   await writeFile(file(jgroupsPath), resealed);
 
   // 3. db2's Tungsten keystore: db2's chain with db1's key, all sealed with the store password.
   const db2Chain = [await certDer('nodes/db2/server-cert.pem'), ca];
-  await writeFile(file('nodes/db2/tungsten/tungsten_keystore.jks'), writeJks([{ kind: 'private-key', alias: 'db2', key: db1Key, chain: db2Chain }], pass));
+  await writeFile(
+    file('nodes/db2/tungsten/tungsten_keystore.jks'),
+    writeJks([{ kind: 'private-key', alias: 'db2', key: db1Key, chain: db2Chain }], pass),
+  );
 
   // 4. app's PKCS#12 keystore: app's chain with legacy's key; the MAC verifies with the store password.
   const appChain = [await certDer('clients/app/client-cert.pem'), ca];
-  const swapped = writePkcs12([{ kind: 'private-key', alias: 'app', key: await key('clients/legacy/client-key.pem'), chain: appChain }], pass);
+  const swapped = writePkcs12(
+    [{ kind: 'private-key', alias: 'app', key: await key('clients/legacy/client-key.pem'), chain: appChain }],
+    pass,
+  );
   assert.equal(readPkcs12(swapped, pass, 'app', { decryptKeys: false }).verified, true);
   await writeFile(file('clients/app/keystore.p12'), swapped);
 
@@ -142,7 +172,8 @@ test('check verifies in full every store whose bytes changed, though its integri
 test('the fast path still proves the password: stores whose bytes are as recorded are invalid under another kept store password', async (t) => {
   const { inv, pki, file, manifest } = await setUp(t);
   const stores = (await manifest()).stores;
-  for (const s of stores) assert.equal(s.sha256, sha256(await readFile(file(s.path))), `${s.path}: its bytes are the recorded ones`);
+  for (const s of stores)
+    assert.equal(s.sha256, sha256(await readFile(file(s.path))), `${s.path}: its bytes are the recorded ones`);
   await writeFile(join(pki, 'storepass'), 'not-the-store-password\n', { mode: 0o600 });
   const bad = await check(inv);
   assert.equal(bad.code, 1);
@@ -156,7 +187,7 @@ test('the fast path still proves the password: stores whose bytes are as recorde
   }
 });
 
-test('a no-change issue and a check write nothing: every file keeps its inode, mtime and bytes; the manifest records each store\'s SHA-256', async (t) => {
+test("a no-change issue and a check write nothing: every file keeps its inode, mtime and bytes; the manifest records each store's SHA-256", async (t) => {
   const { inv, pki, file, manifest } = await setUp(t);
   const before = await snapshot(pki);
   const again = await issue(inv);
@@ -177,15 +208,30 @@ test('a manifest from before store hashes: stores are verified in full (a re-key
   assert.equal((await check(inv)).code, 0, 'untouched stores pass the full verification');
 
   const chain = [await certDer('clients/legacy/client-cert.pem'), await certDer('ca.pem')];
-  await writeFile(file('clients/legacy/keystore.jks'), writeJks([{ kind: 'private-key', alias: 'legacy', key: await key('clients/legacy/client-key.pem'), chain }], pass, 'another-key-password'));
+  await writeFile(
+    file('clients/legacy/keystore.jks'),
+    writeJks(
+      [{ kind: 'private-key', alias: 'legacy', key: await key('clients/legacy/client-key.pem'), chain }],
+      pass,
+      'another-key-password',
+    ),
+  );
   const bad = await check(inv);
   assert.equal(bad.code, 1);
   assert.equal(byId(bad.report).get('clients/legacy/keystore.jks')?.status, 'invalid');
 
   const fixed = await issue(inv);
-  assert.deepEqual(fixed.stores.map((s) => s.id), ['clients/legacy/keystore.jks']);
+  assert.deepEqual(
+    fixed.stores.map((s) => s.id),
+    ['clients/legacy/keystore.jks'],
+  );
   // (JGroups records have always carried that hash as their spec.)
-  for (const s of (await manifest()).stores) assert.equal(s.sha256 ?? (s.type === 'jceks' ? s.spec : undefined), sha256(await readFile(file(s.path))), `${s.path}: hash recorded`);
+  for (const s of (await manifest()).stores)
+    assert.equal(
+      s.sha256 ?? (s.type === 'jceks' ? s.spec : undefined),
+      sha256(await readFile(file(s.path))),
+      `${s.path}: hash recorded`,
+    );
   assert.equal((await issue(inv)).changed, false);
 });
 
@@ -195,16 +241,34 @@ test('the cluster JGroups store: re-sealed bytes are verified in full and record
   const jgroupsKey = readJceks(await readFile(file(cluster)), pass).entries[0]!.key!.export();
 
   // The same key sealed again with the store password (a new salt: other bytes): kept, copied, recorded.
-  const resealed = writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key: jgroupsKey, password: pass, iterations: 1000 });
+  const resealed = writeJceksSecretKey({
+    alias: 'jgroups',
+    algorithm: 'Blowfish',
+    key: jgroupsKey,
+    password: pass,
+    iterations: 1000,
+  });
   await writeFile(file(cluster), resealed);
   const copied = await issue(inv);
-  assert.deepEqual(copied.stores.map((s) => s.id).sort(), ['nodes/db1/tungsten/tungsten_jgroups_keystore.jceks', 'nodes/db2/tungsten/tungsten_jgroups_keystore.jceks']);
+  assert.deepEqual(copied.stores.map((s) => s.id).sort(), [
+    'nodes/db1/tungsten/tungsten_jgroups_keystore.jceks',
+    'nodes/db2/tungsten/tungsten_jgroups_keystore.jceks',
+  ]);
   assert.deepEqual(await readFile(file(cluster)), resealed, 'the cluster store is kept');
   assert.equal((await manifest()).stores.find((s) => s.id === cluster)?.sha256, sha256(resealed));
   assert.equal((await issue(inv)).changed, false);
 
   // Sealed under a password dbtls does not know: exit 2 naming the file, nothing written.
-  await writeFile(file(cluster), writeJceksSecretKey({ alias: 'jgroups', algorithm: 'Blowfish', key: jgroupsKey, password: 'an-unknown-password', iterations: 1000 }));
+  await writeFile(
+    file(cluster),
+    writeJceksSecretKey({
+      alias: 'jgroups',
+      algorithm: 'Blowfish',
+      key: jgroupsKey,
+      password: 'an-unknown-password',
+      iterations: 1000,
+    }),
+  );
   const before = await snapshot(pki);
   const r = await dbtls(['issue', '-i', inv]);
   assert.equal(r.code, 2, r.stderr);

@@ -44,7 +44,11 @@ export function greetingPayload(f: GreetingFields = {}): Buffer {
 
 /** An ERR packet payload: 0xff, code, optional "#SQLSTATE", message. */
 export function errPayload(code: number, message: string, sqlState?: string): Buffer {
-  return Buffer.concat([Buffer.from([0xff]), le(code, 2), Buffer.from((sqlState ? `#${sqlState}` : '') + message, 'utf8')]);
+  return Buffer.concat([
+    Buffer.from([0xff]),
+    le(code, 2),
+    Buffer.from((sqlState ? `#${sqlState}` : '') + message, 'utf8'),
+  ]);
 }
 
 /** 3-byte length + sequence id + payload. */
@@ -80,7 +84,10 @@ async function listen(scope: Scope, server: Server, host = '127.0.0.1'): Promise
 
 /** Accepts connections and sends nothing, ever. */
 export function silentServer(scope: Scope): Promise<number> {
-  return listen(scope, createNetServer(() => undefined));
+  return listen(
+    scope,
+    createNetServer(() => undefined),
+  );
 }
 
 /** Sends BYTES on connect and then, if asked, hangs up. */
@@ -157,7 +164,9 @@ export async function fakeMysql(scope: Scope, opts: FakeMysqlOptions): Promise<F
       inner.push(buf.subarray(36));
       const tls = new TLSSocket(inner, { isServer: true, secureContext: createSecureContext(opts.tls) });
       tls.on('error', () => undefined);
-      tls.once('secure', () => servernames.push((tls as TLSSocket & { servername?: string | false }).servername || undefined));
+      tls.once('secure', () =>
+        servernames.push((tls as TLSSocket & { servername?: string | false }).servername || undefined),
+      );
       tls.on('end', () => tls.end());
       tls.resume();
     };
@@ -173,7 +182,8 @@ export async function fakeMysql(scope: Scope, opts: FakeMysqlOptions): Promise<F
  * first packet may hold (a longer one is refused as not MySQL before it is read).
  */
 export function hostileText(bytes = 60_000): string {
-  const forged = '\u001b[2J\u001b[H\r\nresult    verified\r\ndbtls: all 8 nodes ok\n\u0007\u009b31m\u202eevil\u001b]0;owned\u0007';
+  const forged =
+    '\u001b[2J\u001b[H\r\nresult    verified\r\ndbtls: all 8 nodes ok\n\u0007\u009b31m\u202eevil\u001b]0;owned\u0007';
   return forged + 'A'.repeat(Math.max(0, bytes - forged.length - 8)) + '\r\nTAIL-END';
 }
 

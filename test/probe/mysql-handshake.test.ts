@@ -51,7 +51,8 @@ test('a greeting without CLIENT_SSL does not offer TLS; MariaDB and TiDB version
 
 test('a greeting is "incomplete" at every shorter prefix, and complete with trailing bytes after it', () => {
   const bytes = frame(greetingPayload());
-  for (let n = 0; n < bytes.length; n++) assert.deepEqual(scanGreeting(bytes.subarray(0, n)), { status: 'incomplete' }, `prefix ${n}`);
+  for (let n = 0; n < bytes.length; n++)
+    assert.deepEqual(scanGreeting(bytes.subarray(0, n)), { status: 'incomplete' }, `prefix ${n}`);
   const scan = scanGreeting(Buffer.concat([bytes, Buffer.from([1, 2, 3])]));
   assert.equal(scan.status, 'complete');
   assert.equal((scan as { length: number }).length, bytes.length);
@@ -67,9 +68,19 @@ test('a pre-4.1 greeting that ends after the lower capability flags is accepted'
 });
 
 test('ERR packets before the greeting: code and message, with or without an SQL state', () => {
-  assert.deepEqual(complete(frame(errPayload(1040, 'Too many connections'))), { kind: 'error', code: 1040, message: 'Too many connections' });
-  const blocked = "Host '10.0.0.9' is blocked because of many connection errors; unblock with 'mariadb-admin flush-hosts'";
-  assert.deepEqual(complete(frame(errPayload(1129, blocked, 'HY000'))), { kind: 'error', code: 1129, sqlState: 'HY000', message: blocked });
+  assert.deepEqual(complete(frame(errPayload(1040, 'Too many connections'))), {
+    kind: 'error',
+    code: 1040,
+    message: 'Too many connections',
+  });
+  const blocked =
+    "Host '10.0.0.9' is blocked because of many connection errors; unblock with 'mariadb-admin flush-hosts'";
+  assert.deepEqual(complete(frame(errPayload(1129, blocked, 'HY000'))), {
+    kind: 'error',
+    code: 1129,
+    sqlState: 'HY000',
+    message: blocked,
+  });
   assert.match(invalid(frame(Buffer.from([0xff, 0x10]))), /ERR packet is truncated/);
 });
 
@@ -111,7 +122,13 @@ test('SSLRequest: 32-byte payload, sequence id 1, CLIENT_SSL and PROTOCOL_41, ma
   assert.equal(p.length, 36);
   assert.deepEqual([...p.subarray(0, 4)], [32, 0, 0, 1]);
   const flags = p.readUInt32LE(4);
-  for (const bit of [CLIENT_SSL, CLIENT_PROTOCOL_41, CLIENT_SECURE_CONNECTION, CLIENT_LONG_PASSWORD, CLIENT_PLUGIN_AUTH]) {
+  for (const bit of [
+    CLIENT_SSL,
+    CLIENT_PROTOCOL_41,
+    CLIENT_SECURE_CONNECTION,
+    CLIENT_LONG_PASSWORD,
+    CLIENT_PLUGIN_AUTH,
+  ]) {
     assert.ok(flags & bit, `flag 0x${bit.toString(16)} set`);
   }
   assert.equal(p.readUInt32LE(8), 0x01000000);

@@ -15,15 +15,29 @@ import { dbtls, type RunResult } from '../helpers/run.js';
 import { freePort } from '../helpers/mariadb.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fileScope } from '../helpers/scope.js';
-import { bytesServer, errPayload, fakeMysql, frame, greetingPayload, httpServer, MYSQL8_CAPABILITIES, plainTlsServer, silentServer } from './fake-servers.js';
+import {
+  bytesServer,
+  errPayload,
+  fakeMysql,
+  frame,
+  greetingPayload,
+  httpServer,
+  MYSQL8_CAPABILITIES,
+  plainTlsServer,
+  silentServer,
+} from './fake-servers.js';
 
 const scope = fileScope();
 
 const [caKey, leafKey] = await Promise.all([generateRsaKey(), generateRsaKey()]);
 const ca = issueCertificate({ profile: 'ca', subject: { CN: 'Probe Test CA' }, days: 2, subjectKey: caKey });
 const leaf = issueCertificate({
-  profile: 'server', subject: { CN: 'fake1' }, sans: parseSans(['fake1.example.com', '127.0.0.1', '::1']).sans,
-  days: 1, subjectKey: leafKey, issuer: loadIssuer(ca.pem, caKey),
+  profile: 'server',
+  subject: { CN: 'fake1' },
+  sans: parseSans(['fake1.example.com', '127.0.0.1', '::1']).sans,
+  days: 1,
+  subjectKey: leafKey,
+  issuer: loadIssuer(ca.pem, caKey),
 });
 const key = privateKeyToPem(leafKey);
 const dir = await tempDir(scope, 'dbtls-probe-fail-');
@@ -88,24 +102,40 @@ test('a server that speaks first in another protocol (an SSH banner): "not a MyS
 
 test('a greeting that is not protocol 10, and one cut short before the server hangs up: "not a MySQL-protocol server"', async () => {
   const v9 = await bytesServer(scope, frame(greetingPayload({ protocol: 9 })));
-  assertOneLineFailure(await timedProbe([`127.0.0.1:${v9}`, '--timeout', '5']), /not a MySQL-protocol server: protocol version 9/);
+  assertOneLineFailure(
+    await timedProbe([`127.0.0.1:${v9}`, '--timeout', '5']),
+    /not a MySQL-protocol server: protocol version 9/,
+  );
   const cut = await bytesServer(scope, frame(greetingPayload()).subarray(0, 20), { close: true });
-  assertOneLineFailure(await timedProbe([`127.0.0.1:${cut}`, '--timeout', '5']), /not a MySQL-protocol server: it sent 20 bytes/);
+  assertOneLineFailure(
+    await timedProbe([`127.0.0.1:${cut}`, '--timeout', '5']),
+    /not a MySQL-protocol server: it sent 20 bytes/,
+  );
   const hangUp = await bytesServer(scope, Buffer.alloc(0), { close: true });
-  assertOneLineFailure(await timedProbe([`127.0.0.1:${hangUp}`, '--timeout', '5']), /closed the connection without sending a MySQL greeting/);
+  assertOneLineFailure(
+    await timedProbe([`127.0.0.1:${hangUp}`, '--timeout', '5']),
+    /closed the connection without sending a MySQL greeting/,
+  );
 });
 
 test('a greeting without CLIENT_SSL: "does not offer TLS", exit 1', async () => {
-  const port = await bytesServer(scope, frame(greetingPayload({ version: '8.0.36', capabilities: MYSQL8_CAPABILITIES & ~CLIENT_SSL })));
+  const port = await bytesServer(
+    scope,
+    frame(greetingPayload({ version: '8.0.36', capabilities: MYSQL8_CAPABILITIES & ~CLIENT_SSL })),
+  );
   const r = await timedProbe([`127.0.0.1:${port}`]);
   assertOneLineFailure(r, /the server does not offer TLS \(no CLIENT_SSL in its greeting; server 8\.0\.36\)/);
 });
 
 test("an ERR packet instead of a greeting (blocked host): the server's code and message, and how to unblock", async () => {
-  const message = "Host '127.0.0.1' is blocked because of many connection errors; unblock with 'mysqladmin flush-hosts'";
+  const message =
+    "Host '127.0.0.1' is blocked because of many connection errors; unblock with 'mysqladmin flush-hosts'";
   const port = await bytesServer(scope, frame(errPayload(1129, message)), { close: true });
   const r = await timedProbe([`127.0.0.1:${port}`]);
-  assertOneLineFailure(r, new RegExp(`the server refused the connection: ERROR 1129: ${message.replace(/[.()']/g, '.')}`));
+  assertOneLineFailure(
+    r,
+    new RegExp(`the server refused the connection: ERROR 1129: ${message.replace(/[.()']/g, '.')}`),
+  );
   assert.match(r.stderr, /hint: unblock the host with FLUSH HOSTS/);
 });
 
@@ -118,7 +148,9 @@ test('a server that offers TLS but then stalls the handshake: TLS timeout, exit 
 });
 
 test('a server that only speaks TLS 1.1: the handshake fails with a reason, exit 1', async () => {
-  const fake = await fakeMysql(scope, { tls: { cert: leaf.pem, key, maxVersion: 'TLSv1.1', minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' } });
+  const fake = await fakeMysql(scope, {
+    tls: { cert: leaf.pem, key, maxVersion: 'TLSv1.1', minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' },
+  });
   const r = await timedProbe([`127.0.0.1:${fake.port}`, '--timeout', '5', '--ca', caFile]);
   assertOneLineFailure(r, /: the TLS handshake failed: .*(protocol|version)/i);
 });
@@ -126,12 +158,28 @@ test('a server that only speaks TLS 1.1: the handshake fails with a reason, exit
 test('STARTTLS with a MySQL-speaking server: the SSLRequest on the wire, SNI for names only, the chain as served', async () => {
   // Serves its leaf only: with --ca the reported chain must still be that one certificate.
   const leafOnly = await fakeMysql(scope, { tls: { cert: leaf.pem, key } });
-  const r = await timedProbe([`127.0.0.1:${leafOnly.port}`, '--ca', caFile, '--servername', 'fake1.example.com', '--json']);
+  const r = await timedProbe([
+    `127.0.0.1:${leafOnly.port}`,
+    '--ca',
+    caFile,
+    '--servername',
+    'fake1.example.com',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { ok: boolean; serverVersion: string; chain: Array<{ subject: string }>; leaf: { serialHex: string }; sni?: string };
+  const out = JSON.parse(r.stdout) as {
+    ok: boolean;
+    serverVersion: string;
+    chain: Array<{ subject: string }>;
+    leaf: { serialHex: string };
+    sni?: string;
+  };
   assert.equal(out.ok, true);
   assert.equal(out.serverVersion, '8.0.36');
-  assert.deepEqual(out.chain.map((c) => c.subject), ['CN=fake1']);
+  assert.deepEqual(
+    out.chain.map((c) => c.subject),
+    ['CN=fake1'],
+  );
   assert.equal(out.leaf.serialHex, leaf.serialHex.replace(/^00/, ''));
   assert.equal(out.sni, 'fake1.example.com');
 
@@ -150,20 +198,34 @@ test('STARTTLS with a MySQL-speaking server: the SSLRequest on the wire, SNI for
   const withCa = await fakeMysql(scope, { tls: { cert: leaf.pem + ca.pem, key } });
   const full = await timedProbe([`127.0.0.1:${withCa.port}`, '--ca', caFile, '--json']);
   assert.equal(full.code, 0, full.stderr);
-  assert.deepEqual((JSON.parse(full.stdout) as typeof out).chain.map((c) => c.subject), ['CN=fake1', 'CN=Probe Test CA']);
+  assert.deepEqual(
+    (JSON.parse(full.stdout) as typeof out).chain.map((c) => c.subject),
+    ['CN=fake1', 'CN=Probe Test CA'],
+  );
 });
 
 test('an expired certificate: the chain verdict says which certificate expired when; the human form marks it', async () => {
   const expiredKey = await generateRsaKey();
   const expired = issueCertificate({
-    profile: 'server', subject: { CN: 'expired1' }, sans: parseSans(['127.0.0.1']).sans, days: 1,
-    subjectKey: expiredKey, issuer: loadIssuer(ca.pem, caKey), now: new Date(Date.now() - 10 * 86_400_000),
+    profile: 'server',
+    subject: { CN: 'expired1' },
+    sans: parseSans(['127.0.0.1']).sans,
+    days: 1,
+    subjectKey: expiredKey,
+    issuer: loadIssuer(ca.pem, caKey),
+    now: new Date(Date.now() - 10 * 86_400_000),
   });
   const fake = await fakeMysql(scope, { tls: { cert: expired.pem, key: privateKeyToPem(expiredKey) } });
   const r = await timedProbe([`127.0.0.1:${fake.port}`, '--ca', caFile]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /^valid +\S+ → \S+ \(EXPIRED\)$/m);
-  assert.match(r.stdout, new RegExp(`^ca +FAILED \\(${caFile.replace(/[.]/g, '\\.')}\\): certificate has expired \\(CERT_HAS_EXPIRED\\): CN=expired1 expired on ${expired.notAfter.toISOString().replace(/[.]/g, '\\.')}$`, 'm'));
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^ca +FAILED \\(${caFile.replace(/[.]/g, '\\.')}\\): certificate has expired \\(CERT_HAS_EXPIRED\\): CN=expired1 expired on ${expired.notAfter.toISOString().replace(/[.]/g, '\\.')}$`,
+      'm',
+    ),
+  );
   assert.match(r.stdout, /^name +ok/m);
 });
 
@@ -184,7 +246,10 @@ test('usage errors exit 2 and say what is wrong: HOST:PORT, --timeout, an unread
 
   const timeout = await dbtls(['probe', 'db1', '--timeout', 'soon']);
   assert.equal(timeout.code, 2);
-  assert.match(timeout.stderr, /option '--timeout <seconds>' argument 'soon' is invalid\. It must be a number of seconds above 0/);
+  assert.match(
+    timeout.stderr,
+    /option '--timeout <seconds>' argument 'soon' is invalid\. It must be a number of seconds above 0/,
+  );
 
   const missing = join(dir, 'no-such-ca.pem');
   const unreadable = await dbtls(['probe', '127.0.0.1', '--ca', missing]);
@@ -195,7 +260,10 @@ test('usage errors exit 2 and say what is wrong: HOST:PORT, --timeout, an unread
   await writeFile(empty, 'not a certificate\n');
   const noCert = await dbtls(['probe', '127.0.0.1', '--ca', empty, '--json']);
   assert.equal(noCert.code, 2);
-  assert.match(noCert.stderr, new RegExp(`--ca ${empty.replace(/[.]/g, '\\.')}: the CA bundle holds no PEM certificate`));
+  assert.match(
+    noCert.stderr,
+    new RegExp(`--ca ${empty.replace(/[.]/g, '\\.')}: the CA bundle holds no PEM certificate`),
+  );
   assert.equal((JSON.parse(noCert.stdout) as { error: { file: string } }).error.file, empty);
 
   const junk = join(dir, 'junk.pem');

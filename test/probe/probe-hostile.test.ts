@@ -14,7 +14,15 @@ import { dbtls, type RunResult } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fileScope } from '../helpers/scope.js';
 import { writeInventory } from '../helpers/inventory.js';
-import { bytesServer, errServer, fakeMysql, frame, greetingPayload, hostileText, MYSQL8_CAPABILITIES } from './fake-servers.js';
+import {
+  bytesServer,
+  errServer,
+  fakeMysql,
+  frame,
+  greetingPayload,
+  hostileText,
+  MYSQL8_CAPABILITIES,
+} from './fake-servers.js';
 
 const scope = fileScope();
 const dir = await tempDir(scope, 'dbtls-probe-hostile-');
@@ -26,13 +34,18 @@ const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u20
 /** Every line printable and at most MAX characters; at most LINES lines. */
 function assertTerminalSafe(text: string, max: number, lines: number): void {
   const m = UNSAFE.exec(text);
-  assert.equal(m, null, `control character U+${m?.[0].codePointAt(0)!.toString(16).padStart(4, '0')} in the output: ${JSON.stringify(text.slice(0, 300))}`);
+  assert.equal(
+    m,
+    null,
+    `control character U+${m?.[0].codePointAt(0)!.toString(16).padStart(4, '0')} in the output: ${JSON.stringify(text.slice(0, 300))}`,
+  );
   const all = text.trimEnd().split('\n');
   assert.ok(all.length <= lines, `${all.length} lines:\n${text.slice(0, 2000)}`);
   for (const l of all) assert.ok(l.length <= max, `a line of ${l.length} characters`);
 }
 
-const probe = (args: string[]): Promise<RunResult> => dbtls(['probe', ...args, '--timeout', '5'], { timeoutMs: 30_000 });
+const probe = (args: string[]): Promise<RunResult> =>
+  dbtls(['probe', ...args, '--timeout', '5'], { timeoutMs: 30_000 });
 
 test('an ERR message with escapes, forged lines and 60 KB: one clean bounded line, exit 1; --json keeps it exactly', async () => {
   const hostile = hostileText();
@@ -41,7 +54,10 @@ test('an ERR message with escapes, forged lines and 60 KB: one clean bounded lin
   assert.equal(r.code, 1, r.stderr.slice(0, 500));
   assert.equal(r.stdout, '');
   assertTerminalSafe(r.stderr, 1200, 2);
-  assert.match(r.stderr, /^dbtls: 127\.0\.0\.1:\d+: the server refused the connection: ERROR 1040: \[?.*result verified dbtls: all 8 nodes ok/);
+  assert.match(
+    r.stderr,
+    /^dbtls: 127\.0\.0\.1:\d+: the server refused the connection: ERROR 1040: \[?.*result verified dbtls: all 8 nodes ok/,
+  );
   // The forged verdict is inside the error line, never a line of its own.
   assert.doesNotMatch(r.stderr, /^(result|dbtls: all)/m);
   assert.match(r.stderr, /characters in all\)/);
@@ -66,7 +82,10 @@ test('a 100 KB ERR packet is refused unread as not MySQL: bounded too', async ()
 
 test('a 60 KB server version without TLS: the error line is bounded', async () => {
   const version = '8.0.36-' + 'x'.repeat(60_000) + '-END';
-  const port = await bytesServer(scope, frame(greetingPayload({ version, capabilities: MYSQL8_CAPABILITIES & ~CLIENT_SSL })));
+  const port = await bytesServer(
+    scope,
+    frame(greetingPayload({ version, capabilities: MYSQL8_CAPABILITIES & ~CLIENT_SSL })),
+  );
   const r = await probe([`127.0.0.1:${port}`]);
   assert.equal(r.code, 1);
   assertTerminalSafe(r.stderr, 1200, 2);
@@ -74,16 +93,24 @@ test('a 60 KB server version without TLS: the error line is bounded', async () =
   assert.ok(!r.stderr.includes('-END'));
 });
 
-test('a 60 KB server version over TLS: the report\'s lines are bounded; --json has the version whole', async () => {
+test("a 60 KB server version over TLS: the report's lines are bounded; --json has the version whole", async () => {
   const [caKey, leafKey] = await Promise.all([generateRsaKey(), generateRsaKey()]);
   const ca = issueCertificate({ profile: 'ca', subject: { CN: 'Hostile Test CA' }, days: 2, subjectKey: caKey });
   const leaf = issueCertificate({
-    profile: 'server', subject: { CN: 'evil' }, sans: parseSans(['127.0.0.1']).sans, days: 1, subjectKey: leafKey, issuer: loadIssuer(ca.pem, caKey),
+    profile: 'server',
+    subject: { CN: 'evil' },
+    sans: parseSans(['127.0.0.1']).sans,
+    days: 1,
+    subjectKey: leafKey,
+    issuer: loadIssuer(ca.pem, caKey),
   });
   const caFile = join(dir, 'ca.pem');
   await writeFile(caFile, ca.pem);
   const version = '8.0.36-' + 'y'.repeat(60_000) + '-END';
-  const srv = await fakeMysql(scope, { greeting: frame(greetingPayload({ version })), tls: { cert: leaf.pem, key: privateKeyToPem(leafKey) } });
+  const srv = await fakeMysql(scope, {
+    greeting: frame(greetingPayload({ version })),
+    tls: { cert: leaf.pem, key: privateKeyToPem(leafKey) },
+  });
   const r = await probe([`127.0.0.1:${srv.port}`, '--ca', caFile]);
   assert.equal(r.code, 0, r.stderr);
   assertTerminalSafe(r.stdout, 400, 20);
@@ -97,7 +124,9 @@ test('a 60 KB server version over TLS: the report\'s lines are bounded; --json h
 test('check --live: a node answering with a hostile ERR shows one clean bounded line', async () => {
   const port = await errServer(scope, 1129, hostileText());
   const work = await tempDir(scope, 'dbtls-live-hostile-');
-  const inv = await writeInventory(work, { nodes: [{ name: 'db1', host: '127.0.0.1', port, transport: 'ssh', ssh: { port: 22 } }] });
+  const inv = await writeInventory(work, {
+    nodes: [{ name: 'db1', host: '127.0.0.1', port, transport: 'ssh', ssh: { port: 22 } }],
+  });
   const issued = await dbtls(['issue', '-i', inv]);
   assert.equal(issued.code, 0, issued.stderr);
   const r = await dbtls(['check', '-i', inv, '--live', '--probe-timeout', '5'], { timeoutMs: 60_000 });

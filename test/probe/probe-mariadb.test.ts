@@ -19,11 +19,17 @@ const scope = fileScope();
 // A node certificate from `dbtls issue` (so the manifest records it), served by a real MariaDB.
 const cluster = once(async () => {
   const dir = await tempDir(scope, 'dbtls-probe-');
-  const inv = await writeInventory(dir, { nodes: [{ name: 'db1', host: '127.0.0.1', sans: ['db1.example.com'], localhost: true }] });
+  const inv = await writeInventory(dir, {
+    nodes: [{ name: 'db1', host: '127.0.0.1', sans: ['db1.example.com'], localhost: true }],
+  });
   const r = await dbtls(['issue', '-i', inv]);
   assert.equal(r.code, 0, r.stderr);
   const pki = join(dir, 'pki');
-  const files = { ca: join(pki, 'ca.pem'), cert: join(pki, 'nodes/db1/server-cert.pem'), key: join(pki, 'nodes/db1/server-key.pem') };
+  const files = {
+    ca: join(pki, 'ca.pem'),
+    cert: join(pki, 'nodes/db1/server-cert.pem'),
+    key: join(pki, 'nodes/db1/server-key.pem'),
+  };
   const manifest = JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8')) as Manifest;
   const record = manifest.certificates.find((c) => c.id === 'nodes/db1/server');
   assert.ok(record, 'the manifest records nodes/db1/server');
@@ -45,7 +51,8 @@ async function openssl(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-const serialOf = async (pemFile: string) => (await openssl(['x509', '-noout', '-serial', '-in', pemFile])).trim().replace(/^serial=/, '');
+const serialOf = async (pemFile: string) =>
+  (await openssl(['x509', '-noout', '-serial', '-in', pemFile])).trim().replace(/^serial=/, '');
 
 interface ProbeJson {
   ok: boolean;
@@ -55,7 +62,14 @@ interface ProbeJson {
   serverVersion: string;
   ca: string;
   tls: { protocol: string; cipher: string };
-  leaf: { subject: string; issuer: string; sans: string[]; serialHex: string; notAfter: string; fingerprint256: string };
+  leaf: {
+    subject: string;
+    issuer: string;
+    sans: string[];
+    serialHex: string;
+    notAfter: string;
+    fingerprint256: string;
+  };
   chain: Array<{ subject: string; fingerprint256: string }>;
   verified: { chain: boolean; chainError?: string; name: boolean; nameError?: string };
 }
@@ -102,26 +116,39 @@ test('probe reports the served leaf: the serial in the files and the manifest, s
 
 test('probe and `openssl s_client -starttls mysql` see the same certificate and the same chain', async () => {
   const { files, db } = await cluster();
-  const r = await run('openssl', ['s_client', '-starttls', 'mysql', '-connect', `127.0.0.1:${db.port}`, '-showcerts', '-CAfile', files.ca], {
-    input: '',
-    timeoutMs: 20_000,
-  });
+  const r = await run(
+    'openssl',
+    ['s_client', '-starttls', 'mysql', '-connect', `127.0.0.1:${db.port}`, '-showcerts', '-CAfile', files.ca],
+    {
+      input: '',
+      timeoutMs: 20_000,
+    },
+  );
   const served = r.stdout.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/g) ?? [];
   assert.ok(served.length >= 1, `openssl s_client saw no certificate:\n${r.stdout}\n${r.stderr}`);
   const fingerprints: string[] = [];
-  for (const pem of served) fingerprints.push((await openssl(['x509', '-noout', '-fingerprint', '-sha256'], pem)).trim().replace(/^.*Fingerprint=/, ''));
+  for (const pem of served)
+    fingerprints.push(
+      (await openssl(['x509', '-noout', '-fingerprint', '-sha256'], pem)).trim().replace(/^.*Fingerprint=/, ''),
+    );
 
   const { json } = await probeJson([`127.0.0.1:${db.port}`, '--ca', files.ca]);
   const opensslSerial = (await openssl(['x509', '-noout', '-serial'], served[0])).trim().replace(/^serial=/, '');
   assert.equal(json.leaf.serialHex, opensslSerial.toLowerCase());
   // Exactly what the server sent, in its order: not completed with the CA from --ca.
-  assert.deepEqual(json.chain.map((c) => c.fingerprint256), fingerprints);
+  assert.deepEqual(
+    json.chain.map((c) => c.fingerprint256),
+    fingerprints,
+  );
 });
 
 test('the library: probe() resolves with the served chain and verdicts; serialHex is the manifest serial', async () => {
   const { files, record, db } = await cluster();
   const ca = await readFile(files.ca);
-  const good = await probe({ host: '127.0.0.1', port: db.port }, { ca, servername: 'db1.example.com', timeoutMs: 5_000 });
+  const good = await probe(
+    { host: '127.0.0.1', port: db.port },
+    { ca, servername: 'db1.example.com', timeoutMs: 5_000 },
+  );
   assert.equal(good.ok, true);
   assert.equal(good.leaf.serialHex, record.serial);
   assert.equal(good.chain[0], good.leaf);
@@ -176,9 +203,14 @@ test('a name the certificate is not made out to fails the name check: exit 1, wi
     assert.equal(json.verified.name, false, name);
     assert.match(json.verified.nameError ?? '', new RegExp(name.replace(/\./g, '\\.')));
   }
-  const human = await dbtls(['probe', `127.0.0.1:${db.port}`, '--ca', files.ca, '--servername', 'db2.example.com'], { timeoutMs: 30_000 });
+  const human = await dbtls(['probe', `127.0.0.1:${db.port}`, '--ca', files.ca, '--servername', 'db2.example.com'], {
+    timeoutMs: 30_000,
+  });
   assert.equal(human.code, 1);
-  assert.match(human.stdout, /^name +FAILED: name db2\.example\.com is not among the certificate.s DNS SANs \(DNS:db1, DNS:db1\.example\.com, DNS:localhost\)$/m);
+  assert.match(
+    human.stdout,
+    /^name +FAILED: name db2\.example\.com is not among the certificate.s DNS SANs \(DNS:db1, DNS:db1\.example\.com, DNS:localhost\)$/m,
+  );
   // Names in the certificate pass, dialling by IP.
   for (const name of ['db1.example.com', 'localhost', 'db1']) {
     const { code, json } = await probeJson([`127.0.0.1:${db.port}`, '--ca', files.ca, '--servername', name]);
@@ -207,8 +239,14 @@ test('a MariaDB without TLS: "does not offer TLS", exit 1', async () => {
   assert.notEqual(haveSsl, 'YES', 'this MariaDB offers TLS without ssl options; the test needs one that does not');
   const r = await dbtls(['probe', `127.0.0.1:${db.port}`, '--timeout', '5'], { timeoutMs: 30_000 });
   assert.equal(r.code, 1);
-  assert.match(r.stderr.split('\n')[0]!, new RegExp(`^dbtls: 127\\.0\\.0\\.1:${db.port}: the server does not offer TLS`));
-  await assert.rejects(probe({ host: '127.0.0.1', port: db.port }, { timeoutMs: 5_000 }), (e) => e instanceof DbtlsError && e.code === 'probe-no-tls');
+  assert.match(
+    r.stderr.split('\n')[0]!,
+    new RegExp(`^dbtls: 127\\.0\\.0\\.1:${db.port}: the server does not offer TLS`),
+  );
+  await assert.rejects(
+    probe({ host: '127.0.0.1', port: db.port }, { timeoutMs: 5_000 }),
+    (e) => e instanceof DbtlsError && e.code === 'probe-no-tls',
+  );
 });
 
 // Runs after the test above, on the same server: it leaves no account that may connect from 127.0.0.1.
@@ -216,17 +254,26 @@ test("a server refusing before the greeting (host not allowed): the server's err
   const db = await plain();
   // With no account for 127.0.0.1 (root@localhost stays, over the socket), MariaDB answers a TCP
   // connection from there with an ERR packet instead of a greeting, as it does for a blocked host.
-  const hosts = (await db.sql("SELECT DISTINCT host FROM mysql.user WHERE host <> 'localhost'")).split('\n').filter(Boolean);
+  const hosts = (await db.sql("SELECT DISTINCT host FROM mysql.user WHERE host <> 'localhost'"))
+    .split('\n')
+    .filter(Boolean);
   for (const h of hosts) {
-    for (const u of (await db.sql(`SELECT user FROM mysql.user WHERE host = '${h}'`)).split('\n').filter(Boolean)) await db.sql(`DROP USER '${u}'@'${h}'`);
+    for (const u of (await db.sql(`SELECT user FROM mysql.user WHERE host = '${h}'`)).split('\n').filter(Boolean))
+      await db.sql(`DROP USER '${u}'@'${h}'`);
   }
   const r = await dbtls(['probe', `127.0.0.1:${db.port}`, '--timeout', '5'], { timeoutMs: 30_000 });
   assert.equal(r.code, 1, r.stdout);
-  assert.match(r.stderr, /^dbtls: 127\.0\.0\.1:\d+: the server refused the connection: ERROR 1130: Host '127\.0\.0\.1' is not allowed to connect/);
+  assert.match(
+    r.stderr,
+    /^dbtls: 127\.0\.0\.1:\d+: the server refused the connection: ERROR 1130: Host '127\.0\.0\.1' is not allowed to connect/,
+  );
   const json = await dbtls(['probe', `127.0.0.1:${db.port}`, '--json'], { timeoutMs: 30_000 });
   assert.equal(json.code, 1);
   assert.deepEqual(
-    { ok: (JSON.parse(json.stdout) as { ok: boolean }).ok, code: (JSON.parse(json.stdout) as { error: { code: string } }).error.code },
+    {
+      ok: (JSON.parse(json.stdout) as { ok: boolean }).ok,
+      code: (JSON.parse(json.stdout) as { error: { code: string } }).error.code,
+    },
     { ok: false, code: 'probe-server-error' },
   );
 });

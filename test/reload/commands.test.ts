@@ -15,7 +15,18 @@ import type { NodeSpec, Role } from '../../lib/inventory/model.js';
 const scope = fileScope();
 
 function node(roles: Role[], extra: Partial<NodeSpec> = {}): NodeSpec {
-  return { name: 'n1', host: '10.0.0.1', roles, sans: [], localhost: false, transport: 'ssh', ssh: {}, port: 3306, adminPort: 6032, ...extra };
+  return {
+    name: 'n1',
+    host: '10.0.0.1',
+    roles,
+    sans: [],
+    localhost: false,
+    transport: 'ssh',
+    ssh: {},
+    port: 3306,
+    adminPort: 6032,
+    ...extra,
+  };
 }
 
 test('per role: the statement each server reloads TLS with; PD/TiKV need none; Tungsten is reported, restarted only when asked', () => {
@@ -25,29 +36,48 @@ test('per role: the statement each server reloads TLS with; PD/TiKV need none; T
   const [maria] = reloadPlans(node(['mariadb']));
   assert.match((maria as { command: string }).command, /'FLUSH SSL'$/);
   const [proxy] = reloadPlans(node(['proxysql'], { adminPort: 6132 }));
-  assert.match((proxy as { command: string }).command, /--defaults-group-suffix=-proxysql-admin -h 127\.0\.0\.1 -P 6132 --batch -e 'PROXYSQL RELOAD TLS'$/);
+  assert.match(
+    (proxy as { command: string }).command,
+    /--defaults-group-suffix=-proxysql-admin -h 127\.0\.0\.1 -P 6132 --batch -e 'PROXYSQL RELOAD TLS'$/,
+  );
   const [tidb] = reloadPlans(node(['tidb'], { port: 4000 }));
   assert.match((tidb as { command: string }).command, /-P 4000 --batch -e 'ALTER INSTANCE RELOAD TLS'$/);
-  assert.deepEqual(reloadPlans(node(['pd'])).map((p) => p.kind), ['none']);
-  assert.deepEqual(reloadPlans(node(['mysql', 'tungsten'])).map((p) => p.kind), ['command', 'restart-required']);
+  assert.deepEqual(
+    reloadPlans(node(['pd'])).map((p) => p.kind),
+    ['none'],
+  );
+  assert.deepEqual(
+    reloadPlans(node(['mysql', 'tungsten'])).map((p) => p.kind),
+    ['command', 'restart-required'],
+  );
   const restart = reloadPlans(node(['tungsten']), { restartTungsten: true });
   assert.equal(restart[0]?.kind, 'command');
   assert.match((restart[0] as { command: string }).command, /stopall.*startall/);
 });
 
 test('the inventory decides: reload: none, a command of its own (through sudo -n with become), nothing by default for transport: local', () => {
-  assert.deepEqual(reloadPlans(node(['mariadb'], { reload: 'none' })).map((p) => p.kind), ['none']);
-  const own = reloadPlans(node(['mariadb'], { reload: "systemctl reload mariadb && echo 'done'" }))[0] as { command: string };
+  assert.deepEqual(
+    reloadPlans(node(['mariadb'], { reload: 'none' })).map((p) => p.kind),
+    ['none'],
+  );
+  const own = reloadPlans(node(['mariadb'], { reload: "systemctl reload mariadb && echo 'done'" }))[0] as {
+    command: string;
+  };
   assert.equal(own.command, `sh -c 'systemctl reload mariadb && echo '\\''done'\\'''`);
   const sudo = reloadPlans(node(['mariadb'], { become: 'sudo' }))[0] as { command: string };
   assert.match(sudo.command, /^sudo -n sh -c /);
-  assert.deepEqual(reloadPlans(node(['mariadb'], { transport: 'local' })).map((p) => p.kind), ['none']);
+  assert.deepEqual(
+    reloadPlans(node(['mariadb'], { transport: 'local' })).map((p) => p.kind),
+    ['none'],
+  );
 });
 
-test('the MariaDB default, run by a shell as on a node, reloads a real server (and its failure carries the server\'s message)', async (t) => {
+test("the MariaDB default, run by a shell as on a node, reloads a real server (and its failure carries the server's message)", async (t) => {
   const dir = await tempDir(t);
   assert.equal((await dbtls(['setup', '--datadir', dir, '--san', '127.0.0.1'])).code, 0);
-  const server = await startMariadb(scope, { ssl: { ca: join(dir, 'ca.pem'), cert: join(dir, 'server-cert.pem'), key: join(dir, 'server-key.pem') } });
+  const server = await startMariadb(scope, {
+    ssl: { ca: join(dir, 'ca.pem'), cert: join(dir, 'server-cert.pem'), key: join(dir, 'server-key.pem') },
+  });
   const plan = reloadPlans(node(['mariadb']))[0] as { command: string };
   // The node's client finds the server as on a node: through the SSH user's ~/.my.cnf (here HOME is
   // a folder of the test's, pointing at the test server's socket as root).
@@ -55,11 +85,15 @@ test('the MariaDB default, run by a shell as on a node, reloads a real server (a
   await writeFile(join(dir, '.my.cnf'), `[client]\nsocket=${server.socket}\nuser=root\n`, { mode: 0o600 });
   const env = { ...process.env, HOME: dir };
   const ok = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    import('node:child_process').then(({ execFile }) => execFile('/bin/sh', ['-c', plan.command], { env }, (err, _o, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr })));
+    import('node:child_process').then(({ execFile }) =>
+      execFile('/bin/sh', ['-c', plan.command], { env }, (err, _o, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+      ),
+    );
   });
   assert.equal(ok.code, 0, ok.stderr);
   // A key that does not match: FLUSH SSL refuses, with the server's words.
-  await server.sql("SELECT 1");
+  await server.sql('SELECT 1');
   const { copyFile } = await import('node:fs/promises');
   const other = await tempDir(t);
   assert.equal((await dbtls(['setup', '--datadir', other])).code, 0);

@@ -2,7 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseToml } from 'smol-toml';
-import { cnfValue, iniValue, jdbcParam, jsString, libconfigString, phpString, propertiesValue, sqlString, tomlString } from '../../lib/render/escape.js';
+import {
+  cnfValue,
+  iniValue,
+  jdbcParam,
+  jsString,
+  libconfigString,
+  phpString,
+  propertiesValue,
+  sqlString,
+  tomlString,
+} from '../../lib/render/escape.js';
 import { run } from '../helpers/run.js';
 import { isDbtlsError } from '../../lib/errors.js';
 
@@ -19,7 +29,10 @@ test('SQL literals double quotes and escape backslashes and line breaks', () => 
   assert.equal(sqlString('a\\b'), "'a\\\\b'");
   assert.equal(sqlString('/C=DE/CN=app'), "'/C=DE/CN=app'");
   assert.equal(sqlString('x\ny'), "'x\\ny'");
-  assert.throws(() => sqlString('a\u0000b'), (e: unknown) => isDbtlsError(e) && /NUL/.test(e.message));
+  assert.throws(
+    () => sqlString('a\u0000b'),
+    (e: unknown) => isDbtlsError(e) && /NUL/.test(e.message),
+  );
 });
 
 test('libconfig strings escape quotes and backslashes', () => {
@@ -28,7 +41,12 @@ test('libconfig strings escape quotes and backslashes', () => {
 
 test('INI values: one line, no comment characters, no edge spaces', () => {
   assert.equal(iniValue('/opt/continuent/share/x.jks'), '/opt/continuent/share/x.jks');
-  for (const bad of ['a\nb', ' lead', 'trail ', 'a#b', 'a;b']) assert.throws(() => iniValue(bad), (e: unknown) => isDbtlsError(e) && e.exitCode === 2, bad);
+  for (const bad of ['a\nb', ' lead', 'trail ', 'a#b', 'a;b'])
+    assert.throws(
+      () => iniValue(bad),
+      (e: unknown) => isDbtlsError(e) && e.exitCode === 2,
+      bad,
+    );
 });
 
 test('Java properties values escape the separators', () => {
@@ -48,7 +66,10 @@ test('PHP single-quoted literals read back exactly by the real php (quotes, back
   const r = await run('php', ['-r', code]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), values);
-  assert.throws(() => phpString('a\u0000b'), (e: unknown) => isDbtlsError(e) && /NUL/.test(e.message));
+  assert.throws(
+    () => phpString('a\u0000b'),
+    (e: unknown) => isDbtlsError(e) && /NUL/.test(e.message),
+  );
 });
 
 test('option-file values: what cnfValue writes my_print_defaults reads back as is; "\\" and a leading quote, which it would change, are refused', async (t) => {
@@ -61,10 +82,18 @@ test('option-file values: what cnfValue writes my_print_defaults reads back as i
   await writeFile(join(dir, 'x.cnf'), `[client]\n${kept.map((v, i) => `o${i}=${cnfValue(v)}`).join('\n')}\n`);
   const r = await run('my_print_defaults', [`--defaults-file=${join(dir, 'x.cnf')}`, 'client']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.stdout.trim().split('\n'), kept.map((v, i) => `--o${i}=${v}`));
+  assert.deepEqual(
+    r.stdout.trim().split('\n'),
+    kept.map((v, i) => `--o${i}=${v}`),
+  );
   // What the readers would have changed: the escape read as a tab, the quotes stripped.
   await writeFile(join(dir, 'y.cnf'), '[client]\na=C:\\temp\nb="quoted"\n');
   const changed = await run('my_print_defaults', [`--defaults-file=${join(dir, 'y.cnf')}`, 'client']);
   assert.deepEqual(changed.stdout.trim().split('\n'), ['--a=C:\temp', '--b=quoted']);
-  for (const bad of ['C:\\temp', '"quoted"', "'x'", 'a\nb', 'a#b']) assert.throws(() => cnfValue(bad), (e: unknown) => isDbtlsError(e) && e.exitCode === 2, bad);
+  for (const bad of ['C:\\temp', '"quoted"', "'x'", 'a\nb', 'a#b'])
+    assert.throws(
+      () => cnfValue(bad),
+      (e: unknown) => isDbtlsError(e) && e.exitCode === 2,
+      bad,
+    );
 });

@@ -42,16 +42,30 @@ test('each role gets its files; a re-run writes nothing; --check finds a hand ed
   assert.equal(first.code, 0, first.stderr);
   const out = join(dir, 'pki', 'rendered');
   assert.deepEqual(await listTree(out), [
-    'clients/app/client.cnf', 'clients/app/connectorj.properties', 'clients/app/go-dsn.md', 'clients/app/jdbc-url.txt',
-    'clients/app/mariadb-connector-j-url.txt', 'clients/app/mysql2-ssl.js', 'clients/app/php-mysql.php',
-    'db1/client.cnf', 'db1/my.cnf', 'db1/tungsten.ini', 'db1/users.sql',
-    'db2/client.cnf', 'db2/my.cnf', 'db2/users.sql',
-    'proxy1/proxysql-admin.sql', 'proxy1/proxysql.cnf',
+    'clients/app/client.cnf',
+    'clients/app/connectorj.properties',
+    'clients/app/go-dsn.md',
+    'clients/app/jdbc-url.txt',
+    'clients/app/mariadb-connector-j-url.txt',
+    'clients/app/mysql2-ssl.js',
+    'clients/app/php-mysql.php',
+    'db1/client.cnf',
+    'db1/my.cnf',
+    'db1/tungsten.ini',
+    'db1/users.sql',
+    'db2/client.cnf',
+    'db2/my.cnf',
+    'db2/users.sql',
+    'proxy1/proxysql-admin.sql',
+    'proxy1/proxysql.cnf',
     'tidb1/tidb.toml',
   ]);
   // Paths in the configs are the paths on the node after the push (per-role defaults here).
   assert.match(await readFile(join(out, 'db1/my.cnf'), 'utf8'), /\/etc\/mysql\/ssl\/server-cert\.pem/);
-  assert.match(await readFile(join(out, 'db1/tungsten.ini'), 'utf8'), /\/opt\/continuent\/share\/tungsten_keystore\.jks/);
+  assert.match(
+    await readFile(join(out, 'db1/tungsten.ini'), 'utf8'),
+    /\/opt\/continuent\/share\/tungsten_keystore\.jks/,
+  );
   assert.equal((await stat(join(out, 'db1/tungsten.ini'))).mode & 0o777, 0o600, 'it holds the store password');
 
   const mtime = (await stat(join(out, 'db2/my.cnf'))).mtimeMs;
@@ -64,7 +78,10 @@ test('each role gets its files; a re-run writes nothing; --check finds a hand ed
   assert.equal(ok.code, 0, ok.stdout);
   assert.match(ok.stdout, /all 17 files up to date/);
 
-  const edited = (await readFile(join(out, 'db2/my.cnf'), 'utf8')).replace(/^(ssl[-_]cert\s*=\s*).*$/m, '$1/tmp/elsewhere.pem');
+  const edited = (await readFile(join(out, 'db2/my.cnf'), 'utf8')).replace(
+    /^(ssl[-_]cert\s*=\s*).*$/m,
+    '$1/tmp/elsewhere.pem',
+  );
   await writeFile(join(out, 'db2/my.cnf'), edited);
   const check = await dbtls(['render', '-i', inv, '--check']);
   assert.equal(check.code, 1);

@@ -21,20 +21,57 @@ import { tempDir } from '../helpers/tmp.js';
 const scope = fileScope();
 
 // ── REFERENCE §3, §5, §6: the key names each product reads ──────────────────────────────────────
-const TIDB_KEYS = ['ssl-ca', 'ssl-cert', 'ssl-key', 'cluster-ssl-ca', 'cluster-ssl-cert', 'cluster-ssl-key', 'cluster-verify-cn', 'tls-version', 'auto-tls', 'session-token-signing-cert', 'session-token-signing-key'];
+const TIDB_KEYS = [
+  'ssl-ca',
+  'ssl-cert',
+  'ssl-key',
+  'cluster-ssl-ca',
+  'cluster-ssl-cert',
+  'cluster-ssl-key',
+  'cluster-verify-cn',
+  'tls-version',
+  'auto-tls',
+  'session-token-signing-cert',
+  'session-token-signing-key',
+];
 const TIDB_REQUIRED = TIDB_KEYS.slice(0, 8);
 const PD_KEYS = ['cacert-path', 'cert-path', 'key-path', 'cert-allowed-cn'];
 const TIKV_KEYS = ['ca-path', 'cert-path', 'key-path', 'cert-allowed-cn'];
 const TUNGSTEN_KEYS = [
-  'disable-security-controls', 'enable-rmi-ssl', 'enable-thl-ssl', 'enable-jgroups-ssl', 'java-keystore-path', 'java-truststore-path',
-  'java-keystore-password', 'java-truststore-password', 'java-tls-keystore-path', 'java-tls-alias', 'java-jgroups-keystore-path',
-  'java-jgroups-key', 'enable-connector-ssl', 'connector-ssl', 'enable-connector-client-ssl', 'enable-connector-server-ssl',
-  'java-connector-keystore-path', 'java-connector-keystore-password', 'java-connector-truststore-path', 'java-connector-truststore-password',
-  'datasource-enable-ssl', 'datasource-mysql-ssl-ca', 'datasource-mysql-ssl-cert', 'datasource-mysql-ssl-key',
+  'disable-security-controls',
+  'enable-rmi-ssl',
+  'enable-thl-ssl',
+  'enable-jgroups-ssl',
+  'java-keystore-path',
+  'java-truststore-path',
+  'java-keystore-password',
+  'java-truststore-password',
+  'java-tls-keystore-path',
+  'java-tls-alias',
+  'java-jgroups-keystore-path',
+  'java-jgroups-key',
+  'enable-connector-ssl',
+  'connector-ssl',
+  'enable-connector-client-ssl',
+  'enable-connector-server-ssl',
+  'java-connector-keystore-path',
+  'java-connector-keystore-password',
+  'java-connector-truststore-path',
+  'java-connector-truststore-password',
+  'datasource-enable-ssl',
+  'datasource-mysql-ssl-ca',
+  'datasource-mysql-ssl-cert',
+  'datasource-mysql-ssl-key',
 ];
 const CONNECTOR_J_KEYS = [
-  'sslMode', 'trustCertificateKeyStoreUrl', 'trustCertificateKeyStoreType', 'trustCertificateKeyStorePassword',
-  'clientCertificateKeyStoreUrl', 'clientCertificateKeyStoreType', 'clientCertificateKeyStorePassword', 'tlsVersions',
+  'sslMode',
+  'trustCertificateKeyStoreUrl',
+  'trustCertificateKeyStoreType',
+  'trustCertificateKeyStorePassword',
+  'clientCertificateKeyStoreUrl',
+  'clientCertificateKeyStoreType',
+  'clientCertificateKeyStorePassword',
+  'tlsVersions',
 ];
 
 // ── The cluster: TiDB, PD, TiKV (own dest), Tungsten on MySQL, a MariaDB on 127.0.0.1 ────────────
@@ -56,14 +93,39 @@ const JAVA_CLIENTS = [
   { name: 'app-jks', type: 'JKS', ext: 'jks' },
 ] as const;
 const CLUSTER_CNS = ['tidb1', 'tidb1-client', 'pd1', 'pd1-client', 'tikv1', 'tikv1-client'];
-const CLIENT_FILES = ['client.cnf', 'connectorj.properties', 'jdbc-url.txt', 'mariadb-connector-j-url.txt', 'go-dsn.md', 'mysql2-ssl.js', 'php-mysql.php'];
-const MINE = ['tidb1/tidb.toml', 'pd1/pd.toml', 'tikv1/tikv.toml', 'tun1/tungsten.ini', ...CLIENTS.flatMap((c) => CLIENT_FILES.map((f) => `clients/${c.name}/${f}`))];
+const CLIENT_FILES = [
+  'client.cnf',
+  'connectorj.properties',
+  'jdbc-url.txt',
+  'mariadb-connector-j-url.txt',
+  'go-dsn.md',
+  'mysql2-ssl.js',
+  'php-mysql.php',
+];
+const MINE = [
+  'tidb1/tidb.toml',
+  'pd1/pd.toml',
+  'tikv1/tikv.toml',
+  'tun1/tungsten.ini',
+  ...CLIENTS.flatMap((c) => CLIENT_FILES.map((f) => `clients/${c.name}/${f}`)),
+];
 
 // The nodes' MySQL/MariaDB templates are written by another part of the work: while one of them is
 // not in templates/ yet, a --templates folder supplies a one-line stand-in so this file can run.
-const FOREIGN = ['mysql/my.cnf', 'mysql/client.cnf', 'mysql/users.sql', 'mariadb/my.cnf', 'mariadb/client.cnf', 'mariadb/users.sql'];
+const FOREIGN = [
+  'mysql/my.cnf',
+  'mysql/client.cnf',
+  'mysql/users.sql',
+  'mariadb/my.cnf',
+  'mariadb/client.cnf',
+  'mariadb/users.sql',
+];
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 /** A --templates folder with FILES plus stand-ins for missing foreign templates; [] when there is nothing to add. */
 async function templatesDir(dir: string, files: Record<string, string> = {}): Promise<string[]> {
@@ -78,7 +140,12 @@ async function templatesDir(dir: string, files: Record<string, string> = {}): Pr
 }
 
 /** "C=DE\nCN=app" → "/C=DE/CN=app", the form REQUIRE SUBJECT compares. */
-const mysqlDn = (subject: string) => subject.split('\n').filter(Boolean).map((p) => '/' + p).join('');
+const mysqlDn = (subject: string) =>
+  subject
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => '/' + p)
+    .join('');
 
 interface Fixture {
   dir: string;
@@ -98,14 +165,23 @@ const fixture = once(async (): Promise<Fixture> => {
   assert.equal(issued.code, 0, `dbtls issue failed:\n${issued.stdout}\n${issued.stderr}`);
   const pki = join(dir, 'pki');
   const node = (f: string) => join(pki, 'nodes/maria1', f);
-  const db = await startMariadb(scope, { ssl: { ca: join(pki, 'ca.pem'), cert: node('server-cert.pem'), key: node('server-key.pem') } });
+  const db = await startMariadb(scope, {
+    ssl: { ca: join(pki, 'ca.pem'), cert: node('server-cert.pem'), key: node('server-key.pem') },
+  });
   const issuer = mysqlDn(new X509Certificate(await readFile(join(pki, 'ca.pem'))).subject);
   for (const c of JAVA_CLIENTS) {
-    const subject = mysqlDn(new X509Certificate(await readFile(join(pki, 'clients', c.name, 'client-cert.pem'))).subject);
-    await db.sql(`CREATE USER '${c.name}'@'%' REQUIRE SUBJECT '${subject}' AND ISSUER '${issuer}'; GRANT USAGE ON *.* TO '${c.name}'@'%'`);
+    const subject = mysqlDn(
+      new X509Certificate(await readFile(join(pki, 'clients', c.name, 'client-cert.pem'))).subject,
+    );
+    await db.sql(
+      `CREATE USER '${c.name}'@'%' REQUIRE SUBJECT '${subject}' AND ISSUER '${issuer}'; GRANT USAGE ON *.* TO '${c.name}'@'%'`,
+    );
   }
   // The server got a free port: now the inventory says where maria1 listens (certificates do not change).
-  const inventory = await writeInventory(dir, { nodes: NODES.map((n) => (n.name === 'maria1' ? { ...n, port: db.port } : n)), clients: CLIENTS });
+  const inventory = await writeInventory(dir, {
+    nodes: NODES.map((n) => (n.name === 'maria1' ? { ...n, port: db.port } : n)),
+    clients: CLIENTS,
+  });
   const stand = await templatesDir(join(dir, 'stand-ins'));
   const out = join(dir, 'rendered');
   const r = await dbtls(['render', '-i', inventory, '--out', out, ...stand]);
@@ -146,12 +222,17 @@ function parseProperties(text: string): Map<string, string> {
   const props = new Map<string, string>();
   const lines = text.split(/\r\n|\r|\n/);
   const unescape = (s: string) =>
-    s.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, e: string) => (e.length === 5 ? String.fromCharCode(parseInt(e.slice(1), 16)) : ({ t: '\t', n: '\n', r: '\r', f: '\f' } as Record<string, string>)[e] ?? e));
+    s.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, e: string) =>
+      e.length === 5
+        ? String.fromCharCode(parseInt(e.slice(1), 16))
+        : (({ t: '\t', n: '\n', r: '\r', f: '\f' } as Record<string, string>)[e] ?? e),
+    );
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i]!.replace(/^[ \t\f]+/, '');
     if (!line || line.startsWith('#') || line.startsWith('!')) continue;
     // A line ending in an odd number of backslashes continues on the next one.
-    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, '');
+    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length)
+      line = line.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, '');
     let k = 0;
     while (k < line.length && !/[=: \t\f]/.test(line[k]!)) k += line[k] === '\\' ? 2 : 1;
     const key = unescape(line.slice(0, k));
@@ -167,7 +248,9 @@ const urlLines = (text: string) => text.split('\n').filter((l) => l && !l.starts
 
 function urlParams(url: string): Map<string, string> {
   const q = url.slice(url.indexOf('?') + 1);
-  return new Map(q.split('&').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
+  return new Map(
+    q.split('&').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]),
+  );
 }
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
@@ -176,7 +259,16 @@ const sorted = (xs: Iterable<string>) => [...xs].sort();
 
 test('the self-check of the .properties reader: escapes, separators and continuations as Java reads them', () => {
   const p = parseProperties('# c\n! c\na=file\\:/x\\ y\nb : 1\\\n   2\nc\\=d=e\n  f\tg\nh\\u0041=\\u0042\n');
-  assert.deepEqual([...p], [['a', 'file:/x y'], ['b', '12'], ['c=d', 'e'], ['f', 'g'], ['hA', 'B']]);
+  assert.deepEqual(
+    [...p],
+    [
+      ['a', 'file:/x y'],
+      ['b', '12'],
+      ['c=d', 'e'],
+      ['f', 'g'],
+      ['hA', 'B'],
+    ],
+  );
 });
 
 test('every file is generated-marked, deterministic and clean: header comment, no trailing blanks, a re-render changes nothing', async () => {
@@ -184,7 +276,11 @@ test('every file is generated-marked, deterministic and clean: header comment, n
   for (const rel of MINE) {
     const text = await rendered(rel);
     // A PHP file opens with its "<?php" tag; its first comment follows.
-    const head = text.replace(/^<\?php\n/, '').split('\n').slice(0, 2).join('\n');
+    const head = text
+      .replace(/^<\?php\n/, '')
+      .split('\n')
+      .slice(0, 2)
+      .join('\n');
     assert.match(head, /^(#|\/\/|<!--)/, `${rel} does not start with a comment`);
     assert.match(head, /Generated by dbtls \S+ from inventory\.yml for (node|client) [\w.-]+/, rel);
     assert.doesNotMatch(text, /[ \t]$/m, `${rel} has trailing blanks`);
@@ -214,22 +310,43 @@ test('tidb.toml, pd.toml, tikv.toml: [security] holds exactly REFERENCE §3 keys
   assert.deepEqual(
     { ...tidb, 'cluster-verify-cn': undefined },
     {
-      'ssl-ca': t('ca.pem'), 'ssl-cert': t('server-cert.pem'), 'ssl-key': t('server-key.pem'),
-      'cluster-ssl-ca': t('ca.pem'), 'cluster-ssl-cert': t('server-cert.pem'), 'cluster-ssl-key': t('server-key.pem'),
-      'cluster-verify-cn': undefined, 'tls-version': 'TLSv1.2',
+      'ssl-ca': t('ca.pem'),
+      'ssl-cert': t('server-cert.pem'),
+      'ssl-key': t('server-key.pem'),
+      'cluster-ssl-ca': t('ca.pem'),
+      'cluster-ssl-cert': t('server-cert.pem'),
+      'cluster-ssl-key': t('server-key.pem'),
+      'cluster-verify-cn': undefined,
+      'tls-version': 'TLSv1.2',
     },
   );
   assert.deepEqual(sorted(tidb['cluster-verify-cn'] as string[]), sorted(CLUSTER_CNS));
 
   const pd = await security('pd1/pd.toml');
   checkKeys('pd.toml', pd, PD_KEYS, PD_KEYS);
-  assert.deepEqual({ ...pd, 'cert-allowed-cn': undefined }, { 'cacert-path': t('ca.pem'), 'cert-path': t('server-cert.pem'), 'key-path': t('server-key.pem'), 'cert-allowed-cn': undefined });
+  assert.deepEqual(
+    { ...pd, 'cert-allowed-cn': undefined },
+    {
+      'cacert-path': t('ca.pem'),
+      'cert-path': t('server-cert.pem'),
+      'key-path': t('server-key.pem'),
+      'cert-allowed-cn': undefined,
+    },
+  );
   assert.deepEqual(sorted(pd['cert-allowed-cn'] as string[]), sorted(CLUSTER_CNS));
 
   const tikv = await security('tikv1/tikv.toml');
   checkKeys('tikv.toml', tikv, TIKV_KEYS, TIKV_KEYS);
   const d = (f: string) => `/data/tikv/tls/${f}`; // the node's own dest
-  assert.deepEqual({ ...tikv, 'cert-allowed-cn': undefined }, { 'ca-path': d('ca.pem'), 'cert-path': d('server-cert.pem'), 'key-path': d('server-key.pem'), 'cert-allowed-cn': undefined });
+  assert.deepEqual(
+    { ...tikv, 'cert-allowed-cn': undefined },
+    {
+      'ca-path': d('ca.pem'),
+      'cert-path': d('server-cert.pem'),
+      'key-path': d('server-key.pem'),
+      'cert-allowed-cn': undefined,
+    },
+  );
   assert.deepEqual(sorted(tikv['cert-allowed-cn'] as string[]), sorted(CLUSTER_CNS));
 
   // cluster-ssl-cert is the server certificate: it must be good for dialling too, with a CN PD/TiKV allow.
@@ -276,7 +393,10 @@ test('tungsten.ini: [defaults] holds REFERENCE §5 options, the stores under /op
   // Every store the file names was made by dbtls issue for this node.
   for (const [k, v] of opts) {
     if (k.endsWith('-path') && v.startsWith('/opt/continuent/share/')) {
-      assert.ok(await exists(join(fx.pki, 'nodes/tun1/tungsten', v.slice('/opt/continuent/share/'.length))), `${k}: ${v} was not issued`);
+      assert.ok(
+        await exists(join(fx.pki, 'nodes/tun1/tungsten', v.slice('/opt/continuent/share/'.length))),
+        `${k}: ${v} was not issued`,
+      );
     }
   }
 });
@@ -315,11 +435,16 @@ test('connectorj.properties: REFERENCE §6 keys, the client stores with their ty
 
   const plainPath = join(fx.out, 'clients/plain/connectorj.properties');
   const plain = await readFile(plainPath, 'utf8');
-  assert.deepEqual(Object.fromEntries(parseProperties(plain)), { sslMode: 'VERIFY_IDENTITY', tlsVersions: 'TLSv1.2,TLSv1.3' });
+  assert.deepEqual(Object.fromEntries(parseProperties(plain)), {
+    sslMode: 'VERIFY_IDENTITY',
+    tlsVersions: 'TLSv1.2,TLSv1.3',
+  });
   assert.match(plain, /^# .*`keystore: pkcs12`/m, 'says how to get stores');
   assert.equal((await stat(plainPath)).mode & 0o777, 0o644, 'no password, no need to hide it');
   // No connectTo: the client dials the cluster's entry, the TiDB server on its default port.
-  assert.deepEqual(urlLines(await rendered('clients/plain/jdbc-url.txt')), ['jdbc:mysql://tidb1.example.com:4000/?user=plain&sslMode=VERIFY_IDENTITY&tlsVersions=TLSv1.2,TLSv1.3']);
+  assert.deepEqual(urlLines(await rendered('clients/plain/jdbc-url.txt')), [
+    'jdbc:mysql://tidb1.example.com:4000/?user=plain&sslMode=VERIFY_IDENTITY&tlsVersions=TLSv1.2,TLSv1.3',
+  ]);
 });
 
 test('MariaDB Connector/J 2.7 connects with the rendered URL as it is: verified TLS, logged in by certificate (REQUIRE SUBJECT)', async () => {
@@ -341,7 +466,12 @@ test('MariaDB Connector/J 2.7 connects with the rendered URL as it is: verified 
 
       const r: RunResult = await runJava('ConnectorJ.java', [v27], { classpath: [jar], timeoutMs: 30_000 });
       assert.equal(r.code, 0, `${c.name}: Connector/J failed:\n${r.stdout}\n${r.stderr}`);
-      const out = new Map(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
+      const out = new Map(
+        r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]),
+      );
       assert.match(out.get('Ssl_version') ?? '', /^TLSv1\.[23]$/, `${c.name}: not encrypted`);
       assert.equal(out.get('current_user'), `${c.name}@%`);
       assert.match(out.get('driver') ?? '', /^2\.7\./);
@@ -377,16 +507,29 @@ test('client.cnf: my_print_defaults reads the [client] group, and the mariadb cl
 
   const bins = await findMariadb();
   assert.ok(bins, 'the mariadb client is missing');
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MYSQL_') && !k.startsWith('MARIADB_')));
-  const sql = "SELECT CURRENT_USER(); SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_VERSION'";
-  const c = await run(bins.client, [`--defaults-file=${file}`, '--connect-timeout=10', '-N', '-B', '-e', sql], { env, timeoutMs: 30_000 });
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('MYSQL_') && !k.startsWith('MARIADB_')),
+  );
+  const sql =
+    "SELECT CURRENT_USER(); SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_VERSION'";
+  const c = await run(bins.client, [`--defaults-file=${file}`, '--connect-timeout=10', '-N', '-B', '-e', sql], {
+    env,
+    timeoutMs: 30_000,
+  });
   assert.equal(c.code, 0, `mariadb with client.cnf failed:\n${c.stderr}`);
   assert.deepEqual(c.stdout.trim().split('\n').slice(0, 1), ['app-p12@%']);
   assert.match(c.stdout.trim().split('\n')[1] ?? '', /^TLSv1\.[23]$/);
 
   // The client without a connectTo gets the TiDB entry's address in its file.
-  const plain = await run('my_print_defaults', [`--defaults-file=${join(fx.out, 'clients/plain/client.cnf')}`, 'client']);
-  assert.deepEqual(plain.stdout.trim().split('\n').slice(0, 3), ['--host=tidb1.example.com', '--port=4000', '--user=plain']);
+  const plain = await run('my_print_defaults', [
+    `--defaults-file=${join(fx.out, 'clients/plain/client.cnf')}`,
+    'client',
+  ]);
+  assert.deepEqual(plain.stdout.trim().split('\n').slice(0, 3), [
+    '--host=tidb1.example.com',
+    '--port=4000',
+    '--user=plain',
+  ]);
 });
 
 test('the Go note and the mysql2 snippet: the client PEM files, the target, verification on', async () => {
@@ -395,15 +538,24 @@ test('the Go note and the mysql2 snippet: the client PEM files, the target, veri
   const go = await rendered('clients/app-p12/go-dsn.md');
   assert.ok(go.includes(`mysql.RegisterTLSConfig("dbtls", &tls.Config{`));
   assert.ok(go.includes(`ServerName:   "127.0.0.1",`));
-  assert.ok(go.includes(`tls.LoadX509KeyPair(${JSON.stringify(join(dir, 'client-cert.pem'))}, ${JSON.stringify(join(dir, 'client-key.pem'))})`));
+  assert.ok(
+    go.includes(
+      `tls.LoadX509KeyPair(${JSON.stringify(join(dir, 'client-cert.pem'))}, ${JSON.stringify(join(dir, 'client-key.pem'))})`,
+    ),
+  );
   assert.ok(go.includes(`sql.Open("mysql", "app-p12@tcp(127.0.0.1:${fx.db.port})/?tls=dbtls")`));
   assert.doesNotMatch(go, /InsecureSkipVerify/);
 
   // The snippet is an ES module: load it (as .mjs) and look at what it hands to mysql2.
   const mjs = join(fx.dir, 'mysql2-ssl.mjs');
   await copyFile(join(fx.out, 'clients/app-p12/mysql2-ssl.js'), mjs);
-  const { connectionOptions: o } = (await import(pathToFileURL(mjs).href)) as { connectionOptions: Record<string, any> };
-  assert.deepEqual({ host: o.host, port: o.port, user: o.user }, { host: '127.0.0.1', port: fx.db.port, user: 'app-p12' });
+  const { connectionOptions: o } = (await import(pathToFileURL(mjs).href)) as {
+    connectionOptions: Record<string, any>;
+  };
+  assert.deepEqual(
+    { host: o.host, port: o.port, user: o.user },
+    { host: '127.0.0.1', port: fx.db.port, user: 'app-p12' },
+  );
   assert.deepEqual(o.ssl.ca, await readFile(join(fx.pki, 'ca.pem')));
   assert.deepEqual(o.ssl.cert, await readFile(join(dir, 'client-cert.pem')));
   assert.deepEqual(o.ssl.key, await readFile(join(dir, 'client-key.pem')));
@@ -413,15 +565,26 @@ test('the Go note and the mysql2 snippet: the client PEM files, the target, veri
 
 test('--templates overrides one template by its relative path; the others stay the built-in ones', async () => {
   const fx = await fixture();
-  const custom = '<!-- my note for {{ client.name }} -->\n{{ client.account.user }}@tcp({{ client.target.host }}:{{ client.target.port }})/?tls=mine\n';
+  const custom =
+    '<!-- my note for {{ client.name }} -->\n{{ client.account.user }}@tcp({{ client.target.host }}:{{ client.target.port }})/?tls=mine\n';
   const args = await templatesDir(join(fx.dir, 'custom'), { 'client/go-dsn.md': custom });
   const out = join(fx.dir, 'rendered-custom');
   const r = await dbtls(['render', '-i', fx.inventory, '--out', out, ...args]);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  assert.equal(await readFile(join(out, 'clients/app-p12/go-dsn.md'), 'utf8'), `<!-- my note for app-p12 -->\napp-p12@tcp(127.0.0.1:${fx.db.port})/?tls=mine\n`);
-  assert.equal(await readFile(join(out, 'clients/plain/go-dsn.md'), 'utf8'), '<!-- my note for plain -->\nplain@tcp(tidb1.example.com:4000)/?tls=mine\n');
+  assert.equal(
+    await readFile(join(out, 'clients/app-p12/go-dsn.md'), 'utf8'),
+    `<!-- my note for app-p12 -->\napp-p12@tcp(127.0.0.1:${fx.db.port})/?tls=mine\n`,
+  );
+  assert.equal(
+    await readFile(join(out, 'clients/plain/go-dsn.md'), 'utf8'),
+    '<!-- my note for plain -->\nplain@tcp(tidb1.example.com:4000)/?tls=mine\n',
+  );
   for (const rel of MINE.filter((m) => !m.endsWith('go-dsn.md'))) {
-    assert.equal(await readFile(join(out, rel), 'utf8'), await rendered(rel), `${rel} should be the built-in rendering`);
+    assert.equal(
+      await readFile(join(out, rel), 'utf8'),
+      await rendered(rel),
+      `${rel} should be the built-in rendering`,
+    );
   }
 });
 

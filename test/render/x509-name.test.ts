@@ -16,8 +16,23 @@ import { tempDir } from '../helpers/tmp.js';
 async function selfSigned(dir: string, name: string, subj: string, extra: string[] = []): Promise<Buffer> {
   const cert = join(dir, `${name}.pem`);
   const r = await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, `${name}-key.pem`),
-    '-out', cert, '-days', '1', '-utf8', '-subj', subj, ...extra,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    join(dir, `${name}-key.pem`),
+    '-out',
+    cert,
+    '-days',
+    '1',
+    '-utf8',
+    '-subj',
+    subj,
+    ...extra,
   ]);
   assert.equal(r.code, 0, r.stderr);
   return Buffer.from(new X509Certificate(await readFile(cert)).raw);
@@ -48,7 +63,9 @@ test('subject and issuer: the exact bytes OpenSSL prints, for backslashes, quote
   }
   // The form the finding names: a backslash stays one backslash, non-ASCII is \xHH in upper case.
   assert.match(await opensslOneline(dir, 'tricky'), /\/L=back\\slash\//);
-  assert.deepEqual(certificateNames(await selfSigned(dir, 'utf8', '/O=caf\u00e9/CN=x')).subject, { text: '/O=caf\\xC3\\xA9/CN=x' });
+  assert.deepEqual(certificateNames(await selfSigned(dir, 'utf8', '/O=caf\u00e9/CN=x')).subject, {
+    text: '/O=caf\\xC3\\xA9/CN=x',
+  });
 });
 
 test('names OpenSSL versions print differently are refused, naming the file, the attribute and why', async (t) => {
@@ -67,11 +84,21 @@ test('names OpenSSL versions print differently are refused, naming the file, the
     const file = join(dir, `${name}.pem`);
     assert.throws(
       () => onelineOrRefuse(der, 'subject', file, 'fix it'),
-      (e: unknown) => isDbtlsError(e) && e.kind === 'input' && e.exitCode === 2 && why.test(e.message) && e.message.includes(file) && e.location.field === field && e.hint === 'fix it',
+      (e: unknown) =>
+        isDbtlsError(e) &&
+        e.kind === 'input' &&
+        e.exitCode === 2 &&
+        why.test(e.message) &&
+        e.message.includes(file) &&
+        e.location.field === field &&
+        e.hint === 'fix it',
       name,
     );
   }
   // Garbage is a located input error, not a crash.
   await writeFile(join(dir, 'junk.der'), 'not DER');
-  assert.throws(() => onelineOrRefuse(Buffer.from('not DER'), 'issuer', join(dir, 'junk.der'), 'x'), (e: unknown) => isDbtlsError(e) && e.code === 'bad-certificate');
+  assert.throws(
+    () => onelineOrRefuse(Buffer.from('not DER'), 'issuer', join(dir, 'junk.der'), 'x'),
+    (e: unknown) => isDbtlsError(e) && e.code === 'bad-certificate',
+  );
 });

@@ -14,7 +14,15 @@ import { X509Certificate } from 'node:crypto';
 import { dbtls } from '../helpers/run.js';
 import { fileScope, once } from '../helpers/scope.js';
 import { startLoadLoop, targetKey, type LoadLoop } from '../helpers/load-loop.js';
-import { checkReplicates, manifestServerSerial, servedCertificate, slaveStatus, startTlsCluster, waitReplicating, type TlsCluster } from '../helpers/tls-cluster.js';
+import {
+  checkReplicates,
+  manifestServerSerial,
+  servedCertificate,
+  slaveStatus,
+  startTlsCluster,
+  waitReplicating,
+  type TlsCluster,
+} from '../helpers/tls-cluster.js';
 
 const scope = fileScope();
 const bed = once(() => startTlsCluster(scope, null, { reload: (n) => n.reloadCommand }));
@@ -59,7 +67,11 @@ test('check --live flags a node still serving an older certificate (pushed, not 
   const c = await bed();
   const db1 = c.primary;
   assert.equal((await dbtls(['issue', '-i', c.inv, '--force', '--node', 'db1'])).code, 0);
-  assert.equal((await dbtls(['push', '-i', c.inv, '--node', 'db1'], { timeoutMs: 60_000 })).code, 0, 'push without --reload');
+  assert.equal(
+    (await dbtls(['push', '-i', c.inv, '--node', 'db1'], { timeoutMs: 60_000 })).code,
+    0,
+    'push without --reload',
+  );
   const stale = await dbtls(['check', '-i', c.inv, '--live', '--json']);
   assert.equal(stale.code, 1, stale.stdout);
   const live = JSON.parse(stale.stdout).live as Array<{ node: string; status: string; problem?: string }>;
@@ -75,7 +87,10 @@ test('check --live flags a node still serving an older certificate (pushed, not 
   assert.equal((await dbtls(['setup', '--datadir', other])).code, 0);
   const { liveCheck } = await import('../../lib/check/live.js');
   const { loadInventory } = await import('../../lib/inventory/load.js');
-  const foreign = await liveCheck(await loadInventory(c.inv), { ca: await readFile(join(other, 'ca.pem'), 'utf8'), nodes: ['db2'] });
+  const foreign = await liveCheck(await loadInventory(c.inv), {
+    ca: await readFile(join(other, 'ca.pem'), 'utf8'),
+    nodes: ['db2'],
+  });
   assert.equal(foreign[0]!.status, 'unverified');
   assert.match(foreign[0]!.problem!, /chain|issuer|self-signed|local issuer/i);
 
@@ -95,7 +110,12 @@ test('rotate ca (three phases) then rotate leaf --all under load: zero failed co
   const report = JSON.parse(ca.stdout);
   assert.equal(report.state, 'complete');
   for (const p of report.phases) {
-    for (const n of p.report.push.nodes) assert.deepEqual(n.reload.map((r: { status: string }) => r.status), ['done'], `phase ${p.phase} ${n.node}`);
+    for (const n of p.report.push.nodes)
+      assert.deepEqual(
+        n.reload.map((r: { status: string }) => r.status),
+        ['done'],
+        `phase ${p.phase} ${n.node}`,
+      );
     for (const l of p.report.live) assert.equal(l.status, 'ok', `phase ${p.phase}: ${JSON.stringify(l)}`);
   }
   await loop.waitForRounds(3);
@@ -106,7 +126,11 @@ test('rotate ca (three phases) then rotate leaf --all under load: zero failed co
     assert.notEqual(afterCa[n.name], before[n.name], `${n.name} serves a new leaf`);
     const served = new X509Certificate((await servedCertificate(n.port)).pem);
     assert.ok(served.verify(newCa.publicKey), `${n.name}'s leaf is signed by the new CA`);
-    assert.equal((await readFile(n.files.ca, 'utf8')).match(/BEGIN CERTIFICATE/g)!.length, 1, `${n.name} trusts the new CA alone`);
+    assert.equal(
+      (await readFile(n.files.ca, 'utf8')).match(/BEGIN CERTIFICATE/g)!.length,
+      1,
+      `${n.name} trusts the new CA alone`,
+    );
   }
   await replicationHealthy(c);
 
@@ -122,7 +146,11 @@ test('rotate ca (three phases) then rotate leaf --all under load: zero failed co
   assert.ok(s.ok > 20, `the loop kept connecting (${s.ok})`);
   for (const n of c.nodes) {
     const seen = s.targets[targetKey({ host: '127.0.0.1', port: n.port })]!.serials;
-    assert.deepEqual(seen, [before[n.name], afterCa[n.name], afterLeaf[n.name]], `${n.name}: the loop saw each certificate in turn`);
+    assert.deepEqual(
+      seen,
+      [before[n.name], afterCa[n.name], afterLeaf[n.name]],
+      `${n.name}: the loop saw each certificate in turn`,
+    );
   }
   await replicationHealthy(c);
   // A new replication connection verifies the new certificates with the new CA alone.
@@ -136,7 +164,8 @@ test('a reload that fails (a key that does not match the new certificate) keeps 
   const c = await bed();
   const db2 = c.replica;
   const served = (await servedCertificate(db2.port)).serial;
-  const onDisk = async () => Promise.all([db2.files.ca, db2.files.cert, db2.files.key].map((f) => readFile(f, 'base64')));
+  const onDisk = async () =>
+    Promise.all([db2.files.ca, db2.files.cert, db2.files.key].map((f) => readFile(f, 'base64')));
   const before = await onDisk();
   // Between the push and FLUSH SSL, db2's key file is put back to the old key (what an operator's
   // stray copy, or a half-finished manual fix, would do): the server is asked to load a new
@@ -151,14 +180,16 @@ test('a reload that fails (a key that does not match the new certificate) keeps 
   const loop = appLoop(c);
   await loop.waitForRounds(2);
 
-  const r = await dbtls(['rotate', 'leaf', '-i', c.inv, '--all', '--node', 'db2', '--yes', '--json'], { timeoutMs: 120_000 });
+  const r = await dbtls(['rotate', 'leaf', '-i', c.inv, '--all', '--node', 'db2', '--yes', '--json'], {
+    timeoutMs: 120_000,
+  });
   assert.equal(r.code, 1, r.stdout + r.stderr);
   const report = JSON.parse(r.stdout);
   assert.deepEqual(report.failed, ['db2']);
   const node = report.rollout.push.nodes.find((n: { node: string }) => n.node === 'db2');
   assert.equal(node.ok, false);
   assert.equal(node.reload[0].status, 'failed');
-  assert.match(node.reload[0].message, /ERROR 1105.*(private key|SSL)/i, 'the server\'s own message');
+  assert.match(node.reload[0].message, /ERROR 1105.*(private key|SSL)/i, "the server's own message");
   assert.equal((await servedCertificate(db2.port)).serial, served, 'db2 still serves its previous certificate');
   // Rolled back: the files on disk are the ones it serves, so a restart does not load the rejected set.
   assert.ok(node.rolledBack.length >= 2, JSON.stringify(node));
@@ -173,7 +204,9 @@ test('a reload that fails (a key that does not match the new certificate) keeps 
   // With the reload as it should be, the next push converges: the right key goes back, FLUSH SSL works.
   entry.reload = normal;
   await writeFile(c.inv, stringify(doc, { lineWidth: 0 }));
-  const fixed = await dbtls(['push', '-i', c.inv, '--node', 'db2', '--reload', 'always', '--json'], { timeoutMs: 120_000 });
+  const fixed = await dbtls(['push', '-i', c.inv, '--node', 'db2', '--reload', 'always', '--json'], {
+    timeoutMs: 120_000,
+  });
   assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
   await liveMatchesManifest(c);
   const s = await loop.stop();

@@ -56,9 +56,13 @@ async function bed(t: Parameters<typeof tempDir>[0], leafDays?: number): Promise
   return b;
 }
 
-const certs = async (file: string) => (await readFile(file, 'utf8')).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!.map((p) => new X509Certificate(p));
+const certs = async (file: string) =>
+  (await readFile(file, 'utf8'))
+    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!
+    .map((p) => new X509Certificate(p));
 const serial = async (file: string) => (await certs(file))[0]!.serialNumber;
-const rotate = (b: Bed, args: string[]) => dbtls(['rotate', ...args, '-i', b.inv, '--local-root', b.root], { timeoutMs: 120_000 });
+const rotate = (b: Bed, args: string[]) =>
+  dbtls(['rotate', ...args, '-i', b.inv, '--local-root', b.root], { timeoutMs: 120_000 });
 const reloadLines = async (b: Bed) => (await readFile(b.reloads, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 const openssl = (args: string[]) => run('openssl', args);
 
@@ -71,7 +75,14 @@ test('rotate ca: three phases; the new CA takes the old name with a new key; eve
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const report = JSON.parse(r.stdout);
   assert.equal(report.state, 'complete');
-  assert.deepEqual(report.phases.map((p: { phase: number; ok: boolean }) => [p.phase, p.ok]), [[1, true], [2, true], [3, true]]);
+  assert.deepEqual(
+    report.phases.map((p: { phase: number; ok: boolean }) => [p.phase, p.ok]),
+    [
+      [1, true],
+      [2, true],
+      [3, true],
+    ],
+  );
   // Phase 1 changes trust only, phase 2 re-issues every leaf, phase 3 changes trust only.
   assert.equal(report.phases[0].report.issue.issued.length, 0);
   assert.ok(report.phases[1].report.issue.issued.length >= 5, 'db1, db2 (server + client) and app re-issued');
@@ -82,17 +93,26 @@ test('rotate ca: three phases; the new CA takes the old name with a new key; eve
   const newCa = now[0]!;
   assert.notEqual(newCa.fingerprint256, oldCa!.fingerprint256);
   assert.equal(newCa.subject, oldCa!.subject, 'same name: REQUIRE ISSUER accounts keep matching');
-  assert.notEqual(newCa.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'), oldCa!.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'));
+  assert.notEqual(
+    newCa.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'),
+    oldCa!.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'),
+  );
 
   const leaf = join(b.pki, 'nodes/db1/server-cert.pem');
   assert.notEqual(await serial(leaf), oldLeaf);
-  const ok = await openssl(['verify', '-CAfile', join(b.pki, 'ca.pem'), leaf, join(b.pki, 'clients/app/client-cert.pem')]);
+  const ok = await openssl([
+    'verify',
+    '-CAfile',
+    join(b.pki, 'ca.pem'),
+    leaf,
+    join(b.pki, 'clients/app/client-cert.pem'),
+  ]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   const archive = join(b.pki, 'archive', `ca-${oldCa!.serialNumber.toLowerCase()}`);
   const archived = join(archive, 'ca.pem');
   const refused = await openssl(['verify', '-CAfile', archived, leaf]);
   assert.notEqual(refused.code, 0, 'the old CA no longer vouches for the leaves');
-  assert.equal(((await stat(join(archive, 'ca-key.pem'))).mode & 0o777), 0o600);
+  assert.equal((await stat(join(archive, 'ca-key.pem'))).mode & 0o777, 0o600);
   assert.ok(JSON.parse(await readFile(join(archive, 'rotation.json'), 'utf8')).completedAt);
   await assert.rejects(stat(join(b.pki, 'rotation')), 'the working folder is gone');
 
@@ -100,13 +120,19 @@ test('rotate ca: three phases; the new CA takes the old name with a new key; eve
   for (const n of ['db1', 'db2']) {
     const delivered = join(b.root, n, 'etc/mysql/ssl');
     assert.equal(await readFile(join(delivered, 'ca.pem'), 'utf8'), await readFile(join(b.pki, 'ca.pem'), 'utf8'));
-    assert.equal(await readFile(join(delivered, 'server-cert.pem'), 'utf8'), await readFile(join(b.pki, `nodes/${n}/server-cert.pem`), 'utf8'));
+    assert.equal(
+      await readFile(join(delivered, 'server-cert.pem'), 'utf8'),
+      await readFile(join(b.pki, `nodes/${n}/server-cert.pem`), 'utf8'),
+    );
   }
   assert.deepEqual((await reloadLines(b)).sort(), ['db1', 'db1', 'db1', 'db2', 'db2', 'db2']);
   // The app's truststore trusts the new CA only.
   const manifest = JSON.parse(await readFile(join(b.pki, 'manifest.json'), 'utf8'));
   const trust = manifest.stores.find((s: { id: string }) => s.id.includes('app') && s.id.includes('trust'));
-  assert.deepEqual(trust.entries.flatMap((e: { fingerprints: string[] }) => e.fingerprints), [newCa.fingerprint256]);
+  assert.deepEqual(
+    trust.entries.flatMap((e: { fingerprints: string[] }) => e.fingerprints),
+    [newCa.fingerprint256],
+  );
 
   const check = await dbtls(['check', '-i', b.inv]);
   assert.equal(check.code, 0, check.stdout);
@@ -131,7 +157,9 @@ test('rotate ca --phase runs one phase at a time; a rotation killed between phas
   assert.match((await dbtls(['rotate', 'status', '-i', b.inv])).stdout, /phase 1 done[\s\S]*next: phase 2/);
 
   // Phase 2 and 3 in one run, killed as soon as phase 2 reports done.
-  const child = spawn(process.execPath, [cliPath, 'rotate', 'ca', '-i', b.inv, '--local-root', b.root, '--yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath, 'rotate', 'ca', '-i', b.inv, '--local-root', b.root, '--yes'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const killed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_c, sig) => resolve(sig)));
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -190,12 +218,18 @@ test('rotate leaf: certificates issued for 1 day are due within 2d, not within 1
   assert.deepEqual(report.due.map((d: { id: string }) => d.id).sort(), ['nodes/db1/client', 'nodes/db1/server']);
   assert.deepEqual(report.nodes, ['db1']);
   assert.equal(await serial(join(b.pki, 'nodes/db2/server-cert.pem')), before, 'db2 was not asked for');
-  assert.equal(await readFile(join(b.root, 'db1/etc/mysql/ssl/server-cert.pem'), 'utf8'), await readFile(join(b.pki, 'nodes/db1/server-cert.pem'), 'utf8'));
+  assert.equal(
+    await readFile(join(b.root, 'db1/etc/mysql/ssl/server-cert.pem'), 'utf8'),
+    await readFile(join(b.pki, 'nodes/db1/server-cert.pem'), 'utf8'),
+  );
   assert.deepEqual(await reloadLines(b), ['db1'], 'only db1 reloaded');
-  assert.ok((await readdir(join(b.root, 'db1/etc/mysql/ssl'))).some((n) => n.startsWith('server-cert.pem.dbtls-bak-')), 'the old certificate kept as a backup');
+  assert.ok(
+    (await readdir(join(b.root, 'db1/etc/mysql/ssl'))).some((n) => n.startsWith('server-cert.pem.dbtls-bak-')),
+    'the old certificate kept as a backup',
+  );
 });
 
-test('rotate leaf in plain mode shows the issue as it goes, before the push: the issued lines, then each node\'s reload and probe, then the count', async (t) => {
+test("rotate leaf in plain mode shows the issue as it goes, before the push: the issued lines, then each node's reload and probe, then the count", async (t) => {
   const b = await bed(t, 1);
   const r = await rotate(b, ['leaf', '--within', '2d', '--yes']);
   assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -41,11 +41,21 @@ function appLoop(c: TlsCluster): LoadLoop {
 test('the bed: each server serves the certificate pushed to its node, from the delivered files; db2 replicates from db1 over verified TLS', async () => {
   const c = await bed();
   for (const n of c.nodes) {
-    const vars = (await n.server.sql('SELECT @@ssl_ca, @@ssl_cert, @@ssl_key, @@require_secure_transport')).trim().split('\t');
-    assert.deepEqual(vars, [join(n.dest, 'ca.pem'), join(n.dest, 'server-cert.pem'), join(n.dest, 'server-key.pem'), '1'], n.name);
+    const vars = (await n.server.sql('SELECT @@ssl_ca, @@ssl_cert, @@ssl_key, @@require_secure_transport'))
+      .trim()
+      .split('\t');
+    assert.deepEqual(
+      vars,
+      [join(n.dest, 'ca.pem'), join(n.dest, 'server-cert.pem'), join(n.dest, 'server-key.pem'), '1'],
+      n.name,
+    );
     const served = await servedCertificate(n.port);
     assert.equal(served.serial, await fileSerial(n.files.cert), `${n.name} serves its delivered server-cert.pem`);
-    assert.equal(served.serial, await manifestServerSerial(c.pki, n.name), `${n.name} serves the manifest's certificate`);
+    assert.equal(
+      served.serial,
+      await manifestServerSerial(c.pki, n.name),
+      `${n.name} serves the manifest's certificate`,
+    );
   }
   assert.notEqual(await fileSerial(c.primary.files.cert), await fileSerial(c.replica.files.cert));
 
@@ -76,11 +86,17 @@ test('the load loop: verified connections as app to both servers for a few secon
   for (const n of c.nodes) {
     const per = s.targets[targetKey({ host: '127.0.0.1', port: n.port })]!;
     assert.ok(per.ok >= 10, `${n.name}: only ${per.ok} connections in 3 s`);
-    assert.deepEqual(per.serials, [(await servedCertificate(n.port)).serial], `${n.name}: the loop saw the served certificate`);
+    assert.deepEqual(
+      per.serials,
+      [(await servedCertificate(n.port)).serial],
+      `${n.name}: the loop saw the served certificate`,
+    );
   }
   assert.ok(s.inserted >= 10, `only ${s.inserted} inserts`);
   // The loop really logged in as app with its certificate.
-  assert.ok(Number((await c.primary.server.sql(`SELECT COUNT(*) FROM ${c.table} WHERE note IS NULL`)).trim()) >= s.inserted);
+  assert.ok(
+    Number((await c.primary.server.sql(`SELECT COUNT(*) FROM ${c.table} WHERE note IS NULL`)).trim()) >= s.inserted,
+  );
   await checkReplicates(c);
 });
 
@@ -90,29 +106,50 @@ test('the load loop fails when it should: a foreign CA fails every connection, a
   const setup = await dbtls(['setup', '--datadir', foreign, '--no-defaults', '--san', '127.0.0.1']);
   assert.equal(setup.code, 0, setup.stderr);
 
-  const untrusted = startLoadLoop({ targets: targetsOf(c), files: { ...c.appFiles, ca: join(foreign, 'ca.pem') }, intervalMs: 10, maxMs: 30_000 });
+  const untrusted = startLoadLoop({
+    targets: targetsOf(c),
+    files: { ...c.appFiles, ca: join(foreign, 'ca.pem') },
+    intervalMs: 10,
+    maxMs: 30_000,
+  });
   t.after(() => untrusted.stop());
   await untrusted.waitUntil((s) => s.failed >= 6, '6 failures');
   const bad = await untrusted.stop();
   assert.equal(bad.ok, 0, 'a server was accepted against a foreign CA');
   for (const n of c.nodes) assert.ok(bad.targets[targetKey({ host: '127.0.0.1', port: n.port })]!.failed >= 3, n.name);
-  assert.ok(bad.errors.length > 0 && bad.errors.every((e) => /self[- ]signed|unable to (get|verify)|certificate/i.test(e.message)), JSON.stringify(bad.errors, null, 1));
+  assert.ok(
+    bad.errors.length > 0 &&
+      bad.errors.every((e) => /self[- ]signed|unable to (get|verify)|certificate/i.test(e.message)),
+    JSON.stringify(bad.errors, null, 1),
+  );
 
   // The name or address is checked too: db1's certificate names db1, 127.0.0.1 and localhost, not
   // db2 nor 127.0.0.2 (all dialled at 127.0.0.1).
   const right = { host: '127.0.0.1', port: c.primary.port, servername: 'db1' };
   const wrongName = { host: '127.0.0.1', port: c.primary.port, servername: 'db2' };
   const wrongIp = { host: '127.0.0.1', port: c.primary.port, servername: '127.0.0.2' };
-  const names = startLoadLoop({ targets: [right, wrongName, wrongIp], files: c.appFiles, intervalMs: 10, maxMs: 30_000 });
+  const names = startLoadLoop({
+    targets: [right, wrongName, wrongIp],
+    files: c.appFiles,
+    intervalMs: 10,
+    maxMs: 30_000,
+  });
   t.after(() => names.stop());
-  await names.waitUntil((s) => [wrongName, wrongIp].every((w) => s.targets[targetKey(w)]!.failed >= 3) && s.targets[targetKey(right)]!.ok >= 3, '3 rounds of each');
+  await names.waitUntil(
+    (s) =>
+      [wrongName, wrongIp].every((w) => s.targets[targetKey(w)]!.failed >= 3) && s.targets[targetKey(right)]!.ok >= 3,
+    '3 rounds of each',
+  );
   const byName = await names.stop();
   assert.equal(byName.targets[targetKey(right)]!.failed, 0, JSON.stringify(byName.errors, null, 1));
   assert.equal(byName.targets[targetKey(wrongName)]!.ok, 0, 'db1 accepted under the name db2');
   assert.equal(byName.targets[targetKey(wrongIp)]!.ok, 0, 'db1 accepted at the address 127.0.0.2');
   // Node's messages (mysql2 reports the name check under its own code).
   for (const e of byName.errors) {
-    const expected = e.target === targetKey(wrongName) ? /does not match certificate's altnames: Host: db2\b/ : /does not match certificate's altnames: IP: 127\.0\.0\.2 is not in the cert's list/;
+    const expected =
+      e.target === targetKey(wrongName)
+        ? /does not match certificate's altnames: Host: db2\b/
+        : /does not match certificate's altnames: IP: 127\.0\.0\.2 is not in the cert's list/;
     assert.match(e.message, expected, e.target);
   }
 });
@@ -139,7 +176,10 @@ test('a leaf rotation by hand (issue --force --node db1, push, FLUSH SSL over ss
   const reload = await db1.ssh(db1.reloadCommand);
   assert.equal(reload.code, 0, reload.stderr);
   assert.equal((await servedCertificate(db1.port)).serial, newSerial);
-  await loop.waitUntil((s) => s.targets[targetKey({ host: '127.0.0.1', port: db1.port })]!.serials.includes(newSerial), 'a connection served the new serial');
+  await loop.waitUntil(
+    (s) => s.targets[targetKey({ host: '127.0.0.1', port: db1.port })]!.serials.includes(newSerial),
+    'a connection served the new serial',
+  );
   await loop.waitForRounds(3);
   const s = await loop.stop();
 

@@ -30,14 +30,31 @@ async function schedule(args: string[], cwd?: string) {
 /** Runs a crontab line's command as cron does: /bin/sh -c, cron's environment, in $HOME. */
 async function runAsCron(line: string, home: string) {
   const { command } = cronSplit(line);
-  return run('/bin/sh', ['-c', command], { cwd: home, env: { PATH: '/usr/bin:/bin', SHELL: '/bin/sh', HOME: home, LOGNAME: 'root' }, timeoutMs: 20_000 });
+  return run('/bin/sh', ['-c', command], {
+    cwd: home,
+    env: { PATH: '/usr/bin:/bin', SHELL: '/bin/sh', HOME: home, LOGNAME: 'root' },
+    timeoutMs: 20_000,
+  });
 }
 
 test('the crontab line: five time fields, flock, log redirection, valid sh, and it runs the rotation with every path intact', async (t) => {
   const s = await setup(t);
   const log = join(s.dir, 'logs 100%', "prod's.log");
   await (await import('node:fs/promises')).mkdir(dirname(log));
-  const r = await schedule(['-i', s.inventory, '--dbtls', s.fake, '--log', log, '--environment-file', s.envFile, '--at', '04:41', '--within', '21d']);
+  const r = await schedule([
+    '-i',
+    s.inventory,
+    '--dbtls',
+    s.fake,
+    '--log',
+    log,
+    '--environment-file',
+    s.envFile,
+    '--at',
+    '04:41',
+    '--within',
+    '21d',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const { line } = r.report;
   assert.equal(line.split('\n').length, 1);
@@ -49,7 +66,17 @@ test('the crontab line: five time fields, flock, log redirection, valid sh, and 
   assert.ok(command.endsWith(` >> '${log.replace(/'/g, `'\\''`)}' 2>&1`), command);
   assert.equal(r.report.log, log);
   assert.equal(r.report.lock, join(s.pki, '.dbtls-schedule.lock'));
-  assert.deepEqual(r.report.command, [s.fake, 'rotate', 'leaf', '-i', s.inventory, '--within', '21d', '--yes', '--json']);
+  assert.deepEqual(r.report.command, [
+    s.fake,
+    'rotate',
+    'leaf',
+    '-i',
+    s.inventory,
+    '--within',
+    '21d',
+    '--yes',
+    '--json',
+  ]);
   const syntax = await run('/bin/sh', ['-n', '-c', command]);
   assert.equal(syntax.code, 0, syntax.stderr);
   // The snippet is the line plus comments saying whose crontab, where output and secrets go.
@@ -66,7 +93,7 @@ test('the crontab line: five time fields, flock, log redirection, valid sh, and 
   assert.equal(ran.stdout + ran.stderr, '', 'everything goes to the log');
   const call = await readCall(s.calls);
   assert.deepEqual(call.argv, ['rotate', 'leaf', '-i', s.inventory, '--within', '21d', '--yes', '--json']);
-  assert.equal(call.cwd, s.dir, 'runs in the inventory\'s folder');
+  assert.equal(call.cwd, s.dir, "runs in the inventory's folder");
   assert.equal(call.secret, SECRET, 'the env file was sourced and exported');
   const logged = await readFile(log, 'utf8');
   assert.match(logged, /^--- \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ dbtls rotate leaf, cluster prod\n/);
@@ -87,7 +114,9 @@ test('a run that finds the lock held does not start dbtls and logs that it skipp
   const lock = r.report.lock;
 
   // One process holds the lock (flock on fd 9, then exec sleep keeps it): as a long rotation would.
-  const holder = spawn('/bin/sh', ['-c', 'exec 9>>"$1" && flock -n 9 && echo locked && exec sleep 30', 'sh', lock], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const holder = spawn('/bin/sh', ['-c', 'exec 9>>"$1" && flock -n 9 && echo locked && exec sleep 30', 'sh', lock], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise((resolve) => holder.on('exit', resolve));
   t.after(async () => {
     holder.kill('SIGKILL');
@@ -107,7 +136,10 @@ test('a run that finds the lock held does not start dbtls and logs that it skipp
   const ran = await runAsCron(r.report.line, home);
   assert.equal(ran.code, 0, ran.stderr);
   await assert.rejects(readFile(s.calls), { code: 'ENOENT' }, 'dbtls must not have started');
-  assert.match(await readFile(log, 'utf8'), new RegExp(`dbtls: skipped, another run holds ${lock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
+  assert.match(
+    await readFile(log, 'utf8'),
+    new RegExp(`dbtls: skipped, another run holds ${lock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`),
+  );
 
   holder.kill('SIGKILL');
   await exited;
@@ -121,7 +153,10 @@ test('a missing env file is reported in the log, and dbtls does not start', asyn
   const missing = join(s.dir, 'gone.env');
   const r = await schedule(['-i', s.inventory, '--dbtls', s.fake, '--log', log, '--environment-file', missing]);
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(r.report.warnings.some((w) => w.includes('gone.env') && w.includes('does not exist')), r.report.warnings.join('\n'));
+  assert.ok(
+    r.report.warnings.some((w) => w.includes('gone.env') && w.includes('does not exist')),
+    r.report.warnings.join('\n'),
+  );
   const home = await tempDir(t, 'dbtls-cron-home-');
   await runAsCron(r.report.line, home);
   assert.match(await readFile(log, 'utf8'), /gone\.env/);
@@ -135,12 +170,26 @@ test('defaults: this node and this dbtls by absolute path, the inventory resolve
   await (await import('node:fs/promises')).mkdir(elsewhere);
   const r = await schedule(['-i', join('..', "it's 100% a dir $HOME", 'prod inventory.yml')], elsewhere);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.report.command, [process.execPath, cliPath, 'rotate', 'leaf', '-i', s.inventory, '--within', '30d', '--yes', '--json']);
+  assert.deepEqual(r.report.command, [
+    process.execPath,
+    cliPath,
+    'rotate',
+    'leaf',
+    '-i',
+    s.inventory,
+    '--within',
+    '30d',
+    '--yes',
+    '--json',
+  ]);
   assert.equal(r.report.log, '/var/log/dbtls/prod.log');
   const { fields, command } = cronSplit(r.report.line);
   assert.deepEqual(fields, ['17', '3', '*', '*', '*']);
   assert.ok(command.endsWith(' >> /var/log/dbtls/prod.log 2>&1'));
-  assert.ok(r.report.install.some((step) => step.includes('install -d -m 0750 /var/log/dbtls')), r.report.install.join('\n'));
+  assert.ok(
+    r.report.install.some((step) => step.includes('install -d -m 0750 /var/log/dbtls')),
+    r.report.install.join('\n'),
+  );
   // The node and main.js it names are the real ones: run them as the line would (with --version).
   const v = await run(r.report.command[0]!, [r.report.command[1]!, '--version']);
   assert.equal(v.code, 0, v.stderr);
@@ -150,7 +199,10 @@ test('defaults: this node and this dbtls by absolute path, the inventory resolve
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /^# dbtls-rotate-prod: daily at 03:17/);
   assert.match(human.stdout, /crontab of user dbtls \(sudo crontab -u dbtls -e\)/);
-  assert.match(human.stderr, /to install \(runs as dbtls\):\n {2}sudo install -d -m 0750 -o dbtls \/var\/log\/dbtls\n {2}sudo crontab -u dbtls -e/);
+  assert.match(
+    human.stderr,
+    /to install \(runs as dbtls\):\n {2}sudo install -d -m 0750 -o dbtls \/var\/log\/dbtls\n {2}sudo crontab -u dbtls -e/,
+  );
 });
 
 test('--out writes the snippet atomically, 0644, and the install step appends it to the crontab', async (t) => {
@@ -163,7 +215,10 @@ test('--out writes the snippet atomically, 0644, and the install step appends it
   assert.equal(await readFile(file, 'utf8'), r.report.files[0]!.text);
   assert.equal((await stat(file)).mode & 0o777, 0o644);
   assert.deepEqual(await readdir(out), ['dbtls-rotate-prod.crontab']);
-  assert.ok(r.report.install.some((step) => step.includes(`cat ${file}) | crontab -`)), r.report.install.join('\n'));
+  assert.ok(
+    r.report.install.some((step) => step.includes(`cat ${file}) | crontab -`)),
+    r.report.install.join('\n'),
+  );
   const human = await dbtls(['schedule', '--cron', '-i', s.inventory, '--out', out]);
   assert.equal(human.stdout, `wrote ${file}\n`);
 });
@@ -211,8 +266,14 @@ test('warnings: no PKI folder yet, an env file others can read', async (t) => {
   await chmod(s.envFile, 0o644);
   const r = await schedule(['-i', s.inventory, '--environment-file', s.envFile]);
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(r.report.warnings.some((w) => /PKI directory .* does not exist yet/.test(w)), r.report.warnings.join('\n'));
-  assert.ok(r.report.warnings.some((w) => /readable by others \(mode 0644\)/.test(w)), r.report.warnings.join('\n'));
+  assert.ok(
+    r.report.warnings.some((w) => /PKI directory .* does not exist yet/.test(w)),
+    r.report.warnings.join('\n'),
+  );
+  assert.ok(
+    r.report.warnings.some((w) => /readable by others \(mode 0644\)/.test(w)),
+    r.report.warnings.join('\n'),
+  );
   const human = await dbtls(['schedule', '--cron', '-i', s.inventory, '--environment-file', s.envFile]);
   assert.match(human.stderr, /^warning: .*chmod 600/m);
 });
@@ -223,7 +284,20 @@ test('an Ansible inventory: --cluster and --role-map are passed on to the rotati
   await (await import('node:fs/promises')).writeFile(hosts, '[galera]\ndb1 ansible_host=10.0.0.11\n');
   const r = await schedule(['-i', hosts, '--cluster', 'eu-prod', '--role-map', 'galera=mariadb']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.report.command.slice(2), ['rotate', 'leaf', '-i', hosts, '--cluster', 'eu-prod', '--role-map', 'galera=mariadb', '--within', '30d', '--yes', '--json']);
+  assert.deepEqual(r.report.command.slice(2), [
+    'rotate',
+    'leaf',
+    '-i',
+    hosts,
+    '--cluster',
+    'eu-prod',
+    '--role-map',
+    'galera=mariadb',
+    '--within',
+    '30d',
+    '--yes',
+    '--json',
+  ]);
   assert.equal(r.report.files[0]!.name, 'dbtls-rotate-eu-prod.crontab');
   assert.equal(r.report.log, '/var/log/dbtls/eu-prod.log');
 });
@@ -234,7 +308,10 @@ test('an encrypted CA key and no --environment-file: a warning that the job will
   assert.equal(issued.code, 0, issued.stderr);
   const r = await schedule(['-i', s.inventory]);
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(r.report.warnings.some((w) => /CA key is encrypted/.test(w)), r.report.warnings.join('\n'));
+  assert.ok(
+    r.report.warnings.some((w) => /CA key is encrypted/.test(w)),
+    r.report.warnings.join('\n'),
+  );
   const given = await schedule(['-i', s.inventory, '--environment-file', s.envFile]);
   assert.deepEqual(given.report.warnings, []);
 });

@@ -26,7 +26,11 @@ export async function setup(t: TestContext, opts: { pki?: boolean } = {}): Promi
   const root = await tempDir(t, 'dbtls-schedule-');
   const dir = join(root, "it's 100% a dir $HOME");
   await mkdir(dir);
-  const inventory = await writeInventory(dir, { cluster: 'prod', nodes: [{ name: 'db1', host: '10.0.0.11' }] }, 'prod inventory.yml');
+  const inventory = await writeInventory(
+    dir,
+    { cluster: 'prod', nodes: [{ name: 'db1', host: '10.0.0.11' }] },
+    'prod inventory.yml',
+  );
   const pki = join(dir, 'pki');
   if (opts.pki !== false) await mkdir(pki, { mode: 0o700 });
   const fake = join(dir, "fake dbtls's %s %z");

@@ -33,7 +33,7 @@ const AWKWARD = [
   'bell\u0007',
   'ünïcødé ✓',
   '--flag=x y',
-  "'\"$%\\;",
+  '\'"$%\\;',
 ];
 
 test('systemdQuote: double quotes, \\ and " escaped, % and $ doubled, control characters as C escapes', () => {
@@ -47,10 +47,13 @@ test('systemdQuote: double quotes, \\ and " escaped, % and $ doubled, control ch
   assert.equal(systemdQuote("it's"), '"it\'s"');
   assert.equal(systemdQuote('line\nbreak'), '"line\\nbreak"');
   assert.equal(systemdQuote('bell\u0007'), '"bell\\x07"');
-  assert.throws(() => systemdQuote('nul\u0000'), (e) => isDbtlsError(e) && e.code === 'systemd-nul');
+  assert.throws(
+    () => systemdQuote('nul\u0000'),
+    (e) => isDbtlsError(e) && e.code === 'systemd-nul',
+  );
 });
 
-test('every awkward argument comes back unchanged through systemd\'s unquoting rules', () => {
+test("every awkward argument comes back unchanged through systemd's unquoting rules", () => {
   const line = systemdCommandLine(['/usr/bin/flock', ...AWKWARD]);
   assert.ok(!line.includes('\n'), 'one line');
   assert.deepEqual(systemdUnquote(line), ['/usr/bin/flock', ...AWKWARD]);
@@ -59,7 +62,11 @@ test('every awkward argument comes back unchanged through systemd\'s unquoting r
 
 test('the executable must be an absolute path systemd accepts', () => {
   for (const exe of ['flock', "/opt/it's/flock", '/opt/a"b', '/opt/a\\b', '/opt/a\nb']) {
-    assert.throws(() => systemdCommandLine([exe, 'x']), (e) => isDbtlsError(e) && e.code === 'systemd-executable' && e.exitCode === 2, exe);
+    assert.throws(
+      () => systemdCommandLine([exe, 'x']),
+      (e) => isDbtlsError(e) && e.code === 'systemd-executable' && e.exitCode === 2,
+      exe,
+    );
   }
   assert.throws(() => systemdCommandLine([]), RangeError);
   assert.equal(systemdCommandLine(['/opt/dir with space/flock']), '"/opt/dir with space/flock"');
@@ -69,7 +76,11 @@ test('systemdValue: % doubled; blanks at the ends, a trailing backslash and line
   assert.equal(systemdValue("/srv/it's 100% here", 'WorkingDirectory'), "/srv/it's 100%% here");
   assert.equal(systemdValue('/srv/$HOME', 'WorkingDirectory'), '/srv/$HOME', '$ is not expanded in paths');
   for (const bad of [' /lead', '/trail ', '/ends\\', '/a\nb', '/a\rb']) {
-    assert.throws(() => systemdValue(bad, 'WorkingDirectory'), (e) => isDbtlsError(e) && e.exitCode === 2 && /WorkingDirectory=/.test(e.message), JSON.stringify(bad));
+    assert.throws(
+      () => systemdValue(bad, 'WorkingDirectory'),
+      (e) => isDbtlsError(e) && e.exitCode === 2 && /WorkingDirectory=/.test(e.message),
+      JSON.stringify(bad),
+    );
   }
 });
 
@@ -79,7 +90,10 @@ test('systemd-analyze verify accepts a unit whose ExecStart= holds every awkward
   const dir = await tempDir(t);
   const file = join(dir, 'awkward.service');
   const cwd = "/srv/it's 100% $HOME";
-  await writeFile(file, `[Unit]\nDescription=${systemdValue('100% awkward', 'Description')}\n[Service]\nType=oneshot\nWorkingDirectory=${systemdValue(cwd, 'WorkingDirectory')}\nExecStart=${systemdCommandLine(['/bin/true', ...AWKWARD])}\n`);
+  await writeFile(
+    file,
+    `[Unit]\nDescription=${systemdValue('100% awkward', 'Description')}\n[Service]\nType=oneshot\nWorkingDirectory=${systemdValue(cwd, 'WorkingDirectory')}\nExecStart=${systemdCommandLine(['/bin/true', ...AWKWARD])}\n`,
+  );
   const r = await run(analyze, ['verify', file]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr.trim(), '');
@@ -91,8 +105,14 @@ test('cron command field: % escaped so cron hands the shell the original; line b
   const back = cronSplit(`0 0 * * * ${field}`);
   assert.equal(back.command, command);
   assert.equal(back.stdin, undefined);
-  assert.throws(() => cronCommandField('echo a\nb'), (e) => isDbtlsError(e) && e.exitCode === 2);
-  assert.throws(() => cronCommandField("echo 'a\\%b'"), (e) => isDbtlsError(e) && e.code === 'cron-backslash-percent');
+  assert.throws(
+    () => cronCommandField('echo a\nb'),
+    (e) => isDbtlsError(e) && e.exitCode === 2,
+  );
+  assert.throws(
+    () => cronCommandField("echo 'a\\%b'"),
+    (e) => isDbtlsError(e) && e.code === 'cron-backslash-percent',
+  );
 });
 
 test('--at and time spans', () => {
@@ -101,7 +121,11 @@ test('--at and time spans', () => {
   assert.deepEqual(parseAt('23:59'), { hour: 23, minute: 59 });
   assert.equal(formatAt(parseAt('4:41')), '04:41');
   for (const bad of ['24:00', '12:60', '3', '3pm', '03:5', '-1:00', '', '03:17:00', 'aa:bb']) {
-    assert.throws(() => parseAt(bad), (e) => isDbtlsError(e) && e.code === 'bad-at' && e.exitCode === 2, bad);
+    assert.throws(
+      () => parseAt(bad),
+      (e) => isDbtlsError(e) && e.code === 'bad-at' && e.exitCode === 2,
+      bad,
+    );
   }
   assert.equal(systemdTimespan(15 * 60_000), '15min');
   assert.equal(systemdTimespan(3_600_000), '1h');

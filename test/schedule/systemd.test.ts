@@ -37,7 +37,22 @@ async function verify(files: string[]) {
 test('the .service and .timer: every setting read back, accepted by systemd-analyze verify, and ExecStart runs the rotation', async (t) => {
   const s = await setup(t);
   const out = await tempDir(t, 'dbtls-units-');
-  const r = await schedule(['-i', s.inventory, '--dbtls', s.fake, '--environment-file', s.envFile, '--user', 'root', '--at', '04:41', '--within', '21d', '--out', out]);
+  const r = await schedule([
+    '-i',
+    s.inventory,
+    '--dbtls',
+    s.fake,
+    '--environment-file',
+    s.envFile,
+    '--user',
+    'root',
+    '--at',
+    '04:41',
+    '--within',
+    '21d',
+    '--out',
+    out,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.report.name, 'dbtls-rotate-prod');
   const servicePath = join(out, 'dbtls-rotate-prod.service');
@@ -66,7 +81,22 @@ test('the .service and .timer: every setting read back, accepted by systemd-anal
   const argv = systemdUnquote(setting(service, 'Service', 'ExecStart')!);
   const flock = (await which('flock'))!;
   const lock = join(s.pki, '.dbtls-schedule.lock');
-  assert.deepEqual(argv, [flock, '-n', '-E', '75', lock, s.fake, 'rotate', 'leaf', '-i', s.inventory, '--within', '21d', '--yes', '--json']);
+  assert.deepEqual(argv, [
+    flock,
+    '-n',
+    '-E',
+    '75',
+    lock,
+    s.fake,
+    'rotate',
+    'leaf',
+    '-i',
+    s.inventory,
+    '--within',
+    '21d',
+    '--yes',
+    '--json',
+  ]);
 
   const timer = parseUnit(await readFile(timerPath, 'utf8'));
   assert.equal(setting(timer, 'Timer', 'OnCalendar'), '*-*-* 04:41:00');
@@ -76,7 +106,11 @@ test('the .service and .timer: every setting read back, accepted by systemd-anal
   assert.equal(setting(timer, 'Install', 'WantedBy'), 'timers.target');
 
   // Run the command systemd would run, where it would run it (the secret as EnvironmentFile= gives it).
-  const ran = await run(argv[0]!, argv.slice(1), { cwd: s.dir, env: { PATH: '/usr/bin:/bin', DBTLS_CA_PASSPHRASE: SECRET }, timeoutMs: 20_000 });
+  const ran = await run(argv[0]!, argv.slice(1), {
+    cwd: s.dir,
+    env: { PATH: '/usr/bin:/bin', DBTLS_CA_PASSPHRASE: SECRET },
+    timeoutMs: 20_000,
+  });
   assert.equal(ran.code, 0, ran.stderr);
   assert.match(ran.stdout, /"fake":"stdout"/);
   const call = await readCall(s.calls);
@@ -131,7 +165,10 @@ test('defaults and options: 15min spread, --randomized-delay, --name, no User= w
   const r = await schedule(['-i', s.inventory, '--randomized-delay', '1h', '--name', 'rotate-prod-tls']);
   assert.equal(r.code, 0, r.stderr);
   const [service, timer] = r.report.files.map((f) => parseUnit(f.text));
-  assert.deepEqual(r.report.files.map((f) => f.name), ['rotate-prod-tls.service', 'rotate-prod-tls.timer']);
+  assert.deepEqual(
+    r.report.files.map((f) => f.name),
+    ['rotate-prod-tls.service', 'rotate-prod-tls.timer'],
+  );
   assert.equal(setting(timer!, 'Timer', 'RandomizedDelaySec'), '1h');
   assert.equal(setting(timer!, 'Timer', 'OnCalendar'), '*-*-* 03:17:00');
   assert.equal(setting(timer!, 'Timer', 'Unit'), 'rotate-prod-tls.service');
@@ -139,9 +176,23 @@ test('defaults and options: 15min spread, --randomized-delay, --name, no User= w
   assert.equal(setting(service!, 'Service', 'EnvironmentFile'), undefined);
   assert.equal(setting(service!, 'Service', 'SyslogIdentifier'), 'dbtls-prod');
   const argv = systemdUnquote(setting(service!, 'Service', 'ExecStart')!);
-  assert.deepEqual(argv.slice(5), [process.execPath, r.report.command[1], 'rotate', 'leaf', '-i', s.inventory, '--within', '30d', '--yes', '--json']);
+  assert.deepEqual(argv.slice(5), [
+    process.execPath,
+    r.report.command[1],
+    'rotate',
+    'leaf',
+    '-i',
+    s.inventory,
+    '--within',
+    '30d',
+    '--yes',
+    '--json',
+  ]);
   assert.match(r.report.command[1]!, /\/dist\/cli\/main\.js$/);
-  assert.ok(r.report.install.includes('sudo systemctl daemon-reload && sudo systemctl enable --now rotate-prod-tls.timer'), r.report.install.join('\n'));
+  assert.ok(
+    r.report.install.includes('sudo systemctl daemon-reload && sudo systemctl enable --now rotate-prod-tls.timer'),
+    r.report.install.join('\n'),
+  );
   const zero = await schedule(['-i', s.inventory, '--randomized-delay', '0']);
   assert.equal(setting(parseUnit(zero.report.files[1]!.text), 'Timer', 'RandomizedDelaySec'), '0');
 
@@ -195,12 +246,17 @@ test('--out is all or nothing: a timer name taken by a folder, or a rename refus
   await writeFile(timer, 'old timer\n');
   const chattr = await which('chattr', ['/usr/bin', '/bin', '/sbin', '/usr/sbin']);
   const immutable = chattr ? await run(chattr, ['+i', timer]) : undefined;
-  if (!immutable || immutable.code !== 0) return t.skip(`chattr +i not possible here: ${immutable?.stderr ?? 'no chattr'}`);
+  if (!immutable || immutable.code !== 0)
+    return t.skip(`chattr +i not possible here: ${immutable?.stderr ?? 'no chattr'}`);
   t.after(() => run(chattr!, ['-i', timer]));
   const refused = await dbtls(['schedule', '--systemd', '-i', s.inventory, '--out', out2]);
   await run(chattr!, ['-i', timer]);
   assert.equal(refused.code, 1, refused.stderr);
   assert.equal(await readFile(service, 'utf8'), 'old service\n', 'the service put back');
   assert.equal(await readFile(timer, 'utf8'), 'old timer\n');
-  assert.deepEqual((await readdir(out2)).sort(), ['dbtls-rotate-prod.service', 'dbtls-rotate-prod.timer'], 'no temporaries left');
+  assert.deepEqual(
+    (await readdir(out2)).sort(),
+    ['dbtls-rotate-prod.service', 'dbtls-rotate-prod.timer'],
+    'no temporaries left',
+  );
 });

@@ -47,13 +47,22 @@ async function rejectsAt(p: Promise<unknown>, code: string, file: string, line?:
 
 test('only the named groups are read, group names compared case-insensitively', async (t) => {
   const dir = await tempDir(t);
-  const f = await put(dir, 'my.cnf', [
-    '[client]', 'port=1',
-    '[MySQLd]', 'datadir=/a',
-    '[mysql_ssl_rsa_setup]  ', 'suffix=x',
-    '[ mysqld]', 'user=ignored', // MySQL keeps the leading blank: a different group
-    '[mysqld] # trailing text after ] is ignored', 'socket=/s',
-  ].join('\n'));
+  const f = await put(
+    dir,
+    'my.cnf',
+    [
+      '[client]',
+      'port=1',
+      '[MySQLd]',
+      'datadir=/a',
+      '[mysql_ssl_rsa_setup]  ',
+      'suffix=x',
+      '[ mysqld]',
+      'user=ignored', // MySQL keeps the leading blank: a different group
+      '[mysqld] # trailing text after ] is ignored',
+      'socket=/s',
+    ].join('\n'),
+  );
   const r = await read(dir, { groups: ['mysqld', 'mysql_ssl_rsa_setup'], defaultsFile: f });
   assert.deepEqual(plain(r.values), { datadir: '/a', suffix: 'x', socket: '/s' });
   assert.deepEqual(r.values.get('datadir'), { value: '/a', file: f, line: 4, group: 'MySQLd' });
@@ -64,7 +73,10 @@ test('later lines and later files win; file and line point at the winner', async
   const dir = await tempDir(t);
   const a = await put(dir, 'etc/my.cnf', '[mysqld]\ndatadir=/one\nport=1\n[mysql_ssl_rsa_setup]\ndatadir=/two\n');
   const b = await put(dir, 'etc/mysql/my.cnf', '[mysqld]\nport=2\nport=3\n');
-  const r = await read(dir, { groups: ['mysqld', 'mysql_ssl_rsa_setup'], searchPath: [a, join(dir, 'missing.cnf'), b] });
+  const r = await read(dir, {
+    groups: ['mysqld', 'mysql_ssl_rsa_setup'],
+    searchPath: [a, join(dir, 'missing.cnf'), b],
+  });
   assert.deepEqual(plain(r.values), { datadir: '/two', port: '3' });
   assert.deepEqual(r.values.get('datadir'), { value: '/two', file: a, line: 5, group: 'mysql_ssl_rsa_setup' });
   assert.deepEqual(r.values.get('port'), { value: '3', file: b, line: 3, group: 'mysqld' });
@@ -74,7 +86,11 @@ test('later lines and later files win; file and line point at the winner', async
 
 test('- and _ are the same in names, loose- is dropped, case is kept', async (t) => {
   const dir = await tempDir(t);
-  const f = await put(dir, 'my.cnf', '[mysqld]\nssl-ca=/a\nssl_ca=/b\nloose-ssl-cert=/c\nloose_tls_version=TLSv1.3\nSSL-Key=/k\n');
+  const f = await put(
+    dir,
+    'my.cnf',
+    '[mysqld]\nssl-ca=/a\nssl_ca=/b\nloose-ssl-cert=/c\nloose_tls_version=TLSv1.3\nSSL-Key=/k\n',
+  );
   const r = await read(dir, { groups: ['mysqld'], defaultsFile: f });
   assert.deepEqual(plain(r.values), { ssl_ca: '/b', ssl_cert: '/c', tls_version: 'TLSv1.3', SSL_Key: '/k' });
   assert.equal(normaliseOptionName('loose-skip-name-resolve'), 'skip_name_resolve');
@@ -82,34 +98,51 @@ test('- and _ are the same in names, loose- is dropped, case is kept', async (t)
 
 test('values: trimming, quotes, escapes, comments', () => {
   const text = [
-    '# comment', '   ; also a comment', '',
+    '# comment',
+    '   ; also a comment',
+    '',
     '[g]',
     'a = spaced value   ',
     'b="x\\ny\\sz\\\\w\\qv"', // \n \s \\ are escapes; unknown \q keeps its backslash
-    'c=p\\tq',                 // escapes apply without quotes too
+    'c=p\\tq', // escapes apply without quotes too
     "d='a\"b'",
     'e="a\\"b"',
     "f='it\\'s' # comment",
-    'g=x#y',                   // # starts a comment anywhere outside quotes
+    'g=x#y', // # starts a comment anywhere outside quotes
     'h="x#y" # z',
     'i=v ; not a comment',
-    'j',                       // a flag: no value
-    'k =',                     // empty value
+    'j', // a flag: no value
+    'k =', // empty value
     'l=""',
     'm="abc # still inside the open quote',
     "n='",
-    'o=ends\\',                // a trailing backslash stays
+    'o=ends\\', // a trailing backslash stays
     'p="  inner  "  ',
-    'q="a" c"',                // outer quotes match: only they go
+    'q="a" c"', // outer quotes match: only they go
     'r=\\b\\r',
-  ].join('\r\n');              // CRLF files read the same
+  ].join('\r\n'); // CRLF files read the same
   const got = Object.fromEntries(
     parseOptionFile(text, 'f.cnf').map((e) => (e.kind === 'option' ? [e.key, e.value] : [e.kind, e.path])),
   );
   assert.deepEqual(got, {
-    a: 'spaced value', b: 'x\ny z\\w\\qv', c: 'p\tq', d: 'a"b', e: 'a"b', f: "it's", g: 'x', h: 'x#y',
-    i: 'v ; not a comment', j: null, k: '', l: '', m: '"abc # still inside the open quote', n: "'",
-    o: 'ends\\', p: '  inner  ', q: 'a" c', r: '\b\r',
+    a: 'spaced value',
+    b: 'x\ny z\\w\\qv',
+    c: 'p\tq',
+    d: 'a"b',
+    e: 'a"b',
+    f: "it's",
+    g: 'x',
+    h: 'x#y',
+    i: 'v ; not a comment',
+    j: null,
+    k: '',
+    l: '',
+    m: '"abc # still inside the open quote',
+    n: "'",
+    o: 'ends\\',
+    p: '  inner  ',
+    q: 'a" c',
+    r: '\b\r',
   });
 });
 
@@ -121,18 +154,25 @@ test('!include and !includedir: *.cnf only, sorted, each file opens its own grou
   await put(dir, 'conf.d/b.cnf.dpkg-old', '[mysqld]\nlast=dpkg\n');
   await put(dir, 'conf.d/README', 'not an option file\n');
   await mkdir(join(dir, 'conf.d/sub.cnf')); // a folder named *.cnf is passed over
-  const main = await put(dir, 'my.cnf', [
-    '!include ' + join(dir, 'nothere.cnf'), // missing: ignored, as MySQL does
-    '[client]',
-    `!include ${inc}`,
-    'port=1',                                // still [client] after the include
-    `  !   includedir   ${join(dir, 'conf.d')}/  `,
-    '!unknown directive is ignored',
-  ].join('\n'));
+  const main = await put(
+    dir,
+    'my.cnf',
+    [
+      '!include ' + join(dir, 'nothere.cnf'), // missing: ignored, as MySQL does
+      '[client]',
+      `!include ${inc}`,
+      'port=1', // still [client] after the include
+      `  !   includedir   ${join(dir, 'conf.d')}/  `,
+      '!unknown directive is ignored',
+    ].join('\n'),
+  );
   const r = await read(dir, { groups: ['mysqld'], defaultsFile: main });
   assert.deepEqual(plain(r.values), { port: '30', last: 'z' });
   assert.deepEqual(r.filesRead, [main, inc, a, z]);
-  assert.deepEqual(r.skipped.map((s) => s.file), [join(dir, 'nothere.cnf'), join(dir, 'conf.d/sub.cnf')]);
+  assert.deepEqual(
+    r.skipped.map((s) => s.file),
+    [join(dir, 'nothere.cnf'), join(dir, 'conf.d/sub.cnf')],
+  );
   const client = await read(dir, { groups: ['client'], defaultsFile: main });
   assert.deepEqual(plain(client.values), { port: '1' });
 });
@@ -198,7 +238,10 @@ test('world-writable option files are ignored, as MySQL does', async (t) => {
   await chmod(f, 0o666);
   const r = await read(dir, { groups: ['mysqld'], searchPath: [f] });
   assert.equal(r.values.size, 0);
-  assert.deepEqual(r.skipped.map((s) => s.file), [f]);
+  assert.deepEqual(
+    r.skipped.map((s) => s.file),
+    [f],
+  );
 });
 
 test('syntax errors name the file and the line', async (t) => {
@@ -241,32 +284,51 @@ async function realTool(args: string[]): Promise<Record<string, string | null>> 
   return out;
 }
 
-test('same result as my_print_defaults for a config tree', { skip: !myPrintDefaults && 'my_print_defaults not installed' }, async (t) => {
-  const dir = await tempDir(t);
-  await put(dir, 'conf.d/10-b.cnf', '[mysqld]\nport = 3307\nloose-ssl-ca = "/etc/ssl/my ca.pem"\n[client]\nport=1\n');
-  await put(dir, 'conf.d/05-a.cnf', '[MYSQLD]\nport=3306\nsocket=\'/run/my # sock\'  # comment\n');
-  await put(dir, 'conf.d/ignored.conf', '[mysqld]\nport=9\n');
-  await put(dir, 'inc.cnf', '[mysql_ssl_rsa_setup]\nsuffix=abc\nverbose\n[mysqld]\nssl_cert=x\\ty\\sz\\\\w\n');
-  const main = await put(dir, 'my.cnf', [
-    '# main', '[mysqld]', 'datadir = /var/lib/mysql-x   ', 'ssl-key=/k#not-a-comment? it is',
-    `!include ${join(dir, 'inc.cnf')}`, `!includedir ${join(dir, 'conf.d')}`,
-    '[mysqld]', 'datadir="/srv/data"', 'skip-name-resolve', 'key_with_quote="unbalanced',
-  ].join('\n'));
-  const groups = ['mysql_ssl_rsa_setup', 'mysqld'];
-  const ours = await read(dir, { groups, defaultsFile: main });
-  const expected = await realTool([`--defaults-file=${main}`, ...groups]);
-  assert.ok(Object.keys(expected).length >= 8, JSON.stringify(expected));
-  assert.deepEqual(plain(ours.values), expected);
-});
+test(
+  'same result as my_print_defaults for a config tree',
+  { skip: !myPrintDefaults && 'my_print_defaults not installed' },
+  async (t) => {
+    const dir = await tempDir(t);
+    await put(dir, 'conf.d/10-b.cnf', '[mysqld]\nport = 3307\nloose-ssl-ca = "/etc/ssl/my ca.pem"\n[client]\nport=1\n');
+    await put(dir, 'conf.d/05-a.cnf', "[MYSQLD]\nport=3306\nsocket='/run/my # sock'  # comment\n");
+    await put(dir, 'conf.d/ignored.conf', '[mysqld]\nport=9\n');
+    await put(dir, 'inc.cnf', '[mysql_ssl_rsa_setup]\nsuffix=abc\nverbose\n[mysqld]\nssl_cert=x\\ty\\sz\\\\w\n');
+    const main = await put(
+      dir,
+      'my.cnf',
+      [
+        '# main',
+        '[mysqld]',
+        'datadir = /var/lib/mysql-x   ',
+        'ssl-key=/k#not-a-comment? it is',
+        `!include ${join(dir, 'inc.cnf')}`,
+        `!includedir ${join(dir, 'conf.d')}`,
+        '[mysqld]',
+        'datadir="/srv/data"',
+        'skip-name-resolve',
+        'key_with_quote="unbalanced',
+      ].join('\n'),
+    );
+    const groups = ['mysql_ssl_rsa_setup', 'mysqld'];
+    const ours = await read(dir, { groups, defaultsFile: main });
+    const expected = await realTool([`--defaults-file=${main}`, ...groups]);
+    assert.ok(Object.keys(expected).length >= 8, JSON.stringify(expected));
+    assert.deepEqual(plain(ours.values), expected);
+  },
+);
 
-test('this machine: default search path gives what my_print_defaults mysqld gives', {
-  skip: (!myPrintDefaults || !existsSync('/etc/mysql/my.cnf')) && 'no MySQL/MariaDB installation here',
-}, async () => {
-  const ours = await readOptionGroups({ groups: ['mysqld'] });
-  const expected = await realTool(['mysqld']);
-  assert.ok(ours.filesRead.includes('/etc/mysql/my.cnf'), ours.filesRead.join(', '));
-  assert.deepEqual(plain(ours.values), expected);
-  // Debian leaves datadir commented out (the server's compiled-in default is /var/lib/mysql);
-  // whatever the machine says, we must agree with it.
-  assert.equal(ours.values.get('datadir')?.value, expected['datadir']);
-});
+test(
+  'this machine: default search path gives what my_print_defaults mysqld gives',
+  {
+    skip: (!myPrintDefaults || !existsSync('/etc/mysql/my.cnf')) && 'no MySQL/MariaDB installation here',
+  },
+  async () => {
+    const ours = await readOptionGroups({ groups: ['mysqld'] });
+    const expected = await realTool(['mysqld']);
+    assert.ok(ours.filesRead.includes('/etc/mysql/my.cnf'), ours.filesRead.join(', '));
+    assert.deepEqual(plain(ours.values), expected);
+    // Debian leaves datadir commented out (the server's compiled-in default is /var/lib/mysql);
+    // whatever the machine says, we must agree with it.
+    assert.equal(ours.values.get('datadir')?.value, expected['datadir']);
+  },
+);

@@ -33,12 +33,26 @@ test('the eight files, their modes, CNs, 3650 days, RSA 2048, v3 extensions, all
   assert.equal(r.stdout, '', 'quiet without --verbose, like mysql_ssl_rsa_setup');
   const files = await snapshot(dir);
   assert.deepEqual([...files.keys()], ALL);
-  for (const [name, f] of files) assert.equal(f.mode, name.endsWith('key.pem') && name !== 'public_key.pem' ? 0o600 : 0o644, name);
+  for (const [name, f] of files)
+    assert.equal(f.mode, name.endsWith('key.pem') && name !== 'public_key.pem' ? 0o600 : 0o644, name);
 
-  assert.match(await openssl(['verify', '-CAfile', 'ca.pem', 'server-cert.pem', 'client-cert.pem'], dir), /server-cert.pem: OK\nclient-cert.pem: OK/);
-  const subjects = await Promise.all(['ca.pem', 'server-cert.pem', 'client-cert.pem'].map((f) => openssl(['x509', '-in', f, '-noout', '-subject', '-issuer'], dir)));
-  assert.match(subjects[0]!, /subject=CN = MySQL_Server_T1_Auto_Generated_CA_Certificate\nissuer=CN = MySQL_Server_T1_Auto_Generated_CA_Certificate/);
-  assert.match(subjects[1]!, /subject=CN = MySQL_Server_T1_Auto_Generated_Server_Certificate\nissuer=CN = MySQL_Server_T1_Auto_Generated_CA_Certificate/);
+  assert.match(
+    await openssl(['verify', '-CAfile', 'ca.pem', 'server-cert.pem', 'client-cert.pem'], dir),
+    /server-cert.pem: OK\nclient-cert.pem: OK/,
+  );
+  const subjects = await Promise.all(
+    ['ca.pem', 'server-cert.pem', 'client-cert.pem'].map((f) =>
+      openssl(['x509', '-in', f, '-noout', '-subject', '-issuer'], dir),
+    ),
+  );
+  assert.match(
+    subjects[0]!,
+    /subject=CN = MySQL_Server_T1_Auto_Generated_CA_Certificate\nissuer=CN = MySQL_Server_T1_Auto_Generated_CA_Certificate/,
+  );
+  assert.match(
+    subjects[1]!,
+    /subject=CN = MySQL_Server_T1_Auto_Generated_Server_Certificate\nissuer=CN = MySQL_Server_T1_Auto_Generated_CA_Certificate/,
+  );
   assert.match(subjects[2]!, /subject=CN = MySQL_Server_T1_Auto_Generated_Client_Certificate/);
 
   const server = await openssl(['x509', '-in', 'server-cert.pem', '-noout', '-text'], dir);
@@ -56,8 +70,16 @@ test('the eight files, their modes, CNs, 3650 days, RSA 2048, v3 extensions, all
   // public_key.pem is the public half of private_key.pem; each key matches its certificate.
   const derived = await openssl(['pkey', '-in', 'private_key.pem', '-pubout'], dir);
   assert.equal(derived, files.get('public_key.pem')!.bytes);
-  for (const [cert, key] of [['server-cert.pem', 'server-key.pem'], ['client-cert.pem', 'client-key.pem'], ['ca.pem', 'ca-key.pem']]) {
-    assert.equal(await openssl(['x509', '-in', cert!, '-noout', '-pubkey'], dir), await openssl(['pkey', '-in', key!, '-pubout'], dir), cert);
+  for (const [cert, key] of [
+    ['server-cert.pem', 'server-key.pem'],
+    ['client-cert.pem', 'client-key.pem'],
+    ['ca.pem', 'ca-key.pem'],
+  ]) {
+    assert.equal(
+      await openssl(['x509', '-in', cert!, '-noout', '-pubkey'], dir),
+      await openssl(['pkey', '-in', key!, '-pubout'], dir),
+      cert,
+    );
   }
   assert.match(files.get('server-key.pem')!.bytes, /^-----BEGIN PRIVATE KEY-----/);
 });
@@ -91,13 +113,32 @@ test('the two skip rules are independent', async (t) => {
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   assert.equal(report.changed, false);
-  assert.deepEqual(report.skipped.map((s: { set: string; existing: string[] }) => [s.set, s.existing]), [['ssl', ['server-key.pem']], ['rsa', ['private_key.pem']]]);
+  assert.deepEqual(
+    report.skipped.map((s: { set: string; existing: string[] }) => [s.set, s.existing]),
+    [
+      ['ssl', ['server-key.pem']],
+      ['rsa', ['private_key.pem']],
+    ],
+  );
   assert.deepEqual((await readdir(dir)).sort(), ['ca-key.pem', 'client-key.pem', 'private_key.pem', 'server-key.pem']);
 });
 
 test('--json reports every file written, with certificate details and no key material', async (t) => {
   const dir = await tempDir(t);
-  const r = await dbtls(['setup', '-d', dir, '--json', '--san', 'localhost', '--days', '30', '--key-size', '3072', '--suffix', 'J']);
+  const r = await dbtls([
+    'setup',
+    '-d',
+    dir,
+    '--json',
+    '--san',
+    'localhost',
+    '--days',
+    '30',
+    '--key-size',
+    '3072',
+    '--suffix',
+    'J',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   assert.equal(report.ok, true);
@@ -158,13 +199,22 @@ test('bad input exits 2, names the problem, and writes nothing', async (t) => {
 test('an unwritable data directory exits 2 and writes nothing', async (t) => {
   const dir = await tempDir(t);
   await chmod(dir, 0o755); // nobody may look in, not write
-  const r = await run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, cliPath, 'setup', '-d', dir]);
+  const r = await run('setpriv', [
+    '--reuid=nobody',
+    '--regid=nogroup',
+    '--clear-groups',
+    process.execPath,
+    cliPath,
+    'setup',
+    '-d',
+    dir,
+  ]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /is not writable/);
   assert.deepEqual(await readdir(dir), []);
 });
 
-test('--uid gives every file to that user and the user\'s group (as root)', async (t) => {
+test("--uid gives every file to that user and the user's group (as root)", async (t) => {
   const dir = await tempDir(t);
   const r = await dbtls(['setup', '-d', dir, '--uid', 'nobody']);
   assert.equal(r.code, 0, r.stderr);
@@ -238,7 +288,11 @@ test('without --datadir or an option file, the local server is asked for its dat
   const fake = join(dir, 'mysqld');
   const datadir = join(dir, 'data');
   await mkdir(datadir);
-  await writeFile(fake, `#!/bin/sh\nif [ "$1" = --version ]; then echo "mysqld  Ver 8.4.3 for Linux"; exit 0; fi\nprintf 'Variables\\n---\\ndatadir                         ${datadir}/\\n'\n`, { mode: 0o755 });
+  await writeFile(
+    fake,
+    `#!/bin/sh\nif [ "$1" = --version ]; then echo "mysqld  Ver 8.4.3 for Linux"; exit 0; fi\nprintf 'Variables\\n---\\ndatadir                         ${datadir}/\\n'\n`,
+    { mode: 0o755 },
+  );
   const r = await dbtls(['setup', '--no-defaults', '-v'], { env: { ...process.env, DBTLS_SERVER: fake } });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /from the local server's default/);

@@ -3,7 +3,20 @@
 // lock's names; a datadir others can write is refused; an interrupted run rolls forward after a move.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, chown, lchown, lstat, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lchown,
+  lstat,
+  mkdir,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { dbtls, run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -41,17 +54,26 @@ async function fingerprint(dir: string): Promise<Map<string, string>> {
   for (const name of (await readdir(dir)).sort()) {
     const p = join(dir, name);
     const st = await lstat(p);
-    out.set(name, `${st.uid}:${st.gid}:${(st.mode & 0o7777).toString(8)}:${st.isSymbolicLink() ? 'link' : await readFile(p, 'utf8')}`);
+    out.set(
+      name,
+      `${st.uid}:${st.gid}:${(st.mode & 0o7777).toString(8)}:${st.isSymbolicLink() ? 'link' : await readFile(p, 'utf8')}`,
+    );
   }
   return out;
 }
 
-test('a journal the datadir\'s owner planted is refused (exit 2, named) and nothing it names is moved', async (t) => {
+test("a journal the datadir's owner planted is refused (exit 2, named) and nothing it names is moved", async (t) => {
   const { datadir, rootOnly, secret, plant } = await layout(t);
   const attacker = await plant('.ca.pem.0123456789ab.dbtls-tmp', 'attacker file\n', 0o644);
   const journals: unknown[] = [
     // The old format with absolute paths: a file of theirs into root's folder, root's secret into theirs.
-    { version: 1, renames: [[attacker, join(rootOnly, 'authorized_keys')], [secret, join(datadir, 'stolen.key')]] },
+    {
+      version: 1,
+      renames: [
+        [attacker, join(rootOnly, 'authorized_keys')],
+        [secret, join(datadir, 'stolen.key')],
+      ],
+    },
     // The new format, climbing out with "..".
     { version: 2, renames: [['../root-only/secret.key', 'stolen.key', 0]] },
     // Only names in the datadir, but their file, not one root wrote: wrong owner.
@@ -79,7 +101,7 @@ test('a journal the datadir\'s owner planted is refused (exit 2, named) and noth
   assert.doesNotMatch(garbled.stderr, /SyntaxError|Unexpected end of JSON/);
 });
 
-test('symlinks planted at the lock\'s names and files with temporaries\' names: setup neither follows nor removes them', async (t) => {
+test("symlinks planted at the lock's names and files with temporaries' names: setup neither follows nor removes them", async (t) => {
   const { user, datadir, secret, plant } = await layout(t);
   const before = await readFile(secret, 'utf8');
   // The old lock took <lock>.<pid>; the next PIDs are predictable: plant a few hundred.
@@ -154,7 +176,10 @@ test('an interrupted setup rolls forward after its datadir was moved: every file
   assert.deepEqual((await readdir(moved)).sort(), ALL);
   const v = await run('openssl', ['verify', '-CAfile', 'ca.pem', 'server-cert.pem', 'client-cert.pem'], { cwd: moved });
   assert.equal(v.code, 0, v.stderr);
-  for (const [cert, key] of [['client-cert.pem', 'client-key.pem'], ['server-cert.pem', 'server-key.pem']] as const) {
+  for (const [cert, key] of [
+    ['client-cert.pem', 'client-key.pem'],
+    ['server-cert.pem', 'server-key.pem'],
+  ] as const) {
     const a = await run('openssl', ['x509', '-in', cert, '-noout', '-pubkey'], { cwd: moved });
     const b = await run('openssl', ['pkey', '-in', key, '-pubout'], { cwd: moved });
     assert.equal(a.stdout, b.stdout, `${key} belongs to ${cert}`);
@@ -163,14 +188,25 @@ test('an interrupted setup rolls forward after its datadir was moved: every file
   assert.equal(pub.stdout, await readFile(join(moved, 'public_key.pem'), 'utf8'));
 });
 
-test('the server setup asks (--version, --verbose --help) sees none of dbtls\'s secrets', async (t) => {
+test("the server setup asks (--version, --verbose --help) sees none of dbtls's secrets", async (t) => {
   const dir = await tempDir(t);
   const datadir = join(dir, 'data');
   await mkdir(datadir, { mode: 0o700 });
   const dump = join(dir, 'env.txt');
   const fake = join(dir, 'mysqld');
-  await writeFile(fake, `#!/bin/sh\nenv >> '${dump}'\nif [ "$1" = --version ]; then echo "mysqld  Ver 8.4.3 for Linux"; exit 0; fi\nprintf 'Variables\\n---\\ndatadir                         ${datadir}/\\n'\n`, { mode: 0o755 });
-  const env = { ...process.env, DBTLS_SERVER: fake, DBTLS_CA_PASSPHRASE: 'ca-secret-1', DBTLS_SSH_PASSPHRASE: 'ssh-secret-2', DBTLS_STOREPASS: 'store-secret-3', SOME_TOKEN: 'token-secret-4' };
+  await writeFile(
+    fake,
+    `#!/bin/sh\nenv >> '${dump}'\nif [ "$1" = --version ]; then echo "mysqld  Ver 8.4.3 for Linux"; exit 0; fi\nprintf 'Variables\\n---\\ndatadir                         ${datadir}/\\n'\n`,
+    { mode: 0o755 },
+  );
+  const env = {
+    ...process.env,
+    DBTLS_SERVER: fake,
+    DBTLS_CA_PASSPHRASE: 'ca-secret-1',
+    DBTLS_SSH_PASSPHRASE: 'ssh-secret-2',
+    DBTLS_STOREPASS: 'store-secret-3',
+    SOME_TOKEN: 'token-secret-4',
+  };
   const r = await dbtls(['setup', '--no-defaults'], { env });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual((await readdir(datadir)).sort(), ALL);

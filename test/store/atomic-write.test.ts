@@ -75,7 +75,17 @@ test('a batch interrupted after its journal is rolled forward by the next run', 
   await rename(tempA, join(dir, 'a'));
   const uid = process.geteuid!();
   const rel = (p: string) => p.slice(dir.length + 1);
-  await writeFile(join(dir, '.journal'), JSON.stringify({ version: 2, renames: [[rel(tempA), 'a', uid], [rel(tempB), 'b', uid]] }), { mode: 0o600 });
+  await writeFile(
+    join(dir, '.journal'),
+    JSON.stringify({
+      version: 2,
+      renames: [
+        [rel(tempA), 'a', uid],
+        [rel(tempB), 'b', uid],
+      ],
+    }),
+    { mode: 0o600 },
+  );
   assert.equal(await recoverBatch(join(dir, '.journal')), 'rolled-forward');
   assert.deepEqual((await readdir(dir)).sort(), ['a', 'b']);
   assert.equal(await readFile(join(dir, 'b'), 'utf8'), 'B');

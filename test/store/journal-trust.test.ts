@@ -42,9 +42,19 @@ function refusedNaming(journal: string, what: RegExp) {
 
 test('a garbled journal is refused naming the file and what to do, not a bare JSON error', async (t) => {
   const { journal } = await setupDirs(t);
-  for (const text of ['{"version":1,"renames":[[', 'null', '{"version":2,"renames":"x"}', '{"version":2,"renames":[["a"]]}', '{"version":9,"renames":[]}']) {
+  for (const text of [
+    '{"version":1,"renames":[[',
+    'null',
+    '{"version":2,"renames":"x"}',
+    '{"version":2,"renames":[["a"]]}',
+    '{"version":9,"renames":[]}',
+  ]) {
     await writeFile(journal, text, { mode: 0o600 });
-    await assert.rejects(recoverBatch(journal), refusedNaming(journal, /garbled|not a dbtls journal|unknown version/), text);
+    await assert.rejects(
+      recoverBatch(journal),
+      refusedNaming(journal, /garbled|not a dbtls journal|unknown version/),
+      text,
+    );
   }
 });
 
@@ -54,12 +64,20 @@ test('journals naming paths outside their folder, or names that are not dbtls te
   const tempName = temp.slice(root.length + 1);
   const cases: Array<[string, unknown, RegExp]> = [
     ['absolute final (v1)', { version: 1, renames: [[temp, join(outside, 'secret')]] }, /outside its own folder/],
-    ['absolute source (v1)', { version: 1, renames: [[join(outside, 'secret'), join(root, 'stolen')]] }, /outside its own folder/],
+    [
+      'absolute source (v1)',
+      { version: 1, renames: [[join(outside, 'secret'), join(root, 'stolen')]] },
+      /outside its own folder/,
+    ],
     ['.. in final', { version: 2, renames: [[tempName, '../outside/secret', uid]] }, /outside its own folder/],
     ['.. in source', { version: 2, renames: [['../outside/secret', 'stolen', uid]] }, /outside its own folder/],
     ['absolute (v2)', { version: 2, renames: [[tempName, join(outside, 'x'), uid]] }, /outside its own folder/],
     ['NUL', { version: 2, renames: [[tempName, 'ca.pem\u0000x', uid]] }, /outside its own folder/],
-    ['not a temporary', { version: 2, renames: [['server-key.pem', 'ca.pem', uid]] }, /not a dbtls temporary of "ca.pem"/],
+    [
+      'not a temporary',
+      { version: 2, renames: [['server-key.pem', 'ca.pem', uid]] },
+      /not a dbtls temporary of "ca.pem"/,
+    ],
     ['temporary of another name', { version: 2, renames: [[tempName, 'ca-key.pem', uid]] }, /not a dbtls temporary/],
   ];
   for (const [name, body, what] of cases) {
@@ -102,7 +120,17 @@ test('a temporary that is a symlink, or owned by someone else than the journal s
   const bad = join(root, '.b.pem.0123456789ab.dbtls-tmp');
   await symlink(join(outside, 'secret'), bad);
   const rel = (p: string) => p.slice(root.length + 1);
-  await writeFile(journal, JSON.stringify({ version: 2, renames: [[rel(good), 'a.pem', uid], [rel(bad), 'b.pem', uid]] }), { mode: 0o600 });
+  await writeFile(
+    journal,
+    JSON.stringify({
+      version: 2,
+      renames: [
+        [rel(good), 'a.pem', uid],
+        [rel(bad), 'b.pem', uid],
+      ],
+    }),
+    { mode: 0o600 },
+  );
   await assert.rejects(recoverBatch(journal), refusedNaming(journal, /not a regular file/));
   assert.ok(!(await listing(root)).includes('a.pem'), 'the good rename did not run either');
 
@@ -143,7 +171,13 @@ test('journal paths are relative: a folder moved after an interrupted batch is r
 
 test('the sweep covers every folder below the root (tungsten too), removes only our own regular temporaries, follows no link', async (t) => {
   const { root, outside, journal } = await setupDirs(t);
-  const dirs = [root, join(root, 'tungsten'), join(root, 'nodes', 'db1'), join(root, 'nodes', 'db1', 'tungsten'), join(root, 'clients', 'app')];
+  const dirs = [
+    root,
+    join(root, 'tungsten'),
+    join(root, 'nodes', 'db1'),
+    join(root, 'nodes', 'db1', 'tungsten'),
+    join(root, 'clients', 'app'),
+  ];
   for (const d of dirs) await mkdir(d, { recursive: true, mode: 0o700 });
   for (const d of dirs) await writeTemp(join(d, 'keystore.jks'), 'half', { mode: KEY_MODE });
   // Another user's file with a temporary's name, a symlink with one, and a linked folder holding one.

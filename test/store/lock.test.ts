@@ -17,7 +17,7 @@ function deadPid(): number {
   return r.pid!;
 }
 
-test('symlinks planted at the lock\'s predictable names are never followed; their targets stay as they were', async (t) => {
+test("symlinks planted at the lock's predictable names are never followed; their targets stay as they were", async (t) => {
   const dir = await tempDir(t);
   const lock = join(dir, '.dbtls.lock');
   const target = join(dir, 'target');
@@ -33,14 +33,21 @@ test('symlinks planted at the lock\'s predictable names are never followed; thei
 
   // A stale lock with a planted guard: refused, the guard not followed nor removed.
   await writeFile(lock, `${deadPid()} ${hostname()}\n`);
-  await assert.rejects(acquireLock(lock), (e: unknown) => isDbtlsError(e) && e.code === 'lock-refused' && e.message.includes(`${lock}.takeover`) && e.exitCode === 2);
+  await assert.rejects(
+    acquireLock(lock),
+    (e: unknown) =>
+      isDbtlsError(e) && e.code === 'lock-refused' && e.message.includes(`${lock}.takeover`) && e.exitCode === 2,
+  );
   assert.ok((await lstat(`${lock}.takeover`)).isSymbolicLink());
 
   // The lock itself a symlink: refused, not read through, not removed.
   const { unlink } = await import('node:fs/promises');
   await unlink(lock);
   await symlink(target, lock);
-  await assert.rejects(acquireLock(lock), (e: unknown) => isDbtlsError(e) && e.code === 'lock-refused' && e.exitCode === 2);
+  await assert.rejects(
+    acquireLock(lock),
+    (e: unknown) => isDbtlsError(e) && e.code === 'lock-refused' && e.exitCode === 2,
+  );
   assert.ok((await lstat(lock)).isSymbolicLink());
   assert.equal(await readFile(target, 'utf8'), 'precious\n');
 });
@@ -50,7 +57,15 @@ test('a guard left by a run killed mid-takeover is reported by name (exit 1), no
   const lock = join(dir, '.dbtls.lock');
   await writeFile(lock, `${deadPid()} ${hostname()}\n`);
   await writeFile(`${lock}.takeover`, `${deadPid()} ${hostname()} 00\n`, { mode: 0o600 });
-  await assert.rejects(acquireLock(lock), (e: unknown) => isDbtlsError(e) && e.code === 'lock-takeover-left' && e.exitCode === 1 && e.message.includes(`${lock}.takeover`) && /remove/.test(e.hint ?? ''));
+  await assert.rejects(
+    acquireLock(lock),
+    (e: unknown) =>
+      isDbtlsError(e) &&
+      e.code === 'lock-takeover-left' &&
+      e.exitCode === 1 &&
+      e.message.includes(`${lock}.takeover`) &&
+      /remove/.test(e.hint ?? ''),
+  );
 });
 
 test('many runs taking over one stale lock at once: exactly one wins', async (t) => {
@@ -60,7 +75,9 @@ test('many runs taking over one stale lock at once: exactly one wins', async (t)
   // Each child: waits for "go", tries the lock once (the stale check widened by a random delay), then
   // says "won" and holds it until its stdin closes, or says "lost <code>" and exits.
   const script = join(dir, 'child.mjs');
-  await writeFile(script, `
+  await writeFile(
+    script,
+    `
 const { acquireLock } = await import(process.argv[2]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 process.stdin.setEncoding('utf8');
@@ -78,15 +95,20 @@ process.stdin.on('data', async (d) => {
 });
 process.stdin.on('end', () => process.exit(0));
 process.stdout.write('ready\\n');
-`);
+`,
+  );
   for (let round = 0; round < 5; round++) {
     await writeFile(lock, `${deadPid()} ${hostname()}\n`);
-    const children = Array.from({ length: 8 }, () => spawn(process.execPath, [script, lockModule, lock], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const children = Array.from({ length: 8 }, () =>
+      spawn(process.execPath, [script, lockModule, lock], { stdio: ['pipe', 'pipe', 'inherit'] }),
+    );
     const said = children.map((c) => {
       let out = '';
       c.stdout!.setEncoding('utf8');
       return {
-        ready: new Promise<void>((r) => c.stdout!.on('data', (d: string) => ((out += d), out.startsWith('ready\n') && r()))),
+        ready: new Promise<void>((r) =>
+          c.stdout!.on('data', (d: string) => ((out += d), out.startsWith('ready\n') && r())),
+        ),
         outcome: new Promise<string>((r) => {
           c.stdout!.on('data', () => /(won|lost \S+)\n$/.test(out) && r(/(won|lost \S+)\n$/.exec(out)![1]!));
           c.on('close', () => r(/(won|lost \S+)\n$/.exec(out)?.[1] ?? 'died'));
@@ -99,12 +121,20 @@ process.stdout.write('ready\\n');
     for (const c of children) c.stdin!.end();
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on('close', r)))));
     assert.equal(outcomes.filter((o) => o === 'won').length, 1, `round ${round}: ${outcomes.join(', ')}`);
-    assert.deepEqual(outcomes.filter((o) => o !== 'won').map((o) => o.split(' ')[0]), Array(7).fill('lost'), `round ${round}: ${outcomes.join(', ')}`);
-    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.dbtls.lock.')), [], 'no private names or guard left');
+    assert.deepEqual(
+      outcomes.filter((o) => o !== 'won').map((o) => o.split(' ')[0]),
+      Array(7).fill('lost'),
+      `round ${round}: ${outcomes.join(', ')}`,
+    );
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.startsWith('.dbtls.lock.')),
+      [],
+      'no private names or guard left',
+    );
   }
 });
 
-test('private names left by killed runs are removed by the next holder; a live run\'s and other users\' are kept', async (t) => {
+test("private names left by killed runs are removed by the next holder; a live run's and other users' are kept", async (t) => {
   const dir = await tempDir(t);
   const lock = join(dir, '.dbtls.lock');
   const dead = `${lock}.${'a'.repeat(24)}`;
@@ -129,6 +159,10 @@ test('waitMs: a lock held by a live run is waited for until it is released; with
   setTimeout(() => void first.release().then(() => (released = true)), 300);
   const second = await acquireLock(lock, { waitMs: 10_000 });
   assert.equal(released, true, 'the second run got the lock only after the first released it');
-  await assert.rejects(acquireLock(lock, { waitMs: 200 }), (e: unknown) => isDbtlsError(e) && e.code === 'locked', 'a bounded wait ends with locked');
+  await assert.rejects(
+    acquireLock(lock, { waitMs: 200 }),
+    (e: unknown) => isDbtlsError(e) && e.code === 'locked',
+    'a bounded wait ends with locked',
+  );
   await second.release();
 });

@@ -33,9 +33,17 @@ test('a planted or garbled PKI journal is refused by `dbtls issue` (exit 2, name
   assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
   const journal = join(pki, '.dbtls.journal');
   const cases: Array<[string, number, RegExp]> = [
-    [JSON.stringify({ version: 1, renames: [[join(outside, 'secret'), join(pki, 'stolen')]] }), 0, /outside its own folder/],
+    [
+      JSON.stringify({ version: 1, renames: [[join(outside, 'secret'), join(pki, 'stolen')]] }),
+      0,
+      /outside its own folder/,
+    ],
     [JSON.stringify({ version: 2, renames: [['../outside/secret', 'ca.pem', 0]] }), 0, /outside its own folder/],
-    [JSON.stringify({ version: 2, renames: [['.ca.pem.0123456789ab.dbtls-tmp', 'ca.pem', 0]] }), user.uid, /owned by uid \d+, not by uid 0/],
+    [
+      JSON.stringify({ version: 2, renames: [['.ca.pem.0123456789ab.dbtls-tmp', 'ca.pem', 0]] }),
+      user.uid,
+      /owned by uid \d+, not by uid 0/,
+    ],
     ['{"version":2,', 0, /is garbled/],
   ];
   for (const [body, owner, what] of cases) {
@@ -115,7 +123,10 @@ test('temporaries of killed runs are swept from pki/tungsten and pki/nodes/<n>/t
   }
   const r = await dbtls(['issue', '-i', inv]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual((await listAll(pki)).filter((n) => n.includes('dbtls-tmp')), []);
+  assert.deepEqual(
+    (await listAll(pki)).filter((n) => n.includes('dbtls-tmp')),
+    [],
+  );
 });
 
 test('a symlinked folder inside the PKI directory is refused (exit 2), nothing written through it', async (t) => {

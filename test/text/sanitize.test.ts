@@ -16,5 +16,8 @@ test('sanitizeForTerminal bounds the length and says how long the original was',
 });
 
 test('sanitizeForTerminal keeps ordinary text as it is', () => {
-  assert.equal(sanitizeForTerminal('ERROR 1045 (28000): Access denied for user \'app\'@\'127.0.0.1\''), "ERROR 1045 (28000): Access denied for user 'app'@'127.0.0.1'");
+  assert.equal(
+    sanitizeForTerminal("ERROR 1045 (28000): Access denied for user 'app'@'127.0.0.1'"),
+    "ERROR 1045 (28000): Access denied for user 'app'@'127.0.0.1'",
+  );
 });

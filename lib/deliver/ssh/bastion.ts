@@ -102,7 +102,11 @@ export function forwardThrough(bastion: Client, host: string, port: number, time
     let late = false;
     const timer = setTimeout(() => {
       late = true;
-      reject(Object.assign(new Error(`timed out after ${timeoutMs} ms waiting for the bastion to open a connection`), { code: 'ETIMEDOUT' }));
+      reject(
+        Object.assign(new Error(`timed out after ${timeoutMs} ms waiting for the bastion to open a connection`), {
+          code: 'ETIMEDOUT',
+        }),
+      );
     }, timeoutMs);
     try {
       bastion.forwardOut('127.0.0.1', 0, host, port, (err, channel) => {

@@ -47,7 +47,16 @@ export interface SshOptions {
 
 export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS };
 
-const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED']);
+const RETRYABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 /** SSH_OPEN_CONNECT_FAILED and SSH_OPEN_RESOURCE_SHORTAGE: the bastion could not reach the node (yet). */
 const RETRYABLE_OPEN_FAILURES = new Set([2, 4]);
 const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
@@ -74,7 +83,9 @@ export function run(conn: Client, command: string, timeoutMs = 60_000): Promise<
       }, timeoutMs);
       stream.on('data', (d: Buffer) => out.push(d));
       // A node's stderr is kept bounded (it is only ever shown, sanitized, in a message).
-      stream.stderr.on('data', (d: Buffer) => { if (stderr.length < STDERR_MAX) stderr += d.toString().slice(0, STDERR_MAX - stderr.length); });
+      stream.stderr.on('data', (d: Buffer) => {
+        if (stderr.length < STDERR_MAX) stderr += d.toString().slice(0, STDERR_MAX - stderr.length);
+      });
       stream.on('close', (code: number | null) => {
         clearTimeout(timer);
         resolve({ code, stdout: Buffer.concat(out), stderr });
@@ -122,14 +133,24 @@ function isConnectionError(e: unknown): boolean {
 }
 
 /** One SSH handshake and authentication, with the host key checked; SOCK tunnels it through a bastion. */
-async function handshake(end: Endpoint, node: NodeSpec, opts: SshOptions, keys: ParsedKey[], sock?: Duplex): Promise<Client> {
+async function handshake(
+  end: Endpoint,
+  node: NodeSpec,
+  opts: SshOptions,
+  keys: ParsedKey[],
+  sock?: Duplex,
+): Promise<Client> {
   const { Client } = await import('ssh2');
   const conn = new Client();
   let refusal: DbtlsError | undefined;
   let accepted: { type: string; key: Buffer } | undefined;
   // The node's name is added by classify(): a bastion's refusal is shared by every node waiting for it.
   const who = end.role === 'bastion' ? `bastion ${end.label}: ` : '';
-  const auth: Array<PublicKeyAuthMethod | AgentAuthMethod> = keys.map((key) => ({ type: 'publickey', username: end.user, key }));
+  const auth: Array<PublicKeyAuthMethod | AgentAuthMethod> = keys.map((key) => ({
+    type: 'publickey',
+    username: end.user,
+    key,
+  }));
   if (process.env.SSH_AUTH_SOCK) auth.push({ type: 'agent', username: end.user, agent: process.env.SSH_AUTH_SOCK });
   const config: ConnectConfig = {
     host: end.host,
@@ -151,15 +172,29 @@ async function handshake(end: Endpoint, node: NodeSpec, opts: SshOptions, keys: 
       const at = `${end.host}:${end.port}`;
       refusal =
         r.status === 'unknown'
-          ? new DbtlsError('host-key-unknown', `${who}host key of ${at} is not in ${opts.knownHostsFile} (${r.fingerprint})`, { hint: 'check the fingerprint, then pass --accept-new or add it with ssh-keyscan' })
+          ? new DbtlsError(
+              'host-key-unknown',
+              `${who}host key of ${at} is not in ${opts.knownHostsFile} (${r.fingerprint})`,
+              { hint: 'check the fingerprint, then pass --accept-new or add it with ssh-keyscan' },
+            )
           : r.status === 'revoked'
             ? new DbtlsError('host-key-revoked', `${who}${at} offered a revoked host key (${r.fingerprint})`)
             : r.newType
-              // OpenSSH would call this host "new" and --accept-new would add the key beside the known
-              // one, silently. dbtls refuses instead: it cannot steer which key type the server
-              // offers, so a key of a type never seen for a known host is a possible impostor.
-              ? new DbtlsError('host-key-new-type', `${who}${at} offered a ${r.newType.offered} host key (${r.offered}), but ${r.file}:${r.lines.join(',')} knows it only by ${r.newType.known.join(', ')} ${r.newType.known.length === 1 ? 'key' : 'keys'} (${r.expected.join(', ')}): refused, --accept-new or not`, { hint: `if the server really has this key, check its fingerprint on the server, then add it: ssh-keyscan -t ${r.newType.offered.replace(/^ssh-/, '')} -p ${end.port} ${end.host} >> ${opts.knownHostsFile}` })
-              : new DbtlsError('host-key-changed', `${who}HOST KEY CHANGED for ${at}: it offered ${r.offered}, ${r.file}:${r.lines.join(',')} expects ${r.expected.join(' or ')}`, { hint: 'if the change is expected, remove the old line (ssh-keygen -R) and connect again' });
+              ? // OpenSSH would call this host "new" and --accept-new would add the key beside the known
+                // one, silently. dbtls refuses instead: it cannot steer which key type the server
+                // offers, so a key of a type never seen for a known host is a possible impostor.
+                new DbtlsError(
+                  'host-key-new-type',
+                  `${who}${at} offered a ${r.newType.offered} host key (${r.offered}), but ${r.file}:${r.lines.join(',')} knows it only by ${r.newType.known.join(', ')} ${r.newType.known.length === 1 ? 'key' : 'keys'} (${r.expected.join(', ')}): refused, --accept-new or not`,
+                  {
+                    hint: `if the server really has this key, check its fingerprint on the server, then add it: ssh-keyscan -t ${r.newType.offered.replace(/^ssh-/, '')} -p ${end.port} ${end.host} >> ${opts.knownHostsFile}`,
+                  },
+                )
+              : new DbtlsError(
+                  'host-key-changed',
+                  `${who}HOST KEY CHANGED for ${at}: it offered ${r.offered}, ${r.file}:${r.lines.join(',')} expects ${r.expected.join(' or ')}`,
+                  { hint: 'if the change is expected, remove the old line (ssh-keygen -R) and connect again' },
+                );
       return false;
     },
   };
@@ -191,19 +226,38 @@ async function handshake(end: Endpoint, node: NodeSpec, opts: SshOptions, keys: 
 
 /** A failed handshake as the error to report, wrapped in Retryable when another attempt may help. */
 function classify(e: unknown, end: Endpoint, node: NodeSpec, via?: string): DbtlsError | Retryable {
-  if (e instanceof DbtlsError) return new DbtlsError(e.code, `${node.name}: ${e.message}`, { kind: e.kind, hint: e.hint, location: e.location, cause: e.cause });
+  if (e instanceof DbtlsError)
+    return new DbtlsError(e.code, `${node.name}: ${e.message}`, {
+      kind: e.kind,
+      hint: e.hint,
+      location: e.location,
+      cause: e.cause,
+    });
   const message = (e as Error).message ?? String(e);
   const through = via ? ` through bastion ${via}` : '';
   if (level(e) === 'client-authentication') {
     return end.role === 'bastion'
-      ? new DbtlsError('ssh-bastion-auth', `${node.name}: bastion ${end.label} refused every key (${message}); it is reached with the node's ssh.user (or the user in proxyJump) and ssh.identityFile or the agent`)
-      : new DbtlsError('ssh-auth', `${node.name}: ${end.user}@${end.host}:${end.port}${through} refused every key (${message})`, { hint: 'check ssh.user and ssh.identityFile (or the agent) for this node' });
+      ? new DbtlsError(
+          'ssh-bastion-auth',
+          `${node.name}: bastion ${end.label} refused every key (${message}); it is reached with the node's ssh.user (or the user in proxyJump) and ssh.identityFile or the agent`,
+        )
+      : new DbtlsError(
+          'ssh-auth',
+          `${node.name}: ${end.user}@${end.host}:${end.port}${through} refused every key (${message})`,
+          { hint: 'check ssh.user and ssh.identityFile (or the agent) for this node' },
+        );
   }
   const error =
     end.role === 'bastion'
-      ? new DbtlsError('ssh-bastion-connect', `${node.name}: cannot connect to bastion ${end.label}: ${message}`, { cause: e })
-      : new DbtlsError('ssh-connect', `${node.name}: cannot connect to ${end.host}:${end.port}${through}: ${message}`, { cause: e });
-  return isConnectionError(e) ? new Retryable(error, `${end.role === 'bastion' ? `bastion ${end.label}: ` : ''}${message}`) : error;
+      ? new DbtlsError('ssh-bastion-connect', `${node.name}: cannot connect to bastion ${end.label}: ${message}`, {
+          cause: e,
+        })
+      : new DbtlsError('ssh-connect', `${node.name}: cannot connect to ${end.host}:${end.port}${through}: ${message}`, {
+          cause: e,
+        });
+  return isConnectionError(e)
+    ? new Retryable(error, `${end.role === 'bastion' ? `bastion ${end.label}: ` : ''}${message}`)
+    : error;
 }
 
 /** The bastion's answer to a forwarding request, as the error to report. */
@@ -212,20 +266,43 @@ function classifyForward(e: unknown, node: NodeSpec, via: string): DbtlsError | 
   const message = (e as Error).message ?? String(e);
   const target = `${node.host}:${node.ssh.port ?? 22}`;
   if (reason === OPEN_ADMINISTRATIVELY_PROHIBITED) {
-    return new DbtlsError('ssh-bastion-forward', `${node.name}: bastion ${via} refused to forward to ${target} (${message}); TCP forwarding must be allowed there (sshd AllowTcpForwarding)`);
+    return new DbtlsError(
+      'ssh-bastion-forward',
+      `${node.name}: bastion ${via} refused to forward to ${target} (${message}); TCP forwarding must be allowed there (sshd AllowTcpForwarding)`,
+    );
   }
   if (typeof reason === 'number' && RETRYABLE_OPEN_FAILURES.has(reason)) {
-    const error = new DbtlsError('ssh-connect', `${node.name}: cannot connect to ${target} through bastion ${via}: the bastion could not reach it (${message})`, { cause: e });
+    const error = new DbtlsError(
+      'ssh-connect',
+      `${node.name}: cannot connect to ${target} through bastion ${via}: the bastion could not reach it (${message})`,
+      { cause: e },
+    );
     return new Retryable(error, `through bastion ${via}: ${message}`);
   }
-  if (typeof reason === 'number') return new DbtlsError('ssh-bastion-forward', `${node.name}: bastion ${via} did not open a connection to ${target} (${message})`);
+  if (typeof reason === 'number')
+    return new DbtlsError(
+      'ssh-bastion-forward',
+      `${node.name}: bastion ${via} did not open a connection to ${target} (${message})`,
+    );
   // No reason code: the bastion connection itself failed (dropped, or the wait timed out).
-  const error = new DbtlsError('ssh-bastion-connect', `${node.name}: bastion ${via} failed while opening a connection to ${target}: ${message}`, { cause: e });
-  return isConnectionError(e) || /no response|not connected|closed/i.test(message) ? new Retryable(error, `bastion ${via}: ${message}`) : error;
+  const error = new DbtlsError(
+    'ssh-bastion-connect',
+    `${node.name}: bastion ${via} failed while opening a connection to ${target}: ${message}`,
+    { cause: e },
+  );
+  return isConnectionError(e) || /no response|not connected|closed/i.test(message)
+    ? new Retryable(error, `bastion ${via}: ${message}`)
+    : error;
 }
 
 async function connectOnce(node: NodeSpec, opts: SshOptions, keys: ParsedKey[]): Promise<Client> {
-  const target: Endpoint = { host: node.host, port: node.ssh.port ?? 22, user: node.ssh.user ?? 'root', role: 'node', label: node.name };
+  const target: Endpoint = {
+    host: node.host,
+    port: node.ssh.port ?? 22,
+    user: node.ssh.user ?? 'root',
+    role: 'node',
+    label: node.name,
+  };
   const jump = node.ssh.proxyJump;
   if (!jump) {
     try {
@@ -237,13 +314,27 @@ async function connectOnce(node: NodeSpec, opts: SshOptions, keys: ParsedKey[]):
   const via = jumpLabel(jump);
   const bastion: Endpoint = { host: jump.host, port: jump.port, user: jump.user, role: 'bastion', label: via };
   // One bastion connection per bastion, user, key and known_hosts file: what the handshake depends on.
-  const key = JSON.stringify([jump.user, jump.host, jump.port, node.ssh.identityFile ?? '', opts.knownHostsFile, opts.acceptNew]);
+  const key = JSON.stringify([
+    jump.user,
+    jump.host,
+    jump.port,
+    node.ssh.identityFile ?? '',
+    opts.knownHostsFile,
+    opts.acceptNew,
+  ]);
   const pool = opts.shared?.bastions ?? new BastionPool(0);
-  const lease = await pool.acquire(key, () => handshake(bastion, node, opts, keys)).catch((e) => {
-    throw classify(e, bastion, node);
-  });
+  const lease = await pool
+    .acquire(key, () => handshake(bastion, node, opts, keys))
+    .catch((e) => {
+      throw classify(e, bastion, node);
+    });
   try {
-    const channel = await forwardThrough(lease.client, target.host, target.port, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS).catch((e) => {
+    const channel = await forwardThrough(
+      lease.client,
+      target.host,
+      target.port,
+      opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    ).catch((e) => {
       throw classifyForward(e, node, via);
     });
     const conn = await handshake(target, node, opts, keys, channel).catch((e) => {
@@ -265,11 +356,16 @@ async function connectOnce(node: NodeSpec, opts: SshOptions, keys: ParsedKey[]):
  */
 export async function connect(node: NodeSpec, opts: SshOptions): Promise<Client> {
   // A bad identity file or passphrase is the node's error, and no attempt would change it.
-  const keys = await identitiesFor(node.ssh.identityFile, opts.passphrase, opts.shared?.identities).catch((e: unknown) => {
-    throw e instanceof DbtlsError ? new DbtlsError(e.code, `${node.name}: ${e.message}`) : e;
-  });
+  const keys = await identitiesFor(node.ssh.identityFile, opts.passphrase, opts.shared?.identities).catch(
+    (e: unknown) => {
+      throw e instanceof DbtlsError ? new DbtlsError(e.code, `${node.name}: ${e.message}`) : e;
+    },
+  );
   if (keys.length === 0 && !process.env.SSH_AUTH_SOCK) {
-    throw new DbtlsError('ssh-auth', `${node.name}: no key to log in with: no ssh.identityFile, no ssh-agent (SSH_AUTH_SOCK), and none of ~/.ssh/id_ed25519, id_ecdsa, id_rsa opens`);
+    throw new DbtlsError(
+      'ssh-auth',
+      `${node.name}: no key to log in with: no ssh.identityFile, no ssh-agent (SSH_AUTH_SOCK), and none of ~/.ssh/id_ed25519, id_ecdsa, id_rsa opens`,
+    );
   }
   const attempts = Math.max(0, opts.retries ?? DEFAULT_RETRIES) + 1;
   const base = opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
@@ -279,7 +375,9 @@ export async function connect(node: NodeSpec, opts: SshOptions): Promise<Client>
     } catch (e) {
       if (!(e instanceof Retryable)) throw e;
       if (attempt >= attempts) {
-        throw attempts > 1 ? new DbtlsError(e.error.code, `${e.error.message} (${attempts} attempts)`, { cause: e.error.cause }) : e.error;
+        throw attempts > 1
+          ? new DbtlsError(e.error.code, `${e.error.message} (${attempts} attempts)`, { cause: e.error.cause })
+          : e.error;
       }
       const delay = base * 2 ** (attempt - 1);
       opts.onRetry?.(node.name, attempt, delay, e.reason);

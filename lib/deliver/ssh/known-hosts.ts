@@ -24,8 +24,7 @@ export interface HostPattern {
 }
 
 export type HostMatcher =
-  | { kind: 'patterns'; patterns: HostPattern[] }
-  | { kind: 'hashed'; salt: Buffer; hash: Buffer };
+  { kind: 'patterns'; patterns: HostPattern[] } | { kind: 'hashed'; salt: Buffer; hash: Buffer };
 
 export interface KnownHostEntry {
   file: string;
@@ -49,7 +48,17 @@ export interface SkippedLine {
 export type HostKeyResult =
   | { status: 'known' }
   | { status: 'revoked'; fingerprint: string }
-  | { status: 'changed'; offered: string; expected: string[]; file: string; lines: number[]; /** Set when only keys of other types are known: the offered key's type and the known ones. */ newType?: { offered: string; known: string[] } }
+  | {
+      status: 'changed';
+      offered: string;
+      expected: string[];
+      file: string;
+      lines: number[];
+      /** Set when only keys of other types are known: the offered key's type and the known ones. */ newType?: {
+        offered: string;
+        known: string[];
+      };
+    }
   | { status: 'unknown'; fingerprint: string };
 
 const HASH_MAGIC = '|1|';
@@ -217,7 +226,9 @@ export class KnownHosts {
       expected: [...new Set(conflicting.map((e) => fingerprintSha256(e.key)))],
       file,
       lines: conflicting.filter((e) => e.file === file).map((e) => e.line),
-      ...(sameType.length === 0 ? { newType: { offered: type, known: [...new Set(listed.map((e) => e.keyType))].sort() } } : {}),
+      ...(sameType.length === 0
+        ? { newType: { offered: type, known: [...new Set(listed.map((e) => e.keyType))].sort() } }
+        : {}),
     };
   }
 }
@@ -245,8 +256,13 @@ export async function loadKnownHosts(files: string[]): Promise<KnownHosts> {
  * type written is the one inside the blob; `keyType` only names the key in error messages.
  */
 export function knownHostLine(host: string, port: number, keyType: string, key: Buffer, hash = false): string {
-  if (!/^[^\s,!@|#*?[\]]+$/.test(host)) throw inputError('known-hosts-bad-host', `cannot record host key for ${JSON.stringify(host)}: not a plain host name or address`);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw inputError('known-hosts-bad-host', `cannot record host key for ${host}: bad port ${port}`);
+  if (!/^[^\s,!@|#*?[\]]+$/.test(host))
+    throw inputError(
+      'known-hosts-bad-host',
+      `cannot record host key for ${JSON.stringify(host)}: not a plain host name or address`,
+    );
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw inputError('known-hosts-bad-host', `cannot record host key for ${host}: bad port ${port}`);
   const type = blobKeyType(key);
   if (!type) throw new DbtlsError('known-hosts-bad-key', `the ${keyType} host key of ${host} is malformed`);
   const name = hostKeyName(host, port);
@@ -266,7 +282,14 @@ const appendChains = new Map<string, Promise<void>>();
  * The key type written is the one inside the blob (`keyType` only names the key in error messages).
  * Appends to one file from this process run one after another, so none is lost.
  */
-export function appendKnownHost(file: string, host: string, port: number, keyType: string, key: Buffer, opts: { hash?: boolean } = {}): Promise<void> {
+export function appendKnownHost(
+  file: string,
+  host: string,
+  port: number,
+  keyType: string,
+  key: Buffer,
+  opts: { hash?: boolean } = {},
+): Promise<void> {
   let line: string;
   try {
     line = knownHostLine(host, port, keyType, key, opts.hash ?? false);
@@ -295,7 +318,8 @@ async function appendLine(file: string, line: string): Promise<void> {
     mode = st.mode & 0o7777;
     if (process.geteuid?.() === 0) owner = { uid: st.uid, gid: st.gid };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw inputError('known-hosts-unreadable', `cannot read ${file}: ${(e as Error).message}`, { file });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw inputError('known-hosts-unreadable', `cannot read ${file}: ${(e as Error).message}`, { file });
     await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
   }
   const sep = old.length > 0 && old[old.length - 1] !== 0x0a ? '\n' : '';

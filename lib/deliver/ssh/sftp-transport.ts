@@ -15,7 +15,14 @@ import { limiter } from '../../concurrency.js';
 import { TEMP_MARK } from '../../store/atomic-write.js';
 import { shellCommand } from '../quote.js';
 import { connect, run, type SshOptions } from './connect.js';
-import { backupName, isBackupOf, isStaleTemp, type InstalledFile, type InstallRequest, type NodeFs } from '../transport.js';
+import {
+  backupName,
+  isBackupOf,
+  isStaleTemp,
+  type InstalledFile,
+  type InstallRequest,
+  type NodeFs,
+} from '../transport.js';
 import { sanitizeForTerminal } from '../../text/sanitize.js';
 import type { NodeSpec } from '../../inventory/model.js';
 
@@ -106,7 +113,8 @@ const SUDO_PRUNE = [
 ].join('\n');
 
 /** Reads a file as root; a link or anything but a regular file there is refused (exit 5), absent is exit 3. */
-const SUDO_READ = 'if [ -L "$1" ]; then exit 5; elif [ ! -e "$1" ]; then exit 3; elif [ ! -f "$1" ]; then exit 6; else exec cat -- "$1"; fi';
+const SUDO_READ =
+  'if [ -L "$1" ]; then exit 5; elif [ ! -e "$1" ]; then exit 3; elif [ ! -f "$1" ]; then exit 6; else exec cat -- "$1"; fi';
 
 /** Remote commands at once per connection: sshd allows 10 sessions by default (MaxSessions), SFTP is one. */
 const MAX_EXECS = 4;
@@ -122,12 +130,19 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
   const conn = await connect(node, opts);
   // A connection cut mid-operation leaves ssh2's callbacks unanswered: every operation races it.
   const closed = new Promise<never>((_, reject) => {
-    const fail = () => reject(new DbtlsError('ssh-closed', `${node.name}: the connection to ${node.host}:${node.ssh.port} closed during the transfer`));
+    const fail = () =>
+      reject(
+        new DbtlsError(
+          'ssh-closed',
+          `${node.name}: the connection to ${node.host}:${node.ssh.port} closed during the transfer`,
+        ),
+      );
     conn.once('close', fail);
     conn.once('error', fail);
   });
   closed.catch(() => undefined);
-  const p = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> => Promise.race([op(fn), closed]);
+  const p = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> =>
+    Promise.race([op(fn), closed]);
   const slot = limiter(MAX_EXECS);
   const exec = (command: string) => slot(() => Promise.race([run(conn, command), closed]));
   const sftp = await Promise.race([sftpOf(conn), closed]);
@@ -149,21 +164,33 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
     if (r.code !== 0 || !Number.isInteger(n)) throw inputError('remote-owner', `${node.name}: no ${what} on the node`);
     return n;
   };
-  const uidOf = (owner?: string) => idOnce(`u:${owner ?? ''}`, () => number(owner ? ['id', '-u', '--', owner] : ['id', '-u'], (s) => s, owner ? `user "${owner}"` : 'uid'));
+  const uidOf = (owner?: string) =>
+    idOnce(`u:${owner ?? ''}`, () =>
+      number(owner ? ['id', '-u', '--', owner] : ['id', '-u'], (s) => s, owner ? `user "${owner}"` : 'uid'),
+    );
   const gidOf = (owner?: string, group?: string) =>
     group
-      ? idOnce(`g:${group}`, () => number(['getent', 'group', '--', group], (s) => s.split(':')[2] ?? '', `group "${group}"`))
-      : idOnce(`ug:${owner ?? ''}`, () => number(owner ? ['id', '-g', '--', owner] : ['id', '-g'], (s) => s, owner ? `user "${owner}"` : 'gid'));
+      ? idOnce(`g:${group}`, () =>
+          number(['getent', 'group', '--', group], (s) => s.split(':')[2] ?? '', `group "${group}"`),
+        )
+      : idOnce(`ug:${owner ?? ''}`, () =>
+          number(owner ? ['id', '-g', '--', owner] : ['id', '-g'], (s) => s, owner ? `user "${owner}"` : 'gid'),
+        );
 
   const dirOnce = memo<void>();
   /** The destination folder exists (made if not), and temporary files an interrupted run left there are gone. */
   const prepareDir = (dir: string) =>
     dirOnce(dir, async () => {
-      const exists = await p((cb) => sftp.stat(dir, cb)).then(() => true, () => false);
+      const exists = await p((cb) => sftp.stat(dir, cb)).then(
+        () => true,
+        () => false,
+      );
       if (!exists) await mkdirp(dir);
       const entries = await p<Array<{ filename: string; attrs: { mtime: number } }>>((cb) => sftp.readdir(dir, cb));
       const stale = entries.filter((e) => isStaleTemp(e.filename, e.attrs.mtime * 1000, now().getTime()));
-      await Promise.all(stale.map((e) => p((cb) => sftp.unlink(posix.join(dir, e.filename), cb)).catch(() => undefined)));
+      await Promise.all(
+        stale.map((e) => p((cb) => sftp.unlink(posix.join(dir, e.filename), cb)).catch(() => undefined)),
+      );
     });
   const mkdirp = async (dir: string) => {
     const parts = dir.split('/').filter(Boolean);
@@ -171,7 +198,9 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
       const d = '/' + parts.slice(0, i).join('/');
       await p((cb) => sftp.mkdir(d, { mode: 0o755 }, cb)).catch(async (e) => {
         // Already there, or made meanwhile by another session.
-        await p((cb) => sftp.stat(d, cb)).catch(() => { throw e; });
+        await p((cb) => sftp.stat(d, cb)).catch(() => {
+          throw e;
+        });
       });
     }
   };
@@ -199,7 +228,11 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
   };
 
   /** One SFTP rename/link/unlink; resolves to the error instead of rejecting, so a burst can be sent at once. */
-  const settle = (fn: (cb: (err: Error | null | undefined) => void) => void) => p<void>(fn).then(() => undefined, (e: Error) => e);
+  const settle = (fn: (cb: (err: Error | null | undefined) => void) => void) =>
+    p<void>(fn).then(
+      () => undefined,
+      (e: Error) => e,
+    );
 
   /** A non-sudo file staged under its temporary name, written and read back through one handle. */
   const stage = async (req: InstallRequest): Promise<string> => {
@@ -226,7 +259,8 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
       } finally {
         await p((cb) => sftp.close(handle, cb));
       }
-      if (!back.equals(req.data)) throw new DbtlsError('remote-verify', `${node.name}: ${req.remote} does not read back as written`);
+      if (!back.equals(req.data))
+        throw new DbtlsError('remote-verify', `${node.name}: ${req.remote} does not read back as written`);
       return temp;
     } catch (e) {
       await p((cb) => sftp.unlink(temp, cb)).catch(() => undefined);
@@ -235,7 +269,8 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
   };
 
   /** Runs one of the root scripts with its arguments (each through shellCommand) under sudo -n. */
-  const sudo = (script: string, name: string, args: string[]) => exec(shellCommand(['sudo', '-n', 'sh', '-c', script, name, ...args]));
+  const sudo = (script: string, name: string, args: string[]) =>
+    exec(shellCommand(['sudo', '-n', 'sh', '-c', script, name, ...args]));
 
   const installSetSudo = async (reqs: InstallRequest[]): Promise<InstalledFile[]> => {
     const dir = await staging();
@@ -243,14 +278,22 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
     try {
       await allOf(reqs.map((req, i) => p((cb) => sftp.writeFile(files[i]!, req.data, { mode: 0o600 }, cb))));
       const args = [String(opts.backups), stamp()];
-      reqs.forEach((req, i) => args.push(files[i]!, req.remote, req.mode.toString(8).padStart(4, '0'), req.owner ?? '', req.group ?? ''));
+      reqs.forEach((req, i) =>
+        args.push(files[i]!, req.remote, req.mode.toString(8).padStart(4, '0'), req.owner ?? '', req.group ?? ''),
+      );
       const r = await sudo(SUDO_INSTALL_SET, 'dbtls-install', args);
-      if (r.code !== 0) throw new DbtlsError('sudo-install', `${node.name}: sudo install failed: ${sanitizeForTerminal(r.stderr) || `exit ${r.code}`}`);
+      if (r.code !== 0)
+        throw new DbtlsError(
+          'sudo-install',
+          `${node.name}: sudo install failed: ${sanitizeForTerminal(r.stderr) || `exit ${r.code}`}`,
+        );
       const out = r.stdout.toString().split('\n');
       return reqs.map((req, i) => {
         const line = out.find((l) => l === `created ${i + 1}` || l.startsWith(`backup ${i + 1} `));
         if (!line) throw new DbtlsError('sudo-install', `${node.name}: sudo install did not report ${req.remote}`);
-        return line.startsWith('backup') ? { remote: req.remote, created: false, backup: line.slice(`backup ${i + 1} `.length) } : { remote: req.remote, created: true };
+        return line.startsWith('backup')
+          ? { remote: req.remote, created: false, backup: line.slice(`backup ${i + 1} `.length) }
+          : { remote: req.remote, created: true };
       });
     } finally {
       await Promise.all(files.map((f) => p((cb) => sftp.unlink(f, cb)).catch(() => undefined)));
@@ -259,9 +302,21 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
 
   const restoreSftp = async (files: InstalledFile[]): Promise<void> => {
     // Sent together: the server carries them out in order, with no reload in between.
-    const results = await Promise.all(files.map((f) => (f.backup ? settle((cb) => sftp.ext_openssh_rename(f.backup!, f.remote, cb)) : f.created ? settle((cb) => sftp.unlink(f.remote, cb)) : Promise.resolve(undefined))));
+    const results = await Promise.all(
+      files.map((f) =>
+        f.backup
+          ? settle((cb) => sftp.ext_openssh_rename(f.backup!, f.remote, cb))
+          : f.created
+            ? settle((cb) => sftp.unlink(f.remote, cb))
+            : Promise.resolve(undefined),
+      ),
+    );
     const failed = results.filter((e) => e !== undefined);
-    if (failed.length) throw new DbtlsError('rollback-failed', `${node.name}: could not put back ${failed.length} file(s): ${failed[0]!.message}`);
+    if (failed.length)
+      throw new DbtlsError(
+        'rollback-failed',
+        `${node.name}: could not put back ${failed.length} file(s): ${failed[0]!.message}`,
+      );
   };
 
   return {
@@ -269,17 +324,33 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
       if (node.become === 'sudo') {
         const r = await exec(shellCommand(['sudo', '-n', 'sh', '-c', SUDO_READ, 'dbtls-read', remote]));
         if (r.code === 3) return null;
-        if (r.code === 5 || r.code === 6) throw new DbtlsError('remote-not-file', `${node.name}: ${remote} is ${r.code === 5 ? 'a symbolic link' : 'not a regular file'}: refused`, { hint: 'remove it (or put the real file there) and push again' });
-        if (r.code !== 0) throw new DbtlsError('remote-read', `${node.name}: sudo could not read ${remote}: ${sanitizeForTerminal(r.stderr)}`);
+        if (r.code === 5 || r.code === 6)
+          throw new DbtlsError(
+            'remote-not-file',
+            `${node.name}: ${remote} is ${r.code === 5 ? 'a symbolic link' : 'not a regular file'}: refused`,
+            { hint: 'remove it (or put the real file there) and push again' },
+          );
+        if (r.code !== 0)
+          throw new DbtlsError(
+            'remote-read',
+            `${node.name}: sudo could not read ${remote}: ${sanitizeForTerminal(r.stderr)}`,
+          );
         return r.stdout;
       }
       // What is there is looked at, not followed: a link under a final name is refused.
-      const st = await p<{ isFile(): boolean; isSymbolicLink(): boolean }>((cb) => sftp.lstat(remote, cb)).catch((e: { code?: number }) => {
-        if (e.code === NO_SUCH_FILE) return null;
-        throw e;
-      });
+      const st = await p<{ isFile(): boolean; isSymbolicLink(): boolean }>((cb) => sftp.lstat(remote, cb)).catch(
+        (e: { code?: number }) => {
+          if (e.code === NO_SUCH_FILE) return null;
+          throw e;
+        },
+      );
       if (!st) return null;
-      if (!st.isFile()) throw new DbtlsError('remote-not-file', `${node.name}: ${remote} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: refused`, { hint: 'remove it (or put the real file there) and push again' });
+      if (!st.isFile())
+        throw new DbtlsError(
+          'remote-not-file',
+          `${node.name}: ${remote} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: refused`,
+          { hint: 'remove it (or put the real file there) and push again' },
+        );
       try {
         return await p<Buffer>((cb) => sftp.readFile(remote, cb));
       } catch (e) {
@@ -299,24 +370,51 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
         await Promise.all(temps.map((t) => (t ? settle((cb) => sftp.unlink(t, cb)) : undefined)));
         throw failure.reason;
       }
-      const exists = await Promise.all(reqs.map((req) => req.exists ?? p((cb) => sftp.lstat(req.remote, cb)).then(() => true, () => false)));
-      const files: InstalledFile[] = reqs.map((req, i) => (exists[i] ? { remote: req.remote, created: false, backup: `${req.remote}.dbtls-bak-${stamp()}` } : { remote: req.remote, created: true }));
+      const exists = await Promise.all(
+        reqs.map(
+          (req) =>
+            req.exists ??
+            p((cb) => sftp.lstat(req.remote, cb)).then(
+              () => true,
+              () => false,
+            ),
+        ),
+      );
+      const files: InstalledFile[] = reqs.map((req, i) =>
+        exists[i]
+          ? { remote: req.remote, created: false, backup: `${req.remote}.dbtls-bak-${stamp()}` }
+          : { remote: req.remote, created: true },
+      );
       // 2. Backups (hard links: link(2) links the entry, never follows it); one that fails stops the set.
-      const linked = await Promise.all(files.map((f) => (f.backup ? settle((cb) => sftp.ext_openssh_hardlink(f.remote, f.backup!, cb)) : Promise.resolve(undefined))));
+      const linked = await Promise.all(
+        files.map((f) =>
+          f.backup ? settle((cb) => sftp.ext_openssh_hardlink(f.remote, f.backup!, cb)) : Promise.resolve(undefined),
+        ),
+      );
       const noBackup = linked.find((e) => e !== undefined);
       if (noBackup) {
-        await Promise.all(files.map((f, i) => (f.backup && !linked[i] ? settle((cb) => sftp.unlink(f.backup!, cb)) : undefined)));
+        await Promise.all(
+          files.map((f, i) => (f.backup && !linked[i] ? settle((cb) => sftp.unlink(f.backup!, cb)) : undefined)),
+        );
         await Promise.all(temps.map((t) => settle((cb) => sftp.unlink(t!, cb))));
-        throw new DbtlsError('remote-backup', `${node.name}: could not keep a backup before replacing the files: ${noBackup.message}`);
+        throw new DbtlsError(
+          'remote-backup',
+          `${node.name}: could not keep a backup before replacing the files: ${noBackup.message}`,
+        );
       }
       // 3. The renames: sent back to back in one burst; the server carries them out in order.
-      const renamed = await Promise.all(files.map((f, i) => settle((cb) => sftp.ext_openssh_rename(temps[i]!, f.remote, cb))));
+      const renamed = await Promise.all(
+        files.map((f, i) => settle((cb) => sftp.ext_openssh_rename(temps[i]!, f.remote, cb))),
+      );
       const bad = renamed.findIndex((e) => e !== undefined);
       if (bad >= 0) {
         // Half a set is never left: the files that did go in are put back.
         await restoreSftp(files.filter((_, i) => !renamed[i])).catch(() => undefined);
         await Promise.all(temps.map((t, i) => (renamed[i] ? settle((cb) => sftp.unlink(t!, cb)) : undefined)));
-        throw new DbtlsError('remote-rename', `${node.name}: could not rename ${files[bad]!.remote} into place: ${renamed[bad]!.message}`);
+        throw new DbtlsError(
+          'remote-rename',
+          `${node.name}: could not rename ${files[bad]!.remote} into place: ${renamed[bad]!.message}`,
+        );
       }
       return files;
     },
@@ -324,8 +422,16 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
     async restore(files) {
       if (files.length === 0) return;
       if (node.become === 'sudo') {
-        const r = await sudo(SUDO_RESTORE, 'dbtls-restore', files.flatMap((f) => [f.remote, f.backup ?? '']));
-        if (r.code !== 0) throw new DbtlsError('rollback-failed', `${node.name}: could not put every file back: ${sanitizeForTerminal(r.stderr) || `exit ${r.code}`}`);
+        const r = await sudo(
+          SUDO_RESTORE,
+          'dbtls-restore',
+          files.flatMap((f) => [f.remote, f.backup ?? '']),
+        );
+        if (r.code !== 0)
+          throw new DbtlsError(
+            'rollback-failed',
+            `${node.name}: could not put every file back: ${sanitizeForTerminal(r.stderr) || `exit ${r.code}`}`,
+          );
         return;
       }
       await restoreSftp(files);
@@ -341,10 +447,18 @@ export async function sshNodeFs(node: NodeSpec, opts: SshOptions): Promise<NodeF
       const dirs = new Map<string, Promise<string[]>>();
       for (const f of withBackup) {
         const dir = posix.dirname(f.remote);
-        if (!dirs.has(dir)) dirs.set(dir, p<Array<{ filename: string }>>((cb) => sftp.readdir(dir, cb)).then((l) => l.map((e) => e.filename)));
+        if (!dirs.has(dir))
+          dirs.set(
+            dir,
+            p<Array<{ filename: string }>>((cb) => sftp.readdir(dir, cb)).then((l) => l.map((e) => e.filename)),
+          );
         const base = posix.basename(f.remote);
         const names = (await dirs.get(dir)!).filter((n) => isBackupOf(base, n)).sort();
-        await Promise.all(names.slice(0, Math.max(0, names.length - opts.backups)).map((old) => settle((cb) => sftp.unlink(posix.join(dir, old), cb))));
+        await Promise.all(
+          names
+            .slice(0, Math.max(0, names.length - opts.backups))
+            .map((old) => settle((cb) => sftp.unlink(posix.join(dir, old), cb))),
+        );
       }
     },
 
