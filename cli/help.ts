@@ -8,7 +8,7 @@ export interface HelpSections {
 export function helpSections({ examples, exitCodes }: HelpSections): string {
   const ex = examples.map(([cmd, what]) => `  # ${what}\n  $ ${cmd}`).join('\n\n');
   const codes = exitCodes.map(([code, meaning]) => `  ${code}  ${meaning}`).join('\n');
-  return `\nEXAMPLES\n${ex}\n\nEXIT CODES\n${codes}\n`;
+  return `\nEXAMPLES\n${ex}\n\nEXIT CODES\n${codes}`; // commander adds the last newline
 }
 
 export const COMMON_EXIT_CODES: HelpSections['exitCodes'] = [

@@ -17,7 +17,8 @@ export function printExportReport(result: AnsibleExportResult, mode: OutputMode,
     return out(
       JSON.stringify({ ok: true, changed: result.changed, out: result.out, files: result.files }, null, 2) + '\n',
     );
-  if (!result.changed) return out(`${result.out} is up to date (${result.copies} files for ${shown.nodes} nodes)\n`);
+  if (!result.changed)
+    return out(`${result.out} is up to date (${plural(result.copies, 'file')} for ${plural(shown.nodes, 'node')})\n`);
   out(
     `${shown.check ? 'would write' : 'wrote'} ${result.out}: ${result.copies} files for ${plural(shown.nodes, 'node')}\n`,
   );
