@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { dbtls, run } from '../helpers/run.js';
 import { cliPath, repoRoot } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
+import { subcommands } from '../helpers/help-pages.js';
 
 test('--version prints the package version', async () => {
   const { version } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8'));
@@ -78,16 +79,6 @@ test('heavy modules are loaded only by the command that needs them', async (t) =
   );
   assert.deepEqual(await loaded(['init', '--answers', answers], dir), ['commander', 'liquidjs', 'node-forge', 'yaml']);
 });
-
-/** The subcommand names a help page lists under "Commands:" (as test/cli/help.test.ts walks them). */
-function subcommands(help: string): string[] {
-  const section = /\nCommands:\n([\s\S]*?)(?:\n\n|$)/.exec(help)?.[1] ?? '';
-  return section
-    .split('\n')
-    .filter((l) => /^ {2}\S/.test(l))
-    .map((l) => l.trim().split(/\s+/)[0]!.split('|')[0]!)
-    .filter((n) => n !== 'help');
-}
 
 test('--help of every command and subcommand loads commander only', async (t) => {
   const loaded = await loader(t);

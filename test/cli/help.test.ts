@@ -3,16 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dbtls } from '../helpers/run.js';
-
-/** The subcommand names a help page lists under "Commands:" (without commander's own `help`). */
-function subcommands(help: string): string[] {
-  const section = /\nCommands:\n([\s\S]*?)(?:\n\n|$)/.exec(help)?.[1] ?? '';
-  return section
-    .split('\n')
-    .filter((l) => /^ {2}\S/.test(l))
-    .map((l) => l.trim().split(/\s+/)[0]!.split('|')[0]!)
-    .filter((name) => name !== 'help');
-}
+import { subcommands } from '../helpers/help-pages.js';
 
 test('help, for the program and for each command and subcommand, has a description, EXAMPLES and EXIT CODES', async () => {
   const seen: string[] = [];
