@@ -10,6 +10,9 @@ wanted=(
   "mariadb:mariadb-client"
   "my_print_defaults:mariadb-client"
   "mariadb-install-db:mariadb-server"
+  # Galera clusters (test/helpers/galera.ts): the wsrep provider and rsync for SST (both also pulled in by mariadb-server).
+  "/usr/lib/galera/libgalera_smm.so:galera-4"
+  "rsync:rsync"
   # Java keystore tests: keytool, and javac to compile the small clients in test/java.
   "java:openjdk-17-jdk-headless"
   "keytool:openjdk-17-jdk-headless"
