@@ -12,6 +12,7 @@ import { findMariadb, type MariadbBinaries } from './mariadb.js';
 import { run } from './run.js';
 import { tempDir } from './tmp.js';
 import type { Scope } from './scope.js';
+import { stopProcess, watchExit } from './server-process.js';
 
 export const GALERA_PROVIDER = '/usr/lib/galera/libgalera_smm.so';
 
@@ -163,21 +164,7 @@ async function makeNode(
   };
   const isRunning = () => child !== null && child.exitCode === null && child.signalCode === null;
 
-  const stop = async (): Promise<void> => {
-    const c = child;
-    if (!c || !isRunning()) return;
-    c.kill('SIGTERM');
-    const timer = new AbortController();
-    const done = await Promise.race([
-      exited.then(() => true),
-      sleep(20_000, false, { signal: timer.signal }).catch(() => false),
-    ]);
-    timer.abort();
-    if (!done) {
-      c.kill('SIGKILL');
-      await exited;
-    }
-  };
+  const stop = (): Promise<void> => stopProcess(child, exited, 20_000);
   scope.after(stop);
 
   const start = async (opts: { tls?: GaleraTls; waitSynced?: boolean } = {}): Promise<void> => {
@@ -223,14 +210,7 @@ async function makeNode(
       { stdio: 'ignore' },
     );
     child = c;
-    const killOnExit = (): void => void c.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    exited = new Promise((resolve) =>
-      c.once('exit', () => {
-        process.off('exit', killOnExit);
-        resolve();
-      }),
-    );
+    exited = watchExit(c);
     if (opts.waitSynced === false) return;
     const deadline = Date.now() + SYNC_TIMEOUT_MS;
     while (Date.now() < deadline) {

@@ -9,6 +9,7 @@ import { run, type RunResult } from './run.js';
 import { tempDir } from './tmp.js';
 import { which as findExecutable } from './which.js';
 import type { Scope } from './scope.js';
+import { stopProcess, watchExit } from './server-process.js';
 
 export interface MariadbBinaries {
   mariadbd: string;
@@ -125,22 +126,7 @@ export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promi
   // Registered before tempDir so that it runs first (after-hooks run in order): stop, then delete.
   let child: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
-  const stop = async (): Promise<void> => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return;
-    c.kill('SIGTERM'); // signals c.pid; unlike process.kill, no throw if it just exited
-    // The timer is cancelled once the server exits, so it cannot hold the test process open.
-    const timer = new AbortController();
-    const done = await Promise.race([
-      exited.then(() => true),
-      sleep(10_000, false, { signal: timer.signal }).catch(() => false),
-    ]);
-    timer.abort();
-    if (!done) {
-      c.kill('SIGKILL');
-      await exited;
-    }
-  };
+  const stop = (): Promise<void> => stopProcess(child, exited, 10_000);
   scope.after(stop);
 
   const dir = await tempDir(scope, 'dbtls-mariadb-');
@@ -204,15 +190,7 @@ export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promi
       { env, stdio: 'ignore' },
     );
     child = c;
-    // Safety net if the test process exits without running after-hooks (e.g. a test timeout).
-    const killOnExit = (): void => void c.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    exited = new Promise((resolve) =>
-      c.once('exit', () => {
-        process.off('exit', killOnExit);
-        resolve();
-      }),
-    );
+    exited = watchExit(c);
     let spawnError: Error | null = null;
     c.once('error', (e) => (spawnError = e));
 
