@@ -322,6 +322,10 @@ export const ERROR_CODES = {
   'sudo-install': { kind: 'failure', summary: 'sudo install of a pushed file failed on the node' },
   'local-verify': { kind: 'failure', summary: 'a file written by the local transport does not read back as written' },
   'reload-failed': { kind: 'failure', summary: "a node's reload command failed" },
+  'galera-halted': {
+    kind: 'failure',
+    summary: 'a Galera node was not touched because the node rolled before it failed (the roll stops there)',
+  },
   'after-reload': {
     kind: 'failure',
     summary: 'the check after a reload (the probe) failed; the previous files are put back',

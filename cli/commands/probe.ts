@@ -7,6 +7,9 @@ import { run } from '../run.js';
 
 export interface ProbeFlags {
   ca?: string;
+  direct?: boolean;
+  cert?: string;
+  key?: string;
   servername?: string;
   json?: boolean;
   /** seconds */
@@ -29,7 +32,11 @@ export function registerProbe(program: Command): void {
         'the chain against the CA (--ca: a PEM file that may hold several CAs, e.g. ' +
         "old and new during a CA rotation; default the system's root CAs), and the " +
         'certificate against the name (--servername, default HOST; an IP address is ' +
-        'checked against the IP SANs). HOST: a name, an IPv4 address, ::1, [::1]:PORT.',
+        'checked against the IP SANs). HOST: a name, an IPv4 address, ::1, [::1]:PORT.\n' +
+        '\n' +
+        "--direct: the port speaks TLS from its first byte, as Galera's group channel " +
+        '(gcomm, port 4567) and IST do; Galera admits only a peer with a certificate of ' +
+        'its CA, so give one with --cert and --key (a client certificate of the cluster).',
     )
     .argument('<host[:port]>', 'the server: db1, db1:3307, 10.0.0.5:6033, [::1]:4000')
     .option('--ca <file>', 'PEM file of the trusted CA(s) (default: the system root CAs)')
@@ -37,6 +44,9 @@ export function registerProbe(program: Command): void {
       '--servername <name>',
       'the name (or IP) the certificate must be made out to; sent as SNI unless an IP (default: HOST)',
     )
+    .option('--direct', 'TLS from the first byte (Galera gcomm/IST), not the MySQL protocol upgrade')
+    .option('--cert <file>', 'client certificate (PEM) to present, with --direct: Galera requires one')
+    .option('--key <file>', 'the key of --cert (PEM)')
     .option('--timeout <seconds>', 'deadline of each step: connect, greeting, TLS handshake', seconds(3600), 10)
     .option('--json', 'print one JSON object')
     .addHelpText(
@@ -53,6 +63,10 @@ export function registerProbe(program: Command): void {
           ],
           ['dbtls probe proxysql1:6033 --ca pki/ca.pem', 'a ProxySQL frontend (TiDB: port 4000)'],
           ['dbtls probe db1 --ca ca-bundle.pem --json | jq -r .leaf.serialHex', 'the served serial, for a script'],
+          [
+            'dbtls probe 10.0.0.11:4567 --direct --ca pki/ca.pem --cert c.pem --key k.pem',
+            "a Galera node's group channel",
+          ],
         ],
         exitCodes: [
           [0, 'served over TLS; the chain verifies against the CA and the certificate matches the name'],

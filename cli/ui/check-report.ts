@@ -47,10 +47,10 @@ export function printCheckItems(report: CheckReport, within: string): void {
  * same from run to run; a terminal shows both lines as each node's task title as they come.
  */
 export const checkProbeLines: Formatters<ProbeEvent> = {
-  'probe-start': (e) => `${'probing'.padEnd(17)} ${e.node} ${e.host}:${e.port}`,
+  'probe-start': (e) => `${'probing'.padEnd(17)} ${e.node}${e.channel ? ` ${e.channel}` : ''} ${e.host}:${e.port}`,
   'probe-done': ({ result: l }) => {
     const what = l.served ? `serial ${l.served.serialHex}${l.tls ? ` ${l.tls.protocol}` : ''}` : '';
-    return `${(l.status === 'ok' ? 'live ok' : `live ${l.status.toUpperCase()}`).padEnd(17)} ${l.node} ${l.host}:${l.port}${what ? `  ${what}` : ''}${l.problem ? `  ${sanitizeForTerminal(l.problem, 1000)}` : ''}`;
+    return `${(l.status === 'ok' ? 'live ok' : `live ${l.status.toUpperCase()}`).padEnd(17)} ${l.node}${l.channel ? ` ${l.channel}` : ''} ${l.host}:${l.port}${what ? `  ${what}` : ''}${l.problem ? `  ${sanitizeForTerminal(l.problem, 1000)}` : ''}`;
   },
 };
 

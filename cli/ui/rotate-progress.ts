@@ -27,7 +27,7 @@ export const rotateProbeLines: Formatters<ProbeEvent> = {
   'probe-start': () => undefined,
   'probe-done': ({ result: l }) => {
     const what = l.served ? `serves serial ${l.served.serialHex}${l.tls ? ` (${l.tls.protocol})` : ''}` : '';
-    return `${l.node}: live ${l.status}${what ? `, ${what}` : ''}${l.problem && l.status !== 'ok' ? `: ${sanitizeForTerminal(l.problem, 1000)}` : ''}`;
+    return `${l.node}${l.channel ? ` ${l.channel}` : ''}: live ${l.status}${what ? `, ${what}` : ''}${l.problem && l.status !== 'ok' ? `: ${sanitizeForTerminal(l.problem, 1000)}` : ''}`;
   },
 };
 

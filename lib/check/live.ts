@@ -1,15 +1,20 @@
 // `dbtls check --live`: what each node serves on its SQL port right now (the MySQL protocol's TLS
 // upgrade, lib/probe), compared with what the manifest says it should serve. A node still serving an
 // older certificate of this CA (it was never reloaded) or a foreign one is flagged; so is one whose
-// certificate does not verify against the CA bundle or for the name clients dial.
+// certificate does not verify against the CA bundle or for the name clients dial. A Galera node's
+// group channel (gcomm) is probed too: TLS from the first byte, with the node's client certificate.
 import { readFile } from 'node:fs/promises';
 import { pkiLayout } from '../store/pki-dir.js';
 import { readManifest } from '../store/manifest.js';
 import { ownerDir } from '../store/pki-dir.js';
-import { probe, type ServedCert } from '../probe/probe.js';
+import { probe, type ProbeResult, type ServedCert } from '../probe/probe.js';
+import { probeDirect, type DirectProbeResult } from '../probe/direct.js';
+import { NODE_FILES } from '../store/pki-dir.js';
+import { readFileNoFollow } from '../store/safe-fs.js';
+import { join } from 'node:path';
 import { isDbtlsError } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
-import type { Cluster, NodeSpec, Role } from '../inventory/model.js';
+import { isGaleraNode, type Cluster, type NodeSpec, type Role } from '../inventory/model.js';
 
 /** Roles whose SQL port speaks the MySQL protocol (and its TLS upgrade). */
 const MYSQL_PROTOCOL: readonly Role[] = ['mysql', 'mariadb', 'percona', 'tidb', 'proxysql'];
@@ -20,6 +25,8 @@ export interface LiveResult {
   node: string;
   host: string;
   port: number;
+  /** Set on a Galera node's second result: its group channel (gcomm), TLS from the first byte. */
+  channel?: 'gcomm';
   status: LiveStatus;
   /** What the node serves (leaf). */
   served?: Pick<ServedCert, 'subject' | 'serialHex' | 'fingerprint256' | 'notAfter'>;
@@ -42,7 +49,8 @@ export interface LiveOptions {
 
 /** A probe of one node's SQL port: started (only when there is something to connect to), and its result (every node). */
 export type ProbeEvent =
-  { type: 'probe-start'; node: string; host: string; port: number } | { type: 'probe-done'; result: LiveResult };
+  | { type: 'probe-start'; node: string; host: string; port: number; channel?: 'gcomm' }
+  | { type: 'probe-done'; result: LiveResult };
 
 export function probesSql(node: NodeSpec): boolean {
   return node.roles.some((r) => MYSQL_PROTOCOL.includes(r));
@@ -56,24 +64,38 @@ export async function liveCheck(cluster: Cluster, opts: LiveOptions = {}): Promi
   const nodes = cluster.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.name));
 
   const onEvent = opts.onEvent ?? (() => {});
-  const one = async (node: NodeSpec): Promise<LiveResult> => {
-    const result = await probeNode(node);
-    onEvent({ type: 'probe-done', result });
-    return result;
+  // A Galera node is probed twice: its SQL port, then its group channel (with its own client certificate).
+  const one = async (node: NodeSpec): Promise<LiveResult[]> => {
+    const out = [await probeNode(node, 'sql')];
+    onEvent({ type: 'probe-done', result: out[0]! });
+    if (isGaleraNode(node) && node.transport !== 'local') {
+      out.push(await probeNode(node, 'gcomm'));
+      onEvent({ type: 'probe-done', result: out[1]! });
+    }
+    return out;
   };
 
-  const probeNode = async (node: NodeSpec): Promise<LiveResult> => {
-    const base: LiveResult = { node: node.name, host: node.host, port: node.port, status: 'not-probed' };
-    if (!probesSql(node)) return { ...base, problem: `${node.roles.join(', ')}: no MySQL-protocol port to probe` };
+  const probeNode = async (node: NodeSpec, channel: 'sql' | 'gcomm'): Promise<LiveResult> => {
+    const gcomm = channel === 'gcomm';
+    const port = gcomm ? node.galera!.port : node.port;
+    const base: LiveResult = {
+      node: node.name,
+      host: node.host,
+      port,
+      ...(gcomm ? { channel } : {}),
+      status: 'not-probed',
+    };
+    if (!gcomm && !probesSql(node))
+      return { ...base, problem: `${node.roles.join(', ')}: no MySQL-protocol port to probe` };
     if (node.transport === 'local') return { ...base, problem: 'transport: local (no server to probe)' };
     const rec = records.get(`${ownerDir('node', node.name)}/server`);
     if (rec) base.expected = { serial: rec.serial, fingerprint256: rec.fingerprint256 };
-    onEvent({ type: 'probe-start', node: node.name, host: node.host, port: node.port });
+    onEvent({ type: 'probe-start', node: node.name, host: node.host, port, ...(gcomm ? { channel } : {}) });
     try {
-      const r = await probe(
-        { host: node.host, port: node.port },
-        { ca, servername: node.host, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) },
-      );
+      const common = { ca, servername: node.host, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) };
+      const r: ProbeResult | DirectProbeResult = gcomm
+        ? await probeDirect({ host: node.host, port }, { ...common, ...(await clientIdentity(cluster, node)) })
+        : await probe({ host: node.host, port }, common);
       const served = {
         subject: r.leaf.subject,
         serialHex: r.leaf.serialHex,
@@ -108,7 +130,20 @@ export async function liveCheck(cluster: Cluster, opts: LiveOptions = {}): Promi
     }
   };
 
-  return mapLimit(nodes, opts.concurrency ?? 32, one);
+  return (await mapLimit(nodes, opts.concurrency ?? 32, one)).flat();
+}
+
+/** The node's own client certificate and key from the PKI directory: Galera admits only peers with one. */
+async function clientIdentity(cluster: Cluster, node: NodeSpec): Promise<{ cert?: Buffer; key?: Buffer }> {
+  const dir = join(cluster.pki, ownerDir('node', node.name));
+  try {
+    return {
+      cert: await readFileNoFollow(join(dir, NODE_FILES.clientCert)),
+      key: await readFileNoFollow(join(dir, NODE_FILES.clientKey)),
+    };
+  } catch {
+    return {}; // the handshake then fails as Galera refuses it, and says so
+  }
 }
 
 /** A live result that should fail a check or a rotation. */

@@ -10,6 +10,9 @@ export const DEFAULT_DEST: Record<Role, string> = {
   mysql: '/etc/mysql/ssl',
   mariadb: '/etc/mysql/ssl',
   percona: '/etc/mysql/ssl',
+  // Outside the datadir: a state transfer (SST) wipes the joiner's datadir.
+  galera: '/etc/mysql/ssl',
+  pxc: '/etc/mysql/ssl',
   tidb: '/etc/tidb/tls',
   pd: '/etc/tidb/tls',
   tikv: '/etc/tidb/tls',

@@ -10,7 +10,7 @@
 // previous files are put back from the backups the install made (unless rollback is off).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { Cluster, NodeSpec } from '../inventory/model.js';
+import { isGaleraNode, type Cluster, type NodeSpec } from '../inventory/model.js';
 import { filesDelivery, nodeDelivery, type DeliveryItem } from './plan.js';
 import type { InstalledFile, InstallRequest, NodeFs } from './transport.js';
 import { DbtlsError, inputError, isDbtlsError } from '../errors.js';
@@ -299,6 +299,44 @@ async function rollBack(
   }
 }
 
+/**
+ * Galera nodes go one at a time, in the inventory's order, beside the other nodes: a node is
+ * reloaded (and checked Synced, and probed) before the next one's files change. When reloads are on,
+ * the first node that fails stops the roll: the others keep the files and certificates they have, so
+ * at most one member is ever in doubt and the cluster keeps its quorum.
+ */
+async function rollGalera(
+  order: number[],
+  nodes: NodeSpec[],
+  one: (i: number) => Promise<NodeResult>,
+  stopAtFailure: boolean,
+  results: NodeResult[],
+  onEvent: (e: PushEvent) => void,
+): Promise<void> {
+  let failed: string | undefined;
+  for (const i of order) {
+    const node = nodes[i]!;
+    if (failed) {
+      const result: NodeResult = {
+        node: node.name,
+        ok: false,
+        uploaded: [],
+        unchanged: [],
+        wouldUpload: [],
+        error: {
+          code: 'galera-halted',
+          message: `${node.name}: not touched, because ${failed} failed first (Galera nodes are rolled one at a time and the roll stops at a failure)`,
+        },
+      };
+      onEvent({ type: 'node-done', result });
+      results[i] = result;
+      continue;
+    }
+    results[i] = await one(i);
+    if (stopAtFailure && !results[i]!.ok) failed = node.name;
+  }
+}
+
 export async function runPush(
   cluster: Cluster,
   opts: PushOptions,
@@ -348,9 +386,24 @@ export async function runPush(
   } finally {
     await lock?.release();
   }
-  const results = await mapLimit(nodes, opts.concurrency ?? DEFAULT_CONCURRENCY, (node, i) =>
-    pushNode(node, work[i]!, connect, opts, sources, onEvent),
-  );
+  const one = (i: number) => pushNode(nodes[i]!, work[i]!, connect, opts, sources, onEvent);
+  const index = nodes.map((_, i) => i);
+  const results: NodeResult[] = new Array(nodes.length);
+  await Promise.all([
+    mapLimit(
+      index.filter((i) => !isGaleraNode(nodes[i]!)),
+      opts.concurrency ?? DEFAULT_CONCURRENCY,
+      async (i) => void (results[i] = await one(i)),
+    ),
+    rollGalera(
+      index.filter((i) => isGaleraNode(nodes[i]!)),
+      nodes,
+      one,
+      Boolean(!opts.check && opts.reload && opts.reload !== 'never'),
+      results,
+      onEvent,
+    ),
+  ]);
   const failed = results.filter((r) => !r.ok).map((r) => r.node);
   // With --check, `changed` means "would change" (what Ansible's check mode expects).
   return {

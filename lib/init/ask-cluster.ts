@@ -8,8 +8,10 @@ import type { AnswerSource, Choice } from './questions.js';
 
 export const ROLE_CHOICES: Choice<Role>[] = [
   { value: 'mysql', name: 'MySQL' },
-  { value: 'mariadb', name: 'MariaDB (and Galera)' },
-  { value: 'percona', name: 'Percona Server / XtraDB Cluster' },
+  { value: 'mariadb', name: 'MariaDB' },
+  { value: 'percona', name: 'Percona Server' },
+  { value: 'galera', name: 'Galera cluster node (with MariaDB, or MySQL-wsrep)' },
+  { value: 'pxc', name: 'Percona XtraDB Cluster node (with Percona Server)' },
   { value: 'tidb', name: 'TiDB (the SQL layer)' },
   { value: 'pd', name: 'TiDB PD (placement driver)' },
   { value: 'tikv', name: 'TiKV (TiDB storage)' },

@@ -7,7 +7,8 @@ import { quoteValue, usageError } from '../errors.js';
 import { LIMITS } from './limits.js';
 import { ROLES, type Cluster, type Role } from './model.js';
 import type { Pos, Problems } from './errors.js';
-import type { RawInventory, RawNode, RawSsh } from './schema.js';
+import type { RawGalera, RawInventory, RawNode, RawSsh } from './schema.js';
+import { providerOptions } from './galera-options.js';
 import { buildCluster } from './build.js';
 import * as rules from './rules.js';
 import { layered, VarReader, type Located } from './ansible-vars.js';
@@ -53,8 +54,8 @@ export const GROUP_ROLES: Readonly<Record<string, readonly Role[]>> = {
       [`${r}_servers`, [r]],
     ]),
   ),
-  galera: ['mariadb'],
-  pxc: ['percona'],
+  galera: ['mariadb', 'galera'],
+  pxc: ['percona', 'pxc'],
 };
 
 export interface AnsibleOptions {
@@ -169,6 +170,9 @@ export function fromAnsible(
     if (!own.some((g) => g !== 'all')) own.push('ungrouped');
     const view = viewOf(own);
     located.set(`nodes[${nodes.length}].name`, { pos: host.pos, field: host.name });
+    // Checks across a host's roles and dbtls_galera_* values point at the host.
+    for (const f of ['roles', 'galera', 'galera.sst', 'galera.port'])
+      located.set(`nodes[${nodes.length}].${f}`, { pos: host.pos, field: host.name });
     const node = hostToNode(host, view, problems);
     if (node.roles!.length === 0) {
       const named = view.groups.filter((g) => g !== 'all');
@@ -252,6 +256,14 @@ function hostToNode(host: AnsibleHost, view: GroupView, problems: Problems): Raw
   if (sans) node.sans = read.list(sans, rules.san);
   const reload = read.string('dbtls_reload', rules.reload);
   if (reload !== undefined) node.reload = reload;
+  const galera: RawGalera = {
+    providerOptions: read.string('dbtls_galera_provider_options', providerOptions),
+    port: read.port('dbtls_galera_port'),
+    sst: read.string('dbtls_galera_sst', rules.sstMethod),
+    providerVersion: read.string('dbtls_galera_provider_version', rules.providerVersion),
+  };
+  const given = Object.fromEntries(Object.entries(galera).filter(([, v]) => v !== undefined));
+  if (Object.keys(given).length) node.galera = given;
   return node;
 }
 

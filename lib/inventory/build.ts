@@ -4,18 +4,22 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
   DEFAULTS,
+  GALERA_ROLES,
   MYSQL_FAMILY,
   ROLES,
   defaultPort,
   type Cluster,
   type NodeSpec,
+  type GaleraSettings,
   type Role,
   type SshSettings,
+  type SstMethod,
   type Transport,
 } from './model.js';
 import type { Pos, Problems } from './errors.js';
 import { parseJumpHost } from './rules.js';
-import type { RawInventory, RawSsh } from './schema.js';
+import { listenPort, parseProviderOptions } from './galera-options.js';
+import type { RawInventory, RawNode, RawSsh } from './schema.js';
 import type { RsaKeySize } from '../pki/keys.js';
 import type { StoreType } from '../keystore/types.js';
 
@@ -59,6 +63,7 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
     if (n!.group !== undefined) node.group = n!.group;
     if (n!.become === 'sudo') node.become = 'sudo';
     if (n!.reload !== undefined) node.reload = n!.reload;
+    if (node.roles.some((r) => GALERA_ROLES.includes(r))) node.galera = galeraSettings(n!, node.roles);
     return node;
   });
   return {
@@ -81,6 +86,53 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
       ...(c!.connectTo ? { connectTo: c!.connectTo } : {}),
     })),
   };
+}
+
+/** Galera's port is the inventory's, else gmcast.listen_addr's, else 4567; SST rsync on MariaDB, xtrabackup-v2 on PXC. */
+function galeraSettings(n: RawNode, roles: Role[]): GaleraSettings {
+  const parsed = n.galera?.providerOptions === undefined ? [] : parseProviderOptions(n.galera.providerOptions);
+  const providerOptions = typeof parsed === 'string' ? [] : parsed; // a problem was reported by the walk
+  const sst = (n.galera?.sst ?? defaultSst(roles)) as SstMethod;
+  return {
+    providerOptions,
+    port: n.galera?.port ?? listenPort(providerOptions) ?? 4567,
+    sst,
+    ...(n.galera?.providerVersion !== undefined ? { providerVersion: n.galera.providerVersion } : {}),
+  };
+}
+
+const defaultSst = (roles: readonly (string | undefined)[]): SstMethod =>
+  roles.includes('pxc') ? 'xtrabackup-v2' : 'rsync';
+
+/** What is wrong with a node's Galera roles and settings (undefined when they fit together). */
+function galeraProblems(n: RawNode): Array<[string, string]> {
+  const roles = n.roles ?? [];
+  const has = (r: string) => roles.includes(r);
+  const out: Array<[string, string]> = [];
+  if (has('galera') && has('pxc')) out.push(['roles', "a node is galera or pxc, not both (pxc is Percona's Galera)"]);
+  else if (has('pxc') && !has('percona') && !has('mysql'))
+    out.push(['roles', 'pxc needs the percona role too (Percona XtraDB Cluster is a Percona Server)']);
+  else if (has('pxc') && has('mariadb')) out.push(['roles', 'pxc is Percona Server: it does not go with mariadb']);
+  else if (has('galera') && !roles.some((r) => (MYSQL_FAMILY as readonly (string | undefined)[]).includes(r)))
+    out.push([
+      'roles',
+      'galera needs the server it runs in too: mariadb (MariaDB Galera Cluster) or mysql (MySQL-wsrep)',
+    ]);
+  if (n.galera && !has('galera') && !has('pxc'))
+    out.push(['galera', 'galera settings need the galera or pxc role on the node']);
+  const sst = n.galera?.sst;
+  if (sst !== undefined && has('pxc') && sst !== 'xtrabackup-v2')
+    out.push(['galera.sst', `Percona XtraDB Cluster 8 transfers state with xtrabackup-v2 only, not ${sst}`]);
+  if (sst === 'xtrabackup-v2' && has('mariadb'))
+    out.push(['galera.sst', 'MariaDB has no xtrabackup-v2 SST: use mariabackup or rsync']);
+  const parsed = n.galera?.providerOptions === undefined ? [] : parseProviderOptions(n.galera.providerOptions);
+  const given = typeof parsed === 'string' ? undefined : listenPort(parsed);
+  if (n.galera?.port !== undefined && given !== undefined && given !== n.galera.port)
+    out.push([
+      'galera.port',
+      `${n.galera.port} differs from the port in providerOptions (${given}); give one, or the same in both`,
+    ]);
+  return out;
 }
 
 function caCommonName(raw: RawInventory): string | undefined {
@@ -128,6 +180,9 @@ function crossCheck(raw: RawInventory, ctx: BuildContext): void {
     else if (!nodes.has(src)) report(`nodes[${i}].replicaOf`, `no node named "${src}"`);
     else if (!mysqlFamily(n) || !mysqlFamily(nodes.get(src)))
       report(`nodes[${i}].replicaOf`, 'replication needs a mysql, mariadb or percona role on both nodes');
+  });
+  (raw.nodes ?? []).forEach((n, i) => {
+    if (n) for (const [field, message] of galeraProblems(n)) report(`nodes[${i}].${field}`, message);
   });
   (raw.clients ?? []).forEach((c, i) => {
     if (c?.connectTo !== undefined && !nodes.has(c.connectTo))

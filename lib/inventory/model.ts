@@ -3,7 +3,18 @@
 import type { RsaKeySize } from '../pki/keys.js';
 import type { StoreType } from '../keystore/types.js';
 
-export const ROLES = ['mysql', 'mariadb', 'percona', 'tidb', 'pd', 'tikv', 'proxysql', 'tungsten'] as const;
+export const ROLES = [
+  'mysql',
+  'mariadb',
+  'percona',
+  'galera',
+  'pxc',
+  'tidb',
+  'pd',
+  'tikv',
+  'proxysql',
+  'tungsten',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Roles whose servers use the caching_sha2_password / sha256_password RSA key pair. */
@@ -84,6 +95,33 @@ export interface NodeSpec {
    * owner); 'none' = no reload; undefined = the per-role default (decided by the reload step).
    */
   reload?: string;
+  /** Galera (role galera or pxc): the group channel's settings. */
+  galera?: GaleraSettings;
+}
+
+/** Roles that make a MySQL-family server a Galera node: `galera` (MariaDB Galera, MySQL-wsrep) and `pxc` (Percona XtraDB Cluster). */
+export const GALERA_ROLES: readonly Role[] = ['galera', 'pxc'];
+
+export const SST_METHODS = ['rsync', 'mariabackup', 'xtrabackup-v2'] as const;
+export type SstMethod = (typeof SST_METHODS)[number];
+
+export interface GaleraSettings {
+  /**
+   * The node's other provider options (gcache.size, gmcast.segment, …) in the inventory's order:
+   * Galera reads only the last wsrep_provider_options line, so the rendered line must carry them all.
+   * socket.ssl_cert/key/ca are dbtls's and never here.
+   */
+  providerOptions: Array<[string, string]>;
+  /** The group-communication port (gcomm, TLS from the first byte): what check --live probes. Default 4567. */
+  port: number;
+  /** The state-transfer method, which decides the [sst] TLS settings (MariaDB: rsync; PXC: xtrabackup-v2). */
+  sst: SstMethod;
+  /** The provider's version when the inventory gives it: before 26.4.8 certificates are read at start only. */
+  providerVersion?: string;
+}
+
+export function isGaleraNode(node: Pick<NodeSpec, 'roles'>): boolean {
+  return node.roles.some((r) => GALERA_ROLES.includes(r));
 }
 
 /** Roles that speak MySQL replication. */
@@ -95,6 +133,8 @@ export function defaultPort(roles: Role[]): number {
     mysql: 3306,
     mariadb: 3306,
     percona: 3306,
+    galera: 3306,
+    pxc: 3306,
     tidb: 4000,
     proxysql: 6033,
     pd: 2379,

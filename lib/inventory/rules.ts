@@ -4,7 +4,7 @@ import { isIPv6 } from 'node:net';
 import { quoteValue } from '../errors.js';
 import { parseSan, sanProblem } from '../pki/san.js';
 import { isRsaKeySize, RSA_KEY_SIZES } from '../pki/keys.js';
-import { ROLES, TRANSPORTS } from './model.js';
+import { ROLES, SST_METHODS, TRANSPORTS } from './model.js';
 import { STORE_TYPES } from '../keystore/types.js';
 
 export type Rule<T> = (value: T) => string | undefined;
@@ -59,6 +59,15 @@ export const transport: Rule<string> = (s) =>
   (TRANSPORTS as readonly string[]).includes(s)
     ? undefined
     : `${q(s)} is not a transport; use ${TRANSPORTS.join(' or ')}`;
+
+export const sstMethod: Rule<string> = (s) =>
+  (SST_METHODS as readonly string[]).includes(s)
+    ? undefined
+    : `${q(s)} is not an SST method dbtls renders TLS for; use ${SST_METHODS.join(', ')}`;
+
+/** A Galera provider version like "26.4.23". */
+export const providerVersion: Rule<string> = (s) =>
+  /^\d+\.\d+(\.\d+)?$/.test(s) ? undefined : `${q(s)} is not a provider version like "26.4.23"`;
 
 const DEST_CHAR = /[A-Za-z0-9/._+-]/;
 

@@ -4,6 +4,7 @@ import * as rules from './rules.js';
 import { bool, int, list, map, required, str, type MapSpec } from './walk.js';
 import type { SshSettings, SubjectFields } from './model.js';
 import { LIMITS } from './limits.js';
+import { providerOptions } from './galera-options.js';
 
 /** The ssh mapping as written: proxyJump is still text (`[user@]host[:port]` or `none`). */
 export type RawSsh = Omit<SshSettings, 'proxyJump'> & { proxyJump?: string };
@@ -27,6 +28,14 @@ export const SUBJECT_SPEC = map({
 });
 
 export const CA_SPEC = map({ commonName: str(rules.commonName), days: int(rules.days), keySize: int(rules.keySize) });
+
+/** A Galera node's group-channel settings (roles galera or pxc). */
+export const GALERA_SPEC = map({
+  providerOptions: str(providerOptions),
+  port: int(rules.port),
+  sst: str(rules.sstMethod),
+  providerVersion: str(rules.providerVersion),
+});
 
 export const INVENTORY_SCHEMA: MapSpec = map({
   cluster: required(str(rules.clusterName)),
@@ -54,6 +63,7 @@ export const INVENTORY_SCHEMA: MapSpec = map({
         group: str(rules.unixName),
         become: str(rules.become),
         reload: str(rules.reload),
+        galera: GALERA_SPEC,
       }),
       { min: 1, max: LIMITS.nodes, what: 'node' },
     ),
@@ -97,6 +107,14 @@ export interface RawNode {
   group?: string;
   become?: string;
   reload?: string;
+  galera?: RawGalera;
+}
+
+export interface RawGalera {
+  providerOptions?: string;
+  port?: number;
+  sst?: string;
+  providerVersion?: string;
 }
 
 export interface RawClient {

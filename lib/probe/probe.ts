@@ -48,10 +48,10 @@ export interface ProbeResult {
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 /** How long a server gets to answer our close_notify before the socket is simply destroyed. */
-const CLOSE_WAIT_MS = 2_000;
+export const CLOSE_WAIT_MS = 2_000;
 
 /** The bundle's certificates, each as its own PEM (comments, keys and other blocks left out). */
-function caCertificates(ca: Buffer | string): string[] {
+export function caCertificates(ca: Buffer | string): string[] {
   const blocks = pemBlocks(ca.toString()).filter((b) => b.label === 'CERTIFICATE');
   try {
     for (const b of blocks) new X509Certificate(b.der);
@@ -60,6 +60,39 @@ function caCertificates(ca: Buffer | string): string[] {
   }
   if (blocks.length === 0) throw inputError('probe-bad-ca', 'the CA bundle holds no PEM certificate');
   return blocks.map((b) => b.pem);
+}
+
+/** What a finished handshake shows: the served chain, the protocol, and the two verdicts. */
+export function judgeTls(
+  tls: TLSSocket,
+  servername: string,
+  where: string,
+): Pick<ProbeResult, 'tls' | 'chain' | 'leaf' | 'verified' | 'ok'> {
+  const peer = tls.getPeerCertificate(); // before servedChain(): see there
+  const chain = servedChain(tls).map(describeServed);
+  if (!chain.length || !peer.raw)
+    throw new DbtlsError('probe-tls-failed', `${where}: the server presented no certificate`);
+  const authError = tls.authorizationError as unknown as string | Error | null;
+  const verified: ProbeResult['verified'] = { chain: tls.authorized, name: true };
+  if (!tls.authorized) {
+    const code =
+      typeof authError === 'string'
+        ? authError
+        : ((authError as NodeJS.ErrnoException | null)?.code ?? authError?.message ?? 'not verified');
+    verified.chainError = chainReason(code, chain);
+  }
+  const mismatch = nameMismatch(servername, peer);
+  if (mismatch) {
+    verified.name = false;
+    verified.nameError = mismatch;
+  }
+  return {
+    tls: { protocol: tls.getProtocol() ?? 'unknown', cipher: tls.getCipher().name },
+    chain,
+    leaf: chain[0]!,
+    verified,
+    ok: verified.chain && verified.name,
+  };
 }
 
 /**
@@ -116,27 +149,6 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promi
     tls = await startTls(socket, target, options, ms);
     tls.on('error', () => undefined);
 
-    const peer = tls.getPeerCertificate(); // before servedChain(): see there
-    const chain = servedChain(tls).map(describeServed);
-    if (!chain.length || !peer.raw)
-      throw new DbtlsError('probe-tls-failed', `${where}: the server presented no certificate`);
-    const leaf = chain[0]!;
-
-    const authError = tls.authorizationError as unknown as string | Error | null;
-    const verified: ProbeResult['verified'] = { chain: tls.authorized, name: true };
-    if (!tls.authorized) {
-      const code =
-        typeof authError === 'string'
-          ? authError
-          : ((authError as NodeJS.ErrnoException | null)?.code ?? authError?.message ?? 'not verified');
-      verified.chainError = chainReason(code, chain);
-    }
-    const mismatch = nameMismatch(servername, peer);
-    if (mismatch) {
-      verified.name = false;
-      verified.nameError = mismatch;
-    }
-    const cipher = tls.getCipher();
     const result: ProbeResult = {
       host: target.host,
       port: target.port,
@@ -144,11 +156,7 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promi
       ...(sni ? { sni } : {}),
       serverVersion: first.serverVersion,
       connectionId: first.connectionId,
-      tls: { protocol: tls.getProtocol() ?? 'unknown', cipher: cipher.name },
-      chain,
-      leaf,
-      verified,
-      ok: verified.chain && verified.name,
+      ...judgeTls(tls, servername, where),
     };
     await closePolitely(tls, Math.min(ms, CLOSE_WAIT_MS));
     return result;

@@ -5,7 +5,7 @@
 // or passes through dbtls; it works where the SQL port is firewalled to the application tier; and it
 // needs no SQL credentials in the inventory. Every default is an argv built by shellCommand().
 import { shellCommand } from '../deliver/quote.js';
-import type { NodeSpec, Role } from '../inventory/model.js';
+import { isGaleraNode, type NodeSpec, type Role } from '../inventory/model.js';
 
 export type ReloadPlan =
   | { kind: 'command'; command: string; describe: string }
@@ -25,6 +25,54 @@ function sqlOnNode(args: string[], statement: string): string[] {
  */
 export const PROXYSQL_ADMIN_GROUP = '-proxysql-admin';
 export const TIDB_GROUP = '-tidb';
+
+/**
+ * A Galera node's reload: the statement, then the node's own word that it is still a Synced member
+ * of the cluster (wsrep_local_state_comment). A rollout goes on to the next node only after this
+ * one passed, so a reload that threw a node out stops the roll before a second node could follow.
+ * $1 is the statement; the client is chosen as in CLIENT.
+ */
+const GALERA_RELOAD = [
+  's=$1; shift',
+  'if command -v mariadb >/dev/null 2>&1; then c=mariadb; else c=mysql; fi',
+  '"$c" "$@" --batch -e "$s" || exit $?',
+  'st=$("$c" "$@" --batch -N -e "SHOW STATUS LIKE \'wsrep_local_state_comment\'") || exit $?',
+  'case "$st" in *Synced*) exit 0 ;; esac',
+  'echo "after the reload the node is not a Synced cluster member (wsrep_local_state_comment: ${st:-none})" >&2',
+  'exit 1',
+].join('; ');
+
+/** Galera 4 reloads its certificates live from 26.4.8 (socket.ssl_reload; FLUSH SSL reaches it). */
+export function providerReloads(version: string | undefined): boolean {
+  if (version === undefined) return true;
+  const [maj = 0, min = 0, patch = 0] = version.split('.').map(Number);
+  return maj > 26 || (maj === 26 && (min > 4 || (min === 4 && patch >= 8)));
+}
+
+function galeraPlans(node: NodeSpec): ReloadPlan[] {
+  const mariadb = node.roles.includes('mariadb');
+  const serverOnly = mariadb ? 'FLUSH SSL' : 'ALTER INSTANCE RELOAD TLS';
+  if (!providerReloads(node.galera?.providerVersion))
+    return [
+      { kind: 'command', command: shellCommand(sqlOnNode([], serverOnly)), describe: serverOnly },
+      {
+        kind: 'restart-required',
+        why: `Galera provider ${node.galera!.providerVersion} reads its certificates at start only (live reload needs 26.4.8): restart the node, one node at a time`,
+        command: shellCommand(['systemctl', 'restart', mariadb ? 'mariadb' : 'mysql']),
+      },
+    ];
+  // MariaDB's FLUSH SSL reloads the provider too (MDEV-22668); MySQL-wsrep and PXC need both statements.
+  const statement = mariadb
+    ? 'FLUSH SSL'
+    : "ALTER INSTANCE RELOAD TLS; SET GLOBAL wsrep_provider_options = 'socket.ssl_reload=1'";
+  return [
+    {
+      kind: 'command',
+      command: shellCommand(['sh', '-c', GALERA_RELOAD, 'dbtls-reload', statement]),
+      describe: `${statement} (server and Galera provider), then wsrep state Synced`,
+    },
+  ];
+}
 
 const TUNGSTEN_RESTART = [
   'sh',
@@ -65,6 +113,12 @@ function roleDefault(node: NodeSpec, role: Role): ReloadPlan | undefined {
         ),
         describe: 'ALTER INSTANCE RELOAD TLS (client-facing certificate)',
       };
+    case 'galera':
+    case 'pxc':
+      return undefined; // galeraPlans: the server's own reload with the provider's
+    case 'galera':
+    case 'pxc':
+      return undefined; // galeraPlans: the server's own reload together with the provider's
     case 'pd':
     case 'tikv':
       return undefined; // they read their certificate files again for each new connection
@@ -89,6 +143,8 @@ export function reloadPlans(node: NodeSpec, opts: { restartTungsten?: boolean } 
   if (node.transport === 'local')
     return [{ kind: 'none', why: 'transport: local delivers into a folder; give reload: to run a command' }];
   const plans: ReloadPlan[] = [];
+  if (isGaleraNode(node))
+    return galeraPlans(node).map((p) => (p.kind === 'command' ? { ...p, command: sudo(p.command) } : p));
   const sql = node.roles.map((r) => roleDefault(node, r)).find((p) => p?.kind === 'command');
   if (sql && sql.kind === 'command') plans.push({ ...sql, command: sudo(sql.command) });
   if (node.roles.includes('tungsten')) {

@@ -11,7 +11,7 @@ import { nodeClientCn } from '../issue/plan.js';
 import { inputError, isDbtlsError } from '../errors.js';
 import { readFileNoFollow, readIfExists } from '../store/safe-fs.js';
 import { onelineOrRefuse } from './x509-name.js';
-import type { Cluster, NodeSpec } from '../inventory/model.js';
+import type { Cluster, NodeSpec, SstMethod } from '../inventory/model.js';
 
 /** An account that logs in with its certificate: `CREATE USER … REQUIRE SUBJECT … AND ISSUER …`. */
 export interface CertAccount {
@@ -35,8 +35,19 @@ export interface RenderNode {
   paths: NodePaths;
   /** This node's own client identity (replication, ProxySQL backends, cluster links). */
   account: CertAccount;
+  /** Galera nodes: the group channel (gcomm/IST) and state transfer settings. */
+  galera?: RenderGalera;
   /** Set when the node replicates from another. */
   source?: { name: string; host: string; port: number; syntax: 'source' | 'master' };
+}
+
+export interface RenderGalera {
+  /** The whole wsrep_provider_options value: the inventory's options, then socket.ssl_cert/key/ca. */
+  providerOptions: string;
+  port: number;
+  sst: SstMethod;
+  /** Percona XtraDB Cluster (pxc-encrypt-cluster-traffic, [sst] encrypt=4). */
+  pxc: boolean;
 }
 
 export interface RenderClient {
@@ -78,6 +89,27 @@ export function replicationSyntax(flavor: Flavor | undefined, version: string | 
   if (!version) return 'source';
   const [maj, min, patch] = version.split('.').map(Number) as [number, number, number | undefined];
   return maj > 8 || (maj === 8 && (min > 0 || (patch ?? 0) >= 23)) ? 'source' : 'master';
+}
+
+/**
+ * One provider line, because Galera reads only the last wsrep_provider_options: the node's own options
+ * first, then the certificate files (paths are `dest` paths, whose rule allows no ";", "=" or quote).
+ */
+function renderGalera(n: NodeSpec): RenderGalera {
+  const g = n.galera!;
+  const paths = nodePaths(n);
+  const options: Array<[string, string]> = [
+    ...g.providerOptions,
+    ['socket.ssl_cert', paths.serverCert],
+    ['socket.ssl_key', paths.serverKey],
+    ['socket.ssl_ca', paths.ca],
+  ];
+  return {
+    providerOptions: options.map(([k, v]) => `${k}=${v}`).join(';'),
+    port: g.port,
+    sst: g.sst,
+    pxc: n.roles.includes('pxc'),
+  };
 }
 
 /** A certificate of the PKI directory, read without following links, or "run issue first". */
@@ -131,6 +163,7 @@ export async function buildContexts(cluster: Cluster, generator: string): Promis
         ...(flavor ? { flavor } : {}),
         ...(n.version ? { version: n.version } : {}),
         paths: nodePaths(n),
+        ...(n.galera ? { galera: renderGalera(n) } : {}),
         account: await account(nodeClientCn(n), `nodes/${n.name}/client-cert.pem`),
         ...(src
           ? { source: { name: src.name, host: src.host, port: src.port, syntax: replicationSyntax(flavor, n.version) } }

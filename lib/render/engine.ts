@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DbtlsError, inputError } from '../errors.js';
 import {
   cnfValue,
+  cnfQuoted,
   iniValue,
   jdbcParam,
   jsString,
@@ -41,6 +42,7 @@ export function createEngine(userDir?: string): Engine {
   liquid.registerFilter('libconfig', libconfigString);
   liquid.registerFilter('ini', iniValue);
   liquid.registerFilter('cnf', cnfValue);
+  liquid.registerFilter('cnf_quoted', cnfQuoted);
   liquid.registerFilter('properties', propertiesValue);
   liquid.registerFilter('jdbc', jdbcParam);
   liquid.registerFilter('js', jsString);

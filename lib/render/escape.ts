@@ -111,3 +111,15 @@ export function cnfValue(v: unknown): string {
   if (/^["']/.test(s)) refuse('option-file', s, 'option-file readers strip a leading quote');
   return s;
 }
+
+/**
+ * A double-quoted option-file value, for values that hold ";" or "#" (Galera's wsrep_provider_options
+ * list). mysys and the SST scripts' my_print_defaults strip the quotes and keep what is between as
+ * is, provided it holds no quote, no "\" (an escape there too) and no line break.
+ */
+export function cnfQuoted(v: unknown): string {
+  const s = String(v);
+  if (/[\r\n\u0000]/.test(s)) refuse('option-file', s, 'it spans lines');
+  if (/["\\]/.test(s)) refuse('option-file', s, 'a quoted option-file value cannot hold \'"\' or "\\"');
+  return `"${s}"`;
+}

@@ -19,6 +19,9 @@ export const ROLE_TEMPLATES: Record<Role, (ctx: RenderContext) => string[]> = {
   mysql: mysqlFamily,
   percona: mysqlFamily,
   mariadb: mysqlFamily,
+  // The server's own files come with its mariadb/mysql/percona role; this adds the group channel's.
+  galera: galeraFiles,
+  pxc: galeraFiles,
   tidb: () => ['tidb/tidb.toml'],
   pd: () => ['tidb/pd.toml'],
   tikv: () => ['tidb/tikv.toml'],
@@ -34,6 +37,10 @@ function mysqlFamily(ctx: RenderContext): string[] {
     `${dir}/users.sql`,
     ...(ctx.node.source ? [`${dir}/replication.sql`] : []),
   ];
+}
+
+function galeraFiles(ctx: RenderContext): string[] {
+  return [ctx.node.flavor === 'mariadb' ? 'mariadb/galera.cnf' : 'mysql/galera.cnf'];
 }
 
 export const CLIENT_TEMPLATES = [

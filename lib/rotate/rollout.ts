@@ -77,10 +77,11 @@ export async function rollOut(cluster: Cluster, opts: RolloutOptions): Promise<R
       concurrency: opts.concurrency,
       ...(opts.rollback === false ? { rollback: false } : {}),
       afterReload: async (node) => {
-        const [l] = await liveCheck(cluster, { nodes: [node.name], ...probeOpts });
-        if (!l) return undefined;
-        probed.push(l);
-        return liveFailed(l) ? `live ${l.status}: ${l.problem ?? ''}` : undefined;
+        // A Galera node has two results (SQL port, group channel): both must serve the new certificate.
+        const results = await liveCheck(cluster, { nodes: [node.name], ...probeOpts });
+        probed.push(...results);
+        const bad = results.find(liveFailed);
+        return bad ? `live ${bad.status}${bad.channel ? ` (${bad.channel})` : ''}: ${bad.problem ?? ''}` : undefined;
       },
     },
     opts.connect,

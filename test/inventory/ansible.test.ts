@@ -8,7 +8,7 @@ import { InventoryError } from '../../lib/inventory/errors.js';
 import { GROUP_ROLES, clusterNameFromFile } from '../../lib/inventory/ansible.js';
 import { expandHostPattern } from '../../lib/inventory/host-range.js';
 import { isDbtlsError } from '../../lib/errors.js';
-import type { Cluster } from '../../lib/inventory/model.js';
+import { ROLES, type Cluster } from '../../lib/inventory/model.js';
 import { tempDir } from '../helpers/tmp.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -37,7 +37,7 @@ async function problems(t: Ctx, text: string, name = 'hosts.ini', opts: LoadOpti
 }
 
 const byName = (c: Cluster) => Object.fromEntries(c.nodes.map((n) => [n.name, n]));
-const ROLE_LIST = 'mysql, mariadb, percona, tidb, pd, tikv, proxysql, tungsten';
+const ROLE_LIST = ROLES.join(', ');
 
 test('host ranges: numbers, zero padding, letters, steps, several ranges, ports', () => {
   assert.deepEqual(expandHostPattern('db[1:3].example.com'), {
@@ -69,9 +69,10 @@ test('the group → role table: role names, TiUP names, galera and pxc', () => {
   assert.deepEqual(GROUP_ROLES['pd_servers'], ['pd']);
   assert.deepEqual(GROUP_ROLES['tikv_servers'], ['tikv']);
   assert.deepEqual(GROUP_ROLES['proxysql_servers'], ['proxysql']);
-  assert.deepEqual(GROUP_ROLES['galera'], ['mariadb']);
-  assert.deepEqual(GROUP_ROLES['pxc'], ['percona']);
-  assert.equal(Object.keys(GROUP_ROLES).length, 18);
+  assert.deepEqual(GROUP_ROLES['galera'], ['mariadb', 'galera']);
+  assert.deepEqual(GROUP_ROLES['pxc'], ['percona', 'pxc']);
+  // Every role by its name and NAME_servers; galera and pxc are roles themselves.
+  assert.equal(Object.keys(GROUP_ROLES).length, ROLES.length * 2);
 });
 
 test('cluster name from the file name, reduced to [a-z0-9-]', () => {
