@@ -13,6 +13,8 @@ wanted=(
   # Galera clusters (test/helpers/galera.ts): the wsrep provider and rsync for SST (both also pulled in by mariadb-server).
   "/usr/lib/galera/libgalera_smm.so:galera-4"
   "rsync:rsync"
+  # rsync SST over TLS (the rendered [sst] ssl-mode) tunnels through stunnel.
+  "stunnel4:stunnel4"
   # Java keystore tests: keytool, and javac to compile the small clients in test/java.
   "java:openjdk-17-jdk-headless"
   "keytool:openjdk-17-jdk-headless"

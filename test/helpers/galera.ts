@@ -4,7 +4,7 @@
 // test gives, rsync SST. The nodes run as the `mysql` user: the rsync daemon of an SST drops its
 // privileges, so a datadir owned by root cannot be received (REFERENCE-2 §1.7).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, chown, mkdir, readFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +40,16 @@ export interface GaleraNode {
   start(opts?: { tls?: GaleraTls; waitSynced?: boolean }): Promise<void>;
   /** Whether the server process is running. */
   running(): boolean;
+}
+
+export interface GaleraOptions {
+  /**
+   * Option files node N reads (`!include`d by its own defaults file), e.g. the my.cnf and galera.cnf
+   * dbtls rendered and pushed for it. With them the node's TLS — server and provider — comes from
+   * those files alone: no wsrep_provider_options on the command line (it would replace theirs), and
+   * its `tls` files are ignored.
+   */
+  includes?: (index: number) => string[];
 }
 
 export interface GaleraCluster {
@@ -81,7 +91,7 @@ async function mysqlIds(): Promise<{ uid: number; gid: number }> {
  * A cluster of COUNT nodes, node i with TLS files tls[i]; node 1 bootstraps it (--wsrep-new-cluster)
  * and the others join one after another, each waited for until Synced. Stopped when SCOPE ends.
  */
-export async function startGalera(scope: Scope, tls: GaleraTls[]): Promise<GaleraCluster> {
+export async function startGalera(scope: Scope, tls: GaleraTls[], opts: GaleraOptions = {}): Promise<GaleraCluster> {
   const bins = await findMariadb();
   if (!bins) throw new Error('MariaDB not found; run `make system-deps`');
   const ids = await mysqlIds();
@@ -96,7 +106,7 @@ export async function startGalera(scope: Scope, tls: GaleraTls[]): Promise<Galer
       return address();
     },
     addNode: async (files) => {
-      const node = await makeNode(scope, bins, root, nodes.length + 1, files, ids, address);
+      const node = await makeNode(scope, bins, root, nodes.length + 1, files, ids, address, opts);
       nodes.push(node);
       return node;
     },
@@ -115,6 +125,7 @@ async function makeNode(
   initialTls: GaleraTls,
   ids: { uid: number; gid: number },
   address: () => string,
+  options: GaleraOptions,
 ): Promise<GaleraNode> {
   const host = `127.0.0.${index}`;
   const dir = join(root, `node${index}`);
@@ -179,10 +190,14 @@ async function makeNode(
       `socket.ssl_ca=${tls.ca}`,
       'gcache.size=16M',
     ].join(';');
+    const includes = options.includes?.(index);
+    const defaultsFile = join(dir, 'node.cnf');
+    if (includes) await writeFile(defaultsFile, includes.map((f) => `!include ${f}\n`).join(''));
     const c = spawn(
       bins.mariadbd,
       [
-        '--no-defaults',
+        // The SST scripts get the same file (mariadbd passes --defaults-file on), so they read its [sst] too.
+        includes ? `--defaults-file=${defaultsFile}` : '--no-defaults',
         '--user=mysql',
         `--datadir=${datadir}`,
         `--tmpdir=${tmpdir}`,
@@ -200,7 +215,7 @@ async function makeNode(
         `--wsrep_cluster_address=${address()}`,
         `--wsrep_node_address=${host}:${GCOMM_PORT}`,
         `--wsrep_node_name=node${index}`,
-        `--wsrep_provider_options=${provider}`,
+        ...(includes ? [] : [`--wsrep_provider_options=${provider}`]),
         '--wsrep_sst_method=rsync',
         `--wsrep_sst_receive_address=${host}:${SST_PORT}`,
         '--binlog_format=ROW',

@@ -25,6 +25,8 @@ export interface TestNode {
   become?: 'sudo';
   /** The command that reloads TLS on the node after a push (`none` to skip); written only when given. */
   reload?: string;
+  /** A Galera node's settings (roles galera or pxc), written as given. */
+  galera?: { providerOptions?: string; port?: number; sst?: string; providerVersion?: string };
 }
 
 export interface TestInventory {
@@ -57,6 +59,7 @@ export async function writeInventory(dir: string, inv: TestInventory, name = 'in
       ...(n.group ? { group: n.group } : {}),
       ...(n.become ? { become: n.become } : {}),
       ...(n.reload !== undefined ? { reload: n.reload } : {}),
+      ...(n.galera ? { galera: n.galera } : {}),
     })),
   };
   if (inv.leafDays !== undefined) doc.leaf = { days: inv.leafDays };

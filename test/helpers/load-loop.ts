@@ -7,7 +7,7 @@
 // every server certificate it was served. Bounded: it stops by itself after maxMs.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { connect as netConnect } from 'node:net';
+import { isIP, connect as netConnect } from 'node:net';
 import { checkServerIdentity, type TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
@@ -162,7 +162,8 @@ export function startLoadLoop(opts: LoadLoopOptions): LoadLoop {
         user,
         // A new ssl object per connection: no cached secure context or TLS session (a resumed session
         // would skip the name check and show no new certificate), the files as they are now.
-        ssl: { ca, cert, key: key_, rejectUnauthorized: true, verifyIdentity: true },
+        // For an IP, mysql2's verifyIdentity would check "localhost" (below); the check below is the one that counts.
+        ssl: { ca, cert, key: key_, rejectUnauthorized: true, verifyIdentity: isIP(expected) === 0 },
         connectTimeout: timeoutMs,
       });
       // Failures reach us through the promises; a late 'error' event (a reset after the last reply)
