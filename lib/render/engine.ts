@@ -10,8 +10,10 @@ import {
   jdbcParam,
   jsString,
   libconfigString,
+  maxscaleValue,
   phpString,
   propertiesValue,
+  routerValue,
   sqliteString,
   sqlString,
   tomlString,
@@ -41,6 +43,8 @@ export function createEngine(userDir?: string): Engine {
   liquid.registerFilter('libconfig', libconfigString);
   liquid.registerFilter('ini', iniValue);
   liquid.registerFilter('cnf', cnfValue);
+  liquid.registerFilter('maxscale', maxscaleValue);
+  liquid.registerFilter('mysqlrouter', routerValue);
   liquid.registerFilter('properties', propertiesValue);
   liquid.registerFilter('jdbc', jdbcParam);
   liquid.registerFilter('js', jsString);
