@@ -37,7 +37,7 @@ async function problems(t: Ctx, text: string, name = 'hosts.ini', opts: LoadOpti
 }
 
 const byName = (c: Cluster) => Object.fromEntries(c.nodes.map((n) => [n.name, n]));
-const ROLE_LIST = 'mysql, mariadb, percona, tidb, pd, tikv, proxysql, tungsten';
+const ROLE_LIST = 'mysql, mariadb, percona, tidb, pd, tikv, proxysql, maxscale, mysqlrouter, tungsten';
 
 test('host ranges: numbers, zero padding, letters, steps, several ranges, ports', () => {
   assert.deepEqual(expandHostPattern('db[1:3].example.com'), {
@@ -71,7 +71,9 @@ test('the group → role table: role names, TiUP names, galera and pxc', () => {
   assert.deepEqual(GROUP_ROLES['proxysql_servers'], ['proxysql']);
   assert.deepEqual(GROUP_ROLES['galera'], ['mariadb']);
   assert.deepEqual(GROUP_ROLES['pxc'], ['percona']);
-  assert.equal(Object.keys(GROUP_ROLES).length, 18);
+  assert.deepEqual(GROUP_ROLES['maxscale'], ['maxscale']);
+  assert.deepEqual(GROUP_ROLES['mysqlrouter_servers'], ['mysqlrouter']);
+  assert.equal(Object.keys(GROUP_ROLES).length, 22);
 });
 
 test('cluster name from the file name, reduced to [a-z0-9-]', () => {
@@ -145,6 +147,29 @@ ansible_port=22
     transport: 'local',
     ssh: { user: 'ops', port: 22 },
   });
+});
+
+test('INI: [maxscale] and [mysqlrouter] groups give their roles, and the listener ports by default', async (t) => {
+  const c = await load(
+    t,
+    [
+      '[maxscale]',
+      'mxs1 ansible_host=10.0.0.30',
+      '[mysqlrouter]',
+      'router1 ansible_host=10.0.0.31',
+      '[mariadb]',
+      'db1 ansible_host=10.0.0.11',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    c.nodes.map((n) => [n.name, n.host, n.roles, n.port]),
+    [
+      ['mxs1', '10.0.0.30', ['maxscale'], 4006],
+      ['router1', '10.0.0.31', ['mysqlrouter'], 6446],
+      ['db1', '10.0.0.11', ['mariadb'], 3306],
+    ],
+  );
 });
 
 test('INI: roles accumulate through children, dbtls_roles (string or list) adds to them', async (t) => {
