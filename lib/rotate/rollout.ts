@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { runIssue, type IssueEvent, type IssueReport } from '../issue/issue.js';
 import { runRender } from '../render/render.js';
 import { runPush, type Connect, type PushEvent, type PushReport } from '../deliver/push.js';
+import { awaitsRestart, reloadPlans } from '../reload/commands.js';
 import { liveCheck, liveFailed, type LiveResult, type ProbeEvent } from '../check/live.js';
 import type { Cluster } from '../inventory/model.js';
 
@@ -77,6 +78,8 @@ export async function rollOut(cluster: Cluster, opts: RolloutOptions): Promise<R
       concurrency: opts.concurrency,
       ...(opts.rollback === false ? { rollback: false } : {}),
       afterReload: async (node) => {
+        // A node whose only reload is a restart not run still serves its old certificate: not probed now.
+        if (awaitsRestart(reloadPlans(node, { restartTungsten: opts.restartTungsten }))) return undefined;
         const [l] = await liveCheck(cluster, { nodes: [node.name], ...probeOpts });
         if (!l) return undefined;
         probed.push(l);
