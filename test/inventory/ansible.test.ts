@@ -149,29 +149,6 @@ ansible_port=22
   });
 });
 
-test('INI: [maxscale] and [mysqlrouter] groups give their roles, and the listener ports by default', async (t) => {
-  const c = await load(
-    t,
-    [
-      '[maxscale]',
-      'mxs1 ansible_host=10.0.0.30',
-      '[mysqlrouter]',
-      'router1 ansible_host=10.0.0.31',
-      '[mariadb]',
-      'db1 ansible_host=10.0.0.11',
-      '',
-    ].join('\n'),
-  );
-  assert.deepEqual(
-    c.nodes.map((n) => [n.name, n.host, n.roles, n.port]),
-    [
-      ['mxs1', '10.0.0.30', ['maxscale'], 4006],
-      ['router1', '10.0.0.31', ['mysqlrouter'], 6446],
-      ['db1', '10.0.0.11', ['mariadb'], 3306],
-    ],
-  );
-});
-
 test('INI: roles accumulate through children, dbtls_roles (string or list) adds to them', async (t) => {
   const ini = `[mysql]
 db1
