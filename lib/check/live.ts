@@ -17,7 +17,9 @@ import { mapLimit } from '../concurrency.js';
 import { isGaleraNode, type Cluster, type NodeSpec, type Role } from '../inventory/model.js';
 
 /** Roles whose SQL port speaks the MySQL protocol (and its TLS upgrade). */
-const MYSQL_PROTOCOL: readonly Role[] = ['mysql', 'mariadb', 'percona', 'tidb', 'proxysql'];
+// MaxScale's and MySQL Router's port is their listener (node.port): it speaks the MySQL protocol and
+// serves the node's own certificate.
+const MYSQL_PROTOCOL: readonly Role[] = ['mysql', 'mariadb', 'percona', 'tidb', 'proxysql', 'maxscale', 'mysqlrouter'];
 
 export type LiveStatus = 'ok' | 'old' | 'foreign' | 'unverified' | 'unreachable' | 'not-probed';
 

@@ -17,6 +17,8 @@ export const DEFAULT_DEST: Record<Role, string> = {
   pd: '/etc/tidb/tls',
   tikv: '/etc/tidb/tls',
   proxysql: '/var/lib/proxysql',
+  maxscale: '/etc/maxscale/ssl',
+  mysqlrouter: '/etc/mysqlrouter/ssl',
   tungsten: '/opt/continuent/share',
 };
 

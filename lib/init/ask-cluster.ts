@@ -16,6 +16,8 @@ export const ROLE_CHOICES: Choice<Role>[] = [
   { value: 'pd', name: 'TiDB PD (placement driver)' },
   { value: 'tikv', name: 'TiKV (TiDB storage)' },
   { value: 'proxysql', name: 'ProxySQL' },
+  { value: 'maxscale', name: 'MariaDB MaxScale' },
+  { value: 'mysqlrouter', name: 'MySQL Router' },
   { value: 'tungsten', name: 'Tungsten Clustering' },
 ];
 

@@ -13,6 +13,8 @@ export const ROLES = [
   'pd',
   'tikv',
   'proxysql',
+  'maxscale',
+  'mysqlrouter',
   'tungsten',
 ] as const;
 export type Role = (typeof ROLES)[number];
@@ -77,7 +79,10 @@ export interface NodeSpec {
   transport: Transport;
   /** Cluster-wide ssh settings merged with the node's overrides. */
   ssh: SshSettings;
-  /** The SQL port (default by role: 3306, TiDB 4000, ProxySQL 6033, PD 2379, TiKV 20160). */
+  /**
+   * The SQL port (default by role: 3306, TiDB 4000, ProxySQL 6033, PD 2379, TiKV 20160, MaxScale 4006,
+   * MySQL Router 6446); for the proxies, the port clients dial and the probe checks.
+   */
   port: number;
   /** ProxySQL's admin port (default 6032). */
   adminPort: number;
@@ -137,6 +142,10 @@ export function defaultPort(roles: Role[]): number {
     pxc: 3306,
     tidb: 4000,
     proxysql: 6033,
+    // The Read-Write-Listener of MaxScale's shipped etc/maxscale.cnf.template.
+    maxscale: 4006,
+    // The classic-protocol read-write port `mysqlrouter --bootstrap` configures.
+    mysqlrouter: 6446,
     pd: 2379,
     tikv: 20160,
     tungsten: 3306,
@@ -151,7 +160,7 @@ export interface ClientSpec {
   commonName: string;
   /** Also make a Java keystore (key + chain) and truststore (CA) of this type. */
   keystore?: StoreType;
-  /** The node its rendered connection settings point at (default: a ProxySQL, else a TiDB, else the first source). */
+  /** The node its rendered connection settings point at (default: a ProxySQL, MaxScale or MySQL Router, else a TiDB, else the first source). */
   connectTo?: string;
 }
 

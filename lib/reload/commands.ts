@@ -74,6 +74,19 @@ function galeraPlans(node: NodeSpec): ReloadPlan[] {
   ];
 }
 
+/**
+ * MaxScale >= 22.08: `maxctrl reload tls` (REST POST /v1/maxscale/tls/reload) re-reads the certificate
+ * files of every listener, server and the REST API. It is not transactional (a failure part-way leaves
+ * part of it reloaded), which is why a rotation probes the listener after it. maxctrl takes the REST
+ * API's user and password from its own ~/.maxctrl.cnf on the node (section [maxctrl], u= and p=, a file
+ * only its owner may read), never from dbtls; it needs no root, so it runs as the SSH user even with
+ * become: sudo (whose ~ could be root's).
+ */
+const MAXSCALE_RELOAD = ['maxctrl', 'reload', 'tls'];
+
+/** MySQL Router reads its certificates only at start (nothing documents a reload; SIGHUP reopens logs). */
+const MYSQLROUTER_RESTART = ['systemctl', 'restart', 'mysqlrouter'];
+
 const TUNGSTEN_RESTART = [
   'sh',
   '-c',
@@ -115,10 +128,15 @@ function roleDefault(node: NodeSpec, role: Role): ReloadPlan | undefined {
       };
     case 'galera':
     case 'pxc':
-      return undefined; // galeraPlans: the server's own reload with the provider's
-    case 'galera':
-    case 'pxc':
       return undefined; // galeraPlans: the server's own reload together with the provider's
+    case 'maxscale':
+      return { kind: 'command', command: shellCommand(MAXSCALE_RELOAD), describe: 'maxctrl reload tls' };
+    case 'mysqlrouter':
+      return {
+        kind: 'restart-required',
+        why: 'MySQL Router reads its certificates at start: restart required',
+        command: shellCommand(MYSQLROUTER_RESTART),
+      };
     case 'pd':
     case 'tikv':
       return undefined; // they read their certificate files again for each new connection
@@ -133,7 +151,9 @@ function roleDefault(node: NodeSpec, role: Role): ReloadPlan | undefined {
 
 /**
  * The reload for a node: the inventory's `reload:` when given (a shell line of the operator's), else
- * each role's default in order — the first MySQL-protocol server wins, Tungsten adds its restart.
+ * each role's default in order — the first MySQL-protocol server wins; MySQL Router and Tungsten add
+ * their restarts, reported and not run (Tungsten's runs with restartTungsten; Router's when the
+ * inventory's reload: says so).
  */
 export function reloadPlans(node: NodeSpec, opts: { restartTungsten?: boolean } = {}): ReloadPlan[] {
   const sudo = (cmd: string) => (node.become === 'sudo' ? shellCommand(['sudo', '-n', 'sh', '-c', cmd]) : cmd);
@@ -145,8 +165,14 @@ export function reloadPlans(node: NodeSpec, opts: { restartTungsten?: boolean } 
   const plans: ReloadPlan[] = [];
   if (isGaleraNode(node))
     return galeraPlans(node).map((p) => (p.kind === 'command' ? { ...p, command: sudo(p.command) } : p));
-  const sql = node.roles.map((r) => roleDefault(node, r)).find((p) => p?.kind === 'command');
-  if (sql && sql.kind === 'command') plans.push({ ...sql, command: sudo(sql.command) });
+  const first = node.roles.find((r) => roleDefault(node, r)?.kind === 'command');
+  const sql = first && (roleDefault(node, first) as Extract<ReloadPlan, { kind: 'command' }>);
+  // maxctrl needs no root and reads the SSH user's own ~/.maxctrl.cnf: never through sudo.
+  if (sql) plans.push({ ...sql, command: first === 'maxscale' ? sql.command : sudo(sql.command) });
+  if (node.roles.includes('mysqlrouter')) {
+    const r = roleDefault(node, 'mysqlrouter') as Extract<ReloadPlan, { kind: 'restart-required' }>;
+    plans.push({ ...r, command: sudo(r.command) });
+  }
   if (node.roles.includes('tungsten')) {
     const t = roleDefault(node, 'tungsten') as Extract<ReloadPlan, { kind: 'restart-required' }>;
     plans.push(
@@ -161,4 +187,13 @@ export function reloadPlans(node: NodeSpec, opts: { restartTungsten?: boolean } 
       why: `${node.roles.join(', ')} read their certificates per connection: nothing to reload`,
     });
   return plans;
+}
+
+/**
+ * True when nothing of the plans makes the node serve its new certificate: only a restart that was
+ * reported, not run (MySQL Router). A probe right after would find the old certificate and roll the
+ * node's files back, so a rotation leaves such a node for its restart instead.
+ */
+export function awaitsRestart(plans: readonly ReloadPlan[]): boolean {
+  return plans.some((p) => p.kind === 'restart-required') && !plans.some((p) => p.kind === 'command');
 }

@@ -11,7 +11,7 @@ import { nodeClientCn } from '../issue/plan.js';
 import { inputError, isDbtlsError } from '../errors.js';
 import { readFileNoFollow, readIfExists } from '../store/safe-fs.js';
 import { onelineOrRefuse } from './x509-name.js';
-import type { Cluster, NodeSpec, SstMethod } from '../inventory/model.js';
+import type { Cluster, NodeSpec, Role, SstMethod } from '../inventory/model.js';
 
 /** An account that logs in with its certificate: `CREATE USER … REQUIRE SUBJECT … AND ISSUER …`. */
 export interface CertAccount {
@@ -69,7 +69,7 @@ export interface RenderContext {
   /** Accounts other nodes use to replicate from this one. */
   replicas: CertAccount[];
   clients: RenderClient[];
-  /** ProxySQL: the MySQL-family servers behind it, writers in hostgroup 10, replicas in 20. */
+  /** ProxySQL, MaxScale: the MySQL-family servers behind it, writers in hostgroup 10, replicas in 20. */
   backends: Array<{ name: string; host: string; port: number; hostgroup: number; role: 'writer' | 'replica' }>;
   /** TiDB/PD/TiKV: the CNs of the cluster's TiDB, PD and TiKV certificates, for cluster-verify-cn / cert-allowed-cn. */
   clusterCns: string[];
@@ -77,6 +77,9 @@ export interface RenderContext {
   storepass?: string;
   tls: { versions: string[] };
 }
+
+/** The roles a client dials by default, first found first: the proxies, then TiDB's SQL layer. */
+export const ENTRY_ROLES: readonly Role[] = ['proxysql', 'maxscale', 'mysqlrouter', 'tidb'];
 
 function flavorOf(node: NodeSpec): Flavor | undefined {
   if (!isMysqlFamily(node)) return undefined;
@@ -173,10 +176,10 @@ export async function buildContexts(cluster: Cluster, generator: string): Promis
   );
   const renderNodes = new Map(nodes.map((n) => [n.name, n]));
 
-  // A client dials its connectTo, else a ProxySQL, else a TiDB, else the first server that is not a replica.
+  // A client dials its connectTo, else a proxy (ProxySQL, MaxScale, MySQL Router, in that order), else a
+  // TiDB, else the first server that is not a replica.
   const entry =
-    nodes.find((n) => n.roles.includes('proxysql')) ??
-    nodes.find((n) => n.roles.includes('tidb')) ??
+    ENTRY_ROLES.map((r) => nodes.find((n) => n.roles.includes(r))).find(Boolean) ??
     nodes.find((n) => n.flavor && !n.source) ??
     nodes[0]!;
   const clients: RenderClient[] = await Promise.all(

@@ -11,8 +11,10 @@ import {
   jdbcParam,
   jsString,
   libconfigString,
+  maxscaleValue,
   phpString,
   propertiesValue,
+  routerValue,
   sqliteString,
   sqlString,
   tomlString,
@@ -43,6 +45,8 @@ export function createEngine(userDir?: string): Engine {
   liquid.registerFilter('ini', iniValue);
   liquid.registerFilter('cnf', cnfValue);
   liquid.registerFilter('cnf_quoted', cnfQuoted);
+  liquid.registerFilter('maxscale', maxscaleValue);
+  liquid.registerFilter('mysqlrouter', routerValue);
   liquid.registerFilter('properties', propertiesValue);
   liquid.registerFilter('jdbc', jdbcParam);
   liquid.registerFilter('js', jsString);

@@ -123,3 +123,35 @@ export function cnfQuoted(v: unknown): string {
   if (/["\\]/.test(s)) refuse('option-file', s, 'a quoted option-file value cannot hold \'"\' or "\\"');
   return `"${s}"`;
 }
+
+/**
+ * A MaxScale configuration value (maxscale.cnf and maxscale.cnf.d/*.cnf, read by the inih copy in
+ * maxutils/maxbase). MaxScale builds inih with INI_ALLOW_INLINE_COMMENTS=0, so "#" and ";" inside a
+ * value are the value's own characters and are written as they are (only a line that starts with one is
+ * a comment, and a value never starts a line). Nothing in the format quotes or escapes, so: no line
+ * break (a following line that starts with blanks would even continue the value), no edge blanks
+ * (inih strips them), and no leading "$" (with substitute_variables=true MaxScale reads it as the name
+ * of an environment variable).
+ */
+export function maxscaleValue(v: unknown): string {
+  const s = String(v);
+  if (/[\r\n\u0000]/.test(s)) refuse('MaxScale', s, 'it spans lines');
+  if (s !== s.trim()) refuse('MaxScale', s, 'MaxScale strips leading and trailing blanks');
+  if (s.startsWith('$'))
+    refuse('MaxScale', s, 'with substitute_variables=true a leading "$" names an environment variable');
+  return s;
+}
+
+/**
+ * A MySQL Router configuration value (mysqlrouter.conf, read by router/src/harness config_parser.cc).
+ * Router has no inline comments either ("#" and ";" comment only at the start of a line), no quoting
+ * and no escapes; it strips the value's edge blanks and replaces "{name}" by the option `name` (its
+ * interpolation, e.g. {datadir}), so line breaks, edge blanks and braces are refused.
+ */
+export function routerValue(v: unknown): string {
+  const s = String(v);
+  if (/[\r\n\u0000]/.test(s)) refuse('MySQL Router', s, 'it spans lines');
+  if (s !== s.trim()) refuse('MySQL Router', s, 'Router strips leading and trailing blanks');
+  if (/[{}]/.test(s)) refuse('MySQL Router', s, 'Router replaces "{name}" with the option "name"');
+  return s;
+}

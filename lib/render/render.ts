@@ -26,6 +26,8 @@ export const ROLE_TEMPLATES: Record<Role, (ctx: RenderContext) => string[]> = {
   pd: () => ['tidb/pd.toml'],
   tikv: () => ['tidb/tikv.toml'],
   proxysql: () => ['proxysql/proxysql.cnf', 'proxysql/proxysql-admin.sql'],
+  maxscale: () => ['maxscale/maxscale.cnf'],
+  mysqlrouter: () => ['mysqlrouter/mysqlrouter.conf'],
   tungsten: () => ['tungsten/tungsten.ini'],
 };
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { runIssue, type IssueEvent, type IssueReport } from '../issue/issue.js';
 import { runRender } from '../render/render.js';
 import { runPush, type Connect, type PushEvent, type PushReport } from '../deliver/push.js';
+import { awaitsRestart, reloadPlans } from '../reload/commands.js';
 import { liveCheck, liveFailed, type LiveResult, type ProbeEvent } from '../check/live.js';
 import type { Cluster } from '../inventory/model.js';
 
@@ -77,10 +78,14 @@ export async function rollOut(cluster: Cluster, opts: RolloutOptions): Promise<R
       concurrency: opts.concurrency,
       ...(opts.rollback === false ? { rollback: false } : {}),
       afterReload: async (node) => {
+        // A node whose only reload is a restart not run still serves its old certificate: not probed now.
+        if (awaitsRestart(reloadPlans(node, { restartTungsten: opts.restartTungsten }))) return undefined;
         // A Galera node has two results (SQL port, group channel): both must serve the new certificate.
         const results = await liveCheck(cluster, { nodes: [node.name], ...probeOpts });
         probed.push(...results);
-        const bad = results.find(liveFailed);
+        // An old Galera provider keeps its certificate until the restart it reported: judge the SQL port alone.
+        const waits = reloadPlans(node).some((p) => p.kind === 'restart-required');
+        const bad = results.find((l) => liveFailed(l) && !(waits && l.channel === 'gcomm'));
         return bad ? `live ${bad.status}${bad.channel ? ` (${bad.channel})` : ''}: ${bad.problem ?? ''}` : undefined;
       },
     },

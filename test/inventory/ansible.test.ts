@@ -71,6 +71,8 @@ test('the group → role table: role names, TiUP names, galera and pxc', () => {
   assert.deepEqual(GROUP_ROLES['proxysql_servers'], ['proxysql']);
   assert.deepEqual(GROUP_ROLES['galera'], ['mariadb', 'galera']);
   assert.deepEqual(GROUP_ROLES['pxc'], ['percona', 'pxc']);
+  assert.deepEqual(GROUP_ROLES['maxscale'], ['maxscale']);
+  assert.deepEqual(GROUP_ROLES['mysqlrouter_servers'], ['mysqlrouter']);
   // Every role by its name and NAME_servers; galera and pxc are roles themselves.
   assert.equal(Object.keys(GROUP_ROLES).length, ROLES.length * 2);
 });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { reloadPlans } from '../../lib/reload/commands.js';
+import { awaitsRestart, reloadPlans } from '../../lib/reload/commands.js';
 import { runLocal } from '../../lib/deliver/local.js';
 import { shellQuote } from '../../lib/deliver/quote.js';
 import { fileScope } from '../helpers/scope.js';
@@ -53,6 +53,51 @@ test('per role: the statement each server reloads TLS with; PD/TiKV need none; T
   const restart = reloadPlans(node(['tungsten']), { restartTungsten: true });
   assert.equal(restart[0]?.kind, 'command');
   assert.match((restart[0] as { command: string }).command, /stopall.*startall/);
+});
+
+test('MaxScale: `maxctrl reload tls` with its own ~/.maxctrl.cnf credentials, never through sudo; MySQL Router: a restart, reported and not run', () => {
+  const [mxs, ...more] = reloadPlans(node(['maxscale'], { port: 4006 }));
+  assert.deepEqual(more, []);
+  assert.deepEqual(mxs, { kind: 'command', command: 'maxctrl reload tls', describe: 'maxctrl reload tls' });
+  // Neither a password nor a user on the command line: maxctrl reads them from the SSH user's ~/.maxctrl.cnf.
+  assert.doesNotMatch((mxs as { command: string }).command, /-u|-p|--user|--password|sudo/);
+  const [mxsSudo] = reloadPlans(node(['maxscale'], { become: 'sudo' }));
+  assert.equal(
+    (mxsSudo as { command: string }).command,
+    'maxctrl reload tls',
+    'sudo would change whose ~/.maxctrl.cnf is read',
+  );
+
+  assert.deepEqual(reloadPlans(node(['mysqlrouter'], { port: 6446 })), [
+    {
+      kind: 'restart-required',
+      why: 'MySQL Router reads its certificates at start: restart required',
+      command: 'systemctl restart mysqlrouter',
+    },
+  ]);
+  const [routerSudo] = reloadPlans(node(['mysqlrouter'], { become: 'sudo' }));
+  assert.equal((routerSudo as { command: string }).command, "sudo -n sh -c 'systemctl restart mysqlrouter'");
+  // Asked for through the inventory, the restart is the node's reload command.
+  const asked = reloadPlans(node(['mysqlrouter'], { reload: 'systemctl restart mysqlrouter' }));
+  assert.deepEqual(
+    asked.map((p) => p.kind),
+    ['command'],
+  );
+
+  // A rotation probes a node only when something ran that makes it serve the new certificate.
+  assert.equal(awaitsRestart(reloadPlans(node(['mysqlrouter']))), true);
+  assert.equal(awaitsRestart(asked), false);
+  assert.equal(awaitsRestart(reloadPlans(node(['maxscale']))), false);
+  assert.equal(
+    awaitsRestart(reloadPlans(node(['mysql', 'tungsten']))),
+    false,
+    'the MySQL reload serves the new certificate',
+  );
+  assert.equal(
+    awaitsRestart(reloadPlans(node(['mariadb'], { reload: 'none' }))),
+    false,
+    'reload: none is still probed',
+  );
 });
 
 test('the inventory decides: reload: none, a command of its own (through sudo -n with become), nothing by default for transport: local', () => {

@@ -8,8 +8,10 @@ import {
   jdbcParam,
   jsString,
   libconfigString,
+  maxscaleValue,
   phpString,
   propertiesValue,
+  routerValue,
   sqlString,
   tomlString,
 } from '../../lib/render/escape.js';
@@ -95,5 +97,44 @@ test('option-file values: what cnfValue writes my_print_defaults reads back as i
       () => cnfValue(bad),
       (e: unknown) => isDbtlsError(e) && e.exitCode === 2,
       bad,
+    );
+});
+
+/** What Python's configparser (strict, no interpolation, no inline comments: the rules MaxScale's and Router's readers share) reads from TEXT. */
+async function configparser(text: string): Promise<Record<string, Record<string, string>>> {
+  const py =
+    'import configparser, json, sys\n' +
+    'c = configparser.ConfigParser(strict=True, interpolation=None)\n' +
+    'c.optionxform = str\n' +
+    'c.read_string(sys.stdin.read())\n' +
+    'print(json.dumps({s: dict(c.items(s, raw=True)) for s in c.sections()}))\n';
+  const r = await run('python3', ['-c', py], { input: text });
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, Record<string, string>>;
+}
+
+test('MaxScale values: "#" and ";" inside a value are kept (no inline comments in its inih build); line breaks, edge blanks and a leading "$" are refused', async () => {
+  const kept = ['/etc/maxscale/ssl/ca#1;x.pem', 'db1.example.com', 'a = b: c', '/srv/a$b/key.pem'];
+  const text = `[s]\n${kept.map((v, i) => `o${i}=${maxscaleValue(v)}`).join('\n')}\n`;
+  assert.deepEqual(await configparser(text), { s: Object.fromEntries(kept.map((v, i) => [`o${i}`, v])) });
+  // The line break MaxScale would read as a second line, a continuation in both readers:
+  assert.deepEqual(await configparser('[s]\na=/x\n ssl=false\n'), { s: { a: '/x\nssl=false' } });
+  for (const bad of ['/x\n ssl=false', '/x\rssl=false', ' /lead', '/trail ', '$HOME/key.pem', 'a\u0000b'])
+    assert.throws(
+      () => maxscaleValue(bad),
+      (e: unknown) => isDbtlsError(e) && e.exitCode === 2 && /MaxScale/.test(e.message),
+      JSON.stringify(bad),
+    );
+});
+
+test('MySQL Router values: "#" and ";" kept; line breaks, edge blanks and "{…}" (Router\'s option interpolation) are refused', async () => {
+  const kept = ['/etc/mysqlrouter/ssl/a#b;c.pem', 'x = y: z'];
+  const text = `[DEFAULT]\n${kept.map((v, i) => `o${i}=${routerValue(v)}`).join('\n')}\n[s]\n`;
+  assert.deepEqual(await configparser(text), { s: Object.fromEntries(kept.map((v, i) => [`o${i}`, v])) });
+  for (const bad of ['/x\nserver_ssl_verify=DISABLED', ' /lead', '/trail ', '{datadir}/key.pem', '/a}b'])
+    assert.throws(
+      () => routerValue(bad),
+      (e: unknown) => isDbtlsError(e) && e.exitCode === 2 && /MySQL Router/.test(e.message),
+      JSON.stringify(bad),
     );
 });
