@@ -36,7 +36,8 @@ export function registerProbe(program: Command): void {
         '\n' +
         "--direct: the port speaks TLS from its first byte, as Galera's group channel " +
         '(gcomm, port 4567) and IST do; Galera admits only a peer with a certificate of ' +
-        'its CA, so give one with --cert and --key (a client certificate of the cluster).',
+        'its CA, so give one with --cert and --key (a client certificate of the cluster; ' +
+        'under TLS 1.2 the handshake fails without one).',
     )
     .argument('<host[:port]>', 'the server: db1, db1:3307, 10.0.0.5:6033, [::1]:4000')
     .option('--ca <file>', 'PEM file of the trusted CA(s) (default: the system root CAs)')

@@ -1,6 +1,6 @@
 // What `dbtls probe` prints: the served chain, the TLS session and the two verdicts, one labelled
 // line each; with --json one object.
-import type { ProbeResult, ServedCert } from '../../lib/probe/probe.js';
+import type { DirectProbeResult, ProbeResult, ServedCert } from '../../lib/probe/probe.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 import { terminalText } from '../terminal.js';
 import { plural, type OutputMode } from './mode.js';
@@ -23,11 +23,15 @@ function validity(c: ServedCert, now: number): string {
   return `${c.notBefore} → ${c.notAfter} (${state})`;
 }
 
-function human(r: ProbeResult, caLabel: string): string {
+/** A MySQL-protocol probe's result, or a direct one's (no greeting: no server version). */
+type Probed = ProbeResult | DirectProbeResult;
+
+function human(r: Probed, caLabel: string): string {
   const l = r.leaf;
   const host = r.host.includes(':') ? `[${r.host}]` : r.host;
   const s = (text: string, max = 200) => sanitizeForTerminal(text, max);
-  let out = line('server', `${host}:${r.port}  ${s(r.serverVersion)}`);
+  const version = 'serverVersion' in r ? s(r.serverVersion) : '(TLS from the first byte)';
+  let out = line('server', `${host}:${r.port}  ${version}`);
   out += line('tls', `${r.tls.protocol}  ${r.tls.cipher}`);
   out += line('subject', l.subject);
   out += line('sans', l.sans.length ? l.sans.map((n) => s(n)).join(', ') : '(none)');
@@ -51,7 +55,7 @@ function human(r: ProbeResult, caLabel: string): string {
 }
 
 /** caLabel: the --ca file, or what stood in for it (the system root CAs). */
-export function printProbeReport(result: ProbeResult, mode: OutputMode, caLabel: string): void {
+export function printProbeReport(result: Probed, mode: OutputMode, caLabel: string): void {
   if (mode === 'json') {
     const { ok, ...rest } = result;
     process.stdout.write(JSON.stringify({ ok, ...rest, ca: caLabel }, null, 2) + '\n');

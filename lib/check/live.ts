@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { pkiLayout } from '../store/pki-dir.js';
 import { readManifest } from '../store/manifest.js';
 import { ownerDir } from '../store/pki-dir.js';
-import { probe, type ProbeResult, type ServedCert } from '../probe/probe.js';
-import { probeDirect, type DirectProbeResult } from '../probe/direct.js';
+import { probe, probeDirect, type DirectProbeResult, type ProbeResult, type ServedCert } from '../probe/probe.js';
+
 import { NODE_FILES } from '../store/pki-dir.js';
 import { readFileNoFollow } from '../store/safe-fs.js';
 import { join } from 'node:path';

@@ -3,6 +3,7 @@
 // the TLS handshake on the same socket, then hang up before authenticating. Reports the served
 // chain, the TLS version and cipher, and two separate verdicts: the chain against the CA bundle,
 // the certificate against the name. `check --live` and `rotate` compare its serials with the manifest.
+// probeDirect does the same for a port that is TLS from its first byte (Galera's group channel).
 import { X509Certificate } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
@@ -48,10 +49,10 @@ export interface ProbeResult {
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 /** How long a server gets to answer our close_notify before the socket is simply destroyed. */
-export const CLOSE_WAIT_MS = 2_000;
+const CLOSE_WAIT_MS = 2_000;
 
 /** The bundle's certificates, each as its own PEM (comments, keys and other blocks left out). */
-export function caCertificates(ca: Buffer | string): string[] {
+function caCertificates(ca: Buffer | string): string[] {
   const blocks = pemBlocks(ca.toString()).filter((b) => b.label === 'CERTIFICATE');
   try {
     for (const b of blocks) new X509Certificate(b.der);
@@ -95,13 +96,26 @@ export function judgeTls(
   };
 }
 
+/** A probe's options with the client identity some servers demand (Galera admits only peers with one). */
+export interface DirectProbeOptions extends ProbeOptions {
+  /** The client certificate (PEM, leaf first) and its key. */
+  cert?: Buffer | string;
+  key?: Buffer | string;
+}
+
+/** What a port that speaks TLS from its first byte shows: no greeting, so no version or connection id. */
+export type DirectProbeResult = Omit<ProbeResult, 'serverVersion' | 'connectionId'>;
+
 /**
- * Probes TARGET. Resolves with what was served and whether it verifies (a failed verification is a
- * result, not an error); rejects with a DbtlsError when there is nothing to judge: probe-refused,
- * probe-unreachable, probe-timeout, probe-closed, probe-not-mysql, probe-server-error (the
- * server's ERR packet: blocked host, too many connections), probe-no-tls, probe-tls-failed.
+ * The part every probe shares: connect, let BEFORE speak on the plain socket (the MySQL greeting
+ * and SSLRequest; nothing for a port that is TLS from its first byte), then the TLS handshake,
+ * the served chain and both verdicts, and a polite close.
  */
-export async function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promise<ProbeResult> {
+async function probeTls<E extends object>(
+  target: ProbeTarget,
+  opts: DirectProbeOptions,
+  before: (socket: Socket, where: string, ms: number) => Promise<E>,
+): Promise<DirectProbeResult & E> {
   const ms = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   const where = formatTarget(target);
   const ca = opts.ca === undefined ? undefined : caCertificates(opts.ca);
@@ -114,6 +128,42 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promi
   socket.on('error', () => undefined);
   let tls: TLSSocket | undefined;
   try {
+    const extra = await before(socket, where, ms);
+    const options: ConnectionOptions = {
+      rejectUnauthorized: false, // verdicts are reported, not enforced
+      minVersion: 'TLSv1.2',
+      // The chain verdict (authorizationError) must not mix in the name: that is judged separately.
+      checkServerIdentity: () => undefined,
+      ...(sni ? { servername: sni } : {}),
+      ...(ca ? { ca } : {}),
+      ...(opts.cert && opts.key ? { cert: opts.cert, key: opts.key } : {}),
+    };
+    tls = await startTls(socket, target, options, ms);
+    tls.on('error', () => undefined);
+    const result = {
+      host: target.host,
+      port: target.port,
+      servername,
+      ...(sni ? { sni } : {}),
+      ...extra,
+      ...judgeTls(tls, servername, where),
+    };
+    await closePolitely(tls, Math.min(ms, CLOSE_WAIT_MS));
+    return result;
+  } finally {
+    tls?.destroy();
+    socket.destroy();
+  }
+}
+
+/**
+ * Probes TARGET. Resolves with what was served and whether it verifies (a failed verification is a
+ * result, not an error); rejects with a DbtlsError when there is nothing to judge: probe-refused,
+ * probe-unreachable, probe-timeout, probe-closed, probe-not-mysql, probe-server-error (the
+ * server's ERR packet: blocked host, too many connections), probe-no-tls, probe-tls-failed.
+ */
+export function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  return probeTls(target, opts, async (socket, where, ms) => {
     const first = await readFirstPacket(socket, target, ms);
     if (first.kind === 'error') {
       throw new DbtlsError(
@@ -137,31 +187,15 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promi
       );
     }
     socket.write(sslRequestPacket(first.capabilities));
+    return { serverVersion: first.serverVersion, connectionId: first.connectionId };
+  });
+}
 
-    const options: ConnectionOptions = {
-      rejectUnauthorized: false, // verdicts are reported, not enforced
-      minVersion: 'TLSv1.2',
-      // The chain verdict (authorizationError) must not mix in the name: that is judged separately.
-      checkServerIdentity: () => undefined,
-    };
-    if (sni) options.servername = sni;
-    if (ca) options.ca = ca;
-    tls = await startTls(socket, target, options, ms);
-    tls.on('error', () => undefined);
-
-    const result: ProbeResult = {
-      host: target.host,
-      port: target.port,
-      servername,
-      ...(sni ? { sni } : {}),
-      serverVersion: first.serverVersion,
-      connectionId: first.connectionId,
-      ...judgeTls(tls, servername, where),
-    };
-    await closePolitely(tls, Math.min(ms, CLOSE_WAIT_MS));
-    return result;
-  } finally {
-    tls?.destroy();
-    socket.destroy();
-  }
+/**
+ * Probes a port that speaks TLS from its first byte — Galera's group channel (gcomm, IST), an
+ * stunnel'd SST — presenting opts.cert/key when given, as `openssl s_client -connect H:4567 -cert …`.
+ * Rejects as probe() does, less the MySQL-protocol reasons.
+ */
+export function probeDirect(target: ProbeTarget, opts: DirectProbeOptions = {}): Promise<DirectProbeResult> {
+  return probeTls(target, opts, async () => ({}));
 }
