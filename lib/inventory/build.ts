@@ -90,8 +90,7 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
 
 /** Galera's port is the inventory's, else gmcast.listen_addr's, else 4567; SST rsync on MariaDB, xtrabackup-v2 on PXC. */
 function galeraSettings(n: RawNode, roles: Role[]): GaleraSettings {
-  const parsed = n.galera?.providerOptions === undefined ? [] : parseProviderOptions(n.galera.providerOptions);
-  const providerOptions = typeof parsed === 'string' ? [] : parsed; // a problem was reported by the walk
+  const providerOptions = givenOptions(n);
   const sst = (n.galera?.sst ?? defaultSst(roles)) as SstMethod;
   return {
     providerOptions,
@@ -99,6 +98,12 @@ function galeraSettings(n: RawNode, roles: Role[]): GaleraSettings {
     sst,
     ...(n.galera?.providerVersion !== undefined ? { providerVersion: n.galera.providerVersion } : {}),
   };
+}
+
+/** The node's providerOptions as pairs; none when they are bad (the walk reported why). */
+function givenOptions(n: RawNode): Array<[string, string]> {
+  const parsed = n.galera?.providerOptions === undefined ? [] : parseProviderOptions(n.galera.providerOptions);
+  return typeof parsed === 'string' ? [] : parsed;
 }
 
 const defaultSst = (roles: readonly (string | undefined)[]): SstMethod =>
@@ -125,8 +130,7 @@ function galeraProblems(n: RawNode): Array<[string, string]> {
     out.push(['galera.sst', `Percona XtraDB Cluster 8 transfers state with xtrabackup-v2 only, not ${sst}`]);
   if (sst === 'xtrabackup-v2' && has('mariadb'))
     out.push(['galera.sst', 'MariaDB has no xtrabackup-v2 SST: use mariabackup or rsync']);
-  const parsed = n.galera?.providerOptions === undefined ? [] : parseProviderOptions(n.galera.providerOptions);
-  const given = typeof parsed === 'string' ? undefined : listenPort(parsed);
+  const given = listenPort(givenOptions(n));
   if (n.galera?.port !== undefined && given !== undefined && given !== n.galera.port)
     out.push([
       'galera.port',

@@ -13,7 +13,8 @@ export type ReloadPlan =
   | { kind: 'restart-required'; why: string; command: string };
 
 /** The node's MySQL-protocol client: `mariadb` where it exists (MariaDB ≥ 10.5 names it so), else `mysql`. */
-const CLIENT = 'if command -v mariadb >/dev/null 2>&1; then c=mariadb; else c=mysql; fi; exec "$c" "$@"';
+const PICK_CLIENT = 'if command -v mariadb >/dev/null 2>&1; then c=mariadb; else c=mysql; fi';
+const CLIENT = `${PICK_CLIENT}; exec "$c" "$@"`;
 
 function sqlOnNode(args: string[], statement: string): string[] {
   return ['sh', '-c', CLIENT, 'dbtls-reload', ...args, '--batch', '-e', statement];
@@ -34,7 +35,7 @@ export const TIDB_GROUP = '-tidb';
  */
 const GALERA_RELOAD = [
   's=$1; shift',
-  'if command -v mariadb >/dev/null 2>&1; then c=mariadb; else c=mysql; fi',
+  PICK_CLIENT,
   '"$c" "$@" --batch -e "$s" || exit $?',
   'st=$("$c" "$@" --batch -N -e "SHOW STATUS LIKE \'wsrep_local_state_comment\'") || exit $?',
   'case "$st" in *Synced*) exit 0 ;; esac',

@@ -78,13 +78,14 @@ export async function rollOut(cluster: Cluster, opts: RolloutOptions): Promise<R
       concurrency: opts.concurrency,
       ...(opts.rollback === false ? { rollback: false } : {}),
       afterReload: async (node) => {
+        const plans = reloadPlans(node, { restartTungsten: opts.restartTungsten });
         // A node whose only reload is a restart not run still serves its old certificate: not probed now.
-        if (awaitsRestart(reloadPlans(node, { restartTungsten: opts.restartTungsten }))) return undefined;
+        if (awaitsRestart(plans)) return undefined;
         // A Galera node has two results (SQL port, group channel): both must serve the new certificate.
         const results = await liveCheck(cluster, { nodes: [node.name], ...probeOpts });
         probed.push(...results);
         // An old Galera provider keeps its certificate until the restart it reported: judge the SQL port alone.
-        const waits = reloadPlans(node).some((p) => p.kind === 'restart-required');
+        const waits = plans.some((p) => p.kind === 'restart-required');
         const bad = results.find((l) => liveFailed(l) && !(waits && l.channel === 'gcomm'));
         return bad ? `live ${bad.status}${bad.channel ? ` (${bad.channel})` : ''}: ${bad.problem ?? ''}` : undefined;
       },
