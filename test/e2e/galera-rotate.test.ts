@@ -121,6 +121,24 @@ async function loopsClean(b: GaleraBed, loops: LoadLoop[], before: number): Prom
 const rows = async (b: GaleraBed) =>
   Number((await b.nodes[0]!.server.sql(`SELECT COUNT(*) FROM ${GALERA_TABLE}`)).trim());
 
+/**
+ * Runs dbtls ARGS while a load loop works every node and the cluster size is sampled: the run exits 0,
+ * every sample saw 3 members, no connection failed, every write is on every node. Returns its JSON.
+ */
+async function rotateUnderLoad(b: GaleraBed, args: string[], timeoutMs: number): Promise<any> {
+  const start = await rows(b);
+  const loops = loadLoops(b);
+  await Promise.all(loops.map((l) => l.waitForRounds(3)));
+  const size = watchClusterSize(b);
+  const r = await dbtls(args, { timeoutMs });
+  const sizes = await size.stop();
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.ok(sizes.samples > 3 && sizes.min === 3, `cluster size stayed 3: ${JSON.stringify(sizes)}`);
+  await Promise.all(loops.map((l) => l.waitForRounds(3)));
+  await loopsClean(b, loops, start);
+  return JSON.parse(r.stdout);
+}
+
 test(
   'the cluster forms from the rendered snippets: TLS on gcomm (each port serves its own node), SST through stunnel, IST after a restart',
   { skip },
@@ -152,14 +170,7 @@ test(
   async () => {
     const b = await bed();
     const before = await liveSerials(b);
-    const start = await rows(b);
-    const loops = loadLoops(b);
-    await Promise.all(loops.map((l) => l.waitForRounds(3)));
-    const size = watchClusterSize(b);
-    const r = await dbtls(['rotate', 'leaf', '-i', b.inv, '--all', '--yes', '--json'], { timeoutMs: 180_000 });
-    const sizes = await size.stop();
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    const report = JSON.parse(r.stdout);
+    const report = await rotateUnderLoad(b, ['rotate', 'leaf', '-i', b.inv, '--all', '--yes', '--json'], 180_000);
     assert.deepEqual(report.nodes, ['g1', 'g2', 'g3']);
     for (const n of report.rollout.push.nodes) {
       assert.deepEqual(
@@ -170,9 +181,6 @@ test(
       assert.match(n.reload[0].what, /FLUSH SSL .*Synced/);
     }
     assert.equal(report.rollout.live.length, 6, 'each node probed on SQL and gcomm right after its reload');
-    assert.ok(sizes.samples > 3 && sizes.min === 3, `cluster size stayed 3: ${JSON.stringify(sizes)}`);
-    await Promise.all(loops.map((l) => l.waitForRounds(3)));
-    await loopsClean(b, loops, start);
     const after = await liveSerials(b);
     for (const [i, n] of b.nodes.entries()) {
       assert.notEqual(after[n.name], before[n.name], `${n.name} serves a new leaf`);
@@ -188,20 +196,10 @@ test(
     const b = await bed();
     const before = await liveSerials(b);
     const oldCa = new X509Certificate(await readFile(join(b.pki, 'ca.pem')));
-    const start = await rows(b);
-    const loops = loadLoops(b);
-    await Promise.all(loops.map((l) => l.waitForRounds(3)));
-    const size = watchClusterSize(b);
-    const r = await dbtls(['rotate', 'ca', '-i', b.inv, '--yes', '--json'], { timeoutMs: 300_000 });
-    const sizes = await size.stop();
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    const report = JSON.parse(r.stdout);
+    const report = await rotateUnderLoad(b, ['rotate', 'ca', '-i', b.inv, '--yes', '--json'], 300_000);
     assert.equal(report.state, 'complete');
     for (const p of report.phases)
       for (const l of p.report.live) assert.equal(l.status, 'ok', `phase ${p.phase}: ${JSON.stringify(l)}`);
-    assert.ok(sizes.min === 3, `cluster size stayed 3: ${JSON.stringify(sizes)}`);
-    await Promise.all(loops.map((l) => l.waitForRounds(3)));
-    await loopsClean(b, loops, start);
     const after = await liveSerials(b);
     const newCa = new X509Certificate(await readFile(join(b.pki, 'ca.pem')));
     assert.notEqual(newCa.fingerprint256, oldCa.fingerprint256);
