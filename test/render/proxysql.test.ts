@@ -13,6 +13,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { repoRoot } from '../helpers/paths.js';
 import { fileScope, once } from '../helpers/scope.js';
 import { which } from '../helpers/which.js';
+import { assertCleanText } from '../helpers/rendered-text.js';
 
 const scope = fileScope();
 
@@ -118,14 +119,6 @@ function readSqlLiteral(text: string): string | undefined {
   if (!m) return undefined;
   const esc: Record<string, string> = { n: '\n', r: '\r', t: '\t', '0': '\0', Z: '\x1a', b: '\b' };
   return m[1]!.replace(/''|\\(.)/gs, (all, c: string | undefined) => (all === "''" ? "'" : (esc[c!] ?? c!)));
-}
-
-function assertCleanText(text: string, file: string): void {
-  assert.ok(text.endsWith('\n') && !text.endsWith('\n\n'), `${file} ends with exactly one newline`);
-  text
-    .split('\n')
-    .forEach((line, i) => assert.doesNotMatch(line, /[ \t]$/, `${file}:${i + 1} has trailing white space`));
-  assert.doesNotMatch(text, /\r|\t/, `${file} has no tabs or carriage returns`);
 }
 
 test('proxysql.cnf: libconfig reads have_ssl, the ssl_p2s_* paths on the node and one TLS mysql_servers entry per backend', async () => {
