@@ -2,14 +2,15 @@
 // restart — and the MariaDB default run for real, as the shell on a node would run it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { awaitsRestart, reloadPlans } from '../../lib/reload/commands.js';
+import { awaitsRestart, providerReloads, reloadPlans } from '../../lib/reload/commands.js';
 import { runLocal } from '../../lib/deliver/local.js';
 import { shellQuote } from '../../lib/deliver/quote.js';
 import { fileScope } from '../helpers/scope.js';
 import { startMariadb } from '../helpers/mariadb.js';
 import { tempDir } from '../helpers/tmp.js';
-import { dbtls } from '../helpers/run.js';
+import { dbtls, run } from '../helpers/run.js';
 import type { NodeSpec, Role } from '../../lib/inventory/model.js';
 
 const scope = fileScope();
@@ -126,7 +127,6 @@ test("the MariaDB default, run by a shell as on a node, reloads a real server (a
   const plan = reloadPlans(node(['mariadb']))[0] as { command: string };
   // The node's client finds the server as on a node: through the SSH user's ~/.my.cnf (here HOME is
   // a folder of the test's, pointing at the test server's socket as root).
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(join(dir, '.my.cnf'), `[client]\nsocket=${server.socket}\nuser=root\n`, { mode: 0o600 });
   const env = { ...process.env, HOME: dir };
   const ok = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
@@ -146,4 +146,58 @@ test("the MariaDB default, run by a shell as on a node, reloads a real server (a
   const bad = await runLocal(`HOME=${shellQuote(dir)} ${plan.command}`);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /ERROR 1105/);
+});
+
+test('reload: FLUSH SSL (MariaDB) or both statements (PXC, MySQL-wsrep), each followed by the Synced check; an old provider is restart-required', async () => {
+  const galeraNode = (roles: Role[], providerVersion?: string) =>
+    node(roles, {
+      galera: { providerOptions: [], port: 4567, sst: 'rsync', ...(providerVersion ? { providerVersion } : {}) },
+    });
+  const [maria] = reloadPlans(galeraNode(['mariadb', 'galera']));
+  assert.equal(maria!.kind, 'command');
+  assert.match(maria!.kind === 'command' ? maria!.command : '', /'FLUSH SSL'$/);
+  assert.match(maria!.kind === 'command' ? maria!.command : '', /wsrep_local_state_comment/);
+  const [pxc] = reloadPlans(galeraNode(['percona', 'pxc']));
+  assert.match(
+    pxc!.kind === 'command' ? pxc!.command : '',
+    /ALTER INSTANCE RELOAD TLS; SET GLOBAL wsrep_provider_options = '\\''socket\.ssl_reload=1'\\''/,
+  );
+  const old = reloadPlans(galeraNode(['mariadb', 'galera'], '26.4.7'));
+  assert.deepEqual(
+    old.map((p) => p.kind),
+    ['command', 'restart-required'],
+  );
+  assert.match(old[1]!.kind === 'restart-required' ? old[1]!.why : '', /26\.4\.7 reads its certificates at start only/);
+  assert.equal(providerReloads('26.4.8'), true);
+  assert.equal(providerReloads('26.4.23'), true);
+  assert.equal(providerReloads('25.3.37'), false);
+});
+
+test('the Galera reload script: the statement, then Synced or exit 1 with the state (run by sh with a stand-in client)', async (t) => {
+  const dir = await tempDir(t);
+  const [plan] = reloadPlans(
+    node(['mariadb', 'galera'], { galera: { providerOptions: [], port: 4567, sst: 'rsync' } }),
+  );
+  assert.ok(plan && plan.kind === 'command');
+  // A `mariadb` on PATH that logs its statement and answers SHOW STATUS with $STATE.
+  const client = join(dir, 'mariadb');
+  await writeFile(
+    client,
+    '#!/bin/sh\nfor a; do last=$a; done\necho "$last" >> "$LOG"\ncase "$last" in SHOW*) printf "wsrep_local_state_comment\\t%s\\n" "$STATE";; esac\n',
+    { mode: 0o755 },
+  );
+  const log = join(dir, 'log');
+  const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, LOG: log };
+  const synced = await run('sh', ['-c', plan.command], { env: { ...env, STATE: 'Synced' } });
+  assert.equal(synced.code, 0, synced.stderr);
+  const donor = await run('sh', ['-c', plan.command], { env: { ...env, STATE: 'Donor/Desynced' } });
+  assert.equal(donor.code, 1);
+  assert.match(donor.stderr, /not a Synced cluster member \(wsrep_local_state_comment: .*Donor\/Desynced\)/);
+  const lines = (await run('cat', [log])).stdout.trim().split('\n');
+  assert.deepEqual(lines, [
+    'FLUSH SSL',
+    "SHOW STATUS LIKE 'wsrep_local_state_comment'",
+    'FLUSH SSL',
+    "SHOW STATUS LIKE 'wsrep_local_state_comment'",
+  ]);
 });

@@ -1,7 +1,7 @@
 // The Galera/PXC role without a cluster: galera.cnf read back by the real option-file reader
 // (my_print_defaults: the mysys code mariadbd and the SST scripts use), the one merged
 // wsrep_provider_options line, [sst] per flavour, the inventory's Galera rules (one-line errors with
-// line and field), and the reload each flavour gets. The real cluster is test/e2e/galera-rotate.test.ts.
+// line and field). The reload each flavour gets is in test/reload/commands.test.ts. The real cluster is test/e2e/galera-rotate.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -12,8 +12,6 @@ import { fileScope } from '../helpers/scope.js';
 import { tempDir } from '../helpers/tmp.js';
 import { which } from '../helpers/which.js';
 import { loadInventory } from '../../lib/inventory/load.js';
-import { reloadPlans, providerReloads } from '../../lib/reload/commands.js';
-import type { NodeSpec } from '../../lib/inventory/model.js';
 
 const scope = fileScope();
 
@@ -29,20 +27,6 @@ const nodes = (dir: string) => [
   { name: 'p1', host: '10.0.0.3', roles: ['percona', 'pxc'], dest: join(dir, 'p1') },
   { name: 'w1', host: '10.0.0.4', roles: ['mysql', 'galera'], dest: join(dir, 'w1') },
 ];
-/** A Galera node as the model holds it, for the reload plans. */
-const galeraNode = (roles: NodeSpec['roles'], providerVersion?: string): NodeSpec => ({
-  name: 'g',
-  host: 'h',
-  roles,
-  sans: [],
-  localhost: false,
-  transport: 'ssh',
-  ssh: {},
-  port: 3306,
-  adminPort: 6032,
-  galera: { providerOptions: [], port: 4567, sst: 'rsync', ...(providerVersion ? { providerVersion } : {}) },
-});
-
 const issued = issuedPki(scope, (dir) => ({ cluster: 'gal', nodes: nodes(dir) }));
 
 async function groups(file: string, ...names: string[]): Promise<string[]> {
@@ -144,53 +128,4 @@ test('the port probed on gcomm comes from the inventory, else gmcast.listen_addr
     'cluster: gal\nnodes:\n  - { name: g1, host: 10.0.0.1, roles: [mariadb, galera], galera: { providerOptions: "gmcast.listen_addr=tcp://0.0.0.0:14567" } }\n',
   );
   assert.equal((await loadInventory(file)).nodes[0]!.galera!.port, 14567);
-});
-
-test('reload: FLUSH SSL (MariaDB) or both statements (PXC, MySQL-wsrep), each followed by the Synced check; an old provider is restart-required', async () => {
-  const node = galeraNode;
-  const [maria] = reloadPlans(node(['mariadb', 'galera']));
-  assert.equal(maria!.kind, 'command');
-  assert.match(maria!.kind === 'command' ? maria!.command : '', /'FLUSH SSL'$/);
-  assert.match(maria!.kind === 'command' ? maria!.command : '', /wsrep_local_state_comment/);
-  const [pxc] = reloadPlans(node(['percona', 'pxc']));
-  assert.match(
-    pxc!.kind === 'command' ? pxc!.command : '',
-    /ALTER INSTANCE RELOAD TLS; SET GLOBAL wsrep_provider_options = '\\''socket\.ssl_reload=1'\\''/,
-  );
-  const old = reloadPlans(node(['mariadb', 'galera'], '26.4.7'));
-  assert.deepEqual(
-    old.map((p) => p.kind),
-    ['command', 'restart-required'],
-  );
-  assert.match(old[1]!.kind === 'restart-required' ? old[1]!.why : '', /26\.4\.7 reads its certificates at start only/);
-  assert.equal(providerReloads('26.4.8'), true);
-  assert.equal(providerReloads('26.4.23'), true);
-  assert.equal(providerReloads('25.3.37'), false);
-});
-
-test('the Galera reload script: the statement, then Synced or exit 1 with the state (run by sh with a stand-in client)', async (t) => {
-  const dir = await tempDir(t);
-  const [plan] = reloadPlans(galeraNode(['mariadb', 'galera']));
-  assert.ok(plan && plan.kind === 'command');
-  // A `mariadb` on PATH that logs its statement and answers SHOW STATUS with $STATE.
-  const client = join(dir, 'mariadb');
-  await writeFile(
-    client,
-    '#!/bin/sh\nfor a; do last=$a; done\necho "$last" >> "$LOG"\ncase "$last" in SHOW*) printf "wsrep_local_state_comment\\t%s\\n" "$STATE";; esac\n',
-    { mode: 0o755 },
-  );
-  const log = join(dir, 'log');
-  const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, LOG: log };
-  const synced = await run('sh', ['-c', plan.command], { env: { ...env, STATE: 'Synced' } });
-  assert.equal(synced.code, 0, synced.stderr);
-  const donor = await run('sh', ['-c', plan.command], { env: { ...env, STATE: 'Donor/Desynced' } });
-  assert.equal(donor.code, 1);
-  assert.match(donor.stderr, /not a Synced cluster member \(wsrep_local_state_comment: .*Donor\/Desynced\)/);
-  const lines = (await run('cat', [log])).stdout.trim().split('\n');
-  assert.deepEqual(lines, [
-    'FLUSH SSL',
-    "SHOW STATUS LIKE 'wsrep_local_state_comment'",
-    'FLUSH SSL',
-    "SHOW STATUS LIKE 'wsrep_local_state_comment'",
-  ]);
 });
