@@ -11,6 +11,10 @@ import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { haveTmux, startTerminal } from './tmux.js';
 import { LOCAL_ANSWERS, checkLocalCluster } from './expected.js';
+import { ROLE_CHOICES } from '../../lib/init/ask-cluster.js';
+
+/** Cursor moves from MySQL (the first, pre-selected) to ProxySQL in the products list. */
+const TO_PROXYSQL = Array<string>(ROLE_CHOICES.findIndex((c) => c.value === 'proxysql')).fill('Down');
 
 const skip = (await haveTmux()) ? false : 'tmux is not installed (scripts/install-system-deps.sh: tmux)';
 const wizard = [process.execPath, cliPath, 'init'];
@@ -22,9 +26,9 @@ test(
     const dir = await tempDir(t);
     const term = await startTerminal(t, wizard, { cwd: dir });
     await term.answer('Cluster name', 'demo');
-    // MySQL starts checked; add ProxySQL (the 7th choice).
+    // MySQL starts checked; add ProxySQL (found by its place in ROLE_CHOICES, which grows).
     await term.waitFor('Which products run in the cluster?');
-    await term.press('Down', 'Down', 'Down', 'Down', 'Down', 'Down', 'Space', 'Enter');
+    await term.press(...TO_PROXYSQL, 'Space', 'Enter');
     await term.waitFor('How are the nodes reached?');
     await term.press('Down', 'Enter'); // local
     await term.waitFor('How will you give the nodes?');
