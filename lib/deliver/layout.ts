@@ -13,6 +13,9 @@ export const DEFAULT_DEST: Record<Role, string> = {
   tidb: '/etc/tidb/tls',
   pd: '/etc/tidb/tls',
   tikv: '/etc/tidb/tls',
+  tiflash: '/etc/tidb/tls',
+  ticdc: '/etc/tidb/tls',
+  tiproxy: '/etc/tidb/tls',
   proxysql: '/var/lib/proxysql',
   tungsten: '/opt/continuent/share',
 };

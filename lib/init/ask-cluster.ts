@@ -13,6 +13,9 @@ export const ROLE_CHOICES: Choice<Role>[] = [
   { value: 'tidb', name: 'TiDB (the SQL layer)' },
   { value: 'pd', name: 'TiDB PD (placement driver)' },
   { value: 'tikv', name: 'TiKV (TiDB storage)' },
+  { value: 'tiflash', name: 'TiFlash (TiDB columnar storage)' },
+  { value: 'ticdc', name: 'TiCDC (TiDB change data capture)' },
+  { value: 'tiproxy', name: 'TiProxy (TiDB SQL proxy)' },
   { value: 'proxysql', name: 'ProxySQL' },
   { value: 'tungsten', name: 'Tungsten Clustering' },
 ];

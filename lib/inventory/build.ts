@@ -15,6 +15,7 @@ import {
 } from './model.js';
 import type { Pos, Problems } from './errors.js';
 import { parseJumpHost } from './rules.js';
+import { checkGroupReplication, groupReplicationOf } from './group-replication.js';
 import type { RawInventory, RawSsh } from './schema.js';
 import type { RsaKeySize } from '../pki/keys.js';
 import type { StoreType } from '../keystore/types.js';
@@ -59,6 +60,8 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
     if (n!.group !== undefined) node.group = n!.group;
     if (n!.become === 'sudo') node.become = 'sudo';
     if (n!.reload !== undefined) node.reload = n!.reload;
+    const gr = groupReplicationOf(n!, node.port);
+    if (gr) node.groupReplication = gr;
     return node;
   });
   return {
@@ -133,6 +136,13 @@ function crossCheck(raw: RawInventory, ctx: BuildContext): void {
     if (c?.connectTo !== undefined && !nodes.has(c.connectTo))
       report(`clients[${i}].connectTo`, `no node named "${c.connectTo}"`);
   });
+
+  checkGroupReplication(
+    raw,
+    report,
+    (path) => ctx.locate(path).pos?.line,
+    (n) => n.port ?? defaultPort(ROLES.filter((r) => n.roles?.includes(r))),
+  );
 
   const caCn = caCommonName(raw);
   if (caCn === undefined) return;

@@ -3,8 +3,42 @@
 import type { RsaKeySize } from '../pki/keys.js';
 import type { StoreType } from '../keystore/types.js';
 
-export const ROLES = ['mysql', 'mariadb', 'percona', 'tidb', 'pd', 'tikv', 'proxysql', 'tungsten'] as const;
+export const ROLES = [
+  'mysql',
+  'mariadb',
+  'percona',
+  'tidb',
+  'pd',
+  'tikv',
+  'tiflash',
+  'ticdc',
+  'tiproxy',
+  'proxysql',
+  'tungsten',
+] as const;
 export type Role = (typeof ROLES)[number];
+
+/** The TiDB stack: each component checks the others' certificate CNs (cert-allowed-cn, cluster-verify-cn). */
+export const TIDB_STACK: readonly Role[] = ['tidb', 'pd', 'tikv', 'tiflash', 'ticdc', 'tiproxy'];
+
+/** Roles that can run Group Replication (the MySQL plugin; MariaDB has none). */
+export const GROUP_REPLICATION_ROLES: readonly Role[] = ['mysql', 'percona'];
+/** group_replication_communication_stack: MYSQL is MySQL Shell's default for new clusters since 8.0.30. */
+export const GR_STACKS = ['MYSQL', 'XCOM'] as const;
+export type GrStack = (typeof GR_STACKS)[number];
+/** group_replication_ssl_mode without DISABLED: dbtls does not render unencrypted group traffic. */
+export const GR_SSL_MODES = ['REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
+export type GrSslMode = (typeof GR_SSL_MODES)[number];
+
+/** A node that is a Group Replication member (InnoDB Cluster), with its defaults applied. */
+export interface GroupReplication {
+  stack: GrStack;
+  /** group_replication_local_address (default: the node's host; MYSQL stack: its SQL port, XCOM: that × 10 + 1). */
+  localAddress: { host: string; port: number };
+  sslMode: GrSslMode;
+}
+
+export const GR_DEFAULTS = { stack: 'MYSQL' as GrStack, sslMode: 'VERIFY_IDENTITY' as GrSslMode };
 
 /** Roles whose servers use the caching_sha2_password / sha256_password RSA key pair. */
 export const RSA_PAIR_ROLES: readonly Role[] = ['mysql', 'percona'];
@@ -66,7 +100,10 @@ export interface NodeSpec {
   transport: Transport;
   /** Cluster-wide ssh settings merged with the node's overrides. */
   ssh: SshSettings;
-  /** The SQL port (default by role: 3306, TiDB 4000, ProxySQL 6033, PD 2379, TiKV 20160). */
+  /**
+   * The SQL port, or for a component without one its TLS service port (default by role: 3306, TiDB 4000,
+   * ProxySQL 6033, PD 2379, TiKV 20160, TiFlash 3930, TiCDC 8300, TiProxy 6000).
+   */
   port: number;
   /** ProxySQL's admin port (default 6032). */
   adminPort: number;
@@ -84,6 +121,8 @@ export interface NodeSpec {
    * owner); 'none' = no reload; undefined = the per-role default (decided by the reload step).
    */
   reload?: string;
+  /** Set when the node is a Group Replication member (mysql/percona only). */
+  groupReplication?: GroupReplication;
 }
 
 /** Roles that speak MySQL replication. */
@@ -99,6 +138,11 @@ export function defaultPort(roles: Role[]): number {
     proxysql: 6033,
     pd: 2379,
     tikv: 20160,
+    // TiFlash's flash_service_port (TiDB's gRPC to it, TLS under [security]); its tcp_port 9000 is
+    // ClickHouse's native protocol, which dbtls does not serve.
+    tiflash: 3930,
+    ticdc: 8300,
+    tiproxy: 6000,
     tungsten: 3306,
   };
   const first = roles.find((r) => r !== 'tungsten') ?? roles[0];

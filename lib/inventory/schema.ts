@@ -54,6 +54,11 @@ export const INVENTORY_SCHEMA: MapSpec = map({
         group: str(rules.unixName),
         become: str(rules.become),
         reload: str(rules.reload),
+        groupReplication: map({
+          stack: str(rules.grStack),
+          localAddress: str(rules.hostPort),
+          sslMode: str(rules.grSslMode),
+        }),
       }),
       { min: 1, max: LIMITS.nodes, what: 'node' },
     ),
@@ -97,6 +102,14 @@ export interface RawNode {
   group?: string;
   become?: string;
   reload?: string;
+  groupReplication?: RawGroupReplication;
+}
+
+/** A node's groupReplication mapping as written (an empty mapping `{}` = every default). */
+export interface RawGroupReplication {
+  stack?: string;
+  localAddress?: string;
+  sslMode?: string;
 }
 
 export interface RawClient {

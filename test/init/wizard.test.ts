@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cliPath } from '../helpers/paths.js';
+import { ROLE_CHOICES } from '../../lib/init/ask-cluster.js';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { haveTmux, startTerminal } from './tmux.js';
@@ -22,9 +23,10 @@ test(
     const dir = await tempDir(t);
     const term = await startTerminal(t, wizard, { cwd: dir });
     await term.answer('Cluster name', 'demo');
-    // MySQL starts checked; add ProxySQL (the 7th choice).
+    // MySQL starts checked; add ProxySQL (the choice after the TiDB stack's).
     await term.waitFor('Which products run in the cluster?');
-    await term.press('Down', 'Down', 'Down', 'Down', 'Down', 'Down', 'Space', 'Enter');
+    const toProxysql = ROLE_CHOICES.findIndex((c) => c.value === 'proxysql');
+    await term.press(...Array<string>(toProxysql).fill('Down'), 'Space', 'Enter');
     await term.waitFor('How are the nodes reached?');
     await term.press('Down', 'Enter'); // local
     await term.waitFor('How will you give the nodes?');

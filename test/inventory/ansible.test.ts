@@ -37,7 +37,7 @@ async function problems(t: Ctx, text: string, name = 'hosts.ini', opts: LoadOpti
 }
 
 const byName = (c: Cluster) => Object.fromEntries(c.nodes.map((n) => [n.name, n]));
-const ROLE_LIST = 'mysql, mariadb, percona, tidb, pd, tikv, proxysql, tungsten';
+const ROLE_LIST = 'mysql, mariadb, percona, tidb, pd, tikv, tiflash, ticdc, tiproxy, proxysql, tungsten';
 
 test('host ranges: numbers, zero padding, letters, steps, several ranges, ports', () => {
   assert.deepEqual(expandHostPattern('db[1:3].example.com'), {
@@ -71,7 +71,10 @@ test('the group → role table: role names, TiUP names, galera and pxc', () => {
   assert.deepEqual(GROUP_ROLES['proxysql_servers'], ['proxysql']);
   assert.deepEqual(GROUP_ROLES['galera'], ['mariadb']);
   assert.deepEqual(GROUP_ROLES['pxc'], ['percona']);
-  assert.equal(Object.keys(GROUP_ROLES).length, 18);
+  assert.deepEqual(GROUP_ROLES['tiflash_servers'], ['tiflash']);
+  assert.deepEqual(GROUP_ROLES['cdc_servers'], ['ticdc']);
+  assert.deepEqual(GROUP_ROLES['tiproxy_servers'], ['tiproxy']);
+  assert.equal(Object.keys(GROUP_ROLES).length, 26);
 });
 
 test('cluster name from the file name, reduced to [a-z0-9-]', () => {

@@ -277,7 +277,8 @@ test('an inventory with 500 bad nodes lists 100 problems and counts the rest', T
     line: 102,
     column: 41,
     field: 'nodes[99].roles[0]',
-    message: 'unknown role "nosuch"; the roles are mysql, mariadb, percona, tidb, pd, tikv, proxysql, tungsten',
+    message:
+      'unknown role "nosuch"; the roles are mysql, mariadb, percona, tidb, pd, tikv, tiflash, ticdc, tiproxy, proxysql, tungsten',
   });
   assert.match(err.message, /\n… and 400 more problems not shown$/);
 });
