@@ -45,7 +45,7 @@ export interface AnsibleInventory {
 
 /**
  * Groups that map to roles without --role-map: every role's own name and TiUP's "<role>_servers",
- * plus the cluster products named after their engine. Matched case-insensitively, "-" as "_".
+ * plus the cluster products named after their engine, and TiUP's cdc_servers. Matched case-insensitively, "-" as "_".
  */
 export const GROUP_ROLES: Readonly<Record<string, readonly Role[]>> = {
   ...Object.fromEntries(
@@ -56,6 +56,9 @@ export const GROUP_ROLES: Readonly<Record<string, readonly Role[]>> = {
   ),
   galera: ['mariadb', 'galera'],
   pxc: ['percona', 'pxc'],
+  // TiUP's topology calls TiCDC's hosts cdc_servers.
+  cdc: ['ticdc'],
+  cdc_servers: ['ticdc'],
 };
 
 export interface AnsibleOptions {

@@ -19,6 +19,7 @@ import {
 import type { Pos, Problems } from './errors.js';
 import { parseJumpHost } from './rules.js';
 import { listenPort, parseProviderOptions } from './galera-options.js';
+import { checkGroupReplication, groupReplicationOf } from './group-replication.js';
 import type { RawInventory, RawNode, RawSsh } from './schema.js';
 import type { RsaKeySize } from '../pki/keys.js';
 import type { StoreType } from '../keystore/types.js';
@@ -64,6 +65,8 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
     if (n!.become === 'sudo') node.become = 'sudo';
     if (n!.reload !== undefined) node.reload = n!.reload;
     if (node.roles.some((r) => GALERA_ROLES.includes(r))) node.galera = galeraSettings(n!, node.roles);
+    const gr = groupReplicationOf(n!, node.port);
+    if (gr) node.groupReplication = gr;
     return node;
   });
   return {
@@ -123,6 +126,8 @@ function galeraProblems(n: RawNode): Array<[string, string]> {
       'roles',
       'galera needs the server it runs in too: mariadb (MariaDB Galera Cluster) or mysql (MySQL-wsrep)',
     ]);
+  if (n.groupReplication && (has('galera') || has('pxc')))
+    out.push(['groupReplication', 'a node is in a Galera cluster or a Group Replication group, not both']);
   if (n.galera && !has('galera') && !has('pxc'))
     out.push(['galera', 'galera settings need the galera or pxc role on the node']);
   const sst = n.galera?.sst;
@@ -192,6 +197,13 @@ function crossCheck(raw: RawInventory, ctx: BuildContext): void {
     if (c?.connectTo !== undefined && !nodes.has(c.connectTo))
       report(`clients[${i}].connectTo`, `no node named "${c.connectTo}"`);
   });
+
+  checkGroupReplication(
+    raw,
+    report,
+    (path) => ctx.locate(path).pos?.line,
+    (n) => n.port ?? defaultPort(ROLES.filter((r) => n.roles?.includes(r))),
+  );
 
   const caCn = caCommonName(raw);
   if (caCn === undefined) return;

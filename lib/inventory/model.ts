@@ -12,12 +12,37 @@ export const ROLES = [
   'tidb',
   'pd',
   'tikv',
+  'tiflash',
+  'ticdc',
+  'tiproxy',
   'proxysql',
   'maxscale',
   'mysqlrouter',
   'tungsten',
 ] as const;
 export type Role = (typeof ROLES)[number];
+
+/** The TiDB stack: each component checks the others' certificate CNs (cert-allowed-cn, cluster-verify-cn). */
+export const TIDB_STACK: readonly Role[] = ['tidb', 'pd', 'tikv', 'tiflash', 'ticdc', 'tiproxy'];
+
+/** Roles that can run Group Replication (the MySQL plugin; MariaDB has none). */
+export const GROUP_REPLICATION_ROLES: readonly Role[] = ['mysql', 'percona'];
+/** group_replication_communication_stack: MYSQL is MySQL Shell's default for new clusters since 8.0.30. */
+export const GR_STACKS = ['MYSQL', 'XCOM'] as const;
+export type GrStack = (typeof GR_STACKS)[number];
+/** group_replication_ssl_mode without DISABLED: dbtls does not render unencrypted group traffic. */
+export const GR_SSL_MODES = ['REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
+export type GrSslMode = (typeof GR_SSL_MODES)[number];
+
+/** A node that is a Group Replication member (InnoDB Cluster), with its defaults applied. */
+export interface GroupReplication {
+  stack: GrStack;
+  /** group_replication_local_address (default: the node's host; MYSQL stack: its SQL port, XCOM: that × 10 + 1). */
+  localAddress: { host: string; port: number };
+  sslMode: GrSslMode;
+}
+
+export const GR_DEFAULTS = { stack: 'MYSQL' as GrStack, sslMode: 'VERIFY_IDENTITY' as GrSslMode };
 
 /** Roles whose servers use the caching_sha2_password / sha256_password RSA key pair. */
 export const RSA_PAIR_ROLES: readonly Role[] = ['mysql', 'percona'];
@@ -80,7 +105,8 @@ export interface NodeSpec {
   /** Cluster-wide ssh settings merged with the node's overrides. */
   ssh: SshSettings;
   /**
-   * The SQL port (default by role: 3306, TiDB 4000, ProxySQL 6033, PD 2379, TiKV 20160, MaxScale 4006,
+   * The SQL port, or for a component without one its TLS service port (default by role: 3306, TiDB 4000,
+   * ProxySQL 6033, PD 2379, TiKV 20160, TiFlash 3930, TiCDC 8300, TiProxy 6000, MaxScale 4006,
    * MySQL Router 6446); for the proxies, the port clients dial and the probe checks.
    */
   port: number;
@@ -100,6 +126,8 @@ export interface NodeSpec {
    * owner); 'none' = no reload; undefined = the per-role default (decided by the reload step).
    */
   reload?: string;
+  /** Set when the node is a Group Replication member (mysql/percona only). */
+  groupReplication?: GroupReplication;
   /** Galera (role galera or pxc): the group channel's settings. */
   galera?: GaleraSettings;
 }
@@ -148,6 +176,11 @@ export function defaultPort(roles: Role[]): number {
     mysqlrouter: 6446,
     pd: 2379,
     tikv: 20160,
+    // TiFlash's flash_service_port (TiDB's gRPC to it, TLS under [security]); its tcp_port 9000 is
+    // ClickHouse's native protocol, which dbtls does not serve.
+    tiflash: 3930,
+    ticdc: 8300,
+    tiproxy: 6000,
     tungsten: 3306,
   };
   const first = roles.find((r) => r !== 'tungsten') ?? roles[0];

@@ -4,7 +4,7 @@ import { isIPv6 } from 'node:net';
 import { quoteValue } from '../errors.js';
 import { parseSan, sanProblem } from '../pki/san.js';
 import { isRsaKeySize, RSA_KEY_SIZES } from '../pki/keys.js';
-import { ROLES, SST_METHODS, TRANSPORTS } from './model.js';
+import { GR_SSL_MODES, GR_STACKS, ROLES, SST_METHODS, TRANSPORTS } from './model.js';
 import { STORE_TYPES } from '../keystore/types.js';
 
 export type Rule<T> = (value: T) => string | undefined;
@@ -38,6 +38,37 @@ export const san: Rule<string> = (s) => (parseSan(s) ? undefined : `${q(s)} is $
 
 export const role: Rule<string> = (s) =>
   (ROLES as readonly string[]).includes(s) ? undefined : `unknown role ${q(s)}; the roles are ${ROLES.join(', ')}`;
+
+export const grStack: Rule<string> = (s) =>
+  (GR_STACKS as readonly string[]).includes(s)
+    ? undefined
+    : `${q(s)} is not a Group Replication communication stack; use ${GR_STACKS.join(' or ')}`;
+
+export const grSslMode: Rule<string> = (s) =>
+  (GR_SSL_MODES as readonly string[]).includes(s)
+    ? undefined
+    : `${q(s)} is not a group_replication_ssl_mode dbtls renders; use ${GR_SSL_MODES.join(', ')}`;
+
+/**
+ * `host:port` (an IPv6 address in brackets: `[2001:db8::1]:33061`), as group_replication_local_address
+ * takes it; the port is required. Returns what is wrong instead when the value is not that.
+ */
+export function parseHostPort(s: string): { host: string; port: number } | string {
+  const form = 'write it as host:port, e.g. "db1.example.com:33061" or "[2001:db8::1]:33061"';
+  const m = /^\[([^\]]*)\]:(.*)$/.exec(s) ?? /^([^:[\]]*):([^:]*)$/.exec(s);
+  if (!m) return `${q(s)} is not host:port; ${form}`;
+  const [, host, portText] = m as unknown as [string, string, string];
+  if (s.startsWith('[') ? !isIPv6(host) : hostRule(host) !== undefined)
+    return `${q(host)} is not a DNS name or an IP address; ${form}`;
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) return `${q(portText)} is not a port (1–65535); ${form}`;
+  return { host, port };
+}
+
+export const hostPort: Rule<string> = (s) => {
+  const r = parseHostPort(s);
+  return typeof r === 'string' ? r : undefined;
+};
 
 export const storeType: Rule<string> = (s) =>
   (STORE_TYPES as readonly string[]).includes(s)

@@ -64,6 +64,11 @@ export const INVENTORY_SCHEMA: MapSpec = map({
         become: str(rules.become),
         reload: str(rules.reload),
         galera: GALERA_SPEC,
+        groupReplication: map({
+          stack: str(rules.grStack),
+          localAddress: str(rules.hostPort),
+          sslMode: str(rules.grSslMode),
+        }),
       }),
       { min: 1, max: LIMITS.nodes, what: 'node' },
     ),
@@ -108,6 +113,7 @@ export interface RawNode {
   become?: string;
   reload?: string;
   galera?: RawGalera;
+  groupReplication?: RawGroupReplication;
 }
 
 export interface RawGalera {
@@ -115,6 +121,13 @@ export interface RawGalera {
   port?: number;
   sst?: string;
   providerVersion?: string;
+}
+
+/** A node's groupReplication mapping as written (an empty mapping `{}` = every default). */
+export interface RawGroupReplication {
+  stack?: string;
+  localAddress?: string;
+  sslMode?: string;
 }
 
 export interface RawClient {

@@ -140,7 +140,11 @@ function roleDefault(node: NodeSpec, role: Role): ReloadPlan | undefined {
       };
     case 'pd':
     case 'tikv':
+    case 'tiflash': // since v6.6 (pingcap/tiflash#5503)
+    case 'ticdc': // since v6.5 (pingcap/docs-cn#12914)
       return undefined; // they read their certificate files again for each new connection
+    case 'tiproxy':
+      return undefined; // it reads them again about once an hour (see noReloadWhy)
     case 'tungsten':
       return {
         kind: 'restart-required',
@@ -151,10 +155,37 @@ function roleDefault(node: NodeSpec, role: Role): ReloadPlan | undefined {
 }
 
 /**
+ * Group Replication's group communication keeps the TLS context it started with: ALTER INSTANCE RELOAD TLS
+ * does not reach it (REFERENCE-2 §2.3). Restarting it on several members at once can take the group below
+ * its majority, so dbtls reports the command and leaves running it, one member at a time, to the operator.
+ */
+const GROUP_REPLICATION_RESTART = 'STOP GROUP_REPLICATION; START GROUP_REPLICATION';
+
+function groupReplicationRestart(): Extract<ReloadPlan, { kind: 'restart-required' }> {
+  return {
+    kind: 'restart-required',
+    why:
+      'ALTER INSTANCE RELOAD TLS does not reach Group Replication traffic: run STOP GROUP_REPLICATION; START GROUP_REPLICATION ' +
+      'on one member at a time (wait for ONLINE in performance_schema.replication_group_members before the next)',
+    command: shellCommand(sqlOnNode([], GROUP_REPLICATION_RESTART)),
+  };
+}
+
+/** Why a node with nothing to run needs nothing: per connection, except TiProxy's hourly re-read. */
+function noReloadWhy(node: NodeSpec): string {
+  const perConnection = node.roles.filter((r) => r !== 'tiproxy');
+  const parts: string[] = [];
+  if (perConnection.length) parts.push(`${perConnection.join(', ')} read their certificates per connection`);
+  if (node.roles.includes('tiproxy'))
+    parts.push('tiproxy reads its certificate files again within an hour (restart it for an urgent swap)');
+  return `${parts.join('; ')}: nothing to reload`;
+}
+
+/**
  * The reload for a node: the inventory's `reload:` when given (a shell line of the operator's), else
- * each role's default in order — the first MySQL-protocol server wins; MySQL Router and Tungsten add
- * their restarts, reported and not run (Tungsten's runs with restartTungsten; Router's when the
- * inventory's reload: says so).
+ * each role's default in order — the first MySQL-protocol server wins; a Group Replication member adds
+ * the group restart it needs, MySQL Router and Tungsten their restarts, all reported and not run
+ * (Tungsten's runs with restartTungsten; Router's when the inventory's reload: says so).
  */
 export function reloadPlans(node: NodeSpec, opts: { restartTungsten?: boolean } = {}): ReloadPlan[] {
   const sudo = (cmd: string) => (node.become === 'sudo' ? shellCommand(['sudo', '-n', 'sh', '-c', cmd]) : cmd);
@@ -174,6 +205,10 @@ export function reloadPlans(node: NodeSpec, opts: { restartTungsten?: boolean } 
     const r = roleDefault(node, 'mysqlrouter') as Extract<ReloadPlan, { kind: 'restart-required' }>;
     plans.push({ ...r, command: sudo(r.command) });
   }
+  if (node.groupReplication) {
+    const gr = groupReplicationRestart();
+    plans.push({ ...gr, command: sudo(gr.command) });
+  }
   if (node.roles.includes('tungsten')) {
     const t = roleDefault(node, 'tungsten') as Extract<ReloadPlan, { kind: 'restart-required' }>;
     plans.push(
@@ -182,11 +217,7 @@ export function reloadPlans(node: NodeSpec, opts: { restartTungsten?: boolean } 
         : t,
     );
   }
-  if (plans.length === 0)
-    plans.push({
-      kind: 'none',
-      why: `${node.roles.join(', ')} read their certificates per connection: nothing to reload`,
-    });
+  if (plans.length === 0) plans.push({ kind: 'none', why: noReloadWhy(node) });
   return plans;
 }
 

@@ -11,7 +11,15 @@ import { nodeClientCn } from '../issue/plan.js';
 import { inputError, isDbtlsError } from '../errors.js';
 import { readFileNoFollow, readIfExists } from '../store/safe-fs.js';
 import { onelineOrRefuse } from './x509-name.js';
-import type { Cluster, NodeSpec, Role, SstMethod } from '../inventory/model.js';
+import {
+  TIDB_STACK,
+  type Cluster,
+  type GrSslMode,
+  type GrStack,
+  type NodeSpec,
+  type Role,
+  type SstMethod,
+} from '../inventory/model.js';
 
 /** An account that logs in with its certificate: `CREATE USER … REQUIRE SUBJECT … AND ISSUER …`. */
 export interface CertAccount {
@@ -39,6 +47,21 @@ export interface RenderNode {
   galera?: RenderGalera;
   /** Set when the node replicates from another. */
   source?: { name: string; host: string; port: number; syntax: 'source' | 'master' };
+  /** Set when the node is a Group Replication member. */
+  groupReplication?: RenderGroupReplication;
+}
+
+export interface RenderGroupReplication {
+  stack: GrStack;
+  sslMode: GrSslMode;
+  /** group_replication_local_address as MySQL writes it: host:port, an IPv6 address in brackets. */
+  localAddress: string;
+  /**
+   * The subject and issuer of the certificate the member presents to the others (its server certificate,
+   * serverAuth + clientAuth), in the X509_NAME_oneline form the AdminAPI's certSubject/certIssuer compare.
+   */
+  certSubject: string;
+  certIssuer: string;
 }
 
 export interface RenderGalera {
@@ -71,8 +94,15 @@ export interface RenderContext {
   clients: RenderClient[];
   /** ProxySQL, MaxScale: the MySQL-family servers behind it, writers in hostgroup 10, replicas in 20. */
   backends: Array<{ name: string; host: string; port: number; hostgroup: number; role: 'writer' | 'replica' }>;
-  /** TiDB/PD/TiKV: the CNs of the cluster's TiDB, PD and TiKV certificates, for cluster-verify-cn / cert-allowed-cn. */
+  /**
+   * The TiDB stack: the CNs of every TiDB, PD, TiKV, TiFlash, TiCDC and TiProxy node's certificates (server
+   * and client), for cluster-verify-cn / cert-allowed-cn, so that every component accepts every other.
+   */
   clusterCns: string[];
+  /** The roles some node of the cluster has (sorted), e.g. PD's Dashboard settings need a TiDB. */
+  clusterRoles: string[];
+  /** The Group Replication members, in inventory order (the first one seeds the group). */
+  groupMembers: RenderNode[];
   /** The Java store password (Tungsten's tpm and JDBC settings need it in clear), when stores exist. */
   storepass?: string;
   tls: { versions: string[] };
@@ -134,6 +164,11 @@ async function onelineOf(root: string, rel: string, which: 'subject' | 'issuer')
   return onelineOrRefuse(await certificateDer(root, rel), which, join(root, rel), NAME_HINT);
 }
 
+/** host:port, an IPv6 address in brackets (as group_replication_local_address and MySQL Shell take it). */
+function hostPort(a: { host: string; port: number }): string {
+  return `${isIP(a.host) === 6 ? `[${a.host}]` : a.host}:${a.port}`;
+}
+
 export interface ClusterRenderData {
   contexts: Map<string, RenderContext>;
   clients: RenderClient[];
@@ -170,6 +205,17 @@ export async function buildContexts(cluster: Cluster, generator: string): Promis
         account: await account(nodeClientCn(n), `nodes/${n.name}/client-cert.pem`),
         ...(src
           ? { source: { name: src.name, host: src.host, port: src.port, syntax: replicationSyntax(flavor, n.version) } }
+          : {}),
+        ...(n.groupReplication
+          ? {
+              groupReplication: {
+                stack: n.groupReplication.stack,
+                sslMode: n.groupReplication.sslMode,
+                localAddress: hostPort(n.groupReplication.localAddress),
+                certSubject: await onelineOf(layout.root, `nodes/${n.name}/server-cert.pem`, 'subject'),
+                certIssuer: await onelineOf(layout.root, `nodes/${n.name}/server-cert.pem`, 'issuer'),
+              },
+            }
           : {}),
       };
     }),
@@ -211,16 +257,20 @@ export async function buildContexts(cluster: Cluster, generator: string): Promis
       hostgroup: n.source ? 20 : 10,
       role: n.source ? ('replica' as const) : ('writer' as const),
     }));
+  // No `<cluster>-client` CN (the certificate TiUP controls a cluster with, REFERENCE-2 §3): dbtls issues
+  // none, and an inventory client that happened to have that name is an application, not a component.
   const clusterCns = cluster.nodes
-    .filter((n) => n.roles.some((r) => r === 'tidb' || r === 'pd' || r === 'tikv'))
+    .filter((n) => n.roles.some((r) => TIDB_STACK.includes(r)))
     .flatMap((n) => [n.name, nodeClientCn(n)]);
+  const clusterRoles = [...new Set(cluster.nodes.flatMap((n) => n.roles))].sort();
+  const groupMembers = nodes.filter((n) => n.groupReplication);
 
   const contexts = new Map<string, RenderContext>();
   for (const node of nodes) {
     contexts.set(node.name, {
       generator,
       // It lands in comments: a line break in a file name must not start a config line.
-      inventory: basename(cluster.file).replace(/[\r\n]/g, '?'),
+      inventory: basename(cluster.file).replace(/[\r\n\u2028\u2029]/g, '?'),
       cluster: { name: cluster.cluster, ca: { subject: caSubject } },
       node,
       nodes,
@@ -228,6 +278,8 @@ export async function buildContexts(cluster: Cluster, generator: string): Promis
       clients,
       backends: backends.filter((b) => b.name !== node.name),
       clusterCns,
+      clusterRoles,
+      groupMembers,
       ...(storepass !== undefined ? { storepass } : {}),
       tls: { versions: ['TLSv1.2', 'TLSv1.3'] },
     });

@@ -88,9 +88,12 @@ export function jdbcParam(v: unknown): string {
   return s;
 }
 
-/** A JavaScript string literal (for the mysql2 snippet). */
+/**
+ * A JavaScript string literal (the mysql2 snippet, MySQL Shell's adminapi.js). JSON is a string literal of
+ * ES2019; U+2028 and U+2029, which end a line in older JavaScript engines, are escaped as well.
+ */
 export function jsString(v: unknown): string {
-  return JSON.stringify(String(v));
+  return JSON.stringify(String(v)).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 /** A PHP single-quoted string literal: only "\" and "'" are special there, and both are escaped. */

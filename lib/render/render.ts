@@ -25,6 +25,9 @@ export const ROLE_TEMPLATES: Record<Role, (ctx: RenderContext) => string[]> = {
   tidb: () => ['tidb/tidb.toml'],
   pd: () => ['tidb/pd.toml'],
   tikv: () => ['tidb/tikv.toml'],
+  tiflash: () => ['tidb/tiflash.toml', 'tidb/tiflash-learner.toml'],
+  ticdc: () => ['tidb/ticdc.toml'],
+  tiproxy: () => ['tidb/tiproxy.toml'],
   proxysql: () => ['proxysql/proxysql.cnf', 'proxysql/proxysql-admin.sql'],
   maxscale: () => ['maxscale/maxscale.cnf'],
   mysqlrouter: () => ['mysqlrouter/mysqlrouter.conf'],
@@ -38,6 +41,8 @@ function mysqlFamily(ctx: RenderContext): string[] {
     `${dir}/client.cnf`,
     `${dir}/users.sql`,
     ...(ctx.node.source ? [`${dir}/replication.sql`] : []),
+    // Only MySQL and Percona nodes can have groupReplication (the inventory refuses it elsewhere).
+    ...(ctx.node.groupReplication ? ['mysql/group-replication.cnf', 'mysql/adminapi.js'] : []),
   ];
 }
 

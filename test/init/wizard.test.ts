@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cliPath } from '../helpers/paths.js';
+import { ROLE_CHOICES } from '../../lib/init/ask-cluster.js';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { haveTmux, startTerminal } from './tmux.js';
 import { LOCAL_ANSWERS, checkLocalCluster } from './expected.js';
-import { ROLE_CHOICES } from '../../lib/init/ask-cluster.js';
 
 /** Cursor moves from MySQL (the first, pre-selected) to ProxySQL in the products list. */
 const TO_PROXYSQL = Array<string>(ROLE_CHOICES.findIndex((c) => c.value === 'proxysql')).fill('Down');

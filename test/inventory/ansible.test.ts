@@ -73,8 +73,11 @@ test('the group → role table: role names, TiUP names, galera and pxc', () => {
   assert.deepEqual(GROUP_ROLES['pxc'], ['percona', 'pxc']);
   assert.deepEqual(GROUP_ROLES['maxscale'], ['maxscale']);
   assert.deepEqual(GROUP_ROLES['mysqlrouter_servers'], ['mysqlrouter']);
-  // Every role by its name and NAME_servers; galera and pxc are roles themselves.
-  assert.equal(Object.keys(GROUP_ROLES).length, ROLES.length * 2);
+  assert.deepEqual(GROUP_ROLES['tiflash_servers'], ['tiflash']);
+  assert.deepEqual(GROUP_ROLES['cdc_servers'], ['ticdc']);
+  assert.deepEqual(GROUP_ROLES['tiproxy_servers'], ['tiproxy']);
+  // Every role by its name and NAME_servers (galera and pxc are roles themselves), plus TiUP's cdc/cdc_servers.
+  assert.equal(Object.keys(GROUP_ROLES).length, ROLES.length * 2 + 2);
 });
 
 test('cluster name from the file name, reduced to [a-z0-9-]', () => {

@@ -101,6 +101,45 @@ test('MaxScale: `maxctrl reload tls` with its own ~/.maxctrl.cnf credentials, ne
   );
 });
 
+test('Group Replication: the server reloads its TLS, and the group restart is reported with its command, never run (one member at a time)', () => {
+  const gr = {
+    stack: 'MYSQL' as const,
+    localAddress: { host: '10.0.0.1', port: 3306 },
+    sslMode: 'VERIFY_IDENTITY' as const,
+  };
+  const plans = reloadPlans(node(['mysql'], { groupReplication: gr }));
+  assert.deepEqual(
+    plans.map((p) => p.kind),
+    ['command', 'restart-required'],
+  );
+  assert.match((plans[0] as { command: string }).command, /'ALTER INSTANCE RELOAD TLS'$/);
+  const restart = plans[1] as Extract<(typeof plans)[number], { kind: 'restart-required' }>;
+  assert.match(restart.command, /--batch -e 'STOP GROUP_REPLICATION; START GROUP_REPLICATION'$/);
+  assert.match(restart.why, /ALTER INSTANCE RELOAD TLS does not reach Group Replication/);
+  assert.match(restart.why, /one member at a time/);
+  // Through sudo like the other defaults; a node without groupReplication has no such step.
+  const sudo = reloadPlans(node(['percona'], { groupReplication: gr, become: 'sudo' }));
+  assert.match((sudo[1] as { command: string }).command, /^sudo -n sh -c .*STOP GROUP_REPLICATION/);
+  assert.deepEqual(
+    reloadPlans(node(['mysql'])).map((p) => p.kind),
+    ['command'],
+  );
+});
+
+test('TiFlash and TiCDC need nothing (new connections read the files); TiProxy re-reads within the hour, and says so', () => {
+  for (const role of ['tiflash', 'ticdc'] as const) {
+    const [plan] = reloadPlans(node([role]));
+    assert.equal(plan?.kind, 'none');
+    assert.match((plan as { why: string }).why, new RegExp(`^${role} read their certificates per connection`));
+  }
+  const [proxy] = reloadPlans(node(['tiproxy']));
+  assert.equal(proxy?.kind, 'none');
+  assert.match(
+    (proxy as { why: string }).why,
+    /tiproxy reads its certificate files again within an hour \(restart it for an urgent swap\)/,
+  );
+});
+
 test('the inventory decides: reload: none, a command of its own (through sudo -n with become), nothing by default for transport: local', () => {
   assert.deepEqual(
     reloadPlans(node(['mariadb'], { reload: 'none' })).map((p) => p.kind),

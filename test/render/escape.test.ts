@@ -62,6 +62,18 @@ test('JDBC parameters refuse what Connector/J cannot carry; JS strings are JSON'
   assert.equal(jsString('a"b'), '"a\\"b"');
 });
 
+test('JS strings: U+2028/U+2029 are escaped (a line end to pre-ES2019 engines), and node reads every value back as is', async () => {
+  const values = [TRICKY, 'a\u2028b\u2029c', '</script>', '/CN=it\'s "x"'];
+  assert.equal(jsString('a\u2028b'), '"a\\u2028b"');
+  const r = await run(process.execPath, [
+    '-e',
+    `process.stdout.write(JSON.stringify([${values.map(jsString).join(', ')}]))`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), values);
+  for (const v of values) assert.doesNotMatch(jsString(v), /[\u2028\u2029\n\r]/);
+});
+
 test('PHP single-quoted literals read back exactly by the real php (quotes, backslashes, a trailing backslash)', async () => {
   const values = [TRICKY, "it's", 'ends with \\', '\\\\two', '$var {$x} \\n'];
   const code = `echo json_encode([${values.map(phpString).join(', ')}]);`;

@@ -85,6 +85,10 @@ test('inventory: Galera roles and settings that do not fit are refused with line
     ['roles: [galera]', /nodes\[0\]\.roles: galera needs the server it runs in too/],
     ['roles: [mariadb, galera, pxc]', /nodes\[0\]\.roles: a node is galera or pxc, not both/],
     ['roles: [pxc]', /nodes\[0\]\.roles: pxc needs the percona role too/],
+    [
+      'roles: [percona, pxc], groupReplication: {}',
+      /nodes\[0\]\.groupReplication: a node is in a Galera cluster or a Group Replication group, not both/,
+    ],
     ['roles: [mariadb], galera: { sst: rsync }', /nodes\[0\]\.galera: galera settings need the galera or pxc role/],
     ['roles: [percona, pxc], galera: { sst: rsync }', /nodes\[0\]\.galera\.sst: .*xtrabackup-v2 only/],
     [
