@@ -10,7 +10,7 @@ import { reloadPlans } from '../reload/commands.js';
 import { hostsDocument, type HostsOptions } from './ansible-hosts.js';
 import { writeTree, type TreeFile } from './tree.js';
 import { ansibleYaml, checkKey, yamlComment, type AnsibleValue } from './ansible-yaml.js';
-import type { Cluster, NodeSpec } from '../inventory/model.js';
+import { isGaleraNode, type Cluster, type NodeSpec } from '../inventory/model.js';
 
 export interface AnsibleExportOptions extends HostsOptions {
   /** The folder to write (absolute). */
@@ -91,34 +91,11 @@ function nodesVars(cluster: Cluster, nodes: NodeExport[], generated: string): st
   );
 }
 
-/**
- * The playbook is dbtls's own text with Jinja on purpose; the only values it takes from the inventory
- * are the cluster name and the node names, and those are held to the plain key alphabet (checkKey), so
- * neither can carry Jinja or YAML syntax. The rest comes from the inventory only through dbtls-nodes.yml.
- */
-function playbook(cluster: Cluster, names: string[], generated: string, hostsFromInventory: boolean): string {
-  const run = hostsFromInventory
-    ? `ansible-playbook -i YOUR-INVENTORY ${PLAYBOOK}`
-    : `ansible-playbook -i ${HOSTS} ${PLAYBOOK}`;
-  const clusterName = checkKey(cluster.cluster);
-  const hosts = names.map(checkKey);
-  return `${yamlComment(generated).join('\n')}
-# Copies each node's certificates, keys, stores and rendered configs with Ansible's copy module
-# (mode, owner/group, a backup of the file replaced), and reloads TLS on a node only when one of its
-# files changed. Run from this folder:
-#
-#   ${run}              # deliver
-#   ${run} --check      # what would change, changing nothing
-#
-# Variables (-e NAME=VALUE):
-#   dbtls_validate   (default true) check each certificate and key with openssl ON THE NODE before it
-#                    replaces the old one (openssl x509 / openssl pkey -noout): needs openssl there.
-#                    -e dbtls_validate=false copies without the check.
-#${hostsFromInventory ? ' The hosts are the dbtls node names: your inventory must name them the same way.\n#' : ''}
-# Diffs are off for the copies (--diff would print private keys).
-- name: dbtls certificates for cluster ${clusterName}
+/** One play over HOSTS: make the folders, copy the files, and reload when one of them changed. */
+function play(title: string, hosts: string[], extra: string[] = []): string {
+  return `- name: ${title}
   hosts: ${JSON.stringify(hosts)}
-  gather_facts: false
+${extra.map((l) => `  ${l}\n`).join('')}  gather_facts: false
   vars_files:
     - ${NODES_VARS}
   vars:
@@ -164,6 +141,53 @@ function playbook(cluster: Cluster, names: string[], generated: string, hostsFro
 `;
 }
 
+/**
+ * The playbook is dbtls's own text with Jinja on purpose; the only values it takes from the inventory
+ * are the cluster name and the node names, and those are held to the plain key alphabet (checkKey), so
+ * neither can carry Jinja or YAML syntax. The rest comes from the inventory only through dbtls-nodes.yml.
+ * Galera nodes get a play of their own that goes one node at a time, as dbtls push does: each node's
+ * handlers (its reload, which waits for Synced) run before the next node starts, and the first failure
+ * ends the play, so a bad certificate never reaches a second member of the cluster.
+ */
+function playbook(cluster: Cluster, generated: string, hostsFromInventory: boolean): string {
+  const run = hostsFromInventory
+    ? `ansible-playbook -i YOUR-INVENTORY ${PLAYBOOK}`
+    : `ansible-playbook -i ${HOSTS} ${PLAYBOOK}`;
+  const clusterName = checkKey(cluster.cluster);
+  const names = (nodes: NodeSpec[]) => nodes.map((n) => checkKey(n.name));
+  const others = names(cluster.nodes.filter((n) => !isGaleraNode(n)));
+  const galera = names(cluster.nodes.filter(isGaleraNode));
+  const plays: string[] = [];
+  if (others.length) plays.push(play(`dbtls certificates for cluster ${clusterName}`, others));
+  if (galera.length)
+    plays.push(
+      play(`dbtls certificates for cluster ${clusterName}, Galera nodes one at a time`, galera, [
+        'serial: 1',
+        'max_fail_percentage: 0',
+        'order: inventory',
+      ]),
+    );
+  return `${yamlComment(generated).join('\n')}
+# Copies each node's certificates, keys, stores and rendered configs with Ansible's copy module
+# (mode, owner/group, a backup of the file replaced), and reloads TLS on a node only when one of its
+# files changed. Run from this folder:
+#
+#   ${run}              # deliver
+#   ${run} --check      # what would change, changing nothing
+#
+# Variables (-e NAME=VALUE):
+#   dbtls_validate   (default true) check each certificate and key with openssl ON THE NODE before it
+#                    replaces the old one (openssl x509 / openssl pkey -noout): needs openssl there.
+#                    -e dbtls_validate=false copies without the check.
+#${hostsFromInventory ? ' The hosts are the dbtls node names: your inventory must name them the same way.\n#' : ''}${
+    galera.length
+      ? ' Galera nodes go one at a time in inventory order (serial: 1), each reloaded and Synced before the\n# next; the first failure stops them (max_fail_percentage: 0) and leaves the rest untouched.\n#'
+      : ''
+  }
+# Diffs are off for the copies (--diff would print private keys).
+${plays.join('\n')}`;
+}
+
 /** The export as files (relative path, bytes, mode), without writing anything. */
 export async function ansibleExportFiles(
   cluster: Cluster,
@@ -188,12 +212,7 @@ export async function ansibleExportFiles(
   files.push({ path: NODES_VARS, data: nodesVars(cluster, nodes, generated), mode: TEXT_MODE });
   files.push({
     path: PLAYBOOK,
-    data: playbook(
-      cluster,
-      cluster.nodes.map((n) => n.name),
-      generated,
-      Boolean(opts.hostsFromInventory),
-    ),
+    data: playbook(cluster, generated, Boolean(opts.hostsFromInventory)),
     mode: TEXT_MODE,
   });
   if (!opts.hostsFromInventory) {
