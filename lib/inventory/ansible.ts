@@ -54,8 +54,11 @@ export const GROUP_ROLES: Readonly<Record<string, readonly Role[]>> = {
       [`${r}_servers`, [r]],
     ]),
   ),
+  // A Galera node runs its server too: MariaDB Galera Cluster, Percona XtraDB Cluster.
   galera: ['mariadb', 'galera'],
+  galera_servers: ['mariadb', 'galera'],
   pxc: ['percona', 'pxc'],
+  pxc_servers: ['percona', 'pxc'],
   // TiUP's topology calls TiCDC's hosts cdc_servers.
   cdc: ['ticdc'],
   cdc_servers: ['ticdc'],

@@ -1,43 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { loadInventory, type LoadOptions } from '../../lib/inventory/load.js';
-import { InventoryError } from '../../lib/inventory/errors.js';
 import { GROUP_ROLES, clusterNameFromFile } from '../../lib/inventory/ansible.js';
 import { expandHostPattern } from '../../lib/inventory/host-range.js';
 import { isDbtlsError } from '../../lib/errors.js';
-import { ROLES, type Cluster } from '../../lib/inventory/model.js';
-import { tempDir } from '../helpers/tmp.js';
-import { repoRoot } from '../helpers/paths.js';
-
-type Ctx = Parameters<typeof tempDir>[0];
-type Where = [line: number, column: number, field: string, message: string];
-
-async function write(t: Ctx, text: string, name: string): Promise<string> {
-  const file = join(await tempDir(t), name);
-  await writeFile(file, text);
-  return file;
-}
-
-async function load(t: Ctx, text: string, name = 'hosts.ini', opts: LoadOptions = {}): Promise<Cluster> {
-  return loadInventory(await write(t, text, name), opts);
-}
-
-async function problems(t: Ctx, text: string, name = 'hosts.ini', opts: LoadOptions = {}): Promise<Where[]> {
-  const file = await write(t, text, name);
-  const err = await loadInventory(file, opts).then(
-    () => assert.fail('the inventory loaded'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof InventoryError, String(err));
-  for (const p of err.problems) assert.equal(p.file, file);
-  return err.problems.map((p) => [p.line, p.column, p.field, p.message]);
-}
-
-const byName = (c: Cluster) => Object.fromEntries(c.nodes.map((n) => [n.name, n]));
-const ROLE_LIST = ROLES.join(', ');
+import { ROLES } from '../../lib/inventory/model.js';
+import { loadInventory, type LoadOptions } from '../../lib/inventory/load.js';
+import { InventoryError } from '../../lib/inventory/errors.js';
+import { ROLE_LIST, byName, load, problems, write, type Where } from '../helpers/ansible-inventory.js';
 
 test('host ranges: numbers, zero padding, letters, steps, several ranges, ports', () => {
   assert.deepEqual(expandHostPattern('db[1:3].example.com'), {
@@ -71,6 +42,8 @@ test('the group → role table: role names, TiUP names, galera and pxc', () => {
   assert.deepEqual(GROUP_ROLES['proxysql_servers'], ['proxysql']);
   assert.deepEqual(GROUP_ROLES['galera'], ['mariadb', 'galera']);
   assert.deepEqual(GROUP_ROLES['pxc'], ['percona', 'pxc']);
+  assert.deepEqual(GROUP_ROLES['galera_servers'], ['mariadb', 'galera']);
+  assert.deepEqual(GROUP_ROLES['pxc_servers'], ['percona', 'pxc']);
   assert.deepEqual(GROUP_ROLES['maxscale'], ['maxscale']);
   assert.deepEqual(GROUP_ROLES['mysqlrouter_servers'], ['mysqlrouter']);
   assert.deepEqual(GROUP_ROLES['tiflash_servers'], ['tiflash']);
@@ -336,121 +309,6 @@ test('options: a bad --cluster or --role-map is a usage error, not an inventory 
     assert.equal(err.message, message);
   }
   assert.equal((await loadInventory(file, { cluster: 'prod-1' })).cluster, 'prod-1');
-});
-
-test('YAML: groups, nested children, vars, ranges, ports, dbtls_* lists', async (t) => {
-  const yaml = `all:
-  vars:
-    ansible_user: ops
-  hosts:
-    solo1: { dbtls_roles: [mariadb] }
-  children:
-    tungsten:
-      vars: { ansible_port: 2200 }
-      children:
-        mysql_servers:
-          hosts:
-            db[1:3]:
-            db9:2222: { ansible_host: 10.0.0.19, dbtls_sans: [db9.example.com, 10.0.1.19] }
-          vars:
-            dbtls_dest: /etc/mysql/ssl
-    pd_servers:
-      hosts:
-        pd1: { ansible_host: 10.0.0.41, ansible_user: tidb, dbtls_transport: local }
-`;
-  const c = await load(t, yaml, 'cluster.yml');
-  assert.equal(c.cluster, 'cluster');
-  const n = byName(c);
-  assert.deepEqual(
-    c.nodes.map((x) => x.name),
-    ['solo1', 'db1', 'db2', 'db3', 'db9', 'pd1'],
-  );
-  assert.deepEqual(n['solo1']!.roles, ['mariadb']);
-  assert.deepEqual(n['db2'], {
-    name: 'db2',
-    host: 'db2',
-    roles: ['mysql', 'tungsten'],
-    sans: [],
-    localhost: false,
-    port: 3306,
-    adminPort: 6032,
-    transport: 'ssh',
-    ssh: { user: 'ops', port: 2200 },
-    dest: '/etc/mysql/ssl',
-  });
-  assert.deepEqual(n['db9']!.ssh, { user: 'ops', port: 2222 });
-  assert.deepEqual(n['db9']!.sans, ['db9.example.com', '10.0.1.19']);
-  assert.deepEqual(n['pd1'], {
-    name: 'pd1',
-    host: '10.0.0.41',
-    roles: ['pd'],
-    sans: [],
-    localhost: false,
-    port: 2379,
-    adminPort: 6032,
-    transport: 'local',
-    ssh: { user: 'tidb', port: 22 },
-  });
-  assert.deepEqual(c.ssh, { user: 'ops', port: 22 });
-});
-
-test('YAML: mistakes are reported at their key or value', async (t) => {
-  const yaml = `all:
-  children:
-    mysql:
-      host:
-        db1:
-      hosts:
-        db2: { ansible_port: "22x", dbtls_roles: { a: 1 } }
-        db2: {}
-        db[5:4]:
-    web:
-      hosts: [web1]
-`;
-  assert.deepEqual(await problems(t, yaml, 'hosts.yml'), [
-    [4, 7, 'mysql.host', 'unknown key "host"; a group holds hosts, children, vars'],
-    [7, 30, 'db2.ansible_port', 'expected a port number, got "22x"'],
-    [7, 50, 'db2.dbtls_roles', 'expected a list or a comma-separated string, got a mapping'],
-    [8, 9, 'mysql.hosts.db2', 'duplicate key "db2"'],
-    [9, 9, 'mysql.hosts.db[5:4]', 'range [5:4] starts after its end in "db[5:4]"'],
-    [11, 14, 'web.hosts', 'expected a mapping of hosts'],
-  ]);
-});
-
-test('YAML: a host with no role', async (t) => {
-  const yaml = 'web:\n  children:\n    apps:\n      hosts:\n        app1:\n';
-  const want: Where[] = [
-    [
-      5,
-      9,
-      'app1',
-      `host "app1" has no dbtls role: it is in groups web, apps; map a group with --role-map (e.g. --role-map apps=mysql; roles: ${ROLE_LIST}), or set dbtls_roles on the host or a group`,
-    ],
-  ];
-  assert.deepEqual(await problems(t, yaml, 'hosts.yml'), want);
-});
-
-test('YAML: a syntax error is reported with its position', async (t) => {
-  const want: Where[] = [
-    [4, 1, '', 'invalid YAML: Flow map in block collection must be sufficiently indented and end with a }'],
-  ];
-  assert.deepEqual(await problems(t, 'all:\n  hosts:\n    db1: {ansible_host: 10.0.0.1\n', 'hosts.yml'), want);
-});
-
-test('the Ansible versions of the example give the same nodes and SSH settings as example.yml', async () => {
-  const yml = await loadInventory(join(repoRoot, 'inventories/example.yml'));
-  for (const name of ['hosts.ini', 'hosts.yml']) {
-    const ans = await loadInventory(join(repoRoot, 'inventories', name), { cluster: 'demo' });
-    assert.equal(ans.cluster, 'demo');
-    assert.deepEqual(ans.nodes, yml.nodes, name);
-    assert.deepEqual(ans.ssh, yml.ssh, name);
-    assert.deepEqual([ans.ca, ans.leaf], [yml.ca, yml.leaf], name);
-    // What Ansible cannot say: clients, subject, a chosen pki folder.
-    assert.deepEqual(ans.clients, []);
-    assert.equal(ans.pki, join(repoRoot, 'inventories/pki/demo'));
-  }
-  const plain = await loadInventory(join(repoRoot, 'inventories/hosts.ini'));
-  assert.equal(plain.cluster, 'hosts');
 });
 
 test('INI: dbtls_proxy_jump (all or per host, "none" to opt out) and dbtls_reload; bad values where they are set', async (t) => {
