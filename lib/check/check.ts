@@ -10,6 +10,7 @@ import { keyPairProblem, verifyPair } from '../pki/verify-pair.js';
 import { readTextIfExists } from '../store/safe-fs.js';
 import { describeDirTrust } from '../store/trust.js';
 import { formatSan } from '../pki/san.js';
+import { missingUsages } from '../pki/profiles.js';
 import { pkiLayout } from '../store/pki-dir.js';
 import { readManifest, type Owner } from '../store/manifest.js';
 import { desiredItems, type PlannedItem } from '../issue/plan.js';
@@ -133,6 +134,14 @@ async function checkCertificate(
     if (problem?.code === 'key-mismatch') fail('invalid', `${item.key} does not belong to ${item.cert}`);
     else if (problem && problem.which === 'key') fail('invalid', `${item.key} ${problem.message}`);
   }
+  // A server certificate is also the one a node dials its peers with (Galera's gcomm, MaxScale,
+  // replication, the TiDB stack): without clientAuth those peers refuse it, though clients still connect.
+  const lacks = missingUsages(item.profile, info.extKeyUsage);
+  if (lacks.length)
+    fail(
+      'invalid',
+      `its extended key usage lacks ${lacks.join(' and ')}${item.profile === 'peer' ? ': the node serves and dials its peers (Galera, MaxScale, replication, TiDB) with it' : ''}`,
+    );
   const want = item.sans.map(formatSan).map(normaliseSan).sort();
   const have = info.sans.map(normaliseSan).sort();
   const missing = want.filter((s) => !have.includes(s));

@@ -22,6 +22,17 @@ const EKU: Record<Exclude<Profile, 'ca'>, Record<string, true>> = {
   peer: { serverAuth: true, clientAuth: true },
 };
 
+const EKU_OID = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' } as const;
+
+/**
+ * The extended key usages a certificate of PROFILE lacks, given the EKU OIDs it has (X509Certificate's
+ * keyUsage; undefined = no EKU extension, which allows every usage).
+ */
+export function missingUsages(profile: Profile, has: string[] | undefined): string[] {
+  if (profile === 'ca' || has === undefined) return [];
+  return Object.keys(EKU[profile]).filter((u) => !has.includes(EKU_OID[u as keyof typeof EKU_OID]));
+}
+
 export function extensionsFor(profile: Profile, input: ProfileInput): ForgeExtension[] {
   const exts: ForgeExtension[] = [];
   if (profile === 'ca') {

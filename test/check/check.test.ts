@@ -3,11 +3,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { dbtls } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeInventory, type TestInventory } from '../helpers/inventory.js';
 import { issuedPki } from '../helpers/issued-pki.js';
 import { fileScope } from '../helpers/scope.js';
+
+const execFileP = promisify(execFile);
 
 const TWO: TestInventory = {
   nodes: [
@@ -96,6 +100,42 @@ test('a certificate from another CA is invalid; a node gone from the inventory i
   const r3 = await check(inv3);
   assert.equal(r3.code, 0, r3.stdout);
   assert.deepEqual(r3.report.orphans, ['nodes/db2/client', 'nodes/db2/server']);
+});
+
+test('a node certificate without clientAuth is invalid: the node dials its peers with it', async (t) => {
+  const { dir, inv, pki } = await issuedTwo(t);
+  // Re-signed by the same CA for the same key, name and SANs, as a hand-made openssl recipe would:
+  // serverAuth only. Only the extended key usage differs from what dbtls issued.
+  const node = join(pki, 'nodes/db1');
+  const ext = join(dir, 'server-only.ext');
+  await writeFile(ext, 'subjectAltName = DNS:db1, IP:10.0.0.11\nextendedKeyUsage = serverAuth\n');
+  const csr = join(dir, 'db1.csr');
+  const run = (args: string[]) => execFileP('openssl', args);
+  await run(['req', '-new', '-key', join(node, 'server-key.pem'), '-subj', '/CN=db1', '-out', csr]);
+  await run([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    join(pki, 'ca.pem'),
+    '-CAkey',
+    join(pki, 'ca-key.pem'),
+    '-days',
+    '365',
+    '-extfile',
+    ext,
+    '-out',
+    join(node, 'server-cert.pem'),
+  ]);
+  const r = await check(inv);
+  assert.equal(r.code, 1, r.stdout);
+  const db1 = r.report.items.find((i: { id: string }) => i.id === 'nodes/db1/server');
+  assert.equal(db1.status, 'invalid');
+  assert.deepEqual(db1.problems, [
+    'its extended key usage lacks clientAuth: the node serves and dials its peers (Galera, MaxScale, replication, TiDB) with it',
+  ]);
+  assert.equal(statuses(r.report)['nodes/db2/server'], 'ok');
 });
 
 test('usage and input errors exit 2: nothing issued yet, a bad --within', async (t) => {
