@@ -5,13 +5,13 @@
 // names are checked against the vendor's documented names, not against a running product.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { dbtls, run } from '../helpers/run.js';
 import { fileScope, once } from '../helpers/scope.js';
-import { tempDir } from '../helpers/tmp.js';
 import { which } from '../helpers/which.js';
+import { issueAndRender as issueAndRenderIn } from '../helpers/issue-render.js';
 
 const scope = fileScope();
 
@@ -73,20 +73,7 @@ const XCOM_GROUP =
   - { name: x2, host: x2.example.com, roles: [mysql], transport: local, groupReplication: { stack: XCOM, sslMode: VERIFY_CA, localAddress: "x2.example.com:24901" } }
 `);
 
-interface Rendered {
-  dir: string;
-  out: string;
-}
-
-async function issueAndRender(name: string, text: string): Promise<Rendered> {
-  const dir = await tempDir(scope, `dbtls-gr-${name}-`);
-  await writeFile(join(dir, 'inventory.yml'), text);
-  const issued = await dbtls(['issue', '-i', join(dir, 'inventory.yml')]);
-  assert.equal(issued.code, 0, issued.stderr);
-  const r = await dbtls(['render', '-i', join(dir, 'inventory.yml')]);
-  assert.equal(r.code, 0, r.stderr);
-  return { dir, out: join(dir, 'pki', 'rendered') };
-}
+const issueAndRender = (name: string, text: string) => issueAndRenderIn(scope, `dbtls-gr-${name}-`, text);
 
 const mysqlGroup = once(() => issueAndRender('mysql', MYSQL_GROUP));
 const xcomGroup = once(() => issueAndRender('xcom', XCOM_GROUP));

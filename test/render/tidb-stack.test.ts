@@ -7,12 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { dbtls } from '../helpers/run.js';
 import { fileScope, once } from '../helpers/scope.js';
-import { tempDir } from '../helpers/tmp.js';
+import { issueAndRender as issueAndRenderIn } from '../helpers/issue-render.js';
 
 const scope = fileScope();
 
@@ -67,15 +66,7 @@ nodes:
   - { name: tikv1, host: 10.0.0.3, roles: [tikv], transport: local }
 `;
 
-async function issueAndRender(name: string, text: string): Promise<{ dir: string; out: string }> {
-  const dir = await tempDir(scope, `dbtls-tidb-${name}-`);
-  await writeFile(join(dir, 'inventory.yml'), text);
-  const issued = await dbtls(['issue', '-i', join(dir, 'inventory.yml')]);
-  assert.equal(issued.code, 0, issued.stderr);
-  const r = await dbtls(['render', '-i', join(dir, 'inventory.yml')]);
-  assert.equal(r.code, 0, r.stderr);
-  return { dir, out: join(dir, 'pki', 'rendered') };
-}
+const issueAndRender = (name: string, text: string) => issueAndRenderIn(scope, `dbtls-tidb-${name}-`, text);
 
 const stack = once(() => issueAndRender('stack', INVENTORY));
 
