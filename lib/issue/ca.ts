@@ -8,7 +8,8 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { relative } from 'node:path';
 import { exportPrivateKeyPem, generateRsaKey, keyReadFailure, sameKey } from '../pki/keys.js';
 import { certificateInfo, parseCertificatesOf, type CertificateInfo } from '../pki/cert-info.js';
-import { inputError, usageError } from '../errors.js';
+import { inputError, isDbtlsError, usageError } from '../errors.js';
+import { signatureScheme } from '../pki/signer.js';
 import { readIfExists } from '../store/safe-fs.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
 import type { PkiLayout } from '../store/pki-dir.js';
@@ -110,12 +111,12 @@ function checkCa(cert: X509Certificate, key: KeyObject, file: string, now: Date)
     throw inputError('ca-key-mismatch', `the CA key does not belong to ${file}`, { file });
   if (Date.parse(cert.validTo) <= now.getTime())
     throw inputError('ca-expired', `${file} expired on ${cert.validTo}`, { file });
-  if (key.asymmetricKeyType !== 'rsa')
-    throw inputError(
-      'ca-key-type',
-      `the CA key of ${file} is ${key.asymmetricKeyType}; dbtls signs with RSA CAs only`,
-      { file },
-    );
+  try {
+    signatureScheme(key);
+  } catch (e) {
+    if (!isDbtlsError(e)) throw e;
+    throw inputError('ca-key-type', `the CA key of ${file}: ${e.message}`, { file });
+  }
 }
 
 /** The user's own CA files (--ca-cert/--ca-key): theirs to link as they like, but bounded and named. */

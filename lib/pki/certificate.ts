@@ -1,11 +1,15 @@
-// Builds X.509 v3 certificates with node-forge and signs them with Node's native crypto: forge
-// assembles the TBSCertificate, crypto.sign() signs its DER (about 100x faster than forge's
-// pure-JS sign()), and forge wraps TBS + signature into the final certificate.
+// Builds X.509 v3 certificates: node-forge assembles the TBSCertificate's names, validity and
+// extensions; the subject's SubjectPublicKeyInfo is Node's own DER of the key (RSA or EC: forge
+// knows RSA only), the signature AlgorithmIdentifier is the Signer's, and the Signer (a key in
+// memory, or one in an HSM) signs the TBS DER. One path for every key type.
 import forge from 'node-forge';
-import { sign, type KeyObject } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { extensionsFor, type Profile } from './profiles.js';
 import { randomSerialHex } from './serial.js';
-import { keyIdentifier, publicKeyToPem } from './keys.js';
+import { keyIdentifier, spkiDer } from './keys.js';
+import { keySigner, type Signer } from './signer.js';
+import { readTlv, sequence, tlv, valueOf } from './der.js';
+import { certificateExtensions } from './x509-der.js';
 import type { San } from './san.js';
 import { DbtlsError } from '../errors.js';
 import { derToPem, pemBlocks } from './pem.js';
@@ -23,12 +27,16 @@ export interface Subject {
 
 const SUBJECT_ORDER: Array<keyof Subject> = ['C', 'ST', 'L', 'O', 'OU', 'CN'];
 const SHA256_WITH_RSA = forge.pki.oids['sha256WithRSAEncryption']!;
+// forge's TBS builder wants an RSA public key to encode; its SubjectPublicKeyInfo is replaced by the
+// real key's DER before anything is signed, so this stand-in never appears in a certificate.
+const STAND_IN_KEY = forge.pki.setRsaPublicKey(new forge.jsbn.BigInteger('3'), new forge.jsbn.BigInteger('3'));
 export { BACKDATE_SECONDS, validityFor } from './validity.js';
 
 /** A CA ready to sign: its subject exactly as encoded in its certificate, its key identifier, its key. */
 export interface Issuer {
   certPem: string;
-  key: KeyObject;
+  /** Signs for the CA: its key in memory, or a key in an HSM. */
+  signer: Signer;
   commonName: string | undefined;
   subjectAsn1: forge.asn1.Asn1;
   keyId: Buffer;
@@ -36,14 +44,14 @@ export interface Issuer {
   notAfter: Date;
 }
 
-function parseWithSubject(certPem: string): { asn1: forge.asn1.Asn1; subjectAsn1: forge.asn1.Asn1 } {
+function parseWithSubject(certPem: string): { der: Buffer; subjectAsn1: forge.asn1.Asn1 } {
   const block = pemBlocks(certPem).find((b) => b.label === 'CERTIFICATE');
   if (!block) throw new DbtlsError('bad-ca', 'the CA file holds no certificate');
   const asn1 = forge.asn1.fromDer(block.der.toString('binary'));
   const tbsFields = (asn1.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[];
   // TBSCertificate: [0] version (optional), serial, signature, issuer, validity, subject, ...
   const offset = tbsFields[0]!.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
-  return { asn1, subjectAsn1: tbsFields[4 + offset]! };
+  return { der: block.der, subjectAsn1: tbsFields[4 + offset]! };
 }
 
 /** A certificate's subject exactly as encoded (for a CA renewed under its predecessor's very name). */
@@ -51,19 +59,26 @@ export function subjectAsn1Of(certPem: string): forge.asn1.Asn1 {
   return parseWithSubject(certPem).subjectAsn1;
 }
 
+const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
+
 /**
- * Prepares a CA certificate and its key for signing. The issuer name is copied byte for byte from
- * the CA's own subject (re-encoding it through forge would double-encode UTF-8 and break chain
- * matching), and authorityKeyIdentifier takes the CA's own subjectKeyIdentifier.
+ * Prepares a CA certificate and its key (or an HSM's Signer) for signing. The issuer name is copied
+ * byte for byte from the CA's own subject (re-encoding it through forge would double-encode UTF-8 and
+ * break chain matching), and authorityKeyIdentifier takes the CA's own subjectKeyIdentifier. Read
+ * without forge's certificate parser, which knows RSA keys only.
  */
-export function loadIssuer(certPem: string, key: KeyObject): Issuer {
-  const { asn1, subjectAsn1 } = parseWithSubject(certPem);
-  const ca = forge.pki.certificateFromAsn1(asn1);
-  const cnField = ca.subject.getField('CN') as { value: string; valueTagClass?: number } | null;
-  const commonName = cnField ? forge.util.decodeUtf8(cnField.value) : undefined;
-  const ski = ca.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
-  const keyId = ski?.subjectKeyIdentifier ? Buffer.from(ski.subjectKeyIdentifier, 'hex') : keyIdentifier(key);
-  return { certPem, key, commonName, subjectAsn1, keyId, notAfter: ca.validity.notAfter };
+export function loadIssuer(certPem: string, key: KeyObject | Signer): Issuer {
+  const signer = 'sign' in key ? key : keySigner(key);
+  const { der, subjectAsn1 } = parseWithSubject(certPem);
+  // RDNAttributesAsArray exists at run time but is missing from @types/node-forge.
+  const rdns = (forge.pki as unknown as { RDNAttributesAsArray(n: forge.asn1.Asn1): forge.pki.CertificateField[] })
+    .RDNAttributesAsArray;
+  const cn = rdns(subjectAsn1).find((a) => a.shortName === 'CN');
+  const commonName = typeof cn?.value === 'string' ? forge.util.decodeUtf8(cn.value) : undefined;
+  const ski = certificateExtensions(der).find((e) => e.oid === SUBJECT_KEY_IDENTIFIER);
+  const keyId = ski ? valueOf(ski.value, readTlv(ski.value, 0)) : keyIdentifier(signer.publicKey);
+  const notAfter = new Date(new X509Certificate(der).validTo);
+  return { certPem, signer, commonName, subjectAsn1, keyId, notAfter };
 }
 
 export interface CertificateRequest {
@@ -108,20 +123,15 @@ function toForgeAttributes(subject: Subject): forge.pki.CertificateField[] {
   return attrs;
 }
 
-function requireRsa(key: KeyObject, role: string): void {
-  if (key.asymmetricKeyType !== 'rsa') {
-    throw new DbtlsError('key-type', `${role} key is ${key.asymmetricKeyType}; dbtls signs with RSA keys only`);
-  }
-}
+const fromDer = (der: Buffer): forge.asn1.Asn1 => forge.asn1.fromDer(der.toString('binary'));
 
 export function issueCertificate(req: CertificateRequest): IssuedCertificate {
-  const signingKey = req.issuer ? req.issuer.key : req.subjectKey;
-  requireRsa(signingKey, req.issuer ? 'the CA' : 'the self-signing');
+  const signer = req.issuer ? req.issuer.signer : keySigner(req.subjectKey);
   if (!Number.isInteger(req.days) || req.days < 1) throw new RangeError(`days must be a positive whole number, got ${req.days}`);
   if (req.profile === 'ca' && req.sans?.length) throw new RangeError('a CA certificate carries no SANs');
 
   const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKeyToPem(req.subjectKey));
+  cert.publicKey = STAND_IN_KEY;
   cert.serialNumber = req.serialHex ?? randomSerialHex();
   const validity = validityFor(req.days, req.now ?? new Date());
   let cappedAt: Date | undefined;
@@ -140,22 +150,30 @@ export function issueCertificate(req: CertificateRequest): IssuedCertificate {
     throw new DbtlsError('same-cn', `the certificate's CN "${req.subject.CN}" must differ from the CA's`);
   }
   cert.setIssuer(subject); // replaced below by the CA's exact bytes when there is a CA
-  cert.setExtensions(extensionsFor(req.profile, { sans: req.sans ?? [], authorityKeyId: req.issuer?.keyId }));
+  cert.setExtensions(
+    extensionsFor(req.profile, {
+      sans: req.sans ?? [],
+      subjectKeyId: keyIdentifier(req.subjectKey),
+      authorityKeyId: req.issuer?.keyId,
+    }),
+  );
 
-  // Sign natively over the TBS bytes forge produced, then hand forge the signature to wrap.
+  // forge's TBS with the real key and the Signer's algorithm put in, signed over its DER.
   cert.signatureOid = SHA256_WITH_RSA;
   cert.siginfo.algorithmOid = SHA256_WITH_RSA;
   // getTBSCertificate exists at run time but is missing from @types/node-forge.
   const tbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
-  if (req.issuer) (tbs.value as forge.asn1.Asn1[])[3] = req.issuer.subjectAsn1;
-  else if (req.subjectAsn1) (tbs.value as forge.asn1.Asn1[])[3] = (tbs.value as forge.asn1.Asn1[])[5] = req.subjectAsn1;
+  // TBSCertificate: [0] version, serial, signature, issuer, validity, subject, subjectPublicKeyInfo, [3] extensions.
+  const fields = tbs.value as forge.asn1.Asn1[];
+  fields[2] = fromDer(signer.algorithm);
+  if (req.issuer) fields[3] = req.issuer.subjectAsn1;
+  else if (req.subjectAsn1) fields[3] = fields[5] = req.subjectAsn1;
+  fields[6] = fromDer(spkiDer(req.subjectKey));
   const tbsDer = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
-  const signature = sign('sha256', tbsDer, signingKey);
-  (cert as unknown as { tbsCertificate: forge.asn1.Asn1 }).tbsCertificate = tbs;
-  cert.signature = signature.toString('binary');
-
-  const der = forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes();
-  const pem = derToPem('CERTIFICATE', Buffer.from(der, 'binary'));
+  const signature = signer.sign(tbsDer);
+  // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
+  const der = sequence(tbsDer, signer.algorithm, tlv(0x03, Buffer.from([0]), signature));
+  const pem = derToPem('CERTIFICATE', der);
   return {
     pem,
     serialHex: cert.serialNumber,

@@ -1,6 +1,7 @@
 // What each kind of certificate may do. The extensions follow RFC 5280 and what MySQL-family servers,
 // OpenSSL and Java check: a CA must say CA:TRUE or VERIFY_CA fails; a client certificate with an EKU
 // must include clientAuth; servers are matched against their SANs.
+import forge from 'node-forge';
 import type { San } from './san.js';
 
 export const PROFILES = ['ca', 'server', 'client', 'peer'] as const;
@@ -11,6 +12,8 @@ export type ForgeExtension = { name: string; critical?: boolean } & Record<strin
 
 export interface ProfileInput {
   sans: San[];
+  /** The subject key's identifier (RFC 5280 method 1, lib/pki/keys.ts keyIdentifier). */
+  subjectKeyId: Buffer;
   /** The issuer's subjectKeyIdentifier (raw bytes), for authorityKeyIdentifier; absent when self-signed. */
   authorityKeyId?: Buffer;
 }
@@ -49,8 +52,16 @@ export function extensionsFor(profile: Profile, input: ProfileInput): ForgeExten
       altNames: input.sans.map((s) => (s.type === 'ip' ? { type: 7, ip: s.value } : { type: 2, value: s.value })),
     });
   }
-  // node-forge computes the value from the certificate's own public key (RFC 5280 method 1).
-  exts.push({ name: 'subjectKeyIdentifier' });
+  // Given as its value: forge would hash the certificate's public key, which it knows only for RSA.
+  exts.push({
+    name: 'subjectKeyIdentifier',
+    value: forge.asn1.create(
+      forge.asn1.Class.UNIVERSAL,
+      forge.asn1.Type.OCTETSTRING,
+      false,
+      input.subjectKeyId.toString('binary'),
+    ),
+  });
   if (input.authorityKeyId) {
     exts.push({ name: 'authorityKeyIdentifier', keyIdentifier: input.authorityKeyId.toString('binary') });
   }
