@@ -2,7 +2,7 @@
 // certificate, validity in days and RSA key sizes.
 import * as rules from '../inventory/rules.js';
 import { DEFAULTS, type SubjectFields } from '../inventory/model.js';
-import { RSA_KEY_SIZES, type RsaKeySize } from '../pki/keys.js';
+import { DEFAULT_KEY_SIZE, RSA_KEY_SIZES, type RsaKeySize } from '../pki/keys.js';
 import type { InitAnswers } from './model.js';
 import type { NodeAnswer } from './nodes.js';
 import { emptyOr, type AnswerSource } from './questions.js';
@@ -53,7 +53,7 @@ export async function caAnswers(
     key: 'ca.keySize',
     message: 'RSA key size',
     choices: sizes,
-    default: DEFAULTS.ca.keySize,
+    default: DEFAULT_KEY_SIZE,
   });
   const leafKey = src.has('leaf.keySize')
     ? await src.select<RsaKeySize>({

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { inputError } from '../errors.js';
 import { DEFAULTS, ROLES, type Cluster, type NodeSpec, type Role } from '../inventory/model.js';
 import { testAndAcceptKeys } from './accept-host-keys.js';
+import { DEFAULT_KEY_SIZE } from '../pki/keys.js';
 import { importFromAnswers } from './ask-ansible.js';
 import { caAnswers } from './ask-ca.js';
 import { clientAnswers } from './ask-clients.js';
@@ -118,8 +119,8 @@ function complete(
   return {
     ...a,
     subject: {},
-    ca: { commonName: `${a.cluster} CA`, days: DEFAULTS.ca.days, keySize: DEFAULTS.ca.keySize },
-    leaf: { days: DEFAULTS.leaf.days, keySize: DEFAULTS.leaf.keySize },
+    ca: { commonName: `${a.cluster} CA`, days: DEFAULTS.ca.days, keySize: DEFAULT_KEY_SIZE },
+    leaf: { days: DEFAULTS.leaf.days, keySize: DEFAULT_KEY_SIZE },
     clients: [],
     inventory: join(cwd, '.dbtls-init.yml'),
     pki: join(cwd, 'pki'),

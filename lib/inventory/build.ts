@@ -21,7 +21,7 @@ import { parseJumpHost } from './rules.js';
 import { listenPort, parseProviderOptions } from './galera-options.js';
 import { checkGroupReplication, groupReplicationOf } from './group-replication.js';
 import type { RawInventory, RawNode, RawSsh } from './schema.js';
-import type { RsaKeySize } from '../pki/keys.js';
+import { keyTypeOf, keyTypeProblems } from './key-types.js';
 import type { StoreType } from '../keystore/types.js';
 
 export interface BuildContext {
@@ -40,7 +40,7 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
   const cluster = raw.cluster!;
   const leaf = {
     days: raw.leaf?.days ?? DEFAULTS.leaf.days,
-    keySize: (raw.leaf?.keySize ?? DEFAULTS.leaf.keySize) as RsaKeySize,
+    keyType: keyTypeOf(raw.leaf, DEFAULTS.leaf.keyType),
     localhost: raw.leaf?.localhost ?? DEFAULTS.leaf.localhost,
   };
   const clusterSsh: RawSsh = { ...DEFAULTS.ssh, ...paths(raw.ssh, dir) };
@@ -56,6 +56,7 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
       ssh: settle({ ...clusterSsh, ...paths(n!.ssh, dir) }),
       port: n!.port ?? defaultPort(ROLES.filter((r) => n!.roles!.includes(r)) as Role[]),
       adminPort: n!.adminPort ?? 6032,
+      keyType: keyTypeOf(n!, leaf.keyType),
     };
     if (n!.dest !== undefined) node.dest = n!.dest;
     if (n!.replicaOf !== undefined) node.replicaOf = n!.replicaOf;
@@ -77,7 +78,7 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
     ca: {
       commonName: caCommonName(raw)!,
       days: raw.ca?.days ?? DEFAULTS.ca.days,
-      keySize: (raw.ca?.keySize ?? DEFAULTS.ca.keySize) as RsaKeySize,
+      keyType: keyTypeOf(raw.ca, DEFAULTS.ca.keyType),
     },
     leaf,
     ssh,
@@ -193,6 +194,7 @@ function crossCheck(raw: RawInventory, ctx: BuildContext): void {
   (raw.nodes ?? []).forEach((n, i) => {
     if (n) for (const [field, message] of galeraProblems(n)) report(`nodes[${i}].${field}`, message);
   });
+  for (const [path, message] of keyTypeProblems(raw)) report(path, message);
   (raw.clients ?? []).forEach((c, i) => {
     if (c?.connectTo !== undefined && !nodes.has(c.connectTo))
       report(`clients[${i}].connectTo`, `no node named "${c.connectTo}"`);

@@ -1,6 +1,6 @@
 // The cluster as dbtls sees it once an inventory (dbtls YAML or Ansible INI/YAML) is loaded and
 // validated. Every later step (issue, render, push, check) reads this model, never the raw file.
-import type { RsaKeySize } from '../pki/keys.js';
+import type { KeyType } from '../pki/keys.js';
 import type { StoreType } from '../keystore/types.js';
 
 export const ROLES = [
@@ -80,12 +80,13 @@ export interface SubjectFields {
 export interface CaSettings {
   commonName: string;
   days: number;
-  keySize: RsaKeySize;
+  keyType: KeyType;
 }
 
 export interface LeafSettings {
   days: number;
-  keySize: RsaKeySize;
+  /** The key of every node and client certificate, unless a node says otherwise. */
+  keyType: KeyType;
   /** Add localhost and 127.0.0.1 to every server certificate (default false). */
   localhost: boolean;
 }
@@ -116,6 +117,8 @@ export interface NodeSpec {
   replicaOf?: string;
   /** The server version, e.g. "8.0.22": older MySQL gets the MASTER_SSL_* spelling. */
   version?: string;
+  /** The key of this node's server and client certificates (the inventory's keyType, else leaf.keyType). */
+  keyType: KeyType;
   /** Owner and group of the delivered files on the node (default: the SSH user's). */
   owner?: string;
   group?: string;
@@ -212,7 +215,7 @@ export interface Cluster {
 }
 
 export const DEFAULTS = {
-  ca: { days: 3650, keySize: 2048 as RsaKeySize },
-  leaf: { days: 825, keySize: 2048 as RsaKeySize, localhost: false },
+  ca: { days: 3650, keyType: 'rsa2048' as KeyType },
+  leaf: { days: 825, keyType: 'rsa2048' as KeyType, localhost: false },
   ssh: { user: 'root', port: 22 },
 };

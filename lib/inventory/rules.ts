@@ -3,7 +3,7 @@
 import { isIPv6 } from 'node:net';
 import { quoteValue } from '../errors.js';
 import { parseSan, sanProblem } from '../pki/san.js';
-import { isRsaKeySize, RSA_KEY_SIZES } from '../pki/keys.js';
+import { isKeyType, isRsaKeySize, KEY_TYPES, RSA_KEY_SIZES } from '../pki/keys.js';
 import { GR_SSL_MODES, GR_STACKS, ROLES, SST_METHODS, TRANSPORTS } from './model.js';
 import { STORE_TYPES } from '../keystore/types.js';
 
@@ -250,6 +250,9 @@ export const integerIn =
 export const port = integerIn(1, 65535);
 /** 100 years is already absurd for a certificate; a larger number is a typo. */
 export const days = integerIn(1, 36500);
+
+export const keyType: Rule<string> = (s) =>
+  isKeyType(s) ? undefined : `${JSON.stringify(s)} is not a key type; use ${KEY_TYPES.join(', ')}`;
 
 export const keySize: Rule<number> = (n) =>
   isRsaKeySize(n) ? undefined : `${n} is not a supported RSA key size; use ${RSA_KEY_SIZES.join(', ')}`;

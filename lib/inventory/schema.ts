@@ -27,7 +27,12 @@ export const SUBJECT_SPEC = map({
   OU: str(rules.subjectText(64)),
 });
 
-export const CA_SPEC = map({ commonName: str(rules.commonName), days: int(rules.days), keySize: int(rules.keySize) });
+export const CA_SPEC = map({
+  commonName: str(rules.commonName),
+  days: int(rules.days),
+  keySize: int(rules.keySize),
+  keyType: str(rules.keyType),
+});
 
 /** A Galera node's group-channel settings (roles galera or pxc). */
 export const GALERA_SPEC = map({
@@ -42,7 +47,7 @@ export const INVENTORY_SCHEMA: MapSpec = map({
   pki: str(rules.filePath),
   subject: SUBJECT_SPEC,
   ca: CA_SPEC,
-  leaf: map({ days: int(rules.days), keySize: int(rules.keySize), localhost: bool() }),
+  leaf: map({ days: int(rules.days), keySize: int(rules.keySize), keyType: str(rules.keyType), localhost: bool() }),
   ssh: SSH_SPEC,
   nodes: required(
     list(
@@ -59,6 +64,7 @@ export const INVENTORY_SCHEMA: MapSpec = map({
         adminPort: int(rules.port),
         replicaOf: str(rules.safeName),
         version: str(rules.serverVersion),
+        keyType: str(rules.keyType),
         owner: str(rules.unixName),
         group: str(rules.unixName),
         become: str(rules.become),
@@ -88,8 +94,8 @@ export interface RawInventory {
   cluster?: string;
   pki?: string;
   subject?: SubjectFields;
-  ca?: { commonName?: string; days?: number; keySize?: number };
-  leaf?: { days?: number; keySize?: number; localhost?: boolean };
+  ca?: { commonName?: string; days?: number; keySize?: number; keyType?: string };
+  leaf?: { days?: number; keySize?: number; keyType?: string; localhost?: boolean };
   ssh?: RawSsh;
   nodes?: (RawNode | undefined)[];
   clients?: (RawClient | undefined)[];
@@ -108,6 +114,7 @@ export interface RawNode {
   adminPort?: number;
   replicaOf?: string;
   version?: string;
+  keyType?: string;
   owner?: string;
   group?: string;
   become?: string;

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { relative } from 'node:path';
-import { exportPrivateKeyPem, generateRsaKey, keyReadFailure, sameKey } from '../pki/keys.js';
+import { exportPrivateKeyPem, generateKey, keyReadFailure, sameKey } from '../pki/keys.js';
 import { certificateInfo, parseCertificatesOf, type CertificateInfo } from '../pki/cert-info.js';
 import { inputError, isDbtlsError, usageError } from '../errors.js';
 import { signatureScheme } from '../pki/signer.js';
@@ -273,7 +273,7 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
     };
   }
 
-  const key = await generateRsaKey(cluster.ca.keySize);
+  const key = await generateKey(cluster.ca.keyType);
   const { issueCertificate } = await import('../pki/certificate.js');
   const ca = issueCertificate({
     profile: 'ca',

@@ -3,7 +3,15 @@
 // certificates, the manifest) is committed as one journaled batch under the PKI directory's lock.
 import { createHash, type KeyObject } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { generateRsaKey, privateKeyToPem, publicKeyToPem, spkiDer } from '../pki/keys.js';
+import {
+  generateKey,
+  generateRsaKey,
+  isEcKeyType,
+  keyTypeBits,
+  privateKeyToPem,
+  publicKeyToPem,
+  spkiDer,
+} from '../pki/keys.js';
 import { certificateInfo, parseCertificates } from '../pki/cert-info.js';
 import { formatSan } from '../pki/san.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
@@ -246,7 +254,7 @@ export async function runIssue(
     const storepass = stores.length ? await clusterStorepass(layout.root, opts.storepass) : undefined;
 
     // Every key starts now, on the thread pool; certificates are signed as their keys arrive.
-    const keys = todo.map((i) => generateRsaKey(i.keySize));
+    const keys = todo.map((i) => (i.kind === 'certificate' ? generateKey(i.keyType) : generateRsaKey(i.keySize)));
     keys.forEach((k) => k.catch(() => undefined));
     const files: BatchFile[] = [...ca.files];
     const fresh = new Map<string, { certPem: string; key: KeyObject }>();
@@ -287,7 +295,8 @@ export async function runIssue(
             sans: item.sans.map(formatSan),
             notBefore: info.notBefore.toISOString(),
             notAfter: info.notAfter.toISOString(),
-            keySize: item.keySize,
+            keySize: keyTypeBits(item.keyType),
+            ...(isEcKeyType(item.keyType) ? { keyType: item.keyType } : {}),
             cert: item.cert,
             key: item.key,
             spec: item.spec,

@@ -9,7 +9,7 @@ import { DbtlsError, inputError, isDbtlsError } from '../errors.js';
 import { parseSans, formatSan, type San } from '../pki/san.js';
 import type { Subject } from '../pki/certificate.js';
 import type { Profile } from '../pki/profiles.js';
-import type { RsaKeySize } from '../pki/keys.js';
+import { describeKeyType, isEcKeyType, keyTypeBits, rsaKeyType, type KeyType, type RsaKeySize } from '../pki/keys.js';
 import { RSA_PAIR_ROLES, type Cluster, type NodeSpec } from '../inventory/model.js';
 import { NODE_FILES, ownerDir } from '../store/pki-dir.js';
 import type { Manifest, Owner } from '../store/manifest.js';
@@ -21,7 +21,7 @@ export interface PlannedCertificate {
   profile: Profile;
   subject: Subject;
   sans: San[];
-  keySize: RsaKeySize;
+  keyType: KeyType;
   days: number;
   cert: string;
   key: string;
@@ -70,10 +70,18 @@ export function nodeClientCn(node: NodeSpec): string {
 /** Everything the cluster should have, before looking at what exists. */
 export function desiredItems(cluster: Cluster, caFingerprint: string, filter: PlanFilter = {}): PlannedItem[] {
   const items: PlannedItem[] = [];
-  const { days, keySize } = cluster.leaf;
-  const cert = (owner: Owner, id: string, profile: Profile, cn: string, sans: San[], base: string) => {
+  const { days } = cluster.leaf;
+  const cert = (
+    owner: Owner,
+    id: string,
+    profile: Profile,
+    cn: string,
+    sans: San[],
+    base: string,
+    keyType: KeyType,
+  ) => {
     const subject: Subject = { ...cluster.subject, CN: cn };
-    const spec = specHash({ profile, subject, sans: sans.map(formatSan), keySize, ca: caFingerprint });
+    const spec = specHash({ profile, subject, sans: sans.map(formatSan), ...keySpec(keyType), ca: caFingerprint });
     items.push({
       kind: 'certificate',
       id,
@@ -81,7 +89,7 @@ export function desiredItems(cluster: Cluster, caFingerprint: string, filter: Pl
       profile,
       subject,
       sans,
-      keySize,
+      keyType,
       days,
       cert: `${base}-cert.pem`,
       key: `${base}-key.pem`,
@@ -98,9 +106,11 @@ export function desiredItems(cluster: Cluster, caFingerprint: string, filter: Pl
     const dir = ownerDir('node', node.name);
     // The server certificate is a peer certificate: Galera, TiDB/PD/TiKV and replication links use
     // the same certificate to serve and to dial.
-    cert(owner, `${dir}/server`, 'peer', node.name, nodeSans(node), `${dir}/server`);
-    cert(owner, `${dir}/client`, 'client', nodeClientCn(node), [], `${dir}/client`);
+    cert(owner, `${dir}/server`, 'peer', node.name, nodeSans(node), `${dir}/server`, node.keyType);
+    cert(owner, `${dir}/client`, 'client', nodeClientCn(node), [], `${dir}/client`, node.keyType);
     if (node.roles.some((r) => RSA_PAIR_ROLES.includes(r))) {
+      // caching_sha2_password's pair is RSA whatever the certificates are: the leaf size if RSA, else 2048.
+      const keySize = (isEcKeyType(node.keyType) ? 2048 : keyTypeBits(node.keyType)) as RsaKeySize;
       items.push({
         kind: 'key-pair',
         id: `${dir}/rsa`,
@@ -116,7 +126,15 @@ export function desiredItems(cluster: Cluster, caFingerprint: string, filter: Pl
   for (const client of cluster.clients) {
     if (clientSet && !clientSet.has(client.name)) continue;
     const dir = ownerDir('client', client.name);
-    cert({ kind: 'client', name: client.name }, `${dir}/client`, 'client', client.commonName, [], `${dir}/client`);
+    cert(
+      { kind: 'client', name: client.name },
+      `${dir}/client`,
+      'client',
+      client.commonName,
+      [],
+      `${dir}/client`,
+      cluster.leaf.keyType,
+    );
   }
   return items;
 }
@@ -224,7 +242,15 @@ function safeFingerprint(pem: string): string | undefined {
   }
 }
 
-function describeChange(item: PlannedItem, rec: { sans?: string[]; keySize: number }): string {
+/**
+ * What of the key goes into a certificate's spec: an RSA key its size (as before key types existed,
+ * so an upgrade re-issues nothing), an EC key its type.
+ */
+function keySpec(t: KeyType): { keySize: number } | { keyType: KeyType } {
+  return isEcKeyType(t) ? { keyType: t } : { keySize: keyTypeBits(t) };
+}
+
+function describeChange(item: PlannedItem, rec: { sans?: string[]; keySize: number; keyType?: string }): string {
   if (item.kind === 'certificate') {
     const now = item.sans.map(formatSan);
     const before = rec.sans ?? [];
@@ -240,6 +266,9 @@ function describeChange(item: PlannedItem, rec: { sans?: string[]; keySize: numb
         .join(' ');
     }
   }
-  if (item.keySize !== rec.keySize) return `key size ${rec.keySize} → ${item.keySize}`;
+  if (item.kind === 'certificate') {
+    const before = (rec.keyType as KeyType | undefined) ?? rsaKeyType(rec.keySize as RsaKeySize);
+    if (item.keyType !== before) return `key ${describeKeyType(before)} → ${describeKeyType(item.keyType)}`;
+  } else if (item.keySize !== rec.keySize) return `key size ${rec.keySize} → ${item.keySize}`;
   return 'subject, profile or CA changed';
 }

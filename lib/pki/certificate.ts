@@ -154,6 +154,7 @@ export function issueCertificate(req: CertificateRequest): IssuedCertificate {
     extensionsFor(req.profile, {
       sans: req.sans ?? [],
       subjectKeyId: keyIdentifier(req.subjectKey),
+      ecKey: req.subjectKey.asymmetricKeyType === 'ec',
       authorityKeyId: req.issuer?.keyId,
     }),
   );

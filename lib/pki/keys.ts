@@ -1,4 +1,4 @@
-// RSA keys from Node's native crypto. generateKeyPair runs on libuv's thread pool, so keys started
+// RSA and EC keys from Node's native crypto. generateKeyPair runs on libuv's thread pool, so keys started
 // together are made in parallel on every core.
 import { generateKeyPair, createPrivateKey, createPublicKey, createHash, createCipheriv, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
 import { derToPem } from './pem.js';
@@ -13,6 +13,52 @@ export type PrivateKeyFormat = 'pkcs8' | 'pkcs1';
 
 export function isRsaKeySize(n: number): n is RsaKeySize {
   return (RSA_KEY_SIZES as readonly number[]).includes(n);
+}
+
+/** What a certificate's key is: RSA of a size, or ECDSA on NIST P-256 / P-384. */
+export const KEY_TYPES = ['rsa2048', 'rsa3072', 'rsa4096', 'p256', 'p384'] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+export const DEFAULT_KEY_TYPE: KeyType = 'rsa2048';
+
+export function isKeyType(s: string): s is KeyType {
+  return (KEY_TYPES as readonly string[]).includes(s);
+}
+
+export const isEcKeyType = (t: KeyType): boolean => t === 'p256' || t === 'p384';
+
+/** The key type of an RSA size (the inventory's older keySize). */
+export const rsaKeyType = (bits: RsaKeySize): KeyType => `rsa${bits}` as KeyType;
+
+/** Bits of the key: the RSA modulus, or the curve's size. */
+export function keyTypeBits(t: KeyType): number {
+  return t === 'p256' ? 256 : t === 'p384' ? 384 : Number(t.slice(3));
+}
+
+/** "RSA 2048", "ECDSA P-256": how people name them. */
+export function describeKeyType(t: KeyType): string {
+  return isEcKeyType(t) ? `ECDSA P-${keyTypeBits(t)}` : `RSA ${keyTypeBits(t)}`;
+}
+
+/** The key type of KEY, or undefined for one dbtls does not make (Ed25519, P-521, RSA 1024, …). */
+export function keyTypeOf(key: KeyObject): KeyType | undefined {
+  const d = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'rsa') {
+    const t = `rsa${d?.modulusLength}`;
+    return isKeyType(t) ? t : undefined;
+  }
+  if (key.asymmetricKeyType === 'ec')
+    return d?.namedCurve === 'prime256v1' ? 'p256' : d?.namedCurve === 'secp384r1' ? 'p384' : undefined;
+  return undefined;
+}
+
+/** A new private key of type T, made on libuv's thread pool (so keys started together run in parallel). */
+export function generateKey(t: KeyType): Promise<KeyObject> {
+  if (!isEcKeyType(t)) return generateRsaKey(keyTypeBits(t) as RsaKeySize);
+  return new Promise((resolve, reject) => {
+    generateKeyPair('ec', { namedCurve: t === 'p256' ? 'prime256v1' : 'secp384r1' }, (err, _pub, priv) =>
+      err ? reject(err) : resolve(priv),
+    );
+  });
 }
 
 export function generateRsaKey(bits: RsaKeySize = DEFAULT_KEY_SIZE): Promise<KeyObject> {

@@ -12,6 +12,8 @@ export type ForgeExtension = { name: string; critical?: boolean } & Record<strin
 
 export interface ProfileInput {
   sans: San[];
+  /** The subject key is EC: it signs (digitalSignature) but never enciphers keys (RFC 5480 §3). */
+  ecKey?: boolean;
   /** The subject key's identifier (RFC 5280 method 1, lib/pki/keys.ts keyIdentifier). */
   subjectKeyId: Buffer;
   /** The issuer's subjectKeyIdentifier (raw bytes), for authorityKeyIdentifier; absent when self-signed. */
@@ -43,7 +45,8 @@ export function extensionsFor(profile: Profile, input: ProfileInput): ForgeExten
     exts.push({ name: 'keyUsage', critical: true, keyCertSign: true, cRLSign: true });
   } else {
     exts.push({ name: 'basicConstraints', critical: true, cA: false });
-    exts.push({ name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true });
+    // keyEncipherment is RSA key transport (TLS 1.2 RSA suites); an EC key only signs.
+    exts.push({ name: 'keyUsage', critical: true, digitalSignature: true, ...(input.ecKey ? {} : { keyEncipherment: true }) });
     exts.push({ name: 'extKeyUsage', ...EKU[profile] });
   }
   if (input.sans.length > 0) {

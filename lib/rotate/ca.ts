@@ -9,7 +9,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { generateRsaKey, exportPrivateKeyPem } from '../pki/keys.js';
+import { generateKey, exportPrivateKeyPem } from '../pki/keys.js';
 import { certificateInfo, parseCertificatesOf } from '../pki/cert-info.js';
 import { issueCertificate, subjectAsn1Of } from '../pki/certificate.js';
 import { CERT_MODE, KEY_MODE, writeFileAtomic } from '../store/atomic-write.js';
@@ -111,7 +111,7 @@ async function startRotation(cluster: Cluster, opts: RotateCaOptions): Promise<R
       );
     }
     const now = opts.now ?? new Date();
-    const key = await generateRsaKey(cluster.ca.keySize);
+    const key = await generateKey(cluster.ca.keyType);
     const oldCa = old[0]!;
     const cn = /(?:^|\n)CN=([^\n]*)/.exec(oldCa.subject)?.[1] ?? cluster.ca.commonName;
     const issued = issueCertificate({

@@ -33,7 +33,10 @@ export interface CertificateRecord {
   sans: string[];
   notBefore: string;
   notAfter: string;
+  /** Bits: the RSA modulus or the EC curve's. */
   keySize: number;
+  /** Set for keys other than RSA (p256, p384); absent = RSA of keySize. */
+  keyType?: string;
   cert: string;
   key: string;
   spec: string;
@@ -165,6 +168,7 @@ const CERTIFICATE_RECORD = record({
   notBefore: str,
   notAfter: str,
   keySize: wholeNumber,
+  keyType: optional(str),
   cert: relPath,
   key: relPath,
   spec: str,

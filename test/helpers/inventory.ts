@@ -27,6 +27,8 @@ export interface TestNode {
   reload?: string;
   /** A Galera node's settings (roles galera or pxc), written as given. */
   galera?: { providerOptions?: string; port?: number; sst?: string; providerVersion?: string };
+  /** The node's own key type (rsa2048 … p384); written only when given. */
+  keyType?: string;
 }
 
 export interface TestInventory {
@@ -34,6 +36,9 @@ export interface TestInventory {
   nodes: TestNode[];
   clients?: Array<string | { name: string; keystore?: 'jks' | 'pkcs12'; connectTo?: string }>;
   leafDays?: number;
+  /** leaf.keyType and ca.keyType; written only when given. */
+  leafKeyType?: string;
+  caKeyType?: string;
   caCommonName?: string;
 }
 
@@ -42,7 +47,7 @@ export async function writeInventory(dir: string, inv: TestInventory, name = 'in
   const doc: Record<string, unknown> = {
     cluster: inv.cluster ?? 'test',
     pki: './pki',
-    ca: { commonName: inv.caCommonName ?? 'Test Cluster CA' },
+    ca: { commonName: inv.caCommonName ?? 'Test Cluster CA', ...(inv.caKeyType ? { keyType: inv.caKeyType } : {}) },
     nodes: inv.nodes.map((n) => ({
       name: n.name,
       host: n.host,
@@ -60,9 +65,14 @@ export async function writeInventory(dir: string, inv: TestInventory, name = 'in
       ...(n.become ? { become: n.become } : {}),
       ...(n.reload !== undefined ? { reload: n.reload } : {}),
       ...(n.galera ? { galera: n.galera } : {}),
+      ...(n.keyType ? { keyType: n.keyType } : {}),
     })),
   };
-  if (inv.leafDays !== undefined) doc.leaf = { days: inv.leafDays };
+  if (inv.leafDays !== undefined || inv.leafKeyType !== undefined)
+    doc.leaf = {
+      ...(inv.leafDays !== undefined ? { days: inv.leafDays } : {}),
+      ...(inv.leafKeyType ? { keyType: inv.leafKeyType } : {}),
+    };
   if (inv.clients) doc.clients = inv.clients.map((c) => (typeof c === 'string' ? { name: c } : c));
   const path = join(dir, name);
   // lineWidth 0: long values (a reload command) stay on one line instead of being folded.

@@ -31,6 +31,9 @@ export interface JavaPkiOptions {
   localhost?: boolean;
   storepass: string;
   trustpass: string;
+  /** leaf.keyType and ca.keyType (default: RSA 2048). */
+  leafKeyType?: string;
+  caKeyType?: string;
 }
 
 export async function makeJavaPki(scope: Scope, opts: JavaPkiOptions): Promise<JavaPki> {
@@ -39,6 +42,8 @@ export async function makeJavaPki(scope: Scope, opts: JavaPkiOptions): Promise<J
     caCommonName: opts.caCommonName,
     nodes: [{ name: 'db1', host: '127.0.0.1', localhost: opts.localhost }],
     clients: [{ name: 'app', keystore: 'pkcs12' }],
+    ...(opts.leafKeyType ? { leafKeyType: opts.leafKeyType } : {}),
+    ...(opts.caKeyType ? { caKeyType: opts.caKeyType } : {}),
   });
   const r = await dbtls(['issue', '-i', inv]);
   assert.equal(r.code, 0, `dbtls issue failed:\n${r.stdout}\n${r.stderr}`);

@@ -40,6 +40,9 @@ export interface TlsClusterOptions {
   caCommonName?: string;
   /** Leaf validity in days (default: the inventory default). */
   leafDays?: number;
+  /** leaf.keyType and ca.keyType of the inventory (default: RSA 2048). */
+  leafKeyType?: string;
+  caKeyType?: string;
 }
 
 export interface ClusterNode {
@@ -278,6 +281,8 @@ export async function startTlsCluster(
       clients: ['app'],
       ...(opts.caCommonName ? { caCommonName: opts.caCommonName } : {}),
       ...(opts.leafDays !== undefined ? { leafDays: opts.leafDays } : {}),
+      ...(opts.leafKeyType ? { leafKeyType: opts.leafKeyType } : {}),
+      ...(opts.caKeyType ? { caKeyType: opts.caKeyType } : {}),
     });
   const inv = await inventory();
   const pki = join(dir, 'pki');

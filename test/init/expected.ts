@@ -46,7 +46,7 @@ export async function checkLocalCluster(dir: string): Promise<void> {
     ],
   );
   assert.deepEqual(c.subject, { O: 'Example', C: 'DE' });
-  assert.deepEqual(c.ca, { commonName: 'Demo Root CA', days: 3650, keySize: 2048 });
+  assert.deepEqual(c.ca, { commonName: 'Demo Root CA', days: 3650, keyType: 'rsa2048' });
   assert.equal(c.leaf.days, 90);
   assert.deepEqual(c.clients, [
     { name: 'app', commonName: 'app', keystore: 'pkcs12' },

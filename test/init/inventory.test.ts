@@ -115,8 +115,8 @@ test('the written inventory is commented, and the real loader reads back exactly
   assert.equal(c.cluster, 'prod-eu');
   assert.equal(c.pki, join(dir, 'pki', 'prod-eu'));
   assert.deepEqual(c.subject, { O: 'Example: Inc.', C: 'DE' });
-  assert.deepEqual(c.ca, { commonName: 'prod-eu CA', days: 3650, keySize: 3072 });
-  assert.deepEqual(c.leaf, { days: 90, keySize: 2048, localhost: false });
+  assert.deepEqual(c.ca, { commonName: 'prod-eu CA', days: 3650, keyType: 'rsa3072' });
+  assert.deepEqual(c.leaf, { days: 90, keyType: 'rsa2048', localhost: false });
   const [db1, db2, px] = c.nodes;
   assert.deepEqual([db1!.ssh.port, db1!.ssh.user, db1!.dest, db1!.transport], [2222, 'ops', '/etc/mysql/tls', 'ssh']);
   assert.deepEqual(db1!.ssh.proxyJump, { user: 'ops', host: 'bastion.example.com', port: 2200 });

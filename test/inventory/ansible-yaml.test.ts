@@ -43,6 +43,7 @@ test('YAML: groups, nested children, vars, ranges, ports, dbtls_* lists', async 
     localhost: false,
     port: 3306,
     adminPort: 6032,
+    keyType: 'rsa2048',
     transport: 'ssh',
     ssh: { user: 'ops', port: 2200 },
     dest: '/etc/mysql/ssl',
@@ -57,6 +58,7 @@ test('YAML: groups, nested children, vars, ranges, ports, dbtls_* lists', async 
     localhost: false,
     port: 2379,
     adminPort: 6032,
+    keyType: 'rsa2048',
     transport: 'local',
     ssh: { user: 'tidb', port: 22 },
   });

@@ -101,6 +101,7 @@ ansible_port=22
     localhost: false,
     port: 3306,
     adminPort: 6032,
+    keyType: 'rsa2048',
     transport: 'ssh',
     ssh: { user: 'root', port: 22 },
   });
@@ -121,6 +122,7 @@ ansible_port=22
     localhost: false,
     port: 4000,
     adminPort: 6032,
+    keyType: 'rsa2048',
     transport: 'local',
     ssh: { user: 'ops', port: 22 },
   });

@@ -509,8 +509,8 @@ test('defaults: pki next to the file, CA CN, validity, key sizes, ssh, transport
     file,
     pki: join(resolve(file, '..'), 'pki', 'demo'),
     subject: {},
-    ca: { commonName: 'demo CA', days: 3650, keySize: 2048 },
-    leaf: { days: 825, keySize: 2048, localhost: false },
+    ca: { commonName: 'demo CA', days: 3650, keyType: 'rsa2048' },
+    leaf: { days: 825, keyType: 'rsa2048', localhost: false },
     ssh: { user: 'root', port: 22 },
     nodes: [
       {
@@ -521,6 +521,7 @@ test('defaults: pki next to the file, CA CN, validity, key sizes, ssh, transport
         localhost: false,
         port: 3306,
         adminPort: 6032,
+        keyType: 'rsa2048',
         transport: 'ssh',
         ssh: { user: 'root', port: 22 },
       },
@@ -548,7 +549,7 @@ nodes:
   const dir = resolve(file, '..');
   const c = await loadInventory(file);
   assert.equal(c.pki, resolve(dir, '../certs'));
-  assert.deepEqual(c.leaf, { days: 90, keySize: 3072, localhost: true });
+  assert.deepEqual(c.leaf, { days: 90, keyType: 'rsa3072', localhost: true });
   const ssh = {
     user: 'deploy',
     port: 22,
@@ -564,6 +565,7 @@ nodes:
     localhost: false,
     port: 3306,
     adminPort: 6032,
+    keyType: 'rsa3072',
     transport: 'local',
     ssh: { ...ssh, port: 2222, user: 'admin' },
     dest: '/etc/mysql/ssl/',

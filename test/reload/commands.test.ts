@@ -26,6 +26,7 @@ function node(roles: Role[], extra: Partial<NodeSpec> = {}): NodeSpec {
     ssh: {},
     port: 3306,
     adminPort: 6032,
+    keyType: 'rsa2048',
     ...extra,
   };
 }
