@@ -378,6 +378,10 @@ export const ERROR_CODES = {
 
   // setup: the mysql_ssl_rsa_setup drop-in, and the option files it reads (lib/setup).
   'bad-key-size': { kind: 'usage', summary: '--key-size is not 2048, 3072 or 4096' },
+  'bad-key-type': {
+    kind: 'usage',
+    summary: '--key-type is unknown, contradicts --key-size, or cannot be written as --key-format pkcs1',
+  },
   'bad-days': {
     kind: ['usage', 'input'],
     summary: '--days is not a whole number (usage), or not from 1 to 36500 (input)',

@@ -15,6 +15,7 @@ export interface SetupFlags {
   san: string[];
   days: string;
   keySize: string;
+  keyType?: string;
   keyFormat: 'pkcs8' | 'pkcs1';
   json?: boolean;
   check?: boolean;
@@ -43,6 +44,12 @@ export function registerSetup(program: Command): void {
     // Kept as strings and checked by the work (its messages are mysql_ssl_rsa_setup-style); help shows them as numbers.
     .addOption(new Option('--days <n>', 'validity in days').default('3650', '3650'))
     .addOption(new Option('--key-size <bits>', 'RSA key size: 2048, 3072 or 4096').default('2048', '2048'))
+    .addOption(
+      new Option(
+        '--key-type <type>',
+        'key of the CA, server and client certificates: rsa2048, rsa3072, rsa4096, p256 or p384 (the RSA pair stays RSA)',
+      ),
+    )
     .addOption(
       new Option('--key-format <format>', 'private key PEM format').choices(['pkcs8', 'pkcs1']).default('pkcs8'),
     )

@@ -1,6 +1,6 @@
 // The work of `dbtls setup` (spec: cli/commands/setup.ts).
 import { usageError } from '../../lib/errors.js';
-import { isRsaKeySize } from '../../lib/pki/keys.js';
+import { isEcKeyType, isKeyType, isRsaKeySize, KEY_TYPES, rsaKeyType } from '../../lib/pki/keys.js';
 import { datadirFromOptionFiles } from '../../lib/setup/datadir.js';
 import { FALLBACK_SUFFIX, localServerVersion } from '../../lib/setup/local-server.js';
 import { resolveOwner, runningAsRoot } from '../../lib/setup/owner.js';
@@ -15,6 +15,13 @@ export async function setup(flags: SetupFlags): Promise<number> {
   const keySize = Number(flags.keySize);
   if (!isRsaKeySize(keySize))
     throw usageError('bad-key-size', `--key-size must be 2048, 3072 or 4096, got "${flags.keySize}"`);
+  const keyType = flags.keyType ?? rsaKeyType(keySize);
+  if (!isKeyType(keyType))
+    throw usageError('bad-key-type', `--key-type must be one of ${KEY_TYPES.join(', ')}, got "${flags.keyType}"`);
+  if (flags.keyType !== undefined && flags.keySize !== '2048' && keyType !== rsaKeyType(keySize))
+    throw usageError('bad-key-type', `--key-type ${keyType} contradicts --key-size ${flags.keySize}; give one of them`);
+  if (isEcKeyType(keyType) && flags.keyFormat === 'pkcs1')
+    throw usageError('bad-key-type', `--key-format pkcs1 holds RSA keys only; ${keyType} keys are written as PKCS#8`);
   if (!/^\d+$/.test(flags.days)) throw usageError('bad-days', `--days must be a whole number, got "${flags.days}"`);
   if (flags.suffix !== undefined) checkSuffix(flags.suffix);
 
@@ -49,6 +56,7 @@ export async function setup(flags: SetupFlags): Promise<number> {
       sans: flags.san,
       days: Number(flags.days),
       keySize,
+      keyType,
       keyFormat: flags.keyFormat,
       owner,
       check: flags.check,

@@ -3,6 +3,7 @@
 // as mysql_ssl_rsa_setup did.
 import type { SetupEvent, SetupReport } from '../../lib/setup/setup.js';
 import { plural, type OutputMode } from './mode.js';
+import { describeKeyType, isEcKeyType, keyTypeBits } from '../../lib/pki/keys.js';
 
 /** Prints one -v line; does nothing without -v, or with --json (stdout is the report's). */
 export type Say = (line: string) => void;
@@ -17,7 +18,8 @@ const setName = (set: 'ssl' | 'rsa'): string => (set === 'ssl' ? 'SSL files' : '
 const EVENT_LINES: { [K in SetupEvent['type']]: (e: Extract<SetupEvent, { type: K }>) => string } = {
   recovered: (e) => `finished the writes of an interrupted run (${e.journal})`,
   skipped: (e) => `skipped the ${setName(e.skipped.set)}: ${e.skipped.reason}`,
-  generating: (e) => `generating ${plural(e.keys, `RSA-${e.bits} key`)} for the ${setName(e.set)}`,
+  generating: (e) =>
+    `generating ${plural(e.keys, `${isEcKeyType(e.keyType) ? describeKeyType(e.keyType) : `RSA-${keyTypeBits(e.keyType)}`} key`)} for the ${setName(e.set)}`,
   written: ({ file: f }) => {
     const c = f.certificate;
     const detail = c

@@ -4,9 +4,12 @@ import { access, constants, lstat, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import {
-  generateRsaKey,
+  generateKey,
+  isEcKeyType,
   privateKeyToPem,
   publicKeyToPem,
+  rsaKeyType,
+  type KeyType,
   type PrivateKeyFormat,
   type RsaKeySize,
 } from '../pki/keys.js';
@@ -44,6 +47,8 @@ export interface SetupOptions {
   sans?: string[];
   days?: number;
   keySize?: RsaKeySize;
+  /** The key of the CA, server and client certificates (default RSA of keySize); the RSA pair stays RSA. */
+  keyType?: KeyType;
   keyFormat?: PrivateKeyFormat;
   owner?: FileOwner;
   /** Decide only: report what would be written (wouldWrite), take no lock, write nothing. */
@@ -69,7 +74,7 @@ export interface SkippedSet {
 export type SetupEvent =
   | { type: 'recovered'; journal: string }
   | { type: 'skipped'; skipped: SkippedSet }
-  | { type: 'generating'; set: 'ssl' | 'rsa'; keys: number; bits: number }
+  | { type: 'generating'; set: 'ssl' | 'rsa'; keys: number; keyType: KeyType }
   | { type: 'written'; file: WrittenFile };
 
 export interface SetupReport {
@@ -145,6 +150,9 @@ export async function checkDatadir(datadir: string): Promise<string> {
 export async function runSetup(opts: SetupOptions, onEvent: (e: SetupEvent) => void = () => {}): Promise<SetupReport> {
   const days = opts.days ?? SETUP_DEFAULT_DAYS;
   const keySize = opts.keySize ?? 2048;
+  const keyType = opts.keyType ?? rsaKeyType(keySize);
+  // caching_sha2_password reads an RSA pair: the certificates' size if they are RSA, else 2048.
+  const pairType: KeyType = isEcKeyType(keyType) ? 'rsa2048' : keyType;
   const keyFormat = opts.keyFormat ?? 'pkcs8';
   checkSuffix(opts.suffix.replace(/\./g, '_')); // a default suffix from a server version may hold dots
   if (!Number.isInteger(days) || days < 1 || days > 36500) {
@@ -203,9 +211,11 @@ export async function runSetup(opts: SetupOptions, onEvent: (e: SetupEvent) => v
 
     // Start every key at once: they are made on the thread pool while the rest of this runs.
     const keyCount = (makeSsl ? 3 : 0) + (makeRsa ? 1 : 0);
-    if (makeSsl) onEvent({ type: 'generating', set: 'ssl', keys: 3, bits: keySize });
-    if (makeRsa) onEvent({ type: 'generating', set: 'rsa', keys: 1, bits: keySize });
-    const keys: Promise<KeyObject>[] = Array.from({ length: keyCount }, () => generateRsaKey(keySize));
+    if (makeSsl) onEvent({ type: 'generating', set: 'ssl', keys: 3, keyType });
+    if (makeRsa) onEvent({ type: 'generating', set: 'rsa', keys: 1, keyType: pairType });
+    const keys: Promise<KeyObject>[] = Array.from({ length: keyCount }, (_, i) =>
+      generateKey(makeSsl && i < 3 ? keyType : pairType),
+    );
     keys.forEach((k) => k.catch(() => undefined)); // a failure is reported by the await below
 
     const files: BatchFile[] = [];

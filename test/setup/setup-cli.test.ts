@@ -163,6 +163,22 @@ test('--key-format pkcs1 writes "BEGIN RSA PRIVATE KEY" keys that OpenSSL reads'
   }
 });
 
+test('--key-type p256: EC CA, server and client certificates OpenSSL verifies; the RSA pair stays RSA 2048', async (t) => {
+  const dir = await tempDir(t);
+  const r = await dbtls(['setup', '-d', dir, '--key-type', 'p256', '--san', '127.0.0.1', '-v']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, /generating 3 ECDSA P-256 keys for the SSL files/);
+  assert.match(r.stdout + r.stderr, /generating 1 RSA-2048 key for the RSA key pair/);
+  for (const f of ['ca.pem', 'server-cert.pem', 'client-cert.pem']) {
+    const text = await openssl(['x509', '-in', f, '-noout', '-text'], dir);
+    assert.match(text, /NIST CURVE: P-256/, f);
+    assert.match(text, /Signature Algorithm: ecdsa-with-SHA256/, f);
+  }
+  await openssl(['verify', '-CAfile', 'ca.pem', 'server-cert.pem', 'client-cert.pem'], dir);
+  assert.match(await openssl(['pkey', '-in', 'private_key.pem', '-noout', '-text'], dir), /Private-Key: \(2048 bit/);
+  assert.deepEqual((await readdir(dir)).sort(), ALL);
+});
+
 test('the longest suffix (17 characters) still fits the 64-character CN limit', async (t) => {
   const dir = await tempDir(t);
   assert.equal((await dbtls(['setup', '-d', dir, '-s', 'A234567890123456z'])).code, 0);
@@ -181,6 +197,12 @@ test('bad input exits 2, names the problem, and writes nothing', async (t) => {
     [['setup', '-d', dir, '--san', 'not a host'], /--san "not a host": not a DNS name or IP address/],
     [['setup', '-d', dir, '--san', '300.1.1.1'], /--san "300.1.1.1"/],
     [['setup', '-d', dir, '--key-size', '1024'], /--key-size must be 2048, 3072 or 4096/],
+    [['setup', '-d', dir, '--key-type', 'ed25519'], /--key-type must be one of rsa2048, rsa3072, rsa4096, p256, p384/],
+    [
+      ['setup', '-d', dir, '--key-type', 'rsa2048', '--key-size', '4096'],
+      /--key-type rsa2048 contradicts --key-size 4096/,
+    ],
+    [['setup', '-d', dir, '--key-type', 'p384', '--key-format', 'pkcs1'], /--key-format pkcs1 holds RSA keys only/],
     [['setup', '-d', dir, '--days', 'ten'], /--days must be a whole number/],
     [['setup', '-d', dir, '--days', '0'], /--days must be a whole number from 1/],
     [['setup', '-d', dir, '--key-format', 'pem'], /Allowed choices are pkcs8, pkcs1/],
