@@ -11,6 +11,7 @@ import { readTextIfExists } from '../store/safe-fs.js';
 import { describeDirTrust } from '../store/trust.js';
 import { formatSan } from '../pki/san.js';
 import { missingUsages } from '../pki/profiles.js';
+import { describeKeyType, keyTypeOf } from '../pki/keys.js';
 import { pkiLayout } from '../store/pki-dir.js';
 import { readManifest, type Owner } from '../store/manifest.js';
 import { desiredItems, type PlannedItem } from '../issue/plan.js';
@@ -134,6 +135,14 @@ async function checkCertificate(
     if (problem?.code === 'key-mismatch') fail('invalid', `${item.key} does not belong to ${item.cert}`);
     else if (problem && problem.which === 'key') fail('invalid', `${item.key} ${problem.message}`);
   }
+  // The key the inventory asks for (TiKV/PD and old ProxySQL are held to RSA when it is read).
+  const keyType = keyTypeOf(cert.publicKey);
+  const keyDiffers = keyType !== item.keyType;
+  if (keyDiffers)
+    fail(
+      'outdated',
+      `its key is ${keyType ? describeKeyType(keyType) : `${info.keyType}${info.keyBits ? ` ${info.keyBits}` : ''}`}, the inventory asks for ${describeKeyType(item.keyType)}`,
+    );
   // A server certificate is also the one a node dials its peers with (Galera's gcomm, MaxScale,
   // replication, the TiDB stack): without clientAuth those peers refuse it, though clients still connect.
   const lacks = missingUsages(item.profile, info.extKeyUsage);
@@ -151,8 +160,8 @@ async function checkCertificate(
       'outdated',
       `SANs differ from the inventory:${missing.length ? ` missing ${missing.join(', ')}` : ''}${extra.length ? ` extra ${extra.join(', ')}` : ''}`,
     );
-  } else if (specInManifest !== undefined && specInManifest !== item.spec) {
-    fail('outdated', 'issued for another subject, profile, key size or CA than the inventory now asks for');
+  } else if (!keyDiffers && specInManifest !== undefined && specInManifest !== item.spec) {
+    fail('outdated', 'issued for another subject, profile, key type or CA than the inventory now asks for');
   }
   return out;
 }

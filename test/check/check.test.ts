@@ -1,7 +1,7 @@
 // `dbtls check` exit codes and findings, on certificates issued for real.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { unlink, writeFile } from 'node:fs/promises';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -61,7 +61,6 @@ test('missing, mismatched and outdated files: exit 1, each named', async (t) => 
   const { dir, inv, pki } = await issuedTwo(t);
   await unlink(join(pki, 'nodes/db2/client-cert.pem'));
   // db1's server key replaced by db2's: the key no longer matches the certificate.
-  const { readFile } = await import('node:fs/promises');
   await writeFile(join(pki, 'nodes/db1/server-key.pem'), await readFile(join(pki, 'nodes/db2/server-key.pem')));
   // The inventory grew a SAN that was not issued yet.
   const grown = structuredClone(TWO);
@@ -136,6 +135,28 @@ test('a node certificate without clientAuth is invalid: the node dials its peers
     'its extended key usage lacks clientAuth: the node serves and dials its peers (Galera, MaxScale, replication, TiDB) with it',
   ]);
   assert.equal(statuses(r.report)['nodes/db2/server'], 'ok');
+});
+
+test('a certificate whose key is not the type the inventory asks for is outdated, naming both', async (t) => {
+  const { dir, inv, pki } = await issuedTwo(t);
+  // db1's server certificate re-made by hand with a P-256 key, same CA, name and SANs.
+  const node = join(pki, 'nodes/db1');
+  const ext = join(dir, 'peer.ext');
+  await writeFile(ext, 'subjectAltName = DNS:db1, IP:10.0.0.11\nextendedKeyUsage = serverAuth, clientAuth\n');
+  const key = join(dir, 'ec-key.pem');
+  const csr = join(dir, 'db1.csr');
+  await execFileP('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
+  await execFileP('openssl', ['req', '-new', '-key', key, '-subj', '/CN=db1', '-out', csr]);
+  // prettier-ignore
+  await execFileP('openssl', ['x509', '-req', '-in', csr, '-CA', join(pki, 'ca.pem'), '-CAkey', join(pki, 'ca-key.pem'), '-days', '365', '-extfile', ext, '-out', join(node, 'server-cert.pem')]);
+  await writeFile(join(node, 'server-key.pem'), await readFile(key));
+  const r = await check(inv);
+  assert.equal(r.code, 1, r.stdout);
+  const db1 = r.report.items.find((i: { id: string }) => i.id === 'nodes/db1/server');
+  assert.deepEqual(
+    [db1.status, db1.problems],
+    ['outdated', ['its key is ECDSA P-256, the inventory asks for RSA 2048']],
+  );
 });
 
 test('usage and input errors exit 2: nothing issued yet, a bad --within', async (t) => {
