@@ -124,6 +124,8 @@ function toForgeAttributes(subject: Subject): forge.pki.CertificateField[] {
 }
 
 const fromDer = (der: Buffer): forge.asn1.Asn1 => forge.asn1.fromDer(der.toString('binary'));
+const octetStringAsn1 = (b: Buffer): forge.asn1.Asn1 =>
+  forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, b.toString('binary'));
 
 export function issueCertificate(req: CertificateRequest): IssuedCertificate {
   const signer = req.issuer ? req.issuer.signer : keySigner(req.subjectKey);
@@ -150,14 +152,15 @@ export function issueCertificate(req: CertificateRequest): IssuedCertificate {
     throw new DbtlsError('same-cn', `the certificate's CN "${req.subject.CN}" must differ from the CA's`);
   }
   cert.setIssuer(subject); // replaced below by the CA's exact bytes when there is a CA
-  cert.setExtensions(
-    extensionsFor(req.profile, {
-      sans: req.sans ?? [],
-      subjectKeyId: keyIdentifier(req.subjectKey),
-      ecKey: req.subjectKey.asymmetricKeyType === 'ec',
-      authorityKeyId: req.issuer?.keyId,
-    }),
-  );
+  const extensions = extensionsFor(req.profile, {
+    sans: req.sans ?? [],
+    ecKey: req.subjectKey.asymmetricKeyType === 'ec',
+    authorityKeyId: req.issuer?.keyId,
+  });
+  // Given as its value: forge would hash the certificate's public key, which it knows only for RSA.
+  const ski = extensions.find((e) => e.name === 'subjectKeyIdentifier');
+  if (ski) ski['value'] = octetStringAsn1(keyIdentifier(req.subjectKey));
+  cert.setExtensions(extensions);
 
   // forge's TBS with the real key and the Signer's algorithm put in, signed over its DER.
   cert.signatureOid = SHA256_WITH_RSA;

@@ -1,7 +1,6 @@
 // What each kind of certificate may do. The extensions follow RFC 5280 and what MySQL-family servers,
 // OpenSSL and Java check: a CA must say CA:TRUE or VERIFY_CA fails; a client certificate with an EKU
 // must include clientAuth; servers are matched against their SANs.
-import forge from 'node-forge';
 import type { San } from './san.js';
 
 export const PROFILES = ['ca', 'server', 'client', 'peer'] as const;
@@ -14,8 +13,6 @@ export interface ProfileInput {
   sans: San[];
   /** The subject key is EC: it signs (digitalSignature) but never enciphers keys (RFC 5480 §3). */
   ecKey?: boolean;
-  /** The subject key's identifier (RFC 5280 method 1, lib/pki/keys.ts keyIdentifier). */
-  subjectKeyId: Buffer;
   /** The issuer's subjectKeyIdentifier (raw bytes), for authorityKeyIdentifier; absent when self-signed. */
   authorityKeyId?: Buffer;
 }
@@ -55,16 +52,8 @@ export function extensionsFor(profile: Profile, input: ProfileInput): ForgeExten
       altNames: input.sans.map((s) => (s.type === 'ip' ? { type: 7, ip: s.value } : { type: 2, value: s.value })),
     });
   }
-  // Given as its value: forge would hash the certificate's public key, which it knows only for RSA.
-  exts.push({
-    name: 'subjectKeyIdentifier',
-    value: forge.asn1.create(
-      forge.asn1.Class.UNIVERSAL,
-      forge.asn1.Type.OCTETSTRING,
-      false,
-      input.subjectKeyId.toString('binary'),
-    ),
-  });
+  // Its value is set by the certificate builder (lib/pki/certificate.ts) from the real key.
+  exts.push({ name: 'subjectKeyIdentifier' });
   if (input.authorityKeyId) {
     exts.push({ name: 'authorityKeyIdentifier', keyIdentifier: input.authorityKeyId.toString('binary') });
   }

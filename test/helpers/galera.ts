@@ -5,7 +5,7 @@
 // privileges, so a datadir owned by root cannot be received (REFERENCE-2 §1.7).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findMariadb, type MariadbBinaries } from './mariadb.js';
@@ -13,6 +13,7 @@ import { run } from './run.js';
 import { tempDir } from './tmp.js';
 import type { Scope } from './scope.js';
 import { stopProcess, watchExit } from './server-process.js';
+import { acquireLock } from '../../lib/store/lock.js';
 
 export const GALERA_PROVIDER = '/usr/lib/galera/libgalera_smm.so';
 
@@ -94,6 +95,11 @@ async function mysqlIds(): Promise<{ uid: number; gid: number }> {
 export async function startGalera(scope: Scope, tls: GaleraTls[], opts: GaleraOptions = {}): Promise<GaleraCluster> {
   const bins = await findMariadb();
   if (!bins) throw new Error('MariaDB not found; run `make system-deps`');
+  // Every cluster uses 127.0.0.1… on fixed ports: test files that run at once take turns.
+  const locks = join(tmpdir(), 'dbtls-test-locks');
+  await mkdir(locks, { recursive: true, mode: 0o700 });
+  const lock = await acquireLock(join(locks, 'galera.lock'), { waitMs: 600_000 });
+  scope.after(() => lock.release());
   const ids = await mysqlIds();
   const root = await tempDir(scope, 'dbtls-galera-');
   // mkdtemp makes it 0700: the mysql user must reach its datadir and the certificate files below it.
