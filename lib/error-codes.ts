@@ -136,6 +136,7 @@ export const ERROR_CODES = {
 
   // Certificates and keys (lib/pki).
   'bad-ca': { kind: 'failure', summary: 'the CA file holds no certificate' },
+  'bad-crl': { kind: 'input', summary: 'a CRL file is truncated, garbled or not a CRL' },
   'key-type': { kind: 'failure', summary: 'a key to sign with or for is not RSA' },
   'key-format': { kind: 'failure', summary: 'a non-RSA key was asked for in PKCS#1' },
   'same-cn': { kind: 'failure', summary: "a certificate's CN is the same as its CA's" },
