@@ -24,6 +24,8 @@ const work = {
   'keystore create': () => import('./run/keystore.js').then((m) => m.keystoreCreate),
   'keystore trust': () => import('./run/keystore.js').then((m) => m.keystoreTrust),
   'keystore list': () => import('./run/keystore.js').then((m) => m.keystoreList),
+  revoke: () => import('./run/revoke.js').then((m) => m.revoke),
+  'crl refresh': () => import('./run/revoke.js').then((m) => m.crlRefresh),
 };
 
 type Work = typeof work;

@@ -137,7 +137,15 @@ export const ERROR_CODES = {
   // Certificates and keys (lib/pki).
   'bad-ca': { kind: 'failure', summary: 'the CA file holds no certificate' },
   'bad-crl': { kind: 'input', summary: 'a CRL file is truncated, garbled or not a CRL' },
-  'key-type': { kind: 'failure', summary: 'a key to sign with or for is not RSA' },
+  'no-revocation': {
+    kind: 'input',
+    summary: 'revoke or crl refresh on an inventory without ca.crlDays (revocation is off)',
+  },
+  'rotate-crl': {
+    kind: 'input',
+    summary: 'rotate ca while revocation is on (not supported yet: both CAs would need a CRL)',
+  },
+  'key-type': { kind: 'failure', summary: 'a key to sign with is not RSA, P-256 or P-384' },
   'key-format': { kind: 'failure', summary: 'a non-RSA key was asked for in PKCS#1' },
   'same-cn': { kind: 'failure', summary: "a certificate's CN is the same as its CA's" },
   'bad-certificate': { kind: 'input', summary: 'a certificate cannot be read (truncated or garbled?)' },

@@ -294,6 +294,19 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
       ),
     )),
   );
+  if (cluster.ca.crlDays !== undefined) {
+    const { checkCrl } = await import('./crl.js');
+    report.items.push(await checkCrl(layout, caPem, manifest, now, opts.withinMs));
+  }
+  // A revoked certificate still in use: servers that read the CRL refuse it (issue replaces it).
+  const revoked = new Set((manifest.revoked ?? []).map((r) => BigInt(`0x${r.serial}`)));
+  for (const rec of manifest.certificates) {
+    const item = report.items.find((i) => i.id === rec.id);
+    if (item && revoked.has(BigInt(`0x${rec.serial}`))) {
+      item.status = worse(item.status, 'invalid');
+      item.problems.push(`revoked (serial ${rec.serial}): run dbtls issue -i ${cluster.file} to replace it`);
+    }
+  }
   const { checkStores } = await import('./stores.js');
   report.items.push(...(await checkStores(layout.root, cluster, manifest)));
   const wanted = new Set(items.map((i) => i.id));

@@ -2,7 +2,7 @@
 // delivery plan copies to them, so both read them from here. Files keep the PKI directory's names in
 // the node's `dest`, except where a product fixes its own (ProxySQL's datadir files, Tungsten's share).
 import { posix } from 'node:path';
-import { MYSQL_FAMILY, RSA_PAIR_ROLES, type NodeSpec, type Role } from '../inventory/model.js';
+import { MYSQL_FAMILY, RSA_PAIR_ROLES, type Cluster, type NodeSpec, type Role } from '../inventory/model.js';
 import { TUNGSTEN_STORES, JGROUPS_STORE } from '../issue/stores.js';
 
 /** Per-role default for `dest` (the first of a node's roles that has one wins). */
@@ -32,6 +32,8 @@ export const TUNGSTEN_SHARE = '/opt/continuent/share';
 export interface NodePaths {
   dest: string;
   ca: string;
+  /** The CRL, for a node whose server honours one, when the inventory turns revocation on (crlPath). */
+  crl?: string;
   serverCert: string;
   serverKey: string;
   clientCert: string;
@@ -53,6 +55,19 @@ export function nodeDest(node: NodeSpec): string {
   if (node.dest) return node.dest;
   const role = node.roles.find((r) => r !== 'tungsten') ?? node.roles[0]!;
   return DEFAULT_DEST[role];
+}
+
+/**
+ * Servers that check client certificates against ssl_crl (re-read by ALTER INSTANCE RELOAD TLS /
+ * FLUSH SSL). Galera's provider, the TiDB stack and ProxySQL's frontend do not honour a CRL:
+ * revocation there means rotation (REFERENCE-2 §4.1).
+ */
+export const CRL_ROLES: readonly Role[] = ['mysql', 'mariadb', 'percona'];
+
+/** Where the node's CRL goes, or undefined when revocation is off or its server does not read one. */
+export function crlPath(cluster: Pick<Cluster, 'ca'>, node: NodeSpec): string | undefined {
+  if (cluster.ca.crlDays === undefined || !node.roles.some((r) => CRL_ROLES.includes(r))) return undefined;
+  return posix.join(nodeDest(node), 'crl.pem');
 }
 
 export function nodePaths(node: NodeSpec): NodePaths {

@@ -79,6 +79,7 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
       commonName: caCommonName(raw)!,
       days: raw.ca?.days ?? DEFAULTS.ca.days,
       keyType: keyTypeOf(raw.ca, DEFAULTS.ca.keyType),
+      ...(raw.ca?.crlDays !== undefined ? { crlDays: raw.ca.crlDays } : {}),
     },
     leaf,
     ssh,

@@ -81,6 +81,8 @@ export interface CaSettings {
   commonName: string;
   days: number;
   keyType: KeyType;
+  /** Revocation is on: the CA signs a CRL valid this many days, delivered to the products that honour it. */
+  crlDays?: number;
 }
 
 export interface LeafSettings {

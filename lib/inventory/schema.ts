@@ -32,6 +32,7 @@ export const CA_SPEC = map({
   days: int(rules.days),
   keySize: int(rules.keySize),
   keyType: str(rules.keyType),
+  crlDays: int(rules.integerIn(1, 365)),
 });
 
 /** A Galera node's group-channel settings (roles galera or pxc). */
@@ -94,7 +95,7 @@ export interface RawInventory {
   cluster?: string;
   pki?: string;
   subject?: SubjectFields;
-  ca?: { commonName?: string; days?: number; keySize?: number; keyType?: string };
+  ca?: { commonName?: string; days?: number; keySize?: number; keyType?: string; crlDays?: number };
   leaf?: { days?: number; keySize?: number; keyType?: string; localhost?: boolean };
   ssh?: RawSsh;
   nodes?: (RawNode | undefined)[];

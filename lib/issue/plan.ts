@@ -177,6 +177,8 @@ export async function planIssuance(
 ): Promise<PlannedItem[]> {
   const certs = new Map(manifest.certificates.map((r) => [r.id, r]));
   const pairs = new Map(manifest.keyPairs.map((r) => [r.id, r]));
+  // Serials are compared as numbers: the manifest and `dbtls revoke --serial` may spell them differently.
+  const revoked = new Set((manifest.revoked ?? []).map((r) => BigInt(`0x${r.serial}`)));
   return Promise.all(
     items.map(async (item): Promise<PlannedItem> => {
       const rec = item.kind === 'certificate' ? certs.get(item.id) : pairs.get(item.id);
@@ -184,6 +186,8 @@ export async function planIssuance(
       if (force) reason = 'forced';
       else if (renew?.has(item.id)) reason = renew.get(item.id)!;
       else if (!rec) reason = 'new';
+      else if (item.kind === 'certificate' && revoked.has(BigInt(`0x${(rec as { serial: string }).serial}`)))
+        reason = 'revoked';
       else if (rec.spec !== item.spec) reason = describeChange(item, rec);
       else if (item.kind === 'certificate') {
         const hint = remedyFor(item.owner, verify);

@@ -4,7 +4,7 @@
 import { basename, join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { isMysqlFamily, nodePaths, type NodePaths } from '../deliver/layout.js';
+import { crlPath, isMysqlFamily, nodePaths, type NodePaths } from '../deliver/layout.js';
 import { pkiLayout } from '../store/pki-dir.js';
 import { readManifest } from '../store/manifest.js';
 import { nodeClientCn } from '../issue/plan.js';
@@ -22,6 +22,12 @@ import {
 } from '../inventory/model.js';
 
 /** An account that logs in with its certificate: `CREATE USER … REQUIRE SUBJECT … AND ISSUER …`. */
+/** The node's paths, with its CRL's when revocation is on and its server reads one. */
+function withCrl(cluster: Cluster, n: NodeSpec): NodePaths {
+  const crl = crlPath(cluster, n);
+  return crl ? { ...nodePaths(n), crl } : nodePaths(n);
+}
+
 export interface CertAccount {
   user: string;
   /** The certificate's subject as MySQL and MariaDB compare it (X509_NAME_oneline: "/C=DE/O=Example/CN=app"). */
@@ -200,7 +206,7 @@ export async function buildContexts(cluster: Cluster, generator: string): Promis
         roles: [...n.roles],
         ...(flavor ? { flavor } : {}),
         ...(n.version ? { version: n.version } : {}),
-        paths: nodePaths(n),
+        paths: withCrl(cluster, n),
         ...(n.galera ? { galera: renderGalera(n) } : {}),
         account: await account(nodeClientCn(n), `nodes/${n.name}/client-cert.pem`),
         ...(src

@@ -243,6 +243,15 @@ export async function rotationStatus(cluster: Cluster): Promise<RotationState | 
 
 export async function runRotateCa(cluster: Cluster, opts: RotateCaOptions): Promise<RotateCaReport> {
   const onEvent = opts.onEvent ?? (() => {});
+  // During the overlap servers trust two CAs, and with ssl_crl set OpenSSL wants a CRL from each:
+  // without the old CA's, every old certificate would be refused ("unable to get certificate CRL").
+  if (cluster.ca.crlDays !== undefined)
+    throw inputError(
+      'rotate-crl',
+      `rotate ca with revocation on (ca.crlDays in ${cluster.file}) is not supported yet: during the overlap both CAs need a CRL in ssl_crl`,
+      { file: cluster.file, field: 'ca.crlDays' },
+      'remove ca.crlDays, push, rotate, then turn revocation on again',
+    );
   let state = await readRotation(cluster.pki);
   const current: Phase = state?.phase ?? 1;
   if (opts.phase !== undefined && opts.phase !== current) {

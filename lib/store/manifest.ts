@@ -68,10 +68,34 @@ export interface StoreRecord {
   sha256?: string;
 }
 
+/** A certificate revoked by `dbtls revoke`: it goes into every CRL the CA signs from then on. */
+export interface RevokedRecord {
+  /** Lower-case hex, as CertificateRecord.serial. */
+  serial: string;
+  /** The manifest id it had (nodes/db3/server), when it was one of dbtls's. */
+  id?: string;
+  subject: string;
+  reason: string;
+  revokedAt: string;
+  /** The CA that signed it: only that CA's CRL lists it. */
+  caFingerprint256: string;
+}
+
+/** The CRL in the PKI directory (crl.pem), as last signed. */
+export interface CrlRecord {
+  path: string;
+  number: number;
+  thisUpdate: string;
+  nextUpdate: string;
+  caFingerprint256: string;
+}
+
 export interface Manifest {
   version: 1;
   cluster: string;
   ca?: CaRecord;
+  revoked?: RevokedRecord[];
+  crl?: CrlRecord;
   certificates: CertificateRecord[];
   keyPairs: KeyPairRecord[];
   /** Java key and trust stores (absent in manifests written before stores existed). */
@@ -194,9 +218,26 @@ const STORE_RECORD = record({
   issuedAt: str,
   sha256: optional(str),
 });
+const REVOKED_RECORD = record({
+  serial: str,
+  id: optional(str),
+  subject: str,
+  reason: str,
+  revokedAt: str,
+  caFingerprint256: str,
+});
+const CRL_RECORD = record({
+  path: relPath,
+  number: wholeNumber,
+  thisUpdate: str,
+  nextUpdate: str,
+  caFingerprint256: str,
+});
 const MANIFEST = record({
   cluster: str,
   ca: optional(CA_RECORD),
+  revoked: optional(listOf(REVOKED_RECORD)),
+  crl: optional(CRL_RECORD),
   certificates: listOf(CERTIFICATE_RECORD),
   keyPairs: listOf(KEY_PAIR_RECORD),
   stores: optional(listOf(STORE_RECORD)),

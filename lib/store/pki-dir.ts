@@ -13,6 +13,8 @@ export interface PkiLayout {
   root: string;
   ca: string;
   caKey: string;
+  /** The CRL of the current CA (ca.crlDays in the inventory turns revocation on). */
+  crl: string;
   manifest: string;
   lock: string;
   journal: string;
@@ -23,6 +25,7 @@ export function pkiLayout(root: string): PkiLayout {
     root,
     ca: join(root, 'ca.pem'),
     caKey: join(root, 'ca-key.pem'),
+    crl: join(root, 'crl.pem'),
     manifest: join(root, 'manifest.json'),
     lock: join(root, '.dbtls.lock'),
     journal: join(root, '.dbtls.journal'),

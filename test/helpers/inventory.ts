@@ -39,6 +39,8 @@ export interface TestInventory {
   /** leaf.keyType and ca.keyType; written only when given. */
   leafKeyType?: string;
   caKeyType?: string;
+  /** ca.crlDays: revocation on. */
+  crlDays?: number;
   caCommonName?: string;
 }
 
@@ -47,7 +49,11 @@ export async function writeInventory(dir: string, inv: TestInventory, name = 'in
   const doc: Record<string, unknown> = {
     cluster: inv.cluster ?? 'test',
     pki: './pki',
-    ca: { commonName: inv.caCommonName ?? 'Test Cluster CA', ...(inv.caKeyType ? { keyType: inv.caKeyType } : {}) },
+    ca: {
+      commonName: inv.caCommonName ?? 'Test Cluster CA',
+      ...(inv.caKeyType ? { keyType: inv.caKeyType } : {}),
+      ...(inv.crlDays ? { crlDays: inv.crlDays } : {}),
+    },
     nodes: inv.nodes.map((n) => ({
       name: n.name,
       host: n.host,

@@ -1,0 +1,191 @@
+// `dbtls revoke` and `dbtls crl refresh`: record revocations in the manifest and sign the current
+// CA's CRL again, under the PKI lock, committed with the manifest as one batch (all or nothing).
+// A revoked certificate that the inventory still needs is issued anew by the next `dbtls issue`;
+// `push` then delivers the new certificate and the CRL, and the reload makes the server read both.
+import { access } from 'node:fs/promises';
+import { CRL_REASONS, crlSignedBy, parseCrl, type CrlReason } from '../pki/crl.js';
+import { readTextIfExists } from '../store/safe-fs.js';
+import { CERT_MODE } from '../store/atomic-write.js';
+import { commitBatch, recoverBatch } from '../store/batch.js';
+import { acquireLock } from '../store/lock.js';
+import { pkiLayout } from '../store/pki-dir.js';
+import { readManifest, serializeManifest, type Manifest, type RevokedRecord } from '../store/manifest.js';
+import { prepareCa, type CaState } from '../issue/ca.js';
+import { inputError, isDbtlsError, usageError } from '../errors.js';
+import { signCrl } from './crl-file.js';
+import type { Cluster } from '../inventory/model.js';
+
+const LOCK_WAIT_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+export interface RevokeTarget {
+  node?: string;
+  client?: string;
+  /** Hex, with or without colons. */
+  serial?: string;
+}
+
+export interface RevokeOptions extends RevokeTarget {
+  reason: CrlReason;
+  passphrase?: string;
+  now?: Date;
+}
+
+export interface RevokeReport {
+  revoked: RevokedRecord[];
+  /** Already revoked before this run: nothing new for them. */
+  already: string[];
+  crl: { path: string; number: number; nextUpdate: string; entries: number };
+}
+
+export interface CrlRefreshOptions {
+  passphrase?: string;
+  now?: Date;
+  /** Sign again only when the CRL ends within this many ms (default: half its validity); 0 = always. */
+  withinMs?: number;
+}
+
+export interface CrlRefreshReport {
+  refreshed: boolean;
+  crl: { path: string; number: number; nextUpdate: string; entries: number };
+}
+
+export const normalizeSerial = (s: string): string => BigInt(`0x${s.replace(/[:\s]/g, '')}`).toString(16);
+
+function crlDays(cluster: Cluster): number {
+  const days = cluster.ca.crlDays;
+  if (days === undefined)
+    throw inputError(
+      'no-revocation',
+      `${cluster.file} does not turn revocation on: set ca.crlDays (e.g. 7) so that a CRL is signed, delivered and enforced`,
+      { file: cluster.file, field: 'ca.crlDays' },
+    );
+  return days;
+}
+
+/** Under the PKI lock: the manifest and the loaded CA (never a new one: revocation needs an issued PKI). */
+async function withPki<T>(
+  cluster: Cluster,
+  passphrase: string | undefined,
+  now: Date,
+  work: (manifest: Manifest, ca: CaState) => Promise<T>,
+): Promise<T> {
+  const layout = pkiLayout(cluster.pki);
+  try {
+    await access(layout.manifest);
+  } catch {
+    throw inputError(
+      'not-issued',
+      `${layout.manifest} does not exist: nothing has been issued for cluster "${cluster.cluster}" yet`,
+      undefined,
+      `run: dbtls issue -i ${cluster.file}`,
+    );
+  }
+  const lock = await acquireLock(layout.lock, { waitMs: LOCK_WAIT_MS });
+  try {
+    await recoverBatch(layout.journal);
+    const manifest = await readManifest(layout.manifest, cluster.cluster);
+    const ca = await prepareCa(layout, cluster, { passphrase, now, recorded: manifest.ca });
+    return await work(manifest, ca);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function commit(cluster: Cluster, manifest: Manifest, ca: CaState, now: Date) {
+  const layout = pkiLayout(cluster.pki);
+  const signed = await signCrl(layout, manifest, ca, crlDays(cluster), now);
+  manifest.crl = signed.record;
+  await commitBatch(
+    [signed.file, { path: layout.manifest, data: serializeManifest(manifest), mode: CERT_MODE }],
+    layout.journal,
+  );
+  return {
+    path: signed.record.path,
+    number: signed.record.number,
+    nextUpdate: signed.record.nextUpdate,
+    entries: signed.revoked,
+  };
+}
+
+export async function runRevoke(cluster: Cluster, opts: RevokeOptions): Promise<RevokeReport> {
+  const given = [opts.node, opts.client, opts.serial].filter((v) => v !== undefined).length;
+  if (given !== 1) throw usageError('bad-usage', 'give exactly one of --node, --client or --serial');
+  if (!(CRL_REASONS as readonly string[]).includes(opts.reason))
+    throw usageError('bad-usage', `--reason must be one of ${CRL_REASONS.join(', ')}, got "${opts.reason}"`);
+  if (opts.serial !== undefined && !/^(?=.*[0-9a-f])[0-9a-f:]+$/i.test(opts.serial))
+    throw usageError('bad-usage', `--serial "${opts.serial}" is not hexadecimal`);
+  crlDays(cluster);
+  const now = opts.now ?? new Date();
+  return withPki(cluster, opts.passphrase, now, async (manifest, ca) => {
+    const fingerprint = ca.info.fingerprint256;
+    // Names come from the manifest, not the inventory: a node already removed from it is the usual case.
+    const targets: Array<{ serial: string; id?: string; subject: string }> = manifest.certificates
+      .filter((r) =>
+        opts.node !== undefined
+          ? r.owner.kind === 'node' && r.owner.name === opts.node
+          : opts.client !== undefined
+            ? r.owner.kind === 'client' && r.owner.name === opts.client
+            : normalizeSerial(r.serial) === normalizeSerial(opts.serial!),
+      )
+      .map((r) => ({ serial: normalizeSerial(r.serial), id: r.id, subject: r.subject }));
+    if (opts.serial !== undefined && targets.length === 0) {
+      targets.push({ serial: normalizeSerial(opts.serial), subject: '(not in the manifest)' });
+    }
+    if (targets.length === 0)
+      throw inputError(
+        'not-issued',
+        `the manifest has no certificate of ${opts.node !== undefined ? `node "${opts.node}"` : `client "${opts.client}"`}`,
+        { file: pkiLayout(cluster.pki).manifest },
+      );
+    const known = new Set((manifest.revoked ?? []).map((r) => r.serial));
+    const revoked: RevokedRecord[] = [];
+    const already: string[] = [];
+    for (const t of targets) {
+      if (known.has(t.serial)) {
+        already.push(t.serial);
+        continue;
+      }
+      revoked.push({
+        serial: t.serial,
+        ...(t.id ? { id: t.id } : {}),
+        subject: t.subject,
+        reason: opts.reason,
+        revokedAt: now.toISOString(),
+        caFingerprint256: fingerprint,
+      });
+    }
+    manifest.revoked = [...(manifest.revoked ?? []), ...revoked];
+    const crl = await commit(cluster, manifest, ca, now);
+    return { revoked, already, crl };
+  });
+}
+
+async function fileNextUpdate(path: string, caPem: string): Promise<number | undefined> {
+  const text = await readTextIfExists(path, { what: 'the CRL' });
+  if (text === undefined) return undefined;
+  try {
+    const crl = parseCrl(text, path);
+    return crlSignedBy(crl, caPem) ? crl.nextUpdate?.getTime() : undefined;
+  } catch (e) {
+    if (isDbtlsError(e)) return undefined;
+    throw e;
+  }
+}
+
+export async function runCrlRefresh(cluster: Cluster, opts: CrlRefreshOptions = {}): Promise<CrlRefreshReport> {
+  const days = crlDays(cluster);
+  const now = opts.now ?? new Date();
+  return withPki(cluster, opts.passphrase, now, async (manifest, ca) => {
+    const last = manifest.crl;
+    const within = opts.withinMs ?? (days * DAY_MS) / 2;
+    const current = last && last.caFingerprint256 === ca.info.fingerprint256;
+    // What servers read is the file: a missing, damaged, foreign or lapsing crl.pem is signed again.
+    const onDisk = await fileNextUpdate(pkiLayout(cluster.pki).crl, ca.certPem);
+    if (current && onDisk !== undefined && Math.min(onDisk, Date.parse(last.nextUpdate)) - now.getTime() > within) {
+      const entries = (manifest.revoked ?? []).filter((r) => r.caFingerprint256 === ca.info.fingerprint256).length;
+      return { refreshed: false, crl: { path: last.path, number: last.number, nextUpdate: last.nextUpdate, entries } };
+    }
+    return { refreshed: true, crl: await commit(cluster, manifest, ca, now) };
+  });
+}

@@ -1,0 +1,117 @@
+// Revocation without a server: what `ca.crlDays` turns on (a first CRL at issue, ssl_crl in the
+// configs of the servers that honour a CRL and crl.pem in their delivery, none for the others), what
+// `revoke` records and signs (OpenSSL then refuses the revoked certificate), and the mistakes that
+// exit 2 with nothing written.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dbtls, run } from '../helpers/run.js';
+import { tempDir } from '../helpers/tmp.js';
+import { writeInventory } from '../helpers/inventory.js';
+import { loadInventory } from '../../lib/inventory/load.js';
+import { nodeDelivery } from '../../lib/deliver/plan.js';
+
+const NODES = [
+  { name: 'db1', host: '10.0.0.1', roles: ['mariadb'] },
+  { name: 'my1', host: '10.0.0.2', roles: ['mysql'] },
+  { name: 'kv1', host: '10.0.0.3', roles: ['tikv'] },
+  { name: 'g1', host: '10.0.0.4', roles: ['mariadb', 'galera'] },
+];
+
+test('ca.crlDays: issue signs a first CRL; ssl_crl and crl.pem only for MySQL, MariaDB and Percona servers', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await writeInventory(dir, { nodes: NODES, clients: ['app'], crlDays: 7 });
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const pki = join(dir, 'pki');
+  const text = (await run('openssl', ['crl', '-in', join(pki, 'crl.pem'), '-noout', '-text'])).stdout;
+  assert.match(text, /X509v3 CRL Number: \n\s+1\n/);
+  assert.match(text, /No Revoked Certificates/);
+  assert.equal((await stat(join(pki, 'crl.pem'))).mode & 0o777, 0o644);
+  assert.equal((await dbtls(['render', '-i', inv])).code, 0);
+  const rendered = (node: string, file: string) => readFile(join(pki, 'rendered', node, file), 'utf8');
+  assert.match(await rendered('db1', 'my.cnf'), /^ssl_crl = \/etc\/mysql\/ssl\/crl\.pem$/m);
+  assert.match(await rendered('my1', 'my.cnf'), /^ssl_crl = \/etc\/mysql\/ssl\/crl\.pem$/m);
+  assert.match(await rendered('g1', 'my.cnf'), /^ssl_crl = /m, 'the SQL side of a Galera node reads it');
+  assert.doesNotMatch(await rendered('kv1', 'tikv.toml'), /crl/i);
+  const cluster = await loadInventory(inv);
+  const delivered = async (name: string) =>
+    (
+      await nodeDelivery(
+        cluster,
+        cluster.nodes.find((n) => n.name === name)!,
+        join(pki, 'rendered'),
+      )
+    ).map((i) => i.remote);
+  assert.ok((await delivered('db1')).includes('/etc/mysql/ssl/crl.pem'));
+  assert.ok(!(await delivered('kv1')).some((p) => p.endsWith('crl.pem')));
+
+  // Without ca.crlDays, nothing of it.
+  const off = await tempDir(t);
+  const plain = await writeInventory(off, { nodes: NODES.slice(0, 1) });
+  assert.equal((await dbtls(['issue', '-i', plain])).code, 0);
+  await assert.rejects(stat(join(off, 'pki', 'crl.pem')));
+  assert.equal((await dbtls(['render', '-i', plain])).code, 0);
+  assert.doesNotMatch(await readFile(join(off, 'pki/rendered/db1/my.cnf'), 'utf8'), /ssl_crl/);
+});
+
+test('revoke --node: both of its certificates go into the next CRL, which OpenSSL enforces; again is a no-op', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await writeInventory(dir, { nodes: NODES.slice(0, 2), crlDays: 7 });
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const pki = join(dir, 'pki');
+  const r = await dbtls(['revoke', '-i', inv, '--node', 'my1', '--reason', 'cessationOfOperation', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual(report.revoked.map((x: { id: string }) => x.id).sort(), ['nodes/my1/client', 'nodes/my1/server']);
+  assert.equal(report.crl.number, 2);
+  const verify = (cert: string) =>
+    run('openssl', [
+      'verify',
+      '-crl_check',
+      '-CRLfile',
+      join(pki, 'crl.pem'),
+      '-CAfile',
+      join(pki, 'ca.pem'),
+      join(pki, cert),
+    ]);
+  assert.match(
+    (await verify('nodes/my1/server-cert.pem')).stdout + (await verify('nodes/my1/server-cert.pem')).stderr,
+    /certificate revoked/,
+  );
+  assert.equal((await verify('nodes/db1/server-cert.pem')).code, 0);
+  const text = (await run('openssl', ['crl', '-in', join(pki, 'crl.pem'), '-noout', '-text'])).stdout;
+  assert.equal(text.match(/Cessation Of Operation/g)?.length, 2);
+  const again = JSON.parse((await dbtls(['revoke', '-i', inv, '--node', 'my1', '--json'])).stdout);
+  assert.deepEqual([again.revoked.length, again.already.length], [0, 2]);
+});
+
+test('mistakes exit 2 with the reason, and write nothing', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await writeInventory(dir, { nodes: NODES.slice(0, 1), crlDays: 7 });
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const manifest = await readFile(join(dir, 'pki/manifest.json'), 'utf8');
+  const crl = await readFile(join(dir, 'pki/crl.pem'), 'utf8');
+  const cases: Array<[string[], RegExp]> = [
+    [['--node', 'db1', '--client', 'app'], /give exactly one of --node, --client or --serial/],
+    [[], /give exactly one of --node, --client or --serial/],
+    [['--node', 'db9'], /the manifest has no certificate of node "db9"/],
+    [['--client', 'db1', '--reason', 'bored'], /--reason must be one of unspecified, keyCompromise/],
+    [['--serial', 'xyz'], /--serial "xyz" is not hexadecimal/],
+  ];
+  for (const [args, want] of cases) {
+    const r = await dbtls(['revoke', '-i', inv, ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, want, args.join(' '));
+  }
+  assert.equal(await readFile(join(dir, 'pki/manifest.json'), 'utf8'), manifest);
+  assert.equal(await readFile(join(dir, 'pki/crl.pem'), 'utf8'), crl);
+
+  const off = await writeInventory(dir, { nodes: NODES.slice(0, 1) }, 'off.yml');
+  const r = await dbtls(['revoke', '-i', off, '--node', 'db1']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /does not turn revocation on: set ca\.crlDays/);
+  const rotate = await dbtls(['rotate', 'ca', '-i', inv, '--yes']);
+  assert.equal(rotate.code, 2, rotate.stderr);
+  assert.match(rotate.stderr, /rotate ca with revocation on .* is not supported yet/);
+});
