@@ -33,7 +33,7 @@ test(
     const log = join(dir, 'reload.log');
     // Each reload logs its start and end around a pause: overlapping reloads would interleave.
     const reload = (name: string, fail = false) =>
-      `echo start ${name} >> ${log}; sleep 1; ${fail ? 'exit 1' : `echo end ${name} >> ${log}`}`;
+      `echo start ${name} >> ${log}; sleep 0.3; ${fail ? 'exit 1' : `echo end ${name} >> ${log}`}`;
     const node = (name: string, roles: string[], i: number): TestNode => ({
       name,
       host: `127.0.0.${i + 1}`,
