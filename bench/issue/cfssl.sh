@@ -7,12 +7,13 @@
 # CA creation is included. Output: DIR/ca.pem, DIR/certs/<name>.pem and <name>-key.pem.
 set -eu
 dir=$1 n=$2 jobs=${3:-1}
+# KEY_TYPE=p256 (bench/issue.mjs --key-type p256): ECDSA P-256 keys, cfssl's own default algorithm.
+if [ "${KEY_TYPE:-rsa2048}" = p256 ]; then key='{"algo": "ecdsa", "size": 256}'; else key='{"algo": "rsa", "size": 2048}'; fi
+export key
 . "$(dirname "$0")/common.sh"
 cd "$dir"
 mkdir certs
-cat > ca-csr.json <<'JSON'
-{"CN": "bench CA", "key": {"algo": "rsa", "size": 2048}}
-JSON
+printf '{"CN": "bench CA", "key": %s}\n' "$key" > ca-csr.json
 cat > cfg.json <<'JSON'
 {"signing": {"default": {"expiry": "19800h"}, "profiles": {
   "server": {"expiry": "19800h", "usages": ["signing", "key encipherment", "server auth"]},
@@ -22,7 +23,7 @@ cfssl gencert -initca ca-csr.json | cfssljson -bare ca
 
 # one certificate: PROFILE NAME [HOSTS]
 one() {
-  printf '{"CN": "%s", "key": {"algo": "rsa", "size": 2048}}\n' "$2" > "certs/$2-csr.json"
+  printf '{"CN": "%s", "key": %s}\n' "$2" "$key" > "certs/$2-csr.json"
   cfssl gencert -ca ca.pem -ca-key ca-key.pem -config cfg.json -profile "$1" \
     ${3:+-hostname "$3"} "certs/$2-csr.json" < /dev/null | cfssljson -bare "certs/$2"
 }
@@ -42,7 +43,7 @@ if [ "$jobs" -le 1 ]; then
 else
   list | xargs -P "$jobs" -L 1 sh -c '
     set -e
-    printf "{\"CN\": \"%s\", \"key\": {\"algo\": \"rsa\", \"size\": 2048}}\n" "$2" > "certs/$2-csr.json"
+    printf "{\"CN\": \"%s\", \"key\": %s}\n" "$2" "$key" > "certs/$2-csr.json"
     cfssl gencert -ca ca.pem -ca-key ca-key.pem -config cfg.json -profile "$1" \
       ${3:+-hostname "$3"} "certs/$2-csr.json" | cfssljson -bare "certs/$2"' sh
 fi

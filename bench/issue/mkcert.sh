@@ -9,6 +9,9 @@
 # Output: DIR/ca/rootCA.pem, DIR/certs/<name>.pem and <name>-key.pem.
 set -eu
 dir=$1 n=$2 jobs=${3:-1}
+# KEY_TYPE=p256 (bench/issue.mjs --key-type p256): `mkcert -ecdsa`, P-256 leaves (its CA stays RSA-3072).
+if [ "${KEY_TYPE:-rsa2048}" = p256 ]; then ecdsa=-ecdsa; else ecdsa=; fi
+export ecdsa
 . "$(dirname "$0")/common.sh"
 export CAROOT="$dir/ca" TRUST_STORES=none
 cd "$dir"
@@ -28,7 +31,7 @@ list() {
 one() {
   kind=$1 name=$2; shift 2
   if [ "$kind" = client ]; then set -- -client "$@"; fi
-  mkcert -cert-file "certs/$name.pem" -key-file "certs/$name-key.pem" "$@" < /dev/null
+  mkcert $ecdsa -cert-file "certs/$name.pem" -key-file "certs/$name-key.pem" "$@" < /dev/null
 }
 
 if [ "$jobs" -le 1 ]; then
@@ -38,5 +41,5 @@ else
   list | tail -n +2 | xargs -P "$jobs" -L 1 sh -c '
     kind=$1 name=$2; shift 2
     if [ "$kind" = client ]; then set -- -client "$@"; fi
-    exec mkcert -cert-file "certs/$name.pem" -key-file "certs/$name-key.pem" "$@"' sh
+    exec mkcert $ecdsa -cert-file "certs/$name.pem" -key-file "certs/$name-key.pem" "$@"' sh
 fi
