@@ -4,6 +4,8 @@ import type { CrlReason } from '../../lib/pki/crl.js';
 import type { CrlRefreshFlags, RevokeFlags } from '../commands/revoke.js';
 import { loadCluster } from '../inventory-options.js';
 import { caPassphrase } from '../secrets.js';
+import { outputMode } from '../ui/mode.js';
+import { printCrlRefreshReport, printRevokeReport } from '../ui/revoke-report.js';
 
 export async function revoke(flags: RevokeFlags): Promise<number> {
   const cluster = await loadCluster(flags);
@@ -15,16 +17,7 @@ export async function revoke(flags: RevokeFlags): Promise<number> {
     reason: flags.reason as CrlReason,
     passphrase,
   });
-  if (flags.json) process.stdout.write(JSON.stringify({ ok: true, ...report }, null, 2) + '\n');
-  else {
-    for (const r of report.revoked)
-      process.stdout.write(`revoked ${r.id ?? r.serial} (serial ${r.serial}, ${r.reason})\n`);
-    for (const s of report.already) process.stdout.write(`already revoked: serial ${s}\n`);
-    process.stdout.write(
-      `${report.crl.path}: CRL ${report.crl.number}, ${report.crl.entries} revoked, next update ${report.crl.nextUpdate}\n` +
-        `next: dbtls issue -i ${cluster.file} (replaces what the inventory still needs), then dbtls push\n`,
-    );
-  }
+  printRevokeReport(report, outputMode(flags.json), cluster.file);
   return 0;
 }
 
@@ -32,10 +25,6 @@ export async function crlRefresh(flags: CrlRefreshFlags): Promise<number> {
   const cluster = await loadCluster(flags);
   const passphrase = await caPassphrase(flags.caPassphraseFile);
   const report = await runCrlRefresh(cluster, { passphrase, ...(flags.force ? { withinMs: Infinity } : {}) });
-  if (flags.json) process.stdout.write(JSON.stringify({ ok: true, ...report }, null, 2) + '\n');
-  else
-    process.stdout.write(
-      `${report.crl.path}: ${report.refreshed ? 'signed' : 'not due'}, CRL ${report.crl.number}, next update ${report.crl.nextUpdate}\n`,
-    );
+  printCrlRefreshReport(report, outputMode(flags.json));
   return 0;
 }

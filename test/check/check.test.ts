@@ -101,60 +101,51 @@ test('a certificate from another CA is invalid; a node gone from the inventory i
   assert.deepEqual(r3.report.orphans, ['nodes/db2/client', 'nodes/db2/server']);
 });
 
+/**
+ * db1's server certificate made again by hand, as an openssl recipe would: the same CA, name and
+ * SANs, with KEY (default: db1's own) and the extended key usage EKU.
+ */
+async function handMade(dir: string, pki: string, eku: string, key?: string): Promise<void> {
+  const node = join(pki, 'nodes/db1');
+  const ext = join(dir, 'hand.ext');
+  await writeFile(ext, `subjectAltName = DNS:db1, IP:10.0.0.11\nextendedKeyUsage = ${eku}\n`);
+  const csr = join(dir, 'db1.csr');
+  const keyFile = key ?? join(node, 'server-key.pem');
+  await execFileP('openssl', ['req', '-new', '-key', keyFile, '-subj', '/CN=db1', '-out', csr]);
+  // prettier-ignore
+  await execFileP('openssl', ['x509', '-req', '-in', csr, '-CA', join(pki, 'ca.pem'), '-CAkey', join(pki, 'ca-key.pem'), '-days', '365', '-extfile', ext, '-out', join(node, 'server-cert.pem')]);
+  if (key) await writeFile(join(node, 'server-key.pem'), await readFile(key));
+}
+
+const db1Server = (report: { items: Array<{ id: string; status: string; problems: string[] }> }) =>
+  report.items.find((i) => i.id === 'nodes/db1/server')!;
+
 test('a node certificate without clientAuth is invalid: the node dials its peers with it', async (t) => {
   const { dir, inv, pki } = await issuedTwo(t);
-  // Re-signed by the same CA for the same key, name and SANs, as a hand-made openssl recipe would:
-  // serverAuth only. Only the extended key usage differs from what dbtls issued.
-  const node = join(pki, 'nodes/db1');
-  const ext = join(dir, 'server-only.ext');
-  await writeFile(ext, 'subjectAltName = DNS:db1, IP:10.0.0.11\nextendedKeyUsage = serverAuth\n');
-  const csr = join(dir, 'db1.csr');
-  const run = (args: string[]) => execFileP('openssl', args);
-  await run(['req', '-new', '-key', join(node, 'server-key.pem'), '-subj', '/CN=db1', '-out', csr]);
-  await run([
-    'x509',
-    '-req',
-    '-in',
-    csr,
-    '-CA',
-    join(pki, 'ca.pem'),
-    '-CAkey',
-    join(pki, 'ca-key.pem'),
-    '-days',
-    '365',
-    '-extfile',
-    ext,
-    '-out',
-    join(node, 'server-cert.pem'),
-  ]);
+  await handMade(dir, pki, 'serverAuth');
   const r = await check(inv);
   assert.equal(r.code, 1, r.stdout);
-  const db1 = r.report.items.find((i: { id: string }) => i.id === 'nodes/db1/server');
-  assert.equal(db1.status, 'invalid');
-  assert.deepEqual(db1.problems, [
-    'its extended key usage lacks clientAuth: the node serves and dials its peers (Galera, MaxScale, replication, TiDB) with it',
-  ]);
+  assert.deepEqual(
+    [db1Server(r.report).status, db1Server(r.report).problems],
+    [
+      'invalid',
+      [
+        'its extended key usage lacks clientAuth: the node serves and dials its peers (Galera, MaxScale, replication, TiDB) with it',
+      ],
+    ],
+  );
   assert.equal(statuses(r.report)['nodes/db2/server'], 'ok');
 });
 
 test('a certificate whose key is not the type the inventory asks for is outdated, naming both', async (t) => {
   const { dir, inv, pki } = await issuedTwo(t);
-  // db1's server certificate re-made by hand with a P-256 key, same CA, name and SANs.
-  const node = join(pki, 'nodes/db1');
-  const ext = join(dir, 'peer.ext');
-  await writeFile(ext, 'subjectAltName = DNS:db1, IP:10.0.0.11\nextendedKeyUsage = serverAuth, clientAuth\n');
   const key = join(dir, 'ec-key.pem');
-  const csr = join(dir, 'db1.csr');
   await execFileP('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
-  await execFileP('openssl', ['req', '-new', '-key', key, '-subj', '/CN=db1', '-out', csr]);
-  // prettier-ignore
-  await execFileP('openssl', ['x509', '-req', '-in', csr, '-CA', join(pki, 'ca.pem'), '-CAkey', join(pki, 'ca-key.pem'), '-days', '365', '-extfile', ext, '-out', join(node, 'server-cert.pem')]);
-  await writeFile(join(node, 'server-key.pem'), await readFile(key));
+  await handMade(dir, pki, 'serverAuth, clientAuth', key);
   const r = await check(inv);
   assert.equal(r.code, 1, r.stdout);
-  const db1 = r.report.items.find((i: { id: string }) => i.id === 'nodes/db1/server');
   assert.deepEqual(
-    [db1.status, db1.problems],
+    [db1Server(r.report).status, db1Server(r.report).problems],
     ['outdated', ['its key is ECDSA P-256, the inventory asks for RSA 2048']],
   );
 });
