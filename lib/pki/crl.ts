@@ -7,7 +7,7 @@ import { certificateExtensions } from './x509-der.js';
 import { derToPem, pemBlocks } from './pem.js';
 import { spkiDer } from './keys.js';
 import type { Signer } from './signer.js';
-import { DbtlsError } from '../errors.js';
+import { DbtlsError, inputError } from '../errors.js';
 
 /** RFC 5280 §5.3.1 reason codes dbtls offers (certificateHold and removeFromCRL are not: a revocation is final). */
 export const CRL_REASONS = [
@@ -99,7 +99,7 @@ export function buildCrl(req: CrlRequest): { pem: string; der: Buffer } {
   if (req.nextUpdate.getTime() <= req.thisUpdate.getTime()) throw new RangeError('nextUpdate must come after thisUpdate');
   const issuer = issuerOf(req.issuerCertPem);
   if (!spkiDer(req.signer.publicKey).equals(issuer.publicKeyDer))
-    throw new DbtlsError('ca-key-mismatch', 'the CRL signing key does not belong to the CA certificate');
+    throw inputError('ca-key-mismatch', 'the CRL signing key does not belong to the CA certificate');
   const entries = [...req.revoked]
     .sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime())
     .map((e) =>
@@ -223,7 +223,7 @@ export function parseCrl(input: string | Buffer, file = 'the CRL'): ParsedCrl {
     return out;
   } catch (e) {
     if (e instanceof DbtlsError) throw e;
-    throw new DbtlsError('bad-crl', `${file} is not a readable CRL (${(e as Error).message.replace(/^DER: /, '')})`);
+    throw inputError('bad-crl', `${file} is not a readable CRL (${(e as Error).message.replace(/^DER: /, '')})`);
   }
 }
 
