@@ -59,7 +59,20 @@ export function registerRevoke(program: Command): void {
     )
     .action((flags: RevokeFlags) => run('revoke', flags));
 
-  const crl = program.command('crl').summary('the certificate revocation list');
+  const crl = program
+    .command('crl')
+    .summary('the certificate revocation list')
+    .description("Keeps the CA's CRL (crl.pem) signed before it lapses; needs ca.crlDays in the inventory.")
+    .addHelpText(
+      'after',
+      helpSections({
+        examples: [['dbtls crl refresh -i cluster.yml', 'sign it again once half its life has passed']],
+        exitCodes: [
+          [0, 'the CRL is fresh'],
+          [2, 'usage or input error'],
+        ],
+      }),
+    );
   const refresh = crl
     .command('refresh')
     .summary('sign the CRL again before it lapses (schedule runs it)')
