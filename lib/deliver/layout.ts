@@ -58,11 +58,12 @@ export function nodeDest(node: NodeSpec): string {
 }
 
 /**
- * Servers that check client certificates against ssl_crl (re-read by ALTER INSTANCE RELOAD TLS /
- * FLUSH SSL). Galera's provider, the TiDB stack and ProxySQL's frontend do not honour a CRL:
- * revocation there means rotation (REFERENCE-2 §4.1).
+ * Products that check certificates against a CRL file (REFERENCE-2 §4.1): MySQL, Percona and MariaDB
+ * servers (ssl_crl, re-read by ALTER INSTANCE RELOAD TLS / FLUSH SSL), ProxySQL towards its backends
+ * (mysql-ssl_p2s_crl), MaxScale's listener (ssl_crl). Galera's provider, the TiDB stack and ProxySQL's
+ * frontend do not honour a CRL: revocation there means rotation.
  */
-export const CRL_ROLES: readonly Role[] = ['mysql', 'mariadb', 'percona'];
+export const CRL_ROLES: readonly Role[] = ['mysql', 'mariadb', 'percona', 'proxysql', 'maxscale'];
 
 /** Where the node's CRL goes, or undefined when revocation is off or its server does not read one. */
 export function crlPath(cluster: Pick<Cluster, 'ca'>, node: NodeSpec): string | undefined {

@@ -18,6 +18,10 @@
 SET mysql-ssl_p2s_ca={{ node.paths.ca | sqlite }};
 SET mysql-ssl_p2s_cert={{ node.paths.clientCert | sqlite }};
 SET mysql-ssl_p2s_key={{ node.paths.clientKey | sqlite }};
+{% if node.paths.crl -%}
+-- The CA's CRL: a revoked backend certificate is refused (new backend connections read it).
+SET mysql-ssl_p2s_crl={{ node.paths.crl | sqlite }};
+{% endif -%}
 -- Accept TLS from clients (default true since ProxySQL 2.6.0).
 SET mysql-have_ssl='true';
 {% if backends.size > 0 -%}

@@ -17,9 +17,11 @@ const NODES = [
   { name: 'my1', host: '10.0.0.2', roles: ['mysql'] },
   { name: 'kv1', host: '10.0.0.3', roles: ['tikv'] },
   { name: 'g1', host: '10.0.0.4', roles: ['mariadb', 'galera'] },
+  { name: 'px1', host: '10.0.0.5', roles: ['proxysql'] },
+  { name: 'mxs1', host: '10.0.0.6', roles: ['maxscale'] },
 ];
 
-test('ca.crlDays: issue signs a first CRL; ssl_crl and crl.pem only for MySQL, MariaDB and Percona servers', async (t) => {
+test('ca.crlDays: issue signs a first CRL; the CRL settings and crl.pem only for the products that honour one', async (t) => {
   const dir = await tempDir(t);
   const inv = await writeInventory(dir, { nodes: NODES, clients: ['app'], crlDays: 7 });
   assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
@@ -34,6 +36,14 @@ test('ca.crlDays: issue signs a first CRL; ssl_crl and crl.pem only for MySQL, M
   assert.match(await rendered('my1', 'my.cnf'), /^ssl_crl = \/etc\/mysql\/ssl\/crl\.pem$/m);
   assert.match(await rendered('g1', 'my.cnf'), /^ssl_crl = /m, 'the SQL side of a Galera node reads it');
   assert.doesNotMatch(await rendered('kv1', 'tikv.toml'), /crl/i);
+  // ProxySQL checks its backends against it, MaxScale its listener's clients (REFERENCE-2 §4.1).
+  assert.match(await rendered('px1', 'proxysql.cnf'), /^ {2}ssl_p2s_crl = "\/var\/lib\/proxysql\/crl\.pem"$/m);
+  assert.match(
+    await rendered('px1', 'proxysql-admin.sql'),
+    /^SET mysql-ssl_p2s_crl='\/var\/lib\/proxysql\/crl\.pem';$/m,
+  );
+  const listener = (await rendered('mxs1', 'maxscale.cnf')).split(/^\[Read-Write-Listener\]$/m)[1]!;
+  assert.match(listener, /^ssl_crl=\/etc\/maxscale\/ssl\/crl\.pem$/m);
   const cluster = await loadInventory(inv);
   const delivered = async (name: string) =>
     (
