@@ -88,8 +88,10 @@ export interface CertificateRequest {
   days: number;
   /** The subject's key: its public half goes into the certificate. */
   subjectKey: KeyObject;
-  /** The CA that signs; absent for a self-signed CA (signed by subjectKey). */
+  /** The CA that signs; absent for a self-signed CA (signed by subjectKey, or by selfSigner). */
   issuer?: Issuer;
+  /** Self-signed with a key that is not in memory (an HSM's): subjectKey is then its public key. */
+  selfSigner?: Signer;
   /**
    * Self-signed only: the subject (and so the issuer) as these exact bytes instead of `subject` —
    * a new CA that takes over an old one's name, so REQUIRE ISSUER accounts keep matching.
@@ -128,7 +130,7 @@ const octetStringAsn1 = (b: Buffer): forge.asn1.Asn1 =>
   forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, b.toString('binary'));
 
 export function issueCertificate(req: CertificateRequest): IssuedCertificate {
-  const signer = req.issuer ? req.issuer.signer : keySigner(req.subjectKey);
+  const signer = req.issuer ? req.issuer.signer : (req.selfSigner ?? keySigner(req.subjectKey));
   if (!Number.isInteger(req.days) || req.days < 1) throw new RangeError(`days must be a positive whole number, got ${req.days}`);
   if (req.profile === 'ca' && req.sans?.length) throw new RangeError('a CA certificate carries no SANs');
 
