@@ -141,9 +141,10 @@ export const ERROR_CODES = {
     kind: 'input',
     summary: 'revoke or crl refresh on an inventory without ca.crlDays (revocation is off)',
   },
-  'rotate-crl': {
+  'no-crl-key': {
     kind: 'input',
-    summary: 'rotate ca while revocation is on (not supported yet: both CAs would need a CRL)',
+    summary:
+      'ca.pem trusts a second CA (a rotation) whose key is in neither rotation/ nor archive/: its CRL cannot be signed',
   },
   'key-type': { kind: 'failure', summary: 'a key to sign with is not RSA, P-256 or P-384' },
   'key-format': { kind: 'failure', summary: 'a non-RSA key was asked for in PKCS#1' },

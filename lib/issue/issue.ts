@@ -391,11 +391,14 @@ export async function runIssue(
       manifest.stores = [...storeRecords.values()];
     }
     // Revocation turned on (or a new CA): its first CRL, so every ssl_crl rendered has a file to read.
-    if (cluster.ca.crlDays !== undefined && manifest.crl?.caFingerprint256 !== ca.info.fingerprint256) {
-      const { signCrl } = await import('../revoke/crl-file.js');
-      const signed = await signCrl(layout, manifest, ca, cluster.ca.crlDays, now);
+    if (
+      cluster.ca.crlDays !== undefined &&
+      !(manifest.crls ?? []).some((r) => r.caFingerprint256 === ca.info.fingerprint256)
+    ) {
+      const { signCrls } = await import('../revoke/crl-file.js');
+      const signed = await signCrls(layout, manifest, ca, cluster.ca.crlDays, now, opts.passphrase);
       files.push(signed.file);
-      manifest.crl = signed.record;
+      manifest.crls = signed.records;
     }
     if (files.length === 0) return report;
     // A loaded CA keeps what the manifest knew of it (it was imported, say).

@@ -242,3 +242,10 @@ export function crlSignedBy(crl: ParsedCrl, caCertPem: string): boolean {
   const key = createPublicKey({ key: issuer.publicKeyDer, format: 'der', type: 'spki' });
   return verify(hash, crl.tbsDer, key, crl.signature);
 }
+
+/** Every CRL of a PEM file (crl.pem holds one per trusted CA); none is a `bad-crl` error. */
+export function parseCrls(text: string, file = 'the CRL'): ParsedCrl[] {
+  const blocks = pemBlocks(text).filter((b) => b.label === 'X509 CRL');
+  if (!blocks.length) throw inputError('bad-crl', `${file} is not a readable CRL (no "BEGIN X509 CRL" block)`);
+  return blocks.map((b) => parseCrl(b.der, file));
+}

@@ -3,7 +3,9 @@
 // A revoked certificate that the inventory still needs is issued anew by the next `dbtls issue`;
 // `push` then delivers the new certificate and the CRL, and the reload makes the server read both.
 import { access } from 'node:fs/promises';
-import { CRL_REASONS, crlSignedBy, parseCrl, type CrlReason } from '../pki/crl.js';
+import { join } from 'node:path';
+import { CRL_REASONS, crlSignedBy, parseCrls, type CrlReason } from '../pki/crl.js';
+import { parseCertificatesOf } from '../pki/cert-info.js';
 import { readTextIfExists } from '../store/safe-fs.js';
 import { CERT_MODE } from '../store/atomic-write.js';
 import { commitBatch, recoverBatch } from '../store/batch.js';
@@ -12,7 +14,8 @@ import { pkiLayout } from '../store/pki-dir.js';
 import { readManifest, serializeManifest, type Manifest, type RevokedRecord } from '../store/manifest.js';
 import { prepareCa, type CaState } from '../issue/ca.js';
 import { inputError, isDbtlsError, usageError } from '../errors.js';
-import { signCrl } from './crl-file.js';
+import { signCrls } from './crl-file.js';
+import { crlIssuers } from './crl-issuers.js';
 import type { Cluster } from '../inventory/model.js';
 
 const LOCK_WAIT_MS = 60_000;
@@ -92,20 +95,31 @@ async function withPki<T>(
   }
 }
 
-async function commit(cluster: Cluster, manifest: Manifest, ca: CaState, now: Date) {
+async function commit(cluster: Cluster, manifest: Manifest, ca: CaState, now: Date, passphrase: string | undefined) {
   const layout = pkiLayout(cluster.pki);
-  const signed = await signCrl(layout, manifest, ca, crlDays(cluster), now);
-  manifest.crl = signed.record;
+  const signed = await signCrls(layout, manifest, ca, crlDays(cluster), now, passphrase);
+  manifest.crls = signed.records;
   await commitBatch(
     [signed.file, { path: layout.manifest, data: serializeManifest(manifest), mode: CERT_MODE }],
     layout.journal,
   );
-  return {
-    path: signed.record.path,
-    number: signed.record.number,
-    nextUpdate: signed.record.nextUpdate,
-    entries: signed.revoked,
-  };
+  const first = signed.records[0]!;
+  return { path: first.path, number: first.number, nextUpdate: first.nextUpdate, entries: signed.revoked };
+}
+
+/**
+ * The CA that signed a certificate of the manifest: during `rotate ca` ca.pem trusts two, and only
+ * the issuer's CRL may list it. One not in the manifest (or whose file is gone) is the signing CA's.
+ */
+async function issuerOf(cluster: Cluster, ca: CaState, certFile: string | undefined): Promise<string> {
+  const cas = parseCertificatesOf(ca.certPem, pkiLayout(cluster.pki).ca);
+  if (cas.length > 1 && certFile !== undefined) {
+    const text = await readTextIfExists(join(cluster.pki, certFile), { what: 'a certificate' });
+    const [cert] = text === undefined ? [] : parseCertificatesOf(text, certFile);
+    const issuer = cert && cas.find((c) => cert.checkIssued(c) && cert.verify(c.publicKey));
+    if (issuer) return issuer.fingerprint256;
+  }
+  return ca.info.fingerprint256;
 }
 
 export async function runRevoke(cluster: Cluster, opts: RevokeOptions): Promise<RevokeReport> {
@@ -118,9 +132,8 @@ export async function runRevoke(cluster: Cluster, opts: RevokeOptions): Promise<
   crlDays(cluster);
   const now = opts.now ?? new Date();
   return withPki(cluster, opts.passphrase, now, async (manifest, ca) => {
-    const fingerprint = ca.info.fingerprint256;
     // Names come from the manifest, not the inventory: a node already removed from it is the usual case.
-    const targets: Array<{ serial: string; id?: string; subject: string }> = manifest.certificates
+    const targets: Array<{ serial: string; id?: string; subject: string; cert?: string }> = manifest.certificates
       .filter((r) =>
         opts.node !== undefined
           ? r.owner.kind === 'node' && r.owner.name === opts.node
@@ -128,7 +141,7 @@ export async function runRevoke(cluster: Cluster, opts: RevokeOptions): Promise<
             ? r.owner.kind === 'client' && r.owner.name === opts.client
             : normalizeSerial(r.serial) === normalizeSerial(opts.serial!),
       )
-      .map((r) => ({ serial: normalizeSerial(r.serial), id: r.id, subject: r.subject }));
+      .map((r) => ({ serial: normalizeSerial(r.serial), id: r.id, subject: r.subject, cert: r.cert }));
     if (opts.serial !== undefined && targets.length === 0) {
       targets.push({ serial: normalizeSerial(opts.serial), subject: '(not in the manifest)' });
     }
@@ -152,21 +165,29 @@ export async function runRevoke(cluster: Cluster, opts: RevokeOptions): Promise<
         subject: t.subject,
         reason: opts.reason,
         revokedAt: now.toISOString(),
-        caFingerprint256: fingerprint,
+        caFingerprint256: await issuerOf(cluster, ca, t.cert),
       });
     }
     manifest.revoked = [...(manifest.revoked ?? []), ...revoked];
-    const crl = await commit(cluster, manifest, ca, now);
+    const crl = await commit(cluster, manifest, ca, now, opts.passphrase);
     return { revoked, already, crl };
   });
 }
 
-async function fileNextUpdate(path: string, caPem: string): Promise<number | undefined> {
+/** When the CRLs on disk lapse: undefined when crl.pem is missing, damaged, or not one CRL for each of ISSUERS. */
+async function fileNextUpdate(path: string, issuers: string[]): Promise<number | undefined> {
   const text = await readTextIfExists(path, { what: 'the CRL' });
   if (text === undefined) return undefined;
   try {
-    const crl = parseCrl(text, path);
-    return crlSignedBy(crl, caPem) ? crl.nextUpdate?.getTime() : undefined;
+    const crls = parseCrls(text, path);
+    if (crls.length !== issuers.length) return undefined;
+    let next = Infinity;
+    for (const [i, pem] of issuers.entries()) {
+      const crl = crls[i]!;
+      if (!crlSignedBy(crl, pem) || !crl.nextUpdate) return undefined;
+      next = Math.min(next, crl.nextUpdate.getTime());
+    }
+    return next;
   } catch (e) {
     if (isDbtlsError(e)) return undefined;
     throw e;
@@ -177,15 +198,27 @@ export async function runCrlRefresh(cluster: Cluster, opts: CrlRefreshOptions = 
   const days = crlDays(cluster);
   const now = opts.now ?? new Date();
   return withPki(cluster, opts.passphrase, now, async (manifest, ca) => {
-    const last = manifest.crl;
+    const layout = pkiLayout(cluster.pki);
+    const issuers = await crlIssuers(layout, ca, opts.passphrase);
     const within = opts.withinMs ?? (days * DAY_MS) / 2;
-    const current = last && last.caFingerprint256 === ca.info.fingerprint256;
-    // What servers read is the file: a missing, damaged, foreign or lapsing crl.pem is signed again.
-    const onDisk = await fileNextUpdate(pkiLayout(cluster.pki).crl, ca.certPem);
-    if (current && onDisk !== undefined && Math.min(onDisk, Date.parse(last.nextUpdate)) - now.getTime() > within) {
+    const records = issuers.map((i) => (manifest.crls ?? []).find((r) => r.caFingerprint256 === i.fingerprint256));
+    // What servers read is the file: a missing, damaged or foreign crl.pem, one that misses a CA
+    // ca.pem trusts (a rotation began) or has one too many (it ended), or one that lapses is signed again.
+    const onDisk = await fileNextUpdate(
+      layout.crl,
+      issuers.map((i) => i.certPem),
+    );
+    const recorded = records.every((r) => r !== undefined)
+      ? Math.min(...records.map((r) => Date.parse(r!.nextUpdate)))
+      : undefined;
+    if (onDisk !== undefined && recorded !== undefined && Math.min(onDisk, recorded) - now.getTime() > within) {
+      const first = records[0]!;
       const entries = (manifest.revoked ?? []).filter((r) => r.caFingerprint256 === ca.info.fingerprint256).length;
-      return { refreshed: false, crl: { path: last.path, number: last.number, nextUpdate: last.nextUpdate, entries } };
+      return {
+        refreshed: false,
+        crl: { path: first.path, number: first.number, nextUpdate: first.nextUpdate, entries },
+      };
     }
-    return { refreshed: true, crl: await commit(cluster, manifest, ca, now) };
+    return { refreshed: true, crl: await commit(cluster, manifest, ca, now, opts.passphrase) };
   });
 }

@@ -28,6 +28,7 @@ import {
   type Phase,
   type RotationState,
 } from './state.js';
+import { runCrlRefresh } from '../revoke/revoke.js';
 import { rollOut, type RolloutEvent, type RolloutOptions, type RolloutReport } from './rollout.js';
 import type { Cluster } from '../inventory/model.js';
 
@@ -243,15 +244,6 @@ export async function rotationStatus(cluster: Cluster): Promise<RotationState | 
 
 export async function runRotateCa(cluster: Cluster, opts: RotateCaOptions): Promise<RotateCaReport> {
   const onEvent = opts.onEvent ?? (() => {});
-  // During the overlap servers trust two CAs, and with ssl_crl set OpenSSL wants a CRL from each:
-  // without the old CA's, every old certificate would be refused ("unable to get certificate CRL").
-  if (cluster.ca.crlDays !== undefined)
-    throw inputError(
-      'rotate-crl',
-      `rotate ca with revocation on (ca.crlDays in ${cluster.file}) is not supported yet: during the overlap both CAs need a CRL in ssl_crl`,
-      { file: cluster.file, field: 'ca.crlDays' },
-      'remove ca.crlDays, push, rotate, then turn revocation on again',
-    );
   let state = await readRotation(cluster.pki);
   const current: Phase = state?.phase ?? 1;
   if (opts.phase !== undefined && opts.phase !== current) {
@@ -268,6 +260,13 @@ export async function runRotateCa(cluster: Cluster, opts: RotateCaOptions): Prom
     if (phase === 1) state = await startRotation(cluster, opts);
     else if (phase === 2) await swapSigner(cluster, state!, opts);
     else await dropOld(cluster, state!, opts);
+    // With revocation on, servers want a CRL from every CA they trust (OpenSSL's CRL_CHECK_ALL):
+    // crl.pem gains the new CA's in phase 1 and drops the old CA's in phase 3, before the push.
+    if (cluster.ca.crlDays !== undefined) {
+      const refreshed = await runCrlRefresh(cluster, { passphrase: opts.passphrase, now: opts.now ?? new Date() });
+      if (refreshed.refreshed)
+        onEvent({ type: 'pki', phase, message: `crl.pem signed again: one CRL for each CA that ca.pem trusts` });
+    }
     // From phase 2 on, what the nodes serve must verify against the new CA alone.
     const verifyCa = phase >= 2 ? await readFile(rotationPaths(cluster.pki).nextCa, 'utf8') : undefined;
     const r = await rollOut(cluster, { ...opts, ...(verifyCa ? { verifyCa } : {}), onEvent });

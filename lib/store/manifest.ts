@@ -81,7 +81,7 @@ export interface RevokedRecord {
   caFingerprint256: string;
 }
 
-/** The CRL in the PKI directory (crl.pem), as last signed. */
+/** One CA's CRL in the PKI directory's crl.pem, as last signed (one per CA that ca.pem trusts). */
 export interface CrlRecord {
   path: string;
   number: number;
@@ -95,7 +95,8 @@ export interface Manifest {
   cluster: string;
   ca?: CaRecord;
   revoked?: RevokedRecord[];
-  crl?: CrlRecord;
+  /** The CRLs in crl.pem: the signing CA's first, then (during `rotate ca`) the other CA's. */
+  crls?: CrlRecord[];
   certificates: CertificateRecord[];
   keyPairs: KeyPairRecord[];
   /** Java key and trust stores (absent in manifests written before stores existed). */
@@ -237,7 +238,9 @@ const MANIFEST = record({
   cluster: str,
   ca: optional(CA_RECORD),
   revoked: optional(listOf(REVOKED_RECORD)),
+  // `crl` (one CRL) is how manifests written before CA rotations with CRLs said it; read as crls[0].
   crl: optional(CRL_RECORD),
+  crls: optional(listOf(CRL_RECORD)),
   certificates: listOf(CERTIFICATE_RECORD),
   keyPairs: listOf(KEY_PAIR_RECORD),
   stores: optional(listOf(STORE_RECORD)),
@@ -294,6 +297,11 @@ export async function readManifest(path: string, cluster: string): Promise<Manif
     );
   }
   const m = validateManifest(parsed, path);
+  const legacy = (m as Manifest & { crl?: CrlRecord }).crl;
+  if (legacy) {
+    if (!m.crls) m.crls = [legacy];
+    delete (m as Manifest & { crl?: CrlRecord }).crl;
+  }
   if (m.cluster !== cluster) {
     throw inputError(
       'wrong-cluster',

@@ -43,6 +43,10 @@ export interface TlsClusterOptions {
   /** leaf.keyType and ca.keyType of the inventory (default: RSA 2048). */
   leafKeyType?: string;
   caKeyType?: string;
+  /** ca.crlDays: revocation on (the servers then read the delivered crl.pem as ssl_crl). */
+  crlDays?: number;
+  /** Clients besides `app` (the load loop's). */
+  moreClients?: string[];
 }
 
 export interface ClusterNode {
@@ -278,7 +282,8 @@ export async function startTlsCluster(
   const inventory = (reload?: (i: number) => string) =>
     writeInventory(dir, {
       nodes: testNodes(reload),
-      clients: ['app'],
+      clients: ['app', ...(opts.moreClients ?? [])],
+      ...(opts.crlDays !== undefined ? { crlDays: opts.crlDays } : {}),
       ...(opts.caCommonName ? { caCommonName: opts.caCommonName } : {}),
       ...(opts.leafDays !== undefined ? { leafDays: opts.leafDays } : {}),
       ...(opts.leafKeyType ? { leafKeyType: opts.leafKeyType } : {}),

@@ -4,7 +4,8 @@
 // exit 2 with nothing written.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { dbtls, run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -121,7 +122,27 @@ test('mistakes exit 2 with the reason, and write nothing', async (t) => {
   const r = await dbtls(['revoke', '-i', off, '--node', 'db1']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /does not turn revocation on: set ca\.crlDays/);
-  const rotate = await dbtls(['rotate', 'ca', '-i', inv, '--yes']);
-  assert.equal(rotate.code, 2, rotate.stderr);
-  assert.match(rotate.stderr, /rotate ca with revocation on .* is not supported yet/);
+});
+
+test('a second CA in ca.pem needs its own CRL: check says which is missing, and crl refresh refuses without that CA key', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await writeInventory(dir, { nodes: NODES.slice(0, 1), crlDays: 7 });
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const other = join(dir, 'other');
+  await mkdir(other);
+  assert.equal((await dbtls(['setup', '--datadir', other])).code, 0);
+  const pki = join(dir, 'pki');
+  const otherCa = await readFile(join(other, 'ca.pem'), 'utf8');
+  await writeFile(join(pki, 'ca.pem'), (await readFile(join(pki, 'ca.pem'), 'utf8')) + otherCa);
+  const crl = await readFile(join(pki, 'crl.pem'), 'utf8');
+  const checked = await dbtls(['check', '-i', inv, '--json']);
+  assert.equal(checked.code, 1, checked.stdout);
+  const item = JSON.parse(checked.stdout).items.find((i: { id: string }) => i.id === 'crl');
+  const serial = new X509Certificate(otherCa).serialNumber.toLowerCase();
+  assert.equal(item.status, 'invalid');
+  assert.match(item.problems.join(), new RegExp(`holds no CRL of the CA serial ${serial}`));
+  const refresh = await dbtls(['crl', 'refresh', '-i', inv]);
+  assert.equal(refresh.code, 2, refresh.stderr);
+  assert.match(refresh.stderr, new RegExp(`trusts the CA serial ${serial}, but its key is neither in`));
+  assert.equal(await readFile(join(pki, 'crl.pem'), 'utf8'), crl, 'nothing written');
 });
