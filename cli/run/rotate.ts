@@ -64,7 +64,7 @@ export async function rotateLeaf(flags: RotateLeafFlags): Promise<number> {
       : rotate(() => {});
   const report = await work.finally(() => base.connect.close());
   if (mode === 'json') printJson(report);
-  else if (report.due.length && !flags.check) printLeafOutcome(report);
+  else if ((report.due.length || report.crl?.refreshed) && !flags.check) printLeafOutcome(report);
   return report.ok ? 0 : 1;
 }
 

@@ -15,10 +15,16 @@ export function printDue(due: DueCertificate[], within: string): void {
 
 /** The last line of a leaf rotation that had something to do. */
 export function printLeafOutcome(report: RotateLeafReport): void {
+  if (report.crl?.refreshed)
+    out(
+      `${report.crl.crl.path}: signed again (CRL ${report.crl.crl.number}, next update ${report.crl.crl.nextUpdate})`,
+    );
   out(
-    report.ok
-      ? `rotated ${plural(report.due.length, 'certificate')} on ${plural(report.nodes.length, 'node')}`
-      : `FAILED on ${report.failed.join(', ')}`,
+    !report.ok
+      ? `FAILED on ${report.failed.join(', ')}`
+      : report.due.length
+        ? `rotated ${plural(report.due.length, 'certificate')} on ${plural(report.nodes.length, 'node')}`
+        : `delivered the CRL to ${plural(report.nodes.length, 'node')}`,
   );
 }
 

@@ -60,10 +60,11 @@ export function nodeDest(node: NodeSpec): string {
 /**
  * Products that check certificates against a CRL file (REFERENCE-2 §4.1): MySQL, Percona and MariaDB
  * servers (ssl_crl, re-read by ALTER INSTANCE RELOAD TLS / FLUSH SSL), ProxySQL towards its backends
- * (mysql-ssl_p2s_crl), MaxScale's listener (ssl_crl). Galera's provider, the TiDB stack and ProxySQL's
+ * (mysql-ssl_p2s_crl), MaxScale's listener (ssl_crl), MySQL Router on both legs (client_ssl_crl,
+ * server_ssl_crl). Galera's provider, the TiDB stack and ProxySQL's
  * frontend do not honour a CRL: revocation there means rotation.
  */
-export const CRL_ROLES: readonly Role[] = ['mysql', 'mariadb', 'percona', 'proxysql', 'maxscale'];
+export const CRL_ROLES: readonly Role[] = ['mysql', 'mariadb', 'percona', 'proxysql', 'maxscale', 'mysqlrouter'];
 
 /** Where the node's CRL goes, or undefined when revocation is off or its server does not read one. */
 export function crlPath(cluster: Pick<Cluster, 'ca'>, node: NodeSpec): string | undefined {

@@ -1,9 +1,13 @@
 // `dbtls rotate leaf`: the leaf certificates (and the stores holding them) that expire within the
 // window — or all of them, or a node's — issued anew, pushed to their nodes, reloaded there and
-// probed. Nothing due → nothing issued, nothing pushed, nothing reloaded.
+// probed. Nothing due → nothing issued, nothing pushed, nothing reloaded. With revocation on it is
+// also what keeps the CRL alive (it is what `dbtls schedule` runs every day): a CRL past half its
+// life is signed again and delivered to the nodes that read it, which are then reloaded and probed.
 import { runCheck } from '../check/check.js';
 import { inputError } from '../errors.js';
 import { rollOut, type RolloutOptions, type RolloutReport } from './rollout.js';
+import { crlPath } from '../deliver/layout.js';
+import { runCrlRefresh, type CrlRefreshReport } from '../revoke/revoke.js';
 import type { Cluster } from '../inventory/model.js';
 
 export interface RotateLeafOptions extends Omit<RolloutOptions, 'renew' | 'nodes' | 'verifyCa'> {
@@ -33,6 +37,8 @@ export interface RotateLeafReport {
   /** The nodes pushed, reloaded and probed. */
   nodes: string[];
   rollout?: RolloutReport;
+  /** With ca.crlDays: whether the CRL was due and signed again (then pushed with the rest). */
+  crl?: CrlRefreshReport;
   failed: string[];
 }
 
@@ -71,12 +77,24 @@ export function dueNodes(due: DueCertificate[]): string[] {
 
 export async function runRotateLeaf(cluster: Cluster, opts: RotateLeafOptions): Promise<RotateLeafReport> {
   const due = opts.due ?? (await dueCertificates(cluster, opts));
-  const nodes = dueNodes(due);
+  let nodes = dueNodes(due);
   const report: RotateLeafReport = { ok: true, changed: false, due, nodes, failed: [] };
-  if (due.length === 0 || opts.check) return report;
+  if (opts.check) return report;
+  if (cluster.ca.crlDays !== undefined) {
+    report.crl = await runCrlRefresh(cluster, {
+      ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    if (report.crl.refreshed) {
+      report.changed = true;
+      const readers = cluster.nodes.filter((n) => (!opts.nodes || opts.nodes.includes(n.name)) && crlPath(cluster, n));
+      nodes = report.nodes = [...new Set([...nodes, ...readers.map((n) => n.name)])].sort();
+    }
+  }
+  if (nodes.length === 0 && due.length === 0) return report;
   const rollout = await rollOut(cluster, { ...opts, renew: new Map(due.map((d) => [d.id, d.reason])), nodes });
   report.rollout = rollout;
-  report.changed = rollout.issue.changed || rollout.push.changed;
+  report.changed ||= rollout.issue.changed || rollout.push.changed;
   report.failed = rollout.failed;
   report.ok = rollout.ok;
   return report;

@@ -20,6 +20,7 @@ const NODES = [
   { name: 'g1', host: '10.0.0.4', roles: ['mariadb', 'galera'] },
   { name: 'px1', host: '10.0.0.5', roles: ['proxysql'] },
   { name: 'mxs1', host: '10.0.0.6', roles: ['maxscale'] },
+  { name: 'rt1', host: '10.0.0.7', roles: ['mysqlrouter'] },
 ];
 
 test('ca.crlDays: issue signs a first CRL; the CRL settings and crl.pem only for the products that honour one', async (t) => {
@@ -45,6 +46,10 @@ test('ca.crlDays: issue signs a first CRL; the CRL settings and crl.pem only for
   );
   const listener = (await rendered('mxs1', 'maxscale.cnf')).split(/^\[Read-Write-Listener\]$/m)[1]!;
   assert.match(listener, /^ssl_crl=\/etc\/maxscale\/ssl\/crl\.pem$/m);
+  // Router checks both legs: the certificates clients send and the servers' (REFERENCE-2 §2).
+  const router = await rendered('rt1', 'mysqlrouter.conf');
+  assert.match(router, /^client_ssl_crl=\/etc\/mysqlrouter\/ssl\/crl\.pem$/m);
+  assert.match(router, /^server_ssl_crl=\/etc\/mysqlrouter\/ssl\/crl\.pem$/m);
   const cluster = await loadInventory(inv);
   const delivered = async (name: string) =>
     (
