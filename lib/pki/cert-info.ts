@@ -77,6 +77,10 @@ export function parseCertificatesOf(pemText: string | Buffer, file: string): X50
     return parseCertificates(pemText);
   } catch (e) {
     const why = String((e as Error)?.message ?? e).split('\n')[0];
-    throw inputError('bad-certificate', `${file} holds a certificate that cannot be read (truncated or garbled?): ${why}`, { file });
+    throw inputError(
+      'bad-certificate',
+      `${file} holds a certificate that cannot be read (truncated or garbled?): ${why}`,
+      { file },
+    );
   }
 }

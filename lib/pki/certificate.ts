@@ -131,7 +131,8 @@ const octetStringAsn1 = (b: Buffer): forge.asn1.Asn1 =>
 
 export function issueCertificate(req: CertificateRequest): IssuedCertificate {
   const signer = req.issuer ? req.issuer.signer : (req.selfSigner ?? keySigner(req.subjectKey));
-  if (!Number.isInteger(req.days) || req.days < 1) throw new RangeError(`days must be a positive whole number, got ${req.days}`);
+  if (!Number.isInteger(req.days) || req.days < 1)
+    throw new RangeError(`days must be a positive whole number, got ${req.days}`);
   if (req.profile === 'ca' && req.sans?.length) throw new RangeError('a CA certificate carries no SANs');
 
   const cert = forge.pki.createCertificate();
@@ -168,7 +169,9 @@ export function issueCertificate(req: CertificateRequest): IssuedCertificate {
   cert.signatureOid = SHA256_WITH_RSA;
   cert.siginfo.algorithmOid = SHA256_WITH_RSA;
   // getTBSCertificate exists at run time but is missing from @types/node-forge.
-  const tbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  const tbs = (
+    forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }
+  ).getTBSCertificate(cert);
   // TBSCertificate: [0] version, serial, signature, issuer, validity, subject, subjectPublicKeyInfo, [3] extensions.
   const fields = tbs.value as forge.asn1.Asn1[];
   fields[2] = fromDer(signer.algorithm);

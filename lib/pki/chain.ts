@@ -19,17 +19,24 @@ export function verifyChain(
   let current = leaf;
   for (let depth = 0; depth < 10; depth++) {
     const when = at.getTime();
-    if (when < Date.parse(current.validFrom)) return { ok: false, reason: `${oneLine(current.subject)} is not valid before ${current.validFrom}` };
-    if (when > Date.parse(current.validTo)) return { ok: false, reason: `${oneLine(current.subject)} expired on ${current.validTo}` };
+    if (when < Date.parse(current.validFrom))
+      return { ok: false, reason: `${oneLine(current.subject)} is not valid before ${current.validFrom}` };
+    if (when > Date.parse(current.validTo))
+      return { ok: false, reason: `${oneLine(current.subject)} expired on ${current.validTo}` };
     const root = roots.find((r) => signedBy(current, r));
     if (root) {
       if (!root.ca) return { ok: false, reason: `${oneLine(root.subject)} is not a CA (basicConstraints CA:FALSE)` };
       if (root !== current) path.push(root);
-      if (when > Date.parse(root.validTo)) return { ok: false, reason: `the CA ${oneLine(root.subject)} expired on ${root.validTo}` };
+      if (when > Date.parse(root.validTo))
+        return { ok: false, reason: `the CA ${oneLine(root.subject)} expired on ${root.validTo}` };
       return { ok: true, path };
     }
     const next = intermediates.find((c) => c !== current && signedBy(current, c));
-    if (!next) return { ok: false, reason: `no trusted CA signed ${oneLine(current.subject)} (issuer ${oneLine(current.issuer)})` };
+    if (!next)
+      return {
+        ok: false,
+        reason: `no trusted CA signed ${oneLine(current.subject)} (issuer ${oneLine(current.issuer)})`,
+      };
     if (!next.ca) return { ok: false, reason: `${oneLine(next.subject)} is not a CA (basicConstraints CA:FALSE)` };
     path.push(next);
     current = next;

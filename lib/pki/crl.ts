@@ -57,8 +57,13 @@ const OID = {
 
 /** UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §5.1.2.4), whole seconds, UTC. */
 function time(d: Date): Buffer {
-  const iso = d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:T]/g, '');
-  return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(iso.slice(2), 'latin1')) : tlv(0x18, Buffer.from(iso, 'latin1'));
+  const iso = d
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:T]/g, '');
+  return d.getUTCFullYear() < 2050
+    ? tlv(0x17, Buffer.from(iso.slice(2), 'latin1'))
+    : tlv(0x18, Buffer.from(iso, 'latin1'));
 }
 
 const extension = (id: string, value: Buffer): Buffer => sequence(oid(id), tlv(TAG.OCTET_STRING, value));
@@ -92,11 +97,14 @@ function issuerOf(certPem: string): { name: Buffer; keyId: Buffer; publicKeyDer:
 /** RFC 5280 §4.2.1.2 method 1 over a SubjectPublicKeyInfo. */
 function keyIdOfSpki(spki: Buffer): Buffer {
   const [, bits] = children(spki, readTlv(spki, 0));
-  return createHash('sha1').update(spki.subarray(bits!.start + 1, bits!.end)).digest();
+  return createHash('sha1')
+    .update(spki.subarray(bits!.start + 1, bits!.end))
+    .digest();
 }
 
 export function buildCrl(req: CrlRequest): { pem: string; der: Buffer } {
-  if (req.nextUpdate.getTime() <= req.thisUpdate.getTime()) throw new RangeError('nextUpdate must come after thisUpdate');
+  if (req.nextUpdate.getTime() <= req.thisUpdate.getTime())
+    throw new RangeError('nextUpdate must come after thisUpdate');
   const issuer = issuerOf(req.issuerCertPem);
   if (!spkiDer(req.signer.publicKey).equals(issuer.publicKeyDer))
     throw inputError('ca-key-mismatch', 'the CRL signing key does not belong to the CA certificate');
@@ -144,7 +152,9 @@ export interface ParsedCrl {
 
 function readTime(buf: Buffer, t: Tlv): Date {
   const s = valueOf(buf, t).toString('latin1');
-  const m = (t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/ : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/).exec(s);
+  const m = (
+    t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/ : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/
+  ).exec(s);
   if ((t.tag !== 0x17 && t.tag !== 0x18) || !m) throw new Error('DER: bad time');
   let year = Number(m[1]);
   if (t.tag === 0x17) year += year < 50 ? 2000 : 1900;

@@ -45,7 +45,7 @@ export function readTlv(buf: Uint8Array, offset: number): Tlv {
 /** The TLVs directly inside a constructed value; a child that runs past its parent is refused. */
 export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let off = parent.start; off < parent.end; ) {
+  for (let off = parent.start; off < parent.end;) {
     const t = readTlv(buf, off);
     if (t.end > parent.end) throw new Error('DER: a value runs past its enclosing one');
     out.push(t);
@@ -102,7 +102,8 @@ export function encodeLength(n: number): Buffer {
 
 /** One TLV: tag, length, then the concatenated value parts. */
 export function tlv(tag: number, ...value: Uint8Array[]): Buffer {
-  if (!Number.isInteger(tag) || tag < 0 || tag > 0xff || (tag & 0x1f) === 0x1f) throw new RangeError(`DER: unsupported tag ${tag}`);
+  if (!Number.isInteger(tag) || tag < 0 || tag > 0xff || (tag & 0x1f) === 0x1f)
+    throw new RangeError(`DER: unsupported tag ${tag}`);
   const body = Buffer.concat(value);
   return Buffer.concat([Buffer.from([tag]), encodeLength(body.length), body]);
 }

@@ -8,7 +8,14 @@ import { certificateInfo, type CertificateInfo } from './cert-info.js';
 import { verifyChain } from './chain.js';
 import { DAY_MS } from './validity.js';
 import { sameKey, spkiDer } from './keys.js';
-import { certificateExtensions, certificateSignatureAlgorithm, encryptedKeyScheme, keyUsage, oidName, parseCsr } from './x509-der.js';
+import {
+  certificateExtensions,
+  certificateSignatureAlgorithm,
+  encryptedKeyScheme,
+  keyUsage,
+  oidName,
+  parseCsr,
+} from './x509-der.js';
 import { inputError, isDbtlsError } from '../errors.js';
 
 export interface KeyFacts {
@@ -81,7 +88,13 @@ export interface OtherDescription {
   reason: string;
 }
 
-export type Described = CertificateDescription | PrivateKeyDescription | PublicKeyDescription | CsrDescription | StoreEntryDescription | OtherDescription;
+export type Described =
+  | CertificateDescription
+  | PrivateKeyDescription
+  | PublicKeyDescription
+  | CsrDescription
+  | StoreEntryDescription
+  | OtherDescription;
 
 export interface FileDescription {
   file: string;
@@ -108,7 +121,11 @@ export type Reader = (data: Buffer, opts: DescribeOptions) => Promise<{ format: 
 
 export const READERS: Reader[] = [readStore, readPem, readDer];
 
-const ENTRY_TYPES = { 'private-key': 'PrivateKeyEntry', 'trusted-cert': 'trustedCertEntry', 'secret-key': 'SecretKeyEntry' } as const;
+const ENTRY_TYPES = {
+  'private-key': 'PrivateKeyEntry',
+  'trusted-cert': 'trustedCertEntry',
+  'secret-key': 'SecretKeyEntry',
+} as const;
 
 /** JKS, JCEKS and PKCS#12 stores: each entry, then its certificates. */
 async function readStore(data: Buffer, opts: DescribeOptions): Promise<{ format: string; found: Found[] } | null> {
@@ -118,7 +135,14 @@ async function readStore(data: Buffer, opts: DescribeOptions): Promise<{ format:
   const listing = await open(data, opts.storepass, 'the store');
   const found: Found[] = [];
   for (const e of listing.entries) {
-    found.push({ kind: 'store-entry', alias: e.alias, entryType: ENTRY_TYPES[e.kind], ...(e.date ? { date: e.date } : {}), chainLength: e.certificates.length, ...(e.algorithm ? { algorithm: e.algorithm } : {}) });
+    found.push({
+      kind: 'store-entry',
+      alias: e.alias,
+      entryType: ENTRY_TYPES[e.kind],
+      ...(e.date ? { date: e.date } : {}),
+      chainLength: e.certificates.length,
+      ...(e.algorithm ? { algorithm: e.algorithm } : {}),
+    });
     found.push(...e.certificates);
   }
   return { format: type + (listing.verified ? '' : ', integrity not checked (no store password)'), found };
@@ -129,7 +153,11 @@ export async function describeFile(file: string, opts: DescribeOptions = {}): Pr
   const unread = described?.objects.filter((o): o is OtherDescription => o.kind === 'other') ?? [];
   if (!described || unread.length === described.objects.length) {
     const why = unread.map((o) => `${o.label}: ${o.reason}`).join('; ');
-    throw inputError('unrecognised', `holds no certificate, key or certificate request (PEM or DER)${why ? ` (${why})` : ''}`, { file });
+    throw inputError(
+      'unrecognised',
+      `holds no certificate, key or certificate request (PEM or DER)${why ? ` (${why})` : ''}`,
+      { file },
+    );
   }
   return { file, ...described };
 }
@@ -145,7 +173,10 @@ function readFailure(e: unknown): string {
 }
 
 /** Describes bytes by the first reader that knows their format; null when none does. */
-export async function describeData(data: Buffer, opts: DescribeOptions = {}): Promise<{ format: string; objects: Described[] } | null> {
+export async function describeData(
+  data: Buffer,
+  opts: DescribeOptions = {},
+): Promise<{ format: string; objects: Described[] } | null> {
   for (const reader of READERS) {
     const got = await reader(data, opts);
     if (!got) continue;
@@ -156,7 +187,11 @@ export async function describeData(data: Buffer, opts: DescribeOptions = {}): Pr
   return null;
 }
 
-function describeCertificate(cert: X509Certificate, siblings: X509Certificate[], opts: DescribeOptions): CertificateDescription {
+function describeCertificate(
+  cert: X509Certificate,
+  siblings: X509Certificate[],
+  opts: DescribeOptions,
+): CertificateDescription {
   const now = opts.now ?? new Date();
   const info = certificateInfo(cert);
   // Node has parsed the certificate already; our small DER walk only adds detail, so it may not fail it.
@@ -172,7 +207,12 @@ function describeCertificate(cert: X509Certificate, siblings: X509Certificate[],
     extKeyUsage: info.extKeyUsage?.map(oidName),
   };
   if (opts.roots) {
-    const r = verifyChain(cert, opts.roots, siblings.filter((c) => c !== cert), now);
+    const r = verifyChain(
+      cert,
+      opts.roots,
+      siblings.filter((c) => c !== cert),
+      now,
+    );
     if (r.ok) {
       // A root given with --ca and also found in the file is the same certificate twice: name it once.
       const path = r.path.filter((c, i) => i === 0 || c.fingerprint256 !== r.path[i - 1]!.fingerprint256);
@@ -193,7 +233,8 @@ export function keyFacts(key: KeyObject): KeyFacts {
   const details = key.asymmetricKeyDetails ?? {};
   const curve = details.namedCurve;
   // Curve names carry their size: prime256v1, secp384r1, secp521r1, brainpoolP512r1.
-  const keyBits = details.modulusLength ?? (curve ? Number(/\d{3}/.exec(curve)?.[0]) || undefined : FIXED_BITS[keyType]);
+  const keyBits =
+    details.modulusLength ?? (curve ? Number(/\d{3}/.exec(curve)?.[0]) || undefined : FIXED_BITS[keyType]);
   const hash = createHash('sha256').update(spkiDer(key)).digest('hex').toUpperCase();
   return { keyType, keyBits, ...(curve ? { curve } : {}), spkiSha256: hash.match(/../g)!.join(':') };
 }
@@ -216,7 +257,11 @@ const PRIVATE_KEY_LABELS: Record<string, PrivateKeyFormat> = {
   'DSA PRIVATE KEY': 'other',
 };
 // Legacy "traditional" PEM encryption names the key type only in its label.
-const LEGACY_KEY_TYPES: Record<string, string> = { 'RSA PRIVATE KEY': 'rsa', 'EC PRIVATE KEY': 'ec', 'DSA PRIVATE KEY': 'dsa' };
+const LEGACY_KEY_TYPES: Record<string, string> = {
+  'RSA PRIVATE KEY': 'rsa',
+  'EC PRIVATE KEY': 'ec',
+  'DSA PRIVATE KEY': 'dsa',
+};
 
 async function readPem(data: Buffer): Promise<{ format: string; found: Found[] } | null> {
   const blocks = pemBlocks(data.toString('latin1'));
@@ -245,7 +290,13 @@ function readPemBlock(label: string, der: Buffer, pem: string): Found {
     if (format === undefined) return { kind: 'other', label, reason: 'not a kind dbtls inspects' };
     const dekInfo = /^Proc-Type: 4,ENCRYPTED\r?\nDEK-Info: ([^,\r\n]+)/m.exec(pem);
     if (dekInfo) {
-      return { kind: 'private-key', format, encrypted: true, encryption: `legacy PEM (${dekInfo[1]!.toLowerCase()})`, keyType: LEGACY_KEY_TYPES[label] };
+      return {
+        kind: 'private-key',
+        format,
+        encrypted: true,
+        encryption: `legacy PEM (${dekInfo[1]!.toLowerCase()})`,
+        keyType: LEGACY_KEY_TYPES[label],
+      };
     }
     return { kind: 'private-key', format, encrypted: false, ...keyFacts(createPrivateKey(pem)) };
   } catch {
@@ -275,7 +326,12 @@ async function readDer(der: Buffer): Promise<{ format: string; found: Found[] } 
   const found: Found | undefined =
     attempt(() => new X509Certificate(der)) ??
     attempt(() => describeCsr(der)) ??
-    attempt((): Found => ({ kind: 'private-key', format: 'pkcs8', encrypted: true, encryption: encryptedKeyScheme(der) })) ??
+    attempt((): Found => ({
+      kind: 'private-key',
+      format: 'pkcs8',
+      encrypted: true,
+      encryption: encryptedKeyScheme(der),
+    })) ??
     describeDerKey(der);
   return found ? { format: 'der', found: [found] } : null;
 }
@@ -323,7 +379,9 @@ async function readOrFail(file: string): Promise<Buffer> {
 export async function loadRoots(file: string): Promise<X509Certificate[]> {
   const data = await readOrFail(file);
   for (const reader of READERS) {
-    const certs = ((await reader(data, {}))?.found ?? []).filter((f): f is X509Certificate => f instanceof X509Certificate);
+    const certs = ((await reader(data, {}))?.found ?? []).filter(
+      (f): f is X509Certificate => f instanceof X509Certificate,
+    );
     if (certs.length > 0) return certs;
   }
   throw inputError('no-ca-certificate', 'holds no certificate to trust', { file });
@@ -336,14 +394,22 @@ export async function loadRoots(file: string): Promise<X509Certificate[]> {
 export async function loadMatchKey(file: string): Promise<KeyObject> {
   const data = await readOrFail(file);
   const encrypted = () =>
-    inputError('encrypted-key', 'the private key is encrypted; inspect does not ask for passphrases', { file },
-      `give its public key instead: openssl pkey -in ${file} -pubout -out key.pub, then --key key.pub`);
+    inputError(
+      'encrypted-key',
+      'the private key is encrypted; inspect does not ask for passphrases',
+      { file },
+      `give its public key instead: openssl pkey -in ${file} -pubout -out key.pub, then --key key.pub`,
+    );
   const text = data.toString('latin1');
   if (text.includes('-----BEGIN ')) {
     for (const b of pemBlocks(text)) {
       if (b.label === 'ENCRYPTED PRIVATE KEY' || b.pem.includes('Proc-Type: 4,ENCRYPTED')) throw encrypted();
       const key = attempt(() =>
-        b.label.endsWith('PRIVATE KEY') ? createPrivateKey(b.pem) : b.label.endsWith('PUBLIC KEY') ? createPublicKey(b.pem) : undefined,
+        b.label.endsWith('PRIVATE KEY')
+          ? createPrivateKey(b.pem)
+          : b.label.endsWith('PUBLIC KEY')
+            ? createPublicKey(b.pem)
+            : undefined,
       );
       if (key) return key;
     }

@@ -1,8 +1,25 @@
 // RSA and EC keys from Node's native crypto. generateKeyPair runs on libuv's thread pool, so keys started
 // together are made in parallel on every core.
-import { generateKeyPair, createPrivateKey, createPublicKey, createHash, createCipheriv, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  generateKeyPair,
+  createPrivateKey,
+  createPublicKey,
+  createHash,
+  createCipheriv,
+  pbkdf2Sync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { derToPem } from './pem.js';
-import { readTlv, children, sequence as seq, oid as derOid, integer as derInteger, octetString, nullValue } from './der.js';
+import {
+  readTlv,
+  children,
+  sequence as seq,
+  oid as derOid,
+  integer as derInteger,
+  octetString,
+  nullValue,
+} from './der.js';
 import { DbtlsError } from '../errors.js';
 
 export const RSA_KEY_SIZES = [2048, 3072, 4096] as const;
@@ -120,7 +137,9 @@ export function keyIdentifier(key: KeyObject): Buffer {
   const outer = readTlv(spki, 0);
   const [, bitString] = children(spki, outer);
   if (!bitString || bitString.tag !== 0x03) throw new Error('SPKI without a BIT STRING');
-  return createHash('sha1').update(spki.subarray(bitString.start + 1, bitString.end)).digest();
+  return createHash('sha1')
+    .update(spki.subarray(bitString.start + 1, bitString.end))
+    .digest();
 }
 
 /**
@@ -136,8 +155,13 @@ export const KEY_PBKDF2_ITERATIONS = 600_000;
  * PBKDF2-HMAC-SHA256 over `iterations` and AES-256-CBC, the scheme OpenSSL writes, with a
  * count Node does not let key.export() choose. OpenSSL, Node and Java read it back.
  */
-export function encryptPrivateKeyPem(key: KeyObject, passphrase: string, iterations: number = KEY_PBKDF2_ITERATIONS): string {
-  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be a positive whole number, got ${iterations}`);
+export function encryptPrivateKeyPem(
+  key: KeyObject,
+  passphrase: string,
+  iterations: number = KEY_PBKDF2_ITERATIONS,
+): string {
+  if (!Number.isInteger(iterations) || iterations < 1)
+    throw new RangeError(`iterations must be a positive whole number, got ${iterations}`);
   const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
   const salt = randomBytes(16);
   const iv = randomBytes(16);
@@ -147,7 +171,10 @@ export function encryptPrivateKeyPem(key: KeyObject, passphrase: string, iterati
   const algorithm = seq(
     derOid('1.2.840.113549.1.5.13'), // PBES2
     seq(
-      seq(derOid('1.2.840.113549.1.5.12'), seq(octetString(salt), derInteger(iterations), seq(derOid('1.2.840.113549.2.9'), nullValue()))), // PBKDF2, hmacWithSHA256
+      seq(
+        derOid('1.2.840.113549.1.5.12'),
+        seq(octetString(salt), derInteger(iterations), seq(derOid('1.2.840.113549.2.9'), nullValue())),
+      ), // PBKDF2, hmacWithSHA256
       seq(derOid('2.16.840.1.101.3.4.1.42'), octetString(iv)), // aes-256-cbc
     ),
   );

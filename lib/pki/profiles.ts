@@ -43,7 +43,12 @@ export function extensionsFor(profile: Profile, input: ProfileInput): ForgeExten
   } else {
     exts.push({ name: 'basicConstraints', critical: true, cA: false });
     // keyEncipherment is RSA key transport (TLS 1.2 RSA suites); an EC key only signs.
-    exts.push({ name: 'keyUsage', critical: true, digitalSignature: true, ...(input.ecKey ? {} : { keyEncipherment: true }) });
+    exts.push({
+      name: 'keyUsage',
+      critical: true,
+      digitalSignature: true,
+      ...(input.ecKey ? {} : { keyEncipherment: true }),
+    });
     exts.push({ name: 'extKeyUsage', ...EKU[profile] });
   }
   if (input.sans.length > 0) {

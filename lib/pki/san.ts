@@ -44,7 +44,10 @@ export function parseSan(input: string): San | null {
  */
 export function sanProblem(input: string): string | undefined {
   if (parseSan(input)) return undefined;
-  let s = input.trim().replace(/^(dns|ip):/i, '').trim();
+  let s = input
+    .trim()
+    .replace(/^(dns|ip):/i, '')
+    .trim();
   if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
   const zone = /^([^%]*)%(.*)$/.exec(s);
   if (zone && isIP(zone[1]!) === 6) {

@@ -29,14 +29,18 @@ const ECDSA_WITH_SHA384 = '1.2.840.10045.4.3.3';
  */
 export function signatureScheme(key: KeyObject): SignatureScheme {
   const pub = key.type === 'public' ? key : createPublicKey(key);
-  if (pub.asymmetricKeyType === 'rsa') return { hash: 'sha256', algorithm: sequence(oid(SHA256_WITH_RSA), nullValue()) };
+  if (pub.asymmetricKeyType === 'rsa')
+    return { hash: 'sha256', algorithm: sequence(oid(SHA256_WITH_RSA), nullValue()) };
   if (pub.asymmetricKeyType === 'ec') {
     const curve = pub.asymmetricKeyDetails?.namedCurve;
     if (curve === 'prime256v1') return { hash: 'sha256', algorithm: sequence(oid(ECDSA_WITH_SHA256)) };
     if (curve === 'secp384r1') return { hash: 'sha384', algorithm: sequence(oid(ECDSA_WITH_SHA384)) };
     throw new DbtlsError('key-type', `the signing key is on curve ${curve}; dbtls signs with P-256 or P-384`);
   }
-  throw new DbtlsError('key-type', `the signing key is ${pub.asymmetricKeyType}; dbtls signs with RSA, P-256 or P-384 keys`);
+  throw new DbtlsError(
+    'key-type',
+    `the signing key is ${pub.asymmetricKeyType}; dbtls signs with RSA, P-256 or P-384 keys`,
+  );
 }
 
 /** A Signer over a private key held in memory. */

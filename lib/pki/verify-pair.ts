@@ -51,14 +51,20 @@ function firstLine(e: unknown): string {
  * otherwise the first problem found (certificate, then key, then match, then chain).
  * Time is not checked: an expired certificate is still the right pair (renewal is `rotate`'s job).
  */
-export function verifyPair(certPem: string, keyPem: string, caPems: string[], opts: VerifyPairOptions = {}): VerifyProblem | undefined {
+export function verifyPair(
+  certPem: string,
+  keyPem: string,
+  caPems: string[],
+  opts: VerifyPairOptions = {},
+): VerifyProblem | undefined {
   let cert: X509Certificate | undefined;
   try {
     cert = parseCertificates(certPem)[0];
   } catch (e) {
     return { code: 'bad-certificate', which: 'cert', message: `is not a readable certificate (${firstLine(e)})` };
   }
-  if (!cert) return { code: 'bad-certificate', which: 'cert', message: 'holds no PEM certificate (truncated or garbled?)' };
+  if (!cert)
+    return { code: 'bad-certificate', which: 'cert', message: 'holds no PEM certificate (truncated or garbled?)' };
 
   let key: KeyObject;
   try {
@@ -74,11 +80,16 @@ export function verifyPair(certPem: string, keyPem: string, caPems: string[], op
   } catch {
     matches = false;
   }
-  if (!matches) return { code: 'key-mismatch', which: 'key', message: 'does not belong to its certificate (a key of another certificate?)' };
+  if (!matches)
+    return {
+      code: 'key-mismatch',
+      which: 'key',
+      message: 'does not belong to its certificate (a key of another certificate?)',
+    };
 
   const cas = caCertificates(caPems);
   if (!cas.some((ca) => signedBy(cert, ca))) {
-    return { code: 'wrong-ca', which: 'cert', message: 'was not signed by this cluster\'s CA' };
+    return { code: 'wrong-ca', which: 'cert', message: "was not signed by this cluster's CA" };
   }
   return undefined;
 }
@@ -100,7 +111,9 @@ export async function verifyPairFiles(
   what: string,
   opts: VerifyPairFilesOptions = {},
 ): Promise<void> {
-  const hint = opts.hint ?? 're-issue it deliberately with `dbtls issue --force --node NAME` (or --client NAME), or restore the files from a backup';
+  const hint =
+    opts.hint ??
+    're-issue it deliberately with `dbtls issue --force --node NAME` (or --client NAME), or restore the files from a backup';
   const read = async (path: string, label: string): Promise<string> => {
     try {
       return await readTextNoFollow(path, { what: label });
@@ -108,7 +121,13 @@ export async function verifyPairFiles(
       if (isDbtlsError(e)) throw inputError(e.code, `${what}: ${e.message}`, { file: path }, e.hint ?? hint, e);
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw inputError('pair-missing', `${what}: ${path} is missing`, { file: path }, hint);
-      throw inputError('pair-unreadable', `${what}: cannot read ${path}: ${firstLine(e)}`, { file: path }, undefined, e);
+      throw inputError(
+        'pair-unreadable',
+        `${what}: cannot read ${path}: ${firstLine(e)}`,
+        { file: path },
+        undefined,
+        e,
+      );
     }
   };
   const [certPem, keyPem] = await Promise.all([read(certPath, 'certificates'), read(keyPath, 'private keys')]);
@@ -117,7 +136,13 @@ export async function verifyPairFiles(
 }
 
 /** The error for a problem verifyPair found: kind input, code "pair-<problem>", naming the file at fault. */
-export function pairError(problem: VerifyProblem, certPath: string, keyPath: string, what: string, hint: string): DbtlsError {
+export function pairError(
+  problem: VerifyProblem,
+  certPath: string,
+  keyPath: string,
+  what: string,
+  hint: string,
+): DbtlsError {
   const file = problem.which === 'cert' ? certPath : keyPath;
   return inputError(`pair-${problem.code}`, `${what}: ${file} ${problem.message}`, { file }, hint);
 }
@@ -144,7 +169,11 @@ export function keyPairProblem(privatePem: string, publicPem: string): KeyPairPr
   try {
     matches = sameKey(createPublicKey(publicPem), key);
   } catch (e) {
-    return { code: 'bad-key', which: 'public', message: `is not a readable public key (truncated or garbled?): ${firstLine(e)}` };
+    return {
+      code: 'bad-key',
+      which: 'public',
+      message: `is not a readable public key (truncated or garbled?): ${firstLine(e)}`,
+    };
   }
   if (!matches) return { code: 'key-mismatch', which: 'public', message: 'is not the public half of its private key' };
   return undefined;

@@ -2,7 +2,16 @@
 // node:crypto cannot parse at all (PKCS#10 requests, the cipher of an encrypted PKCS#8 key), read
 // with the tiny DER reader: no node-forge, and every key type Node knows.
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { readTlv, children, expectTag as expect, valueOf as value, readOid, readSmallInteger, TAG, type Tlv } from './der.js';
+import {
+  readTlv,
+  children,
+  expectTag as expect,
+  valueOf as value,
+  readOid,
+  readSmallInteger,
+  TAG,
+  type Tlv,
+} from './der.js';
 
 export { readOid };
 const { SEQUENCE, INTEGER, BIT_STRING, OCTET_STRING } = TAG;
@@ -85,8 +94,15 @@ export const NAME_ATTRIBUTES: Record<string, string> = {
 };
 
 const KEY_USAGE_BITS = [
-  'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement',
-  'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly',
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
 ];
 
 export function oidName(oid: string): string {
@@ -124,7 +140,11 @@ function readExtensions(buf: Buffer, seq: Tlv): Extension[] {
   return children(buf, expect(seq, SEQUENCE)).map((ext) => {
     const kids = children(buf, ext);
     const last = expect(kids[kids.length - 1], OCTET_STRING);
-    return { oid: readOid(buf, kids[0]!), critical: kids.length === 3 && buf[kids[1]!.start] !== 0, value: value(buf, last) };
+    return {
+      oid: readOid(buf, kids[0]!),
+      critical: kids.length === 3 && buf[kids[1]!.start] !== 0,
+      value: value(buf, last),
+    };
   });
 }
 
@@ -136,7 +156,12 @@ function signedParts(der: Buffer): { tbs: Tlv; tbsDer: Buffer; algorithm: string
   const algorithm = oidName(readOid(der, children(der, expect(alg, SEQUENCE))[0]!));
   // A BIT STRING's first byte counts unused bits; signatures use whole bytes.
   // Tlv records only where a value starts; the first child's header starts at its parent's value.
-  return { tbs: expect(tbs, SEQUENCE), tbsDer: der.subarray(outer.start, tbs.end), algorithm, signature: value(der, expect(sig, BIT_STRING)).subarray(1) };
+  return {
+    tbs: expect(tbs, SEQUENCE),
+    tbsDer: der.subarray(outer.start, tbs.end),
+    algorithm,
+    signature: value(der, expect(sig, BIT_STRING)).subarray(1),
+  };
 }
 
 export function certificateSignatureAlgorithm(der: Buffer): string {
@@ -179,11 +204,16 @@ export function subjectAltNames(exts: Extension[]): string[] {
   return children(ext.value, readTlv(ext.value, 0)).map((gn) => {
     const v = value(ext.value, gn);
     switch (gn.tag) {
-      case 0x81: return `email:${v.toString('latin1')}`;
-      case 0x82: return `DNS:${v.toString('latin1')}`;
-      case 0x86: return `URI:${v.toString('latin1')}`;
-      case 0x87: return `IP:${ipString(v)}`;
-      default: return `othername:<unsupported>`;
+      case 0x81:
+        return `email:${v.toString('latin1')}`;
+      case 0x82:
+        return `DNS:${v.toString('latin1')}`;
+      case 0x86:
+        return `URI:${v.toString('latin1')}`;
+      case 0x87:
+        return `IP:${ipString(v)}`;
+      default:
+        return `othername:<unsupported>`;
     }
   });
 }

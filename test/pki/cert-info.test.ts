@@ -8,12 +8,21 @@ import { verifyChain } from '../../lib/pki/chain.js';
 import { parseSans } from '../../lib/pki/san.js';
 import { run } from '../helpers/run.js';
 
-const [caKey, otherCaKey, leafKey, otherKey] = await Promise.all([generateRsaKey(), generateRsaKey(), generateRsaKey(), generateRsaKey()]);
+const [caKey, otherCaKey, leafKey, otherKey] = await Promise.all([
+  generateRsaKey(),
+  generateRsaKey(),
+  generateRsaKey(),
+  generateRsaKey(),
+]);
 const ca = issueCertificate({ profile: 'ca', subject: { CN: 'Inspect CA' }, days: 30, subjectKey: caKey });
 const otherCa = issueCertificate({ profile: 'ca', subject: { CN: 'Inspect CA' }, days: 30, subjectKey: otherCaKey });
 const leafCert = issueCertificate({
-  profile: 'server', subject: { CN: 'db1', O: 'Acme' }, sans: parseSans(['db1.example.com', '192.0.2.7']).sans,
-  days: 10, subjectKey: leafKey, issuer: loadIssuer(ca.pem, caKey),
+  profile: 'server',
+  subject: { CN: 'db1', O: 'Acme' },
+  sans: parseSans(['db1.example.com', '192.0.2.7']).sans,
+  days: 10,
+  subjectKey: leafKey,
+  issuer: loadIssuer(ca.pem, caKey),
 });
 const [leaf] = parseCertificates(leafCert.pem) as [X509Certificate];
 const [root] = parseCertificates(ca.pem) as [X509Certificate];
@@ -54,7 +63,13 @@ test('chain verification: good chain, foreign CA with the same name, expired lea
 });
 
 test('a leaf cannot act as a CA', () => {
-  const fake = issueCertificate({ profile: 'client', subject: { CN: 'child' }, days: 1, subjectKey: otherKey, issuer: loadIssuer(leafCert.pem, leafKey) });
+  const fake = issueCertificate({
+    profile: 'client',
+    subject: { CN: 'child' },
+    days: 1,
+    subjectKey: otherKey,
+    issuer: loadIssuer(leafCert.pem, leafKey),
+  });
   const r = verifyChain(parseCertificates(fake.pem)[0]!, [leaf]);
   assert.equal(r.ok, false);
   assert.match(!r.ok ? r.reason : '', /not a CA/);
@@ -68,6 +83,10 @@ test('key and certificate match; public key and private key match', () => {
 });
 
 test('SAN strings from Node are split into the DNS:/IP: form', () => {
-  assert.deepEqual(splitSans('DNS:a.example, IP Address:10.0.0.1, IP Address:0:0:0:0:0:0:0:1'), ['DNS:a.example', 'IP:10.0.0.1', 'IP:0:0:0:0:0:0:0:1']);
+  assert.deepEqual(splitSans('DNS:a.example, IP Address:10.0.0.1, IP Address:0:0:0:0:0:0:0:1'), [
+    'DNS:a.example',
+    'IP:10.0.0.1',
+    'IP:0:0:0:0:0:0:0:1',
+  ]);
   assert.deepEqual(splitSans(undefined), []);
 });

@@ -11,11 +11,23 @@ import { run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const [caKey, leafKey] = await Promise.all([generateRsaKey(), generateRsaKey()]);
-const ca = issueCertificate({ profile: 'ca', subject: { CN: 'Test Root CA', O: 'Société Générale', C: 'FR' }, days: 3650, subjectKey: caKey });
+const ca = issueCertificate({
+  profile: 'ca',
+  subject: { CN: 'Test Root CA', O: 'Société Générale', C: 'FR' },
+  days: 3650,
+  subjectKey: caKey,
+});
 const issuer = loadIssuer(ca.pem, caKey);
 const { sans } = parseSans(['db1.example.com', '10.0.0.11', '::1', 'localhost']);
 const leaf = (profile: 'server' | 'client' | 'peer') =>
-  issueCertificate({ profile, subject: { CN: `db1 ${profile}`, O: 'Société Générale' }, sans: profile === 'client' ? [] : sans, days: 825, subjectKey: leafKey, issuer });
+  issueCertificate({
+    profile,
+    subject: { CN: `db1 ${profile}`, O: 'Société Générale' },
+    sans: profile === 'client' ? [] : sans,
+    days: 825,
+    subjectKey: leafKey,
+    issuer,
+  });
 
 async function opensslText(pem: string): Promise<string> {
   const r = await run('openssl', ['x509', '-noout', '-text', '-nameopt', 'utf8,sep_comma_plus_space'], { input: pem });
@@ -41,12 +53,15 @@ test('CA profile: CA:TRUE critical, keyCertSign + cRLSign critical, subjectKeyId
   assert.match(text, /Subject: C=FR, O=Société Générale, CN=Test Root CA/);
 });
 
-test('server profile: CA:FALSE, digitalSignature + keyEncipherment, serverAuth, SANs, AKI = the CA\'s SKI', async () => {
+test("server profile: CA:FALSE, digitalSignature + keyEncipherment, serverAuth, SANs, AKI = the CA's SKI", async () => {
   const text = await opensslText(leaf('server').pem);
   assert.equal(extension(text, 'Basic Constraints'), 'critical: CA:FALSE');
   assert.equal(extension(text, 'Key Usage'), 'critical: Digital Signature, Key Encipherment');
   assert.equal(extension(text, 'Extended Key Usage'), 'TLS Web Server Authentication');
-  assert.equal(extension(text, 'Subject Alternative Name'), 'DNS:db1.example.com, IP Address:10.0.0.11, IP Address:0:0:0:0:0:0:0:1, DNS:localhost');
+  assert.equal(
+    extension(text, 'Subject Alternative Name'),
+    'DNS:db1.example.com, IP Address:10.0.0.11, IP Address:0:0:0:0:0:0:0:1, DNS:localhost',
+  );
   const caSki = extension(await opensslText(ca.pem), 'Subject Key Identifier');
   assert.equal(extension(text, 'Authority Key Identifier').replace(/^keyid:/, ''), caSki);
   assert.match(text, /Issuer: C=FR, O=Société Générale, CN=Test Root CA/);
@@ -54,13 +69,20 @@ test('server profile: CA:FALSE, digitalSignature + keyEncipherment, serverAuth, 
 
 test('client profile: clientAuth only; peer profile: serverAuth and clientAuth', async () => {
   assert.equal(extension(await opensslText(leaf('client').pem), 'Extended Key Usage'), 'TLS Web Client Authentication');
-  assert.equal(extension(await opensslText(leaf('peer').pem), 'Extended Key Usage'), 'TLS Web Server Authentication, TLS Web Client Authentication');
+  assert.equal(
+    extension(await opensslText(leaf('peer').pem), 'Extended Key Usage'),
+    'TLS Web Server Authentication, TLS Web Client Authentication',
+  );
 });
 
 test('openssl verify accepts every leaf profile against the CA, with the purpose it is for', async (t) => {
   const dir = await tempDir(t);
   await writeFile(join(dir, 'ca.pem'), ca.pem);
-  for (const [profile, purposes] of [['server', ['sslserver']], ['client', ['sslclient']], ['peer', ['sslserver', 'sslclient']]] as const) {
+  for (const [profile, purposes] of [
+    ['server', ['sslserver']],
+    ['client', ['sslclient']],
+    ['peer', ['sslserver', 'sslclient']],
+  ] as const) {
     const file = join(dir, `${profile}.pem`);
     await writeFile(file, leaf(profile).pem);
     for (const purpose of purposes) {
@@ -69,7 +91,14 @@ test('openssl verify accepts every leaf profile against the CA, with the purpose
     }
   }
   // and the purposes they are not for are refused
-  const wrong = await run('openssl', ['verify', '-purpose', 'sslserver', '-CAfile', join(dir, 'ca.pem'), join(dir, 'client.pem')]);
+  const wrong = await run('openssl', [
+    'verify',
+    '-purpose',
+    'sslserver',
+    '-CAfile',
+    join(dir, 'ca.pem'),
+    join(dir, 'client.pem'),
+  ]);
   assert.notEqual(wrong.code, 0);
 });
 
@@ -97,23 +126,47 @@ test('validity: backdated for clock skew, lasting exactly the requested days fro
   assert.equal(new Date(new X509Certificate(far.pem).validTo).getUTCFullYear(), 2130);
 });
 
-test('a leaf never outlives its CA: notAfter is cut to the CA\'s and the result says so', async () => {
+test("a leaf never outlives its CA: notAfter is cut to the CA's and the result says so", async () => {
   const now = new Date();
   const shortCa = issueCertificate({ profile: 'ca', subject: { CN: 'Short CA' }, days: 30, subjectKey: caKey, now });
   const shortIssuer = loadIssuer(shortCa.pem, caKey);
   assert.equal(shortIssuer.notAfter.getTime(), shortCa.notAfter.getTime());
-  const c = issueCertificate({ profile: 'server', subject: { CN: 'long' }, days: 397, subjectKey: leafKey, issuer: shortIssuer, now });
+  const c = issueCertificate({
+    profile: 'server',
+    subject: { CN: 'long' },
+    days: 397,
+    subjectKey: leafKey,
+    issuer: shortIssuer,
+    now,
+  });
   assert.equal(c.notAfter.getTime(), shortCa.notAfter.getTime());
   assert.equal(c.cappedAt?.getTime(), shortCa.notAfter.getTime());
   const r = await run('openssl', ['x509', '-noout', '-enddate'], { input: c.pem });
   const rc = await run('openssl', ['x509', '-noout', '-enddate'], { input: shortCa.pem });
   assert.equal(r.stdout, rc.stdout);
-  const within = issueCertificate({ profile: 'server', subject: { CN: 'short' }, days: 10, subjectKey: leafKey, issuer: shortIssuer, now });
+  const within = issueCertificate({
+    profile: 'server',
+    subject: { CN: 'short' },
+    days: 10,
+    subjectKey: leafKey,
+    issuer: shortIssuer,
+    now,
+  });
   assert.equal(within.cappedAt, undefined);
 });
 
-test('a leaf may not share the CA\'s CN, and a CA carries no SANs', () => {
-  assert.throws(() => issueCertificate({ profile: 'server', subject: { CN: 'Test Root CA' }, days: 1, subjectKey: leafKey, issuer }), /must differ from the CA/);
-  assert.throws(() => issueCertificate({ profile: 'ca', subject: { CN: 'x' }, sans, days: 1, subjectKey: caKey }), /no SANs/);
-  assert.throws(() => issueCertificate({ profile: 'ca', subject: { CN: 'x' }, days: 0, subjectKey: caKey }), /positive/);
+test("a leaf may not share the CA's CN, and a CA carries no SANs", () => {
+  assert.throws(
+    () =>
+      issueCertificate({ profile: 'server', subject: { CN: 'Test Root CA' }, days: 1, subjectKey: leafKey, issuer }),
+    /must differ from the CA/,
+  );
+  assert.throws(
+    () => issueCertificate({ profile: 'ca', subject: { CN: 'x' }, sans, days: 1, subjectKey: caKey }),
+    /no SANs/,
+  );
+  assert.throws(
+    () => issueCertificate({ profile: 'ca', subject: { CN: 'x' }, days: 0, subjectKey: caKey }),
+    /positive/,
+  );
 });

@@ -88,11 +88,20 @@ test('an empty CRL has no revokedCertificates field and passes every leaf; an ex
     nextUpdate: new Date(now + DAY),
   });
   await writeFile(join(p.dir, 'empty.pem'), empty.pem);
-  assert.doesNotMatch((await openssl(['crl', '-in', 'empty.pem', '-noout', '-text'], p.dir)).stdout, /Revoked Certificates:\n\s+Serial/);
+  assert.doesNotMatch(
+    (await openssl(['crl', '-in', 'empty.pem', '-noout', '-text'], p.dir)).stdout,
+    /Revoked Certificates:\n\s+Serial/,
+  );
   for (const leaf of ['leaf0.pem', 'leaf1.pem'])
-    assert.equal((await openssl(['verify', '-crl_check', '-CRLfile', 'empty.pem', '-CAfile', 'ca.pem', leaf], p.dir)).code, 0);
+    assert.equal(
+      (await openssl(['verify', '-crl_check', '-CRLfile', 'empty.pem', '-CAfile', 'ca.pem', leaf], p.dir)).code,
+      0,
+    );
   // The issuer name is the CA's subject as encoded (UTF-8 CN), so OpenSSL matched it to its CA above.
-  assert.match((await openssl(['crl', '-in', 'empty.pem', '-noout', '-issuer', '-nameopt', 'utf8'], p.dir)).stdout, /Zürich CA/);
+  assert.match(
+    (await openssl(['crl', '-in', 'empty.pem', '-noout', '-issuer', '-nameopt', 'utf8'], p.dir)).stdout,
+    /Zürich CA/,
+  );
 
   const lapsed = buildCrl({
     issuerCertPem: p.ca.pem,

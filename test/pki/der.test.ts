@@ -6,8 +6,22 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  bmpString, children, encodeLength, explicit, implicit, integer, nullValue, octetString, oid, readOid, readSmallInteger, readTlv, sequence, set,
-  TAG, valueOf,
+  bmpString,
+  children,
+  encodeLength,
+  explicit,
+  implicit,
+  integer,
+  nullValue,
+  octetString,
+  oid,
+  readOid,
+  readSmallInteger,
+  readTlv,
+  sequence,
+  set,
+  TAG,
+  valueOf,
 } from '../../lib/pki/der.js';
 import { run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -69,7 +83,10 @@ test('the writer encodes as OpenSSL does: PBEParameter, an AlgorithmIdentifier w
     {
       // INTEGER edges: zero, the sign bit (00 80, FF 7F…), negatives, a value beyond 2^53
       name: 'integers',
-      ours: sequence(...[0, 127, 128, 255, 256, -1, -128, -129, 10_000].map((n) => integer(n)), integer(2n ** 64n + 1n)),
+      ours: sequence(
+        ...[0, 127, 128, 255, 256, -1, -128, -129, 10_000].map((n) => integer(n)),
+        integer(2n ** 64n + 1n),
+      ),
       conf: `asn1=SEQUENCE:seq\n[seq]\n${[0, 127, 128, 255, 256, -1, -128, -129, 10000].map((n, i) => `i${i}=INTEGER:${n}`).join('\n')}\nbig=INTEGER:0x010000000000000001\n`,
     },
   ];
@@ -80,20 +97,33 @@ test('the writer encodes as OpenSSL does: PBEParameter, an AlgorithmIdentifier w
 });
 
 test('the reader reads back what the writer wrote: tags, nesting, OIDs, integers, octet strings', () => {
-  const oids = ['1.2.840.113549.1.12.10.1.2', '2.5.29.37.0', '0.9.2342.19200300.100.1.25', '2.999.3', '1.3.6.1.4.1.42.2.19.1', '2.16.840.1.113894.746875.1.1'];
+  const oids = [
+    '1.2.840.113549.1.12.10.1.2',
+    '2.5.29.37.0',
+    '0.9.2342.19200300.100.1.25',
+    '2.999.3',
+    '1.3.6.1.4.1.42.2.19.1',
+    '2.16.840.1.113894.746875.1.1',
+  ];
   const blob = Buffer.alloc(70_000, 7); // a three-byte length (83 01 11 70)
   const der = sequence(...oids.map(oid), integer(200_000), integer(0), octetString(blob), explicit(3, nullValue()));
   const outer = readTlv(der, 0);
   assert.equal(outer.tag, TAG.SEQUENCE);
   assert.equal(outer.end, der.length);
   const kids = children(der, outer);
-  assert.deepEqual(kids.slice(0, oids.length).map((k) => readOid(der, k)), oids);
+  assert.deepEqual(
+    kids.slice(0, oids.length).map((k) => readOid(der, k)),
+    oids,
+  );
   const [i1, i0, os, ctx] = kids.slice(oids.length);
   assert.equal(readSmallInteger(der, i1!), 200_000);
   assert.equal(readSmallInteger(der, i0!), 0);
   assert.ok(valueOf(der, os!).equals(blob));
   assert.equal(ctx!.tag, 0xa3);
-  assert.deepEqual(children(der, ctx!).map((k) => [k.tag, k.end - k.start]), [[TAG.NULL, 0]]);
+  assert.deepEqual(
+    children(der, ctx!).map((k) => [k.tag, k.end - k.start]),
+    [[TAG.NULL, 0]],
+  );
 });
 
 test('the reader refuses what is not DER it can trust: a child running past its parent, truncated lengths, the wrong tag', () => {
@@ -116,5 +146,8 @@ test('the writer refuses what it cannot encode rightly instead of writing wrong 
   assert.throws(() => integer(2 ** 60), RangeError); // not exact as a number: pass a bigint
   assert.throws(() => explicit(31, nullValue()), RangeError);
   assert.throws(() => encodeLength(-1), RangeError);
-  assert.deepEqual([...encodeLength(127), ...encodeLength(128), ...encodeLength(256)], [0x7f, 0x81, 0x80, 0x82, 0x01, 0x00]);
+  assert.deepEqual(
+    [...encodeLength(127), ...encodeLength(128), ...encodeLength(256)],
+    [0x7f, 0x81, 0x80, 0x82, 0x01, 0x00],
+  );
 });

@@ -30,19 +30,130 @@ async function ssl(...args: string[]): Promise<string> {
   return r.stdout;
 }
 await writeFile(f('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
-await writeFile(f('leaf.ext'), 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:db1.example.com,IP:192.0.2.7\n');
-await ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=Describe Root', '-days', '30');
-await ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'foreign.key', '-out', 'foreign.pem', '-subj', '/CN=Describe Root', '-days', '30');
-await ssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'inter.key', '-out', 'inter.csr', '-subj', '/CN=Describe Intermediate');
-await ssl('x509', '-req', '-in', 'inter.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-days', '20', '-extfile', 'ca.ext', '-out', 'inter.pem');
+await writeFile(
+  f('leaf.ext'),
+  'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:db1.example.com,IP:192.0.2.7\n',
+);
+await ssl(
+  'req',
+  '-x509',
+  '-newkey',
+  'rsa:2048',
+  '-nodes',
+  '-keyout',
+  'ca.key',
+  '-out',
+  'ca.pem',
+  '-subj',
+  '/CN=Describe Root',
+  '-days',
+  '30',
+);
+await ssl(
+  'req',
+  '-x509',
+  '-newkey',
+  'rsa:2048',
+  '-nodes',
+  '-keyout',
+  'foreign.key',
+  '-out',
+  'foreign.pem',
+  '-subj',
+  '/CN=Describe Root',
+  '-days',
+  '30',
+);
+await ssl(
+  'req',
+  '-new',
+  '-newkey',
+  'rsa:2048',
+  '-nodes',
+  '-keyout',
+  'inter.key',
+  '-out',
+  'inter.csr',
+  '-subj',
+  '/CN=Describe Intermediate',
+);
+await ssl(
+  'x509',
+  '-req',
+  '-in',
+  'inter.csr',
+  '-CA',
+  'ca.pem',
+  '-CAkey',
+  'ca.key',
+  '-days',
+  '20',
+  '-extfile',
+  'ca.ext',
+  '-out',
+  'inter.pem',
+);
 await ssl('genpkey', '-algorithm', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'ec.key');
-await ssl('req', '-new', '-key', 'ec.key', '-subj', '/O=Acme/CN=db1', '-addext', 'subjectAltName=DNS:db1.example.com,IP:192.0.2.7,IP:2001:db8::1', '-out', 'ec.csr');
-await ssl('x509', '-req', '-in', 'ec.csr', '-CA', 'inter.pem', '-CAkey', 'inter.key', '-days', '10', '-extfile', 'leaf.ext', '-out', 'leaf.pem');
+await ssl(
+  'req',
+  '-new',
+  '-key',
+  'ec.key',
+  '-subj',
+  '/O=Acme/CN=db1',
+  '-addext',
+  'subjectAltName=DNS:db1.example.com,IP:192.0.2.7,IP:2001:db8::1',
+  '-out',
+  'ec.csr',
+);
+await ssl(
+  'x509',
+  '-req',
+  '-in',
+  'ec.csr',
+  '-CA',
+  'inter.pem',
+  '-CAkey',
+  'inter.key',
+  '-days',
+  '10',
+  '-extfile',
+  'leaf.ext',
+  '-out',
+  'leaf.pem',
+);
 await ssl('genpkey', '-algorithm', 'ed25519', '-out', 'ed.key');
 await ssl('req', '-new', '-key', 'ed.key', '-subj', '/CN=ed', '-out', 'ed.csr');
-await ssl('req', '-new', '-newkey', 'rsa:3072', '-nodes', '-keyout', 'rsa.key', '-subj', '/CN=rsa', '-addext', 'subjectAltName=DNS:rsa.example.com', '-out', 'rsa.csr');
+await ssl(
+  'req',
+  '-new',
+  '-newkey',
+  'rsa:3072',
+  '-nodes',
+  '-keyout',
+  'rsa.key',
+  '-subj',
+  '/CN=rsa',
+  '-addext',
+  'subjectAltName=DNS:rsa.example.com',
+  '-out',
+  'rsa.csr',
+);
 await ssl('pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', 'rsa.key', '-out', 'enc.key', '-passout', 'pass:secret');
-await ssl('pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', 'ec.key', '-outform', 'der', '-out', 'enc.der', '-passout', 'pass:secret');
+await ssl(
+  'pkcs8',
+  '-topk8',
+  '-v2',
+  'aes-256-cbc',
+  '-in',
+  'ec.key',
+  '-outform',
+  'der',
+  '-out',
+  'enc.der',
+  '-passout',
+  'pass:secret',
+);
 await ssl('rsa', '-in', 'rsa.key', '-traditional', '-out', 'rsa1.key');
 await ssl('rsa', '-in', 'rsa.key', '-traditional', '-aes256', '-passout', 'pass:secret', '-out', 'rsa1-enc.key');
 await ssl('ec', '-in', 'ec.key', '-out', 'sec1.key');
@@ -73,7 +184,18 @@ async function sha256Of(file: string): Promise<string> {
 
 test('a certificate: every field agrees with `openssl x509`', async () => {
   const c = await only('leaf.pem', 'certificate');
-  const out = await ssl('x509', '-in', 'leaf.pem', '-noout', '-serial', '-fingerprint', '-sha256', '-dates', '-subject', '-issuer');
+  const out = await ssl(
+    'x509',
+    '-in',
+    'leaf.pem',
+    '-noout',
+    '-serial',
+    '-fingerprint',
+    '-sha256',
+    '-dates',
+    '-subject',
+    '-issuer',
+  );
   const field = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(out)![1]!;
   assert.equal(c.serial, field('serial').toLowerCase());
   assert.equal(c.fingerprint256, field('sha256 Fingerprint'));
@@ -112,7 +234,15 @@ test('DER is detected: certificate, request, PKCS#8 and encrypted keys, public k
   assert.equal((await only('ec.csr.der', 'csr')).subject, 'O=Acme, CN=db1');
   assert.deepEqual(
     { ...(await only('ec.p8.der', 'private-key')), spkiSha256: undefined },
-    { kind: 'private-key', format: 'pkcs8', encrypted: false, keyType: 'ec', keyBits: 256, curve: 'prime256v1', spkiSha256: undefined },
+    {
+      kind: 'private-key',
+      format: 'pkcs8',
+      encrypted: false,
+      keyType: 'ec',
+      keyBits: 256,
+      curve: 'prime256v1',
+      spkiSha256: undefined,
+    },
   );
   const enc = await only('enc.der', 'private-key');
   assert.equal(enc.encrypted, true);
@@ -129,12 +259,25 @@ test('private keys: type, size and format; encrypted ones from their header, wit
     ['rsa1.key', { format: 'pkcs1', encrypted: false, keyType: 'rsa', keyBits: 3072, spkiSha256: spki }],
     ['sec1.key', { format: 'sec1', encrypted: false, keyType: 'ec', keyBits: 256, curve: 'prime256v1' }],
     ['ed.key', { format: 'pkcs8', encrypted: false, keyType: 'ed25519', keyBits: 256 }],
-    ['enc.key', { format: 'pkcs8', encrypted: true, encryption: 'PBES2 (PBKDF2 hmacWithSHA256, 2048 iterations, aes-256-cbc)', keyType: undefined, spkiSha256: undefined }],
-    ['rsa1-enc.key', { format: 'pkcs1', encrypted: true, encryption: 'legacy PEM (aes-256-cbc)', keyType: 'rsa', keyBits: undefined }],
+    [
+      'enc.key',
+      {
+        format: 'pkcs8',
+        encrypted: true,
+        encryption: 'PBES2 (PBKDF2 hmacWithSHA256, 2048 iterations, aes-256-cbc)',
+        keyType: undefined,
+        spkiSha256: undefined,
+      },
+    ],
+    [
+      'rsa1-enc.key',
+      { format: 'pkcs1', encrypted: true, encryption: 'legacy PEM (aes-256-cbc)', keyType: 'rsa', keyBits: undefined },
+    ],
   ];
   for (const [file, want] of cases) {
     const k = await only(file, 'private-key');
-    for (const [field, value] of Object.entries(want)) assert.deepEqual(k[field as keyof PrivateKeyDescription], value, `${file} ${field}`);
+    for (const [field, value] of Object.entries(want))
+      assert.deepEqual(k[field as keyof PrivateKeyDescription], value, `${file} ${field}`);
   }
 });
 
@@ -157,7 +300,10 @@ test('certificate requests of every key type: subject, requested SANs, key, sign
   assert.equal(ec.spkiSha256, (await only('leaf.pem', 'certificate')).spkiSha256);
 
   const rsa = await only('rsa.csr', 'csr');
-  assert.deepEqual([rsa.subject, rsa.sans, rsa.keyType, rsa.keyBits, rsa.signatureValid], ['CN=rsa', ['DNS:rsa.example.com'], 'rsa', 3072, true]);
+  assert.deepEqual(
+    [rsa.subject, rsa.sans, rsa.keyType, rsa.keyBits, rsa.signatureValid],
+    ['CN=rsa', ['DNS:rsa.example.com'], 'rsa', 3072, true],
+  );
   const ed = await only('ed.csr', 'csr');
   assert.deepEqual([ed.keyType, ed.signatureAlgorithm, ed.signatureValid, ed.sans], ['ed25519', 'ED25519', true, []]);
 
@@ -168,10 +314,13 @@ test('certificate requests of every key type: subject, requested SANs, key, sign
   assert.equal((tampered!.objects[0] as CsrDescription).signatureValid, false);
 });
 
-test('several PEM blocks: a key and a chain, in file order; the file\'s other certificates are intermediates', async () => {
+test("several PEM blocks: a key and a chain, in file order; the file's other certificates are intermediates", async () => {
   const roots = await loadRoots(f('ca.pem'));
   const d = await describeFile(f('bundle.pem'), { roots, key: await loadMatchKey(f('ec.key')) });
-  assert.deepEqual(d.objects.map((o) => o.kind), ['private-key', 'certificate', 'certificate']);
+  assert.deepEqual(
+    d.objects.map((o) => o.kind),
+    ['private-key', 'certificate', 'certificate'],
+  );
   const [key, leaf, inter] = d.objects as [PrivateKeyDescription, CertificateDescription, CertificateDescription];
   assert.equal(key.spkiSha256, leaf.spkiSha256);
   assert.deepEqual(leaf.chain, { ok: true, path: ['O=Acme, CN=db1', 'CN=Describe Intermediate', 'CN=Describe Root'] });
@@ -182,7 +331,10 @@ test('several PEM blocks: a key and a chain, in file order; the file\'s other ce
 
   // Without its intermediate, the leaf does not reach the root.
   const alone = (await describeFile(f('leaf.pem'), { roots })).objects[0] as CertificateDescription;
-  assert.deepEqual(alone.chain, { ok: false, reason: 'no trusted CA signed O=Acme, CN=db1 (issuer CN=Describe Intermediate)' });
+  assert.deepEqual(alone.chain, {
+    ok: false,
+    reason: 'no trusted CA signed O=Acme, CN=db1 (issuer CN=Describe Intermediate)',
+  });
   // A foreign root with the same name is refused.
   const foreign = await describeFile(f('chain.pem'), { roots: await loadRoots(f('foreign.pem')) });
   assert.equal((foreign.objects[0] as CertificateDescription).chain?.ok, false);
@@ -193,7 +345,8 @@ test('several PEM blocks: a key and a chain, in file order; the file\'s other ce
 
 test('--key matching: private or public key, right or wrong; an encrypted key is refused, not prompted for', async () => {
   const matches = async (certFile: string, keyFile: string) =>
-    ((await describeFile(f(certFile), { key: await loadMatchKey(f(keyFile)) })).objects[0] as CertificateDescription).keyMatches;
+    ((await describeFile(f(certFile), { key: await loadMatchKey(f(keyFile)) })).objects[0] as CertificateDescription)
+      .keyMatches;
   assert.equal(await matches('chain.pem', 'ec.key'), true);
   assert.equal(await matches('leaf.pem', 'sec1.key'), true);
   assert.equal(await matches('leaf.der', 'ec.p8.der'), true);
@@ -201,7 +354,11 @@ test('--key matching: private or public key, right or wrong; an encrypted key is
   assert.equal(await matches('leaf.pem', 'rsa.key'), false);
   assert.equal(await matches('leaf.pem', 'rsa.pub'), false);
   for (const file of ['enc.key', 'enc.der', 'rsa1-enc.key']) {
-    await assert.rejects(loadMatchKey(f(file)), (e: unknown) => isDbtlsError(e) && e.code === 'encrypted-key' && e.exitCode === 2, file);
+    await assert.rejects(
+      loadMatchKey(f(file)),
+      (e: unknown) => isDbtlsError(e) && e.code === 'encrypted-key' && e.exitCode === 2,
+      file,
+    );
   }
   await assert.rejects(loadMatchKey(f('ca.pem')), (e: unknown) => isDbtlsError(e) && e.code === 'no-key');
   await assert.rejects(loadRoots(f('ec.key')), (e: unknown) => isDbtlsError(e) && e.code === 'no-ca-certificate');
@@ -210,7 +367,13 @@ test('--key matching: private or public key, right or wrong; an encrypted key is
 test('validity: an expired and a not-yet-valid certificate say so', async () => {
   const key = await generateRsaKey();
   const day = 86_400_000;
-  const expired = issueCertificate({ profile: 'ca', subject: { CN: 'Old' }, days: 1, subjectKey: key, now: new Date(Date.now() - 10 * day) });
+  const expired = issueCertificate({
+    profile: 'ca',
+    subject: { CN: 'Old' },
+    days: 1,
+    subjectKey: key,
+    now: new Date(Date.now() - 10 * day),
+  });
   const d = await describeData(Buffer.from(expired.pem));
   const c = d!.objects[0] as CertificateDescription;
   assert.equal(c.status, 'expired');
@@ -222,9 +385,19 @@ test('validity: an expired and a not-yet-valid certificate say so', async () => 
 test('key usage read from dbtls-made certificates too', async () => {
   const [caKey, leafKey] = await Promise.all([generateRsaKey(), generateRsaKey()]);
   const ca = issueCertificate({ profile: 'ca', subject: { CN: 'KU CA' }, days: 5, subjectKey: caKey });
-  const leaf = issueCertificate({ profile: 'peer', subject: { CN: 'KU peer' }, sans: parseSans(['db1', '10.0.0.1']).sans, days: 5, subjectKey: leafKey, issuer: loadIssuer(ca.pem, caKey) });
+  const leaf = issueCertificate({
+    profile: 'peer',
+    subject: { CN: 'KU peer' },
+    sans: parseSans(['db1', '10.0.0.1']).sans,
+    days: 5,
+    subjectKey: leafKey,
+    issuer: loadIssuer(ca.pem, caKey),
+  });
   const [c] = (await describeData(Buffer.from(ca.pem)))!.objects as [CertificateDescription];
-  const [l] = (await describeData(Buffer.from(leaf.pem + privateKeyToPem(leafKey))))!.objects as [CertificateDescription, PrivateKeyDescription];
+  const [l] = (await describeData(Buffer.from(leaf.pem + privateKeyToPem(leafKey))))!.objects as [
+    CertificateDescription,
+    PrivateKeyDescription,
+  ];
   assert.deepEqual(c.keyUsage, ['keyCertSign', 'cRLSign']);
   assert.deepEqual(l.keyUsage, ['digitalSignature', 'keyEncipherment']);
   assert.deepEqual(l.extKeyUsage, ['serverAuth', 'clientAuth']);
@@ -253,6 +426,9 @@ test('a missing file, a directory, garbage, or nothing but unknown blocks: an in
   }
   // An unknown block next to a known one is listed, not an error.
   const mixed = await describeData(Buffer.from((await readFile(f('params.pem'), 'utf8')) + leafPem));
-  assert.deepEqual(mixed!.objects.map((o) => o.kind), ['other', 'certificate']);
+  assert.deepEqual(
+    mixed!.objects.map((o) => o.kind),
+    ['other', 'certificate'],
+  );
   assert.deepEqual(mixed!.objects[0], { kind: 'other', label: 'EC PARAMETERS', reason: 'not a kind dbtls inspects' });
 });

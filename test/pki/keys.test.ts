@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, createPrivateKey, sign, verify } from 'node:crypto';
-import { generateRsaKey, privateKeyToPem, publicKeyToPem, parsePrivateKey, keyIdentifier, isRsaKeySize, encryptPrivateKeyPem, exportPrivateKeyPem, KEY_PBKDF2_ITERATIONS } from '../../lib/pki/keys.js';
+import {
+  generateRsaKey,
+  privateKeyToPem,
+  publicKeyToPem,
+  parsePrivateKey,
+  keyIdentifier,
+  isRsaKeySize,
+  encryptPrivateKeyPem,
+  exportPrivateKeyPem,
+  KEY_PBKDF2_ITERATIONS,
+} from '../../lib/pki/keys.js';
 import { run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeFile } from 'node:fs/promises';
@@ -30,7 +40,10 @@ test('public keys are SubjectPublicKeyInfo PEM and verify what the private key s
 
 test('key sizes 2048, 3072 and 4096 are made with those sizes', async () => {
   const keys = await Promise.all([generateRsaKey(2048), generateRsaKey(3072), generateRsaKey(4096)]);
-  assert.deepEqual(keys.map((k) => k.asymmetricKeyDetails?.modulusLength), [2048, 3072, 4096]);
+  assert.deepEqual(
+    keys.map((k) => k.asymmetricKeyDetails?.modulusLength),
+    [2048, 3072, 4096],
+  );
   assert.ok(isRsaKeySize(3072));
   assert.ok(!isRsaKeySize(1024));
 });
@@ -52,7 +65,19 @@ test('keyIdentifier is SHA-1 of the public key bits, as OpenSSL computes the sub
   const key = await generateRsaKey();
   const file = join(dir, 'k.pem');
   await writeFile(file, privateKeyToPem(key));
-  const req = await run('openssl', ['req', '-new', '-x509', '-key', file, '-subj', '/CN=ski', '-days', '1', '-addext', 'subjectKeyIdentifier=hash']);
+  const req = await run('openssl', [
+    'req',
+    '-new',
+    '-x509',
+    '-key',
+    file,
+    '-subj',
+    '/CN=ski',
+    '-days',
+    '1',
+    '-addext',
+    'subjectKeyIdentifier=hash',
+  ]);
   assert.equal(req.code, 0, req.stderr);
   const text = await run('openssl', ['x509', '-noout', '-ext', 'subjectKeyIdentifier'], { input: req.stdout });
   const fromOpenssl = /([0-9A-F]{2}(:[0-9A-F]{2}){19})/.exec(text.stdout)?.[1];
@@ -70,7 +95,10 @@ test('encryptPrivateKeyPem: PBES2, PBKDF2-HMAC-SHA256 at 600,000 iterations, AES
   await writeFile(join(dir, 'k.pem'), pem, { mode: 0o600 });
   const asn1 = await run('openssl', ['asn1parse', '-in', join(dir, 'k.pem')]);
   assert.equal(asn1.code, 0, asn1.stderr);
-  assert.match(asn1.stdout, /:PBES2[\s\S]*:PBKDF2[\s\S]*OCTET STRING[\s\S]*INTEGER +:0927C0\n[\s\S]*:hmacWithSHA256[\s\S]*:aes-256-cbc/);
+  assert.match(
+    asn1.stdout,
+    /:PBES2[\s\S]*:PBKDF2[\s\S]*OCTET STRING[\s\S]*INTEGER +:0927C0\n[\s\S]*:hmacWithSHA256[\s\S]*:aes-256-cbc/,
+  );
   const back = await run('openssl', ['pkey', '-in', join(dir, 'k.pem'), '-passin', 'pass:pässphrase']);
   assert.equal(back.code, 0, back.stderr);
   assert.equal(back.stdout, clear);

@@ -12,7 +12,21 @@ test('SANs: DNS names, IPv4, IPv6 (bracketed or not), explicit prefixes', () => 
 });
 
 test('SANs: bad input is refused', () => {
-  for (const bad of ['', 'db_1', '-db', 'db-', 'a..b', 'has space', '10.0.0.300', 'IP:db1', 'x'.repeat(64) + '.com', 'a.*.b', '1.2.3', "db1;rm -rf /", 'db1\nx']) {
+  for (const bad of [
+    '',
+    'db_1',
+    '-db',
+    'db-',
+    'a..b',
+    'has space',
+    '10.0.0.300',
+    'IP:db1',
+    'x'.repeat(64) + '.com',
+    'a.*.b',
+    '1.2.3',
+    'db1;rm -rf /',
+    'db1\nx',
+  ]) {
     assert.equal(parseSan(bad), null, JSON.stringify(bad));
   }
   assert.equal(isDnsName('a'.repeat(63) + '.com'), true);
@@ -20,14 +34,24 @@ test('SANs: bad input is refused', () => {
 
 test('parseSans de-duplicates and collects the invalid ones', () => {
   const r = parseSans(['localhost', 'LOCALHOST', '127.0.0.1', 'bad name', '127.0.0.1']);
-  assert.deepEqual(r.sans.map((s) => s.value), ['localhost', '127.0.0.1']);
+  assert.deepEqual(
+    r.sans.map((s) => s.value),
+    ['localhost', '127.0.0.1'],
+  );
   assert.deepEqual(r.invalid, ['bad name']);
 });
 
 test('an IPv6 address with a zone is no SAN (an IP SAN has no room for it), and sanProblem says why', () => {
-  for (const zoned of ['fe80::1%eth0', '[fe80::1%eth0]', 'IP:fe80::1%25eth0', 'fe80::1%1']) assert.equal(parseSan(zoned), null, zoned);
-  assert.deepEqual(parseSans(['fe80::1%eth0', 'fe80::1']), { sans: [{ type: 'ip', value: 'fe80::1' }], invalid: ['fe80::1%eth0'] });
-  assert.match(sanProblem('fe80::1%eth0')!, /^an IPv6 address with a zone \(%eth0\): .*give the address without it \(fe80::1\)$/);
+  for (const zoned of ['fe80::1%eth0', '[fe80::1%eth0]', 'IP:fe80::1%25eth0', 'fe80::1%1'])
+    assert.equal(parseSan(zoned), null, zoned);
+  assert.deepEqual(parseSans(['fe80::1%eth0', 'fe80::1']), {
+    sans: [{ type: 'ip', value: 'fe80::1' }],
+    invalid: ['fe80::1%eth0'],
+  });
+  assert.match(
+    sanProblem('fe80::1%eth0')!,
+    /^an IPv6 address with a zone \(%eth0\): .*give the address without it \(fe80::1\)$/,
+  );
   assert.equal(sanProblem('db_1'), 'not a DNS name or an IP address');
   assert.equal(sanProblem('fe80::1'), undefined);
   // A hostile zone is cut and escaped, so the error stays one short line.

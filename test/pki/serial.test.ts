@@ -39,7 +39,13 @@ test('random serials: 16 bytes, positive, minimal, at least 64 bits, and differe
 test('edge-case serials survive a round trip through a real certificate parser', async () => {
   const key = await generateRsaKey();
   for (const serialHex of ['01', '7f', '0080', '00ff', '00ffffffffffffffffffffffffffffff', randomSerialHex()]) {
-    const { pem } = issueCertificate({ profile: 'ca', subject: { CN: 'serial test' }, days: 1, subjectKey: key, serialHex });
+    const { pem } = issueCertificate({
+      profile: 'ca',
+      subject: { CN: 'serial test' },
+      days: 1,
+      subjectKey: key,
+      serialHex,
+    });
     const parsed = new X509Certificate(pem);
     assert.equal(parsed.serialNumber.toLowerCase(), serialHex.replace(/^00/, ''), serialHex);
   }

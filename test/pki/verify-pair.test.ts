@@ -9,12 +9,23 @@ import { verifyPair, verifyPairFiles } from '../../lib/pki/verify-pair.js';
 import { DbtlsError } from '../../lib/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const [caKey, otherCaKey, k1, k2] = await Promise.all([generateRsaKey(), generateRsaKey(), generateRsaKey(), generateRsaKey()]);
+const [caKey, otherCaKey, k1, k2] = await Promise.all([
+  generateRsaKey(),
+  generateRsaKey(),
+  generateRsaKey(),
+  generateRsaKey(),
+]);
 const ca = issueCertificate({ profile: 'ca', subject: { CN: 'Pair CA' }, days: 30, subjectKey: caKey });
 // Same name, another key: only the signature tells them apart.
 const otherCa = issueCertificate({ profile: 'ca', subject: { CN: 'Pair CA' }, days: 30, subjectKey: otherCaKey });
 const leaf = (key: typeof k1, caPem: string, signer: typeof caKey, cn: string) =>
-  issueCertificate({ profile: 'server', subject: { CN: cn }, days: 10, subjectKey: key, issuer: loadIssuer(caPem, signer) }).pem;
+  issueCertificate({
+    profile: 'server',
+    subject: { CN: cn },
+    days: 10,
+    subjectKey: key,
+    issuer: loadIssuer(caPem, signer),
+  }).pem;
 const cert1 = leaf(k1, ca.pem, caKey, 'db1');
 const cert2 = leaf(k2, ca.pem, caKey, 'db2');
 const key1 = privateKeyToPem(k1);
@@ -54,15 +65,18 @@ test('verifyPairFiles: a DbtlsError of kind input naming the file at fault; a sy
   await verifyPairFiles(c, k, [ca.pem], "db1's server certificate");
 
   await writeFile(k, key2, { mode: 0o600 });
-  await assert.rejects(verifyPairFiles(c, k, [ca.pem], "db1's server certificate", { hint: 'dbtls issue --force --node db1' }), (e: unknown) => {
-    assert.ok(e instanceof DbtlsError);
-    assert.equal(e.kind, 'input');
-    assert.equal(e.code, 'pair-key-mismatch');
-    assert.equal(e.location.file, k);
-    assert.match(e.message, /db1's server certificate: .*server-key\.pem does not belong/);
-    assert.equal(e.hint, 'dbtls issue --force --node db1');
-    return true;
-  });
+  await assert.rejects(
+    verifyPairFiles(c, k, [ca.pem], "db1's server certificate", { hint: 'dbtls issue --force --node db1' }),
+    (e: unknown) => {
+      assert.ok(e instanceof DbtlsError);
+      assert.equal(e.kind, 'input');
+      assert.equal(e.code, 'pair-key-mismatch');
+      assert.equal(e.location.file, k);
+      assert.match(e.message, /db1's server certificate: .*server-key\.pem does not belong/);
+      assert.equal(e.hint, 'dbtls issue --force --node db1');
+      return true;
+    },
+  );
 
   const real = join(dir, 'elsewhere.pem');
   await writeFile(real, key1, { mode: 0o600 });
@@ -76,5 +90,8 @@ test('verifyPairFiles: a DbtlsError of kind input naming the file at fault; a sy
     return true;
   });
 
-  await assert.rejects(verifyPairFiles(join(dir, 'gone.pem'), k, [ca.pem], 'x'), (e: unknown) => e instanceof DbtlsError && e.kind === 'input' && /gone\.pem is missing/.test(e.message));
+  await assert.rejects(
+    verifyPairFiles(join(dir, 'gone.pem'), k, [ca.pem], 'x'),
+    (e: unknown) => e instanceof DbtlsError && e.kind === 'input' && /gone\.pem is missing/.test(e.message),
+  );
 });
