@@ -188,6 +188,9 @@ export const ERROR_CODES = {
     summary: 'no token, or more than one, has the label ca.pkcs11.token (labels listed)',
   },
   'pkcs11-pin': { kind: 'input', summary: 'the token refused the PIN: wrong, locked, or of a length it does not take' },
+  'pkcs11-no-key': { kind: 'input', summary: 'the token has no private key, or no public key object, with the label' },
+  'pkcs11-duplicate-key': { kind: 'input', summary: 'the token has more than one key with the label ca.pkcs11.label' },
+  'pkcs11-key-exists': { kind: 'input', summary: 'a key to generate on the token has a label a key already has' },
   'pkcs11-failure': { kind: 'failure', summary: 'a PKCS#11 call failed (the message names it and its CKR_ code)' },
 
   // The CA and issuing (lib/issue).
