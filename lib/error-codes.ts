@@ -181,6 +181,19 @@ export const ERROR_CODES = {
     summary: "an issued certificate in the PKI folder was not signed by the cluster's CA",
   },
 
+  // A CA key in a PKCS#11 token (lib/pki/pkcs11.ts).
+  'pkcs11-unavailable': { kind: 'input', summary: 'ca.pkcs11 needs the optional package pkcs11js, not loadable here' },
+  'pkcs11-module': { kind: 'input', summary: 'the PKCS#11 module (ca.pkcs11.module) cannot be loaded or initialised' },
+  'pkcs11-no-token': {
+    kind: 'input',
+    summary: 'no token, or more than one, has the label ca.pkcs11.token (labels listed)',
+  },
+  'pkcs11-pin': { kind: 'input', summary: 'the token refused the PIN: wrong, locked, or of a length it does not take' },
+  'pkcs11-no-key': { kind: 'input', summary: 'the token has no private key, or no public key object, with the label' },
+  'pkcs11-duplicate-key': { kind: 'input', summary: 'the token has more than one key with the label ca.pkcs11.label' },
+  'pkcs11-key-exists': { kind: 'input', summary: 'a key to generate on the token has a label a key already has' },
+  'pkcs11-failure': { kind: 'failure', summary: 'a PKCS#11 call failed (the message names it and its CKR_ code)' },
+
   // The CA and issuing (lib/issue).
   'ca-passphrase-needed': { kind: 'input', summary: 'the CA key is encrypted and no passphrase was given' },
   'ca-passphrase-wrong': { kind: 'input', summary: 'the passphrase given does not decrypt the CA key' },

@@ -57,6 +57,11 @@ wanted=(
   "/usr/lib/ruby/vendor_ruby/mysql2.rb:ruby-mysql2"
   "go:golang-go"
   "/usr/share/gocode/src/github.com/go-sql-driver/mysql/driver.go:golang-github-go-sql-driver-mysql-dev"
+  # A CA key in a PKCS#11 token (test/pki/pkcs11.test.ts): SoftHSM2's tool and module, and OpenSC's
+  # pkcs11-tool to look into a token by hand.
+  "softhsm2-util:softhsm2"
+  "/usr/lib/softhsm/libsofthsm2.so:softhsm2"
+  "pkcs11-tool:opensc"
 )
 
 missing=()
