@@ -51,6 +51,15 @@ export const PKI_ERROR_CODES = {
   },
 
   // A CA key in a PKCS#11 token (lib/pki/pkcs11.ts).
+  'ca-key-on-disk': {
+    kind: 'input',
+    summary: 'the inventory puts the CA key in a PKCS#11 token (ca.pkcs11), yet ca-key.pem is in the PKI directory',
+  },
+  'ca-key-in-token': {
+    kind: 'input',
+    summary:
+      'something needs the CA key itself (a rotation writing a new one), but it is in a PKCS#11 token and never leaves it',
+  },
   'pkcs11-unavailable': { kind: 'input', summary: 'ca.pkcs11 needs the optional package pkcs11js, not loadable here' },
   'pkcs11-module': { kind: 'input', summary: 'the PKCS#11 module (ca.pkcs11.module) cannot be loaded or initialised' },
   'pkcs11-no-token': {

@@ -273,8 +273,14 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   };
   if (!trust.ok) caFail('invalid', `${trust.problem} (fix: ${trust.fix})`);
   // The CA key: present, readable and ca.pem's own (an encrypted one is only checked when it signs).
+  // With ca.pkcs11 the key is in the token: check opens no token (it needs the PIN), but a key file
+  // beside it means the key is in two places, or the wrong one would sign.
   const caKeyPem = await readFor(layout.caKey, 'ca-key.pem', caFail);
-  if (caKeyPem === null) caFail('missing', 'ca-key.pem is missing: the CA cannot sign (restore it from a backup)');
+  if (cluster.ca.pkcs11) {
+    if (typeof caKeyPem === 'string')
+      caFail('invalid', 'ca-key.pem exists, but the inventory puts the CA key in a PKCS#11 token (ca.pkcs11)');
+  } else if (caKeyPem === null)
+    caFail('missing', 'ca-key.pem is missing: the CA cannot sign (restore it from a backup)');
   else if (caKeyPem !== undefined && !/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(caKeyPem)) {
     const problem = verifyPair(caPem, caKeyPem, [caPem]);
     if (problem?.code === 'key-mismatch')

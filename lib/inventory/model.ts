@@ -83,6 +83,8 @@ export interface CaSettings {
   keyType: KeyType;
   /** Revocation is on: the CA signs a CRL valid this many days, delivered to the products that honour it. */
   crlDays?: number;
+  /** The CA key is in this PKCS#11 token (never on disk); its PIN comes as the CA passphrase does. */
+  pkcs11?: { module: string; token: string; label: string };
 }
 
 export interface LeafSettings {

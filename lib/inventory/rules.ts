@@ -242,6 +242,19 @@ export const sshUser: Rule<string> = (s) =>
 export const filePath: Rule<string> = (s) =>
   s !== '' && !/[\x00\r\n]/.test(s) ? undefined : 'must be a non-empty path on one line';
 
+/** A PKCS#11 module: the absolute path of the vendor's shared library (dlopen'd: never a bare name searched for). */
+export const pkcs11Module: Rule<string> = (s) =>
+  filePath(s) ?? (s.startsWith('/') ? undefined : `${q(s)} must be an absolute path to the module's .so`);
+
+/** A token label (at most 32 bytes in CK_TOKEN_INFO) or a key's CKA_LABEL: one printable line. */
+export const pkcs11Label =
+  (max: number): Rule<string> =>
+  (s) => {
+    if (s.trim() === '') return 'must not be empty';
+    if (Buffer.byteLength(s) > max) return `is longer than ${max} bytes`;
+    return /[\x00-\x1f\x7f]/.test(s) ? 'must not contain control characters' : undefined;
+  };
+
 export const integerIn =
   (min: number, max: number): Rule<number> =>
   (n) =>

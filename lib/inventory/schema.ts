@@ -33,6 +33,12 @@ export const CA_SPEC = map({
   keySize: int(rules.keySize),
   keyType: str(rules.keyType),
   crlDays: int(rules.integerIn(1, 365)),
+  // The CA key in a PKCS#11 token: it signs there and never leaves it (lib/pki/pkcs11.ts).
+  pkcs11: map({
+    module: required(str(rules.pkcs11Module)),
+    token: required(str(rules.pkcs11Label(32))),
+    label: required(str(rules.pkcs11Label(128))),
+  }),
 });
 
 /** A Galera node's group-channel settings (roles galera or pxc). */
@@ -95,7 +101,14 @@ export interface RawInventory {
   cluster?: string;
   pki?: string;
   subject?: SubjectFields;
-  ca?: { commonName?: string; days?: number; keySize?: number; keyType?: string; crlDays?: number };
+  ca?: {
+    commonName?: string;
+    days?: number;
+    keySize?: number;
+    keyType?: string;
+    crlDays?: number;
+    pkcs11?: { module?: string; token?: string; label?: string };
+  };
   leaf?: { days?: number; keySize?: number; keyType?: string; localhost?: boolean };
   ssh?: RawSsh;
   nodes?: (RawNode | undefined)[];

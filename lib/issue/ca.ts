@@ -9,7 +9,8 @@ import { relative } from 'node:path';
 import { exportPrivateKeyPem, generateKey, keyReadFailure, sameKey } from '../pki/keys.js';
 import { certificateInfo, parseCertificatesOf, type CertificateInfo } from '../pki/cert-info.js';
 import { inputError, isDbtlsError, usageError } from '../errors.js';
-import { signatureScheme } from '../pki/signer.js';
+import { keySigner, signatureScheme, type Signer } from '../pki/signer.js';
+import { openTokenSigner, tokenSignerForNewCa, tokenUri, type TokenSigner } from './ca-token.js';
 import { readIfExists } from '../store/safe-fs.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
 import type { PkiLayout } from '../store/pki-dir.js';
@@ -31,6 +32,8 @@ export interface CaOptions {
   recorded?: CaRecord;
   /** Start over with a new CA although the manifest records one (only when both CA files are gone). */
   newCa?: boolean;
+  /** Nothing will be written (issue --check): a new CA of a token is stood in for by a key in memory, the token untouched. */
+  dryRun?: boolean;
 }
 
 export type CaAction = 'created' | 'imported' | 'loaded';
@@ -42,8 +45,12 @@ export interface CaState {
   record: CaRecord;
   /** The CA files to write (a new or imported CA); empty when loaded. */
   files: BatchFile[];
-  /** The CA's private key, decrypted on first use. */
+  /** The CA's private key, decrypted on first use (refused when the key is in a PKCS#11 token). */
   key(): Promise<KeyObject>;
+  /** What signs for the CA: its key in memory, or its key in the token (opened on first use). */
+  signer(): Promise<Signer>;
+  /** Closes the token session, if one was opened. */
+  close(): void;
 }
 
 const exportKey = exportPrivateKeyPem;
@@ -77,7 +84,13 @@ export function decryptKey(pem: string, file: string, passphrase: string | undef
   }
 }
 
-function record(info: CertificateInfo, layout: PkiLayout, encrypted: boolean, imported: boolean): CaRecord {
+function record(
+  info: CertificateInfo,
+  layout: PkiLayout,
+  encrypted: boolean,
+  imported: boolean,
+  token?: Cluster['ca']['pkcs11'],
+): CaRecord {
   return {
     subject: info.subject,
     serial: info.serial,
@@ -85,9 +98,54 @@ function record(info: CertificateInfo, layout: PkiLayout, encrypted: boolean, im
     notBefore: info.notBefore.toISOString(),
     notAfter: info.notAfter.toISOString(),
     cert: relative(layout.root, layout.ca),
-    key: relative(layout.root, layout.caKey),
+    key: token ? tokenUri(token) : relative(layout.root, layout.caKey),
     encrypted,
     imported,
+  };
+}
+
+/** A CaState's signer() and close() over a key in memory (or one decrypted on first use). */
+function memorySigner(key: () => Promise<KeyObject>): Pick<CaState, 'signer' | 'close'> {
+  return { signer: async () => keySigner(await key()), close: () => {} };
+}
+
+/** signer() and close() over the CA's key in its token, opened once, checked against ca.pem. */
+function tokenCaState(
+  cluster: Cluster,
+  cert: X509Certificate,
+  file: string,
+  opts: CaOptions,
+  now: Date,
+  open?: TokenSigner,
+): Pick<CaState, 'key' | 'signer' | 'close'> {
+  let signer: TokenSigner | undefined = open;
+  const t = cluster.ca.pkcs11!;
+  return {
+    key: async () => {
+      throw inputError(
+        'ca-key-in-token',
+        `the CA key is in the PKCS#11 token "${t.token}" (${tokenUri(t)}): it cannot be read, only asked to sign`,
+        { file: cluster.file, field: 'ca.pkcs11' },
+      );
+    },
+    async signer() {
+      if (!signer) {
+        signer = await openTokenSigner(cluster, opts.passphrase);
+        if (!sameKey(cert.publicKey, signer.publicKey)) {
+          signer.close();
+          signer = undefined;
+          throw inputError(
+            'ca-key-mismatch',
+            `the key ${tokenUri(t)} in the PKCS#11 token does not belong to the CA certificate ${file}`,
+            { file: cluster.file, field: 'ca.pkcs11.label' },
+            'give the label of the key that signed ca.pem',
+          );
+        }
+      }
+      checkCa(cert, signer.publicKey, file, now);
+      return signer;
+    },
+    close: () => signer?.close(),
   };
 }
 
@@ -109,6 +167,7 @@ function checkCa(cert: X509Certificate, key: KeyObject, file: string, now: Date)
     throw inputError('not-a-ca', `${file} is not a CA certificate (basicConstraints CA:TRUE is missing)`, { file });
   if (!sameKey(cert.publicKey, key))
     throw inputError('ca-key-mismatch', `the CA key does not belong to ${file}`, { file });
+  // (KEY may be a public key: a token's, whose private half stays in the token.)
   if (Date.parse(cert.validTo) <= now.getTime())
     throw inputError('ca-expired', `${file} expired on ${cert.validTo}`, { file });
   try {
@@ -160,7 +219,22 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
     ? `restore ${layout.ca} and ${layout.caKey} of the CA ${recordedName(recorded)} from a backup`
     : `restore the missing file from a backup`;
 
-  if (certPem !== undefined && keyPem === undefined) {
+  const token = cluster.ca.pkcs11;
+  if (token && keyPem !== undefined)
+    throw inputError(
+      'ca-key-on-disk',
+      `${layout.caKey} exists, but ${cluster.file} puts the CA key in the PKCS#11 token "${token.token}" (ca.pkcs11): refusing to use either`,
+      { file: layout.caKey },
+      'a CA key belongs in one place: move the file out of the PKI directory, or remove ca.pkcs11 from the inventory',
+    );
+  if (token && opts.import)
+    throw usageError(
+      'bad-usage',
+      '--ca-key reads a key file, but the inventory puts the CA key in a PKCS#11 token (ca.pkcs11)',
+      'put your CA certificate in place as ca.pem in the PKI directory and give ca.pkcs11 the label of its key',
+    );
+
+  if (certPem !== undefined && keyPem === undefined && !token) {
     throw inputError(
       'no-ca-key',
       `${layout.caKey} is missing but ${layout.ca} is there: refusing to sign without, or to replace, the CA key`,
@@ -177,7 +251,7 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
     );
   }
 
-  if (certPem !== undefined && keyPem !== undefined) {
+  if (certPem !== undefined && (keyPem !== undefined || token)) {
     const bundle = parseCertificatesOf(certPem, layout.ca);
     const cert = firstCertificate(certPem, layout.ca);
     const info = certificateInfo(cert);
@@ -210,29 +284,41 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
         );
       }
     }
-    const encrypted = isEncrypted(keyPem);
+    if (token || keyPem === undefined)
+      return {
+        action: 'loaded',
+        certPem,
+        info,
+        record: record(info, layout, false, false, token),
+        files: [],
+        ...tokenCaState(cluster, cert, layout.ca, opts, now),
+      };
+    const pem = keyPem;
+    const encrypted = isEncrypted(pem);
     let cached: KeyObject | undefined;
     // A clear key is checked against ca.pem now, whether or not anything is signed this run; an
     // encrypted one when it is decrypted.
     if (!encrypted) {
-      cached = decryptKey(keyPem, layout.caKey, undefined);
+      cached = decryptKey(pem, layout.caKey, undefined);
       checkCaKey(cert, cached, layout.ca, layout.caKey);
     }
+    const key = async () => {
+      if (!cached) {
+        const key = decryptKey(pem, layout.caKey, opts.passphrase);
+        checkCaKey(cert, key, layout.ca, layout.caKey);
+        cached = key;
+      }
+      checkCa(cert, cached, layout.ca, now);
+      return cached;
+    };
     return {
       action: 'loaded',
       certPem,
       info,
       record: record(info, layout, encrypted, false),
       files: [],
-      async key() {
-        if (!cached) {
-          const key = decryptKey(keyPem, layout.caKey, opts.passphrase);
-          checkCaKey(cert, key, layout.ca, layout.caKey);
-          cached = key;
-        }
-        checkCa(cert, cached, layout.ca, now);
-        return cached;
-      },
+      key,
+      ...memorySigner(key),
     };
   }
 
@@ -270,11 +356,39 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
         { path: layout.caKey, data: exportKey(key, opts.passphrase), mode: KEY_MODE },
       ],
       key: async () => key,
+      ...memorySigner(async () => key),
     };
   }
 
-  const key = await generateKey(cluster.ca.keyType);
   const { issueCertificate } = await import('../pki/certificate.js');
+  if (token && !opts.dryRun) {
+    // The key is made (or found) in the token and signs its own certificate there.
+    const { signer } = await tokenSignerForNewCa(cluster, opts.passphrase, cluster.ca.keyType);
+    try {
+      const ca = issueCertificate({
+        profile: 'ca',
+        subject: { ...cluster.subject, CN: cluster.ca.commonName },
+        days: cluster.ca.days,
+        subjectKey: signer.publicKey,
+        selfSigner: signer,
+        now,
+      });
+      const cert = firstCertificate(ca.pem, layout.ca);
+      const info = certificateInfo(cert);
+      return {
+        action: 'created',
+        certPem: ca.pem,
+        info,
+        record: record(info, layout, false, false, token),
+        files: [{ path: layout.ca, data: ca.pem, mode: CERT_MODE }],
+        ...tokenCaState(cluster, cert, layout.ca, opts, now, signer),
+      };
+    } catch (e) {
+      signer.close();
+      throw e;
+    }
+  }
+  const key = await generateKey(cluster.ca.keyType);
   const ca = issueCertificate({
     profile: 'ca',
     subject: { ...cluster.subject, CN: cluster.ca.commonName },
@@ -293,5 +407,6 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
       { path: layout.caKey, data: exportKey(key, opts.passphrase), mode: KEY_MODE },
     ],
     key: async () => key,
+    ...memorySigner(async () => key),
   };
 }

@@ -206,6 +206,7 @@ export async function runIssue(
   // --check reads only: no folder made, no lock taken, no interrupted batch rolled forward.
   if (!opts.check) await ensurePrivateDir(dirname(layout.root), layout.root);
   const lock = opts.check ? { release: async () => {} } : await acquireLock(layout.lock, { waitMs: LOCK_WAIT_MS });
+  let caState: { close(): void } | undefined;
   try {
     if (!opts.check) await recoverBatch(layout.journal);
     const manifest = await readManifest(layout.manifest, cluster.cluster);
@@ -215,7 +216,9 @@ export async function runIssue(
       now,
       recorded: manifest.ca,
       newCa: opts.newCa,
+      ...(opts.check ? { dryRun: true } : {}),
     });
+    caState = ca;
     onEvent({ type: 'ca', action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256 });
 
     const plan = await planIssuance(
@@ -260,9 +263,9 @@ export async function runIssue(
     const fresh = new Map<string, { certPem: string; key: KeyObject }>();
     const issuedAt = now.toISOString();
     if (todo.length) {
-      const caKey = await ca.key();
+      const signer = await ca.signer();
       const { issueCertificate, loadIssuer } = await import('../pki/certificate.js');
-      const issuer = loadIssuer(ca.certPem, caKey);
+      const issuer = loadIssuer(ca.certPem, signer);
       const certRecords = new Map(manifest.certificates.map((r) => [r.id, r]));
       const pairRecords = new Map(manifest.keyPairs.map((r) => [r.id, r]));
       for (const [n, item] of todo.entries()) {
@@ -413,6 +416,7 @@ export async function runIssue(
     onEvent({ type: 'committed', files: files.length });
     return report;
   } finally {
+    caState?.close();
     await lock.release();
   }
 }

@@ -6,7 +6,6 @@
 // expired CRL as "every client certificate is bad", so `check` fails long before that (lib/check/crl.ts).
 import { relative } from 'node:path';
 import { buildCrl, type CrlReason } from '../pki/crl.js';
-import { keySigner } from '../pki/signer.js';
 import { CERT_MODE } from '../store/atomic-write.js';
 import type { BatchFile } from '../store/batch.js';
 import type { CrlRecord, Manifest } from '../store/manifest.js';
@@ -46,7 +45,7 @@ export async function signCrls(
     const number = last ? last.number + 1 : 1;
     const crl = buildCrl({
       issuerCertPem: issuer.certPem,
-      signer: keySigner(await issuer.key()),
+      signer: await issuer.signer(),
       revoked: revoked.map((r) => ({
         serialHex: r.serial,
         revokedAt: new Date(r.revokedAt),

@@ -7,6 +7,7 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { parseCertificatesOf } from '../pki/cert-info.js';
 import { sameKey } from '../pki/keys.js';
+import { keySigner, type Signer } from '../pki/signer.js';
 import { readTextIfExists } from '../store/safe-fs.js';
 import { archiveDir, rotationPaths } from '../rotate/state.js';
 import { decryptKey, type CaState } from '../issue/ca.js';
@@ -17,7 +18,7 @@ export interface CrlIssuer {
   certPem: string;
   fingerprint256: string;
   serial: string;
-  key(): Promise<KeyObject>;
+  signer(): Promise<Signer>;
 }
 
 const pemOf = (c: X509Certificate) => c.toString().trim() + '\n';
@@ -29,7 +30,12 @@ export async function crlIssuers(layout: PkiLayout, ca: CaState, passphrase: str
   const certs = parseCertificatesOf(ca.certPem, layout.ca);
   const [signing, ...others] = certs;
   const out: CrlIssuer[] = [
-    { certPem: pemOf(signing!), fingerprint256: signing!.fingerprint256, serial: serialOf(signing!), key: ca.key },
+    {
+      certPem: pemOf(signing!),
+      fingerprint256: signing!.fingerprint256,
+      serial: serialOf(signing!),
+      signer: ca.signer,
+    },
   ];
   for (const cert of others) {
     if (out.some((i) => i.fingerprint256 === cert.fingerprint256)) continue;
@@ -62,7 +68,7 @@ export async function crlIssuers(layout: PkiLayout, ca: CaState, passphrase: str
       certPem: pemOf(cert),
       fingerprint256: cert.fingerprint256,
       serial: serialOf(cert),
-      async key() {
+      async signer() {
         if (!cached) {
           const key = decryptKey(pem, file, passphrase);
           if (!sameKey(cert.publicKey, key))
@@ -75,7 +81,7 @@ export async function crlIssuers(layout: PkiLayout, ca: CaState, passphrase: str
             );
           cached = key;
         }
-        return cached;
+        return keySigner(cached);
       },
     });
   }

@@ -89,7 +89,11 @@ async function withPki<T>(
     await recoverBatch(layout.journal);
     const manifest = await readManifest(layout.manifest, cluster.cluster);
     const ca = await prepareCa(layout, cluster, { passphrase, now, recorded: manifest.ca });
-    return await work(manifest, ca);
+    try {
+      return await work(manifest, ca);
+    } finally {
+      ca.close();
+    }
   } finally {
     await lock.release();
   }

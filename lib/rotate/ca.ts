@@ -244,6 +244,13 @@ export async function rotationStatus(cluster: Cluster): Promise<RotationState | 
 
 export async function runRotateCa(cluster: Cluster, opts: RotateCaOptions): Promise<RotateCaReport> {
   const onEvent = opts.onEvent ?? (() => {});
+  if (cluster.ca.pkcs11)
+    throw inputError(
+      'ca-key-in-token',
+      `rotate ca makes a new CA key file, but ${cluster.file} keeps the CA key in a PKCS#11 token (ca.pkcs11): not supported yet`,
+      { file: cluster.file, field: 'ca.pkcs11' },
+      'rotate leaf, issue and revoke sign with the token; for a new CA key, generate it on the token and start a new PKI',
+    );
   let state = await readRotation(cluster.pki);
   const current: Phase = state?.phase ?? 1;
   if (opts.phase !== undefined && opts.phase !== current) {

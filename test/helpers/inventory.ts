@@ -42,6 +42,8 @@ export interface TestInventory {
   /** ca.crlDays: revocation on. */
   crlDays?: number;
   caCommonName?: string;
+  /** ca.pkcs11: the CA key in a PKCS#11 token. */
+  pkcs11?: { module: string; token: string; label: string };
 }
 
 /** Writes DIR/inventory.yml (pki: ./pki) and returns its path. */
@@ -53,6 +55,7 @@ export async function writeInventory(dir: string, inv: TestInventory, name = 'in
       commonName: inv.caCommonName ?? 'Test Cluster CA',
       ...(inv.caKeyType ? { keyType: inv.caKeyType } : {}),
       ...(inv.crlDays ? { crlDays: inv.crlDays } : {}),
+      ...(inv.pkcs11 ? { pkcs11: inv.pkcs11 } : {}),
     },
     nodes: inv.nodes.map((n) => ({
       name: n.name,
