@@ -20,6 +20,7 @@ const work = {
   check: () => import('./run/check.js').then((m) => m.check),
   'rotate leaf': () => import('./run/rotate.js').then((m) => m.rotateLeaf),
   'rotate ca': () => import('./run/rotate.js').then((m) => m.rotateCa),
+  'rotate intermediate': () => import('./run/rotate.js').then((m) => m.rotateIntermediate),
   'rotate status': () => import('./run/rotate.js').then((m) => m.rotateStatus),
   'keystore create': () => import('./run/keystore.js').then((m) => m.keystoreCreate),
   'keystore trust': () => import('./run/keystore.js').then((m) => m.keystoreTrust),

@@ -50,6 +50,24 @@ export const PKI_ERROR_CODES = {
     summary: "an issued certificate in the PKI folder was not signed by the cluster's CA",
   },
 
+  // An offline root and an online intermediate (lib/issue/intermediate.ts).
+  'root-unsealed': {
+    kind: 'input',
+    summary: 'ca.intermediate with a new root whose key would be written unencrypted (no passphrase, no token)',
+  },
+  'intermediate-foreign': { kind: 'input', summary: "intermediate.pem is not signed by ca.pem's root" },
+  'intermediate-half': { kind: 'input', summary: 'one of intermediate.pem and intermediate-key.pem is missing' },
+  'no-intermediate': { kind: 'input', summary: 'rotate intermediate on an inventory without ca.intermediate' },
+  'rotate-intermediate-crl': {
+    kind: 'input',
+    summary:
+      'rotate intermediate while revocation is on (not supported yet: the new CRL must reach every server first)',
+  },
+  'intermediate-missing': {
+    kind: 'input',
+    summary: 'both intermediate files are missing, but the manifest records the intermediate that signed the leaves',
+  },
+
   // A CA key in a PKCS#11 token (lib/pki/pkcs11.ts).
   'ca-key-on-disk': {
     kind: 'input',

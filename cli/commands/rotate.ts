@@ -79,6 +79,7 @@ export function registerRotate(program: Command): void {
             'renew what expires within 30 days, push, reload, probe',
           ],
           ['dbtls rotate ca -i cluster.yml --yes', 'replace the CA in three phases'],
+          ['dbtls rotate intermediate -i cluster.yml --yes', 'a new intermediate (ca.intermediate), no trust change'],
           ['dbtls rotate status -i cluster.yml', 'where a CA rotation stands'],
         ],
         exitCodes: EXIT_CODES,
@@ -132,6 +133,26 @@ export function registerRotate(program: Command): void {
       }),
     )
     .action((flags: RotateCaFlags) => run('rotate ca', flags));
+
+  common(
+    rotate
+      .command('intermediate')
+      .summary('a new intermediate signed by the root, every leaf re-issued under it; no trust change')
+      .description(
+        "With ca.intermediate: the root (its sealed key: the passphrase or the token's PIN) signs a new intermediate, every leaf is re-issued under it, pushed, reloaded and probed. Trust files hold the root alone, so nothing else changes.",
+      ),
+  )
+    .addHelpText(
+      'after',
+      helpSections({
+        examples: [
+          ['DBTLS_CA_PASSPHRASE=… dbtls rotate intermediate -i cluster.yml --yes', 'the root signs a new intermediate'],
+          ['dbtls check -i cluster.yml', 'how long the intermediate has left'],
+        ],
+        exitCodes: EXIT_CODES,
+      }),
+    )
+    .action((flags: RotateFlags) => run('rotate intermediate', flags));
 
   addInventoryOptions(
     rotate

@@ -13,8 +13,15 @@ import { caPassphrase, storepassFlags } from '../secrets.js';
 import { transportFrom } from '../transport-options.js';
 import { confirm } from '../ui/confirm.js';
 import { outputMode, plural, printJson } from '../ui/mode.js';
-import { rolloutLines, rotateCaLines, withRotateProgress } from '../ui/rotate-progress.js';
-import { printCaPlan, printDue, printLeafOutcome, printRotationStatus } from '../ui/rotate-report.js';
+import { rolloutLines, rotateCaLines, rotateIntermediateLines, withRotateProgress } from '../ui/rotate-progress.js';
+import {
+  printCaPlan,
+  printDue,
+  printIntermediateOutcome,
+  printLeafOutcome,
+  printRotationStatus,
+} from '../ui/rotate-report.js';
+import { runRotateIntermediate } from '../../lib/rotate/intermediate.js';
 import { VERSION } from '../version.js';
 
 interface Settings {
@@ -100,6 +107,26 @@ export async function rotateCa(flags: RotateCaFlags): Promise<number> {
     (onEvent) => runRotateCa(s.cluster, { ...base, ...(phase ? { phase } : {}), onEvent }),
   ).finally(() => base.connect.close());
   if (mode === 'json') printJson(report);
+  return report.ok ? 0 : 1;
+}
+
+export async function rotateIntermediate(flags: RotateFlags): Promise<number> {
+  const mode = outputMode(flags.json);
+  const s = await settings(flags);
+  await confirm(
+    flags,
+    `have the root sign a new intermediate for cluster "${s.cluster.cluster}", re-issue every leaf, push and reload`,
+  );
+  const base = await rolloutBase(flags, s);
+  const report = await withRotateProgress(
+    mode,
+    rotateIntermediateLines,
+    s.cluster.nodes.map((n) => n.name),
+    'intermediate rotation',
+    (onEvent) => runRotateIntermediate(s.cluster, { ...base, onEvent }),
+  ).finally(() => base.connect.close());
+  if (mode === 'json') printJson(report);
+  else printIntermediateOutcome(report);
   return report.ok ? 0 : 1;
 }
 

@@ -5,6 +5,7 @@ import type { PushEvent } from '../../lib/deliver/push.js';
 import { liveFailed, type ProbeEvent } from '../../lib/check/live.js';
 import type { RolloutEvent } from '../../lib/rotate/rollout.js';
 import type { RotateCaEvent } from '../../lib/rotate/ca.js';
+import type { RotateIntermediateEvent } from '../../lib/rotate/intermediate.js';
 import { sanitizeForTerminal } from '../../lib/text/sanitize.js';
 import { lineOf, printLines, type Formatters } from './formatters.js';
 import { issueLines } from './issue-progress.js';
@@ -48,8 +49,15 @@ export const rotateCaLines: Formatters<RotateCaEvent> = {
   complete: (e) => `rotation complete; the old CA is in ${e.archived}`,
 };
 
+export const rotateIntermediateLines: Formatters<RotateIntermediateEvent> = {
+  ...rolloutLines,
+  pki: (e) => e.message,
+};
+
+type AnyRotateEvent = RotateCaEvent | RotateIntermediateEvent;
+
 /** The node an event of a rotation is about (undefined: the issue, the render, a phase). */
-function nodeOf(e: RotateCaEvent): string | undefined {
+function nodeOf(e: AnyRotateEvent): string | undefined {
   if (e.type === 'push') return pushNodeOf(e.event);
   if (e.type === 'probe-start') return e.node;
   if (e.type === 'probe-done') return e.result.node;
@@ -57,7 +65,7 @@ function nodeOf(e: RotateCaEvent): string | undefined {
 }
 
 /** A node's task ends failed with its push or its probe; otherwise it stays open to the rotation's end (a CA rotation comes back to it each phase). */
-function end(e: RotateCaEvent): 'failed' | undefined {
+function end(e: AnyRotateEvent): 'failed' | undefined {
   if (e.type === 'push' && e.event.type === 'node-done' && !e.event.result.ok) return 'failed';
   if (e.type === 'probe-done' && liveFailed(e.result)) return 'failed';
   return undefined;
@@ -67,7 +75,7 @@ function end(e: RotateCaEvent): 'failed' | undefined {
  * Runs a rotation (given the event callback) and shows it in the chosen mode. `table` is the
  * rotation's own (leaf: rolloutLines, CA: rotateCaLines); `lead` is the first task's title on a terminal.
  */
-export async function withRotateProgress<E extends RotateCaEvent, R>(
+export async function withRotateProgress<E extends AnyRotateEvent, R>(
   mode: OutputMode,
   table: Formatters<E>,
   nodes: string[],

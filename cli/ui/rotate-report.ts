@@ -1,6 +1,7 @@
 // What `dbtls rotate` prints around a roll-out: what is due, the last line of a leaf rotation, the
 // phases `rotate ca --check` would run, and where a CA rotation stands. --json prints the reports.
 import type { DueCertificate, RotateLeafReport } from '../../lib/rotate/leaf.js';
+import type { RotateIntermediateReport } from '../../lib/rotate/intermediate.js';
 import { PHASES, type Phase, type RotationState } from '../../lib/rotate/state.js';
 import { plural } from './mode.js';
 
@@ -25,6 +26,15 @@ export function printLeafOutcome(report: RotateLeafReport): void {
       : report.due.length
         ? `rotated ${plural(report.due.length, 'certificate')} on ${plural(report.nodes.length, 'node')}`
         : `delivered the CRL to ${plural(report.nodes.length, 'node')}`,
+  );
+}
+
+/** The last line of an intermediate rotation. */
+export function printIntermediateOutcome(report: RotateIntermediateReport): void {
+  out(
+    report.ok
+      ? `intermediate ${report.new.serial} (until ${report.new.notAfter}) signs ${plural(report.rollout.issue.issued.length, 'leaf', 'leaves')} on ${plural(report.rollout.push.nodes.length, 'node')}; the old one is in ${report.archived}`
+      : `FAILED on ${report.failed.join(', ')}; the new intermediate is in place: run dbtls rotate leaf --all to finish`,
   );
 }
 

@@ -84,6 +84,8 @@ async function checkCertificate(
   root: string,
   item: Extract<PlannedItem, { kind: 'certificate' }>,
   ca: X509Certificate[],
+  /** The intermediate that signs leaves (ca.intermediate), which every leaf file must carry. */
+  intermediate: X509Certificate | undefined,
   caPem: string,
   now: Date,
   withinMs: number,
@@ -102,8 +104,9 @@ async function checkCertificate(
   if (keyPem === null) fail('missing', `${item.key} is missing`);
   if (pem === null || pem === undefined) return out;
   let cert: X509Certificate | undefined;
+  let carried: X509Certificate[] = [];
   try {
-    cert = parseCertificates(pem)[0];
+    [cert, ...carried] = parseCertificates(pem);
   } catch (err) {
     fail('invalid', `${item.cert} is not a readable certificate (${String((err as Error).message).split('\n')[0]})`);
     return out;
@@ -117,7 +120,7 @@ async function checkCertificate(
   out.notAfter = info.notAfter.toISOString();
   // A leaf is good no longer than the CA that vouches for it: past the CA's notAfter it fails to
   // verify, whatever its own date says. Its days left are counted to the earlier of the two.
-  const issuerCa = ca.find((c) => signedBy(cert, c));
+  const issuerCa = [...(intermediate ? [intermediate] : []), ...ca].find((c) => signedBy(cert, c));
   const outlives = issuerCa !== undefined && Date.parse(issuerCa.validTo) < info.notAfter.getTime();
   const e = expiry(outlives ? issuerCa : cert, now, withinMs);
   out.daysLeft = e.daysLeft;
@@ -127,11 +130,20 @@ async function checkCertificate(
       `outlives its CA: valid until ${info.notAfter.toISOString()}, but the CA only until ${new Date(issuerCa.validTo).toISOString()} (renew the CA: dbtls rotate ca)`,
     );
   if (e.problem) fail(e.status, outlives ? `its CA ${e.problem}` : e.problem);
-  const chain = verifyChain(cert, ca, [], now);
-  if (!chain.ok && e.status !== 'expired') fail('invalid', `chain: ${chain.reason}`);
+  // The chain as a server sends it: the file's own certificates after the leaf, up to ca.pem's root.
+  const chain = verifyChain(cert, ca, carried, now);
+  if (!chain.ok && e.status !== 'expired') {
+    const whole = intermediate && verifyChain(cert, ca, [intermediate], now).ok;
+    fail(
+      'invalid',
+      whole
+        ? `chain incomplete: ${item.cert} lacks the intermediate after the leaf, so peers cannot verify it (run: dbtls issue --force)`
+        : `chain: ${chain.reason}`,
+    );
+  }
   if (keyPem !== null && keyPem !== undefined) {
     // The same check issue and push make (lib/pki/verify-pair.ts); the chain was judged above, with time.
-    const problem = verifyPair(pem, keyPem, [caPem]);
+    const problem = verifyPair(pem, keyPem, intermediate ? [caPem, intermediate.toString()] : [caPem]);
     if (problem?.code === 'key-mismatch') fail('invalid', `${item.key} does not belong to ${item.cert}`);
     else if (problem && problem.which === 'key') fail('invalid', `${item.key} ${problem.message}`);
   }
@@ -197,6 +209,52 @@ async function checkKeyPair(root: string, item: Extract<PlannedItem, { kind: 'ke
   const problem = keyPairProblem(priv, pub);
   if (problem) fail('invalid', `${problem.which === 'private' ? item.private : item.public} ${problem.message}`);
   return out;
+}
+
+/** The intermediate (ca.intermediate): present, signed by ca.pem's root, a CA, its key its own, not expiring. */
+async function checkIntermediate(
+  layout: ReturnType<typeof pkiLayout>,
+  roots: X509Certificate[],
+  now: Date,
+  withinMs: number,
+): Promise<{ item: CheckItem; cert?: X509Certificate }> {
+  const item: CheckItem = {
+    id: 'intermediate',
+    owner: { kind: 'ca', name: 'intermediate.pem' },
+    status: 'ok',
+    problems: [],
+  };
+  const fail = (status: CheckStatus, problem: string) => {
+    item.status = worse(item.status, status);
+    item.problems.push(problem);
+  };
+  const [pem, keyPem] = await Promise.all([
+    readFor(layout.intermediate, 'intermediate.pem', fail),
+    readFor(layout.intermediateKey, 'intermediate-key.pem', fail),
+  ]);
+  if (pem === null)
+    fail('missing', 'intermediate.pem is missing: no leaf can be signed (restore it, or: dbtls rotate intermediate)');
+  if (keyPem === null) fail('missing', 'intermediate-key.pem is missing (restore it, or: dbtls rotate intermediate)');
+  if (typeof pem !== 'string') return { item };
+  const [cert] = parseCertificatesOf(pem, layout.intermediate);
+  if (!cert) {
+    fail('invalid', 'intermediate.pem holds no certificate');
+    return { item };
+  }
+  const info = certificateInfo(cert);
+  item.subject = info.subject;
+  item.notAfter = info.notAfter.toISOString();
+  const e = expiry(cert, now, withinMs);
+  item.daysLeft = e.daysLeft;
+  if (e.problem) fail(e.status, `${e.problem} (run: dbtls rotate intermediate)`);
+  const chain = verifyChain(cert, roots, [], now);
+  if (!chain.ok) fail('invalid', `chain: ${chain.reason}`);
+  if (typeof keyPem === 'string') {
+    const problem = verifyPair(pem, keyPem, [roots.map((r) => r.toString()).join('')]);
+    if (problem?.code === 'key-mismatch') fail('invalid', 'intermediate-key.pem does not belong to intermediate.pem');
+    else if (problem && problem.which === 'key') fail('invalid', `intermediate-key.pem ${problem.message}`);
+  }
+  return { item, cert };
 }
 
 export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?: Date }): Promise<CheckReport> {
@@ -289,20 +347,26 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   }
   report.items.push(caItem);
 
+  const intermediate = cluster.ca.intermediate ? await checkIntermediate(layout, cas, now, opts.withinMs) : undefined;
+  if (intermediate) report.items.push(intermediate.item);
+  const signer = intermediate?.cert;
+
   const specs = new Map<string, string>([...manifest.certificates, ...manifest.keyPairs].map((r) => [r.id, r.spec]));
-  const items = desiredItems(cluster, caInfo.fingerprint256);
+  const items = desiredItems(cluster, (signer ? certificateInfo(signer) : caInfo).fingerprint256);
   report.items.push(
     ...(await Promise.all(
       items.map((item) =>
         item.kind === 'certificate'
-          ? checkCertificate(layout.root, item, cas, caPem, now, opts.withinMs, specs.get(item.id))
+          ? checkCertificate(layout.root, item, cas, signer, caPem, now, opts.withinMs, specs.get(item.id))
           : checkKeyPair(layout.root, item),
       ),
     )),
   );
   if (cluster.ca.crlDays !== undefined) {
     const { checkCrl } = await import('./crl.js');
-    report.items.push(await checkCrl(layout, caPem, manifest, now, opts.withinMs));
+    // A CRL from the intermediate (for leaves) and from the root (for the intermediate).
+    const issuers = signer ? caPem + signer.toString() : caPem;
+    report.items.push(await checkCrl(layout, issuers, manifest, now, opts.withinMs));
   }
   // A revoked certificate still in use: servers that read the CRL refuse it (issue replaces it).
   const revoked = new Set((manifest.revoked ?? []).map((r) => BigInt(`0x${r.serial}`)));

@@ -80,6 +80,9 @@ export function buildCluster(raw: RawInventory, ctx: BuildContext): Cluster | un
       days: raw.ca?.days ?? DEFAULTS.ca.days,
       keyType: keyTypeOf(raw.ca, DEFAULTS.ca.keyType),
       ...(raw.ca?.crlDays !== undefined ? { crlDays: raw.ca.crlDays } : {}),
+      ...(raw.ca?.intermediate
+        ? { intermediate: { days: raw.ca.intermediateDays ?? DEFAULTS.ca.intermediateDays } }
+        : {}),
       ...(raw.ca?.pkcs11
         ? { pkcs11: { module: raw.ca.pkcs11.module!, token: raw.ca.pkcs11.token!, label: raw.ca.pkcs11.label! } }
         : {}),

@@ -83,6 +83,8 @@ export interface CaSettings {
   keyType: KeyType;
   /** Revocation is on: the CA signs a CRL valid this many days, delivered to the products that honour it. */
   crlDays?: number;
+  /** An offline root and an online intermediate (valid `days`) that signs every leaf. */
+  intermediate?: { days: number };
   /** The CA key is in this PKCS#11 token (never on disk); its PIN comes as the CA passphrase does. */
   pkcs11?: { module: string; token: string; label: string };
 }
@@ -219,7 +221,7 @@ export interface Cluster {
 }
 
 export const DEFAULTS = {
-  ca: { days: 3650, keyType: 'rsa2048' as KeyType },
+  ca: { days: 3650, keyType: 'rsa2048' as KeyType, intermediateDays: 1825 },
   leaf: { days: 825, keyType: 'rsa2048' as KeyType, localhost: false },
   ssh: { user: 'root', port: 22 },
 };

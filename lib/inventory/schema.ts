@@ -33,6 +33,9 @@ export const CA_SPEC = map({
   keySize: int(rules.keySize),
   keyType: str(rules.keyType),
   crlDays: int(rules.integerIn(1, 365)),
+  // An offline root (ca.pem, its key sealed) and an online intermediate that signs every leaf.
+  intermediate: bool(),
+  intermediateDays: int(rules.days),
   // The CA key in a PKCS#11 token: it signs there and never leaves it (lib/pki/pkcs11.ts).
   pkcs11: map({
     module: required(str(rules.pkcs11Module)),
@@ -107,6 +110,8 @@ export interface RawInventory {
     keySize?: number;
     keyType?: string;
     crlDays?: number;
+    intermediate?: boolean;
+    intermediateDays?: number;
     pkcs11?: { module?: string; token?: string; label?: string };
   };
   leaf?: { days?: number; keySize?: number; keyType?: string; localhost?: boolean };

@@ -28,6 +28,7 @@ import {
 import { inputError } from '../errors.js';
 import { DAY_MS, validityFor } from '../pki/validity.js';
 import { prepareCa, type CaAction, type CaImport } from './ca.js';
+import { prepareSigningCa } from './intermediate.js';
 import { desiredItems, planIssuance, type PlannedItem } from './plan.js';
 import { buildStore, certSource, desiredStores, jgroupsStores, storesToBuild } from './stores.js';
 import { clusterStorepass } from '../keystore/passwords.js';
@@ -134,6 +135,8 @@ async function checkOnly(
   stores: ReturnType<typeof desiredStores>,
   manifest: Awaited<ReturnType<typeof readManifest>>,
   caPem: string,
+  /** A key entry's chain after its leaf: the intermediate (if any) and ca.pem. */
+  chainPem: string,
   opts: IssueOptions,
 ): Promise<IssueReport> {
   report.issued = todo.map((i) => ({
@@ -157,7 +160,7 @@ async function checkOnly(
         root,
         rest,
         manifest,
-        certSource(root, manifest, caPem, new Map()),
+        certSource(root, manifest, chainPem, new Map()),
         caPem,
         pass.password,
         opts.force,
@@ -219,22 +222,29 @@ export async function runIssue(
       ...(opts.check ? { dryRun: true } : {}),
     });
     caState = ca;
+    // What signs the leaves: ca.pem's CA, or (ca.intermediate) the online intermediate it signed.
+    const signing = await prepareSigningCa(layout, cluster, ca, {
+      passphrase: opts.passphrase,
+      now,
+      ...(manifest.intermediate ? { recorded: manifest.intermediate } : {}),
+      ...(opts.check ? { dryRun: true } : {}),
+    });
     onEvent({ type: 'ca', action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256 });
 
     const plan = await planIssuance(
       layout.root,
-      desiredItems(cluster, ca.info.fingerprint256, opts),
+      desiredItems(cluster, signing.info.fingerprint256, opts),
       manifest,
       opts.force,
       opts.renew,
       {
-        caPems: [ca.certPem],
+        caPems: signing.record ? [signing.certPem, ca.certPem] : [ca.certPem],
         remedy: (owner) => `dbtls issue -i ${cluster.file} --force --${owner.kind} ${owner.name}`,
       },
     );
     const todo = plan.filter((i) => i.reason !== null);
     const unchanged = plan.filter((i) => i.reason === null).map((i) => i.id);
-    refuseOutlivingCa(cluster, todo, ca.info.notAfter, now);
+    refuseOutlivingCa(cluster, todo, signing.info.notAfter, now);
     onEvent({ type: 'plan', toIssue: todo.map((i) => ({ id: i.id, owner: i.owner, reason: i.reason! })), unchanged });
 
     const report: IssueReport = {
@@ -253,19 +263,21 @@ export async function runIssue(
       changed: false,
     };
     const stores = desiredStores(cluster, opts);
-    if (opts.check) return checkOnly(report, ca.action, todo, layout.root, stores, manifest, ca.certPem, opts);
+    const chainPem = signing.chainPem + ca.certPem;
+    if (opts.check)
+      return checkOnly(report, ca.action, todo, layout.root, stores, manifest, ca.certPem, chainPem, opts);
     const storepass = stores.length ? await clusterStorepass(layout.root, opts.storepass) : undefined;
 
     // Every key starts now, on the thread pool; certificates are signed as their keys arrive.
     const keys = todo.map((i) => (i.kind === 'certificate' ? generateKey(i.keyType) : generateRsaKey(i.keySize)));
     keys.forEach((k) => k.catch(() => undefined));
-    const files: BatchFile[] = [...ca.files];
+    const files: BatchFile[] = [...ca.files, ...signing.files];
     const fresh = new Map<string, { certPem: string; key: KeyObject }>();
     const issuedAt = now.toISOString();
     if (todo.length) {
-      const signer = await ca.signer();
+      const signer = await signing.signer();
       const { issueCertificate, loadIssuer } = await import('../pki/certificate.js');
-      const issuer = loadIssuer(ca.certPem, signer);
+      const issuer = loadIssuer(signing.certPem, signer);
       const certRecords = new Map(manifest.certificates.map((r) => [r.id, r]));
       const pairRecords = new Map(manifest.keyPairs.map((r) => [r.id, r]));
       for (const [n, item] of todo.entries()) {
@@ -283,7 +295,8 @@ export async function runIssue(
             now,
           });
           files.push(
-            { path: abs(item.cert), data: cert.pem, mode: CERT_MODE },
+            // The leaf, then the intermediate (if any): servers send the chain from this file.
+            { path: abs(item.cert), data: cert.pem + signing.chainPem, mode: CERT_MODE },
             { path: abs(item.key), data: privateKeyToPem(key), mode: KEY_MODE },
           );
           fresh.set(item.id, { certPem: cert.pem, key });
@@ -349,7 +362,8 @@ export async function runIssue(
 
     if (storepass) {
       if (storepass.file) files.push(storepass.file);
-      const source = certSource(layout.root, manifest, ca.certPem, fresh);
+      // A key entry's chain: leaf, intermediate, root; a truststore holds the root(s) of ca.pem.
+      const source = certSource(layout.root, manifest, chainPem, fresh);
       const work = await storesToBuild(
         layout.root,
         stores,
@@ -396,10 +410,10 @@ export async function runIssue(
     // Revocation turned on (or a new CA): its first CRL, so every ssl_crl rendered has a file to read.
     if (
       cluster.ca.crlDays !== undefined &&
-      !(manifest.crls ?? []).some((r) => r.caFingerprint256 === ca.info.fingerprint256)
+      !(manifest.crls ?? []).some((r) => r.caFingerprint256 === signing.info.fingerprint256)
     ) {
       const { signCrls } = await import('../revoke/crl-file.js');
-      const signed = await signCrls(layout, manifest, ca, cluster.ca.crlDays, now, opts.passphrase);
+      const signed = await signCrls(layout, manifest, ca, cluster.ca.crlDays, now, opts.passphrase, signing);
       files.push(signed.file);
       manifest.crls = signed.records;
     }
@@ -407,6 +421,7 @@ export async function runIssue(
     // A loaded CA keeps what the manifest knew of it (it was imported, say).
     const known = manifest.ca?.fingerprint256 === ca.record.fingerprint256 ? manifest.ca : undefined;
     manifest.ca = ca.action === 'loaded' && known ? { ...ca.record, imported: known.imported } : ca.record;
+    if (signing.record) manifest.intermediate = signing.record;
     files.push({ path: layout.manifest, data: serializeManifest(manifest), mode: CERT_MODE });
 
     for (const dir of new Set(files.map((f) => dirname(f.path)))) await ensurePrivateDir(layout.root, dir);

@@ -133,7 +133,8 @@ export function issueCertificate(req: CertificateRequest): IssuedCertificate {
   const signer = req.issuer ? req.issuer.signer : (req.selfSigner ?? keySigner(req.subjectKey));
   if (!Number.isInteger(req.days) || req.days < 1)
     throw new RangeError(`days must be a positive whole number, got ${req.days}`);
-  if (req.profile === 'ca' && req.sans?.length) throw new RangeError('a CA certificate carries no SANs');
+  if ((req.profile === 'ca' || req.profile === 'intermediate') && req.sans?.length)
+    throw new RangeError('a CA certificate carries no SANs');
 
   const cert = forge.pki.createCertificate();
   cert.publicKey = STAND_IN_KEY;

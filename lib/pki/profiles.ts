@@ -3,7 +3,8 @@
 // must include clientAuth; servers are matched against their SANs.
 import type { San } from './san.js';
 
-export const PROFILES = ['ca', 'server', 'client', 'peer'] as const;
+// 'ca' is a self-signed root; 'intermediate' a CA the root signs that may sign leaves only (pathLen 0).
+export const PROFILES = ['ca', 'intermediate', 'server', 'client', 'peer'] as const;
 export type Profile = (typeof PROFILES)[number];
 
 /** An extension in the shape node-forge's setExtensions() takes. */
@@ -17,7 +18,7 @@ export interface ProfileInput {
   authorityKeyId?: Buffer;
 }
 
-const EKU: Record<Exclude<Profile, 'ca'>, Record<string, true>> = {
+const EKU: Record<Exclude<Profile, 'ca' | 'intermediate'>, Record<string, true>> = {
   server: { serverAuth: true },
   client: { clientAuth: true },
   // Replication and cluster links: the same certificate serves and dials.
@@ -31,14 +32,19 @@ const EKU_OID = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.
  * keyUsage; undefined = no EKU extension, which allows every usage).
  */
 export function missingUsages(profile: Profile, has: string[] | undefined): string[] {
-  if (profile === 'ca' || has === undefined) return [];
+  if (profile === 'ca' || profile === 'intermediate' || has === undefined) return [];
   return Object.keys(EKU[profile]).filter((u) => !has.includes(EKU_OID[u as keyof typeof EKU_OID]));
 }
 
 export function extensionsFor(profile: Profile, input: ProfileInput): ForgeExtension[] {
   const exts: ForgeExtension[] = [];
-  if (profile === 'ca') {
-    exts.push({ name: 'basicConstraints', critical: true, cA: true });
+  if (profile === 'ca' || profile === 'intermediate') {
+    exts.push({
+      name: 'basicConstraints',
+      critical: true,
+      cA: true,
+      ...(profile === 'intermediate' ? { pathLenConstraint: 0 } : {}),
+    });
     exts.push({ name: 'keyUsage', critical: true, keyCertSign: true, cRLSign: true });
   } else {
     exts.push({ name: 'basicConstraints', critical: true, cA: false });

@@ -58,8 +58,9 @@ export function verifyPair(
   opts: VerifyPairOptions = {},
 ): VerifyProblem | undefined {
   let cert: X509Certificate | undefined;
+  let carried: X509Certificate[] = [];
   try {
-    cert = parseCertificates(certPem)[0];
+    [cert, ...carried] = parseCertificates(certPem);
   } catch (e) {
     return { code: 'bad-certificate', which: 'cert', message: `is not a readable certificate (${firstLine(e)})` };
   }
@@ -87,8 +88,12 @@ export function verifyPair(
       message: 'does not belong to its certificate (a key of another certificate?)',
     };
 
+  // Signed by a CA given, or (an intermediate's leaf) by the next certificate its file carries,
+  // which a CA given signed: the chain a server sends from this file.
   const cas = caCertificates(caPems);
-  if (!cas.some((ca) => signedBy(cert, ca))) {
+  const byCa = (c: X509Certificate) => cas.some((ca) => signedBy(c, ca));
+  const viaCarried = carried[0] !== undefined && carried[0].ca && signedBy(cert, carried[0]) && byCa(carried[0]);
+  if (!byCa(cert) && !viaCarried) {
     return { code: 'wrong-ca', which: 'cert', message: "was not signed by this cluster's CA" };
   }
   return undefined;

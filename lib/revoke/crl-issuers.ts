@@ -11,6 +11,7 @@ import { keySigner, type Signer } from '../pki/signer.js';
 import { readTextIfExists } from '../store/safe-fs.js';
 import { archiveDir, rotationPaths } from '../rotate/state.js';
 import { decryptKey, type CaState } from '../issue/ca.js';
+import type { SigningCa } from '../issue/intermediate.js';
 import { inputError } from '../errors.js';
 import type { PkiLayout } from '../store/pki-dir.js';
 
@@ -19,24 +20,49 @@ export interface CrlIssuer {
   fingerprint256: string;
   serial: string;
   signer(): Promise<Signer>;
+  /**
+   * A root kept offline (ca.intermediate): its CRL lives longer (ROOT_CRL_DAYS) and is signed again
+   * only when it changes or nears its end, so the root key is needed rarely, not on every revoke.
+   */
+  sealed?: boolean;
 }
+
+/** How long an offline root's CRL is valid: it lists revoked intermediates, and is rarely re-signed. */
+export const ROOT_CRL_DAYS = 180;
 
 const pemOf = (c: X509Certificate) => c.toString().trim() + '\n';
 // As lib/pki/cert-info.ts writes it, and so as archive/ca-<serial> is named.
 const serialOf = (c: X509Certificate) => c.serialNumber.toLowerCase();
 
-/** The signing CA first, then each other CA of ca.pem with the key found for it. */
-export async function crlIssuers(layout: PkiLayout, ca: CaState, passphrase: string | undefined): Promise<CrlIssuer[]> {
+/**
+ * The CA that signs leaves first (the intermediate, with ca.intermediate), then ca.pem's signing CA,
+ * then each other CA of ca.pem with the key found for it.
+ */
+export async function crlIssuers(
+  layout: PkiLayout,
+  ca: CaState,
+  passphrase: string | undefined,
+  intermediate?: SigningCa,
+): Promise<CrlIssuer[]> {
   const certs = parseCertificatesOf(ca.certPem, layout.ca);
   const [signing, ...others] = certs;
-  const out: CrlIssuer[] = [
-    {
-      certPem: pemOf(signing!),
-      fingerprint256: signing!.fingerprint256,
-      serial: serialOf(signing!),
-      signer: ca.signer,
-    },
-  ];
+  const out: CrlIssuer[] = [];
+  if (intermediate?.record) {
+    const [cert] = parseCertificatesOf(intermediate.certPem, layout.intermediate);
+    out.push({
+      certPem: intermediate.certPem,
+      fingerprint256: cert!.fingerprint256,
+      serial: serialOf(cert!),
+      signer: intermediate.signer,
+    });
+  }
+  out.push({
+    certPem: pemOf(signing!),
+    fingerprint256: signing!.fingerprint256,
+    serial: serialOf(signing!),
+    signer: ca.signer,
+    ...(intermediate?.record ? { sealed: true } : {}),
+  });
   for (const cert of others) {
     if (out.some((i) => i.fingerprint256 === cert.fingerprint256)) continue;
     // Each place a CA key is kept sits beside its certificate: the key whose certificate this is.
@@ -68,6 +94,7 @@ export async function crlIssuers(layout: PkiLayout, ca: CaState, passphrase: str
       certPem: pemOf(cert),
       fingerprint256: cert.fingerprint256,
       serial: serialOf(cert),
+      ...(intermediate?.record ? { sealed: true } : {}),
       async signer() {
         if (!cached) {
           const key = decryptKey(pem, file, passphrase);

@@ -13,6 +13,7 @@ import { acquireLock } from '../store/lock.js';
 import { pkiLayout } from '../store/pki-dir.js';
 import { readManifest, serializeManifest, type Manifest, type RevokedRecord } from '../store/manifest.js';
 import { prepareCa, type CaState } from '../issue/ca.js';
+import { prepareSigningCa, type SigningCa } from '../issue/intermediate.js';
 import { inputError, isDbtlsError, usageError } from '../errors.js';
 import { signCrls } from './crl-file.js';
 import { crlIssuers } from './crl-issuers.js';
@@ -71,7 +72,7 @@ async function withPki<T>(
   cluster: Cluster,
   passphrase: string | undefined,
   now: Date,
-  work: (manifest: Manifest, ca: CaState) => Promise<T>,
+  work: (manifest: Manifest, ca: CaState, signing: SigningCa) => Promise<T>,
 ): Promise<T> {
   const layout = pkiLayout(cluster.pki);
   try {
@@ -90,7 +91,12 @@ async function withPki<T>(
     const manifest = await readManifest(layout.manifest, cluster.cluster);
     const ca = await prepareCa(layout, cluster, { passphrase, now, recorded: manifest.ca });
     try {
-      return await work(manifest, ca);
+      const signing = await prepareSigningCa(layout, cluster, ca, {
+        passphrase,
+        now,
+        ...(manifest.intermediate ? { recorded: manifest.intermediate } : {}),
+      });
+      return await work(manifest, ca, signing);
     } finally {
       ca.close();
     }
@@ -99,9 +105,16 @@ async function withPki<T>(
   }
 }
 
-async function commit(cluster: Cluster, manifest: Manifest, ca: CaState, now: Date, passphrase: string | undefined) {
+async function commit(
+  cluster: Cluster,
+  manifest: Manifest,
+  ca: CaState,
+  signing: SigningCa,
+  now: Date,
+  passphrase: string | undefined,
+) {
   const layout = pkiLayout(cluster.pki);
-  const signed = await signCrls(layout, manifest, ca, crlDays(cluster), now, passphrase);
+  const signed = await signCrls(layout, manifest, ca, crlDays(cluster), now, passphrase, signing);
   manifest.crls = signed.records;
   await commitBatch(
     [signed.file, { path: layout.manifest, data: serializeManifest(manifest), mode: CERT_MODE }],
@@ -115,15 +128,23 @@ async function commit(cluster: Cluster, manifest: Manifest, ca: CaState, now: Da
  * The CA that signed a certificate of the manifest: during `rotate ca` ca.pem trusts two, and only
  * the issuer's CRL may list it. One not in the manifest (or whose file is gone) is the signing CA's.
  */
-async function issuerOf(cluster: Cluster, ca: CaState, certFile: string | undefined): Promise<string> {
-  const cas = parseCertificatesOf(ca.certPem, pkiLayout(cluster.pki).ca);
+async function issuerOf(
+  cluster: Cluster,
+  ca: CaState,
+  signing: SigningCa,
+  certFile: string | undefined,
+): Promise<string> {
+  const cas = [
+    ...(signing.record ? parseCertificatesOf(signing.certPem, pkiLayout(cluster.pki).intermediate) : []),
+    ...parseCertificatesOf(ca.certPem, pkiLayout(cluster.pki).ca),
+  ];
   if (cas.length > 1 && certFile !== undefined) {
     const text = await readTextIfExists(join(cluster.pki, certFile), { what: 'a certificate' });
     const [cert] = text === undefined ? [] : parseCertificatesOf(text, certFile);
     const issuer = cert && cas.find((c) => cert.checkIssued(c) && cert.verify(c.publicKey));
     if (issuer) return issuer.fingerprint256;
   }
-  return ca.info.fingerprint256;
+  return signing.info.fingerprint256;
 }
 
 export async function runRevoke(cluster: Cluster, opts: RevokeOptions): Promise<RevokeReport> {
@@ -135,7 +156,7 @@ export async function runRevoke(cluster: Cluster, opts: RevokeOptions): Promise<
     throw usageError('bad-usage', `--serial "${opts.serial}" is not hexadecimal`);
   crlDays(cluster);
   const now = opts.now ?? new Date();
-  return withPki(cluster, opts.passphrase, now, async (manifest, ca) => {
+  return withPki(cluster, opts.passphrase, now, async (manifest, ca, signing) => {
     // Names come from the manifest, not the inventory: a node already removed from it is the usual case.
     const targets: Array<{ serial: string; id?: string; subject: string; cert?: string }> = manifest.certificates
       .filter((r) =>
@@ -169,11 +190,11 @@ export async function runRevoke(cluster: Cluster, opts: RevokeOptions): Promise<
         subject: t.subject,
         reason: opts.reason,
         revokedAt: now.toISOString(),
-        caFingerprint256: await issuerOf(cluster, ca, t.cert),
+        caFingerprint256: await issuerOf(cluster, ca, signing, t.cert),
       });
     }
     manifest.revoked = [...(manifest.revoked ?? []), ...revoked];
-    const crl = await commit(cluster, manifest, ca, now, opts.passphrase);
+    const crl = await commit(cluster, manifest, ca, signing, now, opts.passphrase);
     return { revoked, already, crl };
   });
 }
@@ -201,9 +222,9 @@ async function fileNextUpdate(path: string, issuers: string[]): Promise<number |
 export async function runCrlRefresh(cluster: Cluster, opts: CrlRefreshOptions = {}): Promise<CrlRefreshReport> {
   const days = crlDays(cluster);
   const now = opts.now ?? new Date();
-  return withPki(cluster, opts.passphrase, now, async (manifest, ca) => {
+  return withPki(cluster, opts.passphrase, now, async (manifest, ca, signing) => {
     const layout = pkiLayout(cluster.pki);
-    const issuers = await crlIssuers(layout, ca, opts.passphrase);
+    const issuers = await crlIssuers(layout, ca, opts.passphrase, signing);
     const within = opts.withinMs ?? (days * DAY_MS) / 2;
     const records = issuers.map((i) => (manifest.crls ?? []).find((r) => r.caFingerprint256 === i.fingerprint256));
     // What servers read is the file: a missing, damaged or foreign crl.pem, one that misses a CA
@@ -217,12 +238,12 @@ export async function runCrlRefresh(cluster: Cluster, opts: CrlRefreshOptions = 
       : undefined;
     if (onDisk !== undefined && recorded !== undefined && Math.min(onDisk, recorded) - now.getTime() > within) {
       const first = records[0]!;
-      const entries = (manifest.revoked ?? []).filter((r) => r.caFingerprint256 === ca.info.fingerprint256).length;
+      const entries = (manifest.revoked ?? []).filter((r) => r.caFingerprint256 === signing.info.fingerprint256).length;
       return {
         refreshed: false,
         crl: { path: first.path, number: first.number, nextUpdate: first.nextUpdate, entries },
       };
     }
-    return { refreshed: true, crl: await commit(cluster, manifest, ca, now, opts.passphrase) };
+    return { refreshed: true, crl: await commit(cluster, manifest, ca, signing, now, opts.passphrase) };
   });
 }

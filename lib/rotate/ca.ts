@@ -29,6 +29,7 @@ import {
   type RotationState,
 } from './state.js';
 import { runCrlRefresh } from '../revoke/revoke.js';
+import { swapIntermediate } from './intermediate.js';
 import { rollOut, type RolloutEvent, type RolloutOptions, type RolloutReport } from './rollout.js';
 import type { Cluster } from '../inventory/model.js';
 
@@ -265,8 +266,16 @@ export async function runRotateCa(cluster: Cluster, opts: RotateCaOptions): Prom
   for (let phase = current; phase <= 3; phase = (phase + 1) as Phase) {
     onEvent({ type: 'phase-start', phase, what: PHASES[phase] });
     if (phase === 1) state = await startRotation(cluster, opts);
-    else if (phase === 2) await swapSigner(cluster, state!, opts);
-    else await dropOld(cluster, state!, opts);
+    else if (phase === 2) {
+      await swapSigner(cluster, state!, opts);
+      // An intermediate signed by the old root would stop chaining in phase 3: the new root signs a
+      // new one now, and the phase's leaves are issued under it.
+      if (cluster.ca.intermediate) {
+        const made = await swapIntermediate(cluster, opts, opts.now ?? new Date(), true);
+        if (made)
+          onEvent({ type: 'pki', phase, message: `new intermediate ${made.new.serial}, signed by the new root` });
+      }
+    } else await dropOld(cluster, state!, opts);
     // With revocation on, servers want a CRL from every CA they trust (OpenSSL's CRL_CHECK_ALL):
     // crl.pem gains the new CA's in phase 1 and drops the old CA's in phase 3, before the push.
     if (cluster.ca.crlDays !== undefined) {

@@ -94,6 +94,8 @@ export interface Manifest {
   version: 1;
   cluster: string;
   ca?: CaRecord;
+  /** With ca.intermediate: the online CA that signs the leaves (ca is then the root). */
+  intermediate?: CaRecord;
   revoked?: RevokedRecord[];
   /** The CRLs in crl.pem: the signing CA's first, then (during `rotate ca`) the other CA's. */
   crls?: CrlRecord[];
@@ -237,6 +239,7 @@ const CRL_RECORD = record({
 const MANIFEST = record({
   cluster: str,
   ca: optional(CA_RECORD),
+  intermediate: optional(CA_RECORD),
   revoked: optional(listOf(REVOKED_RECORD)),
   // `crl` (one CRL) is how manifests written before CA rotations with CRLs said it; read as crls[0].
   crl: optional(CRL_RECORD),

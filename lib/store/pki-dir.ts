@@ -1,5 +1,6 @@
 // The local PKI directory: a public contract that Makefiles and playbooks depend on.
-//   <pki>/ca.pem  ca-key.pem  manifest.json
+//   <pki>/ca.pem  ca-key.pem  manifest.json  [crl.pem]
+//   <pki>/intermediate.pem  intermediate-key.pem   (ca.intermediate: ca.pem is then the root, which signs only these)
 //   <pki>/nodes/<node>/server-cert.pem  server-key.pem  client-cert.pem  client-key.pem  [private_key.pem  public_key.pem]
 //   <pki>/clients/<client>/client-cert.pem  client-key.pem
 // Directories are 0700, keys 0600. Paths in the manifest are relative to <pki>.
@@ -13,8 +14,11 @@ export interface PkiLayout {
   root: string;
   ca: string;
   caKey: string;
-  /** The CRL of the current CA (ca.crlDays in the inventory turns revocation on). */
+  /** The CRLs of the CAs (ca.crlDays in the inventory turns revocation on). */
   crl: string;
+  /** With ca.intermediate: the online CA that signs every leaf (ca.pem's root signs only it). */
+  intermediate: string;
+  intermediateKey: string;
   manifest: string;
   lock: string;
   journal: string;
@@ -26,6 +30,8 @@ export function pkiLayout(root: string): PkiLayout {
     ca: join(root, 'ca.pem'),
     caKey: join(root, 'ca-key.pem'),
     crl: join(root, 'crl.pem'),
+    intermediate: join(root, 'intermediate.pem'),
+    intermediateKey: join(root, 'intermediate-key.pem'),
     manifest: join(root, 'manifest.json'),
     lock: join(root, '.dbtls.lock'),
     journal: join(root, '.dbtls.journal'),
