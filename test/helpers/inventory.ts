@@ -44,6 +44,8 @@ export interface TestInventory {
   caCommonName?: string;
   /** ca.pkcs11: the CA key in a PKCS#11 token. */
   pkcs11?: { module: string; token: string; label: string };
+  /** ca.intermediate: an offline root (needs DBTLS_CA_PASSPHRASE) and an online intermediate signing the leaves. */
+  intermediate?: boolean;
 }
 
 /** Writes DIR/inventory.yml (pki: ./pki) and returns its path. */
@@ -56,6 +58,7 @@ export async function writeInventory(dir: string, inv: TestInventory, name = 'in
       ...(inv.caKeyType ? { keyType: inv.caKeyType } : {}),
       ...(inv.crlDays ? { crlDays: inv.crlDays } : {}),
       ...(inv.pkcs11 ? { pkcs11: inv.pkcs11 } : {}),
+      ...(inv.intermediate ? { intermediate: true } : {}),
     },
     nodes: inv.nodes.map((n) => ({
       name: n.name,

@@ -45,6 +45,8 @@ export interface TlsClusterOptions {
   caKeyType?: string;
   /** ca.crlDays: revocation on (the servers then read the delivered crl.pem as ssl_crl). */
   crlDays?: number;
+  /** ca.intermediate: an offline root and an online intermediate (needs DBTLS_CA_PASSPHRASE in the environment). */
+  intermediate?: boolean;
   /** Clients besides `app` (the load loop's). */
   moreClients?: string[];
 }
@@ -284,6 +286,7 @@ export async function startTlsCluster(
       nodes: testNodes(reload),
       clients: ['app', ...(opts.moreClients ?? [])],
       ...(opts.crlDays !== undefined ? { crlDays: opts.crlDays } : {}),
+      ...(opts.intermediate ? { intermediate: true } : {}),
       ...(opts.caCommonName ? { caCommonName: opts.caCommonName } : {}),
       ...(opts.leafDays !== undefined ? { leafDays: opts.leafDays } : {}),
       ...(opts.leafKeyType ? { leafKeyType: opts.leafKeyType } : {}),
