@@ -3,7 +3,7 @@
 // and its rendered configs under <dest>/dbtls/ (snippets to include, never a product's own config).
 import { readdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { crlPath, nodePaths } from './layout.js';
+import { crlPath, isMysqlFamily, nodePaths } from './layout.js';
 import { KEY_MODE, CERT_MODE } from '../store/atomic-write.js';
 import { TUNGSTEN_STORES, JGROUPS_STORE } from '../issue/stores.js';
 import { inputError } from '../errors.js';
@@ -44,8 +44,11 @@ export async function nodeDelivery(cluster: Cluster, node: NodeSpec, renderedDir
     });
 
   const crl = crlPath(cluster, node);
+  // A MySQL-family server behind ProxySQL trusts the intermediate too (lib/issue/intermediate.ts).
+  const behindProxysql =
+    cluster.ca.intermediate && isMysqlFamily(node) && cluster.nodes.some((n) => n.roles.includes('proxysql'));
   const required: Array<[string, string, number]> = [
-    [join(cluster.pki, 'ca.pem'), paths.ca, CERT_MODE],
+    [join(cluster.pki, behindProxysql ? 'trust-backends.pem' : 'ca.pem'), paths.ca, CERT_MODE],
     ...(crl ? ([[join(cluster.pki, 'crl.pem'), crl, CERT_MODE]] as Array<[string, string, number]>) : []),
     [join(nodeDir, 'server-cert.pem'), paths.serverCert, CERT_MODE],
     [join(nodeDir, 'server-key.pem'), paths.serverKey, KEY_MODE],

@@ -149,7 +149,8 @@ async function reloadNode(
 /** A node's plan with the pairs it carries verified against the snapshot's CA; throws naming the file. */
 function verifyNode(cluster: Cluster, node: NodeSpec, items: DeliveryItem[], sources: Sources): void {
   const nodeDir = join(cluster.pki, 'nodes', node.name);
-  const ca = sources.get(pkiLayout(cluster.pki).ca);
+  // The node's trust file: ca.pem, or (a server behind ProxySQL with ca.intermediate) trust-backends.pem.
+  const ca = sources.get(pkiLayout(cluster.pki).ca) ?? sources.get(pkiLayout(cluster.pki).backendTrust);
   const sent = new Set(items.map((i) => i.source));
   const text = (path: string) => sources.get(path)!.toString('utf8');
   const pairs: Array<[string, string, string]> = [

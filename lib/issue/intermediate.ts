@@ -198,3 +198,25 @@ export async function prepareSigningCa(
     record: intermediateRecord(info, layout),
   };
 }
+
+/**
+ * ProxySQL does not send the intermediate with the client certificate it presents to its backends
+ * (sysown/proxysql#5204, open): those servers can verify it only if their trust file holds the
+ * intermediate itself. So in a cluster with ProxySQL, the MySQL-family servers get this bundle as
+ * their ca.pem: the root(s), the current intermediate, and the one before it while it is still valid
+ * (a ProxySQL not yet pushed during `rotate intermediate` still presents a leaf of the old one).
+ */
+export function backendTrust(caPem: string, signing: SigningCa, existing: string | undefined, now: Date): string {
+  const roots = parseCertificatesOf(caPem, 'ca.pem');
+  const current = new X509Certificate(signing.certPem);
+  const earlier = existing === undefined ? [] : parseCertificatesOf(existing, 'trust-backends.pem');
+  const previous = earlier.find(
+    (c) =>
+      c.ca &&
+      c.fingerprint256 !== current.fingerprint256 &&
+      !roots.some((r) => r.fingerprint256 === c.fingerprint256) &&
+      roots.some((r) => signedBy(c, r)) &&
+      Date.parse(c.validTo) > now.getTime(),
+  );
+  return [...roots, current, ...(previous ? [previous] : [])].map(pemOf).join('');
+}

@@ -28,7 +28,8 @@ import {
 import { inputError } from '../errors.js';
 import { DAY_MS, validityFor } from '../pki/validity.js';
 import { prepareCa, type CaAction, type CaImport } from './ca.js';
-import { prepareSigningCa } from './intermediate.js';
+import { readTextIfExists } from '../store/safe-fs.js';
+import { backendTrust, prepareSigningCa } from './intermediate.js';
 import { desiredItems, planIssuance, type PlannedItem } from './plan.js';
 import { buildStore, certSource, desiredStores, jgroupsStores, storesToBuild } from './stores.js';
 import { clusterStorepass } from '../keystore/passwords.js';
@@ -416,6 +417,12 @@ export async function runIssue(
       const signed = await signCrls(layout, manifest, ca, cluster.ca.crlDays, now, opts.passphrase, signing);
       files.push(signed.file);
       manifest.crls = signed.records;
+    }
+    // ProxySQL's backends must trust the intermediate itself (it sends only its leaf, proxysql#5204).
+    if (signing.record && cluster.nodes.some((n) => n.roles.includes('proxysql'))) {
+      const existing = await readTextIfExists(layout.backendTrust, { what: 'the backends\' trust file' });
+      const bundle = backendTrust(ca.certPem, signing, existing, now);
+      if (bundle !== existing) files.push({ path: layout.backendTrust, data: bundle, mode: CERT_MODE });
     }
     if (files.length === 0) return report;
     // A loaded CA keeps what the manifest knew of it (it was imported, say).

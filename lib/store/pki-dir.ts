@@ -19,6 +19,8 @@ export interface PkiLayout {
   /** With ca.intermediate: the online CA that signs every leaf (ca.pem's root signs only it). */
   intermediate: string;
   intermediateKey: string;
+  /** ca.intermediate with ProxySQL: the MySQL-family servers' ca.pem (root + intermediates, proxysql#5204). */
+  backendTrust: string;
   manifest: string;
   lock: string;
   journal: string;
@@ -32,6 +34,7 @@ export function pkiLayout(root: string): PkiLayout {
     crl: join(root, 'crl.pem'),
     intermediate: join(root, 'intermediate.pem'),
     intermediateKey: join(root, 'intermediate-key.pem'),
+    backendTrust: join(root, 'trust-backends.pem'),
     manifest: join(root, 'manifest.json'),
     lock: join(root, '.dbtls.lock'),
     journal: join(root, '.dbtls.journal'),

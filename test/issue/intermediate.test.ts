@@ -199,3 +199,42 @@ test('rotate intermediate: the root signs a new one, every leaf moves to it, the
   assert.equal(v.code, 0, v.stderr);
   assert.equal((await dbtls(['check', '-i', inv], open)).code, 0);
 });
+
+test('behind ProxySQL (which sends no intermediate, proxysql#5204) the servers trust root + intermediate, and keep the previous one through rotate intermediate', async (t) => {
+  const dir = await tempDir(t);
+  const reload = (n: string) => `echo ${n} >> ${join(dir, 'reloads.log')}`;
+  const inv = await writeInventory(dir, {
+    nodes: [
+      { name: 'db1', host: '10.9.0.1', roles: ['mariadb'], dest: '/etc/mysql/ssl', reload: reload('db1') },
+      { name: 'px1', host: '10.9.0.2', roles: ['proxysql'], dest: '/etc/proxysql/ssl', reload: reload('px1') },
+    ],
+    intermediate: true,
+  });
+  const pki = join(dir, 'pki');
+  const root = join(dir, 'nodes');
+  assert.equal((await dbtls(['apply', '-i', inv, '--local-root', root], sealed)).code, 0);
+  const [rootCa] = await certs(join(pki, 'ca.pem'));
+  const [first] = await certs(join(pki, 'intermediate.pem'));
+  const fps = async (file: string) => (await certs(file)).map((c) => c.fingerprint256);
+  const db1Trust = join(root, 'db1/etc/mysql/ssl/ca.pem');
+  assert.deepEqual(await fps(db1Trust), [rootCa!.fingerprint256, first!.fingerprint256]);
+  assert.deepEqual(
+    await fps(join(root, 'px1/etc/proxysql/ssl/ca.pem')),
+    [rootCa!.fingerprint256],
+    'ProxySQL: the root',
+  );
+  // What ProxySQL presents to db1: its client leaf without the intermediate. db1's trust verifies it; the root alone cannot.
+  const leafOnly = join(dir, 'px1-leaf.pem');
+  await writeFile(leafOnly, (await readFile(join(pki, 'nodes/px1/client-cert.pem'), 'utf8')).match(PEM)![0] + '\n');
+  assert.equal((await run('openssl', ['verify', '-CAfile', db1Trust, leafOnly])).code, 0);
+  assert.notEqual((await run('openssl', ['verify', '-CAfile', join(pki, 'ca.pem'), leafOnly])).code, 0);
+
+  const rotated = await dbtls(['rotate', 'intermediate', '-i', inv, '--local-root', root, '--yes'], sealed);
+  assert.equal(rotated.code, 0, rotated.stdout + rotated.stderr);
+  const [second] = await certs(join(pki, 'intermediate.pem'));
+  assert.deepEqual(
+    await fps(db1Trust),
+    [rootCa!.fingerprint256, second!.fingerprint256, first!.fingerprint256],
+    'the new one, and the previous one while a ProxySQL may still present its leaves',
+  );
+});
