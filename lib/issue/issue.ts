@@ -420,7 +420,7 @@ export async function runIssue(
     }
     // ProxySQL's backends must trust the intermediate itself (it sends only its leaf, proxysql#5204).
     if (signing.record && cluster.nodes.some((n) => n.roles.includes('proxysql'))) {
-      const existing = await readTextIfExists(layout.backendTrust, { what: 'the backends\' trust file' });
+      const existing = await readTextIfExists(layout.backendTrust, { what: "the backends' trust file" });
       const bundle = backendTrust(ca.certPem, signing, existing, now);
       if (bundle !== existing) files.push({ path: layout.backendTrust, data: bundle, mode: CERT_MODE });
     }
