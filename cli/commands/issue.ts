@@ -9,6 +9,7 @@ export interface IssueFlags extends InventoryFlags {
   node: string[];
   client: string[];
   force?: boolean;
+  revokeRemoved?: boolean;
   newCa?: boolean;
   check?: boolean;
   json?: boolean;
@@ -32,6 +33,10 @@ export function registerIssue(program: Command): void {
     .option('--node <name>', 'only this node (repeatable)', collect, [] as string[])
     .option('--client <name>', 'only this client (repeatable)', collect, [] as string[])
     .option('--force', 're-issue even what is up to date')
+    .option(
+      '--revoke-removed',
+      'revoke the certificates of nodes and clients no longer in the inventory (needs ca.crlDays), then push',
+    )
     .option(
       '--new-ca',
       'start over deliberately when the CA the manifest records is gone or replaced: a new CA (or the one in ca.pem), every leaf re-issued',

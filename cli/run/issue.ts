@@ -1,6 +1,9 @@
 // The work of `dbtls issue` (spec: cli/commands/issue.ts).
 import { usageError } from '../../lib/errors.js';
 import { runIssue } from '../../lib/issue/issue.js';
+import { removedOwners, runRevokeRemoved } from '../../lib/revoke/revoke.js';
+import { readManifest } from '../../lib/store/manifest.js';
+import { pkiLayout } from '../../lib/store/pki-dir.js';
 import { storepassFromSources } from '../../lib/keystore/passwords.js';
 import type { IssueFlags } from '../commands/issue.js';
 import { loadCluster } from '../inventory-options.js';
@@ -12,6 +15,8 @@ import { outputMode } from '../ui/mode.js';
 export async function issue(flags: IssueFlags): Promise<number> {
   if ((flags.caCert === undefined) !== (flags.caKey === undefined))
     throw usageError('byo-ca', '--ca-cert and --ca-key go together');
+  if (flags.revokeRemoved && flags.check)
+    throw usageError('bad-usage', '--revoke-removed changes things: not with --check');
   const cluster = await loadCluster(flags);
   const passphrase = await caPassphrase(flags.caPassphraseFile);
   const storepass = await storepassFromSources(await storepassFlags(flags));
@@ -32,6 +37,15 @@ export async function issue(flags: IssueFlags): Promise<number> {
       onEvent,
     ),
   );
-  printIssueReport(report, mode, Boolean(flags.check));
+  // A node or client taken out of the inventory keeps valid certificates until revoked.
+  const removed = removedOwners(cluster, await readManifest(pkiLayout(cluster.pki).manifest, cluster.cluster));
+  if (removed.length) report.removed = removed.map((o) => `${o.kind}/${o.name}`);
+  if (flags.revokeRemoved && !flags.check && removed.length) {
+    const r = await runRevokeRemoved(cluster, { passphrase });
+    report.revokedRemoved = r.revoked.map((x) => ({ ...(x.id ? { id: x.id } : {}), serial: x.serial }));
+    report.removed = [];
+    report.changed = true;
+  }
+  printIssueReport(report, mode, Boolean(flags.check), cluster.ca.crlDays !== undefined);
   return 0;
 }

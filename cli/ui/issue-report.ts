@@ -3,7 +3,7 @@
 import type { IssueReport } from '../../lib/issue/issue.js';
 import { plural, type OutputMode } from './mode.js';
 
-export function printIssueReport(report: IssueReport, mode: OutputMode, check: boolean): void {
+export function printIssueReport(report: IssueReport, mode: OutputMode, check: boolean, revocation = false): void {
   const out = (s: string): void => void process.stdout.write(s);
   if (mode === 'json')
     return out(JSON.stringify({ ok: true, ...(check ? { check: true } : {}), ...report }, null, 2) + '\n');
@@ -16,6 +16,13 @@ export function printIssueReport(report: IssueReport, mode: OutputMode, check: b
         : 'check: everything is up to date\n',
     );
   }
+  for (const r of report.revokedRemoved ?? [])
+    out(`revoked ${r.id ?? r.serial} (serial ${r.serial}): no longer in the inventory\n`);
+  if (report.revokedRemoved?.length) out('next: dbtls push --reload changed (the servers then refuse them)\n');
+  if (report.removed?.length)
+    out(
+      `note: ${report.removed.join(', ')} ${report.removed.length === 1 ? 'is' : 'are'} no longer in the inventory, but ${report.removed.length === 1 ? 'its' : 'their'} certificates stay valid: ${revocation ? 'revoke them with dbtls issue --revoke-removed' : 'with revocation off (ca.crlDays) only a CA rotation ends them'}\n`,
+    );
   const stores = report.stores.length ? `, ${plural(report.stores.length, 'Java store')} built` : '';
   out(
     `${report.changed ? `${report.issued.length} issued${stores}, ${report.unchanged.length} up to date` : 'nothing to do: everything is up to date'} in ${report.pki}\n`,

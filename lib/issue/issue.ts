@@ -95,6 +95,10 @@ export interface IssueReport {
   /** Every file written, relative to the PKI directory (manifest.json included). */
   written: string[];
   changed: boolean;
+  /** Nodes and clients (node/db3) the manifest still has certificates of; --revoke-removed revokes them. */
+  removed?: string[];
+  /** What --revoke-removed revoked this run. */
+  revokedRemoved?: Array<{ id?: string; serial: string }>;
 }
 
 function checkFilter(cluster: Cluster, opts: IssueOptions): void {

@@ -247,3 +247,58 @@ export async function runCrlRefresh(cluster: Cluster, opts: CrlRefreshOptions = 
     return { refreshed: true, crl: await commit(cluster, manifest, ca, signing, now, opts.passphrase) };
   });
 }
+
+/** Nodes and clients the manifest has certificates of but the inventory no longer lists. */
+export function removedOwners(cluster: Cluster, manifest: Manifest): Array<{ kind: string; name: string }> {
+  const nodes = new Set(cluster.nodes.map((n) => n.name));
+  const clients = new Set(cluster.clients.map((c) => c.name));
+  const gone = new Map<string, { kind: string; name: string }>();
+  for (const r of manifest.certificates) {
+    const { kind, name } = r.owner;
+    if ((kind === 'node' && !nodes.has(name)) || (kind === 'client' && !clients.has(name)))
+      gone.set(`${kind}/${name}`, { kind, name });
+  }
+  return [...gone.values()];
+}
+
+export interface RevokeRemovedReport {
+  revoked: RevokedRecord[];
+  crl?: RevokeReport['crl'];
+}
+
+/**
+ * `issue --revoke-removed`: every certificate of a node or client the inventory no longer lists is
+ * revoked (cessationOfOperation) and its record leaves the manifest (the revocation keeps its serial,
+ * id and subject), so a removed node's certificates stop being valid anywhere a CRL is read.
+ */
+export async function runRevokeRemoved(
+  cluster: Cluster,
+  opts: { passphrase?: string; now?: Date } = {},
+): Promise<RevokeRemovedReport> {
+  crlDays(cluster);
+  const now = opts.now ?? new Date();
+  return withPki(cluster, opts.passphrase, now, async (manifest, ca, signing) => {
+    const gone = new Set(removedOwners(cluster, manifest).map((o) => `${o.kind}/${o.name}`));
+    const leaving = manifest.certificates.filter((r) => gone.has(`${r.owner.kind}/${r.owner.name}`));
+    if (!leaving.length) return { revoked: [] };
+    const known = new Set((manifest.revoked ?? []).map((r) => r.serial));
+    const revoked: RevokedRecord[] = [];
+    for (const r of leaving) {
+      const serial = normalizeSerial(r.serial);
+      if (known.has(serial)) continue;
+      revoked.push({
+        serial,
+        id: r.id,
+        subject: r.subject,
+        reason: 'cessationOfOperation',
+        revokedAt: now.toISOString(),
+        caFingerprint256: await issuerOf(cluster, ca, signing, r.cert),
+      });
+    }
+    manifest.revoked = [...(manifest.revoked ?? []), ...revoked];
+    manifest.certificates = manifest.certificates.filter((r) => !gone.has(`${r.owner.kind}/${r.owner.name}`));
+    manifest.keyPairs = manifest.keyPairs.filter((r) => !gone.has(`${r.owner.kind}/${r.owner.name}`));
+    const crl = await commit(cluster, manifest, ca, signing, now, opts.passphrase);
+    return { revoked, crl };
+  });
+}

@@ -151,3 +151,59 @@ test('a second CA in ca.pem needs its own CRL: check says which is missing, and 
   assert.match(refresh.stderr, new RegExp(`trusts the CA serial ${serial}, but its key is neither in`));
   assert.equal(await readFile(join(pki, 'crl.pem'), 'utf8'), crl, 'nothing written');
 });
+
+test('a node taken out of the inventory: issue says its certificates stay valid; issue --revoke-removed revokes them and drops them from the manifest', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await writeInventory(dir, { nodes: NODES.slice(0, 2), crlDays: 7 });
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const pki = join(dir, 'pki');
+  const before = JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8'));
+  const my1 = before.certificates.filter((c: { owner: { name: string } }) => c.owner.name === 'my1');
+  assert.equal(my1.length, 2);
+  await writeInventory(dir, { nodes: NODES.slice(0, 1), crlDays: 7 });
+  const noted = await dbtls(['issue', '-i', inv]);
+  assert.equal(noted.code, 0);
+  assert.match(
+    noted.stdout,
+    /note: node\/my1 is no longer in the inventory, but its certificates stay valid: revoke them with dbtls issue --revoke-removed/,
+  );
+  const r = await dbtls(['issue', '-i', inv, '--revoke-removed', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    JSON.parse(r.stdout)
+      .revokedRemoved.map((x: { id: string }) => x.id)
+      .sort(),
+    ['nodes/my1/client', 'nodes/my1/server'],
+  );
+  const after = JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8'));
+  assert.ok(!after.certificates.some((c: { owner: { name: string } }) => c.owner.name === 'my1'), 'records dropped');
+  assert.equal(after.revoked.length, 2);
+  const refused = await run('openssl', [
+    'verify',
+    '-crl_check',
+    '-CRLfile',
+    join(pki, 'crl.pem'),
+    '-CAfile',
+    join(pki, 'ca.pem'),
+    join(pki, 'nodes/my1/server-cert.pem'),
+  ]);
+  assert.match(refused.stdout + refused.stderr, /certificate revoked/);
+  const check = JSON.parse((await dbtls(['check', '-i', inv, '--json'])).stdout);
+  assert.deepEqual(check.orphans, []);
+  const again = await dbtls(['issue', '-i', inv, '--revoke-removed']);
+  assert.equal(again.code, 0);
+  assert.doesNotMatch(again.stdout, /revoked|note:/);
+
+  // Revocation off: the note says what is left, and --revoke-removed is refused.
+  const off = await tempDir(t);
+  const plain = await writeInventory(off, { nodes: NODES.slice(0, 2) });
+  assert.equal((await dbtls(['issue', '-i', plain])).code, 0);
+  await writeInventory(off, { nodes: NODES.slice(0, 1) });
+  assert.match(
+    (await dbtls(['issue', '-i', plain])).stdout,
+    /with revocation off \(ca\.crlDays\) only a CA rotation ends them/,
+  );
+  const refusedFlag = await dbtls(['issue', '-i', plain, '--revoke-removed']);
+  assert.equal(refusedFlag.code, 2);
+  assert.match(refusedFlag.stderr, /does not turn revocation on/);
+});
