@@ -23,7 +23,8 @@ export async function check(flags: CheckFlags): Promise<number> {
       mode,
       cluster.nodes.map((n) => n.name),
       liveFailed,
-      (onEvent) => liveCheck(cluster, { timeoutMs, onEvent }),
+      (onEvent) =>
+        liveCheck(cluster, { timeoutMs, onEvent, ...(cluster.ca.crlDays !== undefined ? { revocation: true } : {}) }),
     );
     liveBad = live.filter(liveFailed).length;
     if (mode !== 'json') printLiveResults(live, liveBad, mode);

@@ -50,7 +50,10 @@ export const checkProbeLines: Formatters<ProbeEvent> = {
   'probe-start': (e) => `${'probing'.padEnd(17)} ${e.node}${e.channel ? ` ${e.channel}` : ''} ${e.host}:${e.port}`,
   'probe-done': ({ result: l }) => {
     const what = l.served ? `serial ${l.served.serialHex}${l.tls ? ` ${l.tls.protocol}` : ''}` : '';
-    return `${(l.status === 'ok' ? 'live ok' : `live ${l.status.toUpperCase()}`).padEnd(17)} ${l.node}${l.channel ? ` ${l.channel}` : ''} ${l.host}:${l.port}${what ? `  ${what}` : ''}${l.problem ? `  ${sanitizeForTerminal(l.problem, 1000)}` : ''}`;
+    const crl = l.revocation
+      ? `  ${l.revocation.enforced ? 'revocation enforced' : `REVOCATION NOT ENFORCED: ${sanitizeForTerminal(l.revocation.detail, 1000)}`}`
+      : '';
+    return `${(l.status === 'ok' ? 'live ok' : `live ${l.status.toUpperCase()}`).padEnd(17)} ${l.node}${l.channel ? ` ${l.channel}` : ''} ${l.host}:${l.port}${what ? `  ${what}` : ''}${l.problem ? `  ${sanitizeForTerminal(l.problem, 1000)}` : ''}${crl}`;
   },
 };
 

@@ -11,6 +11,9 @@ import { probe, probeDirect, type DirectProbeResult, type ProbeResult, type Serv
 
 import { NODE_FILES } from '../store/pki-dir.js';
 import { readFileNoFollow } from '../store/safe-fs.js';
+import { crlPath } from '../deliver/layout.js';
+import { canaryPaths } from '../revoke/canary.js';
+import { probeRevokedClient } from '../probe/revoked-client.js';
 import { join } from 'node:path';
 import { isDbtlsError } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
@@ -36,6 +39,8 @@ export interface LiveResult {
   expected?: { serial: string; fingerprint256: string };
   tls?: { protocol: string; cipher: string };
   problem?: string;
+  /** With revocation on (LiveOptions.revocation): whether the server refused the revocation canary. */
+  revocation?: { enforced: boolean; detail: string };
 }
 
 export interface LiveOptions {
@@ -47,6 +52,11 @@ export interface LiveOptions {
   concurrency?: number;
   /** Told as each node's probe starts and ends, so a caller can show the probes as they go. */
   onEvent?: (e: ProbeEvent) => void;
+  /**
+   * With ca.crlDays: present the revocation canary (lib/revoke/canary.ts) to each server that should
+   * read the CRL; one that takes it fails (`check --live`; a rotation's probes leave it out).
+   */
+  revocation?: boolean;
 }
 
 /** A probe of one node's SQL port: started (only when there is something to connect to), and its result (every node). */
@@ -126,6 +136,8 @@ export async function liveCheck(cluster: Cluster, opts: LiveOptions = {}): Promi
           status: 'unverified',
           problem: [r.verified.chainError, r.verified.nameError].filter(Boolean).join('; '),
         };
+      if (opts.revocation && !gcomm && crlPath(cluster, node))
+        out.revocation = await canaryRefused(cluster, node, opts);
       return out;
     } catch (e) {
       return { ...base, status: 'unreachable', problem: isDbtlsError(e) ? e.message : String(e) };
@@ -150,5 +162,34 @@ async function clientIdentity(cluster: Cluster, node: NodeSpec): Promise<{ cert?
 
 /** A live result that should fail a check or a rotation. */
 export function liveFailed(r: LiveResult): boolean {
-  return r.status !== 'ok' && r.status !== 'not-probed';
+  return (r.status !== 'ok' && r.status !== 'not-probed') || r.revocation?.enforced === false;
+}
+
+/** The revocation canary presented to NODE's SQL port: refused (enforced), or taken (not enforced). */
+async function canaryRefused(
+  cluster: Cluster,
+  node: NodeSpec,
+  opts: LiveOptions,
+): Promise<{ enforced: boolean; detail: string }> {
+  const paths = canaryPaths(pkiLayout(cluster.pki));
+  let cert: Buffer, key: Buffer;
+  try {
+    [cert, key] = await Promise.all([readFileNoFollow(paths.cert), readFileNoFollow(paths.key)]);
+  } catch {
+    return { enforced: false, detail: `no revocation canary in ${paths.dir} (run: dbtls issue)` };
+  }
+  try {
+    const r = await probeRevokedClient(
+      { host: node.host, port: node.port },
+      { cert, key, timeoutMs: opts.timeoutMs ?? 10_000 },
+    );
+    return r.refused
+      ? { enforced: true, detail: `the revoked canary was refused: ${r.detail}` }
+      : {
+          enforced: false,
+          detail: `took the revoked canary certificate (${r.detail}): is crl.pem delivered, ssl_crl set and the server reloaded?`,
+        };
+  } catch (e) {
+    return { enforced: false, detail: `the canary probe failed: ${isDbtlsError(e) ? e.message : String(e)}` };
+  }
 }

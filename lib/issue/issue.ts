@@ -412,15 +412,10 @@ export async function runIssue(
       }
       manifest.stores = [...storeRecords.values()];
     }
-    // Revocation turned on (or a new CA): its first CRL, so every ssl_crl rendered has a file to read.
-    if (
-      cluster.ca.crlDays !== undefined &&
-      !(manifest.crls ?? []).some((r) => r.caFingerprint256 === signing.info.fingerprint256)
-    ) {
-      const { signCrls } = await import('../revoke/crl-file.js');
-      const signed = await signCrls(layout, manifest, ca, cluster.ca.crlDays, now, opts.passphrase, signing);
-      files.push(signed.file);
-      manifest.crls = signed.records;
+    // Revocation on: the first CRL of a new CA (every ssl_crl rendered has a file to read) and the canary.
+    if (cluster.ca.crlDays !== undefined) {
+      const { revocationFiles } = await import('../revoke/issue-crl.js');
+      files.push(...(await revocationFiles(layout, manifest, ca, signing, cluster.ca.crlDays, now, opts.passphrase)));
     }
     // ProxySQL's backends must trust the intermediate itself (it sends only its leaf, proxysql#5204).
     if (signing.record && cluster.nodes.some((n) => n.roles.includes('proxysql'))) {

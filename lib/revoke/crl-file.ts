@@ -86,7 +86,8 @@ export async function signCrls(
   for (const issuer of await crlIssuers(layout, ca, passphrase, intermediate)) {
     const fingerprint = issuer.fingerprint256;
     const revoked = (manifest.revoked ?? []).filter((r) => r.caFingerprint256 === fingerprint);
-    if (records.length === 0) signingEntries = revoked.length;
+    // Reported: what people revoked, not the canary every CRL lists (lib/revoke/canary.ts).
+    if (records.length === 0) signingEntries = revoked.filter((r) => r.id !== 'revocation-canary').length;
     const last = (manifest.crls ?? []).find((r) => r.caFingerprint256 === fingerprint);
     let signer: Signer | undefined;
     if (issuer.sealed) {

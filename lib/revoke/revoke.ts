@@ -238,7 +238,9 @@ export async function runCrlRefresh(cluster: Cluster, opts: CrlRefreshOptions = 
       : undefined;
     if (onDisk !== undefined && recorded !== undefined && Math.min(onDisk, recorded) - now.getTime() > within) {
       const first = records[0]!;
-      const entries = (manifest.revoked ?? []).filter((r) => r.caFingerprint256 === signing.info.fingerprint256).length;
+      const entries = (manifest.revoked ?? []).filter(
+        (r) => r.caFingerprint256 === signing.info.fingerprint256 && r.id !== 'revocation-canary',
+      ).length;
       return {
         refreshed: false,
         crl: { path: first.path, number: first.number, nextUpdate: first.nextUpdate, entries },

@@ -99,11 +99,16 @@ test('a revoked client is refused after revoke + FLUSH SSL, the other keeps conn
   const signer = keySigner(createPrivateKey(await readFile(join(pki, 'ca-key.pem'))));
   const resign = async (fromDays: number, toDays: number) => {
     const now = Date.now();
-    const serial = JSON.parse(revoked.stdout).revoked[0].serial as string;
+    // Everything the manifest revoked (the app's certificate and the revocation canary).
+    const listed = JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8')).revoked as Array<{ serial: string }>;
     const crl = buildCrl({
       issuerCertPem: ca,
       signer,
-      revoked: [{ serialHex: serial, revokedAt: new Date(now - 5 * DAY), reason: 'keyCompromise' }],
+      revoked: listed.map((r) => ({
+        serialHex: r.serial,
+        revokedAt: new Date(now - 5 * DAY),
+        reason: 'keyCompromise',
+      })),
       crlNumber: 50,
       thisUpdate: new Date(now + fromDays * DAY),
       nextUpdate: new Date(now + toDays * DAY),
@@ -130,4 +135,42 @@ test('a revoked client is refused after revoke + FLUSH SSL, the other keeps conn
   await db.sql('FLUSH SSL');
   assert.equal((await login('app2')).code, 0, 'the refreshed CRL lets clients in again');
   assert.equal((await dbtls(['check', '-i', inv])).code, 0);
+});
+
+test('check --live presents the revocation canary: a server reading the CRL refuses it (enforced); one without ssl_crl takes it and check fails', async () => {
+  const dir = await tempDir(scope, 'dbtls-canary-');
+  const nodes = (port?: number) => [
+    { name: 'db1', host: '127.0.0.1', transport: 'ssh' as const, ...(port ? { port } : {}) },
+  ];
+  const inv = await writeInventory(dir, { nodes: nodes(), crlDays: 7 });
+  assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
+  const pki = join(dir, 'pki');
+  const ssl = {
+    ca: join(pki, 'ca.pem'),
+    cert: join(pki, 'nodes/db1/server-cert.pem'),
+    key: join(pki, 'nodes/db1/server-key.pem'),
+  };
+  const live = async (port: number) => {
+    await writeInventory(dir, { nodes: nodes(port), crlDays: 7 });
+    const r = await dbtls(['check', '-i', inv, '--live', '--json'], { timeoutMs: 60_000 });
+    return {
+      code: r.code,
+      live: JSON.parse(r.stdout).live[0],
+      plain: (await dbtls(['check', '-i', inv, '--live'])).stdout,
+    };
+  };
+
+  const enforcing = await startMariadb(scope, { ssl, serverArgs: [`--ssl-crl=${join(pki, 'crl.pem')}`] });
+  const good = await live(enforcing.port);
+  assert.equal(good.code, 0, JSON.stringify(good.live));
+  assert.equal(good.live.revocation.enforced, true);
+  assert.match(good.live.revocation.detail, /refused/);
+  assert.match(good.plain, /live ok .* revocation enforced/);
+
+  const lax = await startMariadb(scope, { ssl });
+  const bad = await live(lax.port);
+  assert.equal(bad.code, 1, JSON.stringify(bad.live));
+  assert.equal(bad.live.status, 'ok', 'it serves the right certificate');
+  assert.equal(bad.live.revocation.enforced, false);
+  assert.match(bad.plain, /REVOCATION NOT ENFORCED: took the revoked canary certificate/);
 });
