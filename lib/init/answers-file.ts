@@ -42,7 +42,7 @@ export const ANSWERS_SCHEMA: MapSpec = map({
   acceptNewHostKeys: bool(),
   subject: SUBJECT_SPEC,
   ca: CA_SPEC,
-  leaf: map({ days: int(rules.days), keySize: int(rules.keySize) }),
+  leaf: map({ days: int(rules.days), keySize: int(rules.keySize), keyType: str(rules.keyType) }),
   clients: list(
     map({ name: required(str(rules.safeName)), commonName: str(rules.commonName), keystore: str(rules.storeType) }),
   ),

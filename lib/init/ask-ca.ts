@@ -63,5 +63,25 @@ export async function caAnswers(
         default: caKey,
       })
     : caKey;
-  return { subject, ca: { commonName, days: caDays, keySize: caKey }, leaf: { days: leafDays, keySize: leafKey } };
+  // Key types, revocation and an intermediate: from an answers file (the terminal does not ask).
+  const given = <T>(key: string, type: string): T | undefined => {
+    const v = src.given(key);
+    return typeof v === type ? (v as T) : undefined;
+  };
+  const caKeyType = given<string>('ca.keyType', 'string');
+  const leafKeyType = given<string>('leaf.keyType', 'string');
+  const crlDays = given<number>('ca.crlDays', 'number');
+  const intermediate = given<boolean>('ca.intermediate', 'boolean');
+  return {
+    subject,
+    ca: {
+      commonName,
+      days: caDays,
+      keySize: caKey,
+      ...(caKeyType ? { keyType: caKeyType } : {}),
+      ...(crlDays !== undefined ? { crlDays } : {}),
+      ...(intermediate ? { intermediate } : {}),
+    },
+    leaf: { days: leafDays, keySize: leafKey, ...(leafKeyType ? { keyType: leafKeyType } : {}) },
+  };
 }

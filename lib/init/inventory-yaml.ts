@@ -81,12 +81,24 @@ export function renderInventory(a: InitAnswers, generator: string): string {
     'ca:',
     `  commonName: ${scalar(a.ca.commonName)}`,
     `  days: ${a.ca.days}`,
-    `  keySize: ${a.ca.keySize}`,
+    ...(a.ca.keyType ? [`  keyType: ${scalar(a.ca.keyType)}`] : [`  keySize: ${a.ca.keySize}`]),
+    ...(a.ca.crlDays !== undefined
+      ? [
+          '  # Revocation on: a CRL valid this many days, delivered to the servers that read one.',
+          `  crlDays: ${a.ca.crlDays}`,
+        ]
+      : []),
+    ...(a.ca.intermediate
+      ? [
+          '  # An offline root (its key sealed with the CA passphrase) and an online intermediate.',
+          '  intermediate: true',
+        ]
+      : []),
     '',
     '# Node and client certificates: validity in days (renew before it ends: `dbtls rotate`), RSA key size.',
     'leaf:',
     `  days: ${a.leaf.days}`,
-    `  keySize: ${a.leaf.keySize}`,
+    a.leaf.keyType ? `  keyType: ${scalar(a.leaf.keyType)}` : `  keySize: ${a.leaf.keySize}`,
     '',
   );
   if (anySsh) {

@@ -32,8 +32,16 @@ export interface InitAnswers {
   /** Only written when some node uses ssh. */
   ssh: SshAnswers;
   subject: SubjectFields;
-  ca: { commonName: string; days: number; keySize: RsaKeySize };
-  leaf: { days: number; keySize: RsaKeySize };
+  /** keyType, crlDays and intermediate come from an answers file only (the terminal does not ask). */
+  ca: {
+    commonName: string;
+    days: number;
+    keySize: RsaKeySize;
+    keyType?: string;
+    crlDays?: number;
+    intermediate?: boolean;
+  };
+  leaf: { days: number; keySize: RsaKeySize; keyType?: string };
   clients: ClientAnswer[];
   /** The inventory file to write, absolute. */
   inventory: string;

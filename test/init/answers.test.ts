@@ -104,3 +104,30 @@ test('a bad or missing answer: exit 2 naming the file, line and key; nothing wri
     assert.deepEqual(await readdir(dir), ['answers.yml'], String(expected));
   }
 });
+
+test('an answers file can turn on ECDSA keys, revocation and an offline root: the inventory says so and issue does it', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(
+    join(dir, 'answers.yml'),
+    LOCAL_ANSWERS.replace(
+      'ca: { commonName: Demo Root CA }',
+      'ca: { commonName: Demo Root CA, keyType: p256, crlDays: 7, intermediate: true }',
+    )
+      .replace('leaf: { days: 90 }', 'leaf: { days: 90, keyType: p256 }')
+      .replace('push: true', 'push: false'),
+  );
+  const env = { ...process.env, DBTLS_CA_PASSPHRASE: 'init-answers-root' };
+  const r = await dbtls(['init', '--answers', 'answers.yml'], { cwd: dir, env, timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const inventory = await readFile(join(dir, 'demo.yml'), 'utf8');
+  assert.match(
+    inventory,
+    /^ca:\n(?: {2}.*\n)*? {2}keyType: p256\n(?: {2}.*\n)*? {2}crlDays: 7\n(?: {2}.*\n)*? {2}intermediate: true\n/m,
+  );
+  assert.match(inventory, /^leaf:\n {2}days: 90\n {2}keyType: p256\n/m);
+  const pki = join(dir, 'pki', 'demo');
+  const files = await readdir(pki);
+  for (const f of ['intermediate.pem', 'crl.pem', 'revocation-canary']) assert.ok(files.includes(f), f);
+  const text = (await readFile(join(pki, 'ca-key.pem'), 'utf8')).split('\n')[0];
+  assert.equal(text, '-----BEGIN ENCRYPTED PRIVATE KEY-----', 'the root is sealed');
+});
