@@ -72,6 +72,7 @@ export async function caAnswers(
   const leafKeyType = given<string>('leaf.keyType', 'string');
   const crlDays = given<number>('ca.crlDays', 'number');
   const intermediate = given<boolean>('ca.intermediate', 'boolean');
+  const token = given<{ module: string; token: string; label: string }>('ca.pkcs11', 'object');
   return {
     subject,
     ca: {
@@ -81,6 +82,7 @@ export async function caAnswers(
       ...(caKeyType ? { keyType: caKeyType } : {}),
       ...(crlDays !== undefined ? { crlDays } : {}),
       ...(intermediate ? { intermediate } : {}),
+      ...(token ? { pkcs11: { module: token.module, token: token.token, label: token.label } } : {}),
     },
     leaf: { days: leafDays, keySize: leafKey, ...(leafKeyType ? { keyType: leafKeyType } : {}) },
   };
