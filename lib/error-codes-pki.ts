@@ -57,6 +57,19 @@ export const PKI_ERROR_CODES = {
   },
   'intermediate-foreign': { kind: 'input', summary: "intermediate.pem is not signed by ca.pem's root" },
   'intermediate-half': { kind: 'input', summary: 'one of intermediate.pem and intermediate-key.pem is missing' },
+  'root-external': {
+    kind: 'input',
+    summary:
+      "something needs the root's key (a new intermediate, its CRL), but the root is your own PKI's, brought with an intermediate",
+  },
+  'byo-chain': {
+    kind: 'input',
+    summary: '--ca-cert with ca.intermediate is not a chain from the intermediate up to a self-signed root',
+  },
+  'byo-crl': {
+    kind: 'input',
+    summary: "ca.crlDays with a brought intermediate: the root's CRL would be needed, and dbtls cannot sign it",
+  },
   'no-intermediate': { kind: 'input', summary: 'rotate intermediate on an inventory without ca.intermediate' },
   'rotate-intermediate-crl': {
     kind: 'input',

@@ -236,7 +236,8 @@ async function checkIntermediate(
     fail('missing', 'intermediate.pem is missing: no leaf can be signed (restore it, or: dbtls rotate intermediate)');
   if (keyPem === null) fail('missing', 'intermediate-key.pem is missing (restore it, or: dbtls rotate intermediate)');
   if (typeof pem !== 'string') return { item };
-  const [cert] = parseCertificatesOf(pem, layout.intermediate);
+  // The intermediate, then (one brought from your PKI) any CA between it and the root.
+  const [cert, ...above] = parseCertificatesOf(pem, layout.intermediate);
   if (!cert) {
     fail('invalid', 'intermediate.pem holds no certificate');
     return { item };
@@ -247,7 +248,7 @@ async function checkIntermediate(
   const e = expiry(cert, now, withinMs);
   item.daysLeft = e.daysLeft;
   if (e.problem) fail(e.status, `${e.problem} (run: dbtls rotate intermediate)`);
-  const chain = verifyChain(cert, roots, [], now);
+  const chain = verifyChain(cert, roots, above, now);
   if (!chain.ok) fail('invalid', `chain: ${chain.reason}`);
   if (typeof keyPem === 'string') {
     const problem = verifyPair(pem, keyPem, [roots.map((r) => r.toString()).join('')]);
@@ -334,7 +335,7 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   // With ca.pkcs11 the key is in the token: check opens no token (it needs the PIN), but a key file
   // beside it means the key is in two places, or the wrong one would sign.
   const caKeyPem = await readFor(layout.caKey, 'ca-key.pem', caFail);
-  if (cluster.ca.pkcs11) {
+  if (cluster.ca.pkcs11 || (await readManifest(layout.manifest, cluster.cluster)).ca?.external) {
     if (typeof caKeyPem === 'string')
       caFail('invalid', 'ca-key.pem exists, but the inventory puts the CA key in a PKCS#11 token (ca.pkcs11)');
   } else if (caKeyPem === null)

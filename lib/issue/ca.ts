@@ -10,6 +10,7 @@ import { exportPrivateKeyPem, generateKey, keyReadFailure, sameKey } from '../pk
 import { certificateInfo, parseCertificatesOf, type CertificateInfo } from '../pki/cert-info.js';
 import { inputError, isDbtlsError, usageError } from '../errors.js';
 import { keySigner, signatureScheme, type Signer } from '../pki/signer.js';
+import { externalRoot } from './byo-intermediate.js';
 import { openTokenSigner, tokenSignerForNewCa, tokenUri, type TokenSigner } from './ca-token.js';
 import { readIfExists } from '../store/safe-fs.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
@@ -234,6 +235,14 @@ export async function prepareCa(layout: PkiLayout, cluster: Cluster, opts: CaOpt
       'put your CA certificate in place as ca.pem in the PKI directory and give ca.pkcs11 the label of its key',
     );
 
+  // A root of the user's own PKI (brought with an intermediate): no key here, by design.
+  if (certPem !== undefined && keyPem === undefined && recorded?.external) {
+    if (!parseCertificatesOf(certPem, layout.ca).some((c) => c.fingerprint256 === recorded.fingerprint256))
+      throw inputError('ca-replaced', `${layout.ca} no longer holds the root ${recordedName(recorded)}`, {
+        file: layout.ca,
+      });
+    return externalRoot(layout, certPem, recorded, []);
+  }
   if (certPem !== undefined && keyPem === undefined && !token) {
     throw inputError(
       'no-ca-key',

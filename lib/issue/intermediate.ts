@@ -8,6 +8,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { relative } from 'node:path';
 import { certificateInfo, parseCertificatesOf, signedBy, type CertificateInfo } from '../pki/cert-info.js';
 import { exportPrivateKeyPem, generateKey, sameKey } from '../pki/keys.js';
+import { verifyChain } from '../pki/chain.js';
 import { keySigner, type Signer } from '../pki/signer.js';
 import { readTextIfExists } from '../store/safe-fs.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
@@ -127,12 +128,13 @@ export async function prepareSigningCa(
   ]);
   const roots = parseCertificatesOf(root.certPem, layout.ca);
   if (certPem !== undefined && keyPem !== undefined) {
-    const [cert] = parseCertificatesOf(certPem, layout.intermediate);
+    // The intermediate, then (one brought from your PKI) any CA between it and the root.
+    const [cert, ...above] = parseCertificatesOf(certPem, layout.intermediate);
     if (!cert)
       throw inputError('no-certificate', `${layout.intermediate} holds no PEM certificate`, {
         file: layout.intermediate,
       });
-    if (!roots.some((r) => signedBy(cert, r)))
+    if (!verifyChain(cert, roots, above, now).ok)
       throw inputError(
         'intermediate-foreign',
         `${layout.intermediate} (${cert.subject.replace(/\n/g, ', ')}) is not signed by the root in ${layout.ca}`,
@@ -157,7 +159,7 @@ export async function prepareSigningCa(
     return {
       action: 'loaded',
       certPem: pemOf(cert),
-      chainPem: pemOf(cert),
+      chainPem: [cert, ...above].map(pemOf).join(''),
       info,
       signer: async () => keySigner(key),
       files: [],

@@ -26,11 +26,11 @@ import {
   type Owner,
 } from '../store/manifest.js';
 import { inputError } from '../errors.js';
-import { DAY_MS, validityFor } from '../pki/validity.js';
 import { prepareCa, type CaAction, type CaImport } from './ca.js';
 import { readTextIfExists } from '../store/safe-fs.js';
 import { backendTrust, prepareSigningCa } from './intermediate.js';
-import { desiredItems, planIssuance, type PlannedItem } from './plan.js';
+import { importIntermediate } from './byo-intermediate.js';
+import { desiredItems, planIssuance, refuseOutlivingCa, type PlannedItem } from './plan.js';
 import { buildStore, certSource, desiredStores, jgroupsStores, storesToBuild } from './stores.js';
 import { clusterStorepass } from '../keystore/passwords.js';
 import type { Cluster } from '../inventory/model.js';
@@ -178,31 +178,6 @@ async function checkOnly(
   return report;
 }
 
-/**
- * A leaf may not outlive its CA. When the inventory's leaf days reach past the CA's notAfter, the
- * run is refused before anything is generated, naming both dates: silently cutting the validity
- * would hand cron a certificate shorter than asked for and hide that the CA itself is due.
- */
-function refuseOutlivingCa(cluster: Cluster, todo: PlannedItem[], caNotAfter: Date, now: Date): void {
-  const certs = todo.filter((i): i is Extract<PlannedItem, { kind: 'certificate' }> => i.kind === 'certificate');
-  const longest = certs.reduce<(typeof certs)[number] | undefined>(
-    (a, b) => (a && a.days >= b.days ? a : b),
-    undefined,
-  );
-  if (!longest) return;
-  const { notBefore, notAfter } = validityFor(longest.days, now);
-  if (notAfter.getTime() <= caNotAfter.getTime()) return;
-  const fits = Math.floor((caNotAfter.getTime() - notBefore.getTime()) / DAY_MS);
-  throw inputError(
-    'leaf-outlives-ca',
-    `a leaf of ${longest.days} days issued now would end ${notAfter.toISOString()}, after the CA it is signed by (valid until ${caNotAfter.toISOString()})`,
-    { file: cluster.file, field: 'leaf.days' },
-    fits >= 1
-      ? `lower leaf.days to ${fits} or less, or renew the CA first (dbtls rotate ca) so that it outlasts its leaves`
-      : 'the CA expires within a day: renew it first (dbtls rotate ca)',
-  );
-}
-
 export async function runIssue(
   cluster: Cluster,
   opts: IssueOptions = {},
@@ -218,22 +193,29 @@ export async function runIssue(
   try {
     if (!opts.check) await recoverBatch(layout.journal);
     const manifest = await readManifest(layout.manifest, cluster.cluster);
-    const ca = await prepareCa(layout, cluster, {
-      passphrase: opts.passphrase,
-      import: opts.importCa,
-      now,
-      recorded: manifest.ca,
-      newCa: opts.newCa,
-      ...(opts.check ? { dryRun: true } : {}),
-    });
+    // A brought intermediate (ca.intermediate with --ca-cert/--ca-key) comes with its root, keyless.
+    const byo = cluster.ca.intermediate && opts.importCa && !manifest.ca;
+    const brought = byo ? await importIntermediate(layout, cluster, opts.importCa!, opts.passphrase, now) : undefined;
+    const ca =
+      brought?.ca ??
+      (await prepareCa(layout, cluster, {
+        passphrase: opts.passphrase,
+        import: cluster.ca.intermediate ? undefined : opts.importCa,
+        now,
+        recorded: manifest.ca,
+        newCa: opts.newCa,
+        ...(opts.check ? { dryRun: true } : {}),
+      }));
     caState = ca;
     // What signs the leaves: ca.pem's CA, or (ca.intermediate) the online intermediate it signed.
-    const signing = await prepareSigningCa(layout, cluster, ca, {
-      passphrase: opts.passphrase,
-      now,
-      ...(manifest.intermediate ? { recorded: manifest.intermediate } : {}),
-      ...(opts.check ? { dryRun: true } : {}),
-    });
+    const signing =
+      brought?.signing ??
+      (await prepareSigningCa(layout, cluster, ca, {
+        passphrase: opts.passphrase,
+        now,
+        ...(manifest.intermediate ? { recorded: manifest.intermediate } : {}),
+        ...(opts.check ? { dryRun: true } : {}),
+      }));
     onEvent({ type: 'ca', action: ca.action, subject: ca.info.subject, fingerprint256: ca.info.fingerprint256 });
 
     const plan = await planIssuance(

@@ -9,6 +9,7 @@ import { DbtlsError, inputError, isDbtlsError } from '../errors.js';
 import { parseSans, formatSan, type San } from '../pki/san.js';
 import type { Subject } from '../pki/certificate.js';
 import type { Profile } from '../pki/profiles.js';
+import { DAY_MS, validityFor } from '../pki/validity.js';
 import { describeKeyType, isEcKeyType, keyTypeBits, rsaKeyType, type KeyType, type RsaKeySize } from '../pki/keys.js';
 import { RSA_PAIR_ROLES, type Cluster, type NodeSpec } from '../inventory/model.js';
 import { NODE_FILES, ownerDir } from '../store/pki-dir.js';
@@ -275,4 +276,29 @@ function describeChange(item: PlannedItem, rec: { sans?: string[]; keySize: numb
     if (item.keyType !== before) return `key ${describeKeyType(before)} → ${describeKeyType(item.keyType)}`;
   } else if (item.keySize !== rec.keySize) return `key size ${rec.keySize} → ${item.keySize}`;
   return 'subject, profile or CA changed';
+}
+
+/**
+ * A leaf may not outlive its CA. When the inventory's leaf days reach past the CA's notAfter, the
+ * run is refused before anything is generated, naming both dates: silently cutting the validity
+ * would hand cron a certificate shorter than asked for and hide that the CA itself is due.
+ */
+export function refuseOutlivingCa(cluster: Cluster, todo: PlannedItem[], caNotAfter: Date, now: Date): void {
+  const certs = todo.filter((i): i is Extract<PlannedItem, { kind: 'certificate' }> => i.kind === 'certificate');
+  const longest = certs.reduce<(typeof certs)[number] | undefined>(
+    (a, b) => (a && a.days >= b.days ? a : b),
+    undefined,
+  );
+  if (!longest) return;
+  const { notBefore, notAfter } = validityFor(longest.days, now);
+  if (notAfter.getTime() <= caNotAfter.getTime()) return;
+  const fits = Math.floor((caNotAfter.getTime() - notBefore.getTime()) / DAY_MS);
+  throw inputError(
+    'leaf-outlives-ca',
+    `a leaf of ${longest.days} days issued now would end ${notAfter.toISOString()}, after the CA it is signed by (valid until ${caNotAfter.toISOString()})`,
+    { file: cluster.file, field: 'leaf.days' },
+    fits >= 1
+      ? `lower leaf.days to ${fits} or less, or renew the CA first (dbtls rotate ca) so that it outlasts its leaves`
+      : 'the CA expires within a day: renew it first (dbtls rotate ca)',
+  );
 }

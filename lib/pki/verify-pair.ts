@@ -88,12 +88,18 @@ export function verifyPair(
       message: 'does not belong to its certificate (a key of another certificate?)',
     };
 
-  // Signed by a CA given, or (an intermediate's leaf) by the next certificate its file carries,
-  // which a CA given signed: the chain a server sends from this file.
+  // Signed by a CA given, or (an intermediate's leaf) through the CAs its file carries after it, in
+  // order, up to one a CA given signed: the chain a server sends from this file.
   const cas = caCertificates(caPems);
   const byCa = (c: X509Certificate) => cas.some((ca) => signedBy(c, ca));
-  const viaCarried = carried[0] !== undefined && carried[0].ca && signedBy(cert, carried[0]) && byCa(carried[0]);
-  if (!byCa(cert) && !viaCarried) {
+  let current = cert;
+  let chained = byCa(current);
+  for (const next of carried) {
+    if (chained || !next.ca || !signedBy(current, next)) break;
+    current = next;
+    chained = byCa(current);
+  }
+  if (!chained) {
     return { code: 'wrong-ca', which: 'cert', message: "was not signed by this cluster's CA" };
   }
   return undefined;

@@ -21,6 +21,8 @@ export interface CaRecord {
   key: string;
   encrypted: boolean;
   imported: boolean;
+  /** A root of the user's own PKI (brought with an intermediate): its key is not here, and dbtls never signs with it. */
+  external?: boolean;
 }
 
 export interface CertificateRecord {
@@ -183,6 +185,7 @@ const CA_RECORD = record({
   key: relPath,
   encrypted: bool,
   imported: bool,
+  external: optional(bool),
 });
 const CERTIFICATE_RECORD = record({
   id: str,

@@ -238,3 +238,112 @@ test('behind ProxySQL (which sends no intermediate, proxysql#5204) the servers t
     'the new one, and the previous one while a ProxySQL may still present its leaves',
   );
 });
+
+test('an intermediate brought from your own PKI (root → policy CA → issuing CA): ca.pem is its root, leaves carry the chain, the root key is never asked for', async (t) => {
+  const dir = await tempDir(t);
+  const o = (args: string[]) => run('openssl', args, { cwd: dir });
+  const ext = (pathlen: number) =>
+    `basicConstraints=critical,CA:TRUE,pathlen:${pathlen}\nkeyUsage=critical,keyCertSign,cRLSign\n`;
+  await writeFile(join(dir, 'mid.ext'), ext(1));
+  await writeFile(join(dir, 'iss.ext'), ext(0));
+  const steps = [
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'root.key',
+      '-out',
+      'root.pem',
+      '-subj',
+      '/CN=Corp Root',
+      '-days',
+      '3650',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'mid.key', '-out', 'mid.csr', '-subj', '/CN=Corp Policy CA'],
+    [
+      'x509',
+      '-req',
+      '-in',
+      'mid.csr',
+      '-CA',
+      'root.pem',
+      '-CAkey',
+      'root.key',
+      '-CAcreateserial',
+      '-out',
+      'mid.pem',
+      '-days',
+      '3000',
+      '-extfile',
+      'mid.ext',
+    ],
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'iss.key', '-out', 'iss.csr', '-subj', '/CN=Corp Issuing CA'],
+    [
+      'x509',
+      '-req',
+      '-in',
+      'iss.csr',
+      '-CA',
+      'mid.pem',
+      '-CAkey',
+      'mid.key',
+      '-CAcreateserial',
+      '-out',
+      'iss.pem',
+      '-days',
+      '2000',
+      '-extfile',
+      'iss.ext',
+    ],
+  ];
+  for (const s of steps) assert.equal((await o(s)).code, 0, s.join(' '));
+  const pem = (f: string) => readFile(join(dir, f), 'utf8');
+  await writeFile(join(dir, 'chain.pem'), (await pem('iss.pem')) + (await pem('mid.pem')) + (await pem('root.pem')));
+  const inv = await writeInventory(dir, inventory(dir));
+  const pki = join(dir, 'pki');
+  const notAChain = await dbtls(
+    ['issue', '-i', inv, '--ca-cert', join(dir, 'iss.pem'), '--ca-key', join(dir, 'iss.key')],
+    open,
+  );
+  assert.equal(notAChain.code, 2);
+  assert.match(notAChain.stderr, /holds one certificate; with ca\.intermediate it must be a chain/);
+  await assert.rejects(stat(join(pki, 'ca.pem')));
+
+  const r = await dbtls(
+    ['issue', '-i', inv, '--ca-cert', join(dir, 'chain.pem'), '--ca-key', join(dir, 'iss.key')],
+    open,
+  );
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(await readFile(join(pki, 'ca.pem'), 'utf8'), (await pem('root.pem')).trim() + '\n', 'ca.pem: the root');
+  await assert.rejects(stat(join(pki, 'ca-key.pem')), 'no root key here');
+  const leaf = join(pki, 'nodes/db1/server-cert.pem');
+  assert.equal((await certs(leaf)).length, 3, 'leaf, issuing CA, policy CA');
+  const v = await run('openssl', ['verify', '-CAfile', join(pki, 'ca.pem'), '-untrusted', leaf, leaf]);
+  assert.equal(v.code, 0, v.stderr);
+  assert.equal((await dbtls(['check', '-i', inv], open)).code, 0);
+  // push checks each pair before it leaves: through the two CAs the leaf file carries.
+  const applied = await dbtls(['apply', '-i', inv, '--local-root', join(dir, 'nodes')], open);
+  assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+  const again = await dbtls(['issue', '-i', inv, '--force', '--json'], open);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).issued.length, 3);
+  const rotate = await dbtls(['rotate', 'intermediate', '-i', inv, '--yes'], sealed);
+  assert.equal(rotate.code, 2);
+  assert.match(rotate.stderr, /belongs to your own PKI .* cannot sign with it/);
+
+  const crl = await tempDir(t);
+  const withCrl = await writeInventory(crl, inventory(crl, { crlDays: 7 }));
+  const refused = await dbtls(
+    ['issue', '-i', withCrl, '--ca-cert', join(dir, 'chain.pem'), '--ca-key', join(dir, 'iss.key')],
+    open,
+  );
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /servers would need your root's CRL too/);
+});
