@@ -14,6 +14,7 @@ import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
 import { inputError, isDbtlsError } from '../errors.js';
 import { decryptKey, type CaImport, type CaState } from './ca.js';
 import type { SigningCa } from './intermediate.js';
+import { caRecord } from './ca-record.js';
 import type { CaRecord } from '../store/manifest.js';
 import type { PkiLayout } from '../store/pki-dir.js';
 import type { Cluster } from '../inventory/model.js';
@@ -21,19 +22,7 @@ import type { Cluster } from '../inventory/model.js';
 const pemOf = (c: X509Certificate) => c.toString().trim() + '\n';
 
 function recordOf(c: X509Certificate, cert: string, key: string, external: boolean): CaRecord {
-  const info = certificateInfo(c);
-  return {
-    subject: info.subject,
-    serial: info.serial,
-    fingerprint256: info.fingerprint256,
-    notBefore: info.notBefore.toISOString(),
-    notAfter: info.notAfter.toISOString(),
-    cert,
-    key,
-    encrypted: false,
-    imported: true,
-    ...(external ? { external: true } : {}),
-  };
+  return caRecord(certificateInfo(c), { cert, key, encrypted: false, imported: true, external });
 }
 
 /** The root of the user's PKI, as a CaState that holds no key and refuses to sign. */

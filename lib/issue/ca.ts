@@ -11,6 +11,7 @@ import { certificateInfo, parseCertificatesOf, type CertificateInfo } from '../p
 import { inputError, isDbtlsError, usageError } from '../errors.js';
 import { keySigner, signatureScheme, type Signer } from '../pki/signer.js';
 import { externalRoot } from './byo-intermediate.js';
+import { caRecord } from './ca-record.js';
 import { openTokenSigner, tokenSignerForNewCa, tokenUri, type TokenSigner } from './ca-token.js';
 import { readIfExists } from '../store/safe-fs.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
@@ -92,17 +93,12 @@ function record(
   imported: boolean,
   token?: Cluster['ca']['pkcs11'],
 ): CaRecord {
-  return {
-    subject: info.subject,
-    serial: info.serial,
-    fingerprint256: info.fingerprint256,
-    notBefore: info.notBefore.toISOString(),
-    notAfter: info.notAfter.toISOString(),
+  return caRecord(info, {
     cert: relative(layout.root, layout.ca),
     key: token ? tokenUri(token) : relative(layout.root, layout.caKey),
     encrypted,
     imported,
-  };
+  });
 }
 
 /** A CaState's signer() and close() over a key in memory (or one decrypted on first use). */

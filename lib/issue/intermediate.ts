@@ -14,6 +14,7 @@ import { readTextIfExists } from '../store/safe-fs.js';
 import { CERT_MODE, KEY_MODE } from '../store/atomic-write.js';
 import { inputError } from '../errors.js';
 import { decryptKey, type CaAction, type CaState } from './ca.js';
+import { caRecord } from './ca-record.js';
 import type { BatchFile } from '../store/batch.js';
 import type { CaRecord } from '../store/manifest.js';
 import type { PkiLayout } from '../store/pki-dir.js';
@@ -47,17 +48,13 @@ export interface SigningOptions {
 const pemOf = (c: X509Certificate) => c.toString().trim() + '\n';
 
 function intermediateRecord(info: CertificateInfo, layout: PkiLayout): CaRecord {
-  return {
-    subject: info.subject,
-    serial: info.serial,
-    fingerprint256: info.fingerprint256,
-    notBefore: info.notBefore.toISOString(),
-    notAfter: info.notAfter.toISOString(),
-    cert: relative(layout.root, layout.intermediate),
-    key: relative(layout.root, layout.intermediateKey),
+  const rel = (p: string) => relative(layout.root, p);
+  return caRecord(info, {
+    cert: rel(layout.intermediate),
+    key: rel(layout.intermediateKey),
     encrypted: false,
     imported: false,
-  };
+  });
 }
 
 /** A new intermediate signed by the root: its key, certificate and files (not yet written). */

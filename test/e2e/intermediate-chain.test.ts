@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { createServer, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import { dbtls, run, type RunResult } from '../helpers/run.js';
 import { fileScope, once } from '../helpers/scope.js';
-import { startLoadLoop, targetKey } from '../helpers/load-loop.js';
+import { targetKey } from '../helpers/load-loop.js';
+import { startAppLoop } from '../helpers/app-loop.js';
 import { writeInventory } from '../helpers/inventory.js';
 import { keytoolList, prepareJava, runJava } from '../helpers/java.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -258,13 +259,7 @@ test('rotate intermediate under load: zero failed connections, every node servin
   const oldIntermediate = await pkiCert(c, 'intermediate.pem');
   const trustBefore = await Promise.all(c.nodes.map((n) => readFile(n.files.ca)));
   const servedBefore = await Promise.all(c.nodes.map((n) => servedCertificate(n.port)));
-  const loop = startLoadLoop({
-    targets: c.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
-    files: c.appFiles,
-    write: { host: '127.0.0.1', port: c.primary.port, table: c.table },
-    maxMs: 300_000,
-  });
-  scope.after(() => loop.stop());
+  const loop = startAppLoop(scope, c);
   await loop.waitForRounds(3);
 
   const began = Date.now();

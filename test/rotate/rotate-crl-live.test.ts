@@ -11,28 +11,11 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { dbtls } from '../helpers/run.js';
 import { fileScope } from '../helpers/scope.js';
-import { startLoadLoop, type LoadLoop } from '../helpers/load-loop.js';
-import {
-  checkReplicates,
-  slaveStatus,
-  startTlsCluster,
-  waitReplicating,
-  type TlsCluster,
-} from '../helpers/tls-cluster.js';
+import { startAppLoop } from '../helpers/app-loop.js';
+import { checkReplicates, slaveStatus, startTlsCluster, waitReplicating } from '../helpers/tls-cluster.js';
 import { parseCrls } from '../../lib/pki/crl.js';
 
 const scope = fileScope();
-
-function appLoop(c: TlsCluster): LoadLoop {
-  const loop = startLoadLoop({
-    targets: c.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
-    files: c.appFiles,
-    write: { host: '127.0.0.1', port: c.primary.port, table: c.table },
-    maxMs: 300_000,
-  });
-  scope.after(() => loop.stop());
-  return loop;
-}
 
 /** The CA serials whose CRLs a delivered crl.pem holds, in order. */
 async function crlIssuers(file: string, caPem: string): Promise<string[]> {
@@ -75,7 +58,7 @@ test('rotate ca with ca.crlDays under load: a CRL for each trusted CA through th
   const app2 = { cert: join(c.pki, 'clients/app2/client-cert.pem'), key: join(c.pki, 'clients/app2/client-key.pem') };
   assert.equal((await login(app2.cert, app2.key)).code, 0);
 
-  const loop = appLoop(c);
+  const loop = startAppLoop(scope, c);
   await loop.waitForRounds(3);
   const phase = async (n: number) => {
     const r = await dbtls(['rotate', 'ca', '-i', c.inv, '--phase', String(n), '--yes', '--json'], {

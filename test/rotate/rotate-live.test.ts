@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { dbtls } from '../helpers/run.js';
 import { fileScope, once } from '../helpers/scope.js';
-import { startLoadLoop, targetKey, type LoadLoop } from '../helpers/load-loop.js';
+import { targetKey } from '../helpers/load-loop.js';
+import { startAppLoop } from '../helpers/app-loop.js';
 import {
   checkReplicates,
   manifestServerSerial,
@@ -26,18 +27,6 @@ import {
 
 const scope = fileScope();
 const bed = once(() => startTlsCluster(scope, null, { reload: (n) => n.reloadCommand }));
-
-function appLoop(c: TlsCluster): LoadLoop {
-  const loop = startLoadLoop({
-    targets: c.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
-    // The app's files as dbtls keeps them: its trust follows the rotation (old, old+new, new).
-    files: c.appFiles,
-    write: { host: '127.0.0.1', port: c.primary.port, table: c.table },
-    maxMs: 300_000,
-  });
-  scope.after(() => loop.stop());
-  return loop;
-}
 
 async function replicationHealthy(c: TlsCluster): Promise<void> {
   const st = await slaveStatus(c.replica.server);
@@ -102,7 +91,7 @@ test('rotate ca (three phases) then rotate leaf --all under load: zero failed co
   const c = await bed();
   const before = await liveMatchesManifest(c);
   const oldCa = new X509Certificate(await readFile(join(c.pki, 'ca.pem')));
-  const loop = appLoop(c);
+  const loop = startAppLoop(scope, c);
   await loop.waitForRounds(3);
 
   const ca = await dbtls(['rotate', 'ca', '-i', c.inv, '--yes', '--json'], { timeoutMs: 300_000 });
@@ -177,7 +166,7 @@ test('a reload that fails (a key that does not match the new certificate) keeps 
   const normal = entry.reload;
   entry.reload = `cp ${frozenKey} ${db2.files.key} && ${normal}`;
   await writeFile(c.inv, stringify(doc, { lineWidth: 0 }));
-  const loop = appLoop(c);
+  const loop = startAppLoop(scope, c);
   await loop.waitForRounds(2);
 
   const r = await dbtls(['rotate', 'leaf', '-i', c.inv, '--all', '--node', 'db2', '--yes', '--json'], {
