@@ -202,6 +202,18 @@ function crossCheck(raw: RawInventory, ctx: BuildContext): void {
     if (n) for (const [field, message] of galeraProblems(n)) report(`nodes[${i}].${field}`, message);
   });
   for (const [path, message] of keyTypeProblems(raw)) report(path, message);
+  if (raw.ca?.intermediateDays !== undefined && !raw.ca.intermediate)
+    report('ca.intermediateDays', 'is for ca.intermediate: true (there is no intermediate without it)');
+  if (
+    raw.ca?.intermediate &&
+    raw.ca.intermediateDays !== undefined &&
+    raw.ca.days !== undefined &&
+    raw.ca.intermediateDays > raw.ca.days
+  )
+    report(
+      'ca.intermediateDays',
+      `${raw.ca.intermediateDays} is longer than the root's ca.days ${raw.ca.days}: an intermediate cannot outlive its root`,
+    );
   (raw.clients ?? []).forEach((c, i) => {
     if (c?.connectTo !== undefined && !nodes.has(c.connectTo))
       report(`clients[${i}].connectTo`, `no node named "${c.connectTo}"`);

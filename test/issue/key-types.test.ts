@@ -88,6 +88,14 @@ test('refused with the line, the field and why, and nothing written: what TiKV, 
       /:2:\d+: leaf\.keyType: rsa2048 contradicts keySize 3072/,
     ],
     [
+      'ca: { intermediateDays: 100 }\nnodes:\n  - { name: db1, host: 10.0.0.1, transport: local }',
+      /:2:\d+: ca\.intermediateDays: is for ca\.intermediate: true/,
+    ],
+    [
+      'ca: { intermediate: true, days: 100, intermediateDays: 200 }\nnodes:\n  - { name: db1, host: 10.0.0.1, transport: local }',
+      /:2:\d+: ca\.intermediateDays: 200 is longer than the root's ca\.days 100/,
+    ],
+    [
       'leaf: { keyType: ed25519 }\nnodes:\n  - { name: db1, host: 10.0.0.1, transport: local }',
       /:2:\d+: leaf\.keyType: "ed25519" is not a key type; use rsa2048, rsa3072, rsa4096, p256, p384/,
     ],
