@@ -9,7 +9,11 @@ export function printRenderReport(report: RenderReport, mode: OutputMode, check:
   const differing = report.files.filter((f) => f.state !== 'unchanged');
   if (mode === 'json') {
     const files = report.files.map(({ before: _b, after: _a, ...f }) => f);
-    return out(JSON.stringify({ ok: true, out: report.out, changed: report.changed, check, files }, null, 2) + '\n');
+    const revocation = report.revocation ? { revocation: report.revocation } : {};
+    return out(
+      JSON.stringify({ ok: true, out: report.out, changed: report.changed, check, files, ...revocation }, null, 2) +
+        '\n',
+    );
   }
   if (check) {
     for (const f of differing) {
@@ -31,6 +35,7 @@ export function printRenderReport(report: RenderReport, mode: OutputMode, check:
     );
   }
   for (const f of differing) out(`${f.state === 'new' ? 'wrote' : 'updated'} ${f.path}\n`);
+  for (const r of report.revocation ?? []) out(`revocation on ${r.node}: ${r.note}\n`);
   out(
     differing.length
       ? `${differing.length} written, ${report.files.length - differing.length} up to date in ${report.out}\n`

@@ -106,3 +106,37 @@ export function nodePaths(node: NodeSpec): NodePaths {
 export function isMysqlFamily(node: NodeSpec): boolean {
   return node.roles.some((r) => MYSQL_FAMILY.includes(r));
 }
+
+/** With ca.crlDays: what a node's products do with the CRL, for those that do not enforce it fully. */
+export interface RevocationNote {
+  node: string;
+  enforced: 'partly' | 'no';
+  note: string;
+}
+
+export function revocationNotes(cluster: Cluster): RevocationNote[] {
+  if (cluster.ca.crlDays === undefined) return [];
+  const out: RevocationNote[] = [];
+  for (const n of cluster.nodes) {
+    const rotate = `dbtls rotate leaf --node ${n.name} --all`;
+    if (!crlPath(cluster, n))
+      out.push({
+        node: n.name,
+        enforced: 'no',
+        note: `not enforced: ${n.roles.join(', ')} read no CRL, so revocation here means rotation (${rotate})`,
+      });
+    else if (n.roles.includes('galera') || n.roles.includes('pxc'))
+      out.push({
+        node: n.name,
+        enforced: 'partly',
+        note: `the SQL port enforces the CRL; the Galera group channel and SST do not (there, ${rotate})`,
+      });
+    else if (n.roles.includes('proxysql'))
+      out.push({
+        node: n.name,
+        enforced: 'partly',
+        note: 'ProxySQL checks its backends against the CRL; its frontend does not check client certificates against it',
+      });
+  }
+  return out;
+}

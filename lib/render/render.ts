@@ -12,6 +12,7 @@ import { acquireLock } from '../store/lock.js';
 import { ensurePrivateDir } from '../store/pki-dir.js';
 import { readTextIfExists } from '../store/safe-fs.js';
 import { inputError } from '../errors.js';
+import { revocationNotes, type RevocationNote } from '../deliver/layout.js';
 import type { Cluster, Role } from '../inventory/model.js';
 
 /** Templates per role, relative to the templates folder; the output keeps the template's file name. */
@@ -84,6 +85,8 @@ export interface RenderReport {
   out: string;
   files: RenderedFile[];
   changed: boolean;
+  /** With ca.crlDays: the nodes whose products do not (fully) enforce the CRL, and what that means. */
+  revocation?: RevocationNote[];
 }
 
 /** --templates must name a folder: a typo would otherwise render the built-in templates, exit 0, and say nothing. */
@@ -147,7 +150,8 @@ export async function runRender(cluster: Cluster, opts: RenderOptions): Promise<
   const rendered = await Promise.all(
     wanted.map(async (w) => ({ ...w, text: await engine.render(w.template, w.context) })),
   );
-  const report: RenderReport = { out, files: [], changed: false };
+  const notes = revocationNotes(cluster);
+  const report: RenderReport = { out, files: [], changed: false, ...(notes.length ? { revocation: notes } : {}) };
   const files: BatchFile[] = [];
   const storepass = (contexts.values().next().value as RenderContext | undefined)?.storepass;
   const secretForms = storepass

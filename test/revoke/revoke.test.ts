@@ -38,7 +38,22 @@ test('ca.crlDays: issue signs a first CRL; the CRL settings and crl.pem only for
   );
   assert.equal((await stat(join(pki, 'revocation-canary/client-key.pem'))).mode & 0o777, 0o600);
   assert.equal((await stat(join(pki, 'crl.pem'))).mode & 0o777, 0o644);
-  assert.equal((await dbtls(['render', '-i', inv])).code, 0);
+  const render = await dbtls(['render', '-i', inv]);
+  assert.equal(render.code, 0);
+  // The rest are told what revocation means for them.
+  assert.match(
+    render.stdout,
+    /^revocation on kv1: not enforced: tikv read no CRL, so revocation here means rotation \(dbtls rotate leaf --node kv1 --all\)$/m,
+  );
+  assert.match(
+    render.stdout,
+    /^revocation on g1: the SQL port enforces the CRL; the Galera group channel and SST do not/m,
+  );
+  assert.match(
+    render.stdout,
+    /^revocation on px1: ProxySQL checks its backends against the CRL; its frontend does not/m,
+  );
+  assert.doesNotMatch(render.stdout, /revocation on (db1|my1|mxs1|rt1)/);
   const rendered = (node: string, file: string) => readFile(join(pki, 'rendered', node, file), 'utf8');
   assert.match(await rendered('db1', 'my.cnf'), /^ssl_crl = \/etc\/mysql\/ssl\/crl\.pem$/m);
   assert.match(await rendered('my1', 'my.cnf'), /^ssl_crl = \/etc\/mysql\/ssl\/crl\.pem$/m);
