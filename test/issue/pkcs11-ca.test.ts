@@ -7,7 +7,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { cliPath } from '../helpers/paths.js';
 import { join } from 'node:path';
 import { dbtls, run, type RunOptions } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -118,6 +120,54 @@ test('issue, revoke and rotate leaf sign in the token; OpenSSL verifies; the CA 
   assert.equal(JSON.parse(wrong.stdout).error.code, 'pkcs11-pin');
   assert.ok(!(wrong.stdout + wrong.stderr).includes('wrong-pin-0000'));
   assert.equal(await readFile(join(pki, 'manifest.json'), 'utf8'), manifestBefore);
+
+  // While it signs, the process's open files (sampled from /proc): none holds the CA's private key.
+  // Forty more clients (same PKI), so the run lasts long enough to be watched at work.
+  const big = await writeInventory(
+    dir,
+    {
+      nodes: [
+        { name: 'db1', host: '10.9.0.1', roles: ['mariadb'], dest: '/etc/mysql/ssl', reload: `echo db1 >> ${reloads}` },
+      ],
+      clients: ['app', ...Array.from({ length: 40 }, (_, i) => `bulk${i}`)],
+      caKeyType: 'p256',
+      crlDays: 7,
+      pkcs11: { module: token.module, token: 'dbtls-test', label: 'cluster-ca' },
+    },
+    'big.yml',
+  );
+  const child = spawn(process.execPath, [cliPath, 'issue', '-i', big], {
+    env: { ...process.env, DBTLS_CA_PASSPHRASE: PIN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.resume();
+  child.stderr.resume();
+  const seen = new Set<string>();
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  let running = true;
+  void exited.then(() => (running = false));
+  const deadline = Date.now() + 60_000;
+  while (running && Date.now() < deadline) {
+    for (const fd of await readdir(`/proc/${child.pid}/fd`).catch(() => [] as string[]))
+      seen.add(await readlink(`/proc/${child.pid}/fd/${fd}`).catch(() => ''));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(await exited, 0);
+  const opened = [...seen].filter((p) => p.startsWith('/'));
+  // The sampling saw the run at work: the leaf keys' temporaries it wrote.
+  assert.ok(
+    opened.some((p) => p.startsWith(pki) && /\.pem\.[0-9a-f]+\.dbtls-tmp$/.test(p)),
+    `no key being written was seen open: ${opened.join(', ')}`,
+  );
+  for (const path of opened) {
+    const text = await readFile(path, 'latin1').catch(() => '');
+    for (const pem of text.match(
+      /-----BEGIN (?:EC |RSA )?PRIVATE KEY-----[^-]+-----END (?:EC |RSA )?PRIVATE KEY-----/g,
+    ) ?? []) {
+      const spki = createPublicKey(createPrivateKey(pem)).export({ type: 'spki', format: 'der' });
+      assert.ok(!spki.equals(caSpki), `${path}, open in the process, holds the CA's private key`);
+    }
+  }
 
   // rotate ca would write a new CA key file: refused, naming why.
   const rotateCa = await cli(['rotate', 'ca', '-i', inv, '--yes', '--local-root', root]);
