@@ -55,6 +55,8 @@ wanted=(
   "/usr/lib/python3/dist-packages/MySQLdb/__init__.py:python3-mysqldb"
   "/usr/lib/x86_64-linux-gnu/perl5/5.36/DBD/MariaDB.pm:libdbd-mariadb-perl"
   "/usr/lib/ruby/vendor_ruby/mysql2.rb:ruby-mysql2"
+  # check --prometheus: the textfile metrics are linted by the real promtool (Debian's prometheus).
+  "promtool:prometheus"
   "go:golang-go"
   "/usr/share/gocode/src/github.com/go-sql-driver/mysql/driver.go:golang-github-go-sql-driver-mysql-dev"
   # A CA key in a PKCS#11 token (test/pki/pkcs11.test.ts): SoftHSM2's tool and module, and OpenSC's

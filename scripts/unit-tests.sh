@@ -8,10 +8,11 @@
 #   ansible, tmux, netns, apt      ansible, tmux, netns (helpers/netns too), apt-get
 #   a C toolchain, libconfig, sqlite3, php (installed by scripts/install-system-deps.sh)  which('cc'), sqlite3, 'php'
 #   SoftHSM2 and the pkcs11js addon (built for one Node only)   softhsm
+#   promtool (Debian prometheus, check --prometheus)            promtool
 # Only openssl and the npm packages are assumed (every Debian has openssl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-markers="helpers/(sshd|unix-users|sudoers|netns|mariadb|galera|java|java-pki|tls-cluster|load-loop)['.]|startSshd|createTestUser|mariadbd|keytool|['\"]java['\"]|ansible|tmux|netns|apt-get|which\\(['\"]cc['\"]|sqlite3|['\"]php['\"]|softhsm"
+markers="helpers/(sshd|unix-users|sudoers|netns|mariadb|galera|java|java-pki|tls-cluster|load-loop)['.]|startSshd|createTestUser|mariadbd|keytool|['\"]java['\"]|ansible|tmux|netns|apt-get|which\\(['\"]cc['\"]|sqlite3|['\"]php['\"]|softhsm|promtool"
 find test -name '*.test.ts' | sort | while IFS= read -r src; do
   if ! grep -qE "$markers" "$src"; then
     js="dist/${src%.ts}.js"

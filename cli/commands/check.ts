@@ -11,6 +11,7 @@ export interface CheckFlags extends InventoryFlags {
   live?: boolean;
   /** seconds */
   probeTimeout: number;
+  prometheus?: string;
 }
 
 export function registerCheck(program: Command): void {
@@ -27,6 +28,10 @@ export function registerCheck(program: Command): void {
     .option('--json', 'print a JSON report')
     .option('--live', "also probe every node's SQL port: does it serve the certificate the manifest says?")
     .option('--probe-timeout <seconds>', 'with --live: for each probe', seconds(600), 10)
+    .option(
+      '--prometheus <file>',
+      "also write the findings as Prometheus metrics to FILE (node_exporter's textfile collector; written atomically)",
+    )
     .addHelpText(
       'after',
       helpSections({

@@ -1,6 +1,8 @@
 // The work of `dbtls check` (spec: cli/commands/check.ts).
 import { runCheck } from '../../lib/check/check.js';
 import { parseDuration } from '../../lib/check/duration.js';
+import { prometheusText, writePrometheusFile } from '../../lib/check/prometheus.js';
+import { resolve } from 'node:path';
 import type { LiveResult } from '../../lib/check/live.js';
 import type { CheckFlags } from '../commands/check.js';
 import { loadCluster } from '../inventory-options.js';
@@ -30,6 +32,10 @@ export async function check(flags: CheckFlags): Promise<number> {
     if (mode !== 'json') printLiveResults(live, liveBad, mode);
   }
   const ok = report.ok && liveBad === 0;
+  if (flags.prometheus !== undefined) {
+    // node_exporter's textfile collector reads FILE: written whole or not at all, whatever check found.
+    await writePrometheusFile(resolve(flags.prometheus), prometheusText(report, live, ok, new Date()));
+  }
   if (mode === 'json') printCheckJson(report, live, ok);
   return ok ? 0 : 1;
 }

@@ -27,6 +27,9 @@ export interface CheckItem {
   status: CheckStatus;
   problems: string[];
   subject?: string;
+  /** Of the certificate on disk (lower-case hex, and colon-separated SHA-256): for monitoring labels. */
+  serial?: string;
+  fingerprint256?: string;
   notAfter?: string;
   daysLeft?: number;
 }
@@ -117,6 +120,8 @@ async function checkCertificate(
   }
   const info = certificateInfo(cert);
   out.subject = info.subject;
+  out.serial = info.serial;
+  out.fingerprint256 = info.fingerprint256;
   out.notAfter = info.notAfter.toISOString();
   // A leaf is good no longer than the CA that vouches for it: past the CA's notAfter it fails to
   // verify, whatever its own date says. Its days left are counted to the earlier of the two.
@@ -244,6 +249,8 @@ async function checkIntermediate(
   }
   const info = certificateInfo(cert);
   item.subject = info.subject;
+  item.serial = info.serial;
+  item.fingerprint256 = info.fingerprint256;
   item.notAfter = info.notAfter.toISOString();
   const e = expiry(cert, now, withinMs);
   item.daysLeft = e.daysLeft;
@@ -307,6 +314,8 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
     status: 'ok',
     problems: [],
     subject: caInfo.subject,
+    serial: caInfo.serial,
+    fingerprint256: caInfo.fingerprint256,
     notAfter: caInfo.notAfter.toISOString(),
   };
   const e = expiry(caCert, now, opts.withinMs);
