@@ -344,7 +344,7 @@ export async function runCheck(cluster: Cluster, opts: { withinMs: number; now?:
   // With ca.pkcs11 the key is in the token: check opens no token (it needs the PIN), but a key file
   // beside it means the key is in two places, or the wrong one would sign.
   const caKeyPem = await readFor(layout.caKey, 'ca-key.pem', caFail);
-  if (cluster.ca.pkcs11 || (await readManifest(layout.manifest, cluster.cluster)).ca?.external) {
+  if (cluster.ca.pkcs11 || manifest.ca?.external) {
     if (typeof caKeyPem === 'string')
       caFail('invalid', 'ca-key.pem exists, but the inventory puts the CA key in a PKCS#11 token (ca.pkcs11)');
   } else if (caKeyPem === null)

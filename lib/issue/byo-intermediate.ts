@@ -4,6 +4,7 @@
 // every leaf file carries after the leaf), intermediate-key.pem the key. The root's key stays with
 // its owner: the manifest marks the root external, and nothing that would need it (a new
 // intermediate, a root CRL, rotate ca) is attempted: each says so.
+import { certificatePem } from '../pki/pem.js';
 import type { X509Certificate } from 'node:crypto';
 import { relative } from 'node:path';
 import { certificateInfo, parseCertificatesOf, signedBy } from '../pki/cert-info.js';
@@ -18,8 +19,6 @@ import { caRecord } from './ca-record.js';
 import type { CaRecord } from '../store/manifest.js';
 import type { PkiLayout } from '../store/pki-dir.js';
 import type { Cluster } from '../inventory/model.js';
-
-const pemOf = (c: X509Certificate) => c.toString().trim() + '\n';
 
 function recordOf(c: X509Certificate, cert: string, key: string, external: boolean): CaRecord {
   return caRecord(certificateInfo(c), { cert, key, encrypted: false, imported: true, external });
@@ -91,15 +90,15 @@ export async function importIntermediate(
       { file: cluster.file, field: 'ca.crlDays' },
       'remove ca.crlDays, or keep the root with dbtls (ca.intermediate without --ca-cert)',
     );
-  const rootPem = pemOf(root);
-  const chainPem = certs.slice(0, -1).map(pemOf).join('');
+  const rootPem = certificatePem(root);
+  const chainPem = certs.slice(0, -1).map(certificatePem).join('');
   const rel = (p: string) => relative(layout.root, p);
   const ca = externalRoot(layout, rootPem, recordOf(root, rel(layout.ca), 'external', true), [
     { path: layout.ca, data: rootPem, mode: CERT_MODE },
   ]);
   const signing: SigningCa = {
     action: 'imported',
-    certPem: pemOf(intermediate),
+    certPem: certificatePem(intermediate),
     chainPem,
     info: certificateInfo(intermediate),
     signer: async () => keySigner(key),

@@ -4,6 +4,7 @@
 // that signs every leaf, and every leaf file carries leaf + intermediate. Trust files keep the root
 // alone, so a new intermediate (rotate intermediate) changes no trust anywhere. As with the CA, an
 // intermediate the manifest records is never silently replaced, and half of one is refused.
+import { certificatePem } from '../pki/pem.js';
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { relative } from 'node:path';
 import { certificateInfo, parseCertificatesOf, signedBy, type CertificateInfo } from '../pki/cert-info.js';
@@ -44,8 +45,6 @@ export interface SigningOptions {
   /** issue --check: nothing is written and the root is not asked to sign (a stand-in is made). */
   dryRun?: boolean;
 }
-
-const pemOf = (c: X509Certificate) => c.toString().trim() + '\n';
 
 function intermediateRecord(info: CertificateInfo, layout: PkiLayout): CaRecord {
   const rel = (p: string) => relative(layout.root, p);
@@ -111,7 +110,7 @@ export async function prepareSigningCa(
     const [cert] = parseCertificatesOf(root.certPem, layout.ca);
     return {
       action: root.action,
-      certPem: pemOf(cert!),
+      certPem: certificatePem(cert!),
       chainPem: '',
       info: root.info,
       signer: root.signer,
@@ -155,8 +154,8 @@ export async function prepareSigningCa(
     const info = certificateInfo(cert);
     return {
       action: 'loaded',
-      certPem: pemOf(cert),
-      chainPem: [cert, ...above].map(pemOf).join(''),
+      certPem: certificatePem(cert),
+      chainPem: [cert, ...above].map(certificatePem).join(''),
       info,
       signer: async () => keySigner(key),
       files: [],
@@ -189,8 +188,8 @@ export async function prepareSigningCa(
   const info = certificateInfo(made.cert);
   return {
     action: 'created',
-    certPem: pemOf(made.cert),
-    chainPem: pemOf(made.cert),
+    certPem: certificatePem(made.cert),
+    chainPem: certificatePem(made.cert),
     info,
     signer: async () => keySigner(made.key),
     files: made.files,
@@ -217,5 +216,5 @@ export function backendTrust(caPem: string, signing: SigningCa, existing: string
       roots.some((r) => signedBy(c, r)) &&
       Date.parse(c.validTo) > now.getTime(),
   );
-  return [...roots, current, ...(previous ? [previous] : [])].map(pemOf).join('');
+  return [...roots, current, ...(previous ? [previous] : [])].map(certificatePem).join('');
 }

@@ -15,3 +15,8 @@ export function pemBlocks(text: string): Array<{ label: string; der: Buffer; pem
   }
   return out;
 }
+
+/** A certificate as one PEM block ending in a newline (what bundles and chain files are made of). */
+export function certificatePem(cert: { toString(): string }): string {
+  return cert.toString().trim() + '\n';
+}

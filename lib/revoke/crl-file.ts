@@ -4,6 +4,7 @@
 // ssl_crl. Signed whenever the list changes (revoke), when it nears its nextUpdate or the trusted CAs
 // change (crl refresh, rotate ca), and once when revocation is turned on (issue). Products read an
 // expired CRL as "every client certificate is bad", so `check` fails long before that (lib/check/crl.ts).
+import { CANARY_ID } from './canary.js';
 import { relative } from 'node:path';
 import { buildCrl, crlSignedBy, parseCrl, type CrlReason, type ParsedCrl } from '../pki/crl.js';
 import { derToPem, pemBlocks } from '../pki/pem.js';
@@ -87,7 +88,7 @@ export async function signCrls(
     const fingerprint = issuer.fingerprint256;
     const revoked = (manifest.revoked ?? []).filter((r) => r.caFingerprint256 === fingerprint);
     // Reported: what people revoked, not the canary every CRL lists (lib/revoke/canary.ts).
-    if (records.length === 0) signingEntries = revoked.filter((r) => r.id !== 'revocation-canary').length;
+    if (records.length === 0) signingEntries = revoked.filter((r) => r.id !== CANARY_ID).length;
     const last = (manifest.crls ?? []).find((r) => r.caFingerprint256 === fingerprint);
     let signer: Signer | undefined;
     if (issuer.sealed) {

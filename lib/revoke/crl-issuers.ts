@@ -3,6 +3,7 @@
 // makes its certificates fail ("unable to get certificate CRL"). Outside a rotation that is the one
 // CA; during `rotate ca` ca.pem trusts the old and the new CA, and the key of the one that does not
 // sign leaves is in rotation/ (phase 1: the new CA's) or in archive/ (phase 2: the old CA's).
+import { certificatePem } from '../pki/pem.js';
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { parseCertificatesOf } from '../pki/cert-info.js';
@@ -30,7 +31,6 @@ export interface CrlIssuer {
 /** How long an offline root's CRL is valid: it lists revoked intermediates, and is rarely re-signed. */
 export const ROOT_CRL_DAYS = 180;
 
-const pemOf = (c: X509Certificate) => c.toString().trim() + '\n';
 // As lib/pki/cert-info.ts writes it, and so as archive/ca-<serial> is named.
 const serialOf = (c: X509Certificate) => c.serialNumber.toLowerCase();
 
@@ -57,7 +57,7 @@ export async function crlIssuers(
     });
   }
   out.push({
-    certPem: pemOf(signing!),
+    certPem: certificatePem(signing!),
     fingerprint256: signing!.fingerprint256,
     serial: serialOf(signing!),
     signer: ca.signer,
@@ -91,7 +91,7 @@ export async function crlIssuers(
     const { pem, file } = found;
     let cached: KeyObject | undefined;
     out.push({
-      certPem: pemOf(cert),
+      certPem: certificatePem(cert),
       fingerprint256: cert.fingerprint256,
       serial: serialOf(cert),
       ...(intermediate?.record ? { sealed: true } : {}),

@@ -2,6 +2,7 @@
 // CA's CRL again, under the PKI lock, committed with the manifest as one batch (all or nothing).
 // A revoked certificate that the inventory still needs is issued anew by the next `dbtls issue`;
 // `push` then delivers the new certificate and the CRL, and the reload makes the server read both.
+import { CANARY_ID } from './canary.js';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CRL_REASONS, crlSignedBy, parseCrls, type CrlReason } from '../pki/crl.js';
@@ -239,7 +240,7 @@ export async function runCrlRefresh(cluster: Cluster, opts: CrlRefreshOptions = 
     if (onDisk !== undefined && recorded !== undefined && Math.min(onDisk, recorded) - now.getTime() > within) {
       const first = records[0]!;
       const entries = (manifest.revoked ?? []).filter(
-        (r) => r.caFingerprint256 === signing.info.fingerprint256 && r.id !== 'revocation-canary',
+        (r) => r.caFingerprint256 === signing.info.fingerprint256 && r.id !== CANARY_ID,
       ).length;
       return {
         refreshed: false,

@@ -6,6 +6,7 @@
 // The first certificate of ca.pem is always the CA that signs (lib/issue/ca.ts), so phases 1 and 3
 // change trust without re-issuing leaves, and phase 2 re-issues them because their CA changed.
 // The new CA takes the old one's subject byte for byte: accounts made with REQUIRE ISSUER keep matching.
+import { certificatePem } from '../pki/pem.js';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
@@ -59,8 +60,7 @@ export interface RotateCaReport {
   failed: string[];
 }
 
-const pemOf = (c: X509Certificate) => c.toString().trim() + '\n';
-const bundle = (certs: X509Certificate[]) => certs.map(pemOf).join('');
+const bundle = (certs: X509Certificate[]) => certs.map(certificatePem).join('');
 
 function summary(c: X509Certificate): CaSummary {
   const i = certificateInfo(c);
@@ -119,7 +119,7 @@ async function startRotation(cluster: Cluster, opts: RotateCaOptions): Promise<R
     const issued = issueCertificate({
       profile: 'ca',
       subject: { CN: cn },
-      subjectAsn1: subjectAsn1Of(pemOf(oldCa)),
+      subjectAsn1: subjectAsn1Of(certificatePem(oldCa)),
       days: cluster.ca.days,
       subjectKey: key,
       now,
