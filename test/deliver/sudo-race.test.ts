@@ -18,10 +18,14 @@ import { writeInventory } from '../helpers/inventory.js';
 
 const scope = fileScope();
 
-/** As `user`, for `seconds`: every temporary entry in `dir` is moved aside and replaced by a link to `target`. */
+/**
+ * As `user`, until told to stop (SIGTERM) or for `seconds` at most: every temporary entry in `dir` is
+ * moved aside and replaced by a link to `target`. Prints how many rounds it made.
+ */
 const ATTACK = String.raw`
-d=$1 target=$2 end=$(( $(date +%s) + $3 )) n=0
-while [ "$(date +%s)" -lt "$end" ] && [ "$n" -lt 200000 ]; do
+d=$1 target=$2 end=$(( $(date +%s) + $3 )) n=0 stop=0
+trap 'stop=1' TERM
+while [ "$stop" -eq 0 ] && [ "$(date +%s)" -lt "$end" ] && [ "$n" -lt 200000 ]; do
   n=$((n+1))
   for e in "$d"/.*dbtls-tmp* "$d"/*.pem; do
     case "$e" in *.moved|*'*'*) continue;; esac
@@ -84,19 +88,22 @@ test(
       );
       let out = '';
       child.stdout.on('data', (d) => (out += d));
-      return new Promise<number>((resolve) => child.on('close', () => resolve(Number(out.trim()))));
+      const rounds = new Promise<number>((resolve) => child.on('close', () => resolve(Number(out.trim()))));
+      // runuser passes SIGTERM on to the shell, whose trap ends the loop after its round.
+      return { rounds, stop: () => child.kill('SIGTERM') };
     };
     const PUSHES = 10;
     let ok = 0;
     for (const target of [precious, outside]) {
-      const loops = attacker(target, 40);
+      const loops = attacker(target, 120);
       for (let i = 0; i < PUSHES / 2; i++) {
         assert.equal((await dbtls(['issue', '-i', inv, '--force', '--node', 'db1'])).code, 0);
         const r = await dbtls(['push', '-i', inv, '--json'], { timeoutMs: 120_000 });
         if (r.code === 0) ok++;
         else assert.equal(r.code, 1, r.stdout + r.stderr);
       }
-      assert.ok((await loops) > 0, 'the attacker ran');
+      loops.stop();
+      assert.ok((await loops.rounds) > 0, 'the attacker ran');
       const st = await stat(precious);
       assert.deepEqual(
         [st.uid, st.gid, st.mode & 0o7777],
