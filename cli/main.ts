@@ -9,6 +9,7 @@ import { VERSION } from './version.js';
 import { registerSetup } from './commands/setup.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerProbe } from './commands/probe.js';
+import { registerExporter } from './commands/exporter.js';
 import { registerIssue } from './commands/issue.js';
 import { registerCheck } from './commands/check.js';
 import { registerKeystore } from './commands/keystore.js';
@@ -79,6 +80,7 @@ registerRevoke(program);
 registerExport(program);
 registerSchedule(program);
 registerProbe(program);
+registerExporter(program);
 registerInspect(program);
 
 program.addHelpText(

@@ -16,6 +16,7 @@ const work = {
   'export ansible': () => import('./run/export.js').then((m) => m.exportAnsibleCommand),
   schedule: () => import('./run/schedule.js').then((m) => m.schedule),
   probe: () => import('./run/probe.js').then((m) => m.probe),
+  exporter: () => import('./run/exporter.js').then((m) => m.exporter),
   inspect: () => import('./run/inspect.js').then((m) => m.inspect),
   check: () => import('./run/check.js').then((m) => m.check),
   'rotate leaf': () => import('./run/rotate.js').then((m) => m.rotateLeaf),

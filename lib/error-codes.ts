@@ -283,6 +283,10 @@ export const ERROR_CODES = {
   'probe-no-tls': { kind: 'failure', summary: 'the server does not offer TLS' },
   'probe-tls-failed': { kind: 'failure', summary: 'the TLS handshake failed, or the server presented no certificate' },
 
+  // The Prometheus exporter (lib/exporter).
+  'bad-listen': { kind: 'usage', summary: '--listen is not HOST:PORT with an IP address (or localhost) and a port' },
+  'listen-failed': { kind: 'input', summary: "the exporter cannot listen on the address: in use, or not this host's" },
+
   // Rotation (lib/rotate).
   'needs-yes': {
     kind: 'usage',

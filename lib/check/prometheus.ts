@@ -4,38 +4,17 @@
 // an `_info` metric whose labels carry serial and fingerprint, one gauge per question. Labels hold
 // names, serials and fingerprints, never a secret.
 import { writeFileAtomic } from '../store/atomic-write.js';
+import { Exposition } from '../text/exposition.js';
 import type { CheckItem, CheckReport } from './check.js';
 import type { LiveResult } from './live.js';
 
-type Labels = Record<string, string | undefined>;
-
-/** A label value as the exposition format wants it: backslash, double quote and line feed escaped. */
-export function labelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function sample(name: string, labels: Labels, value: number): string {
-  const parts = Object.entries(labels)
-    .filter((e): e is [string, string] => e[1] !== undefined)
-    .map(([k, v]) => `${k}="${labelValue(v)}"`);
-  return `${name}{${parts.join(',')}} ${Number.isFinite(value) ? value : 'NaN'}`;
-}
+export { labelValue } from '../text/exposition.js';
 
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
-interface Family {
-  name: string;
-  help: string;
-  samples: string[];
-}
-
 export function prometheusText(report: CheckReport, live: LiveResult[] | undefined, ok: boolean, now: Date): string {
-  const families: Family[] = [];
-  const family = (name: string, help: string) => {
-    const f: Family = { name, help, samples: [] };
-    families.push(f);
-    return (labels: Labels, value: number) => f.samples.push(sample(name, labels, value));
-  };
+  const out = new Exposition();
+  const family = (name: string, help: string) => out.family(name, help);
   const cluster = report.cluster;
   const of = (i: CheckItem) => ({ cluster, id: i.id, owner_kind: i.owner.kind, owner: i.owner.name });
   const certs = report.items.filter((i) => i.notAfter !== undefined && i.id !== 'crl');
@@ -89,12 +68,7 @@ export function prometheusText(report: CheckReport, live: LiveResult[] | undefin
     { cluster },
     Math.floor(now.getTime() / 1000),
   );
-  return (
-    families
-      .filter((f) => f.samples.length)
-      .map((f) => [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} gauge`, ...f.samples].join('\n'))
-      .join('\n') + '\n'
-  );
+  return out.text();
 }
 
 /** Writes the metrics to FILE atomically, readable by the collector (0644). */

@@ -25,6 +25,11 @@ export interface ProbeOptions {
   servername?: string;
   /** Deadline of each step (connect, greeting, TLS handshake). Default 10 000. */
   timeoutMs?: number;
+  /**
+   * Deadline of the whole probe, every step together (an exporter answering within a scrape's
+   * timeout: a server that trickles bytes cannot stretch it step by step). Default: none.
+   */
+  totalTimeoutMs?: number;
 }
 
 export interface ProbeResult {
@@ -116,19 +121,22 @@ async function probeTls<E extends object>(
   opts: DirectProbeOptions,
   before: (socket: Socket, where: string, ms: number) => Promise<E>,
 ): Promise<DirectProbeResult & E> {
-  const ms = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  const stepMs = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  const deadline = opts.totalTimeoutMs === undefined ? Infinity : Date.now() + opts.totalTimeoutMs;
+  /** The next step's deadline: its own, or what is left of the whole probe's. */
+  const ms = () => Math.max(1, Math.min(stepMs, deadline - Date.now()));
   const where = formatTarget(target);
   const ca = opts.ca === undefined ? undefined : caCertificates(opts.ca);
   const servername = (opts.servername ?? target.host).replace(/^\[(.*)\]$/, '$1');
   const sni = isIP(servername) ? undefined : servername.replace(/\.$/, '');
 
-  const socket: Socket = await connectTcp(target, ms);
+  const socket: Socket = await connectTcp(target, ms());
   // Errors between steps (a reset while we are between listeners) must not crash the process;
   // each step listens for the ones that concern it.
   socket.on('error', () => undefined);
   let tls: TLSSocket | undefined;
   try {
-    const extra = await before(socket, where, ms);
+    const extra = await before(socket, where, ms());
     const options: ConnectionOptions = {
       rejectUnauthorized: false, // verdicts are reported, not enforced
       minVersion: 'TLSv1.2',
@@ -138,7 +146,7 @@ async function probeTls<E extends object>(
       ...(ca ? { ca } : {}),
       ...(opts.cert && opts.key ? { cert: opts.cert, key: opts.key } : {}),
     };
-    tls = await startTls(socket, target, options, ms);
+    tls = await startTls(socket, target, options, ms());
     tls.on('error', () => undefined);
     const result = {
       host: target.host,
@@ -148,7 +156,7 @@ async function probeTls<E extends object>(
       ...extra,
       ...judgeTls(tls, servername, where),
     };
-    await closePolitely(tls, Math.min(ms, CLOSE_WAIT_MS));
+    await closePolitely(tls, Math.min(ms(), CLOSE_WAIT_MS));
     return result;
   } finally {
     tls?.destroy();
