@@ -55,8 +55,10 @@ wanted=(
   "/usr/lib/python3/dist-packages/MySQLdb/__init__.py:python3-mysqldb"
   "/usr/lib/x86_64-linux-gnu/perl5/5.36/DBD/MariaDB.pm:libdbd-mariadb-perl"
   "/usr/lib/ruby/vendor_ruby/mysql2.rb:ruby-mysql2"
-  # check --prometheus: the textfile metrics are linted by the real promtool (Debian's prometheus).
+  # check --prometheus and dbtls exporter: promtool lints every exposition and tests the alert rules;
+  # a real prometheus scrapes the exporter and node_exporter's textfile collector (test/exporter).
   "promtool:prometheus"
+  "prometheus-node-exporter:prometheus-node-exporter"
   "go:golang-go"
   "/usr/share/gocode/src/github.com/go-sql-driver/mysql/driver.go:golang-github-go-sql-driver-mysql-dev"
   # A CA key in a PKCS#11 token (test/pki/pkcs11.test.ts): SoftHSM2's tool and module, and OpenSC's

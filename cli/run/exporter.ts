@@ -13,6 +13,11 @@ export async function exporter(flags: ExporterFlags): Promise<number> {
   if (flags.inventory === undefined && flags.anyTarget)
     throw usageError('bad-option', '--any-target goes with -i: without an inventory every target is probed already');
   const inventory = flags.inventory;
+  // Before the address is announced: a SIGTERM from whoever read it must find its handler in place.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   const log = (line: string) => process.stderr.write(`dbtls exporter: ${line}\n`);
   let running;
   try {
@@ -42,11 +47,10 @@ export async function exporter(flags: ExporterFlags): Promise<number> {
     throw e;
   }
   log(`listening on ${running.url} (/metrics, /probe?target=HOST:PORT&module=mysql|tls)`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
+  log('stopping');
   await running.close();
+  log('stopped');
   return 0;
 }
 
