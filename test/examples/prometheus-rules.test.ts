@@ -6,12 +6,15 @@
 // hand-written (the exporter is not built yet): they test the rules' logic on the fixed names.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { SecureContextOptions } from 'node:tls';
 import { join } from 'node:path';
 import { dbtls, run } from '../helpers/run.js';
 import { repoRoot } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeInventory, type TestInventory } from '../helpers/inventory.js';
+import { freePort, startMariadb } from '../helpers/mariadb.js';
+import { fakeMysql } from '../probe/fake-servers.js';
 import {
   ALERTS_FILE,
   SCRAPE_CONFIG,
@@ -44,7 +47,7 @@ interface Metrics {
   samples: Sample[];
   /** dbtls_check_timestamp_seconds: promtool's time 0. */
   origin: number;
-  manifest: { certificates: Array<{ id: string; notAfter: string }>; ca: { notAfter: string } };
+  manifest: { certificates: Array<{ id: string; notAfter: string; serial: string }>; ca: { notAfter: string } };
   series: InputSeries[];
 }
 
@@ -247,6 +250,67 @@ test('exporter and probe alerts (hand-written series): a probe failing 10m fires
       tests: [
         { evalTime: 3 * 60, firing: {} },
         { evalTime: 10 * 60, firing: { DbtlsExporterAbsent: [{ labels: { job: 'dbtls' }, value: 1 }] } },
+      ],
+    },
+  ]);
+});
+
+// A real MariaDB (db1) started on its issued certificate, which `issue --force` then replaces
+// without a push or reload, next to db2 (a MySQL-speaking TLS fake, to stay lean) serving its current
+// one: `check --live --prometheus` marks db1 old, and the not-serving-the-manifest alert fires for db1 alone.
+test('a real MariaDB serving an older serial, from a real check --live: the served-≠-manifest alert fires for that node only', async (t) => {
+  const dir = await tempDir(t, 'dbtls-rules-live-');
+  const tls: SecureContextOptions = {};
+  const db2 = await fakeMysql(t, { tls });
+  const port = await freePort();
+  const inv = await writeInventory(dir, {
+    nodes: [
+      { name: 'db1', host: '127.0.0.1', port, transport: 'ssh', ssh: { port: 22 } },
+      { name: 'db2', host: '127.0.0.1', port: db2.port, transport: 'ssh', ssh: { port: 22 } },
+    ],
+  });
+  ok(await dbtls(['issue', '-i', inv]), 'issue');
+  const pki = join(dir, 'pki');
+  const files = join(dir, 'db1-files');
+  await mkdir(files);
+  for (const f of ['ca.pem', 'nodes/db1/server-cert.pem', 'nodes/db1/server-key.pem'])
+    await copyFile(join(pki, f), join(files, f.split('/').pop()!));
+  const files1 = (f: string) => join(files, f);
+  await startMariadb(t, {
+    port,
+    ssl: { ca: files1('ca.pem'), cert: files1('server-cert.pem'), key: files1('server-key.pem') },
+  });
+  tls.cert = await readFile(join(pki, 'nodes/db2/server-cert.pem'), 'utf8');
+  tls.key = await readFile(join(pki, 'nodes/db2/server-key.pem'), 'utf8');
+  ok(await dbtls(['issue', '-i', inv, '--force', '--node', 'db1']), 'issue --force --node db1');
+  const prom = join(dir, 'dbtls.prom');
+  const r = await dbtls(['check', '-i', inv, '--live', '--prometheus', prom]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const m = metricsOf(await readFile(prom, 'utf8'), JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8')));
+  const serves = seriesOf(m.samples, 'dbtls_live_serves_manifest');
+  assert.deepEqual(
+    serves.map((s) => [s.labels.node, s.labels.status, s.value]),
+    [
+      ['db1', 'old', 0],
+      ['db2', 'ok', 1],
+    ],
+  );
+  const db1 = serves[0]!.labels;
+  const served = seriesOf(m.samples, 'dbtls_live_not_after_seconds', (l) => l.node === 'db1')[0]!.labels.serial!;
+  const current = m.manifest.certificates.find((c) => c.id === 'nodes/db1/server')!.serial;
+  assert.notEqual(served.toLowerCase(), current.toLowerCase(), 'MariaDB still serves the serial it started with');
+  await passes(t, [
+    {
+      interval: INTERVAL,
+      series: [...m.series, EXPORTER_UP],
+      tests: [
+        {
+          evalTime: HOUR,
+          firing: {
+            DbtlsNodeNotServingManifest: [{ labels: { ...db1, ...NODE }, value: 0 }],
+            DbtlsCheckFailing: [{ labels: { cluster: 'test', ...NODE }, value: 0 }],
+          },
+        },
       ],
     },
   ]);
