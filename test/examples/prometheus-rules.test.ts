@@ -94,7 +94,9 @@ test('promtool accepts the rule file and the scrape config (which loads the rule
   const config = await run(tool, ['check', 'config', SCRAPE_CONFIG], { cwd: '/' });
   ok(config, 'promtool check config');
   assert.match(config.stdout, /SUCCESS: 1 rule files found/);
+  const docs = await readFile(join(repoRoot, 'docs/monitoring.md'), 'utf8');
   for (const r of await alertRules()) {
+    assert.ok(docs.includes(`| ${r.alert}`) || docs.includes(`, ${r.alert} |`), `docs/monitoring.md lists ${r.alert}`);
     assert.match(r.labels.severity ?? '', /^(warning|critical)$/, `${r.alert}: severity`);
     assert.ok(r.for, `${r.alert}: for`);
     for (const k of ['summary', 'description', 'runbook']) assert.ok(r.annotations[k], `${r.alert}: ${k}`);
