@@ -18,6 +18,7 @@ import { dbtls, run } from '../helpers/run.js';
 import { fileScope, type Scope } from '../helpers/scope.js';
 import { stopProcess, watchExit } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { repoRoot } from '../helpers/paths.js';
 
 const scope = fileScope();
 
@@ -113,6 +114,7 @@ test(
         { job_name: 'node', static_configs: [{ targets: [`127.0.0.1:${nodePort}`] }] },
       ],
     };
+    (config as Record<string, unknown>).rule_files = [join(repoRoot, 'examples/prometheus/dbtls-alerts.yml')];
     const configFile = join(dir, 'prometheus.yml');
     await writeFile(configFile, stringify(config));
     const prom = daemon(t, 'prometheus', [
@@ -151,6 +153,28 @@ test(
       const lint = await run('promtool', ['check', 'metrics'], { input: body });
       assert.equal(lint.code, 0, `${path}: ${lint.stdout}${lint.stderr}`);
       assert.equal(lint.stdout + lint.stderr, '', `${path}: no lint warnings`);
+    }
+    // The example alert rules, loaded by this Prometheus: the silent port's probe alert is pending
+    // (it fires after its `for:`), and nothing is pending or firing for the healthy node and PKI.
+    await one(`ALERTS{alertname="DbtlsProbeFailing",instance="${silentTarget}",alertstate="pending"}`);
+    const alerts = await query(base, 'ALERTS');
+    assert.deepEqual(
+      alerts.map((a) => `${a.metric.alertname} ${a.metric.instance}`),
+      [`DbtlsProbeFailing ${silentTarget}`],
+      'no other alert',
+    );
+    // Each panel of the example dashboard is a query this Prometheus answers; those about what this
+    // setup has (no --live, no CRL here) come back with data.
+    const dashboard = JSON.parse(await readFile(join(repoRoot, 'examples/prometheus/grafana-dashboard.json'), 'utf8'));
+    const exprs: string[] = dashboard.panels.flatMap((p: { targets?: Array<{ expr: string }> }) =>
+      (p.targets ?? []).map((x) => x.expr),
+    );
+    assert.ok(exprs.length >= 20, `${exprs.length} panel queries`);
+    for (const expr of exprs) {
+      const q = expr.replaceAll('$cluster', 'prom').replaceAll('$__rate_interval', '1m');
+      await query(base, q); // answered without an error
+      if (!/dbtls_live_|crl|revocation|== 0/.test(expr))
+        await until(`${q} to have data`, async () => ((await query(base, q)).length ? true : undefined));
     }
     assert.ok(Number(await one('dbtls_exporter_probes_total{job="dbtls",module="mysql",result="success"}')) >= 1);
   },
