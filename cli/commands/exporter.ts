@@ -25,7 +25,7 @@ export interface ExporterFlags {
 export function registerExporter(program: Command): void {
   program
     .command('exporter')
-    .summary('serve Prometheus metrics: what servers serve (/probe, the MySQL TLS upgrade) and the PKI (/metrics)')
+    .summary('a Prometheus exporter: what each server serves (/probe) and the PKI (/metrics)')
     .description(
       'An HTTP exporter in the style of blackbox_exporter. /probe?target=HOST:PORT&module=mysql probes a ' +
         "server when Prometheus scrapes it, as `dbtls probe` does (module tls: TLS from the first byte, Galera's " +
