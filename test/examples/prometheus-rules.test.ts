@@ -129,6 +129,7 @@ test('one-day leaves, from a real check: the 30-day and 7-day alerts fire for ea
   await passes(t, [
     {
       interval: INTERVAL,
+      evaluationInterval: '5m',
       series: [...m.series, EXPORTER_UP],
       tests: [
         {
@@ -160,6 +161,7 @@ test('a healthy PKI, from a real check: no alert at 1h; at 3 days, with no new c
   await passes(t, [
     {
       interval: INTERVAL,
+      evaluationInterval: '5m',
       series: [...m.series, EXPORTER_UP],
       tests: [
         { evalTime: HOUR, firing: {} },
@@ -180,6 +182,7 @@ test('a one-day CRL (ca.crlDays: 1), from a real check: lapsing within 2 days fi
   await passes(t, [
     {
       interval: INTERVAL,
+      evaluationInterval: '5m',
       series: [...m.series, EXPORTER_UP],
       tests: [
         {
@@ -304,6 +307,7 @@ test('a real MariaDB serving an older serial, from a real check --live: the serv
   await passes(t, [
     {
       interval: INTERVAL,
+      evaluationInterval: '5m',
       series: [...m.series, EXPORTER_UP],
       tests: [
         {

@@ -143,6 +143,11 @@ export interface RuleTest {
 export interface PromtoolCase {
   /** Seconds between input samples. */
   interval: number;
+  /**
+   * How often promtool evaluates the rules, up to the last eval time (default 1m). Cases that look
+   * days ahead use 5m: promtool evaluates every step from 0, and the rules' `for:` are 15m or more there.
+   */
+  evaluationInterval?: '1m' | '5m';
   series: InputSeries[];
   tests: RuleTest[];
 }
@@ -150,6 +155,8 @@ export interface PromtoolCase {
 /** A promtool test file for the rules: every alert of the rule file checked at every evaluation time. */
 export async function ruleTestFile(cases: PromtoolCase[], rules?: AlertRule[]): Promise<string> {
   const all = rules ?? (await alertRules());
+  if (new Set(cases.map((c) => c.evaluationInterval ?? '1m')).size > 1)
+    throw new Error('one evaluation interval per promtool test file');
   for (const c of cases)
     for (const t of c.tests)
       for (const name of Object.keys(t.firing))
@@ -157,7 +164,7 @@ export async function ruleTestFile(cases: PromtoolCase[], rules?: AlertRule[]): 
   return stringify(
     {
       rule_files: [ALERTS_FILE],
-      evaluation_interval: '1m',
+      evaluation_interval: cases[0]?.evaluationInterval ?? '1m',
       tests: cases.map((c) => ({
         interval: `${c.interval}s`,
         input_series: c.series,
