@@ -14,7 +14,7 @@ import { dbtls } from '../helpers/run.js';
 import { fileScope } from '../helpers/scope.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeInventory } from '../helpers/inventory.js';
-import { startMariadb } from '../helpers/mariadb.js';
+import { nodeSslFiles, startMariadb } from '../helpers/mariadb.js';
 
 const scope = fileScope();
 const DAY = 86_400_000;
@@ -30,11 +30,7 @@ test('a revoked client is refused after revoke + FLUSH SSL, the other keeps conn
   assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
   const pki = join(dir, 'pki');
   const db = await startMariadb(scope, {
-    ssl: {
-      ca: join(pki, 'ca.pem'),
-      cert: join(pki, 'nodes/db1/server-cert.pem'),
-      key: join(pki, 'nodes/db1/server-key.pem'),
-    },
+    ssl: nodeSslFiles(pki, 'db1'),
     serverArgs: [`--ssl-crl=${join(pki, 'crl.pem')}`],
   });
   await db.sql("CREATE USER 'app'@'%' REQUIRE X509; CREATE USER 'app2'@'%' REQUIRE X509");
@@ -145,11 +141,7 @@ test('check --live presents the revocation canary: a server reading the CRL refu
   const inv = await writeInventory(dir, { nodes: nodes(), crlDays: 7 });
   assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
   const pki = join(dir, 'pki');
-  const ssl = {
-    ca: join(pki, 'ca.pem'),
-    cert: join(pki, 'nodes/db1/server-cert.pem'),
-    key: join(pki, 'nodes/db1/server-key.pem'),
-  };
+  const ssl = nodeSslFiles(pki, 'db1');
   const live = async (port: number) => {
     await writeInventory(dir, { nodes: nodes(port), crlDays: 7 });
     const r = await dbtls(['check', '-i', inv, '--live', '--json'], { timeoutMs: 60_000 });

@@ -11,9 +11,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { freePort, startMariadb } from '../helpers/mariadb.js';
+import { freePort, issuedMariadb } from '../helpers/mariadb.js';
 import { startExporter, httpGet } from '../helpers/exporter.js';
-import { writeInventory, type TestInventory } from '../helpers/inventory.js';
+import { type TestInventory } from '../helpers/inventory.js';
 import { dbtls, run } from '../helpers/run.js';
 import { fileScope, type Scope } from '../helpers/scope.js';
 import { stopProcess, watchExit } from '../helpers/server-process.js';
@@ -63,17 +63,7 @@ test(
       cluster: 'prom',
       nodes: [{ name: 'db1', host: '127.0.0.1', port }],
     });
-    const inv = await writeInventory(dir, inventory(3306));
-    assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
-    const pki = join(dir, 'pki');
-    const db = await startMariadb(scope, {
-      ssl: {
-        ca: join(pki, 'ca.pem'),
-        cert: join(pki, 'nodes/db1/server-cert.pem'),
-        key: join(pki, 'nodes/db1/server-key.pem'),
-      },
-    });
-    await writeInventory(dir, inventory(db.port));
+    const { inv, pki } = await issuedMariadb(scope, dir, inventory);
     const silent = createServer((s: Socket) => s.on('error', () => undefined));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     t.after(() => new Promise((r) => silent.close(r)));

@@ -6,11 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { join } from 'node:path';
-import { startMariadb } from '../helpers/mariadb.js';
+import { issuedMariadb } from '../helpers/mariadb.js';
 import { startExporter, sampleValue, type HttpAnswer } from '../helpers/exporter.js';
-import { writeInventory, type TestInventory } from '../helpers/inventory.js';
-import { dbtls } from '../helpers/run.js';
+import { type TestInventory } from '../helpers/inventory.js';
 import { fileScope } from '../helpers/scope.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -51,17 +49,7 @@ test(
   async (t) => {
     const dir = await tempDir(t, 'dbtls-storm-');
     const inventory = (port: number): TestInventory => ({ nodes: [{ name: 'db1', host: '127.0.0.1', port }] });
-    const inv = await writeInventory(dir, inventory(3306));
-    assert.equal((await dbtls(['issue', '-i', inv])).code, 0);
-    const pki = join(dir, 'pki');
-    const db = await startMariadb(scope, {
-      ssl: {
-        ca: join(pki, 'ca.pem'),
-        cert: join(pki, 'nodes/db1/server-cert.pem'),
-        key: join(pki, 'nodes/db1/server-key.pem'),
-      },
-    });
-    await writeInventory(dir, inventory(db.port));
+    const { inv, db } = await issuedMariadb(scope, dir, inventory);
     const stall = await stallingServers(40);
     const LIMIT = 6;
     const exporter = await startExporter(t, [

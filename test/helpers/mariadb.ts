@@ -5,7 +5,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { run, type RunResult } from './run.js';
+import { dbtls, run, type RunResult } from './run.js';
+import { writeInventory, type TestInventory } from './inventory.js';
 import { tempDir } from './tmp.js';
 import { which as findExecutable } from './which.js';
 import type { Scope } from './scope.js';
@@ -21,6 +22,15 @@ export interface SslFiles {
   ca: string;
   cert: string;
   key: string;
+}
+
+/** A node's server certificate and key in a dbtls PKI directory, with its CA: what mariadbd serves. */
+export function nodeSslFiles(pki: string, node: string): SslFiles {
+  return {
+    ca: join(pki, 'ca.pem'),
+    cert: join(pki, `nodes/${node}/server-cert.pem`),
+    key: join(pki, `nodes/${node}/server-key.pem`),
+  };
 }
 
 export interface StartOptions {
@@ -239,4 +249,24 @@ export async function startMariadb(scope: Scope, opts: StartOptions = {}): Promi
         : 'did not accept connections within 20 s';
     throw new Error(`MariaDB ${why}; error log (tail):\n${log.split('\n').slice(-40).join('\n')}`);
   }
+}
+
+/**
+ * `dbtls issue` for the inventory INVENTORY(port) writes in DIR, a MariaDB serving node NODE's
+ * certificate, and the inventory written again with the port that server listens on (a
+ * certificate does not name a port, so the PKI stays as issued).
+ */
+export async function issuedMariadb(
+  scope: Scope,
+  dir: string,
+  inventory: (port: number) => TestInventory,
+  node = 'db1',
+): Promise<{ inv: string; pki: string; db: MariadbServer }> {
+  const inv = await writeInventory(dir, inventory(3306));
+  const r = await dbtls(['issue', '-i', inv]);
+  if (r.code !== 0) throw new Error(`dbtls issue: ${r.stderr}`);
+  const pki = join(dir, 'pki');
+  const db = await startMariadb(scope, { ssl: nodeSslFiles(pki, node) });
+  await writeInventory(dir, inventory(db.port));
+  return { inv, pki, db };
 }

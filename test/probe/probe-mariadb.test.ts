@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startMariadb } from '../helpers/mariadb.js';
+import { nodeSslFiles, startMariadb } from '../helpers/mariadb.js';
 import { dbtls, run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fileScope, once } from '../helpers/scope.js';
@@ -25,11 +25,7 @@ const cluster = once(async () => {
   const r = await dbtls(['issue', '-i', inv]);
   assert.equal(r.code, 0, r.stderr);
   const pki = join(dir, 'pki');
-  const files = {
-    ca: join(pki, 'ca.pem'),
-    cert: join(pki, 'nodes/db1/server-cert.pem'),
-    key: join(pki, 'nodes/db1/server-key.pem'),
-  };
+  const files = nodeSslFiles(pki, 'db1');
   const manifest = JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8')) as Manifest;
   const record = manifest.certificates.find((c) => c.id === 'nodes/db1/server');
   assert.ok(record, 'the manifest records nodes/db1/server');
