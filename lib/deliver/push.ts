@@ -9,7 +9,7 @@
 // does not verify gets nothing. When a reload (or the caller's check after it) fails, the node's
 // previous files are put back from the backups the install made (unless rollback is off).
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { isGaleraNode, type Cluster, type NodeSpec } from '../inventory/model.js';
 import { filesDelivery, nodeDelivery, type DeliveryItem } from './plan.js';
 import type { InstalledFile, InstallRequest, NodeFs } from './transport.js';
@@ -21,6 +21,7 @@ import { acquireLock, type Lock } from '../store/lock.js';
 import { NODE_FILES, pkiLayout } from '../store/pki-dir.js';
 import { readFileNoFollow, readGivenFile } from '../store/safe-fs.js';
 import { keyPairProblem, verifyPair, pairError } from '../pki/verify-pair.js';
+import { certificateInfo, parseCertificates } from '../pki/cert-info.js';
 import { sanitizeForTerminal } from '../text/sanitize.js';
 
 export interface PushOptions {
@@ -72,7 +73,15 @@ export interface NodeResult {
 
 export type PushEvent =
   | { type: 'node-start'; node: string; files: number }
-  | { type: 'file'; node: string; remote: string; action: FileAction }
+  /** sha256: of what the node has now; certificate: what a node's certificate file holds (the audit trail's). */
+  | {
+      type: 'file';
+      node: string;
+      remote: string;
+      action: FileAction;
+      sha256?: string;
+      certificate?: SentCertificate;
+    }
   | { type: 'reload'; node: string; result: ReloadResult }
   | { type: 'rollback'; node: string; files: string[]; ok: boolean; message?: string }
   | { type: 'node-done'; result: NodeResult };
@@ -87,6 +96,33 @@ export interface PushReport {
 export type Connect = (node: NodeSpec) => Promise<NodeFs>;
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** The leaf in one of a node's certificate files (server-cert.pem, client-cert.pem) as sent. */
+export interface SentCertificate {
+  of: 'server' | 'client';
+  serial: string;
+  fingerprint256: string;
+  notAfter: string;
+}
+
+const CERT_FILES: Record<string, SentCertificate['of']> = {
+  [NODE_FILES.serverCert]: 'server',
+  [NODE_FILES.clientCert]: 'client',
+};
+
+function sentCertificate(source: string, data: Buffer): SentCertificate | undefined {
+  const of = CERT_FILES[basename(source)];
+  const leaf = of ? parseCertificates(data)[0] : undefined;
+  if (!of || !leaf) return undefined;
+  const info = certificateInfo(leaf);
+  return { of, serial: info.serial, fingerprint256: info.fingerprint256, notAfter: info.notAfter.toISOString() };
+}
+
+/** What the audit trail records of a file a node has now: its hash, and its certificate if it is one. */
+function fileFacts(item: DeliveryItem, data: Buffer): { sha256: string; certificate?: SentCertificate } {
+  const certificate = sentCertificate(item.source, data);
+  return { sha256: sha256(data), ...(certificate ? { certificate } : {}) };
+}
 
 export const DEFAULT_CONCURRENCY = 32;
 
@@ -209,16 +245,18 @@ async function pushNode(
     // What is there is compared first (all at once); then the changed files go in as one set.
     const there = await Promise.all(items.map((item) => conn.read(item.remote)));
     const changed: InstallRequest[] = [];
+    const changedFacts: Array<ReturnType<typeof fileFacts>> = [];
     items.forEach((item, i) => {
       const data = sources.get(item.source)!;
       const old = there[i];
       if (old && sha256(old) === sha256(data)) {
         result.unchanged.push(item.remote);
-        onEvent({ type: 'file', node: node.name, remote: item.remote, action: 'unchanged' });
+        onEvent({ type: 'file', node: node.name, remote: item.remote, action: 'unchanged', ...fileFacts(item, data) });
       } else if (check) {
         result.wouldUpload.push(item.remote);
         onEvent({ type: 'file', node: node.name, remote: item.remote, action: 'would-upload' });
       } else {
+        changedFacts.push(fileFacts(item, data));
         changed.push({
           remote: item.remote,
           data,
@@ -231,9 +269,9 @@ async function pushNode(
     });
     if (changed.length) {
       installed = await conn.installSet(changed);
-      for (const req of changed) {
+      for (const [i, req] of changed.entries()) {
         result.uploaded.push(req.remote);
-        onEvent({ type: 'file', node: node.name, remote: req.remote, action: 'uploaded' });
+        onEvent({ type: 'file', node: node.name, remote: req.remote, action: 'uploaded', ...changedFacts[i]! });
       }
     }
     for (const list of [result.uploaded, result.unchanged, result.wouldUpload]) list.sort();
