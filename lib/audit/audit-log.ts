@@ -71,7 +71,7 @@ export class AuditLog {
 
   /** Opens (or creates, 0600) the log at PATH; a symlink, another user's file or one not 0600 is refused. */
   static open(path: string): AuditLog {
-    const { fd, size } = openAppendNoFollow(path, 'audit-log-refused', 'its audit trail');
+    const { fd, size } = openAppendNoFollow(path, 'its audit trail');
     let torn = false;
     if (size > 0) torn = lastByte(fd, size) !== 0x0a;
     return new AuditLog(path, fd, torn);

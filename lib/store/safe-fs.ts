@@ -3,7 +3,6 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { closeSync, constants, fchmodSync, fstatSync, openSync, type Stats } from 'node:fs';
 import { inputError } from '../errors.js';
-import type { ErrorCode } from '../error-codes.js';
 
 /** Larger than any PEM, manifest or keystore dbtls writes for a sane cluster; a bound for the rest. */
 export const DEFAULT_MAX_BYTES = 64 << 20;
@@ -169,13 +168,13 @@ export interface AppendFile {
 /**
  * Opens PATH to append to it (read-write, so its tail can be read), creating it 0600 (O_APPEND|O_CREAT|O_NOFOLLOW): a symlink there, something
  * that is not a regular file, a file another user owns, or one open to anyone but its owner (not 0600)
- * is refused with `code`, before a byte is written. Synchronous: an append log written from the
+ * is refused (audit-log-refused: the audit log is the one file dbtls appends to), before a byte is written. Synchronous: an append log written from the
  * progress callbacks stays in the order the events came.
  */
-export function openAppendNoFollow(path: string, code: ErrorCode, what: string): AppendFile {
+export function openAppendNoFollow(path: string, what: string): AppendFile {
   const flags = constants.O_RDWR | constants.O_APPEND | constants.O_NOFOLLOW | constants.O_NONBLOCK;
   const refuse = (why: string, hint?: string) =>
-    inputError(code, `${path}: ${why}; dbtls does not write ${what} there`, { file: path }, hint);
+    inputError('audit-log-refused', `${path}: ${why}; dbtls does not write ${what} there`, { file: path }, hint);
   let fd: number;
   let created = false;
   try {
