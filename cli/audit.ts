@@ -1,14 +1,16 @@
 // A command's audit session: the context every record carries (run id, user, host, command, the
 // inventory's SHA-256), the log it appends to, and the last `run` record written when the command's
 // work is over (cli/run.ts's whenFinished). The work modules start one once their input is checked
-// and only when they will change something: a --check run, or a command refused before it starts
-// (usage error, bad inventory), writes nothing. A command that fails with a usage or input error
-// (exit 2) after it started but before any action was recorded writes nothing either: it changed
-// nothing. Otherwise the run record is written whatever the outcome, with the exit status.
+// and only when they may change something: a --check run, or a command refused before it starts
+// (usage error, bad inventory), writes nothing. The run record is written when the run recorded an
+// action, or failed (exit 1) doing its work: a run that changed nothing (a second `issue`, a `crl
+// refresh` not due) and one refused with a usage or input error (exit 2) before any action add no
+// line. The log is created at the first record, so a refused run leaves no file either.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { hostname, userInfo } from 'node:os';
-import { AuditLog, auditLogPath, type AuditContext, type AuditEvent } from '../lib/audit/audit-log.js';
+import { AuditLog, type AuditContext, type AuditEvent } from '../lib/audit/audit-log.js';
 import { DbtlsError, isDbtlsError } from '../lib/errors.js';
 import { readGivenFile } from '../lib/store/safe-fs.js';
 import { whenFinished } from './run.js';
@@ -16,10 +18,8 @@ import { whenFinished } from './run.js';
 export interface AuditTarget {
   /** The command as typed after `dbtls` (issue, rotate leaf). */
   command: string;
-  /** The folder the log is in: the PKI folder, or the folder a command without one writes. */
-  dir: string;
-  /** The log's name in dir (default audit.log). */
-  name?: string;
+  /** The log: <pki>/audit.log (auditLogPath), or $DBTLS_AUDIT_LOG for a command without a PKI folder. */
+  path: string;
   /** The inventory file, hashed into every record. */
   inventory?: string;
 }
@@ -49,19 +49,25 @@ class AuditSession implements AuditSink {
 
   constructor(
     readonly path: string,
-    private readonly dir: string,
     private readonly context: AuditContext,
   ) {}
 
-  /** Opens the log now when its folder exists, so a planted link is refused before any work. */
+  /** Opens (and judges) a log that is there now, so a planted link is refused before any work. */
   openIfThere(): void {
-    if (existsSync(this.dir)) this.log = AuditLog.open(this.path);
+    try {
+      lstatSync(this.path);
+    } catch {
+      return; // none yet: created at the first record
+    }
+    this.log = AuditLog.open(this.path);
   }
 
   record(event: AuditEvent, fields: AuditFields = {}): void {
     if (this.failure !== undefined) return;
     try {
       // The folder may be made by the command itself (the first issue): opened at the first record.
+      // No folder at all (push --files with nothing issued): there is no PKI to keep a trail of.
+      if (!this.log && !existsSync(dirname(this.path))) return;
       this.log ??= AuditLog.open(this.path);
       this.log.append({ v: 1, time: new Date().toISOString(), ...this.context, event, ...fields });
       if (event !== 'run') this.actions++;
@@ -72,8 +78,8 @@ class AuditSession implements AuditSink {
   }
 
   finish(exitCode: number, error: unknown): void {
-    const refused = exitCode === 2 && this.actions === 0;
-    if (!refused && (this.log || existsSync(this.dir))) {
+    const worth = this.actions > 0 || exitCode === 1;
+    if (worth && (this.log || existsSync(dirname(this.path)))) {
       this.record('run', {
         exitCode,
         durationMs: Date.now() - this.started,
@@ -116,10 +122,19 @@ export async function startAudit(target: AuditTarget): Promise<AuditSink> {
     command: target.command,
     ...(inventorySha256 ? { inventorySha256 } : {}),
   };
-  const session = new AuditSession(auditLogPath(target.dir, target.name), target.dir, context);
+  const session = new AuditSession(target.path, context);
   session.openIfThere();
   whenFinished((code, error) => session.finish(code, error));
   return session;
+}
+
+/**
+ * The trail of a command without a PKI folder (setup, keystore create|trust): the log $DBTLS_AUDIT_LOG
+ * names, if it names one. Not beside their files: setup's datadir holds what mysql_ssl_rsa_setup's does.
+ */
+export function standaloneAudit(command: string, check?: boolean): Promise<AuditSink> {
+  const path = process.env.DBTLS_AUDIT_LOG;
+  return path && !check ? startAudit({ command, path }) : Promise.resolve(NO_AUDIT);
 }
 
 /** startAudit for a run that changes things, the no-op sink for a --check run. */

@@ -375,7 +375,7 @@ export const ERROR_CODES = {
     kind: 'input',
     summary: 'a line of the audit log is not a dbtls record (a torn last record is skipped and reported, not this)',
   },
-  'log-target': { kind: 'usage', summary: '`dbtls log` needs -i INVENTORY or --pki DIR (one of them)' },
+  'log-target': { kind: 'usage', summary: '`dbtls log` needs one of -i INVENTORY, --pki DIR and --file LOG' },
   'at-needs-node': { kind: 'usage', summary: '`dbtls log --at` answers for one node: give --node too' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -9,6 +9,7 @@ export interface LogFlags {
   inventory?: string;
   cluster?: string;
   pki?: string;
+  file?: string;
   node?: string;
   serial?: string;
   since?: Date;
@@ -41,7 +42,8 @@ export function registerLog(program: Command): void {
     c
       .option('-i, --inventory <file>', "the inventory: its PKI folder's audit log")
       .option('--cluster <name>', 'cluster name for an Ansible inventory (default: from its file name)')
-      .option('--pki <dir>', 'the PKI folder (or a datadir setup wrote, or a keystore folder) instead of -i'),
+      .option('--pki <dir>', 'the PKI folder, instead of -i')
+      .option('--file <file>', 'this log (the $DBTLS_AUDIT_LOG of setup and keystore), instead of -i'),
   )
     .option('--node <name>', "only the node's records; with --at, what it served then")
     .option('--serial <hex>', 'only the records of this certificate serial (colons allowed)')
@@ -59,7 +61,7 @@ export function registerLog(program: Command): void {
         exitCodes: [
           [0, 'records found (with --at: what the node had then)'],
           [1, 'no record matches (with --at: nothing recorded on the node before then)'],
-          [2, 'usage or input error (neither -i nor --pki, a bad time, a line of the log not a dbtls record)'],
+          [2, 'usage or input error (not one of -i, --pki, --file; a bad time; a line of the log not a dbtls record)'],
         ],
       }),
     )

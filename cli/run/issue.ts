@@ -1,4 +1,5 @@
 // The work of `dbtls issue` (spec: cli/commands/issue.ts).
+import { auditLogPath } from '../../lib/audit/audit-log.js';
 import { usageError } from '../../lib/errors.js';
 import { runIssue } from '../../lib/issue/issue.js';
 import { removedOwners, runRevokeRemoved } from '../../lib/revoke/revoke.js';
@@ -24,7 +25,11 @@ export async function issue(flags: IssueFlags): Promise<number> {
   const passphrase = await caPassphrase(flags.caPassphraseFile);
   const storepass = await storepassFromSources(await storepassFlags(flags));
   const mode = outputMode(flags.json);
-  const audit = await auditUnless(flags.check, { command: 'issue', dir: cluster.pki, inventory: cluster.file });
+  const audit = await auditUnless(flags.check, {
+    command: 'issue',
+    path: auditLogPath(cluster.pki),
+    inventory: cluster.file,
+  });
   const onIssued = issueAudit(audit);
   const report = await withIssueProgress(mode, (onEvent) =>
     runIssue(

@@ -12,9 +12,8 @@ import { readProblem } from '../input-files.js';
 import { storepassFlags } from '../secrets.js';
 import { printStoreListing, printStorePlan, printStoreWritten, type StoreListing } from '../ui/keystore-report.js';
 import { createHash } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
-import { STANDALONE_AUDIT_LOG } from '../../lib/audit/audit-log.js';
-import { startAudit } from '../audit.js';
+import { resolve } from 'node:path';
+import { standaloneAudit } from '../audit.js';
 
 export function keystoreCreate(flags: CreateFlags): Promise<number> {
   return writeCommand('keystore create', flags, async () => [
@@ -40,8 +39,7 @@ async function writeCommand(command: string, flags: WriteFlags, entries: () => P
     printStorePlan(summary, json);
     return 0;
   }
-  // The trail of a store made from files is beside it, in the folder --out names.
-  const audit = await startAudit({ command, dir: dirname(resolve(flags.out)), name: STANDALONE_AUDIT_LOG });
+  const audit = await standaloneAudit(command);
   const data = await writeStore(type, list, password);
   const hasKey = list.some((e) => e.kind === 'private-key');
   const passFile = given === undefined ? `${flags.out}.storepass` : undefined;

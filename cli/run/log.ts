@@ -1,7 +1,5 @@
 // The work of `dbtls log` (spec: cli/commands/log.ts): reads the audit trail, answers from it.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { AUDIT_LOG, readAuditLog, STANDALONE_AUDIT_LOG, type AuditLogContents } from '../../lib/audit/audit-log.js';
+import { auditLogPath, readAuditLog, type AuditLogContents } from '../../lib/audit/audit-log.js';
 import { filterRecords, servedAt } from '../../lib/audit/query.js';
 import { usageError } from '../../lib/errors.js';
 import type { LogFlags } from '../commands/log.js';
@@ -10,8 +8,9 @@ import { outputMode, printJson } from '../ui/mode.js';
 import { printLogRecords, printServed, printTorn } from '../ui/log-report.js';
 
 export async function log(flags: LogFlags): Promise<number> {
-  if ((flags.inventory === undefined) === (flags.pki === undefined))
-    throw usageError('log-target', 'give the inventory (-i) or the PKI folder (--pki), one of them');
+  const targets = [flags.inventory, flags.pki, flags.file].filter((x) => x !== undefined).length;
+  if (targets !== 1)
+    throw usageError('log-target', 'give the inventory (-i), the PKI folder (--pki) or the log (--file), one of them');
   if (flags.at && flags.node === undefined)
     throw usageError('at-needs-node', '--at answers for one node: give --node too');
   const path = await logPath(flags);
@@ -35,13 +34,10 @@ export async function log(flags: LogFlags): Promise<number> {
 }
 
 async function logPath(flags: LogFlags): Promise<string> {
-  if (flags.pki !== undefined) {
-    const main = join(flags.pki, AUDIT_LOG);
-    const standalone = join(flags.pki, STANDALONE_AUDIT_LOG);
-    return !existsSync(main) && existsSync(standalone) ? standalone : main;
-  }
+  if (flags.file !== undefined) return flags.file;
+  if (flags.pki !== undefined) return auditLogPath(flags.pki);
   const cluster = await loadCluster({ inventory: flags.inventory!, cluster: flags.cluster, roleMap: [] });
-  return join(cluster.pki, AUDIT_LOG);
+  return auditLogPath(cluster.pki);
 }
 
 /** The log, or (nothing recorded yet) an empty one that says so. */

@@ -1,5 +1,6 @@
 // The work of `dbtls push` (spec: cli/commands/push.ts), and the delivery `dbtls apply` ends with
 // (cli/run/apply.ts).
+import { auditLogPath } from '../../lib/audit/audit-log.js';
 import { join } from 'node:path';
 import { usageError } from '../../lib/errors.js';
 import { runPush, type ReloadPolicy } from '../../lib/deliver/push.js';
@@ -34,7 +35,7 @@ export async function preparePush(flags: PushFlags, command: 'push' | 'apply'): 
   if (files.length && !flags.dest) throw usageError('files-dest', '--files needs --dest');
   if (flags.dest && !files.length) throw usageError('files-dest', '--dest goes with --files');
   const cluster = await loadCluster(flags);
-  const audit = await auditUnless(flags.check, { command, dir: cluster.pki, inventory: cluster.file });
+  const audit = await auditUnless(flags.check, { command, path: auditLogPath(cluster.pki), inventory: cluster.file });
   return { transport, cluster, audit };
 }
 

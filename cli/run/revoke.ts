@@ -1,4 +1,5 @@
 // The work of `dbtls revoke` and `dbtls crl refresh` (spec: cli/commands/revoke.ts).
+import { auditLogPath } from '../../lib/audit/audit-log.js';
 import { runCrlRefresh, runRevoke, type RevokeReport } from '../../lib/revoke/revoke.js';
 import type { CrlReason } from '../../lib/pki/crl.js';
 import type { RevokedRecord } from '../../lib/store/manifest.js';
@@ -12,7 +13,7 @@ import { printCrlRefreshReport, printRevokeReport } from '../ui/revoke-report.js
 export async function revoke(flags: RevokeFlags): Promise<number> {
   const cluster = await loadCluster(flags);
   const passphrase = await caPassphrase(flags.caPassphraseFile);
-  const audit = await startAudit({ command: 'revoke', dir: cluster.pki, inventory: cluster.file });
+  const audit = await startAudit({ command: 'revoke', path: auditLogPath(cluster.pki), inventory: cluster.file });
   const report = await runRevoke(cluster, {
     ...(flags.node !== undefined ? { node: flags.node } : {}),
     ...(flags.client !== undefined ? { client: flags.client } : {}),
@@ -28,7 +29,7 @@ export async function revoke(flags: RevokeFlags): Promise<number> {
 export async function crlRefresh(flags: CrlRefreshFlags): Promise<number> {
   const cluster = await loadCluster(flags);
   const passphrase = await caPassphrase(flags.caPassphraseFile);
-  const audit = await startAudit({ command: 'crl refresh', dir: cluster.pki, inventory: cluster.file });
+  const audit = await startAudit({ command: 'crl refresh', path: auditLogPath(cluster.pki), inventory: cluster.file });
   const report = await runCrlRefresh(cluster, { passphrase, ...(flags.force ? { withinMs: Infinity } : {}) });
   if (report.refreshed) crlSigned(audit, report.crl);
   printCrlRefreshReport(report, outputMode(flags.json));

@@ -1,4 +1,5 @@
 // The work of `dbtls rotate leaf|ca|status` (spec: cli/commands/rotate.ts).
+import { auditLogPath } from '../../lib/audit/audit-log.js';
 import { parseDuration } from '../../lib/check/duration.js';
 import { usageError } from '../../lib/errors.js';
 import { storepassFromSources } from '../../lib/keystore/passwords.js';
@@ -162,7 +163,11 @@ export async function rotateIntermediate(flags: RotateFlags): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-const auditTarget = (command: string, cluster: Cluster) => ({ command, dir: cluster.pki, inventory: cluster.file });
+const auditTarget = (command: string, cluster: Cluster) => ({
+  command,
+  path: auditLogPath(cluster.pki),
+  inventory: cluster.file,
+});
 
 export async function rotateStatus(flags: RotateStatusFlags): Promise<number> {
   const state = await rotationStatus(await loadCluster(flags));

@@ -9,8 +9,7 @@ import type { FileOwner } from '../../lib/store/atomic-write.js';
 import type { SetupFlags } from '../commands/setup.js';
 import { outputMode } from '../ui/mode.js';
 import { printSetupReport, setupEventLine, verboseLines } from '../ui/setup-report.js';
-import { STANDALONE_AUDIT_LOG } from '../../lib/audit/audit-log.js';
-import { auditUnless } from '../audit.js';
+import { standaloneAudit } from '../audit.js';
 
 export async function setup(flags: SetupFlags): Promise<number> {
   // mysql_ssl_rsa_setup's own options take strings; these two are checked here, with its messages.
@@ -50,8 +49,7 @@ export async function setup(flags: SetupFlags): Promise<number> {
     else say(`--uid ${flags.uid} ignored: only root can give files away`);
   }
   const suffix = flags.suffix ?? (await versionLookup) ?? FALLBACK_SUFFIX;
-  // The trail of a datadir's files is beside them (not audit.log: MySQL's audit plugin writes that name).
-  const audit = await auditUnless(flags.check, { command: 'setup', dir: datadir, name: STANDALONE_AUDIT_LOG });
+  const audit = await standaloneAudit('setup', flags.check);
 
   const report = await runSetup(
     {

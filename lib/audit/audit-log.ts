@@ -14,10 +14,7 @@ import { openAppendNoFollow } from '../store/safe-fs.js';
 
 /** The log in a PKI folder (an inventory's `pki`). */
 export const AUDIT_LOG = 'audit.log';
-/** The log beside what a command without an inventory writes (setup's datadir, keystore's --out). */
-export const STANDALONE_AUDIT_LOG = 'dbtls-audit.log';
-
-export const auditLogPath = (dir: string, name = AUDIT_LOG) => join(dir, name);
+export const auditLogPath = (pki: string) => join(pki, AUDIT_LOG);
 
 export type AuditEvent =
   | 'ca-created'
