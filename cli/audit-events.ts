@@ -4,7 +4,8 @@
 // recorded as pushed once its files are installed, reloaded as each reload returns.
 import type { IssueEvent } from '../lib/issue/issue.js';
 import type { Owner } from '../lib/store/manifest.js';
-import type { PushEvent, SentCertificate } from '../lib/deliver/push.js';
+import type { PushEvent } from '../lib/deliver/push.js';
+import type { SentCertificate } from '../lib/deliver/file-facts.js';
 import type { RolloutEvent } from '../lib/rotate/rollout.js';
 import type { RotateCaEvent } from '../lib/rotate/ca.js';
 import type { AuditEvent } from '../lib/audit/audit-log.js';

@@ -9,7 +9,7 @@
 // does not verify gets nothing. When a reload (or the caller's check after it) fails, the node's
 // previous files are put back from the backups the install made (unless rollback is off).
 import { createHash } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { isGaleraNode, type Cluster, type NodeSpec } from '../inventory/model.js';
 import { filesDelivery, nodeDelivery, type DeliveryItem } from './plan.js';
 import type { InstalledFile, InstallRequest, NodeFs } from './transport.js';
@@ -21,7 +21,7 @@ import { acquireLock, type Lock } from '../store/lock.js';
 import { NODE_FILES, pkiLayout } from '../store/pki-dir.js';
 import { readFileNoFollow, readGivenFile } from '../store/safe-fs.js';
 import { keyPairProblem, verifyPair, pairError } from '../pki/verify-pair.js';
-import { certificateInfo, parseCertificates } from '../pki/cert-info.js';
+import { fileFacts, type SentCertificate } from './file-facts.js';
 import { sanitizeForTerminal } from '../text/sanitize.js';
 
 export interface PushOptions {
@@ -96,33 +96,6 @@ export interface PushReport {
 export type Connect = (node: NodeSpec) => Promise<NodeFs>;
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** The leaf in one of a node's certificate files (server-cert.pem, client-cert.pem) as sent. */
-export interface SentCertificate {
-  of: 'server' | 'client';
-  serial: string;
-  fingerprint256: string;
-  notAfter: string;
-}
-
-const CERT_FILES: Record<string, SentCertificate['of']> = {
-  [NODE_FILES.serverCert]: 'server',
-  [NODE_FILES.clientCert]: 'client',
-};
-
-function sentCertificate(source: string, data: Buffer): SentCertificate | undefined {
-  const of = CERT_FILES[basename(source)];
-  const leaf = of ? parseCertificates(data)[0] : undefined;
-  if (!of || !leaf) return undefined;
-  const info = certificateInfo(leaf);
-  return { of, serial: info.serial, fingerprint256: info.fingerprint256, notAfter: info.notAfter.toISOString() };
-}
-
-/** What the audit trail records of a file a node has now: its hash, and its certificate if it is one. */
-function fileFacts(item: DeliveryItem, data: Buffer): { sha256: string; certificate?: SentCertificate } {
-  const certificate = sentCertificate(item.source, data);
-  return { sha256: sha256(data), ...(certificate ? { certificate } : {}) };
-}
 
 export const DEFAULT_CONCURRENCY = 32;
 
