@@ -20,6 +20,7 @@ import { registerRotate } from './commands/rotate.js';
 import { registerRevoke } from './commands/revoke.js';
 import { registerInit } from './commands/init.js';
 import { registerExport } from './commands/export.js';
+import { registerLog } from './commands/log.js';
 import { helpSections, COMMON_EXIT_CODES } from './help.js';
 
 // A reader that went away (`dbtls check --json | head`) is not an error of ours: the run goes on to
@@ -82,6 +83,7 @@ registerSchedule(program);
 registerProbe(program);
 registerExporter(program);
 registerInspect(program);
+registerLog(program);
 
 program.addHelpText(
   'after',

@@ -28,20 +28,49 @@ const work = {
   'keystore list': () => import('./run/keystore.js').then((m) => m.keystoreList),
   revoke: () => import('./run/revoke.js').then((m) => m.revoke),
   'crl refresh': () => import('./run/revoke.js').then((m) => m.crlRefresh),
+  log: () => import('./run/log.js').then((m) => m.log),
 };
 
 type Work = typeof work;
 export type Verb = keyof Work;
 type WorkFn<V extends Verb> = Awaited<ReturnType<Work[V]>>;
 
+/** What runs once the command's work is over, told its exit status (the audit trail's last record). */
+export type Finisher = (exitCode: number, error: unknown) => Promise<void> | void;
+const finishers: Finisher[] = [];
+
+/** Registers FN to run when the command's work has returned or thrown, before its error is reported. */
+export function whenFinished(fn: Finisher): void {
+  finishers.push(fn);
+}
+
 export async function run<V extends Verb>(verb: V, ...args: Parameters<WorkFn<V>>): Promise<void> {
+  let code = 0;
+  let error: unknown;
+  let failed = false;
   try {
     const fn = (await work[verb]()) as (...a: Parameters<WorkFn<V>>) => Promise<number>;
-    process.exitCode = await fn(...args);
+    code = await fn(...args);
   } catch (e) {
-    const { reportError } = await import('./report-error.js');
-    process.exitCode = reportError(e, { json: wantsJson(args) });
+    failed = true;
+    error = e;
+    // A DbtlsError knows its status (2 for usage and input, 1 for failures); anything else is 1.
+    const status = (e as { exitCode?: unknown } | null)?.exitCode;
+    code = status === 1 || status === 2 ? status : 1;
   }
+  for (const finish of finishers.splice(0)) {
+    try {
+      await finish(code, error);
+    } catch (e) {
+      if (!failed) [failed, error] = [true, e];
+    }
+  }
+  if (!failed) {
+    process.exitCode = code;
+    return;
+  }
+  const { reportError } = await import('./report-error.js');
+  process.exitCode = reportError(error, { json: wantsJson(args) });
 }
 
 /** --json anywhere in the action's arguments (its flags object comes after any positionals). */

@@ -364,6 +364,23 @@ export const ERROR_CODES = {
   'out-not-folder': { kind: 'input', summary: '--out exists and is not a folder' },
   'out-not-empty': { kind: 'input', summary: '--out is not empty and holds no earlier export, or a different one' },
   'export-write': { kind: 'failure', summary: 'the export folder could not be written' },
+
+  // The audit trail and `dbtls log` (lib/audit).
+  'audit-log-refused': {
+    kind: 'input',
+    summary:
+      'the audit log (audit.log) is a symbolic link, not a regular file, owned by another user or not mode 0600: nothing is written to it',
+  },
+  'audit-log-write': {
+    kind: 'failure',
+    summary: 'a record could not be appended to the audit log (a full disk, say); the command went on and exits 1',
+  },
+  'audit-log-corrupt': {
+    kind: 'input',
+    summary: 'a line of the audit log is not a dbtls record (a torn last record is skipped and reported, not this)',
+  },
+  'log-target': { kind: 'usage', summary: '`dbtls log` needs one of -i INVENTORY, --pki DIR and --file LOG' },
+  'at-needs-node': { kind: 'usage', summary: '`dbtls log --at` answers for one node: give --node too' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

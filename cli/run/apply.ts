@@ -9,15 +9,16 @@ import { outputMode } from '../ui/mode.js';
 import { printApplySteps, printApplyWouldIssue, printApplyWouldRender, type ApplySteps } from '../ui/push-report.js';
 import { VERSION } from '../version.js';
 import { deliver, preparePush } from './push.js';
+import { issueAudit } from '../audit-events.js';
 
 export async function apply(flags: ApplyFlags): Promise<number> {
-  const prepared = await preparePush(flags);
-  const { cluster } = prepared;
+  const prepared = await preparePush(flags, 'apply');
+  const { cluster, audit } = prepared;
   const mode = outputMode(flags.json);
   const check = Boolean(flags.check);
   const passphrase = await caPassphrase(flags.caPassphraseFile);
   const storepass = await storepassFromSources(await storepassFlags({ storepassFile: flags.storepassFile }));
-  const issued = await runIssue(cluster, { check, newCa: flags.newCa, passphrase, storepass });
+  const issued = await runIssue(cluster, { check, newCa: flags.newCa, passphrase, storepass }, issueAudit(audit));
   const steps: ApplySteps = {
     issue: { changed: issued.changed, issued: issued.issued.length, stores: issued.stores.length },
   };

@@ -1,4 +1,5 @@
 // The work of `dbtls issue` (spec: cli/commands/issue.ts).
+import { auditLogPath } from '../../lib/audit/audit-log.js';
 import { usageError } from '../../lib/errors.js';
 import { runIssue } from '../../lib/issue/issue.js';
 import { removedOwners, runRevokeRemoved } from '../../lib/revoke/revoke.js';
@@ -11,6 +12,9 @@ import { caPassphrase, storepassFlags } from '../secrets.js';
 import { withIssueProgress } from '../ui/issue-progress.js';
 import { printIssueReport } from '../ui/issue-report.js';
 import { outputMode } from '../ui/mode.js';
+import { auditUnless, both } from '../audit.js';
+import { issueAudit } from '../audit-events.js';
+import { revokedRecords } from './revoke.js';
 
 export async function issue(flags: IssueFlags): Promise<number> {
   if ((flags.caCert === undefined) !== (flags.caKey === undefined))
@@ -21,6 +25,12 @@ export async function issue(flags: IssueFlags): Promise<number> {
   const passphrase = await caPassphrase(flags.caPassphraseFile);
   const storepass = await storepassFromSources(await storepassFlags(flags));
   const mode = outputMode(flags.json);
+  const audit = await auditUnless(flags.check, {
+    command: 'issue',
+    path: auditLogPath(cluster.pki),
+    inventory: cluster.file,
+  });
+  const onIssued = issueAudit(audit);
   const report = await withIssueProgress(mode, (onEvent) =>
     runIssue(
       cluster,
@@ -34,7 +44,7 @@ export async function issue(flags: IssueFlags): Promise<number> {
         storepass,
         importCa: flags.caCert && flags.caKey ? { certPath: flags.caCert, keyPath: flags.caKey } : undefined,
       },
-      onEvent,
+      both(onEvent, onIssued),
     ),
   );
   // A node or client taken out of the inventory keeps valid certificates until revoked.
@@ -42,6 +52,7 @@ export async function issue(flags: IssueFlags): Promise<number> {
   if (removed.length) report.removed = removed.map((o) => `${o.kind}/${o.name}`);
   if (flags.revokeRemoved && !flags.check && removed.length) {
     const r = await runRevokeRemoved(cluster, { passphrase });
+    revokedRecords(audit, r.revoked, r.crl);
     report.revokedRemoved = r.revoked.map((x) => ({ ...(x.id ? { id: x.id } : {}), serial: x.serial }));
     report.removed = [];
     report.changed = true;

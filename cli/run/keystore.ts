@@ -11,18 +11,21 @@ import type { CreateFlags, StorepassFlags, TrustFlags, WriteFlags } from '../com
 import { readProblem } from '../input-files.js';
 import { storepassFlags } from '../secrets.js';
 import { printStoreListing, printStorePlan, printStoreWritten, type StoreListing } from '../ui/keystore-report.js';
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { standaloneAudit } from '../audit.js';
 
 export function keystoreCreate(flags: CreateFlags): Promise<number> {
-  return writeCommand(flags, async () => [
+  return writeCommand('keystore create', flags, async () => [
     await keyEntryFromFiles({ cert: flags.cert, key: flags.key, chain: flags.chain, alias: flags.alias }),
   ]);
 }
 
 export function keystoreTrust(flags: TrustFlags): Promise<number> {
-  return writeCommand(flags, () => trustedEntriesFromFiles(flags.ca));
+  return writeCommand('keystore trust', flags, () => trustedEntriesFromFiles(flags.ca));
 }
 
-async function writeCommand(flags: WriteFlags, entries: () => Promise<StoreInput[]>): Promise<number> {
+async function writeCommand(command: string, flags: WriteFlags, entries: () => Promise<StoreInput[]>): Promise<number> {
   const json = Boolean(flags.json);
   if (!flags.force && (await exists(flags.out)))
     throw inputError('exists', `${flags.out} exists`, { file: flags.out }, 'pass --force to replace it');
@@ -36,11 +39,19 @@ async function writeCommand(flags: WriteFlags, entries: () => Promise<StoreInput
     printStorePlan(summary, json);
     return 0;
   }
+  const audit = await standaloneAudit(command);
   const data = await writeStore(type, list, password);
   const hasKey = list.some((e) => e.kind === 'private-key');
   const passFile = given === undefined ? `${flags.out}.storepass` : undefined;
   if (passFile) await writeFileAtomic(passFile, password + '\n', { mode: KEY_MODE });
   await writeFileAtomic(flags.out, data, { mode: hasKey ? KEY_MODE : CERT_MODE });
+  audit.record('keystore-written', {
+    file: resolve(flags.out),
+    type,
+    sha256: createHash('sha256').update(data).digest('hex'),
+    entries: summary.entries,
+    ...(passFile ? { storepassFile: resolve(passFile) } : {}),
+  });
   printStoreWritten(
     { ...summary, ...(passFile ? { storepassFile: passFile } : {}) },
     json,

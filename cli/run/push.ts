@@ -1,5 +1,6 @@
 // The work of `dbtls push` (spec: cli/commands/push.ts), and the delivery `dbtls apply` ends with
 // (cli/run/apply.ts).
+import { auditLogPath } from '../../lib/audit/audit-log.js';
 import { join } from 'node:path';
 import { usageError } from '../../lib/errors.js';
 import { runPush, type ReloadPolicy } from '../../lib/deliver/push.js';
@@ -12,31 +13,36 @@ import { transportFrom, type Transport } from '../transport-options.js';
 import { outputMode } from '../ui/mode.js';
 import { withPushProgress } from '../ui/push-progress.js';
 import { printPushReport, type ApplySteps } from '../ui/push-report.js';
+import { auditUnless, both, type AuditSink } from '../audit.js';
+import { pushAudit } from '../audit-events.js';
 
 export async function push(flags: PushFlags): Promise<number> {
-  return deliver(flags, await preparePush(flags));
+  return deliver(flags, await preparePush(flags, 'push'));
 }
 
 export interface PreparedPush {
   transport: Transport;
   cluster: Cluster;
+  audit: AuditSink;
 }
 
 /** Every flag is checked before anything is issued or sent; then the inventory is read. */
-export async function preparePush(flags: PushFlags): Promise<PreparedPush> {
+export async function preparePush(flags: PushFlags, command: 'push' | 'apply'): Promise<PreparedPush> {
   if (!['changed', 'always', 'never'].includes(flags.reload))
     throw usageError('bad-reload', `--reload must be changed, always or never, got "${flags.reload}"`);
   const transport = await transportFrom(flags, Boolean(flags.json));
   const files = flags.files ?? [];
   if (files.length && !flags.dest) throw usageError('files-dest', '--files needs --dest');
   if (flags.dest && !files.length) throw usageError('files-dest', '--dest goes with --files');
-  return { transport, cluster: await loadCluster(flags) };
+  const cluster = await loadCluster(flags);
+  const audit = await auditUnless(flags.check, { command, path: auditLogPath(cluster.pki), inventory: cluster.file });
+  return { transport, cluster, audit };
 }
 
 /** Pushes every chosen node and prints the report (with apply's steps before it); the exit status. */
 export async function deliver(
   flags: PushFlags,
-  { transport: { connect, concurrency }, cluster }: PreparedPush,
+  { transport: { connect, concurrency }, cluster, audit }: PreparedPush,
   steps: ApplySteps = {},
 ): Promise<number> {
   const files = flags.files?.length ? await localFiles(flags.files, flags.dest!) : undefined;
@@ -56,7 +62,7 @@ export async function deliver(
         ...(files ? { files } : {}),
       },
       connect,
-      onEvent,
+      both(onEvent, pushAudit(audit)),
     ),
   ).finally(() => connect.close());
   printPushReport(report, mode, Boolean(flags.check), steps);

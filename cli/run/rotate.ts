@@ -1,4 +1,5 @@
 // The work of `dbtls rotate leaf|ca|status` (spec: cli/commands/rotate.ts).
+import { auditLogPath } from '../../lib/audit/audit-log.js';
 import { parseDuration } from '../../lib/check/duration.js';
 import { usageError } from '../../lib/errors.js';
 import { storepassFromSources } from '../../lib/keystore/passwords.js';
@@ -23,6 +24,9 @@ import {
 } from '../ui/rotate-report.js';
 import { runRotateIntermediate } from '../../lib/rotate/intermediate.js';
 import { VERSION } from '../version.js';
+import { auditUnless, both, type AuditSink } from '../audit.js';
+import { rolloutAudit } from '../audit-events.js';
+import { crlSigned } from './revoke.js';
 
 interface Settings {
   cluster: Cluster;
@@ -62,14 +66,33 @@ export async function rotateLeaf(flags: RotateLeafFlags): Promise<number> {
   if (due.length && !flags.check)
     await confirm(flags, `re-issue ${plural(due.length, 'certificate')}, push and reload the nodes`);
   const base = await rolloutBase(flags, s);
+  const audit = await auditUnless(flags.check, auditTarget('rotate leaf', s.cluster));
+  const onAudit = rolloutAudit(audit);
   const rotate = (onEvent: (e: RolloutEvent) => void) =>
-    runRotateLeaf(s.cluster, { ...base, withinMs, all: flags.all, nodes, check: flags.check, due, onEvent });
+    runRotateLeaf(s.cluster, {
+      ...base,
+      withinMs,
+      all: flags.all,
+      nodes,
+      check: flags.check,
+      due,
+      onEvent: both(onEvent, onAudit),
+    });
   // Nothing due, or --check: nothing runs, so there is no progress to show.
   const work =
     due.length && !flags.check
       ? withRotateProgress(mode, rolloutLines, dueNodes(due), `re-issue ${plural(due.length, 'certificate')}`, rotate)
       : rotate(() => {});
   const report = await work.finally(() => base.connect.close());
+  if (report.crl?.refreshed) crlSigned(audit, report.crl.crl);
+  if (!flags.check && (report.due.length || report.crl?.refreshed))
+    audit.record('rotated', {
+      kind: 'leaf',
+      ok: report.ok,
+      certificates: report.due.map((d) => d.id),
+      nodes: report.nodes,
+      ...(report.failed.length ? { failed: report.failed } : {}),
+    });
   if (mode === 'json') printJson(report);
   else if ((report.due.length || report.crl?.refreshed) && !flags.check) printLeafOutcome(report);
   return report.ok ? 0 : 1;
@@ -99,12 +122,13 @@ export async function rotateCa(flags: RotateCaFlags): Promise<number> {
       : `start a CA rotation of cluster "${s.cluster.cluster}" (phase 1: trust a new CA beside the old)`,
   );
   const base = await rolloutBase(flags, s);
+  const onAudit = rolloutAudit(await auditUnless(false, auditTarget('rotate ca', s.cluster)));
   const report = await withRotateProgress(
     mode,
     rotateCaLines,
     s.cluster.nodes.map((n) => n.name),
     'CA rotation',
-    (onEvent) => runRotateCa(s.cluster, { ...base, ...(phase ? { phase } : {}), onEvent }),
+    (onEvent) => runRotateCa(s.cluster, { ...base, ...(phase ? { phase } : {}), onEvent: both(onEvent, onAudit) }),
   ).finally(() => base.connect.close());
   if (mode === 'json') printJson(report);
   return report.ok ? 0 : 1;
@@ -118,17 +142,32 @@ export async function rotateIntermediate(flags: RotateFlags): Promise<number> {
     `have the root sign a new intermediate for cluster "${s.cluster.cluster}", re-issue every leaf, push and reload`,
   );
   const base = await rolloutBase(flags, s);
+  const audit: AuditSink = await auditUnless(false, auditTarget('rotate intermediate', s.cluster));
+  const onAudit = rolloutAudit(audit);
   const report = await withRotateProgress(
     mode,
     rotateIntermediateLines,
     s.cluster.nodes.map((n) => n.name),
     'intermediate rotation',
-    (onEvent) => runRotateIntermediate(s.cluster, { ...base, onEvent }),
+    (onEvent) => runRotateIntermediate(s.cluster, { ...base, onEvent: both(onEvent, onAudit) }),
   ).finally(() => base.connect.close());
+  audit.record('rotated', {
+    kind: 'intermediate',
+    ok: report.ok,
+    old: report.old,
+    new: report.new,
+    ...(report.failed.length ? { failed: report.failed } : {}),
+  });
   if (mode === 'json') printJson(report);
   else printIntermediateOutcome(report);
   return report.ok ? 0 : 1;
 }
+
+const auditTarget = (command: string, cluster: Cluster) => ({
+  command,
+  path: auditLogPath(cluster.pki),
+  inventory: cluster.file,
+});
 
 export async function rotateStatus(flags: RotateStatusFlags): Promise<number> {
   const state = await rotationStatus(await loadCluster(flags));

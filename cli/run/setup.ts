@@ -9,6 +9,7 @@ import type { FileOwner } from '../../lib/store/atomic-write.js';
 import type { SetupFlags } from '../commands/setup.js';
 import { outputMode } from '../ui/mode.js';
 import { printSetupReport, setupEventLine, verboseLines } from '../ui/setup-report.js';
+import { standaloneAudit } from '../audit.js';
 
 export async function setup(flags: SetupFlags): Promise<number> {
   // mysql_ssl_rsa_setup's own options take strings; these two are checked here, with its messages.
@@ -48,6 +49,7 @@ export async function setup(flags: SetupFlags): Promise<number> {
     else say(`--uid ${flags.uid} ignored: only root can give files away`);
   }
   const suffix = flags.suffix ?? (await versionLookup) ?? FALLBACK_SUFFIX;
+  const audit = await standaloneAudit('setup', flags.check);
 
   const report = await runSetup(
     {
@@ -61,7 +63,20 @@ export async function setup(flags: SetupFlags): Promise<number> {
       owner,
       check: flags.check,
     },
-    (e) => say(setupEventLine(e)),
+    (e) => {
+      if (e.type === 'written') {
+        const { path, kind, mode: fileMode, certificate: c } = e.file;
+        audit.record('setup-written', {
+          file: path,
+          kind,
+          mode: fileMode,
+          ...(c
+            ? { serial: c.serial, fingerprint256: c.fingerprint256, subject: c.subject, notAfter: c.notAfter }
+            : {}),
+        });
+      }
+      say(setupEventLine(e));
+    },
   );
   printSetupReport(report, mode, Boolean(flags.check), say);
   return 0;

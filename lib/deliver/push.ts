@@ -21,6 +21,7 @@ import { acquireLock, type Lock } from '../store/lock.js';
 import { NODE_FILES, pkiLayout } from '../store/pki-dir.js';
 import { readFileNoFollow, readGivenFile } from '../store/safe-fs.js';
 import { keyPairProblem, verifyPair, pairError } from '../pki/verify-pair.js';
+import { fileFacts, type SentCertificate } from './file-facts.js';
 import { sanitizeForTerminal } from '../text/sanitize.js';
 
 export interface PushOptions {
@@ -72,7 +73,15 @@ export interface NodeResult {
 
 export type PushEvent =
   | { type: 'node-start'; node: string; files: number }
-  | { type: 'file'; node: string; remote: string; action: FileAction }
+  /** sha256: of what the node has now; certificate: what a node's certificate file holds (the audit trail's). */
+  | {
+      type: 'file';
+      node: string;
+      remote: string;
+      action: FileAction;
+      sha256?: string;
+      certificate?: SentCertificate;
+    }
   | { type: 'reload'; node: string; result: ReloadResult }
   | { type: 'rollback'; node: string; files: string[]; ok: boolean; message?: string }
   | { type: 'node-done'; result: NodeResult };
@@ -209,16 +218,18 @@ async function pushNode(
     // What is there is compared first (all at once); then the changed files go in as one set.
     const there = await Promise.all(items.map((item) => conn.read(item.remote)));
     const changed: InstallRequest[] = [];
+    const changedFacts: Array<ReturnType<typeof fileFacts>> = [];
     items.forEach((item, i) => {
       const data = sources.get(item.source)!;
       const old = there[i];
       if (old && sha256(old) === sha256(data)) {
         result.unchanged.push(item.remote);
-        onEvent({ type: 'file', node: node.name, remote: item.remote, action: 'unchanged' });
+        onEvent({ type: 'file', node: node.name, remote: item.remote, action: 'unchanged', ...fileFacts(item, data) });
       } else if (check) {
         result.wouldUpload.push(item.remote);
         onEvent({ type: 'file', node: node.name, remote: item.remote, action: 'would-upload' });
       } else {
+        changedFacts.push(fileFacts(item, data));
         changed.push({
           remote: item.remote,
           data,
@@ -231,9 +242,9 @@ async function pushNode(
     });
     if (changed.length) {
       installed = await conn.installSet(changed);
-      for (const req of changed) {
+      for (const [i, req] of changed.entries()) {
         result.uploaded.push(req.remote);
-        onEvent({ type: 'file', node: node.name, remote: req.remote, action: 'uploaded' });
+        onEvent({ type: 'file', node: node.name, remote: req.remote, action: 'uploaded', ...changedFacts[i]! });
       }
     }
     for (const list of [result.uploaded, result.unchanged, result.wouldUpload]) list.sort();

@@ -73,7 +73,8 @@ export interface IssuedItem {
 export type IssueEvent =
   | { type: 'ca'; action: CaAction; subject: string; fingerprint256: string }
   | { type: 'plan'; toIssue: Array<{ id: string; owner: Owner; reason: string }>; unchanged: string[] }
-  | { type: 'issued'; item: IssuedItem }
+  /** serial and fingerprint256: a certificate's (a key pair has none); the audit trail records them. */
+  | { type: 'issued'; item: IssuedItem; serial?: string; fingerprint256?: string }
   | { type: 'store'; store: BuiltStore }
   | { type: 'committed'; files: number };
 
@@ -271,6 +272,7 @@ export async function runIssue(
         const key = await keys[n]!;
         const abs = (rel: string) => join(layout.root, rel);
         let issued: IssuedItem;
+        let facts: { serial: string; fingerprint256: string } | undefined;
         if (item.kind === 'certificate') {
           const cert = issueCertificate({
             profile: item.profile,
@@ -306,6 +308,7 @@ export async function runIssue(
             issuedAt,
           };
           certRecords.set(item.id, rec);
+          facts = { serial: rec.serial, fingerprint256: rec.fingerprint256 };
           issued = {
             id: item.id,
             owner: item.owner,
@@ -341,7 +344,7 @@ export async function runIssue(
           };
         }
         report.issued.push(issued);
-        onEvent({ type: 'issued', item: issued });
+        onEvent({ type: 'issued', item: issued, ...facts });
       }
       manifest.certificates = [...certRecords.values()];
       manifest.keyPairs = [...pairRecords.values()];

@@ -1,7 +1,7 @@
 // Reading files that dbtls trusts (keys, certificates, manifests, journals) without following a
 // symlink someone planted, without reading a device or FIFO, and without reading without bound.
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, openSync, type Stats } from 'node:fs';
 import { inputError } from '../errors.js';
 
 /** Larger than any PEM, manifest or keystore dbtls writes for a sane cluster; a bound for the rest. */
@@ -154,5 +154,56 @@ export async function readGivenFile(path: string, opts: GivenFileOptions = {}): 
     return Buffer.concat(chunks, n);
   } finally {
     await fh.close().catch(() => undefined);
+  }
+}
+
+export interface AppendFile {
+  fd: number;
+  /** The file's size when it was opened. */
+  size: number;
+  /** Whether this open created it. */
+  created: boolean;
+}
+
+/**
+ * Opens PATH to append to it (read-write, so its tail can be read), creating it 0600 (O_APPEND|O_CREAT|O_NOFOLLOW): a symlink there, something
+ * that is not a regular file, a file another user owns, or one open to anyone but its owner (not 0600)
+ * is refused (audit-log-refused: the audit log is the one file dbtls appends to), before a byte is written. Synchronous: an append log written from the
+ * progress callbacks stays in the order the events came.
+ */
+export function openAppendNoFollow(path: string, what: string): AppendFile {
+  const flags = constants.O_RDWR | constants.O_APPEND | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  const refuse = (why: string, hint?: string) =>
+    inputError('audit-log-refused', `${path}: ${why}; dbtls does not write ${what} there`, { file: path }, hint);
+  let fd: number;
+  let created = false;
+  try {
+    // O_EXCL first: a file this run creates gets its mode at once (then fchmod corrects for a umask).
+    fd = openSync(path, flags | constants.O_CREAT | constants.O_EXCL, 0o600);
+    created = true;
+    fchmodSync(fd, 0o600);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).code;
+    if (errno !== 'EEXIST') throw e;
+    try {
+      fd = openSync(path, flags);
+    } catch (e2) {
+      const errno2 = (e2 as NodeJS.ErrnoException).code;
+      if (errno2 === 'ELOOP') throw refuse('is a symbolic link', 'replace the link with the file itself');
+      if (errno2 === 'EISDIR') throw refuse('is a directory');
+      throw e2;
+    }
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw refuse('is not a regular file');
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid) throw refuse(`is owned by uid ${st.uid}, not by this user (${uid})`);
+    if ((st.mode & 0o777) !== 0o600)
+      throw refuse(`has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, not 0600`, `chmod 600 ${path}`);
+    return { fd, size: st.size, created };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
   }
 }

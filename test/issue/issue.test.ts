@@ -57,6 +57,7 @@ test("first run: one CA, each node's and client's files in the documented layout
   const pki = join(dir, 'pki');
   const files = await tree(pki);
   assert.deepEqual([...files.keys()].sort(), [
+    'audit.log',
     'ca-key.pem',
     'ca.pem',
     'clients/',
@@ -87,7 +88,7 @@ test("first run: one CA, each node's and client's files in the documented layout
   for (const [name, f] of files) {
     const want = name.endsWith('/')
       ? 0o700
-      : /key\.pem$/.test(name) && !name.endsWith('public_key.pem')
+      : (/key\.pem$/.test(name) && !name.endsWith('public_key.pem')) || name === 'audit.log'
         ? 0o600
         : 0o644;
     assert.equal(f.mode, want, name);
@@ -154,7 +155,13 @@ test("a new SAN re-issues that node's server certificate alone; a new node is is
   );
   const after = await tree(join(dir, 'pki'));
   const changed = [...after.keys()].filter((k) => after.get(k)!.bytes !== before.get(k)?.bytes);
-  assert.deepEqual(changed.sort(), ['manifest.json', 'nodes/db2/server-cert.pem', 'nodes/db2/server-key.pem']);
+  // audit.log: the run's records appended (test/audit).
+  assert.deepEqual(changed.sort(), [
+    'audit.log',
+    'manifest.json',
+    'nodes/db2/server-cert.pem',
+    'nodes/db2/server-key.pem',
+  ]);
   assert.match(
     await openssl(['x509', '-in', 'nodes/db2/server-cert.pem', '-noout', '-ext', 'subjectAltName'], join(dir, 'pki')),
     /DNS:db2.example.com/,
