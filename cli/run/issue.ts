@@ -47,8 +47,17 @@ export async function issue(flags: IssueFlags): Promise<number> {
       both(onEvent, onIssued),
     ),
   );
+  const manifest = await readManifest(pkiLayout(cluster.pki).manifest, cluster.cluster);
+  // With revocation on, issue signs CRLs (a new CA's first, one listing the canary) in its batch.
+  if (!flags.check && report.written.includes('crl.pem'))
+    for (const crl of manifest.crls ?? [])
+      audit.record('crl-signed', {
+        number: crl.number,
+        nextUpdate: crl.nextUpdate,
+        caFingerprint256: crl.caFingerprint256,
+      });
   // A node or client taken out of the inventory keeps valid certificates until revoked.
-  const removed = removedOwners(cluster, await readManifest(pkiLayout(cluster.pki).manifest, cluster.cluster));
+  const removed = removedOwners(cluster, manifest);
   if (removed.length) report.removed = removed.map((o) => `${o.kind}/${o.name}`);
   if (flags.revokeRemoved && !flags.check && removed.length) {
     const r = await runRevokeRemoved(cluster, { passphrase });

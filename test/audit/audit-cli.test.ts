@@ -80,6 +80,16 @@ test('issue, push, revoke and rotate leaf append each action once and a run reco
     assert.equal(r.serial, await serialOf(file), `${r.id}'s serial is the file's`);
   }
   assert.equal(recs.filter((r) => r.event === 'ca-created').length, 1);
+  // crlDays is set: the new CA's first CRL, as the manifest records it.
+  const manifest = JSON.parse(await readFile(join(pki, 'manifest.json'), 'utf8'));
+  assert.deepEqual(
+    recs.filter((r) => r.event === 'crl-signed').map((r) => [r.number, r.nextUpdate, r.caFingerprint256]),
+    manifest.crls.map((c: { number: number; nextUpdate: string; caFingerprint256: string }) => [
+      c.number,
+      c.nextUpdate,
+      c.caFingerprint256,
+    ]),
+  );
   assert.deepEqual(recs.at(-1)!.event, 'run');
   assert.equal(recs.at(-1)!.exitCode, 0);
   const inventorySha = (await import('node:crypto'))
