@@ -183,6 +183,30 @@ test('rotate ca --phase runs one phase at a time; a rotation killed between phas
   assert.equal(end[0]!.fingerprint256, between[0]!.fingerprint256, 'the same new CA: the resumed run made no other');
   const v = await openssl(['verify', '-CAfile', join(b.pki, 'ca.pem'), join(b.pki, 'nodes/db2/server-cert.pem')]);
   assert.equal(v.code, 0, v.stderr);
+
+  // The audit trail: every phase done, in order; the killed run's phase 2 kept (it had finished; the
+  // resumed run may redo its end, the state being saved just after, and records that too); no run
+  // record of the killed run (it never ended).
+  type Rec = { run: string; event: string; command: string; phase?: unknown; ok?: boolean };
+  const recs = (await readFile(join(b.pki, 'audit.log'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Rec)
+    .filter((r) => r.command === 'rotate ca');
+  const done = recs.filter((r) => r.event === 'rotated' && r.ok === true);
+  assert.deepEqual([...new Set(done.map((r) => r.phase))], [1, 2, 3, 'complete']);
+  const runs = [...new Set(recs.map((r) => r.run))];
+  assert.equal(runs.length, 3, 'phase 1, the killed run, the resumed one');
+  const killedRun = runs[1]!;
+  assert.ok(
+    done.some((r) => r.run === killedRun && r.phase === 2),
+    "the killed run's phase 2 is there",
+  );
+  assert.deepEqual(
+    recs.filter((r) => r.event === 'run').map((r) => r.run),
+    [runs[0], runs[2]],
+    'a run record for each run that ended',
+  );
 });
 
 test('rotate leaf: certificates issued for 1 day are due within 2d, not within 12h; --check changes nothing; a due run re-issues, pushes and reloads only those', async (t) => {
