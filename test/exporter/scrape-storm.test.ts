@@ -24,13 +24,26 @@ async function stallingServers(n: number) {
     const sockets = new Set<Socket>();
     const server = createServer((s) => {
       total++;
-      most = Math.max(most, ++open);
       sockets.add(s);
-      s.on('error', () => undefined);
-      s.once('close', () => {
-        open--;
+      let counted = false;
+      let gone = false;
+      const leave = () => {
+        if (gone) return;
+        gone = true;
+        if (counted) open--;
         sockets.delete(s);
+      };
+      // Counted once this turn of the event loop is over: when the exporter closes one connection and
+      // at once opens the next, the first one's FIN is already queued on loopback, and its 'end' comes
+      // in the same turn. Counted at accept, a connection already closed would be counted as open.
+      setImmediate(() => {
+        if (gone) return;
+        counted = true;
+        most = Math.max(most, ++open);
       });
+      s.on('error', () => undefined);
+      s.once('end', leave);
+      s.once('close', leave);
     });
     const host = `127.0.0.${i + 2}`;
     await new Promise<void>((resolve) => server.listen(0, host, resolve));
