@@ -166,10 +166,11 @@ export interface AppendFile {
 }
 
 /**
- * Opens PATH to append to it (read-write, so its tail can be read), creating it 0600 (O_APPEND|O_CREAT|O_NOFOLLOW): a symlink there, something
- * that is not a regular file, a file another user owns, or one open to anyone but its owner (not 0600)
- * is refused (audit-log-refused: the audit log is the one file dbtls appends to), before a byte is written. Synchronous: an append log written from the
- * progress callbacks stays in the order the events came.
+ * Opens PATH to append to it (read-write, so its tail can be read), creating it 0600
+ * (O_APPEND|O_CREAT|O_NOFOLLOW). A symlink there, something that is not a regular file, a file another
+ * user owns, or one open to anyone but its owner (not 0600) is refused before a byte is written
+ * (audit-log-refused: the audit log is the one file dbtls appends to). Synchronous: an append log
+ * written from the progress callbacks stays in the order the events came.
  */
 export function openAppendNoFollow(path: string, what: string): AppendFile {
   const flags = constants.O_RDWR | constants.O_APPEND | constants.O_NOFOLLOW | constants.O_NONBLOCK;
